@@ -1,0 +1,1 @@
+"""ISOM: an Intelligent System for Operations Management."""

@@ -1,0 +1,67 @@
+"""Users, roles, web sessions and API tokens."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from isom.db import Base
+from isom.types import JsonType, UtcDateTime, utcnow
+
+
+class Role(enum.StrEnum):
+    admin = "admin"
+    supervisor = "supervisor"
+    planner = "planner"
+    buyer = "buyer"
+    clerk = "clerk"
+    operator = "operator"
+    accountant = "accountant"
+    integrator = "integrator"
+    device = "device"
+
+
+class User(Base):
+    """A person (or a device account) who signs in; the password is stored as an argon2 hash."""
+
+    __tablename__ = "auth_user"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    roles: Mapped[list[str]] = mapped_column(JsonType, default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class WebSession(Base):
+    """A signed-in browser: the cookie carries a random secret, we keep only its hash."""
+
+    __tablename__ = "auth_web_session"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("auth_user.id", ondelete="CASCADE"))
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+
+
+class ApiToken(Base):
+    """A bearer token for a device or the ERP: stored hashed, scoped to roles, revocable."""
+
+    __tablename__ = "auth_api_token"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    roles: Mapped[list[str]] = mapped_column(JsonType, default=list)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("auth_user.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)

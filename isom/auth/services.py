@@ -1,0 +1,171 @@
+"""Passwords, sessions and tokens: who is acting, and with which roles."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass, field
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from isom.auth.models import ApiToken, Role, User, WebSession
+from isom.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
+from isom.types import utcnow
+
+_hasher = PasswordHasher()
+SESSION_LIFETIME = dt.timedelta(hours=12)
+TOKEN_PREFIX = "isom_"
+ALL_ROLES = frozenset(r.value for r in Role)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is acting: a signed-in user or an API token, with the roles in force."""
+
+    name: str
+    roles: frozenset[str]
+    user_id: int | None = None
+    token_id: int | None = None
+    device: str | None = None
+    csrf_token: str | None = field(default=None, compare=False)
+
+    def has_any(self, roles: frozenset[str]) -> bool:
+        return Role.admin.value in self.roles or bool(self.roles & roles)
+
+
+def _sha256(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash of the password."""
+    return _hasher.hash(password)
+
+
+def validate_roles(roles: list[str], *, field: str = "roles") -> list[str]:
+    """Refuse unknown role names, naming the ones we know."""
+    unknown = sorted(set(roles) - ALL_ROLES)
+    if unknown:
+        raise InvalidInput(
+            f"unknown role(s): {', '.join(unknown)}",
+            field=field,
+            expected=f"any of {', '.join(sorted(ALL_ROLES))}",
+        )
+    return sorted(set(roles))
+
+
+def create_user(
+    session: Session, *, username: str, password: str | None, roles: list[str], full_name: str = ""
+) -> User:
+    """Add a user; the password is hashed with argon2 and never stored in clear."""
+    if session.scalar(select(User).where(User.username == username)) is not None:
+        raise Conflict(f"user {username!r} already exists", field="username")
+    if password is not None and len(password) < 8:
+        raise InvalidInput("password too short", field="password", expected="at least 8 characters")
+    user = User(
+        username=username,
+        full_name=full_name,
+        password_hash=hash_password(password) if password else None,
+        roles=validate_roles(roles),
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def authenticate(session: Session, username: str, password: str) -> User:
+    """The user whose password matches, or a 401 that does not say which part was wrong."""
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None or not user.active or not user.password_hash:
+        _hasher.hash(password)  # spend the same time whether or not the user exists
+        raise NotAuthenticated("wrong user name or password")
+    try:
+        _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        raise NotAuthenticated("wrong user name or password") from None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+def open_web_session(session: Session, user: User) -> tuple[str, WebSession]:
+    """Start a browser session; returns the cookie secret (kept only as a hash)."""
+    secret = secrets.token_urlsafe(32)
+    row = WebSession(
+        token_hash=_sha256(secret),
+        user_id=user.id,
+        csrf_token=secrets.token_urlsafe(24),
+        expires_at=utcnow() + SESSION_LIFETIME,
+    )
+    session.add(row)
+    session.flush()
+    return secret, row
+
+
+def close_web_session(session: Session, secret: str) -> None:
+    """Sign out: forget the session behind this cookie."""
+    row = session.scalar(select(WebSession).where(WebSession.token_hash == _sha256(secret)))
+    if row is not None:
+        session.delete(row)
+        session.flush()
+
+
+def principal_from_cookie(session: Session, secret: str) -> Principal | None:
+    """The user behind a session cookie, if it is valid and unexpired."""
+    row = session.scalar(select(WebSession).where(WebSession.token_hash == _sha256(secret)))
+    if row is None or row.expires_at <= utcnow():
+        return None
+    user = session.get(User, row.user_id)
+    if user is None or not user.active:
+        return None
+    return Principal(
+        name=user.username, roles=frozenset(user.roles), user_id=user.id, csrf_token=row.csrf_token
+    )
+
+
+def create_api_token(
+    session: Session, *, name: str, roles: list[str], user_id: int | None = None
+) -> tuple[str, ApiToken]:
+    """Issue a bearer token; the clear text is returned once and stored only as a hash."""
+    if session.scalar(select(ApiToken).where(ApiToken.name == name)) is not None:
+        raise Conflict(f"a token named {name!r} already exists", field="name")
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        name=name,
+        prefix=secret[: len(TOKEN_PREFIX) + 6],
+        token_hash=_sha256(secret),
+        roles=validate_roles(roles),
+        user_id=user_id,
+    )
+    session.add(token)
+    session.flush()
+    return secret, token
+
+
+def revoke_api_token(session: Session, token_id: int) -> ApiToken:
+    """Revoke a token at once; its holder gets 401 from the next request on."""
+    token = session.get(ApiToken, token_id)
+    if token is None:
+        raise NotFound(f"no API token with id {token_id}", field="token_id")
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        session.flush()
+    return token
+
+
+def principal_from_token(session: Session, secret: str) -> Principal | None:
+    """The holder of a bearer token, if it exists and is not revoked."""
+    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _sha256(secret)))
+    if token is None or token.revoked_at is not None:
+        return None
+    return Principal(
+        name=f"token:{token.name}",
+        roles=frozenset(token.roles),
+        user_id=token.user_id,
+        token_id=token.id,
+        device=token.name if Role.device.value in token.roles else None,
+    )

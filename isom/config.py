@@ -1,0 +1,32 @@
+"""Settings read from the environment, so one build runs on a laptop and in a plant."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_SQLITE_PATH = Path("var") / "isom.db"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the process needs to know before it touches the database."""
+
+    database_url: str
+    sqlite_synchronous: str
+    container_prefix: str
+    cookie_secure: bool
+
+
+def get_settings() -> Settings:
+    """Read settings from `ISOM_*` variables, defaulting to the embedded SQLite store."""
+    url = os.environ.get("ISOM_DATABASE_URL") or f"sqlite:///{DEFAULT_SQLITE_PATH}"
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    return Settings(
+        database_url=url,
+        sqlite_synchronous=os.environ.get("ISOM_SQLITE_SYNCHRONOUS", "FULL").upper(),
+        container_prefix=os.environ.get("ISOM_CONTAINER_PREFIX", "C"),
+        cookie_secure=os.environ.get("ISOM_COOKIE_SECURE", "0") == "1",
+    )

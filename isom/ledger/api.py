@@ -1,0 +1,187 @@
+"""Ledger endpoints: every material change, and the inventory, container and trace queries."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from fastapi import APIRouter, Depends, Query, Response
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
+
+from isom.auth.models import Role
+from isom.auth.services import Principal
+from isom.db import Database
+from isom.ledger import queries
+from isom.ledger import services as ledger
+from isom.ledger.models import ContentStatus
+from isom.ledger.schemas import (
+    AdjustCommand,
+    ConsumeCommand,
+    CountCommand,
+    EventResult,
+    HoldCommand,
+    MergeCommand,
+    MoveCommand,
+    NestCommand,
+    ProduceCommand,
+    ReceiveCommand,
+    ReleaseCommand,
+    ReverseCommand,
+    ScrapCommand,
+    ShipCommand,
+    SplitCommand,
+    UnnestCommand,
+)
+from isom.web.deps import READERS, get_db, idempotency_key, require_roles
+
+router = APIRouter(tags=["ledger"])
+
+C = TypeVar("C", bound=BaseModel)
+
+PROBLEMS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "Not signed in, or the token is unknown or revoked"},
+    403: {"description": "The caller's role does not allow this"},
+    404: {"description": "A code in the request names nothing"},
+    409: {"description": "Not enough quantity, wrong state, or a reused idempotency key"},
+    422: {"description": "Invalid input: the field and what was expected"},
+}
+
+R = Role
+WAREHOUSE = (R.clerk, R.supervisor, R.device)
+FLOOR = (R.clerk, R.operator, R.supervisor, R.device)
+PRODUCTION = (R.operator, R.supervisor, R.device)
+
+
+def actor_of(principal: Principal) -> ledger.Actor:
+    """The ledger's view of who is acting."""
+    return ledger.Actor(name=principal.name, user_id=principal.user_id, device=principal.device)
+
+
+def _apply(
+    db: Database,
+    response: Response,
+    principal: Principal,
+    key: str,
+    operation: Callable[[Session, ledger.Actor, str, C], EventResult],
+    command: C,
+) -> EventResult:
+    result = db.write(lambda s: operation(s, actor_of(principal), key, command))
+    if result.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    else:
+        response.status_code = 201
+    return result
+
+
+def _endpoint(
+    path: str,
+    operation: Callable[[Session, ledger.Actor, str, Any], EventResult],
+    command_type: type[BaseModel],
+    roles: tuple[Role, ...],
+    summary: str,
+) -> None:
+    def endpoint(
+        command: command_type,  # type: ignore[valid-type]
+        response: Response,
+        key: str = Depends(idempotency_key),
+        principal: Principal = Depends(require_roles(*roles)),
+        db: Database = Depends(get_db),
+    ) -> EventResult:
+        return _apply(db, response, principal, key, operation, command)
+
+    endpoint.__doc__ = operation.__doc__
+    endpoint.__annotations__["command"] = command_type
+    router.add_api_route(
+        f"/ledger/{path}",
+        endpoint,
+        methods=["POST"],
+        response_model=EventResult,
+        status_code=201,
+        responses={200: {"description": "A replay of an earlier request with the same key"},
+                   **PROBLEMS},
+        summary=summary,
+        name=f"ledger_{path.replace('-', '_')}",
+    )
+
+
+_endpoint("receive", ledger.receive, ReceiveCommand, (R.clerk, R.supervisor, R.device),
+          "Receive a new container")
+_endpoint("move", ledger.move, MoveCommand, FLOOR, "Put away or move a container")
+_endpoint("nest", ledger.nest, NestCommand, FLOOR, "Nest a container in another")
+_endpoint("unnest", ledger.unnest, UnnestCommand, FLOOR, "Un-nest a container")
+_endpoint("split", ledger.split, SplitCommand, FLOOR, "Split part of a container off")
+_endpoint("merge", ledger.merge, MergeCommand, FLOOR, "Merge a container into another")
+_endpoint("adjust", ledger.adjust, AdjustCommand, (R.supervisor,), "Adjust a quantity")
+_endpoint("count", ledger.count, CountCommand, WAREHOUSE, "Record a physical count")
+_endpoint("hold", ledger.hold, HoldCommand, (R.clerk, R.operator, R.supervisor), "Put on hold")
+_endpoint("release", ledger.release, ReleaseCommand, (R.supervisor,), "Release a hold")
+_endpoint("consume", ledger.consume, ConsumeCommand, PRODUCTION, "Consume into a step")
+_endpoint("produce", ledger.produce, ProduceCommand, PRODUCTION, "Produce out of a step")
+_endpoint("scrap", ledger.scrap, ScrapCommand, (R.operator, R.supervisor), "Scrap material")
+_endpoint("ship", ledger.ship, ShipCommand, (R.clerk, R.supervisor), "Ship a container")
+_endpoint("reverse", ledger.reverse, ReverseCommand, (R.supervisor,), "Reverse an event")
+
+
+@router.get("/inventory", responses=PROBLEMS, summary="Inventory by item, location, lot, status")
+def inventory(
+    item: str | None = Query(default=None, max_length=64, description="Item code"),
+    location: str | None = Query(
+        default=None, max_length=64, description="Location code; includes everything below it"
+    ),
+    lot: str | None = Query(default=None, max_length=64, description="Lot code"),
+    status: ContentStatus | None = Query(default=None),
+    limit: int = Query(default=500, ge=1, le=5000),
+    offset: int = Query(default=0, ge=0),
+    _: Principal = Depends(require_roles(*READERS)),
+    db: Database = Depends(get_db),
+) -> queries.InventoryPage:
+    """The derived quantity of each item per location, lot and status."""
+    return db.read(
+        lambda s: queries.inventory(
+            s, item=item, location=location, lot=lot, status=status, limit=limit, offset=offset
+        )
+    )
+
+
+@router.get("/containers/{code}", responses=PROBLEMS, summary="A container")
+def container(
+    code: str,
+    _: Principal = Depends(require_roles(*READERS, R.device)),
+    db: Database = Depends(get_db),
+) -> queries.ContainerView:
+    """A container with its contents, what is nested in it, and its full history."""
+    return db.read(lambda s: queries.container(s, code))
+
+
+@router.get("/events/{event_id}", responses=PROBLEMS, summary="One ledger event")
+def event(
+    event_id: int,
+    _: Principal = Depends(require_roles(*READERS)),
+    db: Database = Depends(get_db),
+) -> queries.EventView:
+    """An event with its lines, exactly as it was applied."""
+    return db.read(lambda s: queries.event(s, event_id))
+
+
+@router.get("/lots/{item}/{lot}/genealogy", responses=PROBLEMS, summary="Lot genealogy")
+def genealogy(
+    item: str,
+    lot: str,
+    direction: queries.Direction = Query(default="backward"),
+    _: Principal = Depends(require_roles(*READERS)),
+    db: Database = Depends(get_db),
+) -> queries.GenealogyView:
+    """Where a lot came from (backward) or what it went into (forward), at every depth."""
+    return db.read(lambda s: queries.genealogy(s, item, lot, direction))
+
+
+@router.get("/lots/{item}/{lot}/recall", responses=PROBLEMS, summary="Recall report")
+def recall(
+    item: str,
+    lot: str,
+    _: Principal = Depends(require_roles(*READERS)),
+    db: Database = Depends(get_db),
+) -> queries.RecallView:
+    """Every container, job, shipment and customer a lot (and what was made from it) reached."""
+    return db.read(lambda s: queries.recall(s, item, lot))

@@ -1,0 +1,465 @@
+"""Read models of the ledger: inventory, containers with history, genealogy and recall.
+
+Inventory reads the `ledger_balance` projection through its indexes, so its time does not
+grow with the length of the history.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from isom.errors import NotFound
+from isom.ledger import nesting
+from isom.ledger.models import (
+    Balance,
+    Container,
+    Content,
+    ContentStatus,
+    Event,
+    EventKind,
+    EventLine,
+    EventMove,
+    Genealogy,
+    Lot,
+)
+from isom.masterdata import services as md
+from isom.masterdata.models import Item, Location, Supplier, Unit
+
+Direction = Literal["backward", "forward"]
+
+
+class InventoryRow(BaseModel):
+    item: str
+    item_name: str
+    unit: str
+    location: str
+    lot: str | None
+    expiry_date: dt.date | None
+    status: ContentStatus
+    quantity: Decimal
+
+
+class InventoryPage(BaseModel):
+    rows: list[InventoryRow]
+    total_quantity_by_item: dict[str, Decimal]
+    limit: int
+    offset: int
+
+
+def inventory(
+    session: Session,
+    *,
+    item: str | None = None,
+    location: str | None = None,
+    lot: str | None = None,
+    status: ContentStatus | None = None,
+    limit: int = 500,
+    offset: int = 0,
+) -> InventoryPage:
+    """Quantities per item, location, lot and status; a location includes everything below it."""
+    query = (
+        select(Balance, Item.code, Item.name, Unit.code, Location.code, Lot.code, Lot.expiry_date)
+        .join(Item, Item.id == Balance.item_id)
+        .join(Unit, Unit.id == Item.base_unit_id)
+        .join(Location, Location.id == Balance.location_id)
+        .outerjoin(Lot, Lot.id == Balance.lot_id)
+        .where(Balance.quantity != 0)
+    )
+    if item is not None:
+        it = md.get_item(session, item)
+        query = query.where(Balance.item_id == it.id)
+        if lot is not None:
+            found = session.scalar(select(Lot).where(Lot.item_id == it.id, Lot.code == lot))
+            if found is None:
+                raise NotFound(f"item {item} has no lot {lot!r}", field="lot")
+            query = query.where(Balance.lot_id == found.id)
+    elif lot is not None:
+        query = query.where(Balance.lot_id.in_(select(Lot.id).where(Lot.code == lot)))
+    if location is not None:
+        loc = md.get_location(session, location)
+        query = query.where(Location.path.startswith(loc.path, autoescape=True))
+    if status is not None:
+        query = query.where(Balance.status == status)
+    rows = session.execute(
+        query.order_by(Item.code, Location.code, Lot.code, Balance.status).limit(limit).offset(offset)
+    ).all()
+    out = [
+        InventoryRow(
+            item=icode, item_name=iname, unit=ucode, location=lcode, lot=lotcode,
+            expiry_date=expiry, status=bal.status, quantity=bal.quantity,
+        )
+        for bal, icode, iname, ucode, lcode, lotcode, expiry in rows
+    ]
+    totals: dict[str, Decimal] = {}
+    for row in out:
+        totals[row.item] = totals.get(row.item, Decimal(0)) + row.quantity
+    return InventoryPage(rows=out, total_quantity_by_item=totals, limit=limit, offset=offset)
+
+
+class ContentView(BaseModel):
+    item: str
+    item_name: str
+    unit: str
+    lot: str | None
+    expiry_date: dt.date | None
+    status: ContentStatus
+    wip_step: str | None
+    quantity: Decimal
+    unit_cost: Decimal
+    value: Decimal
+
+
+class LineView(BaseModel):
+    container: str | None
+    place: str | None
+    item: str
+    lot: str | None
+    status: ContentStatus
+    wip_step: str | None
+    quantity: Decimal
+    unit_cost: Decimal
+
+
+class EventView(BaseModel):
+    id: int
+    key: str
+    kind: EventKind
+    occurred_at: dt.datetime
+    recorded_at: dt.datetime
+    actor: str
+    device: str | None
+    location: str | None
+    reason: str | None
+    reason_code: str | None
+    reference: str | None
+    reverses_event_id: int | None
+    reversed_by_event_id: int | None
+    lines: list[LineView]
+    moves: list[dict[str, Any]]
+
+
+class ContainerView(BaseModel):
+    code: str
+    kind: str
+    status: str
+    location: str | None
+    parent: str | None
+    children: list[ContainerView]
+    contents: list[ContentView]
+    history: list[EventView]
+
+
+def _codes(session: Session, model: Any, ids: set[int]) -> dict[int, str]:
+    ids = {i for i in ids if i is not None}
+    if not ids:
+        return {}
+    return dict(session.execute(select(model.id, model.code).where(model.id.in_(ids))).tuples().all())
+
+
+def _contents(session: Session, container_id: int) -> list[ContentView]:
+    rows = session.execute(
+        select(Content, Item.code, Item.name, Unit.code, Lot.code, Lot.expiry_date)
+        .join(Item, Item.id == Content.item_id)
+        .join(Unit, Unit.id == Item.base_unit_id)
+        .outerjoin(Lot, Lot.id == Content.lot_id)
+        .where(Content.container_id == container_id)
+        .order_by(Item.code, Lot.code)
+    ).all()
+    return [
+        ContentView(
+            item=icode, item_name=iname, unit=ucode, lot=lotcode, expiry_date=expiry,
+            status=ct.status, wip_step=ct.wip_step, quantity=ct.quantity, unit_cost=ct.unit_cost,
+            value=(ct.quantity * ct.unit_cost).quantize(Decimal("0.01")),
+        )
+        for ct, icode, iname, ucode, lotcode, expiry in rows
+    ]
+
+
+def _event_views(session: Session, events: list[Event]) -> list[EventView]:
+    if not events:
+        return []
+    ids = [e.id for e in events]
+    lines = session.scalars(select(EventLine).where(EventLine.event_id.in_(ids)).order_by(EventLine.id)).all()
+    moves = session.scalars(select(EventMove).where(EventMove.event_id.in_(ids)).order_by(EventMove.id)).all()
+    reversals = dict(
+        session.execute(
+            select(Event.reverses_event_id, Event.id).where(Event.reverses_event_id.in_(ids))
+        ).tuples().all()
+    )
+    items = _codes(session, Item, {ln.item_id for ln in lines})
+    lots = _codes(session, Lot, {ln.lot_id for ln in lines if ln.lot_id})
+    conts = _codes(session, Container, {ln.container_id for ln in lines if ln.container_id}
+                   | {m.container_id for m in moves}
+                   | {m.to_parent_id for m in moves if m.to_parent_id}
+                   | {m.from_parent_id for m in moves if m.from_parent_id})
+    locs = _codes(session, Location, {e.location_id for e in events if e.location_id}
+                  | {m.to_location_id for m in moves if m.to_location_id}
+                  | {m.from_location_id for m in moves if m.from_location_id})
+    by_event_lines: dict[int, list[LineView]] = {}
+    for ln in lines:
+        by_event_lines.setdefault(ln.event_id, []).append(LineView(
+            container=conts.get(ln.container_id) if ln.container_id else None, place=ln.place,
+            item=items[ln.item_id], lot=lots.get(ln.lot_id) if ln.lot_id else None,
+            status=ln.status, wip_step=ln.wip_step, quantity=ln.quantity, unit_cost=ln.unit_cost,
+        ))
+    by_event_moves: dict[int, list[dict[str, Any]]] = {}
+    for m in moves:
+        by_event_moves.setdefault(m.event_id, []).append({
+            "container": conts.get(m.container_id),
+            "from_location": locs.get(m.from_location_id) if m.from_location_id else None,
+            "to_location": locs.get(m.to_location_id) if m.to_location_id else None,
+            "from_parent": conts.get(m.from_parent_id) if m.from_parent_id else None,
+            "to_parent": conts.get(m.to_parent_id) if m.to_parent_id else None,
+            "to_status": m.to_status.value if m.to_status else None,
+        })
+    return [
+        EventView(
+            id=e.id, key=e.key, kind=e.kind, occurred_at=e.occurred_at, recorded_at=e.recorded_at,
+            actor=e.actor, device=e.device,
+            location=locs.get(e.location_id) if e.location_id else None, reason=e.reason,
+            reason_code=e.reason_code, reference=e.reference,
+            reverses_event_id=e.reverses_event_id, reversed_by_event_id=reversals.get(e.id),
+            lines=by_event_lines.get(e.id, []), moves=by_event_moves.get(e.id, []),
+        )
+        for e in events
+    ]
+
+
+def event(session: Session, event_id: int) -> EventView:
+    """One event as it was applied."""
+    found = session.get(Event, event_id)
+    if found is None:
+        raise NotFound(f"no event {event_id}", field="event_id")
+    return _event_views(session, [found])[0]
+
+
+def _container_tree(session: Session, cont: Container, *, with_history: bool) -> ContainerView:
+    children = session.scalars(
+        select(Container).where(Container.parent_id == cont.id).order_by(Container.code)
+    ).all()
+    history: list[EventView] = []
+    if with_history:
+        event_ids = select(EventLine.event_id).where(EventLine.container_id == cont.id).union(
+            select(EventMove.event_id).where(
+                or_(EventMove.container_id == cont.id, EventMove.to_parent_id == cont.id)
+            )
+        )
+        events = session.scalars(
+            select(Event).where(Event.id.in_(event_ids)).order_by(Event.id.desc()).limit(500)
+        ).all()
+        history = _event_views(session, list(events))
+    loc = session.get(Location, cont.location_id) if cont.location_id else None
+    parent = session.get(Container, cont.parent_id) if cont.parent_id else None
+    return ContainerView(
+        code=cont.code, kind=cont.kind, status=cont.status.value,
+        location=loc.code if loc else None, parent=parent.code if parent else None,
+        children=[_container_tree(session, c, with_history=False) for c in children],
+        contents=_contents(session, cont.id), history=history,
+    )
+
+
+def container(session: Session, code: str) -> ContainerView:
+    """A container with contents, nested children (at every depth) and its history, newest first."""
+    cont = session.scalar(select(Container).where(Container.code == code))
+    if cont is None:
+        raise NotFound(f"no container with code {code!r}", field="code",
+                       expected="the code on a container's label")
+    return _container_tree(session, cont, with_history=True)
+
+
+class LotNode(BaseModel):
+    item: str
+    lot: str | None
+    depth: int
+    quantity: Decimal
+    event_id: int
+    event_kind: str
+    supplier: str | None = None
+    supplier_lot: str | None = None
+    step: str | None = None
+
+
+class GenealogyView(BaseModel):
+    item: str
+    lot: str
+    direction: Direction
+    supplier: str | None
+    expiry_date: dt.date | None
+    nodes: list[LotNode]
+
+
+def _find_lot(session: Session, item: str, lot: str) -> tuple[Item, Lot]:
+    it = md.get_item(session, item)
+    found = session.scalar(select(Lot).where(Lot.item_id == it.id, Lot.code == lot))
+    if found is None:
+        raise NotFound(f"item {item} has no lot {lot!r}", field="lot", expected="an existing lot")
+    return it, found
+
+
+def _lot_closure(session: Session, lot_id: int, direction: Direction) -> list[tuple[int, int, int, Decimal, int]]:
+    """(lot id, depth, event id, quantity, via lot) for every lot reached, breadth first."""
+    seen = {lot_id}
+    frontier = [lot_id]
+    out: list[tuple[int, int, int, Decimal, int]] = []
+    depth = 0
+    while frontier and depth < 50:
+        depth += 1
+        if direction == "backward":
+            edges = session.execute(
+                select(Genealogy.from_lot_id, Genealogy.event_id, Genealogy.quantity, Genealogy.to_lot_id)
+                .where(Genealogy.to_lot_id.in_(frontier), Genealogy.from_lot_id.is_not(None),
+                       Genealogy.from_lot_id != Genealogy.to_lot_id, Genealogy.quantity > 0)
+            ).all()
+        else:
+            edges = session.execute(
+                select(Genealogy.to_lot_id, Genealogy.event_id, Genealogy.quantity, Genealogy.from_lot_id)
+                .where(Genealogy.from_lot_id.in_(frontier), Genealogy.to_lot_id.is_not(None),
+                       Genealogy.from_lot_id != Genealogy.to_lot_id, Genealogy.quantity > 0)
+            ).all()
+        nxt = []
+        for other, event_id, qty, via in edges:
+            if other is None or other in seen:
+                continue
+            if session.scalar(select(Event.id).where(Event.reverses_event_id == event_id)):
+                continue  # the event that linked them was reversed
+            seen.add(other)
+            nxt.append(other)
+            out.append((other, depth, event_id, qty, via))
+        frontier = nxt
+    return out
+
+
+def genealogy(session: Session, item: str, lot: str, direction: Direction) -> GenealogyView:
+    """The lots a lot was made from (backward) or went into (forward), at every depth."""
+    it, root = _find_lot(session, item, lot)
+    reached = _lot_closure(session, root.id, direction)
+    lots = {x.id: x for x in session.scalars(select(Lot).where(Lot.id.in_([r[0] for r in reached])))}
+    items = _codes(session, Item, {x.item_id for x in lots.values()})
+    suppliers = _codes(session, Supplier, {x.supplier_id for x in lots.values() if x.supplier_id}
+                       | ({root.supplier_id} if root.supplier_id else set()))
+    events = {e.id: e for e in session.scalars(select(Event).where(Event.id.in_([r[2] for r in reached])))}
+    nodes = []
+    for lot_id, depth, event_id, qty, _via in reached:
+        x = lots[lot_id]
+        ev = events[event_id]
+        nodes.append(LotNode(
+            item=items[x.item_id], lot=x.code, depth=depth, quantity=qty, event_id=event_id,
+            event_kind=ev.kind.value, supplier=suppliers.get(x.supplier_id) if x.supplier_id else None,
+            supplier_lot=x.supplier_lot,
+            step=ev.reference if ev.kind == EventKind.produce else None,
+        ))
+    return GenealogyView(
+        item=it.code, lot=root.code, direction=direction,
+        supplier=suppliers.get(root.supplier_id) if root.supplier_id else None,
+        expiry_date=root.expiry_date, nodes=nodes,
+    )
+
+
+class Shipment(BaseModel):
+    event_id: int
+    shipped_at: dt.datetime
+    customer: str
+    container: str
+    item: str
+    lot: str | None
+    quantity: Decimal
+    reference: str | None
+
+
+class RecallView(BaseModel):
+    item: str
+    lot: str
+    lots: list[dict[str, str | None]]
+    containers: list[dict[str, Any]]
+    jobs: list[str]
+    steps: list[str]
+    shipments: list[Shipment]
+    customers: list[str]
+
+
+def recall(session: Session, item: str, lot: str) -> RecallView:
+    """Every container, job, shipment and customer the lot, or anything made from it, reached."""
+    it, root = _find_lot(session, item, lot)
+    lot_ids = [root.id] + [r[0] for r in _lot_closure(session, root.id, "forward")]
+    lots = session.scalars(select(Lot).where(Lot.id.in_(lot_ids))).all()
+    items = _codes(session, Item, {x.item_id for x in lots})
+    held = session.execute(
+        select(Container.code, Container.status, Location.code, func.sum(EventLine.quantity))
+        .join(EventLine, EventLine.container_id == Container.id)
+        .outerjoin(Location, Location.id == Container.location_id)
+        .where(EventLine.lot_id.in_(lot_ids), EventLine.quantity > 0)
+        .group_by(Container.code, Container.status, Location.code)
+        .order_by(Container.code)
+    ).all()
+    now_in = dict(
+        session.execute(
+            select(Container.code, func.sum(Content.quantity))
+            .join(Content, Content.container_id == Container.id)
+            .where(Content.lot_id.in_(lot_ids))
+            .group_by(Container.code)
+        ).tuples().all()
+    )
+    steps = sorted({
+        place.removeprefix("step:")
+        for place in session.scalars(
+            select(EventLine.place).where(EventLine.lot_id.in_(lot_ids),
+                                          EventLine.place.startswith("step:")).distinct()
+        )
+        if place
+    })
+    container_alias = aliased(Container)
+    lines = session.execute(
+        select(Event, EventLine, container_alias.code)
+        .join(EventLine, EventLine.event_id == Event.id)
+        .join(
+            container_alias,
+            container_alias.id == select(EventLine.container_id)
+            .where(EventLine.event_id == Event.id, EventLine.container_id.is_not(None))
+            .limit(1)
+            .correlate(Event)
+            .scalar_subquery(),
+        )
+        .where(Event.kind == EventKind.ship, EventLine.lot_id.in_(lot_ids),
+               EventLine.place.startswith("customer:"))
+        .order_by(Event.id)
+    ).all()
+    reversed_ids = set(session.scalars(
+        select(Event.reverses_event_id).where(
+            Event.reverses_event_id.in_([e.id for e, _, _ in lines])
+        )
+    ))
+    lot_code = {x.id: x.code for x in lots}
+    lot_item = {x.id: items[x.item_id] for x in lots}
+    shipments = [
+        Shipment(event_id=e.id, shipped_at=e.occurred_at,
+                 customer=(ln.place or "").removeprefix("customer:"), container=code,
+                 item=lot_item.get(ln.lot_id, ""), lot=lot_code.get(ln.lot_id),
+                 quantity=ln.quantity, reference=e.reference)
+        for e, ln, code in lines if e.id not in reversed_ids
+    ]
+    return RecallView(
+        item=it.code, lot=root.code,
+        lots=[{"item": items[x.item_id], "lot": x.code} for x in lots],
+        containers=[
+            {"container": code, "status": status.value, "location": loc,
+             "received_quantity": qty, "quantity_now": now_in.get(code, Decimal(0))}
+            for code, status, loc, qty in held
+        ],
+        jobs=sorted({s.split("/")[0] for s in steps}), steps=steps, shipments=shipments,
+        customers=sorted({s.customer for s in shipments}),
+    )
+
+
+def subtree_codes(session: Session, code: str) -> list[str]:
+    """The codes of a container and everything nested in it."""
+    cont = session.scalar(select(Container).where(Container.code == code))
+    if cont is None:
+        raise NotFound(f"no container with code {code!r}", field="code")
+    ids = nesting.subtree_ids(session, cont.id)
+    return list(session.scalars(select(Container.code).where(Container.id.in_(ids))))

@@ -1,0 +1,240 @@
+"""Commands the ledger accepts and the answers it gives, validated at every edge (API, CLI, devices)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from isom.ledger.models import ContentStatus
+
+Code = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._\-/]*$",
+        description="A printable code: letters, digits, '.', '_', '-', '/'.",
+    ),
+]
+StepRef = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=90,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._\-/]*$",
+        description="The work-order step, e.g. 'WO-1001/20'.",
+    ),
+]
+Positive = Annotated[Decimal, Field(gt=0, max_digits=18, decimal_places=6)]
+NonNegative = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=6)]
+
+
+class AdjustReason(enum.StrEnum):
+    damaged = "damaged"
+    found = "found"
+    lost = "lost"
+    correction = "correction"
+    sample = "sample"
+    expired = "expired"
+    other = "other"
+
+
+class _Command(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    occurred_at: dt.datetime | None = Field(
+        default=None,
+        description="When it happened on the device (UTC); defaults to when it is recorded.",
+    )
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _aware(cls, value: dt.datetime | None) -> dt.datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("must carry a time zone, e.g. 2026-11-27T10:00:00Z")
+        return value
+
+
+class LotIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    code: Code
+    supplier_lot: str | None = Field(default=None, max_length=64)
+    expiry_date: dt.date | None = None
+
+
+class ReceiveLine(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    item: Code
+    lot: LotIn | None = None
+    quantity: Positive
+    unit: str | None = Field(
+        default=None, max_length=20, description="Defaults to the item's base unit."
+    )
+    unit_cost: NonNegative = Field(default=Decimal(0), description="Cost per unit given in `unit`.")
+
+
+class ReceiveCommand(_Command):
+    """A new labelled container arrives with lines of item, lot, quantity and cost."""
+
+    container: Code | None = Field(default=None, description="Label code; generated when absent.")
+    container_kind: str = Field(default="box", min_length=1, max_length=30)
+    location: Code
+    supplier: Code | None = None
+    reference: str | None = Field(default=None, max_length=100, description="e.g. the PO number")
+    lines: list[ReceiveLine] = Field(min_length=1, max_length=200)
+
+
+class MoveCommand(_Command):
+    """Put away or move a container (and everything nested in it) to a location."""
+
+    container: Code
+    to_location: Code
+
+
+class NestCommand(_Command):
+    """Put a container into or onto another (box onto pallet); it takes the parent's location."""
+
+    container: Code
+    parent: Code
+
+
+class UnnestCommand(_Command):
+    """Take a container off its parent, leaving it where the parent is or at `to_location`."""
+
+    container: Code
+    to_location: Code | None = None
+
+
+class LineRef(BaseModel):
+    """Which line of a container: item, and lot/status/WIP step where needed to tell lines apart."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    item: Code
+    lot: Code | None = None
+    status: ContentStatus | None = None
+    wip_step: StepRef | None = None
+
+
+class QuantityLine(LineRef):
+    quantity: Positive
+
+
+class SplitCommand(_Command):
+    """Take part of a container's contents into a new (or an existing) container."""
+
+    container: Code
+    into: Code | None = Field(default=None, description="An existing container to split into.")
+    new_container: Code | None = Field(default=None, description="Code for the new container.")
+    container_kind: str = Field(default="box", min_length=1, max_length=30)
+    lines: list[QuantityLine] = Field(min_length=1, max_length=200)
+
+
+class MergeCommand(_Command):
+    """Empty a container into another; lines of the same item, lot and step combine at average cost."""
+
+    container: Code
+    into: Code
+
+
+class AdjustCommand(_Command, LineRef):
+    """Correct a quantity up or down, with a reason code."""
+
+    container: Code
+    quantity_delta: Annotated[Decimal, Field(max_digits=18, decimal_places=6)]
+    reason_code: AdjustReason
+    reason: str | None = Field(default=None, max_length=500)
+
+    @field_validator("quantity_delta")
+    @classmethod
+    def _non_zero(cls, value: Decimal) -> Decimal:
+        if value == 0:
+            raise ValueError("must not be zero")
+        return value
+
+
+class CountCommand(_Command, LineRef):
+    """Record a physical count; the difference to the book quantity is posted as an adjustment."""
+
+    container: Code
+    counted_quantity: NonNegative
+
+
+class HoldCommand(_Command):
+    """Quarantine everything in a container (and what is nested in it)."""
+
+    container: Code
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class ReleaseCommand(_Command):
+    """Lift a hold."""
+
+    container: Code
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class ConsumeCommand(_Command, LineRef):
+    """Material leaves a container into a work-order step."""
+
+    container: Code
+    quantity: Positive
+    step: StepRef
+
+
+class ProduceCommand(_Command):
+    """Material comes out of a work-order step into a container (new or existing)."""
+
+    step: StepRef
+    item: Code
+    lot: LotIn | None = None
+    quantity: Positive
+    unit_cost: NonNegative | None = Field(default=None, description="Defaults to standard cost.")
+    wip: bool = Field(default=False, description="Output stays WIP of this step (not yet stock).")
+    container: Code | None = Field(default=None, description="An existing container to fill.")
+    new_container: Code | None = None
+    container_kind: str = Field(default="box", min_length=1, max_length=30)
+    location: Code | None = Field(default=None, description="Where a new container is made.")
+
+
+class ScrapCommand(_Command, LineRef):
+    """Material leaves a container as scrap."""
+
+    container: Code
+    quantity: Positive
+    reason_code: AdjustReason = AdjustReason.damaged
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class ShipCommand(_Command):
+    """A container (with everything nested in it) leaves to a customer."""
+
+    container: Code
+    customer: Code
+    reference: str | None = Field(default=None, max_length=100)
+
+
+class ReverseCommand(_Command):
+    """Correct a wrong event by applying its opposite; history is never edited."""
+
+    event_id: int = Field(gt=0)
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class EventResult(BaseModel):
+    """What an applied event answers; a replay of the same key answers exactly this again."""
+
+    event_id: int
+    key: str
+    kind: str
+    replayed: bool = False
+    containers: list[str] = []
+    lines: list[dict[str, Any]] = []
+    balances: list[dict[str, Any]] = []
+    detail: dict[str, Any] = {}

@@ -1,0 +1,88 @@
+"""Column types that keep quantities and money exact on SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, DateTime
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+#: Every quantity and money amount is stored as an integer count of millionths.
+SCALE = 6
+_QUANTUM = Decimal(1).scaleb(-SCALE)
+
+
+class InexactValueError(ValueError):
+    """A value has more decimals than the store keeps; we refuse rather than round."""
+
+
+def to_micros(value: Decimal | int) -> int:
+    """Turn a decimal into the integer of millionths the database stores, exactly or not at all."""
+    dec = Decimal(value)
+    scaled = dec.scaleb(SCALE)
+    if scaled != scaled.to_integral_value():
+        raise InexactValueError(f"{value} has more than {SCALE} decimals")
+    return int(scaled)
+
+
+def from_micros(value: int) -> Decimal:
+    """Turn stored millionths back into a normalised decimal."""
+    return (Decimal(int(value)).scaleb(-SCALE)).quantize(_QUANTUM).normalize() + Decimal(0)
+
+
+class Exact(TypeDecorator[Decimal]):
+    """A `Decimal` stored as a 64-bit integer of millionths: sums in SQL are exact everywhere.
+
+    SQLite has no decimal type (SQLAlchemy's Numeric goes through float there), so both
+    stores keep the same scaled integer and `SUM()` gives the same exact answer on both.
+    """
+
+    impl = BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> int | None:
+        if value is None:
+            return None
+        return to_micros(value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        return from_micros(value)
+
+
+class UtcDateTime(TypeDecorator[dt.datetime]):
+    """A timezone-aware UTC timestamp; naive input is refused, SQLite's naive output is tagged UTC."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if not isinstance(value, dt.datetime) or value.tzinfo is None:
+            raise ValueError("timestamps must be timezone-aware")
+        converted: dt.datetime = value.astimezone(dt.UTC)
+        if dialect.name == "sqlite":
+            return converted.replace(tzinfo=None)
+        return converted
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        result: dt.datetime = value
+        if result.tzinfo is None:
+            return result.replace(tzinfo=dt.UTC)
+        return result.astimezone(dt.UTC)
+
+
+JsonType = JSON().with_variant(JSONB(), "postgresql")
+
+
+def utcnow() -> dt.datetime:
+    """The current time in UTC, timezone-aware."""
+    return dt.datetime.now(dt.UTC)

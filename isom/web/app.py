@@ -1,0 +1,115 @@
+"""The FastAPI application: API under /api/v1, pages at the root, errors as problem+json."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from isom.db import Database
+from isom.errors import IsomError, NotAuthenticated
+
+PROBLEM = "application/problem+json"
+
+
+def _problem(status: int, body: dict[str, Any]) -> JSONResponse:
+    return JSONResponse(body, status_code=status, media_type=PROBLEM)
+
+
+def _expected_for(error: dict[str, Any]) -> str:
+    ctx = error.get("ctx") or {}
+    kind = error.get("type", "")
+    if "expected" in ctx:
+        return str(ctx["expected"])
+    if kind == "missing":
+        return "a value (the field is required)"
+    if kind == "extra_forbidden":
+        return "no such field (check the spelling)"
+    if "pattern" in ctx:
+        return f"text matching {ctx['pattern']}"
+    for name, text in (("gt", "greater than"), ("ge", "at least"), ("lt", "less than"),
+                       ("le", "at most")):
+        if name in ctx:
+            return f"a number {text} {ctx[name]}"
+    if "decimal_places" in ctx:
+        return f"at most {ctx['decimal_places']} decimals"
+    if "min_length" in ctx or "max_length" in ctx:
+        return f"length {ctx.get('min_length', 0)} to {ctx.get('max_length', 'any')}"
+    return kind.replace("_", " ")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Render every error as RFC 9457 problem+json naming the field and what was expected."""
+
+    @app.exception_handler(IsomError)
+    async def _isom_error(request: Request, exc: IsomError) -> Response:
+        if isinstance(exc, NotAuthenticated) and not request.url.path.startswith("/api/"):
+            return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+        return _problem(exc.status_code, exc.to_problem(request.url.path))
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
+        errors = []
+        for err in exc.errors():
+            loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "header")]
+            errors.append(
+                {
+                    "field": ".".join(loc) or "body",
+                    "in": str(err.get("loc", ("body",))[0]),
+                    "message": err.get("msg", "invalid"),
+                    "expected": _expected_for(dict(err)),
+                }
+            )
+        first = errors[0] if errors else {"field": "body", "message": "invalid", "expected": ""}
+        return _problem(
+            422,
+            {
+                "type": "https://isom.dev/problems/invalid_input",
+                "title": "Invalid input",
+                "status": 422,
+                "code": "invalid_input",
+                "detail": f"{first['field']}: {first['message']}",
+                "field": first["field"],
+                "expected": first["expected"],
+                "errors": errors,
+                "instance": request.url.path,
+            },
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        return _problem(
+            exc.status_code,
+            {
+                "type": "about:blank",
+                "title": str(exc.detail),
+                "status": exc.status_code,
+                "detail": str(exc.detail),
+                "instance": request.url.path,
+            },
+        )
+
+
+def create_app(db: Database | None = None) -> FastAPI:
+    """Build the application around a database (the embedded SQLite store by default)."""
+    from isom.web import routes
+
+    app = FastAPI(
+        title="ISOM",
+        version="0.1.0",
+        description=(
+            "Intelligent System for Operations Management: the real-time container ledger, "
+            "master data and the ERP feed. Every write takes an `Idempotency-Key` header; "
+            "errors are RFC 9457 problem+json."
+        ),
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.db = db or Database()
+    install_error_handlers(app)
+    routes.include_all(app)
+    return app

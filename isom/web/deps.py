@@ -1,0 +1,96 @@
+"""Request dependencies: the store, who is calling, and whether their role allows it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi import Depends, Header, Request
+
+from isom.auth import services as auth_service
+from isom.auth.models import Role
+from isom.auth.services import Principal
+from isom.db import Database
+from isom.errors import Forbidden, InvalidInput, NotAuthenticated
+
+SESSION_COOKIE = "isom_session"
+
+
+def get_db(request: Request) -> Database:
+    """The application's database, set once at start-up."""
+    db: Database = request.app.state.db
+    return db
+
+
+def current_principal(request: Request, db: Database = Depends(get_db)) -> Principal:
+    """Whoever the bearer token or session cookie names; 401 when nobody does."""
+    authz = request.headers.get("authorization")
+    if authz:
+        scheme, _, secret = authz.partition(" ")
+        if scheme.lower() != "bearer" or not secret:
+            raise NotAuthenticated("the Authorization header must be 'Bearer <token>'")
+        found = db.read(lambda s: auth_service.principal_from_token(s, secret.strip()))
+        if found is None:
+            raise NotAuthenticated("the API token is unknown or revoked")
+        device = request.headers.get("x-device-id")
+        if device and found.device is None:
+            return Principal(
+                name=found.name,
+                roles=found.roles,
+                user_id=found.user_id,
+                token_id=found.token_id,
+                device=device,
+            )
+        return found
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        found = db.read(lambda s: auth_service.principal_from_cookie(s, cookie))
+        if found is not None:
+            unsafe = request.method not in ("GET", "HEAD", "OPTIONS")
+            if unsafe and request.url.path.startswith("/api/"):
+                # Pages check the token in their forms; API calls from a page send it as a header.
+                if request.headers.get("x-csrf-token") != found.csrf_token:
+                    raise Forbidden(
+                        "a cookie-authenticated API call needs the X-CSRF-Token header",
+                        field="X-CSRF-Token",
+                        expected="the csrf token of your session",
+                    )
+            return found
+    raise NotAuthenticated("sign in or send 'Authorization: Bearer <token>'")
+
+
+def require_roles(*roles: Role) -> Callable[..., Principal]:
+    """A dependency that lets through only callers holding one of `roles` (admin always may)."""
+    wanted = frozenset(r.value for r in roles)
+
+    def dependency(principal: Principal = Depends(current_principal)) -> Principal:
+        if not principal.has_any(wanted):
+            raise Forbidden(
+                f"{principal.name} may not do this",
+                expected=f"one of the roles: {', '.join(sorted(wanted | {'admin'}))}",
+            )
+        return principal
+
+    return dependency
+
+
+ANY_ROLE = tuple(Role)
+READERS = tuple(r for r in Role if r is not Role.device)
+
+
+def idempotency_key(
+    key: str | None = Header(
+        default=None,
+        alias="Idempotency-Key",
+        description="A key unique to this change; sending it again replays the first answer.",
+        min_length=1,
+        max_length=200,
+    ),
+) -> str:
+    """Every write carries an idempotency key, so a retried request is applied once."""
+    if not key:
+        raise InvalidInput(
+            "the Idempotency-Key header is missing",
+            field="Idempotency-Key",
+            expected="a unique string of 1 to 200 characters per change, e.g. a UUID",
+        )
+    return key
