@@ -25,10 +25,47 @@ def migrate() -> None:
     typer.echo(f"schema is current on {db.dialect}")
 
 
+@app.command()
+def demo() -> None:
+    """Load the demo plant (master data, people, users, containers) into an empty database."""
+    from isom import demo as demo_plant
+
+    db = open_db()
+    if not demo_plant.load_if_empty(db):
+        typer.echo("the database already holds data; the demo plant was not loaded")
+    typer.echo("\n".join(demo_plant.login_lines()))
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on"),
+    port: int = typer.Option(8000, help="Port to listen on"),
+    demo_data: bool = typer.Option(True, "--demo/--no-demo", help="Load the demo plant on first start"),
+) -> None:
+    """Migrate the database, load the demo plant on first start, and serve the app."""
+    import uvicorn
+
+    from isom import demo as demo_plant
+    from isom.web.app import create_app
+
+    db = open_db()
+    if demo_data and demo_plant.load_if_empty(db):
+        typer.echo("first start: the demo plant is loaded")
+    if demo_plant.is_loaded(db):
+        typer.echo("\n".join(demo_plant.login_lines()))
+    typer.echo(f"ISOM serves http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+    uvicorn.run(create_app(db), host=host, port=port, log_level="info")
+
+
 def _register() -> None:
     from isom.ledger.cli import app as ledger_app
 
     app.add_typer(ledger_app, name="ledger", help="The container ledger: verify, events.")
+
+    from isom.auth.cli import tokens_app, users_app
+
+    app.add_typer(users_app, name="users", help="Users and their roles.")
+    app.add_typer(tokens_app, name="tokens", help="API tokens for devices, the ERP and scripts.")
 
 
 _register()

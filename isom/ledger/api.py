@@ -19,6 +19,7 @@ from isom.ledger.schemas import (
     AdjustCommand,
     ConsumeCommand,
     CountCommand,
+    CreateContainerCommand,
     EventResult,
     HoldCommand,
     MergeCommand,
@@ -107,6 +108,8 @@ def _endpoint(
 
 _endpoint("receive", ledger.receive, ReceiveCommand, (R.clerk, R.supervisor, R.device),
           "Receive a new container")
+_endpoint("create-container", ledger.create_container, CreateContainerCommand, FLOOR,
+          "Register an empty container")
 _endpoint("move", ledger.move, MoveCommand, FLOOR, "Put away or move a container")
 _endpoint("nest", ledger.nest, NestCommand, FLOOR, "Nest a container in another")
 _endpoint("unnest", ledger.unnest, UnnestCommand, FLOOR, "Un-nest a container")

@@ -32,6 +32,7 @@ from isom.types import Exact, JsonType, UtcDateTime, utcnow
 
 
 class EventKind(enum.StrEnum):
+    create = "create"
     receive = "receive"
     move = "move"
     nest = "nest"

@@ -90,6 +90,14 @@ class ReceiveCommand(_Command):
     lines: list[ReceiveLine] = Field(min_length=1, max_length=200)
 
 
+class CreateContainerCommand(_Command):
+    """Register an empty container (a tote, a pallet) with its label code at a location."""
+
+    container: Code | None = Field(default=None, description="Label code; generated when absent.")
+    container_kind: str = Field(default="pallet", min_length=1, max_length=30)
+    location: Code
+
+
 class MoveCommand(_Command):
     """Put away or move a container (and everything nested in it) to a location."""
 

@@ -40,6 +40,7 @@ from isom.ledger.schemas import (
     AdjustCommand,
     ConsumeCommand,
     CountCommand,
+    CreateContainerCommand,
     EventResult,
     HoldCommand,
     LineRef,
@@ -451,6 +452,23 @@ def _receive(
         )
     _event_at(event, location)
     event.reference = cmd.reference
+    return {"container": cont.code, "location": location.code}
+
+
+def create_container(
+    session: Session, actor: Actor, key: str, cmd: CreateContainerCommand
+) -> EventResult:
+    """Register an empty container (tote, pallet, cart) so it can be filled or nested onto."""
+    return _run(session, actor, key, EventKind.create, cmd, _create_container)
+
+
+def _create_container(
+    session: Session, event: Event, cmd: CreateContainerCommand, posting: Posting
+) -> dict[str, Any]:
+    location = md.get_location(session, cmd.location, field="location")
+    cont = _new_container(session, posting, event, code=cmd.container, kind=cmd.container_kind,
+                          location=location, field="container")
+    _event_at(event, location)
     return {"container": cont.code, "location": location.code}
 
 
