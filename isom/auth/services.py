@@ -169,3 +169,74 @@ def principal_from_token(session: Session, secret: str) -> Principal | None:
         token_id=token.id,
         device=token.name if Role.device.value in token.roles else None,
     )
+
+
+def get_user(session: Session, username: str) -> User:
+    """The user with this name, or a 404 naming it."""
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"no user {username!r}", field="username")
+    return user
+
+
+def list_users(session: Session) -> list[User]:
+    """Every user, by name."""
+    return list(session.scalars(select(User).order_by(User.username)))
+
+
+def _close_sessions_of(session: Session, user_id: int) -> None:
+    for row in session.scalars(select(WebSession).where(WebSession.user_id == user_id)):
+        session.delete(row)
+    session.flush()
+
+
+def update_user(
+    session: Session,
+    username: str,
+    *,
+    roles: list[str] | None = None,
+    active: bool | None = None,
+    password: str | None = None,
+    full_name: str | None = None,
+) -> User:
+    """Change roles, active flag, password or name; deactivating or a new password signs out."""
+    user = get_user(session, username)
+    was_admin = user.active and Role.admin.value in user.roles
+    sign_out = False
+    if roles is not None:
+        user.roles = validate_roles(roles)
+    if full_name is not None:
+        user.full_name = full_name
+    if password is not None:
+        if len(password) < 8:
+            raise InvalidInput(
+                "password too short", field="password", expected="at least 8 characters"
+            )
+        user.password_hash = hash_password(password)
+        sign_out = True
+    if active is not None:
+        sign_out = sign_out or (user.active and not active)
+        user.active = active
+    session.flush()
+    still_admin = user.active and Role.admin.value in user.roles
+    if (
+        was_admin
+        and not still_admin
+        and not any(u.active and Role.admin.value in u.roles for u in list_users(session))
+    ):
+        raise Conflict(
+            "this change would leave no active administrator",
+            field="username",
+            expected="keep at least one active user with the admin role",
+        )
+    if sign_out:
+        _close_sessions_of(session, user.id)
+    return user
+
+
+def list_api_tokens(session: Session, *, include_revoked: bool = True) -> list[ApiToken]:
+    """The API tokens, newest first (hashes only; the clear text is never kept)."""
+    query = select(ApiToken).order_by(ApiToken.id.desc())
+    if not include_revoked:
+        query = query.where(ApiToken.revoked_at.is_(None))
+    return list(session.scalars(query))

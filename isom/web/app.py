@@ -20,18 +20,22 @@ def _problem(status: int, body: dict[str, Any]) -> JSONResponse:
 
 
 def _expected_for(error: dict[str, Any]) -> str:
-    ctx = error.get("ctx") or {}
-    kind = error.get("type", "")
+    ctx: dict[str, Any] = error.get("ctx") or {}
+    kind = str(error.get("type", ""))
     if "expected" in ctx:
-        return str(ctx["expected"])
+        return str(ctx["expected"])  # pydantic says it best when it says it
     if kind == "missing":
         return "a value (the field is required)"
     if kind == "extra_forbidden":
         return "no such field (check the spelling)"
     if "pattern" in ctx:
         return f"text matching {ctx['pattern']}"
-    for name, text in (("gt", "greater than"), ("ge", "at least"), ("lt", "less than"),
-                       ("le", "at most")):
+    for name, text in (
+        ("gt", "greater than"),
+        ("ge", "at least"),
+        ("lt", "less than"),
+        ("le", "at most"),
+    ):
         if name in ctx:
             return f"a number {text} {ctx[name]}"
     if "decimal_places" in ctx:
@@ -54,7 +58,9 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
         errors = []
         for err in exc.errors():
-            loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "header")]
+            loc = [
+                str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "header")
+            ]
             errors.append(
                 {
                     "field": ".".join(loc) or "body",

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+STATIC_DIR = Path(__file__).parent / "static"
 
 
 def include_all(app: FastAPI) -> None:
     """Mount the API routers under /api/v1 and the pages at the root."""
+    from isom.auth import api as auth_api
     from isom.ledger import api as ledger_api
+    from isom.masterdata import api as masterdata_api
+    from isom.web import pages
 
+    app.include_router(auth_api.router, prefix="/api/v1")
     app.include_router(ledger_api.router, prefix="/api/v1")
+    app.include_router(masterdata_api.router, prefix="/api/v1")
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -1,0 +1,396 @@
+"""Server-rendered pages: sign in, inventory, containers and lot trace, for people on tablets.
+
+Every page needs a signed-in user holding a reader role; an unauthenticated request is turned
+into a redirect to /login by the app's error handler. Page forms that change anything carry
+the session's csrf token; the sign-in form, the one page open to all, uses a double-submit
+cookie instead so another site cannot sign a browser in behind its user's back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Callable, Iterable
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session
+
+from isom.auth import api as auth_api
+from isom.auth import services as auth_service
+from isom.auth.services import Principal
+from isom.db import Database
+from isom.errors import Forbidden, InvalidInput, IsomError, NotAuthenticated
+from isom.ledger import queries
+from isom.ledger.models import ContentStatus
+from isom.masterdata import services as md
+from isom.masterdata.models import Unit
+from isom.web.deps import READERS, SESSION_COOKIE, current_principal, get_db
+
+router = APIRouter(include_in_schema=False)
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+LOGIN_CSRF_COOKIE = "isom_login_csrf"
+HOME = "/inventory"
+READER_ROLES = frozenset(r.value for r in READERS)
+PAGE_SIZE = 200
+
+
+def fmt_qty(value: Decimal | int | None, unit: str | None = None) -> str:
+    """A quantity in plain digits (never 1E+2), followed by its unit."""
+    if value is None:
+        return "-"
+    text = format(Decimal(value), "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return f"{text} {unit}" if unit else text
+
+
+def fmt_utc(value: dt.datetime | dt.date | None) -> str:
+    """A timestamp in UTC as ISO 8601 with a Z (a date as ISO date)."""
+    if value is None:
+        return "-"
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return value.isoformat()
+
+
+templates = Jinja2Templates(directory=TEMPLATES_DIR)
+templates.env.filters["qty"] = fmt_qty
+templates.env.filters["utc"] = fmt_utc
+templates.env.filters["urlpath"] = lambda v: quote(str(v), safe="/")
+
+
+def safe_next(target: str | None) -> str:
+    """A local path to go to after sign-in; anything pointing off-site becomes the home page."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return HOME
+    if target.startswith("/login") or target.startswith("/logout"):
+        return HOME
+    return target
+
+
+def render(
+    request: Request,
+    name: str,
+    principal: Principal | None,
+    *,
+    status_code: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    """Render a page template with who is signed in."""
+    return templates.TemplateResponse(
+        request, name, {"principal": principal, **context}, status_code=status_code
+    )
+
+
+def error_page(request: Request, principal: Principal | None, exc: IsomError) -> HTMLResponse:
+    """A friendly page for an error: what went wrong and what was expected, never a trace."""
+    return render(request, "error.html", principal, status_code=exc.status_code, error=exc)
+
+
+def guarded(request: Request, principal: Principal, build: Callable[[], Response]) -> Response:
+    """Let readers in, and turn an ISOM error while building the page into a friendly page."""
+    if not principal.has_any(READER_ROLES):
+        return error_page(
+            request, principal, Forbidden(f"{principal.name} may not read these pages")
+        )
+    try:
+        return build()
+    except IsomError as exc:
+        return error_page(request, principal, exc)
+
+
+def _units(session: Session, item_codes: Iterable[str]) -> dict[str, str]:
+    """The base unit of each item, so every quantity on a page shows its unit."""
+    out: dict[str, str] = {}
+    for code in set(item_codes):
+        try:
+            item = md.get_item(session, code)
+        except IsomError:
+            continue  # an inactive item: show the bare quantity rather than fail the page
+        unit = session.get(Unit, item.base_unit_id)
+        if unit is not None:
+            out[code] = unit.code
+    return out
+
+
+def _blank(value: str | None) -> str | None:
+    value = (value or "").strip()
+    return value or None
+
+
+# --- sign in and out ----------------------------------------------------------------------------
+
+
+def _login_form(
+    request: Request,
+    next_url: str,
+    *,
+    error: str | None = None,
+    status_code: int = 200,
+    username: str = "",
+) -> HTMLResponse:
+    token = secrets.token_urlsafe(24)
+    response = render(
+        request,
+        "login.html",
+        None,
+        status_code=status_code,
+        next=next_url,
+        csrf_token=token,
+        error=error,
+        username=username,
+    )
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE,
+        token,
+        max_age=3600,
+        path="/login",
+        httponly=True,
+        samesite="strict",
+    )
+    return response
+
+
+@router.get("/login")
+def login_form(
+    request: Request, next: str | None = Query(default=None), db: Database = Depends(get_db)
+) -> Response:
+    """The sign-in form (the one page that needs no session)."""
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie and db.read(lambda s: auth_service.principal_from_cookie(s, cookie)):
+        return RedirectResponse(safe_next(next), status_code=303)
+    return _login_form(request, safe_next(next))
+
+
+@router.post("/login")
+def login_submit(
+    request: Request,
+    username: str = Form(default=""),
+    password: str = Form(default=""),
+    next: str = Form(default=HOME),
+    csrf_token: str = Form(default=""),
+    db: Database = Depends(get_db),
+) -> Response:
+    """Check the password; on success set the session cookie and go to `next`."""
+    target = safe_next(next)
+    expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if not expected or not secrets.compare_digest(expected, csrf_token):
+        return _login_form(
+            request,
+            target,
+            status_code=403,
+            username=username,
+            error="This sign-in form has expired. Please sign in again.",
+        )
+    if not username or not password:
+        return _login_form(
+            request,
+            target,
+            status_code=422,
+            username=username,
+            error="Enter your user name and password.",
+        )
+    try:
+        secret, _ = auth_api.sign_in(db, username, password)
+    except NotAuthenticated:
+        return _login_form(
+            request,
+            target,
+            status_code=401,
+            username=username,
+            error="Wrong user name or password.",
+        )
+    response = RedirectResponse(target, status_code=303)
+    auth_api.set_session_cookie(response, secret, db)
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
+    return response
+
+
+@router.post("/logout")
+def logout(
+    request: Request,
+    csrf_token: str = Form(default=""),
+    principal: Principal = Depends(current_principal),
+    db: Database = Depends(get_db),
+) -> Response:
+    """Sign out: needs the session's csrf token, so no other site can sign a user out."""
+    if principal.csrf_token is None or not secrets.compare_digest(principal.csrf_token, csrf_token):
+        return error_page(
+            request,
+            principal,
+            Forbidden(
+                "the sign-out form is stale; reload the page and try again",
+                field="csrf_token",
+                expected="the csrf token of your session",
+            ),
+        )
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        db.write(lambda s: auth_service.close_web_session(s, cookie))
+    response = RedirectResponse("/login", status_code=303)
+    auth_api.clear_session_cookie(response, db)
+    return response
+
+
+# --- pages --------------------------------------------------------------------------------------
+
+
+@router.get("/")
+def home(_: Principal = Depends(current_principal)) -> Response:
+    """The home page is the inventory."""
+    return RedirectResponse(HOME, status_code=303)
+
+
+@router.get("/inventory")
+def inventory_page(
+    request: Request,
+    item: str | None = Query(default=None, max_length=64),
+    location: str | None = Query(default=None, max_length=64),
+    lot: str | None = Query(default=None, max_length=64),
+    status: str | None = Query(default=None, max_length=20),
+    offset: int = Query(default=0, ge=0),
+    principal: Principal = Depends(current_principal),
+    db: Database = Depends(get_db),
+) -> Response:
+    """Inventory by item, location, lot and status, filtered from the query string."""
+    filters = {
+        "item": _blank(item),
+        "location": _blank(location),
+        "lot": _blank(lot),
+        "status": _blank(status),
+    }
+
+    def build() -> Response:
+        error: IsomError | None = None
+        page: queries.InventoryPage | None = None
+        units: dict[str, str] = {}
+        try:
+            wanted = ContentStatus(filters["status"]) if filters["status"] else None
+        except ValueError:
+            error = InvalidInput(
+                f"unknown status {filters['status']!r}",
+                field="status",
+                expected=", ".join(s.value for s in ContentStatus),
+            )
+        if error is None:
+            try:
+                page = db.read(
+                    lambda s: queries.inventory(
+                        s,
+                        item=filters["item"],
+                        location=filters["location"],
+                        lot=filters["lot"],
+                        status=wanted,
+                        limit=PAGE_SIZE,
+                        offset=offset,
+                    )
+                )
+                units = {r.item: r.unit for r in page.rows}
+            except IsomError as exc:
+                error = exc
+        return render(
+            request,
+            "inventory.html",
+            principal,
+            status_code=error.status_code if error else 200,
+            page=page,
+            units=units,
+            filters=filters,
+            error=error,
+            offset=offset,
+            page_size=PAGE_SIZE,
+            statuses=[s.value for s in ContentStatus],
+        )
+
+    return guarded(request, principal, build)
+
+
+@router.get("/containers")
+def container_search(
+    code: str = Query(default="", max_length=64),
+    _: Principal = Depends(current_principal),
+) -> Response:
+    """The nav's search box: go to the container with this code."""
+    code = code.strip()
+    if not code:
+        return RedirectResponse(HOME, status_code=303)
+    return RedirectResponse(f"/containers/{quote(code, safe='/')}", status_code=303)
+
+
+@router.get("/containers/{code:path}")
+def container_page(
+    request: Request,
+    code: str,
+    principal: Principal = Depends(current_principal),
+    db: Database = Depends(get_db),
+) -> Response:
+    """A container: contents, what is nested in it, and its full history with lines."""
+
+    def load(s: Session) -> tuple[queries.ContainerView, dict[str, str]]:
+        view = queries.container(s, code)
+        line_items = {ln.item for ev in view.history for ln in ev.lines}
+        return view, _units(s, line_items)
+
+    def build() -> Response:
+        view, units = db.read(load)
+        return render(request, "container.html", principal, c=view, units=units)
+
+    return guarded(request, principal, build)
+
+
+@router.get("/trace")
+def trace_page(
+    request: Request,
+    item: str | None = Query(default=None, max_length=64),
+    lot: str | None = Query(default=None, max_length=64),
+    principal: Principal = Depends(current_principal),
+    db: Database = Depends(get_db),
+) -> Response:
+    """Lot trace: where a lot came from, what it went into, and who received it."""
+    item_code, lot_code = _blank(item), _blank(lot)
+
+    def load(s: Session) -> dict[str, Any]:
+        assert item_code is not None and lot_code is not None
+        backward = queries.genealogy(s, item_code, lot_code, "backward")
+        forward = queries.genealogy(s, item_code, lot_code, "forward")
+        recall = queries.recall(s, item_code, lot_code)
+        codes = {item_code} | {n.item for n in backward.nodes} | {n.item for n in forward.nodes}
+        recall_items = {str(x["item"]) for x in recall.lots}
+        codes |= {sh.item for sh in recall.shipments} | recall_items
+        units = _units(s, codes)
+        # A container's quantity sums every lot reached; it has one unit only if one item does.
+        recall_unit = units.get(recall_items.pop()) if len(recall_items) == 1 else None
+        return {
+            "backward": backward,
+            "forward": forward,
+            "recall": recall,
+            "units": units,
+            "recall_unit": recall_unit,
+        }
+
+    def build() -> Response:
+        context: dict[str, Any] = {"item": item_code or "", "lot": lot_code or "", "error": None}
+        status_code = 200
+        if item_code and lot_code:
+            try:
+                context.update(db.read(load))
+            except IsomError as exc:
+                context["error"] = exc
+                status_code = exc.status_code
+        elif item_code or lot_code:
+            context["error"] = InvalidInput(
+                "give both the item and the lot", field="lot" if item_code else "item"
+            )
+            status_code = 422
+        return render(request, "trace.html", principal, status_code=status_code, **context)
+
+    return guarded(request, principal, build)
