@@ -6,7 +6,9 @@ import typer
 
 from isom.db import Database
 
-app = typer.Typer(help="ISOM: an Intelligent System for Operations Management.", no_args_is_help=True)
+app = typer.Typer(
+    help="ISOM: an Intelligent System for Operations Management.", no_args_is_help=True
+)
 
 
 def open_db() -> Database:
@@ -40,7 +42,9 @@ def demo() -> None:
 def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on"),
     port: int = typer.Option(8000, help="Port to listen on"),
-    demo_data: bool = typer.Option(True, "--demo/--no-demo", help="Load the demo plant on first start"),
+    demo_data: bool = typer.Option(
+        True, "--demo/--no-demo", help="Load the demo plant on first start"
+    ),
 ) -> None:
     """Migrate the database, load the demo plant on first start, and serve the app."""
     import uvicorn
@@ -61,6 +65,10 @@ def _register() -> None:
     from isom.ledger.cli import app as ledger_app
 
     app.add_typer(ledger_app, name="ledger", help="The container ledger: verify, events.")
+
+    from isom.masterdata.cli import app as md_app
+
+    app.add_typer(md_app, name="md", help="Master data: import from CSV/JSON, list.")
 
     from isom.auth.cli import tokens_app, users_app
 

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from isom.errors import NotFound
 from isom.ledger import nesting
@@ -87,12 +87,20 @@ def inventory(
     if status is not None:
         query = query.where(Balance.status == status)
     rows = session.execute(
-        query.order_by(Item.code, Location.code, Lot.code, Balance.status).limit(limit).offset(offset)
+        query.order_by(Item.code, Location.code, Lot.code, Balance.status)
+        .limit(limit)
+        .offset(offset)
     ).all()
     out = [
         InventoryRow(
-            item=icode, item_name=iname, unit=ucode, location=lcode, lot=lotcode,
-            expiry_date=expiry, status=bal.status, quantity=bal.quantity,
+            item=icode,
+            item_name=iname,
+            unit=ucode,
+            location=lcode,
+            lot=lotcode,
+            expiry_date=expiry,
+            status=bal.status,
+            quantity=bal.quantity,
         )
         for bal, icode, iname, ucode, lcode, lotcode, expiry in rows
     ]
@@ -159,7 +167,9 @@ def _codes(session: Session, model: Any, ids: set[int]) -> dict[int, str]:
     ids = {i for i in ids if i is not None}
     if not ids:
         return {}
-    return dict(session.execute(select(model.id, model.code).where(model.id.in_(ids))).tuples().all())
+    return dict(
+        session.execute(select(model.id, model.code).where(model.id.in_(ids))).tuples().all()
+    )
 
 
 def _contents(session: Session, container_id: int) -> list[ContentView]:
@@ -173,8 +183,15 @@ def _contents(session: Session, container_id: int) -> list[ContentView]:
     ).all()
     return [
         ContentView(
-            item=icode, item_name=iname, unit=ucode, lot=lotcode, expiry_date=expiry,
-            status=ct.status, wip_step=ct.wip_step, quantity=ct.quantity, unit_cost=ct.unit_cost,
+            item=icode,
+            item_name=iname,
+            unit=ucode,
+            lot=lotcode,
+            expiry_date=expiry,
+            status=ct.status,
+            wip_step=ct.wip_step,
+            quantity=ct.quantity,
+            unit_cost=ct.unit_cost,
             value=(ct.quantity * ct.unit_cost).quantize(Decimal("0.01")),
         )
         for ct, icode, iname, ucode, lotcode, expiry in rows
@@ -185,47 +202,79 @@ def _event_views(session: Session, events: list[Event]) -> list[EventView]:
     if not events:
         return []
     ids = [e.id for e in events]
-    lines = session.scalars(select(EventLine).where(EventLine.event_id.in_(ids)).order_by(EventLine.id)).all()
-    moves = session.scalars(select(EventMove).where(EventMove.event_id.in_(ids)).order_by(EventMove.id)).all()
+    lines = session.scalars(
+        select(EventLine).where(EventLine.event_id.in_(ids)).order_by(EventLine.id)
+    ).all()
+    moves = session.scalars(
+        select(EventMove).where(EventMove.event_id.in_(ids)).order_by(EventMove.id)
+    ).all()
     reversals = dict(
         session.execute(
             select(Event.reverses_event_id, Event.id).where(Event.reverses_event_id.in_(ids))
-        ).tuples().all()
+        )
+        .tuples()
+        .all()
     )
     items = _codes(session, Item, {ln.item_id for ln in lines})
     lots = _codes(session, Lot, {ln.lot_id for ln in lines if ln.lot_id})
-    conts = _codes(session, Container, {ln.container_id for ln in lines if ln.container_id}
-                   | {m.container_id for m in moves}
-                   | {m.to_parent_id for m in moves if m.to_parent_id}
-                   | {m.from_parent_id for m in moves if m.from_parent_id})
-    locs = _codes(session, Location, {e.location_id for e in events if e.location_id}
-                  | {m.to_location_id for m in moves if m.to_location_id}
-                  | {m.from_location_id for m in moves if m.from_location_id})
+    conts = _codes(
+        session,
+        Container,
+        {ln.container_id for ln in lines if ln.container_id}
+        | {m.container_id for m in moves}
+        | {m.to_parent_id for m in moves if m.to_parent_id}
+        | {m.from_parent_id for m in moves if m.from_parent_id},
+    )
+    locs = _codes(
+        session,
+        Location,
+        {e.location_id for e in events if e.location_id}
+        | {m.to_location_id for m in moves if m.to_location_id}
+        | {m.from_location_id for m in moves if m.from_location_id},
+    )
     by_event_lines: dict[int, list[LineView]] = {}
     for ln in lines:
-        by_event_lines.setdefault(ln.event_id, []).append(LineView(
-            container=conts.get(ln.container_id) if ln.container_id else None, place=ln.place,
-            item=items[ln.item_id], lot=lots.get(ln.lot_id) if ln.lot_id else None,
-            status=ln.status, wip_step=ln.wip_step, quantity=ln.quantity, unit_cost=ln.unit_cost,
-        ))
+        by_event_lines.setdefault(ln.event_id, []).append(
+            LineView(
+                container=conts.get(ln.container_id) if ln.container_id else None,
+                place=ln.place,
+                item=items[ln.item_id],
+                lot=lots.get(ln.lot_id) if ln.lot_id else None,
+                status=ln.status,
+                wip_step=ln.wip_step,
+                quantity=ln.quantity,
+                unit_cost=ln.unit_cost,
+            )
+        )
     by_event_moves: dict[int, list[dict[str, Any]]] = {}
     for m in moves:
-        by_event_moves.setdefault(m.event_id, []).append({
-            "container": conts.get(m.container_id),
-            "from_location": locs.get(m.from_location_id) if m.from_location_id else None,
-            "to_location": locs.get(m.to_location_id) if m.to_location_id else None,
-            "from_parent": conts.get(m.from_parent_id) if m.from_parent_id else None,
-            "to_parent": conts.get(m.to_parent_id) if m.to_parent_id else None,
-            "to_status": m.to_status.value if m.to_status else None,
-        })
+        by_event_moves.setdefault(m.event_id, []).append(
+            {
+                "container": conts.get(m.container_id),
+                "from_location": locs.get(m.from_location_id) if m.from_location_id else None,
+                "to_location": locs.get(m.to_location_id) if m.to_location_id else None,
+                "from_parent": conts.get(m.from_parent_id) if m.from_parent_id else None,
+                "to_parent": conts.get(m.to_parent_id) if m.to_parent_id else None,
+                "to_status": m.to_status.value if m.to_status else None,
+            }
+        )
     return [
         EventView(
-            id=e.id, key=e.key, kind=e.kind, occurred_at=e.occurred_at, recorded_at=e.recorded_at,
-            actor=e.actor, device=e.device,
-            location=locs.get(e.location_id) if e.location_id else None, reason=e.reason,
-            reason_code=e.reason_code, reference=e.reference,
-            reverses_event_id=e.reverses_event_id, reversed_by_event_id=reversals.get(e.id),
-            lines=by_event_lines.get(e.id, []), moves=by_event_moves.get(e.id, []),
+            id=e.id,
+            key=e.key,
+            kind=e.kind,
+            occurred_at=e.occurred_at,
+            recorded_at=e.recorded_at,
+            actor=e.actor,
+            device=e.device,
+            location=locs.get(e.location_id) if e.location_id else None,
+            reason=e.reason,
+            reason_code=e.reason_code,
+            reference=e.reference,
+            reverses_event_id=e.reverses_event_id,
+            reversed_by_event_id=reversals.get(e.id),
+            lines=by_event_lines.get(e.id, []),
+            moves=by_event_moves.get(e.id, []),
         )
         for e in events
     ]
@@ -245,9 +294,13 @@ def _container_tree(session: Session, cont: Container, *, with_history: bool) ->
     ).all()
     history: list[EventView] = []
     if with_history:
-        event_ids = select(EventLine.event_id).where(EventLine.container_id == cont.id).union(
-            select(EventMove.event_id).where(
-                or_(EventMove.container_id == cont.id, EventMove.to_parent_id == cont.id)
+        event_ids = (
+            select(EventLine.event_id)
+            .where(EventLine.container_id == cont.id)
+            .union(
+                select(EventMove.event_id).where(
+                    or_(EventMove.container_id == cont.id, EventMove.to_parent_id == cont.id)
+                )
             )
         )
         events = session.scalars(
@@ -257,10 +310,14 @@ def _container_tree(session: Session, cont: Container, *, with_history: bool) ->
     loc = session.get(Location, cont.location_id) if cont.location_id else None
     parent = session.get(Container, cont.parent_id) if cont.parent_id else None
     return ContainerView(
-        code=cont.code, kind=cont.kind, status=cont.status.value,
-        location=loc.code if loc else None, parent=parent.code if parent else None,
+        code=cont.code,
+        kind=cont.kind,
+        status=cont.status.value,
+        location=loc.code if loc else None,
+        parent=parent.code if parent else None,
         children=[_container_tree(session, c, with_history=False) for c in children],
-        contents=_contents(session, cont.id), history=history,
+        contents=_contents(session, cont.id),
+        history=history,
     )
 
 
@@ -268,8 +325,11 @@ def container(session: Session, code: str) -> ContainerView:
     """A container with contents, nested children (at every depth) and its history, newest first."""
     cont = session.scalar(select(Container).where(Container.code == code))
     if cont is None:
-        raise NotFound(f"no container with code {code!r}", field="code",
-                       expected="the code on a container's label")
+        raise NotFound(
+            f"no container with code {code!r}",
+            field="code",
+            expected="the code on a container's label",
+        )
     return _container_tree(session, cont, with_history=True)
 
 
@@ -302,25 +362,43 @@ def _find_lot(session: Session, item: str, lot: str) -> tuple[Item, Lot]:
     return it, found
 
 
-def _lot_closure(session: Session, lot_id: int, direction: Direction) -> list[tuple[int, int, int, Decimal, int]]:
+def _lot_closure(
+    session: Session, lot_id: int, direction: Direction
+) -> list[tuple[int, int, int, Decimal, int | None]]:
     """(lot id, depth, event id, quantity, via lot) for every lot reached, breadth first."""
     seen = {lot_id}
     frontier = [lot_id]
-    out: list[tuple[int, int, int, Decimal, int]] = []
+    out: list[tuple[int, int, int, Decimal, int | None]] = []
     depth = 0
     while frontier and depth < 50:
         depth += 1
         if direction == "backward":
             edges = session.execute(
-                select(Genealogy.from_lot_id, Genealogy.event_id, Genealogy.quantity, Genealogy.to_lot_id)
-                .where(Genealogy.to_lot_id.in_(frontier), Genealogy.from_lot_id.is_not(None),
-                       Genealogy.from_lot_id != Genealogy.to_lot_id, Genealogy.quantity > 0)
+                select(
+                    Genealogy.from_lot_id,
+                    Genealogy.event_id,
+                    Genealogy.quantity,
+                    Genealogy.to_lot_id,
+                ).where(
+                    Genealogy.to_lot_id.in_(frontier),
+                    Genealogy.from_lot_id.is_not(None),
+                    Genealogy.from_lot_id != Genealogy.to_lot_id,
+                    Genealogy.quantity > 0,
+                )
             ).all()
         else:
             edges = session.execute(
-                select(Genealogy.to_lot_id, Genealogy.event_id, Genealogy.quantity, Genealogy.from_lot_id)
-                .where(Genealogy.from_lot_id.in_(frontier), Genealogy.to_lot_id.is_not(None),
-                       Genealogy.from_lot_id != Genealogy.to_lot_id, Genealogy.quantity > 0)
+                select(
+                    Genealogy.to_lot_id,
+                    Genealogy.event_id,
+                    Genealogy.quantity,
+                    Genealogy.from_lot_id,
+                ).where(
+                    Genealogy.from_lot_id.in_(frontier),
+                    Genealogy.to_lot_id.is_not(None),
+                    Genealogy.from_lot_id != Genealogy.to_lot_id,
+                    Genealogy.quantity > 0,
+                )
             ).all()
         nxt = []
         for other, event_id, qty, via in edges:
@@ -339,25 +417,43 @@ def genealogy(session: Session, item: str, lot: str, direction: Direction) -> Ge
     """The lots a lot was made from (backward) or went into (forward), at every depth."""
     it, root = _find_lot(session, item, lot)
     reached = _lot_closure(session, root.id, direction)
-    lots = {x.id: x for x in session.scalars(select(Lot).where(Lot.id.in_([r[0] for r in reached])))}
+    lots = {
+        x.id: x for x in session.scalars(select(Lot).where(Lot.id.in_([r[0] for r in reached])))
+    }
     items = _codes(session, Item, {x.item_id for x in lots.values()})
-    suppliers = _codes(session, Supplier, {x.supplier_id for x in lots.values() if x.supplier_id}
-                       | ({root.supplier_id} if root.supplier_id else set()))
-    events = {e.id: e for e in session.scalars(select(Event).where(Event.id.in_([r[2] for r in reached])))}
+    suppliers = _codes(
+        session,
+        Supplier,
+        {x.supplier_id for x in lots.values() if x.supplier_id}
+        | ({root.supplier_id} if root.supplier_id else set()),
+    )
+    events = {
+        e.id: e for e in session.scalars(select(Event).where(Event.id.in_([r[2] for r in reached])))
+    }
     nodes = []
     for lot_id, depth, event_id, qty, _via in reached:
         x = lots[lot_id]
         ev = events[event_id]
-        nodes.append(LotNode(
-            item=items[x.item_id], lot=x.code, depth=depth, quantity=qty, event_id=event_id,
-            event_kind=ev.kind.value, supplier=suppliers.get(x.supplier_id) if x.supplier_id else None,
-            supplier_lot=x.supplier_lot,
-            step=ev.reference if ev.kind == EventKind.produce else None,
-        ))
+        nodes.append(
+            LotNode(
+                item=items[x.item_id],
+                lot=x.code,
+                depth=depth,
+                quantity=qty,
+                event_id=event_id,
+                event_kind=ev.kind.value,
+                supplier=suppliers.get(x.supplier_id) if x.supplier_id else None,
+                supplier_lot=x.supplier_lot,
+                step=ev.reference if ev.kind == EventKind.produce else None,
+            )
+        )
     return GenealogyView(
-        item=it.code, lot=root.code, direction=direction,
+        item=it.code,
+        lot=root.code,
+        direction=direction,
         supplier=suppliers.get(root.supplier_id) if root.supplier_id else None,
-        expiry_date=root.expiry_date, nodes=nodes,
+        expiry_date=root.expiry_date,
+        nodes=nodes,
     )
 
 
@@ -403,55 +499,81 @@ def recall(session: Session, item: str, lot: str) -> RecallView:
             .join(Content, Content.container_id == Container.id)
             .where(Content.lot_id.in_(lot_ids))
             .group_by(Container.code)
-        ).tuples().all()
+        )
+        .tuples()
+        .all()
     )
-    steps = sorted({
-        place.removeprefix("step:")
-        for place in session.scalars(
-            select(EventLine.place).where(EventLine.lot_id.in_(lot_ids),
-                                          EventLine.place.startswith("step:")).distinct()
-        )
-        if place
-    })
-    container_alias = aliased(Container)
-    lines = session.execute(
-        select(Event, EventLine, container_alias.code)
+    steps = sorted(
+        {
+            place.removeprefix("step:")
+            for place in session.scalars(
+                select(EventLine.place)
+                .where(EventLine.lot_id.in_(lot_ids), EventLine.place.startswith("step:"))
+                .distinct()
+            )
+            if place
+        }
+    )
+    # A ship event's container lines say which container left; its customer line says to whom.
+    shipped = session.execute(
+        select(Event, EventLine, Container.code)
         .join(EventLine, EventLine.event_id == Event.id)
-        .join(
-            container_alias,
-            container_alias.id == select(EventLine.container_id)
-            .where(EventLine.event_id == Event.id, EventLine.container_id.is_not(None))
-            .limit(1)
-            .correlate(Event)
-            .scalar_subquery(),
+        .join(Container, Container.id == EventLine.container_id)
+        .where(
+            Event.kind == EventKind.ship,
+            EventLine.lot_id.in_(lot_ids),
+            EventLine.quantity < 0,
         )
-        .where(Event.kind == EventKind.ship, EventLine.lot_id.in_(lot_ids),
-               EventLine.place.startswith("customer:"))
-        .order_by(Event.id)
+        .order_by(Event.id, Container.code)
     ).all()
-    reversed_ids = set(session.scalars(
-        select(Event.reverses_event_id).where(
-            Event.reverses_event_id.in_([e.id for e, _, _ in lines])
+    event_ids = sorted({e.id for e, _, _ in shipped})
+    customer_of = dict(
+        session.execute(
+            select(EventLine.event_id, EventLine.place)
+            .where(EventLine.event_id.in_(event_ids), EventLine.place.startswith("customer:"))
+            .distinct()
         )
-    ))
+        .tuples()
+        .all()
+    )
+    reversed_ids = set(
+        session.scalars(
+            select(Event.reverses_event_id).where(Event.reverses_event_id.in_(event_ids))
+        )
+    )
     lot_code = {x.id: x.code for x in lots}
     lot_item = {x.id: items[x.item_id] for x in lots}
     shipments = [
-        Shipment(event_id=e.id, shipped_at=e.occurred_at,
-                 customer=(ln.place or "").removeprefix("customer:"), container=code,
-                 item=lot_item.get(ln.lot_id, ""), lot=lot_code.get(ln.lot_id),
-                 quantity=ln.quantity, reference=e.reference)
-        for e, ln, code in lines if e.id not in reversed_ids
+        Shipment(
+            event_id=e.id,
+            shipped_at=e.occurred_at,
+            customer=(customer_of.get(e.id) or "").removeprefix("customer:"),
+            container=code,
+            item=lot_item.get(ln.lot_id or 0, ""),
+            lot=lot_code.get(ln.lot_id or 0),
+            quantity=-ln.quantity,
+            reference=e.reference,
+        )
+        for e, ln, code in shipped
+        if e.id not in reversed_ids
     ]
     return RecallView(
-        item=it.code, lot=root.code,
+        item=it.code,
+        lot=root.code,
         lots=[{"item": items[x.item_id], "lot": x.code} for x in lots],
         containers=[
-            {"container": code, "status": status.value, "location": loc,
-             "received_quantity": qty, "quantity_now": now_in.get(code, Decimal(0))}
+            {
+                "container": code,
+                "status": status.value,
+                "location": loc,
+                "received_quantity": qty,
+                "quantity_now": now_in.get(code, Decimal(0)),
+            }
             for code, status, loc, qty in held
         ],
-        jobs=sorted({s.split("/")[0] for s in steps}), steps=steps, shipments=shipments,
+        jobs=sorted({s.split("/")[0] for s in steps}),
+        steps=steps,
+        shipments=shipments,
         customers=sorted({s.customer for s in shipments}),
     )
 

@@ -1,4 +1,4 @@
-"""Master data tables: units, items, locations, partners (and, beside them, resources and routes)."""
+"""Master data tables: units, items, locations, partners; resources and routes live beside them."""
 
 from __future__ import annotations
 
@@ -16,9 +16,10 @@ from sqlalchemy import (
     ForeignKey,
     Integer,
     String,
+    Time,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from isom.db import Base
 from isom.types import Exact, JsonType
@@ -47,6 +48,18 @@ class LocationKind(enum.StrEnum):
     dock = "dock"
 
 
+class RunBasis(enum.StrEnum):
+    unit = "unit"
+    batch = "batch"
+
+
+class OutputKind(enum.StrEnum):
+    main = "main"
+    intermediate = "intermediate"
+    byproduct = "byproduct"
+    scrap = "scrap"
+
+
 def _enum(cls: type[enum.Enum]) -> Enum:
     return Enum(cls, native_enum=False, length=20, validate_strings=True)
 
@@ -60,6 +73,7 @@ class Unit(Base):
     code: Mapped[str] = mapped_column(String(20), unique=True)
     name: Mapped[str] = mapped_column(String(80))
     decimals: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     __table_args__ = (CheckConstraint("decimals >= 0 AND decimals <= 6", name="decimals_range"),)
 
@@ -132,6 +146,8 @@ class Supplier(Base):
     code: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(50))
+    currency: Mapped[str] = mapped_column(String(3), default="EUR")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
@@ -145,6 +161,7 @@ class Customer(Base):
     name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(200))
     ship_to: Mapped[str] = mapped_column(String(500), default="")
+    phone: Mapped[str | None] = mapped_column(String(50))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
@@ -172,3 +189,180 @@ class SupplierItem(Base):
             name="non_negative",
         ),
     )
+
+
+class Calendar(Base):
+    """A work calendar: the weekly shifts and the holidays of a workstation or a person."""
+
+    __tablename__ = "md_calendar"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    shifts: Mapped[list[Shift]] = relationship(
+        lazy="raise", cascade="all, delete-orphan", order_by="Shift.weekday, Shift.start_time"
+    )
+    holidays: Mapped[list[Holiday]] = relationship(
+        lazy="raise", cascade="all, delete-orphan", order_by="Holiday.date"
+    )
+
+
+class Shift(Base):
+    """One weekly working window (local time of the calendar); it may run past midnight."""
+
+    __tablename__ = "md_shift"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    calendar_id: Mapped[int] = mapped_column(
+        ForeignKey("md_calendar.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(64))
+    weekday: Mapped[int] = mapped_column(Integer)
+    start_time: Mapped[dt.time] = mapped_column(Time)
+    end_time: Mapped[dt.time] = mapped_column(Time)
+
+    __table_args__ = (
+        UniqueConstraint("calendar_id", "weekday", "name"),
+        CheckConstraint("weekday >= 0 AND weekday <= 6", name="weekday_range"),
+    )
+
+
+class Holiday(Base):
+    """A day on which a calendar does not work."""
+
+    __tablename__ = "md_holiday"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    calendar_id: Mapped[int] = mapped_column(
+        ForeignKey("md_calendar.id", ondelete="CASCADE"), index=True
+    )
+    date: Mapped[dt.date] = mapped_column(Date)
+    name: Mapped[str] = mapped_column(String(200), default="")
+
+    __table_args__ = (UniqueConstraint("calendar_id", "date"),)
+
+
+class Workstation(Base):
+    """A workstation or machine: its kind, the operations it can do, its rate and calendar."""
+
+    __tablename__ = "md_workstation"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(64), index=True)
+    location_id: Mapped[int | None] = mapped_column(ForeignKey("md_location.id"))
+    operations: Mapped[list[str]] = mapped_column(JsonType, default=list)
+    capacity: Mapped[int] = mapped_column(Integer, default=1)
+    hourly_rate: Mapped[Decimal] = mapped_column(Exact, default=Decimal(0))
+    calendar_id: Mapped[int | None] = mapped_column(ForeignKey("md_calendar.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    __table_args__ = (CheckConstraint("hourly_rate >= 0 AND capacity >= 1", name="non_negative"),)
+
+
+class Person(Base):
+    """A person on the floor: badge, skills, labour rate and shift."""
+
+    __tablename__ = "md_person"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    badge_code: Mapped[str | None] = mapped_column(String(64), unique=True)
+    skills: Mapped[list[str]] = mapped_column(JsonType, default=list)
+    hourly_rate: Mapped[Decimal] = mapped_column(Exact, default=Decimal(0))
+    shift: Mapped[str | None] = mapped_column(String(64))
+    calendar_id: Mapped[int | None] = mapped_column(ForeignKey("md_calendar.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("auth_user.id", ondelete="SET NULL"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    __table_args__ = (CheckConstraint("hourly_rate >= 0", name="non_negative"),)
+
+
+class Route(Base):
+    """How an item is made: ordered steps, each with its own BOM."""
+
+    __tablename__ = "md_route"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    item_id: Mapped[int] = mapped_column(ForeignKey("md_item.id"), index=True)
+    revision: Mapped[str] = mapped_column(String(20), default="1")
+    batch_size: Mapped[Decimal] = mapped_column(Exact, default=Decimal(1))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    steps: Mapped[list[RouteStep]] = relationship(
+        lazy="raise", cascade="all, delete-orphan", order_by="RouteStep.sequence"
+    )
+
+    __table_args__ = (CheckConstraint("batch_size > 0", name="batch_size_positive"),)
+
+
+class RouteStep(Base):
+    """One operation of a route: what it needs (workstation kind, skill) and its standard times."""
+
+    __tablename__ = "md_route_step"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    route_id: Mapped[int] = mapped_column(ForeignKey("md_route.id", ondelete="CASCADE"), index=True)
+    sequence: Mapped[int] = mapped_column(Integer)
+    operation: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    workstation_kind: Mapped[str | None] = mapped_column(String(64))
+    skill: Mapped[str | None] = mapped_column(String(64))
+    setup_minutes: Mapped[Decimal] = mapped_column(Exact, default=Decimal(0))
+    run_minutes: Mapped[Decimal] = mapped_column(Exact, default=Decimal(0))
+    run_basis: Mapped[RunBasis] = mapped_column(_enum(RunBasis), default=RunBasis.unit)
+    cleanup_minutes: Mapped[Decimal] = mapped_column(Exact, default=Decimal(0))
+
+    inputs: Mapped[list[StepInput]] = relationship(
+        lazy="raise", cascade="all, delete-orphan", order_by="StepInput.id"
+    )
+    outputs: Mapped[list[StepOutput]] = relationship(
+        lazy="raise", cascade="all, delete-orphan", order_by="StepOutput.id"
+    )
+
+    __table_args__ = (
+        UniqueConstraint("route_id", "sequence"),
+        CheckConstraint(
+            "setup_minutes >= 0 AND run_minutes >= 0 AND cleanup_minutes >= 0",
+            name="non_negative",
+        ),
+    )
+
+
+class StepInput(Base):
+    """A material a step consumes, per unit of the step's output; floor stock is not picked."""
+
+    __tablename__ = "md_step_input"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    step_id: Mapped[int] = mapped_column(
+        ForeignKey("md_route_step.id", ondelete="CASCADE"), index=True
+    )
+    item_id: Mapped[int] = mapped_column(ForeignKey("md_item.id"))
+    quantity_per: Mapped[Decimal] = mapped_column(Exact)
+    floor_stock: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    __table_args__ = (CheckConstraint("quantity_per > 0", name="quantity_positive"),)
+
+
+class StepOutput(Base):
+    """A material a step produces: its main output, an intermediate, a by-product or scrap."""
+
+    __tablename__ = "md_step_output"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    step_id: Mapped[int] = mapped_column(
+        ForeignKey("md_route_step.id", ondelete="CASCADE"), index=True
+    )
+    item_id: Mapped[int] = mapped_column(ForeignKey("md_item.id"))
+    kind: Mapped[OutputKind] = mapped_column(_enum(OutputKind), default=OutputKind.main)
+    quantity_per: Mapped[Decimal] = mapped_column(Exact, default=Decimal(1))
+
+    __table_args__ = (CheckConstraint("quantity_per > 0", name="quantity_positive"),)

@@ -4,12 +4,33 @@ from __future__ import annotations
 
 from decimal import Decimal
 from fractions import Fraction
+from typing import Any, TypeVar
 
-from sqlalchemy import select
+from pydantic import BaseModel
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from isom.errors import InvalidInput, NotFound
-from isom.masterdata.models import Customer, Item, Location, Supplier, Unit, UnitConversion
+from isom.errors import Conflict, InvalidInput, NotFound
+from isom.masterdata import schemas
+from isom.masterdata.models import (
+    Calendar,
+    Customer,
+    Holiday,
+    Item,
+    Location,
+    LocationKind,
+    Person,
+    Route,
+    RouteStep,
+    Shift,
+    StepInput,
+    StepOutput,
+    Supplier,
+    SupplierItem,
+    Unit,
+    UnitConversion,
+    Workstation,
+)
 
 
 def get_item(session: Session, code: str, *, field: str = "item") -> Item:
@@ -128,3 +149,437 @@ def _ratio(session: Session, item: Item, from_id: int, to_id: int) -> Fraction |
 def location_subtree_prefix(location: Location) -> str:
     """The path prefix shared by a location and everything below it."""
     return location.path
+
+
+# --- upserts by code ---------------------------------------------------------------------
+#
+# Each `upsert_<kind>` takes a validated schema, resolves the codes it names, creates or
+# updates the record and answers `(record, created)`. On an update, fields the input left
+# out keep their value; a nested list that is given replaces the stored one.
+
+M = TypeVar("M")
+
+
+def _by_code(session: Session, model: type[M], code: str) -> M | None:
+    column: Any = getattr(model, "code")  # noqa: B009 - every master table has a code column
+    found: M | None = session.scalars(select(model).where(column == code)).first()
+    return found
+
+
+def find_by_code(session: Session, model: type[M], code: str, *, field: str, what: str) -> M:
+    """The record a code refers to, or a 404 naming the field at fault."""
+    found = _by_code(session, model, code)
+    if found is None:
+        raise NotFound(
+            f"no {what} with code {code!r}", field=field, expected=f"an existing {what} code"
+        )
+    return found
+
+
+def _assign(obj: object, data: BaseModel, created: bool, names: tuple[str, ...]) -> None:
+    """Copy the plain fields an input gives (all of them on a create) onto the record."""
+    for name in names:
+        if created or name in data.model_fields_set:
+            setattr(obj, name, getattr(data, name))
+
+
+def _given(data: BaseModel, created: bool, name: str) -> bool:
+    return created or name in data.model_fields_set
+
+
+def upsert_unit(session: Session, data: schemas.UnitIn) -> tuple[Unit, bool]:
+    """Create or update a unit of measure by code."""
+    unit = _by_code(session, Unit, data.code)
+    created = unit is None
+    if unit is None:
+        unit = Unit(code=data.code)
+        session.add(unit)
+    _assign(unit, data, created, ("name", "decimals", "active"))
+    session.flush()
+    return unit, created
+
+
+def upsert_global_conversion(
+    session: Session, data: schemas.GlobalConversionIn
+) -> tuple[UnitConversion, bool]:
+    """Create or update a conversion between two units that holds for every item."""
+    src = find_by_code(session, Unit, data.from_unit, field="from_unit", what="unit")
+    dst = find_by_code(session, Unit, data.to_unit, field="to_unit", what="unit")
+    ratio = (
+        Fraction(data.factor)
+        if data.factor is not None
+        else Fraction(data.numerator or 1, data.denominator)
+    )
+    row = session.scalar(
+        select(UnitConversion).where(
+            UnitConversion.item_id.is_(None),
+            UnitConversion.from_unit_id == src.id,
+            UnitConversion.to_unit_id == dst.id,
+        )
+    )
+    created = row is None
+    if row is None:
+        row = UnitConversion(item_id=None, from_unit_id=src.id, to_unit_id=dst.id)
+        session.add(row)
+    row.numerator, row.denominator = ratio.numerator, ratio.denominator
+    session.flush()
+    return row, created
+
+
+def upsert_item(session: Session, data: schemas.ItemIn) -> tuple[Item, bool]:
+    """Create or update an item by code; its base unit, GTIN and conversions are checked."""
+    base = find_by_code(session, Unit, data.base_unit, field="base_unit", what="unit")
+    item = _by_code(session, Item, data.code)
+    created = item is None
+    if item is None:
+        item = Item(code=data.code, base_unit_id=base.id)
+        session.add(item)
+    elif item.base_unit_id != base.id:
+        raise Conflict(
+            f"item {data.code!r} is counted in another unit; changing it would misread its stock",
+            field="base_unit",
+            expected="the item's current base unit",
+        )
+    if data.gtin is not None and _given(data, created, "gtin"):
+        other = session.scalar(
+            select(Item.code).where(Item.gtin == data.gtin, Item.code != data.code)
+        )
+        if other is not None:
+            raise Conflict(
+                f"GTIN {data.gtin} already belongs to item {other!r}",
+                field="gtin",
+                expected="a GTIN no other item has",
+            )
+    _assign(
+        item,
+        data,
+        created,
+        (
+            "name",
+            "type",
+            "tracking",
+            "shelf_life_days",
+            "standard_cost",
+            "gtin",
+            "attributes",
+            "description",
+            "active",
+        ),
+    )
+    session.flush()
+    if data.conversions is not None:
+        session.execute(delete(UnitConversion).where(UnitConversion.item_id == item.id))
+        seen: set[str] = set()
+        for i, conv in enumerate(data.conversions):
+            field = f"conversions.{i}.unit"
+            unit = find_by_code(session, Unit, conv.unit, field=field, what="unit")
+            if unit.id == base.id or conv.unit in seen:
+                raise InvalidInput(
+                    f"unit {conv.unit!r} is the base unit or appears twice",
+                    field=field,
+                    expected="another unit than the base unit, once",
+                )
+            seen.add(conv.unit)
+            ratio = Fraction(conv.factor)
+            session.add(
+                UnitConversion(
+                    item_id=item.id,
+                    from_unit_id=unit.id,
+                    to_unit_id=base.id,
+                    numerator=ratio.numerator,
+                    denominator=ratio.denominator,
+                )
+            )
+        session.flush()
+    return item, created
+
+
+def upsert_location(session: Session, data: schemas.LocationIn) -> tuple[Location, bool]:
+    """Create or update a location by code, keeping `site_id` and the path of it and below."""
+    parent: Location | None = None
+    if data.parent is not None:
+        parent = find_by_code(session, Location, data.parent, field="parent", what="location")
+    if data.kind is LocationKind.site and parent is not None:
+        raise InvalidInput("a site has no parent", field="parent", expected="no parent for a site")
+    if data.kind is not LocationKind.site and parent is None:
+        raise InvalidInput(
+            f"a {data.kind.value} needs a parent", field="parent", expected="a parent location code"
+        )
+    if parent is not None and parent.kind is LocationKind.bin:
+        raise InvalidInput(
+            f"{parent.code!r} is a bin and holds no other location",
+            field="parent",
+            expected="a site, area, zone, workstation or dock",
+        )
+    loc = _by_code(session, Location, data.code)
+    created = loc is None
+    if loc is None:
+        loc = Location(code=data.code, path="")
+        session.add(loc)
+    else:
+        if parent is not None and (parent.id == loc.id or parent.path.startswith(loc.path)):
+            raise InvalidInput(
+                f"{parent.code!r} is {data.code!r} or below it: that would make a cycle",
+                field="parent",
+                expected="a location that is not below this one",
+            )
+        if data.kind is LocationKind.bin and session.scalar(
+            select(Location.id).where(Location.parent_id == loc.id).limit(1)
+        ):
+            raise InvalidInput(
+                f"{data.code!r} holds other locations and cannot be a bin",
+                field="kind",
+                expected="a kind that may hold locations",
+            )
+    loc.kind = data.kind
+    _assign(loc, data, created, ("name", "timezone", "active"))
+    loc.parent_id = parent.id if parent else None
+    session.flush()
+    old_path = loc.path
+    new_path = (parent.path if parent else "/") + f"{loc.id}/"
+    new_site = parent.site_id if parent else loc.id
+    loc.path, loc.site_id = new_path, new_site
+    if not created and old_path and old_path != new_path:
+        below = session.scalars(
+            select(Location).where(Location.path.startswith(old_path), Location.id != loc.id)
+        ).all()
+        for child in below:
+            child.path = new_path + child.path[len(old_path) :]
+            child.site_id = new_site
+    session.flush()
+    return loc, created
+
+
+def upsert_calendar(session: Session, data: schemas.CalendarIn) -> tuple[Calendar, bool]:
+    """Create or update a work calendar by code; given shifts or holidays replace the old ones."""
+    cal = _by_code(session, Calendar, data.code)
+    created = cal is None
+    if cal is None:
+        cal = Calendar(code=data.code)
+        session.add(cal)
+    _assign(cal, data, created, ("name", "timezone", "active"))
+    session.flush()
+    if data.shifts is not None:
+        session.execute(delete(Shift).where(Shift.calendar_id == cal.id))
+        keys = [(s.weekday, s.name) for s in data.shifts]
+        if len(keys) != len(set(keys)):
+            raise InvalidInput(
+                "a shift name appears twice on one weekday",
+                field="shifts",
+                expected="one shift of each name per weekday",
+            )
+        for sh in data.shifts:
+            session.add(
+                Shift(
+                    calendar_id=cal.id,
+                    name=sh.name,
+                    weekday=sh.weekday,
+                    start_time=sh.start,
+                    end_time=sh.end,
+                )
+            )
+    if data.holidays is not None:
+        session.execute(delete(Holiday).where(Holiday.calendar_id == cal.id))
+        dates = [h.date for h in data.holidays]
+        if len(dates) != len(set(dates)):
+            raise InvalidInput(
+                "a holiday date appears twice", field="holidays", expected="each date once"
+            )
+        for hol in data.holidays:
+            session.add(Holiday(calendar_id=cal.id, date=hol.date, name=hol.name))
+    session.flush()
+    session.expire(cal, ["shifts", "holidays"])
+    return cal, created
+
+
+def upsert_workstation(session: Session, data: schemas.WorkstationIn) -> tuple[Workstation, bool]:
+    """Create or update a workstation or machine by code."""
+    ws = _by_code(session, Workstation, data.code)
+    created = ws is None
+    if ws is None:
+        ws = Workstation(code=data.code)
+        session.add(ws)
+    if _given(data, created, "location"):
+        loc_id = None
+        if data.location is not None:
+            loc = find_by_code(session, Location, data.location, field="location", what="location")
+            if loc.kind is not LocationKind.workstation:
+                raise InvalidInput(
+                    f"location {data.location!r} is a {loc.kind.value}",
+                    field="location",
+                    expected="a location of kind workstation",
+                )
+            loc_id = loc.id
+        ws.location_id = loc_id
+    if _given(data, created, "calendar"):
+        ws.calendar_id = (
+            find_by_code(session, Calendar, data.calendar, field="calendar", what="calendar").id
+            if data.calendar
+            else None
+        )
+    _assign(ws, data, created, ("name", "kind", "operations", "capacity", "hourly_rate", "active"))
+    session.flush()
+    return ws, created
+
+
+def upsert_person(session: Session, data: schemas.PersonIn) -> tuple[Person, bool]:
+    """Create or update a person by code; the badge code must be theirs alone."""
+    person = _by_code(session, Person, data.code)
+    created = person is None
+    if person is None:
+        person = Person(code=data.code)
+        session.add(person)
+    if data.badge_code is not None and _given(data, created, "badge_code"):
+        other = session.scalar(
+            select(Person.code).where(
+                Person.badge_code == data.badge_code, Person.code != data.code
+            )
+        )
+        if other is not None:
+            raise Conflict(
+                f"badge {data.badge_code!r} already belongs to {other!r}",
+                field="badge_code",
+                expected="a badge code no one else has",
+            )
+    if _given(data, created, "calendar"):
+        person.calendar_id = (
+            find_by_code(session, Calendar, data.calendar, field="calendar", what="calendar").id
+            if data.calendar
+            else None
+        )
+    _assign(
+        person,
+        data,
+        created,
+        ("name", "badge_code", "skills", "hourly_rate", "shift", "user_id", "active"),
+    )
+    session.flush()
+    return person, created
+
+
+def upsert_route(session: Session, data: schemas.RouteIn) -> tuple[Route, bool]:
+    """Create or update a route by code; its steps and their BOMs are replaced as a whole."""
+    item = find_by_code(session, Item, data.item, field="item", what="item")
+    route = _by_code(session, Route, data.code)
+    created = route is None
+    if route is None:
+        route = Route(code=data.code, item_id=item.id)
+        session.add(route)
+    route.item_id = item.id
+    _assign(route, data, created, ("name", "revision", "batch_size", "active"))
+    session.flush()
+    old_steps = select(RouteStep.id).where(RouteStep.route_id == route.id)
+    session.execute(delete(StepInput).where(StepInput.step_id.in_(old_steps)))
+    session.execute(delete(StepOutput).where(StepOutput.step_id.in_(old_steps)))
+    session.execute(delete(RouteStep).where(RouteStep.route_id == route.id))
+    for i, st in enumerate(data.steps):
+        step = RouteStep(
+            route_id=route.id,
+            sequence=st.sequence,
+            operation=st.operation,
+            name=st.name,
+            workstation_kind=st.workstation_kind,
+            skill=st.skill,
+            setup_minutes=st.setup_minutes,
+            run_minutes=st.run_minutes,
+            run_basis=st.run_basis,
+            cleanup_minutes=st.cleanup_minutes,
+        )
+        session.add(step)
+        session.flush()
+        for j, inp in enumerate(st.inputs):
+            used = find_by_code(
+                session, Item, inp.item, field=f"steps.{i}.inputs.{j}.item", what="item"
+            )
+            session.add(
+                StepInput(
+                    step_id=step.id,
+                    item_id=used.id,
+                    quantity_per=inp.quantity_per,
+                    floor_stock=inp.floor_stock,
+                )
+            )
+        for j, out in enumerate(st.outputs):
+            made = find_by_code(
+                session, Item, out.item, field=f"steps.{i}.outputs.{j}.item", what="item"
+            )
+            session.add(
+                StepOutput(
+                    step_id=step.id, item_id=made.id, kind=out.kind, quantity_per=out.quantity_per
+                )
+            )
+    session.flush()
+    session.expire(route, ["steps"])
+    return route, created
+
+
+def upsert_customer(session: Session, data: schemas.CustomerIn) -> tuple[Customer, bool]:
+    """Create or update a customer by code."""
+    cust = _by_code(session, Customer, data.code)
+    created = cust is None
+    if cust is None:
+        cust = Customer(code=data.code)
+        session.add(cust)
+    _assign(cust, data, created, ("name", "email", "phone", "ship_to", "active"))
+    session.flush()
+    return cust, created
+
+
+def _put_supplier_item(
+    session: Session,
+    supplier: Supplier,
+    data: schemas.SupplierItemIn | schemas.SupplierItemNested,
+    *,
+    field: str,
+) -> tuple[SupplierItem, bool]:
+    item = find_by_code(session, Item, data.item, field=field, what="item")
+    row = session.scalar(
+        select(SupplierItem).where(
+            SupplierItem.supplier_id == supplier.id, SupplierItem.item_id == item.id
+        )
+    )
+    created = row is None
+    if row is None:
+        row = SupplierItem(supplier_id=supplier.id, item_id=item.id)
+        session.add(row)
+    _assign(
+        row,
+        data,
+        created,
+        (
+            "supplier_item_code",
+            "lead_time_days",
+            "min_order_qty",
+            "order_multiple",
+            "price",
+            "currency",
+            "preferred",
+            "valid_from",
+        ),
+    )
+    session.flush()
+    return row, created
+
+
+def upsert_supplier(session: Session, data: schemas.SupplierIn) -> tuple[Supplier, bool]:
+    """Create or update a supplier by code; given items replace what it sells."""
+    sup = _by_code(session, Supplier, data.code)
+    created = sup is None
+    if sup is None:
+        sup = Supplier(code=data.code)
+        session.add(sup)
+    _assign(sup, data, created, ("name", "email", "phone", "currency", "active"))
+    session.flush()
+    if data.items is not None:
+        session.execute(delete(SupplierItem).where(SupplierItem.supplier_id == sup.id))
+        for i, line in enumerate(data.items):
+            _put_supplier_item(session, sup, line, field=f"items.{i}.item")
+    return sup, created
+
+
+def upsert_supplier_item(
+    session: Session, data: schemas.SupplierItemIn
+) -> tuple[SupplierItem, bool]:
+    """Create or update what a supplier sells of an item: lead time, minimum, multiple, price."""
+    sup = find_by_code(session, Supplier, data.supplier, field="supplier", what="supplier")
+    return _put_supplier_item(session, sup, data, field="item")

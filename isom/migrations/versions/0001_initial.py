@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 10:42:40.955340
+Create Date: 2026-11-27 10:56:56.211214
 """
 
 from collections.abc import Sequence
@@ -44,12 +44,23 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("name", name=op.f("pk_ledger_counter")),
     )
     op.create_table(
+        "md_calendar",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("code", sa.String(length=64), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("timezone", sa.String(length=64), nullable=False),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_md_calendar")),
+        sa.UniqueConstraint("code", name=op.f("uq_md_calendar_code")),
+    )
+    op.create_table(
         "md_customer",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("code", sa.String(length=64), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("email", sa.String(length=200), nullable=True),
         sa.Column("ship_to", sa.String(length=500), nullable=False),
+        sa.Column("phone", sa.String(length=50), nullable=True),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_md_customer")),
         sa.UniqueConstraint("code", name=op.f("uq_md_customer_code")),
@@ -97,6 +108,8 @@ def upgrade() -> None:
         sa.Column("code", sa.String(length=64), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("email", sa.String(length=200), nullable=True),
+        sa.Column("phone", sa.String(length=50), nullable=True),
+        sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_md_supplier")),
         sa.UniqueConstraint("code", name=op.f("uq_md_supplier_code")),
@@ -107,6 +120,7 @@ def upgrade() -> None:
         sa.Column("code", sa.String(length=20), nullable=False),
         sa.Column("name", sa.String(length=80), nullable=False),
         sa.Column("decimals", sa.Integer(), nullable=False),
+        sa.Column("active", sa.Boolean(), nullable=False),
         sa.CheckConstraint(
             "decimals >= 0 AND decimals <= 6", name=op.f("ck_md_unit_decimals_range")
         ),
@@ -165,6 +179,7 @@ def upgrade() -> None:
         sa.Column(
             "kind",
             sa.Enum(
+                "create",
                 "receive",
                 "move",
                 "nest",
@@ -231,6 +246,26 @@ def upgrade() -> None:
         sa.UniqueConstraint("reverses_event_id", name=op.f("uq_ledger_event_reverses_event_id")),
     )
     op.create_table(
+        "md_holiday",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("calendar_id", sa.Integer(), nullable=False),
+        sa.Column("date", sa.Date(), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["calendar_id"],
+            ["md_calendar.id"],
+            name=op.f("fk_md_holiday_calendar_id_md_calendar"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_md_holiday")),
+        sa.UniqueConstraint("calendar_id", "date", name=op.f("uq_md_holiday_calendar_id_date")),
+    )
+    with op.batch_alter_table("md_holiday", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_md_holiday_calendar_id"), ["calendar_id"], unique=False
+        )
+
+    op.create_table(
         "md_item",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("code", sa.String(length=64), nullable=False),
@@ -273,6 +308,94 @@ def upgrade() -> None:
         sa.UniqueConstraint("code", name=op.f("uq_md_item_code")),
         sa.UniqueConstraint("gtin", name=op.f("uq_md_item_gtin")),
     )
+    op.create_table(
+        "md_person",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("code", sa.String(length=64), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("badge_code", sa.String(length=64), nullable=True),
+        sa.Column(
+            "skills",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("hourly_rate", isom.types.Exact(), nullable=False),
+        sa.Column("shift", sa.String(length=64), nullable=True),
+        sa.Column("calendar_id", sa.Integer(), nullable=True),
+        sa.Column("user_id", sa.Integer(), nullable=True),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.CheckConstraint("hourly_rate >= 0", name=op.f("ck_md_person_non_negative")),
+        sa.ForeignKeyConstraint(
+            ["calendar_id"], ["md_calendar.id"], name=op.f("fk_md_person_calendar_id_md_calendar")
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["auth_user.id"],
+            name=op.f("fk_md_person_user_id_auth_user"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_md_person")),
+        sa.UniqueConstraint("badge_code", name=op.f("uq_md_person_badge_code")),
+        sa.UniqueConstraint("code", name=op.f("uq_md_person_code")),
+    )
+    op.create_table(
+        "md_shift",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("calendar_id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=64), nullable=False),
+        sa.Column("weekday", sa.Integer(), nullable=False),
+        sa.Column("start_time", sa.Time(), nullable=False),
+        sa.Column("end_time", sa.Time(), nullable=False),
+        sa.CheckConstraint("weekday >= 0 AND weekday <= 6", name=op.f("ck_md_shift_weekday_range")),
+        sa.ForeignKeyConstraint(
+            ["calendar_id"],
+            ["md_calendar.id"],
+            name=op.f("fk_md_shift_calendar_id_md_calendar"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_md_shift")),
+        sa.UniqueConstraint(
+            "calendar_id", "weekday", "name", name=op.f("uq_md_shift_calendar_id_weekday_name")
+        ),
+    )
+    with op.batch_alter_table("md_shift", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_md_shift_calendar_id"), ["calendar_id"], unique=False)
+
+    op.create_table(
+        "md_workstation",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("code", sa.String(length=64), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("kind", sa.String(length=64), nullable=False),
+        sa.Column("location_id", sa.Integer(), nullable=True),
+        sa.Column(
+            "operations",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("capacity", sa.Integer(), nullable=False),
+        sa.Column("hourly_rate", isom.types.Exact(), nullable=False),
+        sa.Column("calendar_id", sa.Integer(), nullable=True),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.CheckConstraint(
+            "hourly_rate >= 0 AND capacity >= 1", name=op.f("ck_md_workstation_non_negative")
+        ),
+        sa.ForeignKeyConstraint(
+            ["calendar_id"],
+            ["md_calendar.id"],
+            name=op.f("fk_md_workstation_calendar_id_md_calendar"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["location_id"],
+            ["md_location.id"],
+            name=op.f("fk_md_workstation_location_id_md_location"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_md_workstation")),
+        sa.UniqueConstraint("code", name=op.f("uq_md_workstation_code")),
+    )
+    with op.batch_alter_table("md_workstation", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_md_workstation_kind"), ["kind"], unique=False)
+
     op.create_table(
         "ledger_container",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -374,6 +497,25 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("ledger_outbox", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_ledger_outbox_event_id"), ["event_id"], unique=False)
+
+    op.create_table(
+        "md_route",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("code", sa.String(length=64), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("item_id", sa.Integer(), nullable=False),
+        sa.Column("revision", sa.String(length=20), nullable=False),
+        sa.Column("batch_size", isom.types.Exact(), nullable=False),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.CheckConstraint("batch_size > 0", name=op.f("ck_md_route_batch_size_positive")),
+        sa.ForeignKeyConstraint(
+            ["item_id"], ["md_item.id"], name=op.f("fk_md_route_item_id_md_item")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_md_route")),
+        sa.UniqueConstraint("code", name=op.f("uq_md_route_code")),
+    )
+    with op.batch_alter_table("md_route", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_md_route_item_id"), ["item_id"], unique=False)
 
     op.create_table(
         "md_supplier_item",
@@ -664,11 +806,114 @@ def upgrade() -> None:
             batch_op.f("ix_ledger_genealogy_to_lot_id"), ["to_lot_id"], unique=False
         )
 
+    op.create_table(
+        "md_route_step",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("route_id", sa.Integer(), nullable=False),
+        sa.Column("sequence", sa.Integer(), nullable=False),
+        sa.Column("operation", sa.String(length=64), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("workstation_kind", sa.String(length=64), nullable=True),
+        sa.Column("skill", sa.String(length=64), nullable=True),
+        sa.Column("setup_minutes", isom.types.Exact(), nullable=False),
+        sa.Column("run_minutes", isom.types.Exact(), nullable=False),
+        sa.Column(
+            "run_basis",
+            sa.Enum("unit", "batch", name="runbasis", native_enum=False, length=20),
+            nullable=False,
+        ),
+        sa.Column("cleanup_minutes", isom.types.Exact(), nullable=False),
+        sa.CheckConstraint(
+            "setup_minutes >= 0 AND run_minutes >= 0 AND cleanup_minutes >= 0",
+            name=op.f("ck_md_route_step_non_negative"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["route_id"],
+            ["md_route.id"],
+            name=op.f("fk_md_route_step_route_id_md_route"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_md_route_step")),
+        sa.UniqueConstraint(
+            "route_id", "sequence", name=op.f("uq_md_route_step_route_id_sequence")
+        ),
+    )
+    with op.batch_alter_table("md_route_step", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_md_route_step_route_id"), ["route_id"], unique=False)
+
+    op.create_table(
+        "md_step_input",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("step_id", sa.Integer(), nullable=False),
+        sa.Column("item_id", sa.Integer(), nullable=False),
+        sa.Column("quantity_per", isom.types.Exact(), nullable=False),
+        sa.Column("floor_stock", sa.Boolean(), nullable=False),
+        sa.CheckConstraint("quantity_per > 0", name=op.f("ck_md_step_input_quantity_positive")),
+        sa.ForeignKeyConstraint(
+            ["item_id"], ["md_item.id"], name=op.f("fk_md_step_input_item_id_md_item")
+        ),
+        sa.ForeignKeyConstraint(
+            ["step_id"],
+            ["md_route_step.id"],
+            name=op.f("fk_md_step_input_step_id_md_route_step"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_md_step_input")),
+    )
+    with op.batch_alter_table("md_step_input", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_md_step_input_step_id"), ["step_id"], unique=False)
+
+    op.create_table(
+        "md_step_output",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("step_id", sa.Integer(), nullable=False),
+        sa.Column("item_id", sa.Integer(), nullable=False),
+        sa.Column(
+            "kind",
+            sa.Enum(
+                "main",
+                "intermediate",
+                "byproduct",
+                "scrap",
+                name="outputkind",
+                native_enum=False,
+                length=20,
+            ),
+            nullable=False,
+        ),
+        sa.Column("quantity_per", isom.types.Exact(), nullable=False),
+        sa.CheckConstraint("quantity_per > 0", name=op.f("ck_md_step_output_quantity_positive")),
+        sa.ForeignKeyConstraint(
+            ["item_id"], ["md_item.id"], name=op.f("fk_md_step_output_item_id_md_item")
+        ),
+        sa.ForeignKeyConstraint(
+            ["step_id"],
+            ["md_route_step.id"],
+            name=op.f("fk_md_step_output_step_id_md_route_step"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_md_step_output")),
+    )
+    with op.batch_alter_table("md_step_output", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_md_step_output_step_id"), ["step_id"], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("md_step_output", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_md_step_output_step_id"))
+
+    op.drop_table("md_step_output")
+    with op.batch_alter_table("md_step_input", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_md_step_input_step_id"))
+
+    op.drop_table("md_step_input")
+    with op.batch_alter_table("md_route_step", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_md_route_step_route_id"))
+
+    op.drop_table("md_route_step")
     with op.batch_alter_table("ledger_genealogy", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_ledger_genealogy_to_lot_id"))
         batch_op.drop_index(batch_op.f("ix_ledger_genealogy_from_lot_id"))
@@ -695,6 +940,10 @@ def downgrade() -> None:
     op.drop_table("ledger_balance")
     op.drop_table("md_unit_conversion")
     op.drop_table("md_supplier_item")
+    with op.batch_alter_table("md_route", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_md_route_item_id"))
+
+    op.drop_table("md_route")
     with op.batch_alter_table("ledger_outbox", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_ledger_outbox_event_id"))
 
@@ -705,7 +954,20 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_ledger_container_location_id"))
 
     op.drop_table("ledger_container")
+    with op.batch_alter_table("md_workstation", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_md_workstation_kind"))
+
+    op.drop_table("md_workstation")
+    with op.batch_alter_table("md_shift", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_md_shift_calendar_id"))
+
+    op.drop_table("md_shift")
+    op.drop_table("md_person")
     op.drop_table("md_item")
+    with op.batch_alter_table("md_holiday", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_md_holiday_calendar_id"))
+
+    op.drop_table("md_holiday")
     op.drop_table("ledger_event")
     op.drop_table("auth_web_session")
     with op.batch_alter_table("auth_api_token", schema=None) as batch_op:
@@ -719,6 +981,7 @@ def downgrade() -> None:
 
     op.drop_table("md_location")
     op.drop_table("md_customer")
+    op.drop_table("md_calendar")
     op.drop_table("ledger_counter")
     op.drop_table("auth_user")
     # ### end Alembic commands ###

@@ -1,0 +1,388 @@
+"""Master records by kind: how each is shown, and the generic list / get / upsert / deactivate.
+
+The API, the importer and the CLI work through `KINDS`, so a new kind of master record is one
+entry here plus its model, schemas and upsert.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from isom.errors import NotFound
+from isom.masterdata import schemas
+from isom.masterdata.models import (
+    Calendar,
+    Customer,
+    Holiday,
+    Item,
+    Location,
+    Person,
+    Route,
+    RouteStep,
+    Shift,
+    StepInput,
+    StepOutput,
+    Supplier,
+    SupplierItem,
+    Unit,
+    UnitConversion,
+    Workstation,
+)
+from isom.masterdata.services import (
+    find_by_code,
+    upsert_calendar,
+    upsert_customer,
+    upsert_item,
+    upsert_location,
+    upsert_person,
+    upsert_route,
+    upsert_supplier,
+    upsert_unit,
+    upsert_workstation,
+)
+
+# --- reading -----------------------------------------------------------------------------
+
+
+def _code_of(session: Session, model: type[Any], ident: int | None) -> str | None:
+    if ident is None:
+        return None
+    found = session.get(model, ident)
+    return None if found is None else str(found.code)
+
+
+def _plain(value: Decimal) -> Decimal:
+    """A decimal without trailing zeros or an exponent: 100, not 1E+2."""
+    return value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
+
+
+def unit_out(session: Session, unit: Unit) -> schemas.UnitOut:
+    """A unit as the API shows it."""
+    return schemas.UnitOut.model_validate(unit)
+
+
+def item_out(session: Session, item: Item) -> schemas.ItemOut:
+    """An item as the API shows it, units by code."""
+    convs = session.scalars(
+        select(UnitConversion).where(UnitConversion.item_id == item.id).order_by(UnitConversion.id)
+    ).all()
+    return schemas.ItemOut(
+        code=item.code,
+        name=item.name,
+        type=item.type,
+        base_unit=_code_of(session, Unit, item.base_unit_id) or "",
+        tracking=item.tracking,
+        shelf_life_days=item.shelf_life_days,
+        standard_cost=item.standard_cost,
+        gtin=item.gtin,
+        attributes=dict(item.attributes or {}),
+        description=item.description,
+        conversions=[
+            schemas.ConversionOut(
+                unit=_code_of(session, Unit, c.from_unit_id) or "",
+                factor=_plain(Decimal(c.numerator) / Decimal(c.denominator)),
+            )
+            for c in convs
+        ],
+        active=item.active,
+    )
+
+
+def location_out(session: Session, loc: Location) -> schemas.LocationOut:
+    """A location as the API shows it, parent and site by code."""
+    return schemas.LocationOut(
+        code=loc.code,
+        name=loc.name,
+        kind=loc.kind,
+        parent=_code_of(session, Location, loc.parent_id),
+        site=_code_of(session, Location, loc.site_id),
+        path=loc.path,
+        timezone=loc.timezone,
+        active=loc.active,
+    )
+
+
+def calendar_out(session: Session, cal: Calendar) -> schemas.CalendarOut:
+    """A calendar with its shifts and holidays."""
+    shifts = session.scalars(
+        select(Shift)
+        .where(Shift.calendar_id == cal.id)
+        .order_by(Shift.weekday, Shift.start_time, Shift.name)
+    ).all()
+    holidays = session.scalars(
+        select(Holiday).where(Holiday.calendar_id == cal.id).order_by(Holiday.date)
+    ).all()
+    return schemas.CalendarOut(
+        code=cal.code,
+        name=cal.name,
+        timezone=cal.timezone,
+        shifts=[
+            schemas.ShiftOut(name=s.name, weekday=s.weekday, start=s.start_time, end=s.end_time)
+            for s in shifts
+        ],
+        holidays=[schemas.HolidayOut(date=h.date, name=h.name) for h in holidays],
+        active=cal.active,
+    )
+
+
+def workstation_out(session: Session, ws: Workstation) -> schemas.WorkstationOut:
+    """A workstation as the API shows it."""
+    return schemas.WorkstationOut(
+        code=ws.code,
+        name=ws.name,
+        kind=ws.kind,
+        location=_code_of(session, Location, ws.location_id),
+        operations=list(ws.operations or []),
+        capacity=ws.capacity,
+        hourly_rate=ws.hourly_rate,
+        calendar=_code_of(session, Calendar, ws.calendar_id),
+        active=ws.active,
+    )
+
+
+def person_out(session: Session, person: Person) -> schemas.PersonOut:
+    """A person as the API shows them."""
+    return schemas.PersonOut(
+        code=person.code,
+        name=person.name,
+        badge_code=person.badge_code,
+        skills=list(person.skills or []),
+        hourly_rate=person.hourly_rate,
+        shift=person.shift,
+        calendar=_code_of(session, Calendar, person.calendar_id),
+        user_id=person.user_id,
+        active=person.active,
+    )
+
+
+def route_out(session: Session, route: Route) -> schemas.RouteOut:
+    """A route with its steps and each step's BOM, items by code."""
+    steps = session.scalars(
+        select(RouteStep).where(RouteStep.route_id == route.id).order_by(RouteStep.sequence)
+    ).all()
+    ids = [s.id for s in steps]
+    inputs = session.scalars(
+        select(StepInput).where(StepInput.step_id.in_(ids)).order_by(StepInput.id)
+    ).all()
+    outputs = session.scalars(
+        select(StepOutput).where(StepOutput.step_id.in_(ids)).order_by(StepOutput.id)
+    ).all()
+    return schemas.RouteOut(
+        code=route.code,
+        name=route.name,
+        item=_code_of(session, Item, route.item_id) or "",
+        revision=route.revision,
+        batch_size=route.batch_size,
+        active=route.active,
+        steps=[
+            schemas.RouteStepOut(
+                sequence=s.sequence,
+                operation=s.operation,
+                name=s.name,
+                workstation_kind=s.workstation_kind,
+                skill=s.skill,
+                setup_minutes=s.setup_minutes,
+                run_minutes=s.run_minutes,
+                run_basis=s.run_basis,
+                cleanup_minutes=s.cleanup_minutes,
+                inputs=[
+                    schemas.StepInputOut(
+                        item=_code_of(session, Item, i.item_id) or "",
+                        quantity_per=i.quantity_per,
+                        floor_stock=i.floor_stock,
+                    )
+                    for i in inputs
+                    if i.step_id == s.id
+                ],
+                outputs=[
+                    schemas.StepOutputOut(
+                        item=_code_of(session, Item, o.item_id) or "",
+                        kind=o.kind,
+                        quantity_per=o.quantity_per,
+                    )
+                    for o in outputs
+                    if o.step_id == s.id
+                ],
+            )
+            for s in steps
+        ],
+    )
+
+
+def customer_out(session: Session, cust: Customer) -> schemas.CustomerOut:
+    """A customer as the API shows it."""
+    return schemas.CustomerOut.model_validate(cust)
+
+
+def supplier_out(session: Session, sup: Supplier) -> schemas.SupplierOut:
+    """A supplier with what it sells."""
+    rows = session.scalars(
+        select(SupplierItem).where(SupplierItem.supplier_id == sup.id).order_by(SupplierItem.id)
+    ).all()
+    return schemas.SupplierOut(
+        code=sup.code,
+        name=sup.name,
+        email=sup.email,
+        phone=sup.phone,
+        currency=sup.currency,
+        active=sup.active,
+        items=[
+            schemas.SupplierItemOut(
+                supplier=sup.code,
+                item=_code_of(session, Item, r.item_id) or "",
+                supplier_item_code=r.supplier_item_code,
+                lead_time_days=r.lead_time_days,
+                min_order_qty=r.min_order_qty,
+                order_multiple=r.order_multiple,
+                price=r.price,
+                currency=r.currency,
+                preferred=r.preferred,
+                valid_from=r.valid_from,
+            )
+            for r in rows
+        ],
+    )
+
+
+# --- the kinds, for the generic list / get / deactivate / import -------------------------
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of master record: its table, input and output schemas, upsert and view."""
+
+    name: str
+    label: str
+    model: type[Any]
+    schema_in: type[BaseModel]
+    schema_out: type[BaseModel]
+    upsert: Callable[[Session, Any], tuple[Any, bool]]
+    view: Callable[[Session, Any], BaseModel]
+
+
+KINDS: dict[str, Kind] = {
+    k.name: k
+    for k in (
+        Kind("units", "unit", Unit, schemas.UnitIn, schemas.UnitOut, upsert_unit, unit_out),
+        Kind("items", "item", Item, schemas.ItemIn, schemas.ItemOut, upsert_item, item_out),
+        Kind(
+            "locations",
+            "location",
+            Location,
+            schemas.LocationIn,
+            schemas.LocationOut,
+            upsert_location,
+            location_out,
+        ),
+        Kind(
+            "calendars",
+            "calendar",
+            Calendar,
+            schemas.CalendarIn,
+            schemas.CalendarOut,
+            upsert_calendar,
+            calendar_out,
+        ),
+        Kind(
+            "workstations",
+            "workstation",
+            Workstation,
+            schemas.WorkstationIn,
+            schemas.WorkstationOut,
+            upsert_workstation,
+            workstation_out,
+        ),
+        Kind(
+            "people",
+            "person",
+            Person,
+            schemas.PersonIn,
+            schemas.PersonOut,
+            upsert_person,
+            person_out,
+        ),
+        Kind("routes", "route", Route, schemas.RouteIn, schemas.RouteOut, upsert_route, route_out),
+        Kind(
+            "customers",
+            "customer",
+            Customer,
+            schemas.CustomerIn,
+            schemas.CustomerOut,
+            upsert_customer,
+            customer_out,
+        ),
+        Kind(
+            "suppliers",
+            "supplier",
+            Supplier,
+            schemas.SupplierIn,
+            schemas.SupplierOut,
+            upsert_supplier,
+            supplier_out,
+        ),
+    )
+}
+
+
+def kind_of(name: str) -> Kind:
+    """The kind of master record called `name` (e.g. 'items'), or a 404 listing the kinds."""
+    try:
+        return KINDS[name]
+    except KeyError:
+        raise NotFound(
+            f"no kind of master data called {name!r}", field="kind", expected=", ".join(KINDS)
+        ) from None
+
+
+def upsert(session: Session, kind: str, data: BaseModel) -> tuple[BaseModel, bool]:
+    """Create or update a record of any kind by code; answers its view and whether it is new."""
+    k = kind_of(kind)
+    record, created = k.upsert(session, data)
+    return k.view(session, record), created
+
+
+def list_records(
+    session: Session,
+    kind: str,
+    *,
+    q: str | None = None,
+    active: bool | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> tuple[list[BaseModel], int]:
+    """Records of a kind whose code or name contains `q`, by code, one page, and the total."""
+    k = kind_of(kind)
+    query = select(k.model)
+    if q:
+        pattern = f"%{q.lower()}%"
+        query = query.where(
+            or_(func.lower(k.model.code).like(pattern), func.lower(k.model.name).like(pattern))
+        )
+    if active is not None:
+        query = query.where(k.model.active.is_(active))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.order_by(k.model.code).limit(limit).offset(offset)).all()
+    return [k.view(session, r) for r in rows], total
+
+
+def get_record(session: Session, kind: str, code: str) -> BaseModel:
+    """One record of a kind by code, active or not."""
+    k = kind_of(kind)
+    found = find_by_code(session, k.model, code, field="code", what=k.label)
+    return k.view(session, found)
+
+
+def deactivate(session: Session, kind: str, code: str) -> BaseModel:
+    """Mark a record inactive: history still names it, new work may not use it."""
+    k = kind_of(kind)
+    found = find_by_code(session, k.model, code, field="code", what=k.label)
+    found.active = False
+    session.flush()
+    return k.view(session, found)
