@@ -163,12 +163,18 @@ class ContainerView(BaseModel):
     history: list[EventView]
 
 
+def _pairs(rows: Any) -> dict[Any, Any]:
+    """A two-column result as a dict from the first column to the second."""
+    return {row[0]: row[1] for row in rows}
+
+
 def _codes(session: Session, model: Any, ids: set[int]) -> dict[int, str]:
     ids = {i for i in ids if i is not None}
     if not ids:
         return {}
     return dict(
-        session.execute(select(model.id, model.code).where(model.id.in_(ids))).tuples().all()
+        (row[0], row[1])
+        for row in session.execute(select(model.id, model.code).where(model.id.in_(ids)))
     )
 
 
@@ -208,12 +214,10 @@ def _event_views(session: Session, events: list[Event]) -> list[EventView]:
     moves = session.scalars(
         select(EventMove).where(EventMove.event_id.in_(ids)).order_by(EventMove.id)
     ).all()
-    reversals = dict(
+    reversals = _pairs(
         session.execute(
             select(Event.reverses_event_id, Event.id).where(Event.reverses_event_id.in_(ids))
         )
-        .tuples()
-        .all()
     )
     items = _codes(session, Item, {ln.item_id for ln in lines})
     lots = _codes(session, Lot, {ln.lot_id for ln in lines if ln.lot_id})
@@ -493,15 +497,13 @@ def recall(session: Session, item: str, lot: str) -> RecallView:
         .group_by(Container.code, Container.status, Location.code)
         .order_by(Container.code)
     ).all()
-    now_in = dict(
+    now_in = _pairs(
         session.execute(
             select(Container.code, func.sum(Content.quantity))
             .join(Content, Content.container_id == Container.id)
             .where(Content.lot_id.in_(lot_ids))
             .group_by(Container.code)
         )
-        .tuples()
-        .all()
     )
     steps = sorted(
         {
@@ -527,14 +529,12 @@ def recall(session: Session, item: str, lot: str) -> RecallView:
         .order_by(Event.id, Container.code)
     ).all()
     event_ids = sorted({e.id for e, _, _ in shipped})
-    customer_of = dict(
+    customer_of = _pairs(
         session.execute(
             select(EventLine.event_id, EventLine.place)
             .where(EventLine.event_id.in_(event_ids), EventLine.place.startswith("customer:"))
             .distinct()
         )
-        .tuples()
-        .all()
     )
     reversed_ids = set(
         session.scalars(
