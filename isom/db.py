@@ -67,7 +67,7 @@ def _is_retryable(exc: BaseException) -> bool:
 
 
 def _sqlite_engine(url: str, settings: Settings, *, immediate: bool) -> Engine:
-    """An SQLite engine in WAL mode; writers open with BEGIN IMMEDIATE so two never both read-then-write."""
+    """SQLite in WAL mode; writers BEGIN IMMEDIATE so two never both read, then write."""
     parsed = make_url(url)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
@@ -118,7 +118,7 @@ class Database:
         return self.dialect == "sqlite"
 
     def write(self, work: Callable[[Session], T], *, attempts: int = 12) -> T:
-        """Run `work` in one transaction and commit; retry the whole of it on a transient conflict."""
+        """Run `work` in one transaction and commit; retry all of it on a transient conflict."""
         for attempt in range(1, attempts + 1):
             session = self._writer()
             try:

@@ -56,7 +56,7 @@ class Exact(TypeDecorator[Decimal]):
 
 
 class UtcDateTime(TypeDecorator[dt.datetime]):
-    """A timezone-aware UTC timestamp; naive input is refused, SQLite's naive output is tagged UTC."""
+    """A timezone-aware UTC timestamp; naive input is refused, SQLite's output tagged UTC."""
 
     impl = DateTime(timezone=True)
     cache_ok = True

@@ -40,8 +40,14 @@ def item(
     shelf_life_days: int | None = None,
 ) -> Item:
     it = Item(
-        code=code, name=code.title(), type=type, base_unit_id=base_unit.id, tracking=tracking,
-        standard_cost=standard_cost, shelf_life_days=shelf_life_days, attributes={},
+        code=code,
+        name=code.title(),
+        type=type,
+        base_unit_id=base_unit.id,
+        tracking=tracking,
+        standard_cost=standard_cost,
+        shelf_life_days=shelf_life_days,
+        attributes={},
     )
     s.add(it)
     s.flush()
@@ -51,7 +57,9 @@ def item(
 def location(
     s: Session, code: str, kind: LocationKind = LocationKind.bin, parent: Location | None = None
 ) -> Location:
-    loc = Location(code=code, name=code, kind=kind, parent_id=parent.id if parent else None, path="")
+    loc = Location(
+        code=code, name=code, kind=kind, parent_id=parent.id if parent else None, path=""
+    )
     s.add(loc)
     s.flush()
     loc.site_id = parent.site_id if parent else loc.id
@@ -89,7 +97,9 @@ def plant(db: Database) -> dict[str, Any]:
 def token(db: Database, *roles: str) -> dict[str, str]:
     """Authorization headers for a fresh API token holding `roles`."""
     secret, _ = db.write(
-        lambda s: auth_service.create_api_token(s, name=f"t-{uuid.uuid4().hex[:8]}", roles=list(roles))
+        lambda s: auth_service.create_api_token(
+            s, name=f"t-{uuid.uuid4().hex[:8]}", roles=list(roles)
+        )
     )
     return {"Authorization": f"Bearer {secret}"}
 

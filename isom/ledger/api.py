@@ -41,6 +41,7 @@ router = APIRouter(tags=["ledger"])
 C = TypeVar("C", bound=BaseModel)
 
 PROBLEMS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "The body is not valid JSON"},
     401: {"description": "Not signed in, or the token is unknown or revoked"},
     403: {"description": "The caller's role does not allow this"},
     404: {"description": "A code in the request names nothing"},
@@ -69,6 +70,8 @@ def _apply(
 ) -> EventResult:
     result = db.write(lambda s: operation(s, actor_of(principal), key, command))
     if result.replayed:
+        # the route's default is 201; a replay created nothing and answers 200
+        response.status_code = 200
         response.headers["Idempotent-Replayed"] = "true"
     else:
         response.status_code = 201
@@ -99,17 +102,29 @@ def _endpoint(
         methods=["POST"],
         response_model=EventResult,
         status_code=201,
-        responses={200: {"description": "A replay of an earlier request with the same key"},
-                   **PROBLEMS},
+        responses={
+            200: {"description": "A replay of an earlier request with the same key"},
+            **PROBLEMS,
+        },
         summary=summary,
         name=f"ledger_{path.replace('-', '_')}",
     )
 
 
-_endpoint("receive", ledger.receive, ReceiveCommand, (R.clerk, R.supervisor, R.device),
-          "Receive a new container")
-_endpoint("create-container", ledger.create_container, CreateContainerCommand, FLOOR,
-          "Register an empty container")
+_endpoint(
+    "receive",
+    ledger.receive,
+    ReceiveCommand,
+    (R.clerk, R.supervisor, R.device),
+    "Receive a new container",
+)
+_endpoint(
+    "create-container",
+    ledger.create_container,
+    CreateContainerCommand,
+    FLOOR,
+    "Register an empty container",
+)
 _endpoint("move", ledger.move, MoveCommand, FLOOR, "Put away or move a container")
 _endpoint("nest", ledger.nest, NestCommand, FLOOR, "Nest a container in another")
 _endpoint("unnest", ledger.unnest, UnnestCommand, FLOOR, "Un-nest a container")

@@ -34,8 +34,13 @@ def verify() -> None:
         return
     table = Table("projection", "key", "expected", "actual", "events")
     for diff in report.differences[:200]:
-        table.add_row(diff.projection, str(diff.key), str(diff.expected), str(diff.actual),
-                      ", ".join(map(str, diff.events)))
+        table.add_row(
+            diff.projection,
+            str(diff.key),
+            str(diff.expected),
+            str(diff.actual),
+            ", ".join(map(str, diff.events)),
+        )
     console.print(table)
     console.print(f"[red]{len(report.differences)} difference(s)[/red]")
     raise typer.Exit(1)
@@ -54,6 +59,7 @@ def inventory(
     page = db.read(lambda s: queries.inventory(s, item=item, location=location, lot=lot))
     table = Table("item", "location", "lot", "status", "quantity", "unit")
     for row in page.rows:
-        table.add_row(row.item, row.location, row.lot or "", row.status.value,
-                      f"{row.quantity:f}", row.unit)
+        table.add_row(
+            row.item, row.location, row.lot or "", row.status.value, f"{row.quantity:f}", row.unit
+        )
     console.print(table)

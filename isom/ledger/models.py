@@ -37,10 +37,10 @@ class EventKind(enum.StrEnum):
     move = "move"
     nest = "nest"
     unnest = "unnest"
-    split = "split"
+    split = "split"  # type: ignore[assignment]  # shadows str.split, harmlessly
     merge = "merge"
     adjust = "adjust"
-    count = "count"
+    count = "count"  # type: ignore[assignment]  # shadows str.count, harmlessly
     hold = "hold"
     release = "release"
     consume = "consume"
@@ -67,7 +67,7 @@ def _enum(cls: type[enum.Enum]) -> Enum:
 
 
 class Event(Base):
-    """One applied change of material: who, when, where, which device, why, and its idempotency key."""
+    """One applied change of material: who, when, where, which device, why, and its key."""
 
     __tablename__ = "ledger_event"
 
@@ -158,7 +158,7 @@ class EventLine(Base):
 
 
 class EventMove(Base):
-    """Where an event put a container: its new location and parent (receive, move, nest, un-nest)."""
+    """Where an event put a container: its new location, parent and status."""
 
     __tablename__ = "ledger_event_move"
 
@@ -204,7 +204,7 @@ class Content(Base):
 
 
 class Balance(Base):
-    """Inventory: the quantity of an item per location, lot and status (a projection of contents)."""
+    """Inventory: quantity of an item per location, lot and status (projected from contents)."""
 
     __tablename__ = "ledger_balance"
 

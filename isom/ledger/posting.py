@@ -10,9 +10,9 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, insert, literal_column, select, update
+from sqlalchemy import Table, bindparam, delete, func, insert, literal_column, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -129,6 +129,53 @@ def _avg_cost(q0: Decimal, c0: Decimal, dq: Decimal, dc: Decimal) -> Decimal:
     return ((q0 * c0 + dq * dc) / total).quantize(COST_QUANTUM, rounding=ROUND_HALF_EVEN)
 
 
+_BALANCE_STATEMENTS: dict[tuple[str, str], Any] = {}
+
+
+def _balance_statement(dialect: str, kind: str) -> Any:
+    """The balance statements, built once per dialect and kind, then run with parameters.
+
+    Building these constructs (the upsert's conflict target, the comparisons) costs more
+    Python time than running them; the SQL they produce is the same either way.
+    """
+    cached = _BALANCE_STATEMENTS.get((dialect, kind))
+    if cached is not None:
+        return cached
+    table = cast(Table, Balance.__table__)
+    c = table.c
+    stmt: Any
+    if kind == "upsert":
+        stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[
+                c.location_id,
+                c.item_id,
+                func.coalesce(c.lot_id, literal_column("0")),
+                c.status,
+            ],
+            set_={"quantity": c.quantity + stmt.excluded.quantity},
+        ).returning(c.id, c.quantity)
+    else:
+        lot_clause = (
+            c.lot_id.is_(None)
+            if kind == "take_no_lot"
+            else c.lot_id == bindparam("b_lot_id", type_=c.lot_id.type)
+        )
+        stmt = (
+            update(table)
+            .where(
+                c.location_id == bindparam("b_location_id", type_=c.location_id.type),
+                c.item_id == bindparam("b_item_id", type_=c.item_id.type),
+                lot_clause,
+                c.status == bindparam("b_status", type_=c.status.type),
+            )
+            .values(quantity=c.quantity + bindparam("b_delta", type_=c.quantity.type))
+            .returning(c.id, c.quantity)
+        )
+    _BALANCE_STATEMENTS[(dialect, kind)] = stmt
+    return stmt
+
+
 def _add_to_balance(
     session: Session, key: BalanceKey, site_id: int | None, delta: Decimal
 ) -> tuple[int, Decimal] | None:
@@ -139,19 +186,18 @@ def _add_to_balance(
     missing row then means there was nothing to take, and the `CHECK` guards the rest.
     """
     location_id, item_id, lot_id, status = key
-    table = Balance.__table__
+    dialect = session.get_bind().dialect.name
     if delta < 0:
-        row = session.execute(
-            update(table)
-            .where(
-                table.c.location_id == location_id,
-                table.c.item_id == item_id,
-                table.c.lot_id.is_(None) if lot_id is None else table.c.lot_id == lot_id,
-                table.c.status == status,
-            )
-            .values(quantity=table.c.quantity + delta)
-            .returning(table.c.id, table.c.quantity)
-        ).first()
+        params: dict[str, Any] = {
+            "b_location_id": location_id,
+            "b_item_id": item_id,
+            "b_status": status,
+            "b_delta": delta,
+        }
+        if lot_id is not None:
+            params["b_lot_id"] = lot_id
+        kind = "take_no_lot" if lot_id is None else "take"
+        row = session.execute(_balance_statement(dialect, kind), params).first()
         return None if row is None else (row[0], row[1])
     values = {
         "site_id": site_id,
@@ -161,20 +207,7 @@ def _add_to_balance(
         "status": status,
         "quantity": delta,
     }
-    dialect = session.get_bind().dialect.name
-    stmt: Any = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table).values(
-        **values
-    )
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[
-            table.c.location_id,
-            table.c.item_id,
-            func.coalesce(table.c.lot_id, literal_column("0")),
-            table.c.status,
-        ],
-        set_={"quantity": table.c.quantity + stmt.excluded.quantity},
-    ).returning(table.c.id, table.c.quantity)
-    row = session.execute(stmt).one()
+    row = session.execute(_balance_statement(dialect, "upsert"), values).one()
     return row[0], row[1]
 
 
@@ -427,7 +460,12 @@ def _fill_labels(
         "location": {k[0] for k in balance_deltas},
         "container": {ln.container_id for ln in posting.lines if ln.container_id},
     }
-    tables: dict[str, Any] = {"item": Item, "lot": Lot, "location": Location, "container": Container}
+    tables: dict[str, Any] = {
+        "item": Item,
+        "lot": Lot,
+        "location": Location,
+        "container": Container,
+    }
     for kind, ids in wanted.items():
         missing = [i for i in ids if not posting.labels[kind].get(i)]
         if missing:

@@ -1,4 +1,4 @@
-"""Commands the ledger accepts and the answers it gives, validated at every edge (API, CLI, devices)."""
+"""Commands the ledger accepts and its answers, validated at every edge (API, CLI, devices)."""
 
 from __future__ import annotations
 
@@ -145,7 +145,7 @@ class SplitCommand(_Command):
 
 
 class MergeCommand(_Command):
-    """Empty a container into another; lines of the same item, lot and step combine at average cost."""
+    """Empty a container into another; like lines combine at their weighted average cost."""
 
     container: Code
     into: Code

@@ -16,7 +16,8 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from isom.config import get_settings
@@ -35,7 +36,7 @@ from isom.ledger.models import (
     Genealogy,
     Lot,
 )
-from isom.ledger.posting import COST_QUANTUM, Edge, Line, Move, Posting, post
+from isom.ledger.posting import COST_QUANTUM, Edge, Line, Move, Posting, plain, post
 from isom.ledger.schemas import (
     AdjustCommand,
     ConsumeCommand,
@@ -288,7 +289,7 @@ def _pick_line(
     rows = session.scalars(query.order_by(Content.id)).all()
     if len(rows) > 1:
         choices = "; ".join(
-            f"lot {posting.labels['lot'].get(r.lot_id) or _lot_code(session, r.lot_id)} "
+            f"lot {_lot_code(session, r.lot_id)} "
             f"{r.status.value}{' ' + r.wip_step if r.wip_step else ''}: {r.quantity}"
             for r in rows
         )
@@ -343,16 +344,17 @@ def _container_location(session: Session, posting: Posting, cont: Container) -> 
 
 
 def next_container_code(session: Session, prefix: str) -> str:
-    """A fresh container code from a counter that is never reused, even under concurrency."""
-    updated = session.execute(
-        update(Counter)
-        .where(Counter.name == "container")
-        .values(value=Counter.value + 1)
-        .returning(Counter.value)
-    ).scalar()
-    if updated is None:
-        session.execute(insert(Counter).values(name="container", value=1))
-        updated = 1
+    """A fresh container code from a counter that is never reused, even under concurrency.
+
+    One upsert: concurrent first uses on a new database queue on the row instead of both
+    inserting it (which PostgreSQL refused with a unique violation).
+    """
+    dialect = session.get_bind().dialect.name
+    stmt: Any = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Counter)
+    stmt = stmt.values(name="container", value=1).on_conflict_do_update(
+        index_elements=[Counter.name], set_={"value": Counter.value + 1}
+    )
+    updated = session.execute(stmt.returning(Counter.value)).scalar_one()
     return f"{prefix}{updated:07d}"
 
 
@@ -466,8 +468,15 @@ def _create_container(
     session: Session, event: Event, cmd: CreateContainerCommand, posting: Posting
 ) -> dict[str, Any]:
     location = md.get_location(session, cmd.location, field="location")
-    cont = _new_container(session, posting, event, code=cmd.container, kind=cmd.container_kind,
-                          location=location, field="container")
+    cont = _new_container(
+        session,
+        posting,
+        event,
+        code=cmd.container,
+        kind=cmd.container_kind,
+        location=location,
+        field="container",
+    )
     _event_at(event, location)
     return {"container": cont.code, "location": location.code}
 
@@ -705,7 +714,7 @@ def _adjust(session: Session, event: Event, cmd: AdjustCommand, posting: Posting
     event.reason_code = cmd.reason_code.value
     event.reason = cmd.reason
     _event_at(event, _container_location(session, posting, cont))
-    return {"previous": str(current), "quantity": str(current + cmd.quantity_delta)}
+    return {"previous": plain(current), "quantity": plain(current + cmd.quantity_delta)}
 
 
 def _unit_code(session: Session, item: Item) -> str:
@@ -763,9 +772,9 @@ def _count(session: Session, event: Event, cmd: CountCommand, posting: Posting) 
     return {
         "item": item.code,
         "lot": lot.code if lot else None,
-        "book": str(current),
-        "counted": str(cmd.counted_quantity),
-        "delta": str(delta),
+        "book": plain(current),
+        "counted": plain(cmd.counted_quantity),
+        "delta": plain(delta),
     }
 
 
@@ -891,7 +900,7 @@ def _consume(
 
 
 def produce(session: Session, actor: Actor, key: str, cmd: ProduceCommand) -> EventResult:
-    """Material comes out of a work-order step into a container, traced to what the step consumed."""
+    """Material comes out of a work-order step, traced to what the step consumed."""
     return _run(session, actor, key, EventKind.produce, cmd, _produce)
 
 
@@ -1091,6 +1100,14 @@ def _reverse(
             select(Container).where(Container.id.in_(ids)).order_by(Container.id).with_for_update()
         )
     }
+    moved = {mv.container_id for mv in moves}
+    for cid in sorted({ln.container_id for ln in lines if ln.container_id} - moved):
+        if containers[cid].status != ContainerStatus.active:
+            raise Conflict(
+                f"container {containers[cid].code} is {containers[cid].status.value} since "
+                f"event {original.id}; its contents can no longer change",
+                field="event_id",
+            )
     for mv in moves:
         cont = containers[mv.container_id]
         if (cont.location_id, cont.parent_id, cont.status) != (

@@ -60,20 +60,36 @@ def verify(session: Session, *, max_events_per_difference: int = 10) -> Report:
         .having(func.sum(EventLine.quantity) != 0)
     ):
         report.differences.append(
-            Difference("event_balance", {"event": event_id, "item_id": item_id}, Decimal(0),
-                       total, [event_id])
+            Difference(
+                "event_balance",
+                {"event": event_id, "item_id": item_id},
+                Decimal(0),
+                total,
+                [event_id],
+            )
         )
 
     # 2. Contents = sum of container lines.
     expected_contents: dict[ContentKey, Decimal] = {}
     for cid, item_id, lot_id, status, wip, total in session.execute(
-        select(EventLine.container_id, EventLine.item_id, EventLine.lot_id, EventLine.status,
-               EventLine.wip_step, func.sum(EventLine.quantity))
+        select(
+            EventLine.container_id,
+            EventLine.item_id,
+            EventLine.lot_id,
+            EventLine.status,
+            EventLine.wip_step,
+            func.sum(EventLine.quantity),
+        )
         .where(EventLine.container_id.is_not(None))
-        .group_by(EventLine.container_id, EventLine.item_id, EventLine.lot_id, EventLine.status,
-                  EventLine.wip_step)
+        .group_by(
+            EventLine.container_id,
+            EventLine.item_id,
+            EventLine.lot_id,
+            EventLine.status,
+            EventLine.wip_step,
+        )
     ):
-        if total != 0:
+        if total != 0 and cid is not None:
             expected_contents[(cid, item_id, lot_id, str(status), wip)] = total
     actual_contents: dict[ContentKey, Decimal] = {
         (c.container_id, c.item_id, c.lot_id, str(c.status), c.wip_step): c.quantity
@@ -82,17 +98,30 @@ def verify(session: Session, *, max_events_per_difference: int = 10) -> Report:
     for key in sorted(set(expected_contents) | set(actual_contents), key=_sort_key):
         exp, act = expected_contents.get(key, Decimal(0)), actual_contents.get(key, Decimal(0))
         if exp != act:
-            report.differences.append(Difference(
-                "content",
-                {"container_id": key[0], "item_id": key[1], "lot_id": key[2], "status": key[3],
-                 "wip_step": key[4]},
-                exp, act, _events_for(session, key, max_events_per_difference),
-            ))
+            report.differences.append(
+                Difference(
+                    "content",
+                    {
+                        "container_id": key[0],
+                        "item_id": key[1],
+                        "lot_id": key[2],
+                        "status": key[3],
+                        "wip_step": key[4],
+                    },
+                    exp,
+                    act,
+                    _events_for(session, key, max_events_per_difference),
+                )
+            )
 
     # 3. Container places: the last move of each container, nested ones at their root's place.
     last = select(func.max(EventMove.id)).group_by(EventMove.container_id).scalar_subquery()
     placed: dict[int, tuple[int | None, int | None, str | None]] = {
-        m.container_id: (m.to_location_id, m.to_parent_id, m.to_status.value if m.to_status else None)
+        m.container_id: (
+            m.to_location_id,
+            m.to_parent_id,
+            m.to_status.value if m.to_status else None,
+        )
         for m in session.scalars(select(EventMove).where(EventMove.id.in_(last)))
     }
     effective: dict[int, int | None] = {}
@@ -110,26 +139,35 @@ def verify(session: Session, *, max_events_per_difference: int = 10) -> Report:
     for cont in containers:
         want = placed.get(cont.id)
         if want is None:
-            report.differences.append(Difference("container", {"container": cont.code},
-                                                 "a move that placed it", None))
+            report.differences.append(
+                Difference("container", {"container": cont.code}, "a move that placed it", None)
+            )
             continue
-        exp = (location_of(cont.id), want[1], want[2])
-        act = (cont.location_id, cont.parent_id, cont.status.value)
-        if exp != act:
-            events = list(session.scalars(
-                select(EventMove.event_id).where(EventMove.container_id == cont.id)
-                .order_by(EventMove.id.desc()).limit(max_events_per_difference)
-            ))
-            report.differences.append(Difference(
-                "container", {"container": cont.code},
-                dict(zip(("location_id", "parent_id", "status"), exp, strict=True)),
-                dict(zip(("location_id", "parent_id", "status"), act, strict=True)), events,
-            ))
+        place_exp = (location_of(cont.id), want[1], want[2])
+        place_act = (cont.location_id, cont.parent_id, cont.status.value)
+        if place_exp != place_act:
+            events = list(
+                session.scalars(
+                    select(EventMove.event_id)
+                    .where(EventMove.container_id == cont.id)
+                    .order_by(EventMove.id.desc())
+                    .limit(max_events_per_difference)
+                )
+            )
+            report.differences.append(
+                Difference(
+                    "container",
+                    {"container": cont.code},
+                    dict(zip(("location_id", "parent_id", "status"), place_exp, strict=True)),
+                    dict(zip(("location_id", "parent_id", "status"), place_act, strict=True)),
+                    events,
+                )
+            )
 
     # 4. Balances = contents at their containers' (rebuilt) locations.
     expected_balances: dict[BalanceKey, Decimal] = defaultdict(Decimal)
-    for (cid, item_id, lot_id, status, _wip), qty in expected_contents.items():
-        expected_balances[(location_of(cid), item_id, lot_id, status)] += qty
+    for (cid, item_id, lot_id, state, _wip), qty in expected_contents.items():
+        expected_balances[(location_of(cid), item_id, lot_id, state)] += qty
     actual_balances: dict[BalanceKey, Decimal] = {
         (b.location_id, b.item_id, b.lot_id, str(b.status)): b.quantity
         for b in session.scalars(select(Balance))
@@ -139,23 +177,35 @@ def verify(session: Session, *, max_events_per_difference: int = 10) -> Report:
         exp_q = expected_balances.get(bkey, Decimal(0))
         act_q = actual_balances.get(bkey, Decimal(0))
         if exp_q != act_q:
-            report.differences.append(Difference(
-                "balance",
-                {"location_id": bkey[0], "item_id": bkey[1], "lot_id": bkey[2], "status": bkey[3]},
-                exp_q, act_q,
-            ))
+            report.differences.append(
+                Difference(
+                    "balance",
+                    {
+                        "location_id": bkey[0],
+                        "item_id": bkey[1],
+                        "lot_id": bkey[2],
+                        "status": bkey[3],
+                    },
+                    exp_q,
+                    act_q,
+                )
+            )
     return report
 
 
 def _sort_key(key: tuple[Any, ...]) -> tuple[str, ...]:
-    return tuple("" if part is None else f"{part:>12}" if isinstance(part, int) else str(part)
-                 for part in key)
+    return tuple(
+        "" if part is None else f"{part:>12}" if isinstance(part, int) else str(part)
+        for part in key
+    )
 
 
 def _events_for(session: Session, key: ContentKey, limit: int) -> list[int]:
     cid, item_id, lot_id, status, wip = key
     query = select(EventLine.event_id).where(
-        EventLine.container_id == cid, EventLine.item_id == item_id, EventLine.status == status,
+        EventLine.container_id == cid,
+        EventLine.item_id == item_id,
+        EventLine.status == status,
         EventLine.lot_id.is_(None) if lot_id is None else EventLine.lot_id == lot_id,
         EventLine.wip_step.is_(None) if wip is None else EventLine.wip_step == wip,
     )

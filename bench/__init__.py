@@ -1,0 +1,1 @@
+"""Benchmarks: run them by hand (`python bench/ledger.py`); CI does not."""
