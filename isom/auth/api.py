@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Path, Request, Response
 from sqlalchemy.orm import Session
 
 from isom.auth import services as auth_service
@@ -197,7 +197,9 @@ def create_token(
     "/tokens/{token_id}", response_model=TokenOut, responses=PROBLEMS, summary="Revoke a token"
 )
 def revoke_token(
-    token_id: int, _: Principal = Depends(admin_only), db: Database = Depends(get_db)
+    token_id: int = Path(gt=0, le=2**31 - 1, description="The token's id"),
+    _: Principal = Depends(admin_only),
+    db: Database = Depends(get_db),
 ) -> TokenOut:
     """Revoke a token at once: its next request gets 401. Revoking twice is harmless."""
     return db.write(lambda s: TokenOut.of(auth_service.revoke_api_token(s, token_id)))

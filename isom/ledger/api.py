@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
@@ -16,6 +16,7 @@ from isom.ledger import queries
 from isom.ledger import services as ledger
 from isom.ledger.models import ContentStatus
 from isom.ledger.schemas import (
+    MAX_ID,
     AdjustCommand,
     ConsumeCommand,
     CountCommand,
@@ -150,7 +151,7 @@ def inventory(
     lot: str | None = Query(default=None, max_length=64, description="Lot code"),
     status: ContentStatus | None = Query(default=None),
     limit: int = Query(default=500, ge=1, le=5000),
-    offset: int = Query(default=0, ge=0),
+    offset: int = Query(default=0, ge=0, le=1_000_000_000),
     _: Principal = Depends(require_roles(*READERS)),
     db: Database = Depends(get_db),
 ) -> queries.InventoryPage:
@@ -174,7 +175,7 @@ def container(
 
 @router.get("/events/{event_id}", responses=PROBLEMS, summary="One ledger event")
 def event(
-    event_id: int,
+    event_id: int = Path(gt=0, le=MAX_ID, description="The event's sequence id"),
     _: Principal = Depends(require_roles(*READERS)),
     db: Database = Depends(get_db),
 ) -> queries.EventView:

@@ -29,6 +29,8 @@ StepRef = Annotated[
         description="The work-order step, e.g. 'WO-1001/20'.",
     ),
 ]
+#: The largest id the stores keep (a signed 64-bit integer); a larger one names nothing.
+MAX_ID = 2**63 - 1
 Positive = Annotated[Decimal, Field(gt=0, max_digits=18, decimal_places=6)]
 NonNegative = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=6)]
 
@@ -231,7 +233,7 @@ class ShipCommand(_Command):
 class ReverseCommand(_Command):
     """Correct a wrong event by applying its opposite; history is never edited."""
 
-    event_id: int = Field(gt=0)
+    event_id: int = Field(gt=0, le=MAX_ID)
     reason: str = Field(min_length=1, max_length=500)
 
 

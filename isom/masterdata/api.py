@@ -63,7 +63,7 @@ def _mount(kind: records.Kind) -> None:
         q: str | None = Query(default=None, max_length=100, description="Part of a code or name"),
         active: bool | None = Query(default=None, description="Only active or inactive ones"),
         limit: int = Query(default=100, ge=1, le=1000),
-        offset: int = Query(default=0, ge=0),
+        offset: int = Query(default=0, ge=0, le=1_000_000_000),
         _: Principal = Depends(require_roles(*READERS)),
         db: Database = Depends(get_db),
     ) -> Page:

@@ -257,7 +257,7 @@ def inventory_page(
     location: str | None = Query(default=None, max_length=64),
     lot: str | None = Query(default=None, max_length=64),
     status: str | None = Query(default=None, max_length=20),
-    offset: int = Query(default=0, ge=0),
+    offset: int = Query(default=0, ge=0, le=1_000_000_000),
     principal: Principal = Depends(current_principal),
     db: Database = Depends(get_db),
 ) -> Response:
