@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import Any
+
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from isom.ledger.models import Container
 
 
-def subtree_ids(session: Session, root_id: int) -> list[int]:
-    """The container and everything nested in it, at any depth, in ascending id order."""
+def subtree_select(root_id: int) -> Select[Any]:
+    """A query for the ids of a container and everything nested in it, at any depth."""
     tree = select(Container.id).where(Container.id == root_id).cte("tree", recursive=True)
     tree = tree.union_all(select(Container.id).where(Container.parent_id == tree.c.id))
-    return sorted(session.scalars(select(tree.c.id)).all())
+    return select(tree.c.id)
+
+
+def subtree_ids(session: Session, root_id: int) -> list[int]:
+    """The container and everything nested in it, at any depth, in ascending id order."""
+    return sorted(int(i) for i in session.scalars(subtree_select(root_id)))
 
 
 def ancestor_ids(session: Session, container_id: int) -> list[int]:

@@ -15,6 +15,7 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, delete, func, insert, literal_column, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from isom.errors import Conflict
 from isom.ledger import nesting
@@ -83,6 +84,7 @@ class Posting:
     moves: list[Move] = field(default_factory=list)
     edges: list[Edge] = field(default_factory=list)
     containers: dict[int, Container] = field(default_factory=dict)
+    subtrees: dict[int, list[int]] = field(default_factory=dict)
     labels: dict[str, dict[int, str]] = field(
         default_factory=lambda: {"item": {}, "lot": {}, "location": {}, "container": {}}
     )
@@ -290,12 +292,14 @@ def post(session: Session, event: Event, posting: Posting) -> dict[str, Any]:
         )
 
     # 6. Touched containers record the event.
-    touched = set(posting.containers) | moved_contents
+    # Containers whose contents changed but that did not move record the event too.
+    touched = {ln.container_id for ln in posting.lines if ln.container_id} - moved_contents
     if touched:
         session.execute(
             update(Container)
             .where(Container.id.in_(sorted(touched)))
             .values(updated_event_id=event.id, updated_at=event.recorded_at)
+            .execution_options(synchronize_session=False)
         )
 
     _fill_labels(session, posting, balance_deltas)
@@ -329,49 +333,77 @@ def _apply_moves(
     rows = []
     for mv in posting.moves:
         c = mv.container
+        created_now = c.created_event_id == event.id
         rows.append(
             {
                 "event_id": event.id,
                 "container_id": c.id,
-                "from_location_id": c.location_id if c.created_event_id != event.id else None,
+                "from_location_id": None if created_now else c.location_id,
                 "to_location_id": mv.to_location_id,
-                "from_parent_id": c.parent_id if c.created_event_id != event.id else None,
+                "from_parent_id": None if created_now else c.parent_id,
                 "to_parent_id": mv.to_parent_id,
-                "from_status": c.status if c.created_event_id != event.id else None,
+                "from_status": None if created_now else c.status,
                 "to_status": mv.to_status or c.status,
             }
         )
-        if mv.to_location_id != c.location_id and c.created_event_id != event.id:
-            subtree = nesting.subtree_ids(session, c.id)
-            contents = session.scalars(
-                select(Content).where(Content.container_id.in_(subtree))
-            ).all()
-            for ct in contents:
+        if mv.to_location_id != c.location_id and not created_now:
+            subtree = posting.subtrees.get(c.id) or nesting.subtree_ids(session, c.id)
+            contents = session.execute(_CONTENTS_OF, {"ids": subtree}).all()
+            for item_id, lot_id, line_status, quantity in contents:
                 assert c.location_id is not None and mv.to_location_id is not None
-                balance_deltas[(c.location_id, ct.item_id, ct.lot_id, ct.status)] -= ct.quantity
-                balance_deltas[(mv.to_location_id, ct.item_id, ct.lot_id, ct.status)] += ct.quantity
+                balance_deltas[(c.location_id, item_id, lot_id, line_status)] -= quantity
+                balance_deltas[(mv.to_location_id, item_id, lot_id, line_status)] += quantity
             session.execute(
                 update(Container)
                 .where(Container.id.in_(subtree))
-                .values(location_id=mv.to_location_id, site_id=posting_site(session, mv))
+                .values(
+                    location_id=mv.to_location_id,
+                    site_id=posting_site(session, mv),
+                    updated_event_id=event.id,
+                    updated_at=event.recorded_at,
+                )
+                .execution_options(synchronize_session=False)
             )
             touched.update(subtree)
             for cid in subtree:
                 if cid in posting.containers:
-                    posting.containers[cid].location_id = mv.to_location_id
-        c.location_id = mv.to_location_id
-        c.parent_id = mv.to_parent_id
-        if mv.to_status is not None:
-            c.status = mv.to_status
+                    set_committed_value(posting.containers[cid], "location_id", mv.to_location_id)
+        status = mv.to_status or c.status
+        if (c.parent_id, c.status) != (
+            mv.to_parent_id,
+            status,
+        ) or mv.to_location_id != c.location_id:
+            session.execute(
+                update(Container)
+                .where(Container.id == c.id)
+                .values(
+                    location_id=mv.to_location_id,
+                    parent_id=mv.to_parent_id,
+                    status=status,
+                    updated_event_id=event.id,
+                    updated_at=event.recorded_at,
+                )
+                .execution_options(synchronize_session=False)
+            )
+        for name, value in (
+            ("location_id", mv.to_location_id),
+            ("parent_id", mv.to_parent_id),
+            ("status", status),
+        ):
+            set_committed_value(c, name, value)
         touched.add(c.id)
     if rows:
         session.execute(insert(EventMove), rows)
-        session.flush()
     for cid in touched:
         cont = posting.containers.get(cid)
         if cont is not None and cont.location_id is not None:
             site_of.setdefault(cont.location_id, cont.site_id)
     return touched
+
+
+_CONTENTS_OF = select(Content.item_id, Content.lot_id, Content.status, Content.quantity).where(
+    Content.container_id.in_(bindparam("ids", expanding=True))
+)
 
 
 def posting_site(session: Session, mv: Move) -> int | None:

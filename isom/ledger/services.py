@@ -16,7 +16,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -88,6 +88,19 @@ def request_hash(kind: EventKind, command: BaseModel) -> str:
     return hashlib.sha256(body.encode()).hexdigest()
 
 
+_PRIOR_EVENT = select(Event.id, Event.kind, Event.request_hash, Event.result).where(
+    Event.key == bindparam("key")
+)
+_EVENT_FIELDS_SET_BY_OPERATIONS = (
+    "site_id",
+    "location_id",
+    "reason",
+    "reason_code",
+    "reference",
+    "reverses_event_id",
+)
+
+
 def _run(
     session: Session,
     actor: Actor,
@@ -97,7 +110,7 @@ def _run(
     build: Callable[[Session, Event, C, Posting], dict[str, Any]],
 ) -> EventResult:
     digest = request_hash(kind, command)
-    prior = session.scalar(select(Event).where(Event.key == key))
+    prior = session.execute(_PRIOR_EVENT, {"key": key}).first()
     if prior is not None:
         if prior.request_hash != digest:
             raise Conflict(
@@ -109,6 +122,8 @@ def _run(
         return EventResult.model_validate({**prior.result, "replayed": True})
     now = utcnow()
     occurred = getattr(command, "occurred_at", None) or now
+    # The event row is written with Core (the ORM's unit of work costs more than the whole
+    # event); the operation fills in where and why on this transient object.
     event = Event(
         key=key,
         kind=kind,
@@ -119,10 +134,23 @@ def _run(
         device=actor.device,
         request_hash=digest,
         command=command.model_dump(mode="json"),
-        result={},
     )
-    session.add(event)
-    session.flush()
+    event.id = session.execute(
+        insert(Event)
+        .values(
+            key=key,
+            kind=kind,
+            occurred_at=occurred,
+            recorded_at=now,
+            actor=actor.name,
+            user_id=actor.user_id,
+            device=actor.device,
+            request_hash=digest,
+            command=event.command,
+            result={},
+        )
+        .returning(Event.id)
+    ).scalar_one()
     posting = Posting()
     detail = build(session, event, command, posting)
     out = post(session, event, posting)
@@ -135,8 +163,14 @@ def _run(
         balances=out["balances"],
         detail=detail,
     )
-    event.result = result.model_dump(mode="json")
-    session.flush()
+    session.execute(
+        update(Event)
+        .where(Event.id == event.id)
+        .values(
+            result=result.model_dump(mode="json"),
+            **{name: getattr(event, name) for name in _EVENT_FIELDS_SET_BY_OPERATIONS},
+        )
+    )
     return result
 
 
@@ -190,11 +224,14 @@ def _lock(session: Session, posting: Posting, **codes: str) -> dict[str, Contain
 
 
 def _lock_subtree(session: Session, posting: Posting, root: Container) -> list[Container]:
-    """Lock everything nested in `root` (after `root` itself is locked)."""
-    ids = nesting.subtree_ids(session, root.id)
+    """Lock everything nested in `root` (after `root` itself is locked, so the tree is fresh)."""
     rows = session.scalars(
-        select(Container).where(Container.id.in_(ids)).order_by(Container.id).with_for_update()
+        select(Container)
+        .where(Container.id.in_(nesting.subtree_select(root.id)))
+        .order_by(Container.id)
+        .with_for_update()
     ).all()
+    posting.subtrees[root.id] = [c.id for c in rows]
     return [_label_container(posting, c) for c in rows]
 
 
@@ -1067,6 +1104,25 @@ def _ship(session: Session, event: Event, cmd: ShipCommand, posting: Posting) ->
     return {"container": root.code, "customer": customer.code}
 
 
+def _parent_to_return_to(session: Session, cont: Container, parent_id: int) -> Container:
+    """The parent a reversal puts `cont` back onto: still active, and not inside `cont` now."""
+    parent = session.scalar(select(Container).where(Container.id == parent_id).with_for_update())
+    assert parent is not None
+    if parent.status != ContainerStatus.active:
+        raise Conflict(
+            f"{cont.code} came off {parent.code}, which is {parent.status.value} now; "
+            "it cannot go back onto it",
+            field="event_id",
+        )
+    if cont.id in nesting.ancestor_ids(session, parent.id):
+        raise Conflict(
+            f"{parent.code} is inside {cont.code} now: putting {cont.code} back onto it "
+            "would make a cycle",
+            field="event_id",
+        )
+    return parent
+
+
 def reverse(session: Session, actor: Actor, key: str, cmd: ReverseCommand) -> EventResult:
     """Correct a wrong event with its opposite; the original stays in the history."""
     return _run(session, actor, key, EventKind.reverse, cmd, _reverse)
@@ -1122,13 +1178,12 @@ def _reverse(
             )
         if mv.to_parent_id is None:
             _lock_subtree(session, posting, cont)
+        back_to = mv.from_location_id if mv.from_location_id is not None else cont.location_id
+        if mv.from_parent_id is not None and mv.from_parent_id not in moved:
+            # Back onto its old parent, wherever that parent is now.
+            back_to = _parent_to_return_to(session, cont, mv.from_parent_id).location_id
         posting.moves.append(
-            Move(
-                cont,
-                mv.from_location_id if mv.from_location_id is not None else cont.location_id,
-                mv.from_parent_id,
-                mv.from_status or ContainerStatus.void,
-            )
+            Move(cont, back_to, mv.from_parent_id, mv.from_status or ContainerStatus.void)
         )
     for ln in lines:
         posting.labels["item"].setdefault(ln.item_id, _item_code(session, ln.item_id))

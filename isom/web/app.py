@@ -45,6 +45,19 @@ def _expected_for(error: dict[str, Any]) -> str:
     return kind.replace("_", " ")
 
 
+def _field_path(loc: Any) -> str:
+    """The field as the services name it: `lines[0].quantity`, not `body.lines.0.quantity`."""
+    path = ""
+    for part in loc:
+        if part in ("body", "query", "path", "header", "cookie") and not path:
+            continue
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else str(part)
+    return path
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Render every error as RFC 9457 problem+json naming the field and what was expected."""
 
@@ -58,12 +71,10 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
         errors = []
         for err in exc.errors():
-            loc = [
-                str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "header")
-            ]
+            loc = _field_path(err.get("loc", ()))
             errors.append(
                 {
-                    "field": ".".join(loc) or "body",
+                    "field": loc or "body",
                     "in": str(err.get("loc", ("body",))[0]),
                     "message": err.get("msg", "invalid"),
                     "expected": _expected_for(dict(err)),

@@ -8,6 +8,7 @@ refused operation raises an `IsomError` (never anything else) and changes nothin
 
 from __future__ import annotations
 
+import os
 from collections import defaultdict
 from collections.abc import Callable
 from decimal import Decimal
@@ -59,6 +60,8 @@ from tests.builders import key, plant
 from tests.conftest import wipe
 from tests.ledger.support import ACTOR, snapshot
 
+#: Raise it for a longer hunt: ISOM_LEDGER_EXAMPLES=500 pytest tests/ledger/test_properties.py
+EXAMPLES = int(os.environ.get("ISOM_LEDGER_EXAMPLES", "30"))
 CODES = [f"K{i}" for i in range(5)]  # K0-K3 exist at the start; K4 is new
 LOCATIONS = ["BIN-1", "BIN-2", "DOCK", "STORE", "NOWHERE"]
 STEPS = ["WO-1/10", "WO-2/20"]
@@ -412,7 +415,7 @@ def test_random_operation_sequences_keep_every_rule(db: Database) -> None:
     run_state_machine_as_test(
         factory,
         settings=settings(
-            max_examples=30,
+            max_examples=EXAMPLES,
             stateful_step_count=12,
             deadline=None,
             database=None,

@@ -1065,3 +1065,52 @@ def test_recall_lists_containers_jobs_shipments_and_customers(pdb: Database) -> 
     with pytest.raises(NotFound):
         pdb.read(lambda s: queries.recall(s, "WIRE", "NOPE"))
     assert_verified(pdb)
+
+
+def test_reversing_an_unnest_puts_the_reel_back_where_its_pallet_is_now(pdb: Database) -> None:
+    receive(pdb, "P1", "CONN", "5", lot=None)
+    receive(pdb, "R1")
+    nest(pdb, "R1", "P1")
+    off = apply(pdb, ledger.unnest, UnnestCommand(container="R1", to_location="BIN-2"))
+    apply(pdb, ledger.move, MoveCommand(container="P1", to_location="DOCK"))
+
+    apply(pdb, ledger.reverse, ReverseCommand(event_id=off.event_id, reason="never left it"))
+
+    assert (view(pdb, "R1").location, view(pdb, "R1").parent) == ("DOCK", "P1")
+    assert stock(pdb) == {
+        ("CONN", "DOCK", None, AVAILABLE): D(5),
+        ("WIRE", "DOCK", "L1", AVAILABLE): D(100),
+    }
+    assert_verified(pdb)
+
+
+def test_a_reel_cannot_go_back_onto_a_pallet_that_shipped_or_sits_on_it(pdb: Database) -> None:
+    for code in ("P1", "P2"):
+        receive(pdb, code, "CONN", "5", lot=None)
+    receive(pdb, "R1")
+    nest(pdb, "R1", "P1")
+    nest(pdb, "P2", "R1")  # P2 sits on R1 on P1
+    off = apply(pdb, ledger.unnest, UnnestCommand(container="R1"))  # R1 (with P2) off P1
+    apply(pdb, ledger.ship, ShipCommand(container="P1", customer="CUS"))
+    err = refused(
+        pdb,
+        Conflict,
+        ledger.reverse,
+        ReverseCommand(event_id=off.event_id, reason="x"),
+        field="event_id",
+    )
+    assert "shipped" in err.detail
+
+    apply(pdb, ledger.unnest, UnnestCommand(container="P2"))
+    nest(pdb, "R1", "P2")
+    lifted = apply(pdb, ledger.unnest, UnnestCommand(container="R1"))
+    nest(pdb, "P2", "R1")  # now P2 is on R1: R1 cannot go back onto P2
+    err = refused(
+        pdb,
+        Conflict,
+        ledger.reverse,
+        ReverseCommand(event_id=lifted.event_id, reason="x"),
+        field="event_id",
+    )
+    assert "cycle" in err.detail
+    assert_verified(pdb)
