@@ -36,6 +36,13 @@ from isom.masterdata.models import Item, Location
 
 COST_QUANTUM = Decimal("0.000001")
 
+# Core tables for the hot path: the ORM's bulk machinery costs more than the statements.
+LINE_TABLE = cast(Table, EventLine.__table__)
+GENEALOGY_TABLE = cast(Table, Genealogy.__table__)
+MOVE_TABLE = cast(Table, EventMove.__table__)
+CONTENT_TABLE = cast(Table, Content.__table__)
+OUTBOX_TABLE = cast(Table, Outbox.__table__)
+
 ContentKey = tuple[int, int, int | None, ContentStatus, str | None]
 BalanceKey = tuple[int, int, int | None, ContentStatus]
 
@@ -85,9 +92,15 @@ class Posting:
     edges: list[Edge] = field(default_factory=list)
     containers: dict[int, Container] = field(default_factory=dict)
     subtrees: dict[int, list[int]] = field(default_factory=dict)
+    sites: dict[int, int | None] = field(default_factory=dict)
     labels: dict[str, dict[int, str]] = field(
         default_factory=lambda: {"item": {}, "lot": {}, "location": {}, "container": {}}
     )
+
+    def note_location(self, location: Location) -> None:
+        """Remember a location's code and site, so posting needs no look-up for them."""
+        self.labels["location"][location.id] = location.code
+        self.sites[location.id] = location.site_id
 
     def transfer(
         self,
@@ -230,7 +243,7 @@ def post(session: Session, event: Event, posting: Posting) -> dict[str, Any]:
     # 3. The immutable lines.
     if posting.lines:
         session.execute(
-            insert(EventLine),
+            insert(LINE_TABLE),
             [
                 {
                     "event_id": event.id,
@@ -276,7 +289,7 @@ def post(session: Session, event: Event, posting: Posting) -> dict[str, Any]:
     # 5. Genealogy.
     if posting.edges:
         session.execute(
-            insert(Genealogy),
+            insert(GENEALOGY_TABLE),
             [
                 {
                     "event_id": event.id,
@@ -296,10 +309,8 @@ def post(session: Session, event: Event, posting: Posting) -> dict[str, Any]:
     touched = {ln.container_id for ln in posting.lines if ln.container_id} - moved_contents
     if touched:
         session.execute(
-            update(Container)
-            .where(Container.id.in_(sorted(touched)))
-            .values(updated_event_id=event.id, updated_at=event.recorded_at)
-            .execution_options(synchronize_session=False)
+            _TOUCH_CONTAINERS,
+            {"ids": sorted(touched), "event_id": event.id, "at": event.recorded_at},
         )
 
     _fill_labels(session, posting, balance_deltas)
@@ -319,6 +330,36 @@ def _check_balanced(posting: Posting) -> None:
     unbalanced = {k: v for k, v in per_item.items() if v != 0}
     if unbalanced:
         raise AssertionError(f"event lines do not balance per item: {unbalanced}")
+
+
+CONTAINER_TABLE = cast(Table, Container.__table__)
+_C = CONTAINER_TABLE.c
+_TOUCH_CONTAINERS = (
+    update(CONTAINER_TABLE)
+    .where(_C.id.in_(bindparam("ids", expanding=True)))
+    .values(updated_event_id=bindparam("event_id"), updated_at=bindparam("at"))
+)
+_RELOCATE_CONTAINERS = (
+    update(CONTAINER_TABLE)
+    .where(_C.id.in_(bindparam("ids", expanding=True)))
+    .values(
+        location_id=bindparam("location_id"),
+        site_id=bindparam("site_id"),
+        updated_event_id=bindparam("event_id"),
+        updated_at=bindparam("at"),
+    )
+)
+_PLACE_CONTAINER = (
+    update(CONTAINER_TABLE)
+    .where(_C.id == bindparam("container_id"))
+    .values(
+        location_id=bindparam("location_id"),
+        parent_id=bindparam("parent_id"),
+        status=bindparam("status"),
+        updated_event_id=bindparam("event_id"),
+        updated_at=bindparam("at"),
+    )
+)
 
 
 def _apply_moves(
@@ -349,20 +390,22 @@ def _apply_moves(
         if mv.to_location_id != c.location_id and not created_now:
             subtree = posting.subtrees.get(c.id) or nesting.subtree_ids(session, c.id)
             contents = session.execute(_CONTENTS_OF, {"ids": subtree}).all()
-            for item_id, lot_id, line_status, quantity in contents:
+            for item_id, lot_id, line_status, quantity, item_code, lot_code in contents:
+                posting.labels["item"][item_id] = item_code
+                if lot_id is not None:
+                    posting.labels["lot"][lot_id] = lot_code
                 assert c.location_id is not None and mv.to_location_id is not None
                 balance_deltas[(c.location_id, item_id, lot_id, line_status)] -= quantity
                 balance_deltas[(mv.to_location_id, item_id, lot_id, line_status)] += quantity
             session.execute(
-                update(Container)
-                .where(Container.id.in_(subtree))
-                .values(
-                    location_id=mv.to_location_id,
-                    site_id=posting_site(session, mv),
-                    updated_event_id=event.id,
-                    updated_at=event.recorded_at,
-                )
-                .execution_options(synchronize_session=False)
+                _RELOCATE_CONTAINERS,
+                {
+                    "ids": subtree,
+                    "location_id": mv.to_location_id,
+                    "site_id": posting_site(session, posting, mv),
+                    "event_id": event.id,
+                    "at": event.recorded_at,
+                },
             )
             touched.update(subtree)
             for cid in subtree:
@@ -374,16 +417,15 @@ def _apply_moves(
             status,
         ) or mv.to_location_id != c.location_id:
             session.execute(
-                update(Container)
-                .where(Container.id == c.id)
-                .values(
-                    location_id=mv.to_location_id,
-                    parent_id=mv.to_parent_id,
-                    status=status,
-                    updated_event_id=event.id,
-                    updated_at=event.recorded_at,
-                )
-                .execution_options(synchronize_session=False)
+                _PLACE_CONTAINER,
+                {
+                    "container_id": c.id,
+                    "location_id": mv.to_location_id,
+                    "parent_id": mv.to_parent_id,
+                    "status": status,
+                    "event_id": event.id,
+                    "at": event.recorded_at,
+                },
             )
         for name, value in (
             ("location_id", mv.to_location_id),
@@ -393,7 +435,7 @@ def _apply_moves(
             set_committed_value(c, name, value)
         touched.add(c.id)
     if rows:
-        session.execute(insert(EventMove), rows)
+        session.execute(insert(MOVE_TABLE), rows)
     for cid in touched:
         cont = posting.containers.get(cid)
         if cont is not None and cont.location_id is not None:
@@ -401,17 +443,31 @@ def _apply_moves(
     return touched
 
 
-_CONTENTS_OF = select(Content.item_id, Content.lot_id, Content.status, Content.quantity).where(
-    Content.container_id.in_(bindparam("ids", expanding=True))
+_CONTENTS_OF = (
+    select(Content.item_id, Content.lot_id, Content.status, Content.quantity, Item.code, Lot.code)
+    .join(Item, Item.id == Content.item_id)
+    .outerjoin(Lot, Lot.id == Content.lot_id)
+    .where(Content.container_id.in_(bindparam("ids", expanding=True)))
 )
 
 
-def posting_site(session: Session, mv: Move) -> int | None:
+def posting_site(session: Session, posting: Posting, mv: Move) -> int | None:
     """The site of the location a container moves to."""
     if mv.to_location_id is None:
         return None
+    if mv.to_location_id in posting.sites:
+        return posting.sites[mv.to_location_id]
     loc = session.get(Location, mv.to_location_id)
     return loc.site_id if loc is not None else None
+
+
+_CONTENT = CONTENT_TABLE.c
+_DELETE_CONTENT = delete(CONTENT_TABLE).where(_CONTENT.id == bindparam("content_id"))
+_UPDATE_CONTENT = (
+    update(CONTENT_TABLE)
+    .where(_CONTENT.id == bindparam("content_id"))
+    .values(quantity=bindparam("new_quantity"), unit_cost=bindparam("new_cost"))
+)
 
 
 def _apply_content_lines(
@@ -466,13 +522,13 @@ def _apply_content_lines(
                     }
                 )
         elif qty == 0:
-            session.execute(delete(Content).where(Content.id == row.id))
+            session.execute(_DELETE_CONTENT, {"content_id": row.id})
         elif qty != row.quantity or cost != row.unit_cost:
             session.execute(
-                update(Content).where(Content.id == row.id).values(quantity=qty, unit_cost=cost)
+                _UPDATE_CONTENT, {"content_id": row.id, "new_quantity": qty, "new_cost": cost}
             )
     if to_insert:
-        session.execute(insert(Content), to_insert)
+        session.execute(insert(CONTENT_TABLE), to_insert)
 
 
 def plain(value: Decimal) -> str:
@@ -558,4 +614,4 @@ def _write_outbox(
                 "payload": {**header, **bal},
             }
         )
-    session.execute(insert(Outbox), rows)
+    session.execute(insert(OUTBOX_TABLE), rows)

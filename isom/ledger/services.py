@@ -13,10 +13,10 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from pydantic import BaseModel
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -99,6 +99,16 @@ _EVENT_FIELDS_SET_BY_OPERATIONS = (
     "reference",
     "reverses_event_id",
 )
+_EVENT_TABLE = cast(Table, Event.__table__)
+_INSERT_EVENT = insert(_EVENT_TABLE).returning(_EVENT_TABLE.c.id)
+_FINISH_EVENT = (
+    update(_EVENT_TABLE)
+    .where(_EVENT_TABLE.c.id == bindparam("event_id"))
+    .values(
+        result=bindparam("new_result"),
+        **{name: bindparam(f"new_{name}") for name in _EVENT_FIELDS_SET_BY_OPERATIONS},
+    )
+)
 
 
 def _run(
@@ -136,20 +146,19 @@ def _run(
         command=command.model_dump(mode="json"),
     )
     event.id = session.execute(
-        insert(Event)
-        .values(
-            key=key,
-            kind=kind,
-            occurred_at=occurred,
-            recorded_at=now,
-            actor=actor.name,
-            user_id=actor.user_id,
-            device=actor.device,
-            request_hash=digest,
-            command=event.command,
-            result={},
-        )
-        .returning(Event.id)
+        _INSERT_EVENT,
+        {
+            "key": key,
+            "kind": kind,
+            "occurred_at": occurred,
+            "recorded_at": now,
+            "actor": actor.name,
+            "user_id": actor.user_id,
+            "device": actor.device,
+            "request_hash": digest,
+            "command": event.command,
+            "result": {},
+        },
     ).scalar_one()
     posting = Posting()
     detail = build(session, event, command, posting)
@@ -164,12 +173,12 @@ def _run(
         detail=detail,
     )
     session.execute(
-        update(Event)
-        .where(Event.id == event.id)
-        .values(
-            result=result.model_dump(mode="json"),
-            **{name: getattr(event, name) for name in _EVENT_FIELDS_SET_BY_OPERATIONS},
-        )
+        _FINISH_EVENT,
+        {
+            "event_id": event.id,
+            "new_result": result.model_dump(mode="json"),
+            **{f"new_{name}": getattr(event, name) for name in _EVENT_FIELDS_SET_BY_OPERATIONS},
+        },
     )
     return result
 
@@ -195,7 +204,7 @@ def _fill_location_labels(session: Session, posting: Posting) -> None:
     missing = [lid for lid, code in posting.labels["location"].items() if not code]
     if missing:
         for loc in session.scalars(select(Location).where(Location.id.in_(missing))):
-            posting.labels["location"][loc.id] = loc.code
+            posting.note_location(loc)
 
 
 def _lock(session: Session, posting: Posting, **codes: str) -> dict[str, Container]:
@@ -376,7 +385,7 @@ def _container_location(session: Session, posting: Posting, cont: Container) -> 
         return None
     loc = session.get(Location, cont.location_id)
     if loc is not None:
-        posting.labels["location"][loc.id] = loc.code
+        posting.note_location(loc)
     return loc
 
 
@@ -427,7 +436,7 @@ def _new_container(
     )
     session.add(cont)
     session.flush()
-    posting.labels["location"][location.id] = location.code
+    posting.note_location(location)
     posting.moves.append(Move(cont, location.id, None, ContainerStatus.active))
     return _label_container(posting, cont)
 
@@ -534,7 +543,7 @@ def _move(session: Session, event: Event, cmd: MoveCommand, posting: Posting) ->
         )
     source = _container_location(session, posting, cont)
     _lock_subtree(session, posting, cont)
-    posting.labels["location"][target.id] = target.code
+    posting.note_location(target)
     posting.moves.append(Move(cont, target.id, None))
     _event_at(event, target)
     _fill_location_labels(session, posting)
@@ -584,7 +593,7 @@ def _unnest(session: Session, event: Event, cmd: UnnestCommand, posting: Posting
         else _container_location(session, posting, cont)
     )
     assert target is not None
-    posting.labels["location"][target.id] = target.code
+    posting.note_location(target)
     _lock_subtree(session, posting, cont)
     parent = session.get(Container, cont.parent_id)
     posting.moves.append(Move(cont, target.id, None))
