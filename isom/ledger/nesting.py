@@ -4,22 +4,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from isom.ledger.models import Container
 
 
-def subtree_select(root_id: int) -> Select[Any]:
-    """A query for the ids of a container and everything nested in it, at any depth."""
-    tree = select(Container.id).where(Container.id == root_id).cte("tree", recursive=True)
+def _subtree_select() -> Select[Any]:
+    tree = (
+        select(Container.id).where(Container.id == bindparam("root_id")).cte("tree", recursive=True)
+    )
     tree = tree.union_all(select(Container.id).where(Container.parent_id == tree.c.id))
     return select(tree.c.id)
 
 
+#: The ids of a container (`root_id`) and everything nested in it, at any depth; built once.
+SUBTREE = _subtree_select()
+
+
 def subtree_ids(session: Session, root_id: int) -> list[int]:
     """The container and everything nested in it, at any depth, in ascending id order."""
-    return sorted(int(i) for i in session.scalars(subtree_select(root_id)))
+    return sorted(int(i) for i in session.scalars(SUBTREE, {"root_id": root_id}))
 
 
 def ancestor_ids(session: Session, container_id: int) -> list[int]:

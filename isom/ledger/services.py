@@ -207,12 +207,23 @@ def _fill_location_labels(session: Session, posting: Posting) -> None:
             posting.note_location(loc)
 
 
+_LOCK_BY_CODE = (
+    select(Container)
+    .where(Container.code.in_(bindparam("codes", expanding=True)))
+    .order_by(Container.id)
+    .with_for_update()
+)
+_LOCK_SUBTREE = (
+    select(Container)
+    .where(Container.id.in_(nesting.SUBTREE))
+    .order_by(Container.id)
+    .with_for_update()
+)
+
+
 def _lock(session: Session, posting: Posting, **codes: str) -> dict[str, Container]:
     """Lock the named containers in ascending id order (no deadlocks) and check they exist."""
-    wanted = {code for code in codes.values()}
-    rows = session.scalars(
-        select(Container).where(Container.code.in_(wanted)).order_by(Container.id).with_for_update()
-    ).all()
+    rows = session.scalars(_LOCK_BY_CODE, {"codes": sorted(set(codes.values()))}).all()
     by_code = {c.code: c for c in rows}
     found: dict[str, Container] = {}
     for field_name, code in codes.items():
@@ -234,12 +245,7 @@ def _lock(session: Session, posting: Posting, **codes: str) -> dict[str, Contain
 
 def _lock_subtree(session: Session, posting: Posting, root: Container) -> list[Container]:
     """Lock everything nested in `root` (after `root` itself is locked, so the tree is fresh)."""
-    rows = session.scalars(
-        select(Container)
-        .where(Container.id.in_(nesting.subtree_select(root.id)))
-        .order_by(Container.id)
-        .with_for_update()
-    ).all()
+    rows = session.scalars(_LOCK_SUBTREE, {"root_id": root.id}).all()
     posting.subtrees[root.id] = [c.id for c in rows]
     return [_label_container(posting, c) for c in rows]
 

@@ -7,7 +7,7 @@ from fractions import Fraction
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from isom.errors import Conflict, InvalidInput, NotFound
@@ -32,10 +32,14 @@ from isom.masterdata.models import (
     Workstation,
 )
 
+# Built once: the ledger looks these up on every event.
+_ITEM_BY_CODE = select(Item).where(Item.code == bindparam("code"))
+_LOCATION_BY_CODE = select(Location).where(Location.code == bindparam("code"))
+
 
 def get_item(session: Session, code: str, *, field: str = "item") -> Item:
     """The active item with this code, or a 404 that names the field."""
-    item = session.scalar(select(Item).where(Item.code == code))
+    item = session.scalar(_ITEM_BY_CODE, {"code": code})
     if item is None:
         raise NotFound(f"no item with code {code!r}", field=field, expected="an existing item code")
     if not item.active:
@@ -45,7 +49,7 @@ def get_item(session: Session, code: str, *, field: str = "item") -> Item:
 
 def get_location(session: Session, code: str, *, field: str = "location") -> Location:
     """The active location with this code, or a 404 that names the field."""
-    loc = session.scalar(select(Location).where(Location.code == code))
+    loc = session.scalar(_LOCATION_BY_CODE, {"code": code})
     if loc is None:
         raise NotFound(
             f"no location with code {code!r}", field=field, expected="an existing location code"
