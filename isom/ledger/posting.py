@@ -212,7 +212,7 @@ def _add_to_balance(
         if lot_id is not None:
             params["b_lot_id"] = lot_id
         kind = "take_no_lot" if lot_id is None else "take"
-        row = session.execute(_balance_statement(dialect, kind), params).first()
+        row = session.connection().execute(_balance_statement(dialect, kind), params).first()
         return None if row is None else (row[0], row[1])
     values = {
         "site_id": site_id,
@@ -222,7 +222,7 @@ def _add_to_balance(
         "status": status,
         "quantity": delta,
     }
-    row = session.execute(_balance_statement(dialect, "upsert"), values).one()
+    row = session.connection().execute(_balance_statement(dialect, "upsert"), values).one()
     return row[0], row[1]
 
 
@@ -242,7 +242,7 @@ def post(session: Session, event: Event, posting: Posting) -> dict[str, Any]:
 
     # 3. The immutable lines.
     if posting.lines:
-        session.execute(
+        session.connection().execute(
             insert(LINE_TABLE),
             [
                 {
@@ -284,11 +284,11 @@ def post(session: Session, event: Event, posting: Posting) -> dict[str, Any]:
             }
         )
     if zero_ids:
-        session.execute(delete(Balance).where(Balance.id.in_(zero_ids)))
+        session.connection().execute(delete(Balance).where(Balance.id.in_(zero_ids)))
 
     # 5. Genealogy.
     if posting.edges:
-        session.execute(
+        session.connection().execute(
             insert(GENEALOGY_TABLE),
             [
                 {
@@ -308,7 +308,7 @@ def post(session: Session, event: Event, posting: Posting) -> dict[str, Any]:
     # Containers whose contents changed but that did not move record the event too.
     touched = {ln.container_id for ln in posting.lines if ln.container_id} - moved_contents
     if touched:
-        session.execute(
+        session.connection().execute(
             _TOUCH_CONTAINERS,
             {"ids": sorted(touched), "event_id": event.id, "at": event.recorded_at},
         )
@@ -389,7 +389,7 @@ def _apply_moves(
         )
         if mv.to_location_id != c.location_id and not created_now:
             subtree = posting.subtrees.get(c.id) or nesting.subtree_ids(session, c.id)
-            contents = session.execute(_CONTENTS_OF, {"ids": subtree}).all()
+            contents = session.connection().execute(_CONTENTS_OF, {"ids": subtree}).all()
             for item_id, lot_id, line_status, quantity, item_code, lot_code in contents:
                 posting.labels["item"][item_id] = item_code
                 if lot_id is not None:
@@ -397,7 +397,7 @@ def _apply_moves(
                 assert c.location_id is not None and mv.to_location_id is not None
                 balance_deltas[(c.location_id, item_id, lot_id, line_status)] -= quantity
                 balance_deltas[(mv.to_location_id, item_id, lot_id, line_status)] += quantity
-            session.execute(
+            session.connection().execute(
                 _RELOCATE_CONTAINERS,
                 {
                     "ids": subtree,
@@ -416,7 +416,7 @@ def _apply_moves(
             mv.to_parent_id,
             status,
         ) or mv.to_location_id != c.location_id:
-            session.execute(
+            session.connection().execute(
                 _PLACE_CONTAINER,
                 {
                     "container_id": c.id,
@@ -435,7 +435,7 @@ def _apply_moves(
             set_committed_value(c, name, value)
         touched.add(c.id)
     if rows:
-        session.execute(insert(MOVE_TABLE), rows)
+        session.connection().execute(insert(MOVE_TABLE), rows)
     for cid in touched:
         cont = posting.containers.get(cid)
         if cont is not None and cont.location_id is not None:
@@ -522,13 +522,13 @@ def _apply_content_lines(
                     }
                 )
         elif qty == 0:
-            session.execute(_DELETE_CONTENT, {"content_id": row.id})
+            session.connection().execute(_DELETE_CONTENT, {"content_id": row.id})
         elif qty != row.quantity or cost != row.unit_cost:
-            session.execute(
+            session.connection().execute(
                 _UPDATE_CONTENT, {"content_id": row.id, "new_quantity": qty, "new_cost": cost}
             )
     if to_insert:
-        session.execute(insert(CONTENT_TABLE), to_insert)
+        session.connection().execute(insert(CONTENT_TABLE), to_insert)
 
 
 def plain(value: Decimal) -> str:
@@ -558,7 +558,7 @@ def _fill_labels(
         missing = [i for i in ids if not posting.labels[kind].get(i)]
         if missing:
             model = tables[kind]
-            for row_id, code in session.execute(
+            for row_id, code in session.connection().execute(
                 select(model.id, model.code).where(model.id.in_(missing))
             ):
                 posting.labels[kind][row_id] = code
@@ -614,4 +614,4 @@ def _write_outbox(
                 "payload": {**header, **bal},
             }
         )
-    session.execute(insert(OUTBOX_TABLE), rows)
+    session.connection().execute(insert(OUTBOX_TABLE), rows)

@@ -120,7 +120,7 @@ def _run(
     build: Callable[[Session, Event, C, Posting], dict[str, Any]],
 ) -> EventResult:
     digest = request_hash(kind, command)
-    prior = session.execute(_PRIOR_EVENT, {"key": key}).first()
+    prior = session.connection().execute(_PRIOR_EVENT, {"key": key}).first()
     if prior is not None:
         if prior.request_hash != digest:
             raise Conflict(
@@ -145,21 +145,25 @@ def _run(
         request_hash=digest,
         command=command.model_dump(mode="json"),
     )
-    event.id = session.execute(
-        _INSERT_EVENT,
-        {
-            "key": key,
-            "kind": kind,
-            "occurred_at": occurred,
-            "recorded_at": now,
-            "actor": actor.name,
-            "user_id": actor.user_id,
-            "device": actor.device,
-            "request_hash": digest,
-            "command": event.command,
-            "result": {},
-        },
-    ).scalar_one()
+    event.id = (
+        session.connection()
+        .execute(
+            _INSERT_EVENT,
+            {
+                "key": key,
+                "kind": kind,
+                "occurred_at": occurred,
+                "recorded_at": now,
+                "actor": actor.name,
+                "user_id": actor.user_id,
+                "device": actor.device,
+                "request_hash": digest,
+                "command": event.command,
+                "result": {},
+            },
+        )
+        .scalar_one()
+    )
     posting = Posting()
     detail = build(session, event, command, posting)
     out = post(session, event, posting)
@@ -172,7 +176,7 @@ def _run(
         balances=out["balances"],
         detail=detail,
     )
-    session.execute(
+    session.connection().execute(
         _FINISH_EVENT,
         {
             "event_id": event.id,
