@@ -64,7 +64,16 @@ def inventory(
 ) -> InventoryPage:
     """Quantities per item, location, lot and status; a location includes everything below it."""
     query = (
-        select(Balance, Item.code, Item.name, Unit.code, Location.code, Lot.code, Lot.expiry_date)
+        select(
+            Balance.status,
+            Balance.quantity,
+            Item.code,
+            Item.name,
+            Unit.code,
+            Location.code,
+            Lot.code,
+            Lot.expiry_date,
+        )
         .join(Item, Item.id == Balance.item_id)
         .join(Unit, Unit.id == Item.base_unit_id)
         .join(Location, Location.id == Balance.location_id)
@@ -91,18 +100,19 @@ def inventory(
         .limit(limit)
         .offset(offset)
     ).all()
+    # Rows come from our own projection, already typed: no need to validate them again.
     out = [
-        InventoryRow(
+        InventoryRow.model_construct(
             item=icode,
             item_name=iname,
             unit=ucode,
             location=lcode,
             lot=lotcode,
             expiry_date=expiry,
-            status=bal.status,
-            quantity=bal.quantity,
+            status=status_,
+            quantity=quantity,
         )
-        for bal, icode, iname, ucode, lcode, lotcode, expiry in rows
+        for status_, quantity, icode, iname, ucode, lcode, lotcode, expiry in rows
     ]
     totals: dict[str, Decimal] = {}
     for row in out:
