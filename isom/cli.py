@@ -70,10 +70,20 @@ def _register() -> None:
 
     app.add_typer(md_app, name="md", help="Master data: import from CSV/JSON, list.")
 
+    from isom.production.cli import app as production_app
+
+    app.add_typer(production_app, name="production", help="Work orders, WIP board, job cost.")
+
     from isom.auth.cli import tokens_app, users_app
 
     app.add_typer(users_app, name="users", help="Users and their roles.")
     app.add_typer(tokens_app, name="tokens", help="API tokens for devices, the ERP and scripts.")
+
+    from isom.integration.cli import app as feed_app
+    from isom.integration.cli import export_app
+
+    app.add_typer(feed_app, name="feed", help="The ERP feed: webhook delivery, NATS relay.")
+    app.add_typer(export_app, name="export", help="Exports: CSV, EPCIS 2.0, B2MML.")
 
 
 _register()

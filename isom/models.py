@@ -1,8 +1,19 @@
 """Every domain's tables, imported once so Alembic and `Base.metadata` see the whole schema."""
 
 from isom.auth import models as auth_models
+from isom.costing import models as costing_models
 from isom.db import Base
+from isom.integration import models as integration_models
 from isom.ledger import models as ledger_models
 from isom.masterdata import models as masterdata_models
+from isom.production import models as production_models
 
-__all__ = ["Base", "auth_models", "ledger_models", "masterdata_models"]
+__all__ = [
+    "Base",
+    "auth_models",
+    "costing_models",
+    "integration_models",
+    "ledger_models",
+    "masterdata_models",
+    "production_models",
+]

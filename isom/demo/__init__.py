@@ -1,8 +1,28 @@
 """The demo plant: Kabelwerk Nord, a make-to-order cable-assembly maker with a warehouse.
 
 Master data is loaded from `plant.json` through the same import services an ERP feed uses;
-stock and history are made through the ledger's services (receipts, put-away, a pallet, a
-quarantine hold, a cut step with its genealogy and a shipment), so the demo obeys every rule.
+stock and history are made through the ledger's and production's services, one event per unit
+of work with the idempotency keys `demo-1`, `demo-2`, ..., so the demo obeys every rule.
+
+The story (days before the load, times in UTC; job numbers as on an empty database):
+- day -9 to -4: reels, connectors, packaging and adhesive arrive and are put away (a 50 m and a
+  30 m reel of the same wire stay two containers); the newest adhesive lot is held in quarantine;
+  terminals are split off to the crimp press and heat-shrink put at the assembly bench as floor
+  stock.
+- WO-000001, 40 JST harnesses for Acme Robotics (SO-9001), due yesterday: released with child
+  jobs WO-000002/3 for the red and black leads, which Anna cuts on CUT-1 (day -3); crimped by
+  Anna with Omar joining, assembled by Omar (with a break), tested by Jonas (one harness
+  scrapped), packed by Mira into cartons K-4001 (20) and K-4002 (19) on day -2; the cartons go
+  on pallet P-5001, which ships on day -1; the three jobs are then closed.
+- WO-000004, 25 M8 cords for SensorPro, released on day -3 and due yesterday: late, waiting at
+  the cutter.
+- WO-000005, 60 harnesses for Nordic Agri, due tomorrow: leads (WO-000006/7) cut on day -1,
+  crimped a few hours before the load; assembly runs now with Omar and Lena on it and 30
+  crimped harnesses still WIP in tote T-3008.
+- WO-000008, 50 harnesses for Acme Robotics, due in four days: released with its lead jobs
+  WO-000009/10, all waiting.
+Machine states (setup, run, cleanup, idle) are recorded for CUT-1, CRIMP-1 and TEST-1, and
+plant.json sets an overhead rate per workstation, so job cost shows machine time and overhead.
 """
 
 from __future__ import annotations
@@ -18,21 +38,32 @@ from sqlalchemy.orm import Session
 
 from isom.auth import services as auth_service
 from isom.auth.models import Role, User
+from isom.costing import services as costing
 from isom.db import Database
 from isom.ledger import services as ledger
 from isom.ledger.schemas import (
-    ConsumeCommand,
     CreateContainerCommand,
     HoldCommand,
     LotIn,
     MoveCommand,
     NestCommand,
-    ProduceCommand,
+    QuantityLine,
     ReceiveCommand,
     ReceiveLine,
     ShipCommand,
+    SplitCommand,
 )
 from isom.masterdata import imports as md_import
+from isom.production import services as production
+from isom.production.models import MachineState
+from isom.production.schemas import (
+    ChangeWorkOrder,
+    ConsumeScan,
+    CreateWorkOrder,
+    MachineStateCommand,
+    StepScan,
+    StopScan,
+)
 
 DATA = Path(__file__).with_name("plant.json")
 
@@ -50,6 +81,9 @@ DEMO_USERS: list[tuple[str, str, list[str], str]] = [
 
 ACTOR = ledger.Actor(name="demo-loader")
 
+#: Badges of the demo people (plant.json).
+ANNA, OMAR, LENA, JONAS, MIRA = "B1001", "B1002", "B1003", "B1004", "B1005"
+
 
 def is_loaded(db: Database) -> bool:
     """True when the demo's admin user exists."""
@@ -63,13 +97,12 @@ def load_if_empty(db: Database) -> bool:
     data = json.loads(DATA.read_text())
     db.write(lambda s: _load_masterdata(s, data))
     db.write(_load_users)
-    for n, (name, command) in enumerate(_history(), start=1):
-        _apply(db, getattr(ledger, name), f"demo-{n}", command)
+    _Story(db).tell()
     return True
 
 
-def _apply(db: Database, operation: Any, key: str, command: Any) -> None:
-    db.write(lambda s: operation(s, ACTOR, key, command))
+def _apply(db: Database, operation: Any, key: str, command: Any) -> Any:
+    return db.write(lambda s: operation(s, ACTOR, key, command))
 
 
 def _load_masterdata(session: Session, data: dict[str, list[dict[str, Any]]]) -> None:
@@ -77,6 +110,8 @@ def _load_masterdata(session: Session, data: dict[str, list[dict[str, Any]]]) ->
         rows = data.get(kind)
         if rows:
             md_import.import_rows(session, kind, rows)
+    for row in data.get("overhead_rates", []):
+        costing.set_overhead_rate(session, row["workstation"], Decimal(row["hourly_rate"]))
 
 
 def _load_users(session: Session) -> None:
@@ -90,299 +125,355 @@ def _load_users(session: Session) -> None:
         )
 
 
-def _days_ago(days: int) -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(days=days)
+class _Story:
+    """The demo's events, oldest first: what a week and a half in the plant leaves behind.
 
+    Each call applies one event in its own unit of work with the next key `demo-<n>`.
+    """
 
-def _receive(
-    container: str,
-    location: str,
-    supplier: str,
-    ref: str,
-    days: int,
-    *lines: tuple[str, str | None, str, str, dt.date | None],
-) -> ReceiveCommand:
-    return ReceiveCommand(
-        container=container,
-        container_kind="reel" if container.startswith("R") else "box",
-        location=location,
-        supplier=supplier,
-        reference=ref,
-        occurred_at=_days_ago(days),
-        lines=[
-            ReceiveLine(
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.n = 0
+        self.now = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
+
+    # -- time ---------------------------------------------------------------------------------
+
+    def day(self, days_ago: int, hh: int, mm: int = 0) -> dt.datetime:
+        """A clock time (UTC) on a day before today."""
+        d = self.now.date() - dt.timedelta(days=days_ago)
+        return dt.datetime(d.year, d.month, d.day, hh, mm, tzinfo=dt.UTC)
+
+    def ago(self, minutes: int) -> dt.datetime:
+        """Minutes before the load: what is happening on the floor right now."""
+        return self.now - dt.timedelta(minutes=minutes)
+
+    def date(self, days_from_today: int) -> dt.date:
+        return self.now.date() + dt.timedelta(days=days_from_today)
+
+    # -- one event each -----------------------------------------------------------------------
+
+    def do(self, operation: Any, command: Any) -> Any:
+        self.n += 1
+        return _apply(self.db, operation, f"demo-{self.n}", command)
+
+    def receive(
+        self,
+        container: str,
+        supplier: str,
+        ref: str,
+        at: dt.datetime,
+        *lines: tuple[str, str | None, str, str, dt.date | None],
+    ) -> None:
+        self.do(
+            ledger.receive,
+            ReceiveCommand(
+                container=container,
+                container_kind="reel" if container.startswith("R") else "box",
+                location="DOCK-IN",
+                supplier=supplier,
+                reference=ref,
+                occurred_at=at,
+                lines=[
+                    ReceiveLine(
+                        item=item,
+                        lot=LotIn(code=lot, supplier_lot=f"S-{lot}", expiry_date=exp)
+                        if lot
+                        else None,
+                        quantity=Decimal(qty),
+                        unit_cost=Decimal(cost),
+                    )
+                    for item, lot, qty, cost, exp in lines
+                ],
+            ),
+        )
+
+    def move(self, container: str, to: str, at: dt.datetime) -> None:
+        self.do(ledger.move, MoveCommand(container=container, to_location=to, occurred_at=at))
+
+    def container(self, code: str, kind: str, location: str, at: dt.datetime) -> None:
+        self.do(
+            ledger.create_container,
+            CreateContainerCommand(
+                container=code, container_kind=kind, location=location, occurred_at=at
+            ),
+        )
+
+    def job(
+        self, item: str, qty: int, due: dt.date, line: str, at: dt.datetime
+    ) -> tuple[str, list[str]]:
+        """Create and release a job; its number and its child jobs' numbers."""
+        result = self.do(
+            production.create_work_order,
+            CreateWorkOrder(
                 item=item,
-                lot=LotIn(code=lot, supplier_lot=f"S-{lot}", expiry_date=exp) if lot else None,
                 quantity=Decimal(qty),
-                unit_cost=Decimal(cost),
-            )
-            for item, lot, qty, cost, exp in lines
-        ],
-    )
+                due_date=due,
+                customer_line=line,
+                release=True,
+                occurred_at=at,
+            ),
+        )
+        return str(result.work_order), [str(c) for c in result.detail.get("children", [])]
 
+    def machine(self, ws: str, state: MachineState, at: dt.datetime) -> None:
+        self.do(
+            production.machine_state,
+            MachineStateCommand(workstation=ws, state=state, occurred_at=at),
+        )
 
-def _history() -> list[tuple[str, Any]]:
-    """The demo's events, oldest first: what a week in the plant leaves behind."""
-    soon = (dt.datetime.now(dt.UTC) + dt.timedelta(days=20)).date()
-    later = (dt.datetime.now(dt.UTC) + dt.timedelta(days=150)).date()
-    steps: list[tuple[str, Any]] = [
+    def start(self, badge: str, wo: str, step: int, ws: str, at: dt.datetime) -> None:
+        self.do(
+            production.start_step,
+            StepScan(badge=badge, work_order=wo, step=step, workstation=ws, occurred_at=at),
+        )
+
+    def scan(self, operation: Any, badge: str, wo: str, step: int, at: dt.datetime) -> None:
+        self.do(operation, StepScan(badge=badge, work_order=wo, step=step, occurred_at=at))
+
+    def consume(
+        self, wo: str, step: int, container: str, item: str, qty: str, at: dt.datetime
+    ) -> None:
+        self.do(
+            production.consume_scan,
+            ConsumeScan(
+                work_order=wo,
+                step=step,
+                container=container,
+                item=item,
+                quantity=Decimal(qty),
+                occurred_at=at,
+            ),
+        )
+
+    def stop(
+        self, badge: str, wo: str, step: int, good: int, into: str, at: dt.datetime, **kw: Any
+    ) -> None:
+        self.do(
+            production.stop_step,
+            StopScan(
+                badge=badge,
+                work_order=wo,
+                step=step,
+                good_quantity=Decimal(good),
+                container=into,
+                occurred_at=at,
+                **kw,
+            ),
+        )
+
+    def close(self, wo: str, at: dt.datetime) -> None:
+        self.do(
+            production.close_work_order,
+            ChangeWorkOrder(work_order=wo, reason="shipped and costed", occurred_at=at),
+        )
+
+    # -- the story ----------------------------------------------------------------------------
+
+    def tell(self) -> None:
+        self.stock()
+        # Job 1 (with its two lead jobs): 40 harnesses for Acme Robotics, due yesterday.
+        first, (red1, black1) = self.job(
+            "HARN-JST-300", 40, self.date(-1), "SO-9001/1", self.day(4, 8)
+        )
+        self.cut_leads(red1, black1, 40, ("T-3001", "T-3002"), 3)
+        # Job 4: 25 M8 cords for SensorPro, due yesterday and not started: late.
+        self.job("CORD-M8-2M", 25, self.date(-1), "SO-9003/1", self.day(3, 9))
+        self.make_and_pack(first)
+        # Job 5 (with two lead jobs): 60 harnesses for Nordic Agri, due tomorrow.
+        second, (red2, black2) = self.job(
+            "HARN-JST-300", 60, self.date(1), "SO-9002/1", self.day(2, 12)
+        )
+        self.cut_leads(red2, black2, 60, ("T-3006", "T-3007"), 1)
+        self.ship_and_close(first, red1, black1)
+        # Job 8 (with two lead jobs): 50 harnesses for Acme Robotics, due in four days.
+        self.job("HARN-JST-300", 50, self.date(4), "SO-9004/1", self.day(1, 15))
+        self.crimp_and_assemble_now(second)
+
+    def stock(self) -> None:
+        """Receipts, put-away, floor stock and a quarantine hold."""
+        soon = self.date(20)
+        later = self.date(150)
         # Reels of wire: a 50 m and a 30 m reel are two containers, never one 80 m reel.
-        (
-            "receive",
-            _receive(
-                "R-1001",
-                "DOCK-IN",
-                "WIRECO",
-                "PO-4711",
-                9,
-                ("WIRE-0.5-RD", "WR-2611-01", "50", "0.118", None),
-            ),
-        ),
-        (
-            "receive",
-            _receive(
-                "R-1002",
-                "DOCK-IN",
-                "WIRECO",
-                "PO-4711",
-                9,
-                ("WIRE-0.5-RD", "WR-2611-02", "30", "0.118", None),
-            ),
-        ),
-        (
-            "receive",
-            _receive(
-                "R-1003",
-                "DOCK-IN",
-                "WIRECO",
-                "PO-4711",
-                9,
-                ("WIRE-0.5-BK", "WB-2611-01", "305", "0.114", None),
-            ),
-        ),
-        (
-            "receive",
-            _receive(
-                "R-1004",
-                "DOCK-IN",
-                "WIRECO",
-                "PO-4712",
-                8,
-                ("CABLE-4C-GY", "CG-2611-07", "100", "0.83", None),
-            ),
-        ),
-        (
-            "receive",
-            _receive(
-                "B-2001",
-                "DOCK-IN",
-                "CONNTEC",
-                "PO-4720",
-                7,
-                ("CONN-M8-4F", "M8-26-113", "200", "2.35", None),
-            ),
-        ),
-        (
-            "receive",
-            _receive(
-                "B-2002",
-                "DOCK-IN",
-                "CONNTEC",
-                "PO-4720",
-                7,
-                ("CONN-JST-2", None, "2000", "0.075", None),
-                ("TERM-JST", None, "5000", "0.018", None),
-            ),
-        ),
-        (
-            "receive",
-            _receive(
-                "B-2003",
-                "DOCK-IN",
-                "PACKRITE",
-                "PO-4731",
-                6,
-                ("BOX-S", None, "100", "0.55", None),
-                ("BAG-ESD-S", None, "500", "0.05", None),
-            ),
-        ),
-        (
-            "receive",
-            _receive(
-                "B-2004",
-                "DOCK-IN",
-                "CONNTEC",
-                "PO-4733",
-                5,
-                ("ADHESIVE-UV", "UV-0926", "2.5", "47.20", soon),
-            ),
-        ),
-        (
-            "receive",
-            _receive(
-                "B-2005",
-                "DOCK-IN",
-                "CONNTEC",
-                "PO-4733",
-                5,
-                ("ADHESIVE-UV", "UV-1126", "5", "48.10", later),
-            ),
-        ),
-        (
-            "receive",
-            _receive(
-                "B-2006", "DOCK-IN", "WIRECO", "PO-4740", 2, ("HSHRINK-6", None, "50", "0.29", None)
-            ),
-        ),
-        ("move", MoveCommand(container="R-1001", to_location="A-01", occurred_at=_days_ago(8))),
-        ("move", MoveCommand(container="R-1002", to_location="A-01", occurred_at=_days_ago(8))),
-        ("move", MoveCommand(container="R-1003", to_location="A-02", occurred_at=_days_ago(8))),
-        ("move", MoveCommand(container="R-1004", to_location="A-03", occurred_at=_days_ago(8))),
-        ("move", MoveCommand(container="B-2001", to_location="B-01", occurred_at=_days_ago(6))),
-        ("move", MoveCommand(container="B-2002", to_location="B-02", occurred_at=_days_ago(6))),
-        ("move", MoveCommand(container="B-2003", to_location="B-03", occurred_at=_days_ago(6))),
-        ("move", MoveCommand(container="B-2004", to_location="B-03", occurred_at=_days_ago(4))),
+        at = self.day(9, 7, 30)
+        self.receive(
+            "R-1001", "WIRECO", "PO-4711", at, ("WIRE-0.5-RD", "WR-2611-01", "50", "0.118", None)
+        )
+        self.receive(
+            "R-1002", "WIRECO", "PO-4711", at, ("WIRE-0.5-RD", "WR-2611-02", "30", "0.118", None)
+        )
+        self.receive(
+            "R-1003", "WIRECO", "PO-4711", at, ("WIRE-0.5-BK", "WB-2611-01", "305", "0.114", None)
+        )
+        self.receive(
+            "R-1004",
+            "WIRECO",
+            "PO-4712",
+            self.day(8, 8),
+            ("CABLE-4C-GY", "CG-2611-07", "100", "0.83", None),
+        )
+        at = self.day(7, 9)
+        self.receive(
+            "B-2001", "CONNTEC", "PO-4720", at, ("CONN-M8-4F", "M8-26-113", "200", "2.35", None)
+        )
+        self.receive(
+            "B-2002",
+            "CONNTEC",
+            "PO-4720",
+            at,
+            ("CONN-JST-2", None, "2000", "0.075", None),
+            ("TERM-JST", None, "5000", "0.018", None),
+        )
+        self.receive(
+            "B-2003",
+            "PACKRITE",
+            "PO-4731",
+            self.day(6, 10),
+            ("BOX-S", None, "100", "0.55", None),
+            ("BAG-ESD-S", None, "500", "0.05", None),
+        )
+        at = self.day(5, 8)
+        self.receive(
+            "B-2004", "CONNTEC", "PO-4733", at, ("ADHESIVE-UV", "UV-0926", "2.5", "47.20", soon)
+        )
+        self.receive(
+            "B-2005", "CONNTEC", "PO-4733", at, ("ADHESIVE-UV", "UV-1126", "5", "48.10", later)
+        )
+        self.receive("B-2006", "WIRECO", "PO-4740", at, ("HSHRINK-6", None, "50", "0.29", None))
+        for code, bin_ in (
+            ("R-1001", "A-01"),
+            ("R-1002", "A-01"),
+            ("R-1003", "A-02"),
+            ("R-1004", "A-03"),
+        ):
+            self.move(code, bin_, self.day(8, 14))
+        for code, bin_ in (("B-2001", "B-01"), ("B-2002", "B-02"), ("B-2003", "B-03")):
+            self.move(code, bin_, self.day(6, 14))
+        self.move("B-2004", "B-03", self.day(4, 7))
         # The newest adhesive lot waits in quarantine for its incoming inspection.
-        ("move", MoveCommand(container="B-2005", to_location="QUAR", occurred_at=_days_ago(4))),
-        (
-            "hold",
+        self.move("B-2005", "QUAR", self.day(4, 7))
+        self.do(
+            ledger.hold,
             HoldCommand(
                 container="B-2005",
                 reason="incoming inspection: viscosity check",
-                occurred_at=_days_ago(4),
+                occurred_at=self.day(4, 7, 5),
             ),
-        ),
-        # Job WO-1001, step 10 (cut red leads): 30.5 m of wire become 100 leads, WIP for WO-1003.
-        (
-            "consume",
-            ConsumeCommand(
-                container="R-1001",
-                item="WIRE-0.5-RD",
-                quantity=Decimal("30.5"),
-                step="WO-1001/10",
-                occurred_at=_days_ago(3),
-            ),
-        ),
-        (
-            "produce",
-            ProduceCommand(
-                step="WO-1001/10",
-                item="LEAD-RD-300",
-                lot=LotIn(code="WO-1001"),
-                quantity=Decimal(100),
-                unit_cost=Decimal("0.0612"),
-                new_container="T-3001",
-                container_kind="tote",
-                location="WIP-RACK",
-                occurred_at=_days_ago(3),
-            ),
-        ),
-        (
-            "consume",
-            ConsumeCommand(
-                container="R-1003",
-                item="WIRE-0.5-BK",
-                quantity=Decimal("30.5"),
-                step="WO-1002/10",
-                occurred_at=_days_ago(3),
-            ),
-        ),
-        (
-            "produce",
-            ProduceCommand(
-                step="WO-1002/10",
-                item="LEAD-BK-300",
-                lot=LotIn(code="WO-1002"),
-                quantity=Decimal(100),
-                unit_cost=Decimal("0.0591"),
-                new_container="T-3002",
-                container_kind="tote",
-                location="WIP-RACK",
-                occurred_at=_days_ago(3),
-            ),
-        ),
-        # Job WO-1003 made 40 harnesses from 40 red + 40 black leads; two cartons on a pallet.
-        (
-            "consume",
-            ConsumeCommand(
-                container="T-3001",
-                item="LEAD-RD-300",
-                quantity=Decimal(40),
-                step="WO-1003/10",
-                occurred_at=_days_ago(2),
-            ),
-        ),
-        (
-            "consume",
-            ConsumeCommand(
-                container="T-3002",
-                item="LEAD-BK-300",
-                quantity=Decimal(40),
-                step="WO-1003/10",
-                occurred_at=_days_ago(2),
-            ),
-        ),
-        (
-            "consume",
-            ConsumeCommand(
+        )
+        # Floor stock: terminals at the crimp press, heat-shrink at the assembly bench.
+        self.do(
+            ledger.split,
+            SplitCommand(
                 container="B-2002",
-                item="TERM-JST",
-                quantity=Decimal(160),
-                step="WO-1003/10",
-                occurred_at=_days_ago(2),
+                new_container="F-2101",
+                lines=[QuantityLine(item="TERM-JST", quantity=Decimal(1000))],
+                occurred_at=self.day(4, 7, 10),
             ),
-        ),
-        (
-            "produce",
-            ProduceCommand(
-                step="WO-1003/10",
-                item="HARN-JST-300",
-                lot=LotIn(code="WO-1003"),
-                quantity=Decimal(20),
-                unit_cost=Decimal("0.57"),
-                new_container="K-4001",
-                container_kind="carton",
-                location="FG-01",
-                occurred_at=_days_ago(1),
-            ),
-        ),
-        (
-            "produce",
-            ProduceCommand(
-                step="WO-1003/10",
-                item="HARN-JST-300",
-                lot=LotIn(code="WO-1003"),
-                quantity=Decimal(20),
-                unit_cost=Decimal("0.57"),
-                new_container="K-4002",
-                container_kind="carton",
-                location="FG-01",
-                occurred_at=_days_ago(1),
-            ),
-        ),
-        (
-            "create_container",
-            CreateContainerCommand(
-                container="P-5001",
-                container_kind="pallet",
-                location="FG-01",
-                occurred_at=_days_ago(1),
-            ),
-        ),
-        ("nest", NestCommand(container="K-4001", parent="P-5001", occurred_at=_days_ago(1))),
-        ("nest", NestCommand(container="K-4002", parent="P-5001", occurred_at=_days_ago(1))),
-        ("move", MoveCommand(container="P-5001", to_location="DOCK-OUT", occurred_at=_days_ago(1))),
-        (
-            "ship",
+        )
+        self.move("F-2101", "WS-CRIMP-1", self.day(4, 7, 15))
+        self.move("B-2006", "WS-ASSY-1", self.day(4, 7, 20))
+
+    def cut_leads(
+        self, red: str, black: str, qty: int, totes: tuple[str, str], days_ago: int
+    ) -> None:
+        """Anna cuts a job's red and black leads on CUT-1, one job after the other."""
+        metres = str(Decimal("0.305") * qty)
+        self.container(totes[0], "tote", "WIP-RACK", self.day(days_ago, 6, 50))
+        self.container(totes[1], "tote", "WIP-RACK", self.day(days_ago, 6, 50))
+        self.machine("CUT-1", MachineState.setup, self.day(days_ago, 7))
+        self.start(ANNA, red, 10, "CUT-1", self.day(days_ago, 7))
+        self.consume(red, 10, "R-1001", "WIRE-0.5-RD", metres, self.day(days_ago, 7, 2))
+        self.machine("CUT-1", MachineState.run, self.day(days_ago, 7, 8))
+        self.stop(ANNA, red, 10, qty, totes[0], self.day(days_ago, 7, 18))
+        self.start(ANNA, black, 10, "CUT-1", self.day(days_ago, 7, 20))
+        self.consume(black, 10, "R-1003", "WIRE-0.5-BK", metres, self.day(days_ago, 7, 21))
+        self.stop(ANNA, black, 10, qty, totes[1], self.day(days_ago, 7, 38))
+        self.machine("CUT-1", MachineState.cleanup, self.day(days_ago, 7, 38))
+        self.machine("CUT-1", MachineState.idle, self.day(days_ago, 7, 45))
+
+    def make_and_pack(self, wo: str) -> None:
+        """Day -2: crimp (Anna, Omar joins), assemble (Omar, a break), test (Jonas), pack (Mira)."""
+        d = 2
+        for tote in ("T-3003", "T-3004", "T-3005"):
+            self.container(tote, "tote", "WIP-RACK", self.day(d, 6, 50))
+        self.machine("CRIMP-1", MachineState.setup, self.day(d, 7))
+        self.start(ANNA, wo, 10, "CRIMP-1", self.day(d, 7))
+        self.consume(wo, 10, "T-3001", "LEAD-RD-300", "40", self.day(d, 7, 2))
+        self.consume(wo, 10, "T-3002", "LEAD-BK-300", "40", self.day(d, 7, 3))
+        self.machine("CRIMP-1", MachineState.run, self.day(d, 7, 10))
+        self.start(OMAR, wo, 10, "CRIMP-1", self.day(d, 7, 20))
+        self.stop(ANNA, wo, 10, 40, "T-3003", self.day(d, 7, 32))
+        self.machine("CRIMP-1", MachineState.idle, self.day(d, 7, 32))
+        self.start(OMAR, wo, 20, "ASSY-1", self.day(d, 8))
+        self.consume(wo, 20, "T-3003", "HARN-JST-300", "40", self.day(d, 8, 1))
+        self.consume(wo, 20, "B-2002", "CONN-JST-2", "80", self.day(d, 8, 2))
+        self.scan(production.pause_step, OMAR, wo, 20, self.day(d, 8, 20))
+        self.scan(production.resume_step, OMAR, wo, 20, self.day(d, 8, 30))
+        self.stop(OMAR, wo, 20, 40, "T-3004", self.day(d, 8, 42))
+        self.machine("TEST-1", MachineState.run, self.day(d, 10))
+        self.start(JONAS, wo, 30, "TEST-1", self.day(d, 10))
+        self.consume(wo, 30, "T-3004", "HARN-JST-300", "40", self.day(d, 10, 1))
+        self.stop(
+            JONAS,
+            wo,
+            30,
+            39,
+            "T-3005",
+            self.day(d, 10, 14),
+            scrap_quantity=Decimal(1),
+            scrap_reason="open circuit on pin 2",
+        )
+        self.machine("TEST-1", MachineState.idle, self.day(d, 10, 14))
+        # Packing: two cartons of 20 and 19, a partial stop after the first.
+        self.container("K-4001", "carton", "FG-01", self.day(d, 10, 25))
+        self.container("K-4002", "carton", "FG-01", self.day(d, 10, 25))
+        self.start(MIRA, wo, 40, "PACK-1", self.day(d, 10, 30))
+        self.consume(wo, 40, "T-3005", "HARN-JST-300", "39", self.day(d, 10, 31))
+        self.consume(wo, 40, "B-2003", "BAG-ESD-S", "4", self.day(d, 10, 32))
+        self.consume(wo, 40, "B-2003", "BOX-S", "2", self.day(d, 10, 33))
+        self.stop(MIRA, wo, 40, 20, "K-4001", self.day(d, 10, 36), complete=False)
+        self.scan(production.resume_step, MIRA, wo, 40, self.day(d, 10, 37))
+        self.stop(MIRA, wo, 40, 19, "K-4002", self.day(d, 10, 41))
+
+    def ship_and_close(self, wo: str, *children: str) -> None:
+        """Day -1: the cartons go on a pallet, which ships; the job and its lead jobs are closed."""
+        d = 1
+        self.container("P-5001", "pallet", "FG-01", self.day(d, 13))
+        self.do(
+            ledger.nest,
+            NestCommand(container="K-4001", parent="P-5001", occurred_at=self.day(d, 13, 5)),
+        )
+        self.do(
+            ledger.nest,
+            NestCommand(container="K-4002", parent="P-5001", occurred_at=self.day(d, 13, 6)),
+        )
+        self.move("P-5001", "DOCK-OUT", self.day(d, 13, 30))
+        self.do(
+            ledger.ship,
             ShipCommand(
                 container="P-5001",
                 customer="ACME-ROBOTICS",
                 reference="SO-9001",
-                occurred_at=_days_ago(0),
+                occurred_at=self.day(d, 14),
             ),
-        ),
-    ]
-    return steps
+        )
+        for number in (*children, wo):
+            self.close(number, self.day(d, 16))
+
+    def crimp_and_assemble_now(self, wo: str) -> None:
+        """Crimped hours ago; assembly runs now with two people, half the harnesses in a tote."""
+        self.container("T-3008", "tote", "WIP-RACK", self.ago(190))
+        self.machine("CRIMP-1", MachineState.setup, self.ago(180))
+        self.start(ANNA, wo, 10, "CRIMP-1", self.ago(180))
+        self.consume(wo, 10, "T-3006", "LEAD-RD-300", "60", self.ago(178))
+        self.consume(wo, 10, "T-3007", "LEAD-BK-300", "60", self.ago(177))
+        self.machine("CRIMP-1", MachineState.run, self.ago(170))
+        self.stop(ANNA, wo, 10, 60, "T-3008", self.ago(142))
+        self.machine("CRIMP-1", MachineState.idle, self.ago(142))
+        # Assembly runs now: half the crimped harnesses taken in, half still WIP in T-3008.
+        self.start(OMAR, wo, 20, "ASSY-1", self.ago(30))
+        self.consume(wo, 20, "T-3008", "HARN-JST-300", "30", self.ago(29))
+        self.consume(wo, 20, "B-2002", "CONN-JST-2", "60", self.ago(28))
+        self.start(LENA, wo, 20, "ASSY-1", self.ago(15))
 
 
 def login_lines() -> list[str]:

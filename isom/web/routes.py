@@ -13,12 +13,20 @@ STATIC_DIR = Path(__file__).parent / "static"
 def include_all(app: FastAPI) -> None:
     """Mount the API routers under /api/v1 and the pages at the root."""
     from isom.auth import api as auth_api
+    from isom.costing import api as costing_api
+    from isom.integration import api as integration_api
     from isom.ledger import api as ledger_api
     from isom.masterdata import api as masterdata_api
+    from isom.production import api as production_api
+    from isom.production import pages as production_pages
     from isom.web import pages
 
     app.include_router(auth_api.router, prefix="/api/v1")
     app.include_router(ledger_api.router, prefix="/api/v1")
     app.include_router(masterdata_api.router, prefix="/api/v1")
+    app.include_router(integration_api.router, prefix="/api/v1")
+    app.include_router(production_api.router, prefix="/api/v1")
+    app.include_router(costing_api.router, prefix="/api/v1")
     app.include_router(pages.router)
+    app.include_router(production_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

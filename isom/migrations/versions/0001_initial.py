@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 10:56:56.211214
+Create Date: 2026-11-27 12:26:20.156299
 """
 
 from collections.abc import Sequence
@@ -36,6 +36,36 @@ def upgrade() -> None:
         sa.Column("created_at", isom.types.UtcDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_auth_user")),
         sa.UniqueConstraint("username", name=op.f("uq_auth_user_username")),
+    )
+    op.create_table(
+        "feed_state",
+        sa.Column("name", sa.String(length=60), nullable=False),
+        sa.Column("value", sa.BigInteger(), nullable=False),
+        sa.Column("updated_at", isom.types.UtcDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("name", name=op.f("pk_feed_state")),
+    )
+    op.create_table(
+        "feed_subscriber",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("url", sa.String(length=1000), nullable=False),
+        sa.Column("secret", sa.String(length=200), nullable=False),
+        sa.Column(
+            "topics",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("paused", sa.Boolean(), nullable=False),
+        sa.Column("cursor", sa.BigInteger(), nullable=False),
+        sa.Column("batch_size", sa.Integer(), nullable=False),
+        sa.Column("max_attempts", sa.Integer(), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("next_attempt_at", isom.types.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("delivered", sa.BigInteger(), nullable=False),
+        sa.Column("created_at", isom.types.UtcDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_feed_subscriber")),
+        sa.UniqueConstraint("name", name=op.f("uq_feed_subscriber_name")),
     )
     op.create_table(
         "ledger_counter",
@@ -172,6 +202,32 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_auth_web_session")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_auth_web_session_token_hash")),
     )
+    op.create_table(
+        "feed_dead_letter",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("subscriber_id", sa.Integer(), nullable=False),
+        sa.Column("seq", sa.BigInteger(), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column(
+            "payload",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("created_at", isom.types.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("replayed_at", isom.types.UtcDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["subscriber_id"],
+            ["feed_subscriber.id"],
+            name=op.f("fk_feed_dead_letter_subscriber_id_feed_subscriber"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_feed_dead_letter")),
+    )
+    with op.batch_alter_table("feed_dead_letter", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_feed_dead_letter_subscriber_id"), ["subscriber_id"], unique=False
+        )
+
     op.create_table(
         "ledger_event",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -397,6 +453,20 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_md_workstation_kind"), ["kind"], unique=False)
 
     op.create_table(
+        "cost_overhead_rate",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("workstation_id", sa.Integer(), nullable=False),
+        sa.Column("hourly_rate", isom.types.Exact(), nullable=False),
+        sa.CheckConstraint("hourly_rate >= 0", name=op.f("ck_cost_overhead_rate_non_negative")),
+        sa.ForeignKeyConstraint(
+            ["workstation_id"],
+            ["md_workstation.id"],
+            name=op.f("fk_cost_overhead_rate_workstation_id_md_workstation"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_cost_overhead_rate")),
+        sa.UniqueConstraint("workstation_id", name=op.f("uq_cost_overhead_rate_workstation_id")),
+    )
+    op.create_table(
         "ledger_container",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("code", sa.String(length=64), nullable=False),
@@ -583,6 +653,76 @@ def upgrade() -> None:
             "to_unit_id",
             name=op.f("uq_md_unit_conversion_item_id_from_unit_id_to_unit_id"),
         ),
+    )
+    op.create_table(
+        "prod_work_order",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("number", sa.String(length=40), nullable=True),
+        sa.Column("item_id", sa.Integer(), nullable=False),
+        sa.Column("quantity", isom.types.Exact(), nullable=False),
+        sa.Column("due_date", sa.Date(), nullable=False),
+        sa.Column("customer_line", sa.String(length=100), nullable=True),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "planned",
+                "released",
+                "in_progress",
+                "complete",
+                "closed",
+                "cancelled",
+                name="workorderstatus",
+                native_enum=False,
+                length=20,
+            ),
+            nullable=False,
+        ),
+        sa.Column("parent_id", sa.Integer(), nullable=True),
+        sa.Column("parent_step_sequence", sa.Integer(), nullable=True),
+        sa.Column("route_code", sa.String(length=64), nullable=True),
+        sa.Column("route_revision", sa.String(length=20), nullable=True),
+        sa.Column("created_at", isom.types.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("released_at", isom.types.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("started_at", isom.types.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("completed_at", isom.types.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("updated_at", isom.types.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("updated_by", sa.String(length=100), nullable=False),
+        sa.CheckConstraint("quantity > 0", name=op.f("ck_prod_work_order_quantity_positive")),
+        sa.ForeignKeyConstraint(
+            ["item_id"], ["md_item.id"], name=op.f("fk_prod_work_order_item_id_md_item")
+        ),
+        sa.ForeignKeyConstraint(
+            ["parent_id"],
+            ["prod_work_order.id"],
+            name=op.f("fk_prod_work_order_parent_id_prod_work_order"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_prod_work_order")),
+        sa.UniqueConstraint("number", name=op.f("uq_prod_work_order_number")),
+    )
+    with op.batch_alter_table("prod_work_order", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_prod_work_order_item_id"), ["item_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_prod_work_order_parent_id"), ["parent_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_prod_work_order_status"), ["status"], unique=False)
+
+    op.create_table(
+        "feed_message",
+        sa.Column("seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "outbox_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("topic", sa.String(length=100), nullable=False),
+        sa.Column("message_key", sa.String(length=200), nullable=False),
+        sa.Column("created_at", isom.types.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("sequenced_at", isom.types.UtcDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["outbox_id"],
+            ["ledger_outbox.id"],
+            name=op.f("fk_feed_message_outbox_id_ledger_outbox"),
+        ),
+        sa.PrimaryKeyConstraint("seq", name=op.f("pk_feed_message")),
+        sa.UniqueConstraint("outbox_id", name=op.f("uq_feed_message_outbox_id")),
     )
     op.create_table(
         "ledger_balance",
@@ -842,6 +982,67 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_md_route_step_route_id"), ["route_id"], unique=False)
 
     op.create_table(
+        "prod_step",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("work_order_id", sa.Integer(), nullable=False),
+        sa.Column("sequence", sa.Integer(), nullable=False),
+        sa.Column("operation", sa.String(length=64), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("workstation_kind", sa.String(length=64), nullable=True),
+        sa.Column("skill", sa.String(length=64), nullable=True),
+        sa.Column("setup_minutes", isom.types.Exact(), nullable=False),
+        sa.Column("run_minutes_per_unit", isom.types.Exact(), nullable=False),
+        sa.Column("cleanup_minutes", isom.types.Exact(), nullable=False),
+        sa.Column("standard_minutes", isom.types.Exact(), nullable=False),
+        sa.Column("std_labour_rate", isom.types.Exact(), nullable=False),
+        sa.Column("std_machine_rate", isom.types.Exact(), nullable=False),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "waiting",
+                "ready",
+                "running",
+                "paused",
+                "done",
+                name="stepstatus",
+                native_enum=False,
+                length=20,
+            ),
+            nullable=False,
+        ),
+        sa.Column("workstation_id", sa.Integer(), nullable=True),
+        sa.Column("actual_start", isom.types.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("actual_end", isom.types.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("last_event_at", isom.types.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("quantity_in", isom.types.Exact(), nullable=False),
+        sa.Column("quantity_good", isom.types.Exact(), nullable=False),
+        sa.Column("quantity_scrap", isom.types.Exact(), nullable=False),
+        sa.Column("quantity_rework", isom.types.Exact(), nullable=False),
+        sa.Column("updated_at", isom.types.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("updated_by", sa.String(length=100), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["work_order_id"],
+            ["prod_work_order.id"],
+            name=op.f("fk_prod_step_work_order_id_prod_work_order"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["workstation_id"],
+            ["md_workstation.id"],
+            name=op.f("fk_prod_step_workstation_id_md_workstation"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_prod_step")),
+        sa.UniqueConstraint(
+            "work_order_id", "sequence", name=op.f("uq_prod_step_work_order_id_sequence")
+        ),
+    )
+    with op.batch_alter_table("prod_step", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_prod_step_status"), ["status"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_prod_step_work_order_id"), ["work_order_id"], unique=False
+        )
+
+    op.create_table(
         "md_step_input",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("step_id", sa.Integer(), nullable=False),
@@ -897,11 +1098,207 @@ def upgrade() -> None:
     with op.batch_alter_table("md_step_output", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_md_step_output_step_id"), ["step_id"], unique=False)
 
+    op.create_table(
+        "prod_event",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("key", sa.String(length=200), nullable=False),
+        sa.Column("kind", sa.String(length=30), nullable=False),
+        sa.Column("work_order_id", sa.Integer(), nullable=True),
+        sa.Column("step_id", sa.Integer(), nullable=True),
+        sa.Column("person_id", sa.Integer(), nullable=True),
+        sa.Column("workstation_id", sa.Integer(), nullable=True),
+        sa.Column("actor", sa.String(length=100), nullable=False),
+        sa.Column("device", sa.String(length=100), nullable=True),
+        sa.Column("occurred_at", isom.types.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("recorded_at", isom.types.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("request_hash", sa.String(length=64), nullable=False),
+        sa.Column(
+            "command",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column(
+            "result",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.ForeignKeyConstraint(
+            ["person_id"], ["md_person.id"], name=op.f("fk_prod_event_person_id_md_person")
+        ),
+        sa.ForeignKeyConstraint(
+            ["step_id"], ["prod_step.id"], name=op.f("fk_prod_event_step_id_prod_step")
+        ),
+        sa.ForeignKeyConstraint(
+            ["work_order_id"],
+            ["prod_work_order.id"],
+            name=op.f("fk_prod_event_work_order_id_prod_work_order"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["workstation_id"],
+            ["md_workstation.id"],
+            name=op.f("fk_prod_event_workstation_id_md_workstation"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_prod_event")),
+        sa.UniqueConstraint("key", name=op.f("uq_prod_event_key")),
+    )
+    with op.batch_alter_table("prod_event", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_prod_event_work_order_id"), ["work_order_id"], unique=False
+        )
+
+    op.create_table(
+        "prod_step_material",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("step_id", sa.Integer(), nullable=False),
+        sa.Column("item_id", sa.Integer(), nullable=False),
+        sa.Column(
+            "role",
+            sa.Enum(
+                "input",
+                "main",
+                "intermediate",
+                "byproduct",
+                "scrap",
+                name="materialrole",
+                native_enum=False,
+                length=20,
+            ),
+            nullable=False,
+        ),
+        sa.Column("quantity_per", isom.types.Exact(), nullable=False),
+        sa.Column("quantity", isom.types.Exact(), nullable=False),
+        sa.Column("floor_stock", sa.Boolean(), nullable=False),
+        sa.Column("std_unit_cost", isom.types.Exact(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["item_id"], ["md_item.id"], name=op.f("fk_prod_step_material_item_id_md_item")
+        ),
+        sa.ForeignKeyConstraint(
+            ["step_id"],
+            ["prod_step.id"],
+            name=op.f("fk_prod_step_material_step_id_prod_step"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_prod_step_material")),
+    )
+    with op.batch_alter_table("prod_step_material", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_prod_step_material_step_id"), ["step_id"], unique=False
+        )
+
+    op.create_table(
+        "prod_labour",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("step_id", sa.Integer(), nullable=False),
+        sa.Column("work_order_id", sa.Integer(), nullable=False),
+        sa.Column("person_id", sa.Integer(), nullable=False),
+        sa.Column("workstation_id", sa.Integer(), nullable=False),
+        sa.Column("started_at", isom.types.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("ended_at", isom.types.UtcDateTime(timezone=True), nullable=True),
+        sa.Column(
+            "start_event_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column(
+            "end_event_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.ForeignKeyConstraint(
+            ["end_event_id"], ["prod_event.id"], name=op.f("fk_prod_labour_end_event_id_prod_event")
+        ),
+        sa.ForeignKeyConstraint(
+            ["person_id"], ["md_person.id"], name=op.f("fk_prod_labour_person_id_md_person")
+        ),
+        sa.ForeignKeyConstraint(
+            ["start_event_id"],
+            ["prod_event.id"],
+            name=op.f("fk_prod_labour_start_event_id_prod_event"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["step_id"], ["prod_step.id"], name=op.f("fk_prod_labour_step_id_prod_step")
+        ),
+        sa.ForeignKeyConstraint(
+            ["work_order_id"],
+            ["prod_work_order.id"],
+            name=op.f("fk_prod_labour_work_order_id_prod_work_order"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["workstation_id"],
+            ["md_workstation.id"],
+            name=op.f("fk_prod_labour_workstation_id_md_workstation"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_prod_labour")),
+    )
+    with op.batch_alter_table("prod_labour", schema=None) as batch_op:
+        batch_op.create_index("ix_prod_labour_open", ["person_id", "ended_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_prod_labour_person_id"), ["person_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_prod_labour_step_id"), ["step_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_prod_labour_work_order_id"), ["work_order_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_prod_labour_workstation_id"), ["workstation_id"], unique=False
+        )
+
+    op.create_table(
+        "prod_machine",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("workstation_id", sa.Integer(), nullable=False),
+        sa.Column(
+            "state",
+            sa.Enum(
+                "setup",
+                "run",
+                "idle",
+                "down",
+                "cleanup",
+                name="machinestate",
+                native_enum=False,
+                length=20,
+            ),
+            nullable=False,
+        ),
+        sa.Column("reason", sa.String(length=200), nullable=True),
+        sa.Column("started_at", isom.types.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("ended_at", isom.types.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("event_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["event_id"], ["prod_event.id"], name=op.f("fk_prod_machine_event_id_prod_event")
+        ),
+        sa.ForeignKeyConstraint(
+            ["workstation_id"],
+            ["md_workstation.id"],
+            name=op.f("fk_prod_machine_workstation_id_md_workstation"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_prod_machine")),
+    )
+    with op.batch_alter_table("prod_machine", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_prod_machine_workstation_id"), ["workstation_id"], unique=False
+        )
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("prod_machine", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_prod_machine_workstation_id"))
+
+    op.drop_table("prod_machine")
+    with op.batch_alter_table("prod_labour", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_prod_labour_workstation_id"))
+        batch_op.drop_index(batch_op.f("ix_prod_labour_work_order_id"))
+        batch_op.drop_index(batch_op.f("ix_prod_labour_step_id"))
+        batch_op.drop_index(batch_op.f("ix_prod_labour_person_id"))
+        batch_op.drop_index("ix_prod_labour_open")
+
+    op.drop_table("prod_labour")
+    with op.batch_alter_table("prod_step_material", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_prod_step_material_step_id"))
+
+    op.drop_table("prod_step_material")
+    with op.batch_alter_table("prod_event", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_prod_event_work_order_id"))
+
+    op.drop_table("prod_event")
     with op.batch_alter_table("md_step_output", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_md_step_output_step_id"))
 
@@ -910,6 +1307,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_md_step_input_step_id"))
 
     op.drop_table("md_step_input")
+    with op.batch_alter_table("prod_step", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_prod_step_work_order_id"))
+        batch_op.drop_index(batch_op.f("ix_prod_step_status"))
+
+    op.drop_table("prod_step")
     with op.batch_alter_table("md_route_step", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_md_route_step_route_id"))
 
@@ -938,6 +1340,13 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_ledger_balance_item_id"))
 
     op.drop_table("ledger_balance")
+    op.drop_table("feed_message")
+    with op.batch_alter_table("prod_work_order", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_prod_work_order_status"))
+        batch_op.drop_index(batch_op.f("ix_prod_work_order_parent_id"))
+        batch_op.drop_index(batch_op.f("ix_prod_work_order_item_id"))
+
+    op.drop_table("prod_work_order")
     op.drop_table("md_unit_conversion")
     op.drop_table("md_supplier_item")
     with op.batch_alter_table("md_route", schema=None) as batch_op:
@@ -954,6 +1363,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_ledger_container_location_id"))
 
     op.drop_table("ledger_container")
+    op.drop_table("cost_overhead_rate")
     with op.batch_alter_table("md_workstation", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_md_workstation_kind"))
 
@@ -969,6 +1379,10 @@ def downgrade() -> None:
 
     op.drop_table("md_holiday")
     op.drop_table("ledger_event")
+    with op.batch_alter_table("feed_dead_letter", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_feed_dead_letter_subscriber_id"))
+
+    op.drop_table("feed_dead_letter")
     op.drop_table("auth_web_session")
     with op.batch_alter_table("auth_api_token", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_auth_api_token_prefix"))
@@ -983,5 +1397,7 @@ def downgrade() -> None:
     op.drop_table("md_customer")
     op.drop_table("md_calendar")
     op.drop_table("ledger_counter")
+    op.drop_table("feed_subscriber")
+    op.drop_table("feed_state")
     op.drop_table("auth_user")
     # ### end Alembic commands ###

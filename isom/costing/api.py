@@ -1,0 +1,55 @@
+"""Costing endpoints: a job's actual cost against standard, and standard cost roll-ups."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from fastapi import APIRouter, Depends, Path
+from pydantic import BaseModel, Field
+
+from isom.auth.models import Role
+from isom.auth.services import Principal
+from isom.costing import services as costing
+from isom.costing.schemas import JobCost, StandardCost
+from isom.db import Database
+from isom.ledger.api import PROBLEMS
+from isom.web.deps import get_db, require_roles
+
+router = APIRouter(tags=["costing"])
+COST_READERS = (Role.accountant, Role.supervisor, Role.planner)
+
+
+@router.get("/costing/jobs/{number}", response_model=JobCost, responses=PROBLEMS)
+def job_cost(
+    number: str = Path(max_length=40),
+    _: Principal = Depends(require_roles(*COST_READERS)),
+    db: Database = Depends(get_db),
+) -> JobCost:
+    """A job's actual material, labour, machine and overhead cost against standard."""
+    return db.read(lambda s: costing.job_cost(s, number))
+
+
+@router.get("/costing/standard/{item}", response_model=StandardCost, responses=PROBLEMS)
+def standard_cost(
+    item: str = Path(max_length=64),
+    _: Principal = Depends(require_roles(*COST_READERS)),
+    db: Database = Depends(get_db),
+) -> StandardCost:
+    """Standard cost per unit of an item, rolled up through its route and made inputs."""
+    return db.read(lambda s: costing.standard_cost(s, item))
+
+
+class OverheadIn(BaseModel):
+    hourly_rate: Decimal = Field(ge=0, max_digits=18, decimal_places=6)
+
+
+@router.put("/costing/overhead/{workstation}", responses=PROBLEMS)
+def set_overhead(
+    body: OverheadIn,
+    workstation: str = Path(max_length=64),
+    _: Principal = Depends(require_roles(Role.accountant, Role.supervisor)),
+    db: Database = Depends(get_db),
+) -> dict[str, str]:
+    """Set the overhead charged per hour a job spends on a workstation."""
+    db.write(lambda s: costing.set_overhead_rate(s, workstation, body.hourly_rate))
+    return {"workstation": workstation, "hourly_rate": str(body.hourly_rate)}

@@ -1,0 +1,341 @@
+"""Actual and standard job cost, and the variance between them.
+
+Actual cost of a job = material (every ledger line into the job's step places of an item no
+step of the job makes, quantity x the unit cost it carried) + labour (each person's minutes
+on each step x their rate) + machine (chargeable machine minutes x the workstation's rate) +
+overhead (the job's minutes on each workstation x its overhead rate, default 0).
+
+Standard cost of a job at its actual good output, from the route snapshot taken at release:
+material = snapshot quantity per unit x good x standard unit cost; labour and machine =
+(setup + run per unit x good + cleanup) minutes x the standard rates snapshotted at release.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from isom.costing.models import OverheadRate
+from isom.costing.schemas import CostLine, JobCost, StandardCost, Variances
+from isom.errors import Conflict, NotFound
+from isom.ledger.models import EventLine
+from isom.masterdata import services as md
+from isom.masterdata.models import Item, Person, Route, RouteStep, RunBasis, Workstation
+from isom.production import timekeeping
+from isom.production.models import (
+    LabourRecord,
+    MaterialRole,
+    StepMaterial,
+    WorkOrder,
+    WorkOrderStep,
+)
+from isom.types import utcnow
+
+CENT = Decimal("0.01")
+SIXTY = Decimal(60)
+
+
+def cents(value: Decimal) -> Decimal:
+    """Money rounded half up to the cent, as reported."""
+    return value.quantize(CENT, ROUND_HALF_UP)
+
+
+def place_value(session: Session, place: str) -> Decimal:
+    """The value a ledger place holds now: the sum of quantity x unit cost of its lines."""
+    rows = session.execute(
+        select(EventLine.quantity, EventLine.unit_cost).where(EventLine.place == place)
+    ).all()
+    return sum((q * c for q, c in rows), Decimal(0))
+
+
+def overhead_rate(session: Session, workstation_id: int) -> Decimal:
+    """The overhead per hour on a workstation; 0 unless one is set."""
+    rate = session.scalar(
+        select(OverheadRate.hourly_rate).where(OverheadRate.workstation_id == workstation_id)
+    )
+    return rate if rate is not None else Decimal(0)
+
+
+def set_overhead_rate(session: Session, workstation: str, hourly_rate: Decimal) -> OverheadRate:
+    """Set the overhead charged per hour a job spends on a workstation."""
+    ws = session.scalar(select(Workstation).where(Workstation.code == workstation))
+    if ws is None:
+        raise NotFound(
+            f"no workstation {workstation!r}",
+            field="workstation",
+            expected="an existing workstation code",
+        )
+    if hourly_rate < 0:
+        raise Conflict("an overhead rate cannot be negative", field="hourly_rate", expected=">= 0")
+    row = session.scalar(select(OverheadRate).where(OverheadRate.workstation_id == ws.id))
+    if row is None:
+        row = OverheadRate(workstation_id=ws.id, hourly_rate=hourly_rate)
+        session.add(row)
+    else:
+        row.hourly_rate = hourly_rate
+    session.flush()
+    return row
+
+
+def _rates(
+    session: Session, model: type[Person] | type[Workstation], ids: set[int]
+) -> dict[int, Decimal]:
+    if not ids:
+        return {}
+    return dict(session.execute(select(model.id, model.hourly_rate).where(model.id.in_(ids))).all())
+
+
+def step_conversion_cost(session: Session, step: WorkOrderStep, until: dt.datetime) -> Decimal:
+    """Labour, machine and overhead cost of one step so far (unrounded), carried by its output."""
+    labour = {
+        k: v
+        for k, v in timekeeping.labour_minutes(session, step.work_order_id, until).items()
+        if k[0] == step.id
+    }
+    machine = {
+        k: v
+        for k, v in timekeeping.machine_minutes(session, step.work_order_id, until).items()
+        if k[0] == step.id
+    }
+    lr = _rates(session, Person, {p for _, p in labour})
+    mr = _rates(session, Workstation, {w for _, w in machine})
+    total = sum((m * lr[p] / SIXTY for (_, p), m in labour.items()), Decimal(0))
+    total += sum((m * mr[w] / SIXTY for (_, w), m in machine.items()), Decimal(0))
+    if step.workstation_id is not None:
+        total += (
+            _step_minutes_on_station(session, step, until)
+            * overhead_rate(session, step.workstation_id)
+            / SIXTY
+        )
+    return total
+
+
+def _step_minutes_on_station(session: Session, step: WorkOrderStep, until: dt.datetime) -> Decimal:
+    """Elapsed minutes the step had at least one person on it (the union of labour spans)."""
+    rows = session.execute(
+        select(LabourRecord.started_at, LabourRecord.ended_at).where(
+            LabourRecord.step_id == step.id
+        )
+    ).all()
+    spans = sorted((a, b or until) for a, b in rows)
+    total = Decimal(0)
+    cur: tuple[dt.datetime, dt.datetime] | None = None
+    for a, b in spans:
+        if cur is None or a > cur[1]:
+            if cur is not None:
+                total += timekeeping.seconds_between(*cur)
+            cur = (a, b)
+        else:
+            cur = (cur[0], max(cur[1], b))
+    if cur is not None:
+        total += timekeeping.seconds_between(*cur)
+    return total / SIXTY
+
+
+def _job(session: Session, number: str) -> tuple[WorkOrder, list[WorkOrderStep]]:
+    wo = session.scalar(select(WorkOrder).where(WorkOrder.number == number))
+    if wo is None:
+        raise NotFound(
+            f"no work order {number!r}", field="work_order", expected="an existing work order"
+        )
+    steps = list(
+        session.scalars(
+            select(WorkOrderStep)
+            .where(WorkOrderStep.work_order_id == wo.id)
+            .order_by(WorkOrderStep.sequence)
+        )
+    )
+    return wo, steps
+
+
+def job_cost(session: Session, number: str, *, at: dt.datetime | None = None) -> JobCost:
+    """The job's actual cost so far against standard at its good output, with the variance split."""
+    until = at or utcnow()
+    wo, steps = _job(session, number)
+    by_id = {s.id: s for s in steps}
+    materials = list(session.scalars(select(StepMaterial).where(StepMaterial.step_id.in_(by_id))))
+    made_here = {m.item_id for m in materials if m.role is not MaterialRole.input}
+    places = {f"step:{wo.number}/{s.sequence}": s for s in steps}
+    lines = session.execute(
+        select(EventLine.place, EventLine.item_id, EventLine.quantity, EventLine.unit_cost).where(
+            EventLine.place.in_(places)
+        )
+    ).all()
+    actual_qty: dict[int, Decimal] = defaultdict(Decimal)
+    actual_val: dict[int, Decimal] = defaultdict(Decimal)
+    for _place, item_id, q, c in lines:
+        if item_id in made_here:
+            continue
+        actual_qty[item_id] += q
+        actual_val[item_id] += q * c
+    labour = timekeeping.labour_minutes(session, wo.id, until)
+    machine = timekeeping.machine_minutes(session, wo.id, until)
+    lr = _rates(session, Person, {p for _, p in labour})
+    mr = _rates(session, Workstation, {w for _, w in machine})
+    labour_cost = sum((m * lr[p] / SIXTY for (_, p), m in labour.items()), Decimal(0))
+    machine_cost = sum((m * mr[w] / SIXTY for (_, w), m in machine.items()), Decimal(0))
+    overhead = Decimal(0)
+    for s in steps:
+        if s.workstation_id is not None:
+            overhead += (
+                _step_minutes_on_station(session, s, until)
+                * overhead_rate(session, s.workstation_id)
+                / SIXTY
+            )
+    last = steps[-1] if steps else None
+    good = last.quantity_good if last else Decimal(0)
+    # standard at the actual good output, and the standard value of what was scrapped
+    std_unit_mat: dict[int, Decimal] = {}
+    std_qty: dict[int, Decimal] = defaultdict(Decimal)
+    std_mat = Decimal(0)
+    std_lab = Decimal(0)
+    std_mach = Decimal(0)
+    std_lab_hours = Decimal(0)
+    scrap_mat = scrap_lab = scrap_mach = Decimal(0)
+    per_unit_mat = per_unit_lab = per_unit_mach = Decimal(0)
+    for s in steps:
+        ins = [
+            m
+            for m in materials
+            if m.step_id == s.id and m.role is MaterialRole.input and m.item_id not in made_here
+        ]
+        step_mat_per_unit = sum((m.quantity_per * m.std_unit_cost for m in ins), Decimal(0))
+        for m in ins:
+            std_unit_mat[m.item_id] = m.std_unit_cost
+            std_qty[m.item_id] += m.quantity_per * good
+        minutes = s.setup_minutes + s.run_minutes_per_unit * good + s.cleanup_minutes
+        std_mat += step_mat_per_unit * good
+        std_lab += minutes * s.std_labour_rate / SIXTY
+        std_mach += minutes * s.std_machine_rate / SIXTY
+        std_lab_hours += minutes / SIXTY
+        per_unit_mat += step_mat_per_unit
+        per_unit_lab += s.run_minutes_per_unit * s.std_labour_rate / SIXTY
+        per_unit_mach += s.run_minutes_per_unit * s.std_machine_rate / SIXTY
+        scrap_mat += s.quantity_scrap * per_unit_mat
+        scrap_lab += s.quantity_scrap * per_unit_lab
+        scrap_mach += s.quantity_scrap * per_unit_mach
+    price = Decimal(0)
+    usage = Decimal(0)
+    for item_id, aq in actual_qty.items():
+        sp = std_unit_mat.get(item_id)
+        if sp is None:
+            item = session.get(Item, item_id)
+            sp = item.standard_cost if item else Decimal(0)
+        price += actual_val[item_id] - aq * sp
+        usage += (aq - std_qty.get(item_id, Decimal(0))) * sp
+    for item_id, sq in std_qty.items():
+        if item_id not in actual_qty:
+            usage -= sq * std_unit_mat[item_id]
+    usage -= scrap_mat
+    actual_hours = sum(labour.values(), Decimal(0)) / SIXTY
+    std_rate = (std_lab / std_lab_hours) if std_lab_hours else Decimal(0)
+    labour_rate = labour_cost - actual_hours * std_rate
+    labour_eff = (actual_hours - std_lab_hours) * std_rate - scrap_lab
+    machine_var = machine_cost - std_mach - scrap_mach
+    scrap = scrap_mat + scrap_lab + scrap_mach
+    material_cost = sum(actual_val.values(), Decimal(0))
+    actual_total = material_cost + labour_cost + machine_cost + overhead
+    std_total = std_mat + std_lab + std_mach
+    item_codes = dict(
+        session.execute(
+            select(Item.id, Item.code).where(Item.id.in_(set(actual_qty) | set(std_qty)))
+        ).all()
+    )
+    return JobCost(
+        work_order=str(wo.number),
+        status=wo.status.value,
+        good_quantity=good,
+        actual=CostLine(
+            material=cents(material_cost),
+            labour=cents(labour_cost),
+            machine=cents(machine_cost),
+            overhead=cents(overhead),
+            total=cents(actual_total),
+        ),
+        standard=CostLine(
+            material=cents(std_mat),
+            labour=cents(std_lab),
+            machine=cents(std_mach),
+            overhead=Decimal("0.00"),
+            total=cents(std_total),
+        ),
+        variances=Variances(
+            material_price=cents(price),
+            material_usage=cents(usage),
+            labour_efficiency=cents(labour_eff),
+            labour_rate=cents(labour_rate),
+            machine=cents(machine_var),
+            scrap=cents(scrap),
+            overhead=cents(overhead),
+            total=cents(actual_total - std_total),
+        ),
+        materials=[
+            {
+                "item": item_codes.get(i, str(i)),
+                "actual_quantity": str(actual_qty.get(i, Decimal(0))),
+                "standard_quantity": str(std_qty.get(i, Decimal(0))),
+                "actual_value": str(cents(actual_val.get(i, Decimal(0)))),
+            }
+            for i in sorted(set(actual_qty) | set(std_qty))
+        ],
+        labour_minutes=sum(labour.values(), Decimal(0)).quantize(Decimal("0.01")),
+        machine_minutes=sum(machine.values(), Decimal(0)).quantize(Decimal("0.01")),
+    )
+
+
+def standard_cost(session: Session, item_code: str, *, depth: int = 0) -> StandardCost:
+    """Standard cost per unit of an item, rolled up through its route and its made inputs."""
+    item = md.get_item(session, item_code)
+    route = session.scalar(
+        select(Route)
+        .options(selectinload(Route.steps).selectinload(RouteStep.inputs))
+        .where(Route.item_id == item.id, Route.active)
+        .order_by(Route.id.desc())
+        .limit(1)
+    )
+    if route is None or depth > 10:
+        return StandardCost(
+            item=item.code,
+            material=item.standard_cost,
+            labour=Decimal(0),
+            machine=Decimal(0),
+            total=item.standard_cost,
+            rolled_up=False,
+        )
+    people = session.scalars(select(Person).where(Person.active)).all()
+    stations = session.scalars(select(Workstation).where(Workstation.active)).all()
+    mat = lab = mach = Decimal(0)
+    batch = route.batch_size
+    for rs in route.steps:
+        for si in rs.inputs:
+            child = session.get(Item, si.item_id)
+            assert child is not None
+            sub = standard_cost(session, child.code, depth=depth + 1)
+            mat += si.quantity_per * sub.material
+            lab += si.quantity_per * sub.labour
+            mach += si.quantity_per * sub.machine
+        run = rs.run_minutes * batch if rs.run_basis is RunBasis.unit else rs.run_minutes
+        minutes_per_unit = (rs.setup_minutes + run + rs.cleanup_minutes) / batch
+        prates = [p.hourly_rate for p in people if not rs.skill or rs.skill in p.skills]
+        wrates = [
+            w.hourly_rate
+            for w in stations
+            if not rs.workstation_kind or w.kind == rs.workstation_kind
+        ]
+        if prates:
+            lab += minutes_per_unit * sum(prates, Decimal(0)) / len(prates) / SIXTY
+        if wrates:
+            mach += minutes_per_unit * sum(wrates, Decimal(0)) / len(wrates) / SIXTY
+    q = Decimal("0.000001")
+    return StandardCost(
+        item=item.code,
+        material=mat.quantize(q),
+        labour=lab.quantize(q),
+        machine=mach.quantize(q),
+        total=(mat + lab + mach).quantize(q),
+        rolled_up=True,
+    )

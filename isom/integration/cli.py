@@ -1,0 +1,132 @@
+"""`isom feed ...` (webhook delivery worker, NATS relay) and `isom export ...` (files)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from pathlib import Path
+
+import typer
+
+from isom.integration import b2mml, csv_export, delivery, epcis, feed, nats_relay
+
+app = typer.Typer(no_args_is_help=True)
+export_app = typer.Typer(no_args_is_help=True)
+
+
+@app.command()
+def deliver(
+    once: bool = typer.Option(False, help="One pass, then exit"),
+    idle_sleep: float = typer.Option(0.5, help="Seconds to wait when there is nothing to send"),
+) -> None:
+    """Deliver the feed to every webhook subscriber (a loop; stop with Ctrl-C)."""
+    from isom.cli import open_db
+
+    logging.basicConfig(level=logging.INFO)
+    db = open_db()
+    if once:
+        report = delivery.deliver_once(db)
+        typer.echo(
+            f"delivered {report.delivered}, failed {report.failed}, "
+            f"dead-lettered {report.dead_lettered}"
+        )
+        for err in report.errors:
+            typer.echo(f"  {err}", err=True)
+        return
+    try:
+        delivery.deliver_forever(db, idle_sleep=idle_sleep)
+    except KeyboardInterrupt:
+        typer.echo("stopped")
+
+
+@app.command()
+def relay(
+    url: str = typer.Option(nats_relay.DEFAULT_URL, help="NATS server URL"),
+    idle_sleep: float = typer.Option(0.5, help="Seconds to wait when there is nothing to send"),
+    pipeline: bool = typer.Option(
+        False, help="Send a batch before awaiting its acks (faster; see nats_relay.relay_once)"
+    ),
+) -> None:
+    """Relay the feed to NATS JetStream (stream ISOM_FEED; a loop; stop with Ctrl-C)."""
+    from isom.cli import open_db
+
+    db = open_db()
+    try:
+        asyncio.run(nats_relay.relay_forever(db, url, idle_sleep=idle_sleep, pipeline=pipeline))
+    except KeyboardInterrupt:
+        typer.echo("stopped")
+
+
+@app.command()
+def show(
+    after: int = typer.Option(0, help="Cursor: show messages after this sequence number"),
+    limit: int = typer.Option(20, help="How many"),
+) -> None:
+    """Print feed messages as JSON lines."""
+    from isom.cli import open_db
+
+    db = open_db()
+    feed.sync(db)
+    page = db.read(lambda s: feed.page(s, after, limit))
+    for m in page.messages:
+        typer.echo(m.model_dump_json())
+    typer.echo(f"# next cursor: {page.next_cursor}", err=True)
+
+
+@app.command()
+def subscribers() -> None:
+    """List webhook subscribers and how far each has got."""
+    from isom.cli import open_db
+
+    db = open_db()
+    for s in db.read(delivery.list_subscribers):
+        state = "paused" if s.paused else "active"
+        typer.echo(
+            f"{s.name}\t{state}\t{s.cursor}/{s.head}\tdead={s.dead_letters}\t{s.url}"
+            + (f"\tlast error: {s.last_error}" if s.last_error else "")
+        )
+
+
+@export_app.command("inventory")
+def export_inventory(out: Path = typer.Argument(..., help="CSV file to write")) -> None:
+    """Inventory by item, location, lot and status as CSV."""
+    from isom.cli import open_db
+
+    out.write_text(open_db().read(csv_export.inventory_csv), encoding="utf-8")
+    typer.echo(f"wrote {out}")
+
+
+@export_app.command("feed")
+def export_feed(
+    out: Path = typer.Argument(..., help="CSV file to write"),
+    after: int = typer.Option(0, help="Cursor"),
+) -> None:
+    """The feed's messages after a cursor as CSV."""
+    from isom.cli import open_db
+
+    db = open_db()
+    feed.sync(db)
+    out.write_text(db.read(lambda s: csv_export.feed_csv(s, after)), encoding="utf-8")
+    typer.echo(f"wrote {out}")
+
+
+@export_app.command("epcis")
+def export_epcis(out: Path = typer.Argument(..., help="JSON-LD file to write")) -> None:
+    """Every ledger event as one EPCIS 2.0 JSON-LD document (first 10000 events)."""
+    from isom.cli import open_db
+
+    doc, _ = open_db().read(lambda s: epcis.query(s, epcis.EpcisQuery(per_page=10_000)))
+    doc["type"] = "EPCISDocument"
+    doc["epcisBody"] = {"eventList": doc["epcisBody"]["queryResults"]["resultsBody"]["eventList"]}
+    out.write_text(json.dumps(doc, indent=2), encoding="utf-8")
+    typer.echo(f"wrote {out}")
+
+
+@export_app.command("b2mml-lots")
+def export_b2mml(out: Path = typer.Argument(..., help="XML file to write")) -> None:
+    """Inventory by lot as a B2MML V0700 SyncMaterialLot."""
+    from isom.cli import open_db
+
+    out.write_text(open_db().read(lambda s: b2mml.sync_material_lot(s)), encoding="utf-8")
+    typer.echo(f"wrote {out}")

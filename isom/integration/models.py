@@ -1,0 +1,76 @@
+"""Tables of the outbound feed: the ordered message log, subscribers, and their dead letters.
+
+`feed_message` gives every committed outbox row a gap-free, commit-ordered sequence number
+(`seq`): the cursor of the pull feed, of every webhook subscriber and of the NATS relay.
+The ledger's own `ledger_outbox` is read, never written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from isom.db import Base
+from isom.types import JsonType, UtcDateTime, utcnow
+
+
+class FeedMessage(Base):
+    """One outbox row, in the order it became visible: `seq` is the feed's cursor."""
+
+    __tablename__ = "feed_message"
+
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    outbox_id: Mapped[int] = mapped_column(ForeignKey("ledger_outbox.id"), unique=True)
+    topic: Mapped[str] = mapped_column(String(100))
+    message_key: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    sequenced_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class FeedState(Base):
+    """Named integers: the sequencer's low-water mark and the relays' cursors."""
+
+    __tablename__ = "feed_state"
+
+    name: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class Subscriber(Base):
+    """A webhook endpoint of the ERP (or anyone): where, which topics, and how far it has got."""
+
+    __tablename__ = "feed_subscriber"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    url: Mapped[str] = mapped_column(String(1000))
+    secret: Mapped[str] = mapped_column(String(200))
+    topics: Mapped[list[str]] = mapped_column(JsonType, default=list)
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    cursor: Mapped[int] = mapped_column(BigInteger, default=0)
+    batch_size: Mapped[int] = mapped_column(Integer, default=100)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=8)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    delivered: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class DeadLetter(Base):
+    """A message a subscriber refused `max_attempts` times: kept for a person to replay."""
+
+    __tablename__ = "feed_dead_letter"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("feed_subscriber.id"), index=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    attempts: Mapped[int] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    payload: Mapped[dict[str, Any]] = mapped_column(JsonType)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    replayed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)

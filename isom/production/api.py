@@ -1,0 +1,183 @@
+"""Production endpoints: work orders, step scans, machine states, the live WIP board."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
+
+from isom.auth.models import Role
+from isom.auth.services import Principal
+from isom.db import Database
+from isom.ledger.api import PROBLEMS, actor_of
+from isom.production import queries
+from isom.production import services as production
+from isom.production.schemas import (
+    ChangeWorkOrder,
+    ConsumeScan,
+    CreateWorkOrder,
+    MachineStateCommand,
+    ReleaseWorkOrder,
+    ScanResult,
+    StepScan,
+    StopScan,
+    WorkOrderView,
+)
+from isom.web.deps import READERS, get_db, idempotency_key, require_roles
+
+router = APIRouter(tags=["production"])
+
+R = Role
+SCANNERS = (R.operator, R.supervisor, R.device)
+PLANNERS = (R.planner, R.supervisor)
+Operation = Callable[[Session, production.Actor, str, Any], ScanResult]
+
+
+def _endpoint(
+    path: str,
+    operation: Operation,
+    command_type: type[BaseModel],
+    roles: tuple[Role, ...],
+    summary: str,
+) -> None:
+    def endpoint(
+        command: command_type,  # type: ignore[valid-type]
+        response: Response,
+        key: str = Depends(idempotency_key),
+        principal: Principal = Depends(require_roles(*roles)),
+        db: Database = Depends(get_db),
+    ) -> ScanResult:
+        result = db.write(lambda s: operation(s, actor_of(principal), key, command))
+        if result.replayed:
+            response.status_code = 200
+            response.headers["Idempotent-Replayed"] = "true"
+        else:
+            response.status_code = 201
+        return result
+
+    endpoint.__doc__ = operation.__doc__
+    endpoint.__annotations__["command"] = command_type
+    router.add_api_route(
+        f"/production/{path}",
+        endpoint,
+        methods=["POST"],
+        response_model=ScanResult,
+        status_code=201,
+        responses={
+            200: {"description": "A replay of an earlier request with the same key"},
+            **PROBLEMS,
+        },
+        summary=summary,
+        name=f"production_{path.replace('-', '_').replace('/', '_')}",
+    )
+
+
+_endpoint(
+    "work-orders", production.create_work_order, CreateWorkOrder, PLANNERS, "Create a work order"
+)
+_endpoint(
+    "work-orders/release",
+    production.release_work_order,
+    ReleaseWorkOrder,
+    PLANNERS,
+    "Release a work order",
+)
+_endpoint(
+    "work-orders/close",
+    production.close_work_order,
+    ChangeWorkOrder,
+    PLANNERS,
+    "Close a complete work order",
+)
+_endpoint(
+    "work-orders/cancel",
+    production.cancel_work_order,
+    ChangeWorkOrder,
+    PLANNERS,
+    "Cancel a work order",
+)
+_endpoint("scan/start", production.start_step, StepScan, SCANNERS, "Start or join a step")
+_endpoint("scan/pause", production.pause_step, StepScan, SCANNERS, "Pause a step")
+_endpoint("scan/resume", production.resume_step, StepScan, SCANNERS, "Resume a paused step")
+_endpoint(
+    "scan/leave", production.leave_step, StepScan, SCANNERS, "Leave a step (break, shift end)"
+)
+_endpoint(
+    "scan/consume",
+    production.consume_scan,
+    ConsumeScan,
+    SCANNERS,
+    "Consume a container into a step",
+)
+_endpoint("scan/stop", production.stop_step, StopScan, SCANNERS, "Stop a step with good and scrap")
+_endpoint(
+    "machine-state",
+    production.machine_state,
+    MachineStateCommand,
+    SCANNERS,
+    "Record a machine state",
+)
+
+
+@router.get("/production/work-orders/{number}", response_model=WorkOrderView, responses=PROBLEMS)
+def get_work_order(
+    number: str = Path(max_length=40),
+    _: Principal = Depends(require_roles(*READERS)),
+    db: Database = Depends(get_db),
+) -> WorkOrderView:
+    """A job with its steps and step BOM as released."""
+    return db.read(lambda s: queries.work_order(s, number))
+
+
+@router.get("/production/learned-times", response_model=list[queries.LearnedTime])
+def get_learned_times(
+    _: Principal = Depends(require_roles(*READERS)),
+    db: Database = Depends(get_db),
+) -> list[queries.LearnedTime]:
+    """Actual step minutes per operation, item and workstation beside the standards."""
+    return db.read(queries.learned_times)
+
+
+@router.get("/production/wip", response_model=queries.WipBoard, responses=PROBLEMS)
+def get_wip(
+    stuck_minutes: int = Query(default=30, ge=1, le=10_000),
+    _: Principal = Depends(require_roles(*READERS)),
+    db: Database = Depends(get_db),
+) -> queries.WipBoard:
+    """Live WIP: every open job's step, quantities at and between steps, people, late/stuck."""
+    return db.read(lambda s: queries.wip(s, stuck_minutes=stuck_minutes))
+
+
+@router.get("/production/wip/stream", responses=PROBLEMS)
+def stream_wip(
+    request: Request,
+    interval: float = Query(default=1.5, ge=0.2, le=60),
+    once: bool = Query(default=False, description="Send one board and end (for tests)."),
+    _: Principal = Depends(require_roles(*READERS)),
+    db: Database = Depends(get_db),
+) -> StreamingResponse:
+    """Server-sent events: the WIP board, sent again whenever it changes (polled every interval)."""
+
+    async def events() -> AsyncIterator[str]:
+        last = None
+        while True:
+            board = await asyncio.to_thread(db.read, lambda s: queries.wip(s))
+            body = board.model_dump(mode="json")
+            body.pop("at", None)
+            text = json.dumps(body, sort_keys=True)
+            if text != last:
+                last = text
+                yield f"event: wip\ndata: {text}\n\n"
+            if once or await request.is_disconnected():
+                return
+            await asyncio.sleep(interval)
+
+    return StreamingResponse(
+        events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
+    )

@@ -1,0 +1,331 @@
+"""Read side of production: a job as released, and the live WIP board."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from isom.ledger.models import Container, Content, EventLine, Lot
+from isom.masterdata.models import Item, Person, Workstation
+from isom.production import services, timekeeping
+from isom.production.models import (
+    LabourRecord,
+    MaterialRole,
+    StepStatus,
+    WorkOrder,
+    WorkOrderStatus,
+    WorkOrderStep,
+)
+from isom.production.schemas import StepView, WorkOrderView
+from isom.types import utcnow
+
+OPEN = (WorkOrderStatus.released, WorkOrderStatus.in_progress)
+
+
+def work_order(session: Session, number: str) -> WorkOrderView:
+    """A job with its steps and step BOM as released."""
+    wo = services.get_work_order(session, number)
+    items = dict(session.execute(select(Item.id, Item.code)).all())
+    parent = session.get(WorkOrder, wo.parent_id) if wo.parent_id else None
+    children = list(session.scalars(select(WorkOrder.number).where(WorkOrder.parent_id == wo.id)))
+    steps = []
+    for s in services.steps_of(session, wo):
+        mats = services.materials_of(session, s)
+        steps.append(
+            StepView(
+                sequence=s.sequence,
+                operation=s.operation,
+                name=s.name,
+                status=s.status.value,
+                workstation_kind=s.workstation_kind,
+                skill=s.skill,
+                standard_minutes=s.standard_minutes,
+                quantity_good=s.quantity_good,
+                quantity_scrap=s.quantity_scrap,
+                inputs=[
+                    {
+                        "item": items[m.item_id],
+                        "quantity": str(m.quantity),
+                        "floor_stock": m.floor_stock,
+                    }
+                    for m in mats
+                    if m.role is MaterialRole.input
+                ],
+                outputs=[
+                    {"item": items[m.item_id], "kind": m.role.value, "quantity": str(m.quantity)}
+                    for m in mats
+                    if m.role is not MaterialRole.input
+                ],
+            )
+        )
+    return WorkOrderView(
+        number=str(wo.number),
+        item=items[wo.item_id],
+        quantity=wo.quantity,
+        due_date=wo.due_date,
+        status=wo.status.value,
+        customer_line=wo.customer_line,
+        parent=parent.number if parent else None,
+        children=[str(c) for c in children],
+        route=wo.route_code,
+        steps=steps,
+    )
+
+
+class WipContainer(BaseModel):
+    container: str
+    item: str
+    lot: str | None
+    quantity: Decimal
+
+
+class WipStep(BaseModel):
+    sequence: int
+    operation: str
+    status: str
+    workstation: str | None
+    consumed: dict[str, Decimal]
+    at_step: Decimal
+    after_step: list[WipContainer]
+    good: Decimal
+    scrap: Decimal
+    people: list[str]
+    elapsed_minutes: Decimal
+    standard_minutes: Decimal
+
+
+class WipJob(BaseModel):
+    work_order: str
+    item: str
+    quantity: Decimal
+    due_date: dt.date
+    status: str
+    current_step: int | None
+    late: bool
+    stuck: bool
+    last_event_at: dt.datetime | None
+    steps: list[WipStep]
+
+
+class WipBoard(BaseModel):
+    at: dt.datetime
+    jobs: list[WipJob]
+    queues: dict[str, list[str]]
+    late: list[str]
+    stuck: list[str]
+
+
+def wip(session: Session, *, stuck_minutes: int = 30, at: dt.datetime | None = None) -> WipBoard:
+    """Every open job: where it is, what is at and between its steps, who is on it, late/stuck."""
+    now = at or utcnow()
+    items = dict(session.execute(select(Item.id, Item.code)).all())
+    stations = dict(session.execute(select(Workstation.id, Workstation.code)).all())
+    jobs = list(
+        session.scalars(
+            select(WorkOrder)
+            .where(WorkOrder.status.in_(OPEN))
+            .order_by(WorkOrder.due_date, WorkOrder.id)
+        )
+    )
+    all_steps = list(
+        session.scalars(
+            select(WorkOrderStep)
+            .where(WorkOrderStep.work_order_id.in_([j.id for j in jobs]))
+            .order_by(WorkOrderStep.sequence)
+        )
+    )
+    steps_by_job: dict[int, list[WorkOrderStep]] = defaultdict(list)
+    for s in all_steps:
+        steps_by_job[s.work_order_id].append(s)
+    refs = {f"{j.number}/{s.sequence}": s for j in jobs for s in steps_by_job[j.id]}
+    in_step: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    if refs:
+        for place, item_id, q in session.execute(
+            select(EventLine.place, EventLine.item_id, EventLine.quantity).where(
+                EventLine.place.in_([f"step:{r}" for r in refs])
+            )
+        ):
+            in_step[str(place)[5:]][items[item_id]] += q
+    after: dict[str, list[WipContainer]] = defaultdict(list)
+    if refs:
+        for code, item_id, lot, q, ref in session.execute(
+            select(Container.code, Content.item_id, Lot.code, Content.quantity, Content.wip_step)
+            .join(Container, Container.id == Content.container_id)
+            .outerjoin(Lot, Lot.id == Content.lot_id)
+            .where(Content.wip_step.in_(list(refs)), Content.quantity > 0)
+            .order_by(Container.code)
+        ):
+            after[str(ref)].append(
+                WipContainer(container=code, item=items[item_id], lot=lot, quantity=q)
+            )
+    open_labour = session.execute(
+        select(LabourRecord.step_id, Person.name)
+        .join(Person, Person.id == LabourRecord.person_id)
+        .where(LabourRecord.ended_at.is_(None))
+    ).all()
+    people: dict[int, list[str]] = defaultdict(list)
+    for step_id, name in open_labour:
+        people[step_id].append(name)
+    spans = session.execute(
+        select(LabourRecord.step_id, LabourRecord.started_at, LabourRecord.ended_at).where(
+            LabourRecord.work_order_id.in_([j.id for j in jobs])
+        )
+    ).all()
+    elapsed: dict[int, Decimal] = defaultdict(Decimal)
+    for step_id, a, b in spans:
+        delta = (b or now) - a
+        elapsed[step_id] += Decimal(int(delta.total_seconds() * 1000)) / 60000
+    out: list[WipJob] = []
+    queues: dict[str, list[str]] = defaultdict(list)
+    kinds = session.execute(
+        select(Workstation.code, Workstation.kind, Workstation.operations)
+    ).all()
+    for j in jobs:
+        steps = steps_by_job[j.id]
+        current = next((s for s in steps if s.status is not StepStatus.done), None)
+        last = max((s.last_event_at for s in steps if s.last_event_at), default=None)
+        running = any(s.status is StepStatus.running for s in steps)
+        stuck = running and (last is None or now - last > dt.timedelta(minutes=stuck_minutes))
+        late = j.due_date < now.date()
+        for s in steps:
+            if s.status is StepStatus.ready:
+                for code, kind, ops in kinds:
+                    if (not s.workstation_kind or kind == s.workstation_kind) and (
+                        not ops or s.operation in ops
+                    ):
+                        queues[code].append(f"{j.number}/{s.sequence}")
+        out.append(
+            WipJob(
+                work_order=str(j.number),
+                item=items[j.item_id],
+                quantity=j.quantity,
+                due_date=j.due_date,
+                status=j.status.value,
+                current_step=current.sequence if current else None,
+                late=late,
+                stuck=stuck,
+                last_event_at=last,
+                steps=[
+                    WipStep(
+                        sequence=s.sequence,
+                        operation=s.operation,
+                        status=s.status.value,
+                        workstation=stations.get(s.workstation_id) if s.workstation_id else None,
+                        consumed={
+                            k: v for k, v in in_step[f"{j.number}/{s.sequence}"].items() if v > 0
+                        },
+                        at_step=max(Decimal(0), s.quantity_in - s.quantity_good - s.quantity_scrap)
+                        if n
+                        else Decimal(0),
+                        after_step=after[f"{j.number}/{s.sequence}"],
+                        good=s.quantity_good,
+                        scrap=s.quantity_scrap,
+                        people=sorted(people[s.id]),
+                        elapsed_minutes=elapsed[s.id].quantize(Decimal("0.01")),
+                        standard_minutes=s.standard_minutes,
+                    )
+                    for n, s in enumerate(steps)
+                ],
+            )
+        )
+    return WipBoard(
+        at=now,
+        jobs=out,
+        queues=dict(queues),
+        late=[j.work_order for j in out if j.late],
+        stuck=[j.work_order for j in out if j.stuck],
+    )
+
+
+def board_summary(board: WipBoard) -> dict[str, Any]:
+    """A compact JSON-able form of the board for the SSE stream."""
+    return board.model_dump(mode="json")
+
+
+class LearnedTime(BaseModel):
+    operation: str
+    item: str
+    workstation: str
+    steps: int
+    units: Decimal
+    mean_run_length: Decimal
+    actual_minutes: Decimal
+    standard_minutes: Decimal
+    actual_minutes_per_unit: Decimal
+    standard_minutes_per_unit: Decimal
+
+
+def learned_times(session: Session) -> list[LearnedTime]:
+    """Actual elapsed minutes of done steps per operation, item and workstation, beside standard.
+
+    Elapsed is the time at least one person was clocked on the step (the union of labour spans);
+    setup, run and cleanup are not yet told apart.
+    """
+    items = dict(session.execute(select(Item.id, Item.code)).all())
+    stations = dict(session.execute(select(Workstation.id, Workstation.code)).all())
+    done = session.execute(
+        select(WorkOrderStep, WorkOrder.item_id)
+        .join(WorkOrder, WorkOrder.id == WorkOrderStep.work_order_id)
+        .where(WorkOrderStep.status == StepStatus.done, WorkOrderStep.workstation_id.is_not(None))
+    ).all()
+    spans: dict[int, list[tuple[dt.datetime, dt.datetime]]] = defaultdict(list)
+    if done:
+        for step_id, a, b in session.execute(
+            select(LabourRecord.step_id, LabourRecord.started_at, LabourRecord.ended_at).where(
+                LabourRecord.step_id.in_([s.id for s, _ in done]),
+                LabourRecord.ended_at.is_not(None),
+            )
+        ).all():
+            spans[step_id].append((a, b or a))
+    groups: dict[tuple[str, int, int], list[tuple[Decimal, Decimal, Decimal]]] = defaultdict(list)
+    for step, item_id in done:
+        units = step.quantity_good + step.quantity_scrap
+        groups[(step.operation, item_id, step.workstation_id or 0)].append(
+            (_union_minutes(spans[step.id]), step.standard_minutes, units)
+        )
+    out = []
+    q = Decimal("0.01")
+    for (operation, item_id, ws_id), rows in sorted(groups.items()):
+        actual = sum((r[0] for r in rows), Decimal(0))
+        standard = sum((r[1] for r in rows), Decimal(0))
+        units = sum((r[2] for r in rows), Decimal(0))
+        out.append(
+            LearnedTime(
+                operation=operation,
+                item=items[item_id],
+                workstation=stations.get(ws_id, "?"),
+                steps=len(rows),
+                units=units,
+                mean_run_length=(units / len(rows)).quantize(q),
+                actual_minutes=actual.quantize(q),
+                standard_minutes=standard.quantize(q),
+                actual_minutes_per_unit=(actual / units).quantize(Decimal("0.0001"))
+                if units
+                else Decimal(0),
+                standard_minutes_per_unit=(standard / units).quantize(Decimal("0.0001"))
+                if units
+                else Decimal(0),
+            )
+        )
+    return out
+
+
+def _union_minutes(spans: list[tuple[dt.datetime, dt.datetime]]) -> Decimal:
+    total = Decimal(0)
+    cur: tuple[dt.datetime, dt.datetime] | None = None
+    for a, b in sorted(spans):
+        if cur is None or a > cur[1]:
+            if cur is not None:
+                total += timekeeping.seconds_between(*cur)
+            cur = (a, b)
+        else:
+            cur = (cur[0], max(cur[1], b))
+    if cur is not None:
+        total += timekeeping.seconds_between(*cur)
+    return total / 60

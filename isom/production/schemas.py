@@ -1,0 +1,142 @@
+"""Commands the shop floor sends (scans, job changes) and what production answers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from isom.ledger.schemas import Code, NonNegative, Positive
+from isom.production.models import MachineState
+
+WorkOrderNumber = Annotated[
+    str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9][A-Za-z0-9._\-]*$")
+]
+Sequence = Annotated[int, Field(gt=0, le=1_000_000)]
+
+
+class _Command(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    occurred_at: dt.datetime | None = Field(
+        default=None, description="When it happened on the device (UTC); defaults to now."
+    )
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _aware(cls, value: dt.datetime | None) -> dt.datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("must carry a time zone, e.g. 2026-11-27T10:00:00Z")
+        return value
+
+
+class CreateWorkOrder(_Command):
+    """Plan a job: make `quantity` of `item` by its route for `due_date`."""
+
+    item: Code
+    quantity: Positive
+    due_date: dt.date
+    customer_line: str | None = Field(default=None, max_length=100)
+    route: Code | None = Field(default=None, description="Defaults to the item's active route.")
+    release: bool = Field(default=False, description="Release at once (snapshots the route).")
+
+
+class ReleaseWorkOrder(_Command):
+    """Release a planned job: snapshot its route and create child jobs for made inputs."""
+
+    work_order: WorkOrderNumber
+    route: Code | None = None
+
+
+class ChangeWorkOrder(_Command):
+    """Close a complete job, or cancel one that has not started."""
+
+    work_order: WorkOrderNumber
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class StepScan(_Command):
+    """A badge and a job step scanned at a workstation."""
+
+    badge: Code
+    work_order: WorkOrderNumber
+    step: Sequence
+    workstation: Code | None = Field(default=None, description="Needed to start or join.")
+
+
+class ConsumeScan(_Command):
+    """A container scanned into a running step: material leaves it into the step."""
+
+    work_order: WorkOrderNumber
+    step: Sequence
+    container: Code
+    item: Code
+    lot: Code | None = None
+    quantity: Positive
+    badge: Code | None = None
+
+
+class StopScan(StepScan):
+    """Stop a step with the good and scrapped quantity; `complete` ends the step."""
+
+    good_quantity: NonNegative
+    scrap_quantity: NonNegative = Decimal(0)
+    scrap_reason: str | None = Field(default=None, max_length=500)
+    rework_quantity: NonNegative = Decimal(0)
+    complete: bool = True
+    container: Code | None = Field(default=None, description="An existing container to fill.")
+    new_container: Code | None = Field(default=None, description="Code for a new container.")
+    location: Code | None = Field(default=None, description="Defaults to the workstation's.")
+    lot: Code | None = Field(default=None, description="Output lot; defaults to the job number.")
+
+
+class MachineStateCommand(_Command):
+    """A workstation changes state (from a scan or a machine controller)."""
+
+    workstation: Code
+    state: MachineState
+    reason: str | None = Field(default=None, max_length=200)
+
+
+class ScanResult(BaseModel):
+    """What a production event answers; a replay of its key answers exactly this again."""
+
+    event_id: int
+    key: str
+    kind: str
+    replayed: bool = False
+    work_order: str | None = None
+    step: int | None = None
+    step_status: str | None = None
+    work_order_status: str | None = None
+    ledger_events: list[int] = []
+    detail: dict[str, Any] = {}
+
+
+class StepView(BaseModel):
+    sequence: int
+    operation: str
+    name: str
+    status: str
+    workstation_kind: str | None
+    skill: str | None
+    standard_minutes: Decimal
+    quantity_good: Decimal
+    quantity_scrap: Decimal
+    inputs: list[dict[str, Any]]
+    outputs: list[dict[str, Any]]
+
+
+class WorkOrderView(BaseModel):
+    number: str
+    item: str
+    quantity: Decimal
+    due_date: dt.date
+    status: str
+    customer_line: str | None
+    parent: str | None
+    children: list[str]
+    route: str | None
+    steps: list[StepView]

@@ -1,0 +1,84 @@
+"""The work-order and step state machines: transition tables and the one function applying each."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from isom.errors import Conflict
+from isom.ledger import services as ledger
+from isom.production.models import (
+    StepStatus,
+    WorkOrder,
+    WorkOrderStatus,
+    WorkOrderStep,
+)
+
+Actor = ledger.Actor
+
+
+# ---------------------------------------------------------------------------------------------
+# State machines: the only places a status changes.
+
+WORK_ORDER_TRANSITIONS: dict[WorkOrderStatus, frozenset[WorkOrderStatus]] = {
+    WorkOrderStatus.planned: frozenset({WorkOrderStatus.released, WorkOrderStatus.cancelled}),
+    WorkOrderStatus.released: frozenset({WorkOrderStatus.in_progress, WorkOrderStatus.cancelled}),
+    WorkOrderStatus.in_progress: frozenset({WorkOrderStatus.complete}),
+    WorkOrderStatus.complete: frozenset({WorkOrderStatus.closed}),
+    WorkOrderStatus.closed: frozenset(),
+    WorkOrderStatus.cancelled: frozenset(),
+}
+
+STEP_TRANSITIONS: dict[StepStatus, frozenset[StepStatus]] = {
+    StepStatus.waiting: frozenset({StepStatus.ready}),
+    StepStatus.ready: frozenset({StepStatus.running}),
+    StepStatus.running: frozenset({StepStatus.paused, StepStatus.done}),
+    StepStatus.paused: frozenset({StepStatus.running, StepStatus.done}),
+    StepStatus.done: frozenset(),
+}
+
+
+def transition_work_order(
+    wo: WorkOrder, to: WorkOrderStatus, *, actor: Actor, at: dt.datetime
+) -> None:
+    """Move a job to `to` if its transition table allows it, recording who and when."""
+    allowed = WORK_ORDER_TRANSITIONS[wo.status]
+    if to not in allowed:
+        raise Conflict(
+            f"work order {wo.number} is {wo.status.value}; it cannot become {to.value}",
+            field="work_order",
+            expected=f"a work order that is {allowed_before(WORK_ORDER_TRANSITIONS, to)}",
+        )
+    wo.status = to
+    wo.updated_at = at
+    wo.updated_by = actor.name
+    if to is WorkOrderStatus.released:
+        wo.released_at = at
+    elif to is WorkOrderStatus.in_progress:
+        wo.started_at = at
+    elif to is WorkOrderStatus.complete:
+        wo.completed_at = at
+
+
+def transition_step(
+    step: WorkOrderStep, to: StepStatus, *, actor: Actor, at: dt.datetime, number: str = ""
+) -> None:
+    """Move a step to `to` if its transition table allows it, recording who and when."""
+    if to not in STEP_TRANSITIONS[step.status]:
+        raise Conflict(
+            f"step {number}/{step.sequence} is {step.status.value}; it cannot become {to.value}",
+            field="step",
+            expected=f"a step that is {allowed_before(STEP_TRANSITIONS, to)}",
+        )
+    step.status = to
+    step.updated_at = at
+    step.updated_by = actor.name
+    step.last_event_at = at
+    if to is StepStatus.running and step.actual_start is None:
+        step.actual_start = at
+    elif to is StepStatus.done:
+        step.actual_end = at
+
+
+def allowed_before(table: dict[Any, frozenset[Any]], to: Any) -> str:
+    return " or ".join(sorted(k.value for k, v in table.items() if to in v)) or "nothing"

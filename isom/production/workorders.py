@@ -1,0 +1,368 @@
+"""Work orders: look-ups, create, release (route snapshot, child jobs), close and cancel."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from isom.errors import Conflict, NotFound
+from isom.ledger import services as ledger
+from isom.masterdata import services as md
+from isom.masterdata.models import (
+    Item,
+    Person,
+    Route,
+    RouteStep,
+    RunBasis,
+    Workstation,
+)
+from isom.production.events import Build, run_event
+from isom.production.models import (
+    MaterialRole,
+    ProductionEvent,
+    StepMaterial,
+    StepStatus,
+    WorkOrder,
+    WorkOrderStatus,
+    WorkOrderStep,
+)
+from isom.production.schemas import (
+    ChangeWorkOrder,
+    CreateWorkOrder,
+    ReleaseWorkOrder,
+    ScanResult,
+)
+from isom.production.states import transition_work_order
+
+Actor = ledger.Actor
+SIX = Decimal("0.000001")
+MAX_CHILD_DEPTH = 5
+
+
+# ---------------------------------------------------------------------------------------------
+# Look-ups.
+
+
+def get_work_order(session: Session, number: str, *, lock: bool = False) -> WorkOrder:
+    """The work order with this number (locked for update when `lock`), or 404."""
+    query = select(WorkOrder).where(WorkOrder.number == number)
+    if lock:
+        query = query.with_for_update()
+    wo = session.scalar(query)
+    if wo is None:
+        raise NotFound(
+            f"no work order {number!r}", field="work_order", expected="an existing work order"
+        )
+    return wo
+
+
+def steps_of(session: Session, wo: WorkOrder) -> list[WorkOrderStep]:
+    """The job's steps in sequence order."""
+    return list(
+        session.scalars(
+            select(WorkOrderStep)
+            .where(WorkOrderStep.work_order_id == wo.id)
+            .order_by(WorkOrderStep.sequence)
+        )
+    )
+
+
+def get_step(session: Session, wo: WorkOrder, sequence: int) -> WorkOrderStep:
+    """One step of a job, or 404."""
+    step = session.scalar(
+        select(WorkOrderStep).where(
+            WorkOrderStep.work_order_id == wo.id, WorkOrderStep.sequence == sequence
+        )
+    )
+    if step is None:
+        raise NotFound(
+            f"work order {wo.number} has no step {sequence}",
+            field="step",
+            expected="a step sequence of the job's route",
+        )
+    return step
+
+
+def materials_of(session: Session, step: WorkOrderStep) -> list[StepMaterial]:
+    """The step's BOM lines, as released."""
+    return list(
+        session.scalars(
+            select(StepMaterial).where(StepMaterial.step_id == step.id).order_by(StepMaterial.id)
+        )
+    )
+
+
+def person_by_badge(session: Session, badge: str) -> Person:
+    """The active person whose badge this is, or 404."""
+    person = session.scalar(select(Person).where(Person.badge_code == badge, Person.active))
+    if person is None:
+        raise NotFound(
+            f"no active person has badge {badge!r}",
+            field="badge",
+            expected="the badge of an active person",
+        )
+    return person
+
+
+def workstation_by_code(session: Session, code: str) -> Workstation:
+    """The active workstation with this code, or 404."""
+    ws = session.scalar(select(Workstation).where(Workstation.code == code, Workstation.active))
+    if ws is None:
+        raise NotFound(
+            f"no active workstation {code!r}",
+            field="workstation",
+            expected="the code of an active workstation",
+        )
+    return ws
+
+
+def step_ref(wo: WorkOrder, step: WorkOrderStep) -> str:
+    """The ledger's name for a job step: `<work order>/<sequence>`."""
+    return f"{wo.number}/{step.sequence}"
+
+
+def result_of(wo: WorkOrder, step: WorkOrderStep | None = None, **detail: Any) -> ScanResult:
+    return ScanResult(
+        event_id=0,
+        key="",
+        kind="",
+        work_order=wo.number,
+        step=step.sequence if step else None,
+        step_status=step.status.value if step else None,
+        work_order_status=wo.status.value,
+        ledger_events=detail.pop("ledger_events", []),
+        detail=detail,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Work orders: create, release (snapshot the route, child jobs), close, cancel.
+
+
+def create_work_order(session: Session, actor: Actor, key: str, cmd: CreateWorkOrder) -> ScanResult:
+    """Plan a job for an item, quantity and due date; release it at once when asked."""
+    return run_event(session, actor, key, "create", cmd, _create)
+
+
+def _create(
+    session: Session, actor: Actor, key: str, event: ProductionEvent, cmd: CreateWorkOrder
+) -> ScanResult:
+    item = md.get_item(session, cmd.item)
+    wo = new_work_order(
+        session,
+        item,
+        cmd.quantity,
+        cmd.due_date,
+        actor=actor,
+        at=event.occurred_at,
+        customer_line=cmd.customer_line,
+    )
+    event.work_order_id = wo.id
+    children: list[str] = []
+    if cmd.release:
+        children = release(session, wo, actor=actor, at=event.occurred_at, route_code=cmd.route)
+    return result_of(wo, children=children)
+
+
+def new_work_order(
+    session: Session,
+    item: Item,
+    quantity: Decimal,
+    due: dt.date,
+    *,
+    actor: Actor,
+    at: dt.datetime,
+    customer_line: str | None = None,
+    parent: WorkOrder | None = None,
+    parent_step: int | None = None,
+) -> WorkOrder:
+    """A planned job; its number `WO-000001` comes from the table's id sequence."""
+    wo = WorkOrder(
+        item_id=item.id,
+        quantity=quantity,
+        due_date=due,
+        customer_line=customer_line,
+        status=WorkOrderStatus.planned,
+        parent_id=parent.id if parent else None,
+        parent_step_sequence=parent_step,
+        created_at=at,
+        updated_at=at,
+        updated_by=actor.name,
+    )
+    session.add(wo)
+    session.flush()
+    wo.number = f"WO-{wo.id:06d}"
+    session.flush()
+    return wo
+
+
+def release_work_order(
+    session: Session, actor: Actor, key: str, cmd: ReleaseWorkOrder
+) -> ScanResult:
+    """Release a planned job: snapshot its route and make child jobs for made inputs."""
+    return run_event(session, actor, key, "release", cmd, _release)
+
+
+def _release(
+    session: Session, actor: Actor, key: str, event: ProductionEvent, cmd: ReleaseWorkOrder
+) -> ScanResult:
+    wo = get_work_order(session, cmd.work_order, lock=True)
+    event.work_order_id = wo.id
+    children = release(session, wo, actor=actor, at=event.occurred_at, route_code=cmd.route)
+    return result_of(wo, children=children)
+
+
+def _active_route(session: Session, item: Item, code: str | None) -> Route | None:
+    query = select(Route).options(
+        selectinload(Route.steps).selectinload(RouteStep.inputs),
+        selectinload(Route.steps).selectinload(RouteStep.outputs),
+    )
+    if code is not None:
+        return session.scalar(query.where(Route.code == code, Route.item_id == item.id))
+    return session.scalar(
+        query.where(Route.item_id == item.id, Route.active).order_by(Route.id.desc()).limit(1)
+    )
+
+
+def _mean(values: list[Decimal]) -> Decimal:
+    if not values:
+        return Decimal(0)
+    return (sum(values, Decimal(0)) / len(values)).quantize(SIX, ROUND_HALF_EVEN)
+
+
+def release(
+    session: Session,
+    wo: WorkOrder,
+    *,
+    actor: Actor,
+    at: dt.datetime,
+    route_code: str | None = None,
+    depth: int = 0,
+) -> list[str]:
+    """Snapshot the route into the job, make it ready to start, and release child jobs."""
+    transition_work_order(wo, WorkOrderStatus.released, actor=actor, at=at)
+    item = session.get(Item, wo.item_id)
+    assert item is not None
+    route = _active_route(session, item, route_code)
+    if route is None or not route.steps:
+        raise Conflict(
+            f"{item.code} has no active route with steps"
+            if route_code is None
+            else f"route {route_code!r} does not make {item.code}",
+            field="route",
+            expected="an active route of the item, with at least one step",
+        )
+    wo.route_code, wo.route_revision = route.code, route.revision
+    people = session.scalars(select(Person).where(Person.active)).all()
+    stations = session.scalars(select(Workstation).where(Workstation.active)).all()
+    children: list[str] = []
+    for n, rs in enumerate(route.steps):
+        per_unit = (
+            rs.run_minutes
+            if rs.run_basis is RunBasis.unit
+            else (rs.run_minutes / route.batch_size).quantize(SIX, ROUND_HALF_EVEN)
+        )
+        run_total = (
+            rs.run_minutes * wo.quantity
+            if rs.run_basis is RunBasis.unit
+            else (
+                rs.run_minutes * (wo.quantity / route.batch_size).to_integral_value(ROUND_CEILING)
+            )
+        )
+        step = WorkOrderStep(
+            work_order_id=wo.id,
+            sequence=rs.sequence,
+            operation=rs.operation,
+            name=rs.name,
+            workstation_kind=rs.workstation_kind,
+            skill=rs.skill,
+            setup_minutes=rs.setup_minutes,
+            run_minutes_per_unit=per_unit,
+            cleanup_minutes=rs.cleanup_minutes,
+            standard_minutes=(rs.setup_minutes + run_total + rs.cleanup_minutes).quantize(SIX),
+            std_labour_rate=_mean(
+                [p.hourly_rate for p in people if not rs.skill or rs.skill in p.skills]
+            ),
+            std_machine_rate=_mean(
+                [
+                    w.hourly_rate
+                    for w in stations
+                    if not rs.workstation_kind or w.kind == rs.workstation_kind
+                ]
+            ),
+            status=StepStatus.ready if n == 0 else StepStatus.waiting,
+            updated_at=at,
+            updated_by=actor.name,
+        )
+        session.add(step)
+        session.flush()
+        for si in rs.inputs:
+            it = session.get(Item, si.item_id)
+            assert it is not None
+            need = (si.quantity_per * wo.quantity).quantize(SIX, ROUND_HALF_EVEN)
+            session.add(
+                StepMaterial(
+                    step_id=step.id,
+                    item_id=si.item_id,
+                    role=MaterialRole.input,
+                    quantity_per=si.quantity_per,
+                    quantity=need,
+                    floor_stock=si.floor_stock,
+                    std_unit_cost=it.standard_cost,
+                )
+            )
+            if not si.floor_stock and depth < MAX_CHILD_DEPTH and _active_route(session, it, None):
+                child = new_work_order(
+                    session,
+                    it,
+                    need,
+                    wo.due_date - dt.timedelta(days=1),
+                    actor=actor,
+                    at=at,
+                    customer_line=wo.customer_line,
+                    parent=wo,
+                    parent_step=rs.sequence,
+                )
+                children.append(str(child.number))
+                children += release(session, child, actor=actor, at=at, depth=depth + 1)
+        for so in rs.outputs:
+            it = session.get(Item, so.item_id)
+            assert it is not None
+            session.add(
+                StepMaterial(
+                    step_id=step.id,
+                    item_id=so.item_id,
+                    role=MaterialRole(so.kind.value),
+                    quantity_per=so.quantity_per,
+                    quantity=(so.quantity_per * wo.quantity).quantize(SIX),
+                    std_unit_cost=it.standard_cost,
+                )
+            )
+    session.flush()
+    return children
+
+
+def close_work_order(session: Session, actor: Actor, key: str, cmd: ChangeWorkOrder) -> ScanResult:
+    """Close a complete job: no more events may land on it."""
+    return run_event(session, actor, key, "close", cmd, _change(WorkOrderStatus.closed))
+
+
+def cancel_work_order(session: Session, actor: Actor, key: str, cmd: ChangeWorkOrder) -> ScanResult:
+    """Cancel a job that has not started."""
+    return run_event(session, actor, key, "cancel", cmd, _change(WorkOrderStatus.cancelled))
+
+
+def _change(to: WorkOrderStatus) -> Build:
+    def build(
+        session: Session, actor: Actor, key: str, event: ProductionEvent, cmd: ChangeWorkOrder
+    ) -> ScanResult:
+        wo = get_work_order(session, cmd.work_order, lock=True)
+        event.work_order_id = wo.id
+        transition_work_order(wo, to, actor=actor, at=event.occurred_at)
+        return result_of(wo, reason=cmd.reason)
+
+    return build
