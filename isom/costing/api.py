@@ -12,7 +12,7 @@ from isom.auth.services import Principal
 from isom.costing import services as costing
 from isom.costing.schemas import JobCost, StandardCost
 from isom.db import Database
-from isom.ledger.api import PROBLEMS
+from isom.web.commands import PROBLEMS
 from isom.web.deps import get_db, require_roles
 
 router = APIRouter(tags=["costing"])

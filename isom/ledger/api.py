@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
@@ -35,48 +35,15 @@ from isom.ledger.schemas import (
     SplitCommand,
     UnnestCommand,
 )
-from isom.web.deps import READERS, get_db, idempotency_key, require_roles
+from isom.web.commands import PROBLEMS, add_command_route
+from isom.web.deps import READERS, get_db, require_roles
 
 router = APIRouter(tags=["ledger"])
-
-C = TypeVar("C", bound=BaseModel)
-
-PROBLEMS: dict[int | str, dict[str, Any]] = {
-    400: {"description": "The body is not valid JSON"},
-    401: {"description": "Not signed in, or the token is unknown or revoked"},
-    403: {"description": "The caller's role does not allow this"},
-    404: {"description": "A code in the request names nothing"},
-    409: {"description": "Not enough quantity, wrong state, or a reused idempotency key"},
-    422: {"description": "Invalid input: the field and what was expected"},
-}
 
 R = Role
 WAREHOUSE = (R.clerk, R.supervisor, R.device)
 FLOOR = (R.clerk, R.operator, R.supervisor, R.device)
 PRODUCTION = (R.operator, R.supervisor, R.device)
-
-
-def actor_of(principal: Principal) -> ledger.Actor:
-    """The ledger's view of who is acting."""
-    return ledger.Actor(name=principal.name, user_id=principal.user_id, device=principal.device)
-
-
-def _apply(
-    db: Database,
-    response: Response,
-    principal: Principal,
-    key: str,
-    operation: Callable[[Session, ledger.Actor, str, C], EventResult],
-    command: C,
-) -> EventResult:
-    result = db.write(lambda s: operation(s, actor_of(principal), key, command))
-    if result.replayed:
-        # the route's default is 201; a replay created nothing and answers 200
-        response.status_code = 200
-        response.headers["Idempotent-Replayed"] = "true"
-    else:
-        response.status_code = 201
-    return result
 
 
 def _endpoint(
@@ -86,28 +53,14 @@ def _endpoint(
     roles: tuple[Role, ...],
     summary: str,
 ) -> None:
-    def endpoint(
-        command: command_type,  # type: ignore[valid-type]
-        response: Response,
-        key: str = Depends(idempotency_key),
-        principal: Principal = Depends(require_roles(*roles)),
-        db: Database = Depends(get_db),
-    ) -> EventResult:
-        return _apply(db, response, principal, key, operation, command)
-
-    endpoint.__doc__ = operation.__doc__
-    endpoint.__annotations__["command"] = command_type
-    router.add_api_route(
+    add_command_route(
+        router,
         f"/ledger/{path}",
-        endpoint,
-        methods=["POST"],
-        response_model=EventResult,
-        status_code=201,
-        responses={
-            200: {"description": "A replay of an earlier request with the same key"},
-            **PROBLEMS,
-        },
-        summary=summary,
+        operation,
+        command_type,
+        EventResult,
+        roles,
+        summary,
         name=f"ledger_{path.replace('-', '_')}",
     )
 

@@ -7,7 +7,7 @@ import json
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 from isom.auth.models import Role
 from isom.auth.services import Principal
 from isom.db import Database
-from isom.ledger.api import PROBLEMS, actor_of
 from isom.production import queries
 from isom.production import services as production
 from isom.production.schemas import (
@@ -29,7 +28,8 @@ from isom.production.schemas import (
     StopScan,
     WorkOrderView,
 )
-from isom.web.deps import READERS, get_db, idempotency_key, require_roles
+from isom.web.commands import PROBLEMS, add_command_route
+from isom.web.deps import READERS, get_db, require_roles
 
 router = APIRouter(tags=["production"])
 
@@ -46,34 +46,14 @@ def _endpoint(
     roles: tuple[Role, ...],
     summary: str,
 ) -> None:
-    def endpoint(
-        command: command_type,  # type: ignore[valid-type]
-        response: Response,
-        key: str = Depends(idempotency_key),
-        principal: Principal = Depends(require_roles(*roles)),
-        db: Database = Depends(get_db),
-    ) -> ScanResult:
-        result = db.write(lambda s: operation(s, actor_of(principal), key, command))
-        if result.replayed:
-            response.status_code = 200
-            response.headers["Idempotent-Replayed"] = "true"
-        else:
-            response.status_code = 201
-        return result
-
-    endpoint.__doc__ = operation.__doc__
-    endpoint.__annotations__["command"] = command_type
-    router.add_api_route(
+    add_command_route(
+        router,
         f"/production/{path}",
-        endpoint,
-        methods=["POST"],
-        response_model=ScanResult,
-        status_code=201,
-        responses={
-            200: {"description": "A replay of an earlier request with the same key"},
-            **PROBLEMS,
-        },
-        summary=summary,
+        operation,
+        command_type,
+        ScanResult,
+        roles,
+        summary,
         name=f"production_{path.replace('-', '_').replace('/', '_')}",
     )
 
