@@ -648,31 +648,39 @@ def _split(session: Session, event: Event, cmd: SplitCommand, posting: Posting) 
     for i, line in enumerate(cmd.lines):
         item, lot, row = _pick_line(session, posting, source, line, field=f"lines[{i}].item")
         row = _require_line(source, item, lot, row)
-        posting.transfer(
-            item_id=item.id,
-            lot_id=row.lot_id,
-            quantity=line.quantity,
-            unit_cost=row.unit_cost,
-            source=source,
-            target=target,
-            source_status=row.status,
-            target_status=row.status,
-            source_wip=row.wip_step,
-            target_wip=row.wip_step,
-        )
-        posting.edges.append(
-            Edge(
-                item_id=item.id,
-                quantity=line.quantity,
-                from_lot_id=row.lot_id,
-                from_container_id=source.id,
-                to_lot_id=row.lot_id,
-                to_container_id=target.id,
-            )
-        )
+        _container_to_container(posting, row, line.quantity, source, target)
     _event_at(event, location)
     _fill_location_labels(session, posting)
     return {"container": source.code, "into": target.code}
+
+
+def _container_to_container(
+    posting: Posting, row: Content, quantity: Decimal, source: Container, target: Container
+) -> None:
+    """Move `quantity` of a content line to another container, with its cost, status and step,
+    and record the container-to-container genealogy edge."""
+    posting.transfer(
+        item_id=row.item_id,
+        lot_id=row.lot_id,
+        quantity=quantity,
+        unit_cost=row.unit_cost,
+        source=source,
+        target=target,
+        source_status=row.status,
+        target_status=row.status,
+        source_wip=row.wip_step,
+        target_wip=row.wip_step,
+    )
+    posting.edges.append(
+        Edge(
+            item_id=row.item_id,
+            quantity=quantity,
+            from_lot_id=row.lot_id,
+            from_container_id=source.id,
+            to_lot_id=row.lot_id,
+            to_container_id=target.id,
+        )
+    )
 
 
 def merge(session: Session, actor: Actor, key: str, cmd: MergeCommand) -> EventResult:
@@ -695,30 +703,7 @@ def _merge(session: Session, event: Event, cmd: MergeCommand, posting: Posting) 
     if not rows:
         raise Conflict(f"container {source.code} is empty: nothing to merge", field="container")
     for row in rows:
-        posting.labels["lot"].setdefault(row.lot_id or 0, _lot_code(session, row.lot_id))
-        posting.labels["item"].setdefault(row.item_id, _item_code(session, row.item_id))
-        posting.transfer(
-            item_id=row.item_id,
-            lot_id=row.lot_id,
-            quantity=row.quantity,
-            unit_cost=row.unit_cost,
-            source=source,
-            target=target,
-            source_status=row.status,
-            target_status=row.status,
-            source_wip=row.wip_step,
-            target_wip=row.wip_step,
-        )
-        posting.edges.append(
-            Edge(
-                item_id=row.item_id,
-                quantity=row.quantity,
-                from_lot_id=row.lot_id,
-                from_container_id=source.id,
-                to_lot_id=row.lot_id,
-                to_container_id=target.id,
-            )
-        )
+        _container_to_container(posting, row, row.quantity, source, target)
     _event_at(event, _container_location(session, posting, target))
     _fill_location_labels(session, posting)
     return {"container": source.code, "into": target.code}
