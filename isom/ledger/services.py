@@ -199,16 +199,7 @@ def _label_item(posting: Posting, item: Item) -> Item:
 def _label_container(posting: Posting, container: Container) -> Container:
     posting.labels["container"][container.id] = container.code
     posting.containers[container.id] = container
-    if container.location_id is not None:
-        posting.labels["location"].setdefault(container.location_id, "")
     return container
-
-
-def _fill_location_labels(session: Session, posting: Posting) -> None:
-    missing = [lid for lid, code in posting.labels["location"].items() if not code]
-    if missing:
-        for loc in session.scalars(select(Location).where(Location.id.in_(missing))):
-            posting.note_location(loc)
 
 
 _LOCK_BY_CODE = (
@@ -556,7 +547,6 @@ def _move(session: Session, event: Event, cmd: MoveCommand, posting: Posting) ->
     posting.note_location(target)
     posting.moves.append(Move(cont, target.id, None))
     _event_at(event, target)
-    _fill_location_labels(session, posting)
     return {"container": cont.code, "from": source.code if source else None, "to": target.code}
 
 
@@ -584,7 +574,6 @@ def _nest(session: Session, event: Event, cmd: NestCommand, posting: Posting) ->
     loc = _container_location(session, posting, parent)
     posting.moves.append(Move(child, parent.location_id, parent.id))
     _event_at(event, loc)
-    _fill_location_labels(session, posting)
     return {"container": child.code, "parent": parent.code}
 
 
@@ -608,7 +597,6 @@ def _unnest(session: Session, event: Event, cmd: UnnestCommand, posting: Posting
     parent = session.get(Container, cont.parent_id)
     posting.moves.append(Move(cont, target.id, None))
     _event_at(event, target)
-    _fill_location_labels(session, posting)
     return {"container": cont.code, "from_parent": parent.code if parent else None}
 
 
@@ -650,7 +638,6 @@ def _split(session: Session, event: Event, cmd: SplitCommand, posting: Posting) 
         row = _require_line(source, item, lot, row)
         _container_to_container(posting, row, line.quantity, source, target)
     _event_at(event, location)
-    _fill_location_labels(session, posting)
     return {"container": source.code, "into": target.code}
 
 
@@ -705,7 +692,6 @@ def _merge(session: Session, event: Event, cmd: MergeCommand, posting: Posting) 
     for row in rows:
         _container_to_container(posting, row, row.quantity, source, target)
     _event_at(event, _container_location(session, posting, target))
-    _fill_location_labels(session, posting)
     return {"container": source.code, "into": target.code}
 
 
@@ -842,9 +828,6 @@ def _change_status(session: Session, posting: Posting, root: Container, *, to_ho
                 if row.wip_step
                 else ContentStatus.available
             )
-            posting.labels["item"].setdefault(row.item_id, _item_code(session, row.item_id))
-            if row.lot_id:
-                posting.labels["lot"].setdefault(row.lot_id, _lot_code(session, row.lot_id))
             posting.transfer(
                 item_id=row.item_id,
                 lot_id=row.lot_id,
@@ -869,7 +852,6 @@ def _hold(session: Session, event: Event, cmd: HoldCommand, posting: Posting) ->
         )
     event.reason = cmd.reason
     _event_at(event, _container_location(session, posting, cont))
-    _fill_location_labels(session, posting)
     return {"container": cont.code}
 
 
@@ -881,7 +863,6 @@ def _release(
         raise Conflict(f"container {cont.code} has nothing on hold", field="container")
     event.reason = cmd.reason
     _event_at(event, _container_location(session, posting, cont))
-    _fill_location_labels(session, posting)
     return {"container": cont.code}
 
 
@@ -1085,9 +1066,6 @@ def _ship(session: Session, event: Event, cmd: ShipCommand, posting: Posting) ->
                     f"{row.status.value}; only available stock ships",
                     field="container",
                 )
-            posting.labels["item"].setdefault(row.item_id, _item_code(session, row.item_id))
-            if row.lot_id:
-                posting.labels["lot"].setdefault(row.lot_id, _lot_code(session, row.lot_id))
             posting.transfer(
                 item_id=row.item_id,
                 lot_id=row.lot_id,
@@ -1104,7 +1082,6 @@ def _ship(session: Session, event: Event, cmd: ShipCommand, posting: Posting) ->
         raise Conflict(f"container {root.code} is empty: nothing to ship", field="container")
     event.reference = cmd.reference
     _event_at(event, _container_location(session, posting, root))
-    _fill_location_labels(session, posting)
     return {"container": root.code, "customer": customer.code}
 
 
@@ -1190,9 +1167,6 @@ def _reverse(
             Move(cont, back_to, mv.from_parent_id, mv.from_status or ContainerStatus.void)
         )
     for ln in lines:
-        posting.labels["item"].setdefault(ln.item_id, _item_code(session, ln.item_id))
-        if ln.lot_id:
-            posting.labels["lot"].setdefault(ln.lot_id, _lot_code(session, ln.lot_id))
         posting.lines.append(
             Line(
                 item_id=ln.item_id,
@@ -1220,5 +1194,4 @@ def _reverse(
     event.reason = cmd.reason
     event.location_id = original.location_id
     event.site_id = original.site_id
-    _fill_location_labels(session, posting)
     return {"reverses": original.id, "reversed_kind": original.kind.value}
