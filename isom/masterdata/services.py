@@ -587,3 +587,24 @@ def upsert_supplier_item(
     """Create or update what a supplier sells of an item: lead time, minimum, multiple, price."""
     sup = find_by_code(session, Supplier, data.supplier, field="supplier", what="supplier")
     return _put_supplier_item(session, sup, data, field="item")
+
+
+# --- directories for the shop-floor screens ------------------------------------------------
+
+
+def active_workstations(session: Session) -> list[Workstation]:
+    """Every workstation in use, by code: what a terminal can be set up at."""
+    return list(
+        session.scalars(select(Workstation).where(Workstation.active).order_by(Workstation.code))
+    )
+
+
+def badge_holders(session: Session) -> list[Person]:
+    """Every active person with a badge, by badge: whom a terminal can greet by name offline."""
+    return list(
+        session.scalars(
+            select(Person)
+            .where(Person.active, Person.badge_code.is_not(None))
+            .order_by(Person.badge_code)
+        )
+    )

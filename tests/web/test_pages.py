@@ -37,7 +37,7 @@ def sign_in(client: TestClient, username: str = "clara", next_url: str = "/inven
 
 
 def test_an_unauthenticated_page_redirects_to_login(client: TestClient) -> None:
-    for path in ("/inventory", "/", "/trace", "/containers/BOX-1"):
+    for path in ("/inventory", "/", "/trace", "/containers/BOX-1", "/terminal"):
         r = client.get(path)
         assert r.status_code == 303
         assert r.headers["location"].startswith("/login?next=")
@@ -155,3 +155,22 @@ def test_logout_needs_the_session_csrf_token(db: Database, client: TestClient) -
 def test_a_device_may_not_read_pages(db: Database, client: TestClient) -> None:
     r = client.get("/inventory", headers=token(db, "device"))
     assert r.status_code == 403 and "may not read" in r.text
+
+
+def test_the_scan_terminal_is_for_operators_and_supervisors(
+    db: Database, client: TestClient
+) -> None:
+    received_box(db)
+    user(db, "clara", "clerk")
+    user(db, "otto", "operator")
+
+    sign_in(client, "clara", "/terminal")
+    refused = client.get("/terminal")
+    assert refused.status_code == 403 and "may not use the scan terminal" in refused.text
+
+    client.cookies.clear()
+    sign_in(client, "otto", "/terminal")
+    page = client.get("/terminal")
+    assert page.status_code == 200
+    assert 'id="t-scan"' in page.text and "/static/terminal.js" in page.text
+    assert 'data-csrf=""' not in page.text  # writes from the page carry the session's token

@@ -1,0 +1,71 @@
+"""The operator's scan terminal: one scan field, big buttons, and a queue that survives the network.
+
+The page carries what it needs to keep working offline (the workstations and the badges it may
+greet), and the browser sends every action to the same production endpoints a device uses, each
+with an idempotency key made at the moment of the scan. A scan queued while the network is down
+is sent when it returns; the key makes a resend harmless.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
+from isom.auth.models import Role
+from isom.auth.services import Principal
+from isom.db import Database
+from isom.errors import Forbidden
+from isom.masterdata import services as md
+from isom.web.deps import current_principal, get_db
+from isom.web.pages import error_page, render
+
+router = APIRouter(include_in_schema=False)
+
+TERMINAL_ROLES = frozenset({Role.operator.value, Role.supervisor.value})
+JOB_PATTERN = r"^WO-\d+(/\d+)?$"  # a job, or a job step as the ledger names it: WO-000004/10
+SCRAP_REASONS = (
+    "damaged material",
+    "wrong length",
+    "bad crimp",
+    "failed test",
+    "setup piece",
+    "other",
+)
+
+
+@router.get("/terminal")
+def terminal_page(
+    request: Request,
+    principal: Principal = Depends(current_principal),
+    db: Database = Depends(get_db),
+) -> Response:
+    """The scan terminal for a workstation; which one is remembered by the browser."""
+    if not principal.has_any(TERMINAL_ROLES):
+        return error_page(
+            request,
+            principal,
+            Forbidden(f"{principal.name} may not use the scan terminal (operators, supervisors)"),
+        )
+
+    def directory(session: Session) -> dict[str, object]:
+        return {
+            "workstations": [
+                {"code": w.code, "name": w.name, "operations": list(w.operations)}
+                for w in md.active_workstations(session)
+            ],
+            "people": {
+                str(p.badge_code): {"name": p.name, "skills": list(p.skills)}
+                for p in md.badge_holders(session)
+            },
+        }
+
+    floor = db.read(directory)
+    return render(
+        request,
+        "terminal.html",
+        principal,
+        floor=floor,
+        scrap_reasons=list(SCRAP_REASONS),
+        job_pattern=JOB_PATTERN,
+    )
