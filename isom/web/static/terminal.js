@@ -1,10 +1,5 @@
-/* The operator's scan terminal. Plain JavaScript, no build step.
- *
- * Every action becomes a command with an idempotency key made at the moment of the scan and the
- * device time. Commands wait in a queue kept in localStorage and are sent one at a time, in order;
- * when the network is down they stay queued and are sent when it returns. The key makes a resend
- * of a command the server already applied harmless. A refusal (4xx) is final: the terminal says
- * why, loud and plain, and drops the command; nothing was changed on the server.
+/* The operator's scan terminal. Plain JavaScript, no build step; the queue that survives the
+ * network is in scanqueue.js.
  */
 (function () {
   "use strict";
@@ -16,105 +11,19 @@
   var $ = function (id) { return document.getElementById(id); };
   var scan = $("t-scan"), panel = $("t-panel"), message = $("t-message"), qtyForm = $("t-qty");
 
-  var STORE = "isom.terminal.";
-  function load(name, fallback) {
-    try { var v = localStorage.getItem(STORE + name); return v === null ? fallback : JSON.parse(v); }
-    catch (e) { return fallback; }
-  }
-  function save(name, value) { localStorage.setItem(STORE + name, JSON.stringify(value)); }
+  var io = IsomScan.create({
+    prefix: "isom.terminal.", csrf: csrf, message: message, keyPrefix: "terminal",
+    onDone: done, onChange: function () { paint(); }
+  });
+  var say = io.say, esc = IsomScan.esc, load = io.load, save = io.save;
 
   var state = {
     station: load("station", null),   // workstation code
     badge: load("badge", null),       // the operator signed on at this terminal
     job: load("job", null),           // {number, step}
-    jobs: load("jobs", {}),           // work order views seen, for working offline
-    queue: load("queue", []),
-    online: true
+    jobs: load("jobs", {})            // work order views seen, for working offline
   };
-
-  // --- sounds and messages --------------------------------------------------------------------
-  var audio = null;
-  function beep(freq, ms, at) {
-    try {
-      audio = audio || new (window.AudioContext || window.webkitAudioContext)();
-      var osc = audio.createOscillator(), gain = audio.createGain();
-      osc.frequency.value = freq; gain.gain.value = 0.2;
-      osc.connect(gain); gain.connect(audio.destination);
-      var t = audio.currentTime + (at || 0);
-      osc.start(t); osc.stop(t + ms / 1000);
-    } catch (e) { /* no audio device: the message still shows */ }
-  }
-  function say(kind, text) {
-    message.className = "term-msg " + kind;
-    message.textContent = text;
-    if (kind === "error") {
-      beep(220, 250); beep(180, 350, 0.3);
-      if (navigator.vibrate) navigator.vibrate([200, 100, 200]);
-    } else if (kind === "ok") {
-      beep(880, 120);
-    }
-  }
-  function problemText(p, status) {
-    if (!p || typeof p !== "object") return "Refused (" + status + ")";
-    var text = p.detail || p.title || ("Refused (" + status + ")");
-    if (p.expected) text += " — expected " + p.expected;
-    return text;
-  }
-
-  // --- the queue --------------------------------------------------------------------------------
-  function uuid() {
-    var b = new Uint8Array(16);
-    crypto.getRandomValues(b);
-    b[6] = (b[6] & 0x0f) | 0x40; b[8] = (b[8] & 0x3f) | 0x80;
-    var h = Array.prototype.map.call(b, function (x) { return (x + 256).toString(16).slice(1); }).join("");
-    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
-  }
-  function enqueue(label, path, body) {
-    body.occurred_at = new Date().toISOString();
-    state.queue.push({ key: "terminal-" + uuid(), label: label, path: path, body: body });
-    save("queue", state.queue);
-    paint();
-    pump();
-  }
-  var pumping = false, retry = null;
-  function later() { clearTimeout(retry); retry = setTimeout(pump, 3000); }
-  function pump() {
-    if (pumping || !state.queue.length) return;
-    pumping = true;
-    var cmd = state.queue[0];
-    fetch(cmd.path, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "Idempotency-Key": cmd.key, "X-CSRF-Token": csrf },
-      body: JSON.stringify(cmd.body)
-    }).then(function (res) {
-      return res.json().catch(function () { return null; }).then(function (answer) {
-        pumping = false;
-        setOnline(true);
-        if (res.ok) {
-          drop();
-          done(cmd, answer);
-        } else if (res.status >= 500 || res.status === 401) {
-          say("warn", res.status === 401
-            ? "Signed out: sign in again to send " + state.queue.length + " waiting scan(s)."
-            : "The server is busy; " + state.queue.length + " scan(s) will be sent again.");
-          return later();
-        } else {
-          drop();
-          say("error", cmd.label + ": " + problemText(answer, res.status));
-        }
-        pump();
-      });
-    }).catch(function () {
-      pumping = false;
-      setOnline(false);
-      say("warn", "Offline: " + state.queue.length + " scan(s) kept on this terminal, sent when the network is back.");
-      later();
-    });
-  }
-  function drop() { state.queue.shift(); save("queue", state.queue); paint(); }
-  function setOnline(on) { state.online = on; paint(); }
-  window.addEventListener("online", pump);
+  function enqueue(label, path, body) { io.enqueue(label, path, body); }
 
   function done(cmd, answer) {
     var detail = (answer && answer.detail) || {};
@@ -133,17 +42,11 @@
     return view.steps.filter(function (s) { return s.sequence === state.job.step; })[0] || null;
   }
   function fetchJob(number) {
-    return fetch("/api/v1/production/work-orders/" + encodeURIComponent(number), { credentials: "same-origin" })
-      .then(function (res) {
-        return res.json().then(function (body) {
-          if (!res.ok) throw { refused: true, text: problemText(body, res.status) };
-          state.jobs[body.number] = body; save("jobs", state.jobs);
-          return body;
-        });
-      });
+    return IsomScan.getJson("/api/v1/production/work-orders/" + encodeURIComponent(number))
+      .then(function (body) { state.jobs[body.number] = body; save("jobs", state.jobs); return body; });
   }
   function refreshJob() {
-    if (!state.job || state.queue.length) return paint();
+    if (!state.job || io.size()) return paint();
     fetchJob(state.job.number).then(paint, paint);
   }
   function openJob(code) {
@@ -212,62 +115,35 @@
         });
       });
     };
-    fetch("/api/v1/containers/" + encodeURIComponent(container), { credentials: "same-origin" })
-      .then(function (res) {
-        return res.json().then(function (body) {
-          if (!res.ok) return say("error", problemText(body, res.status));
-          var wanted = needs.map(function (n) { return n.item; });
-          var lines = body.contents.filter(function (c) { return !wanted.length || wanted.indexOf(c.item) >= 0; })
-            .map(function (c) {
-              var need = needs.filter(function (n) { return n.item === c.item; })[0];
-              var suggest = need && Number(need.quantity) < Number(c.quantity) ? need.quantity : c.quantity;
-              return { item: c.item, lot: c.lot, unit: c.unit, have: c.quantity, suggest: suggest, status: c.status };
-            });
-          ask(lines);
-        });
-      }, function () {
+    IsomScan.getJson("/api/v1/containers/" + encodeURIComponent(container))
+      .then(function (body) {
+        var wanted = needs.map(function (n) { return n.item; });
+        var lines = body.contents.filter(function (c) { return !wanted.length || wanted.indexOf(c.item) >= 0; })
+          .map(function (c) {
+            var need = needs.filter(function (n) { return n.item === c.item; })[0];
+            var suggest = need && Number(need.quantity) < Number(c.quantity) ? need.quantity : c.quantity;
+            return { item: c.item, lot: c.lot, unit: c.unit, have: c.quantity, suggest: suggest };
+          });
+        ask(lines);
+      }, function (err) {
+        if (err && err.refused) return say("error", err.text);
         // Offline: the step's own inputs say what the container should hold; the server checks it.
         ask(needs.map(function (n) { return { item: n.item, lot: null, unit: "", have: null, suggest: n.quantity }; }));
       });
   }
 
   // --- the quantity dialog ----------------------------------------------------------------------
-  var onConfirm = null;
-  function field(id, label, value, attrs) {
-    return '<label for="' + id + '">' + label + '<input id="' + id + '" value="' + esc(value) + '" ' + (attrs || "") + "></label>";
-  }
-  function esc(t) { return String(t === null || t === undefined ? "" : t).replace(/[&<>"]/g, function (c) { return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" }[c]; }); }
-  function openDialog(title, hint, html, confirm) {
-    $("t-qty-title").textContent = title;
-    $("t-qty-hint").textContent = hint;
-    $("t-qty-fields").innerHTML = html;
-    onConfirm = confirm;
-    qtyForm.hidden = false;
-    var first = qtyForm.querySelector("input, select");
-    if (first) { first.focus(); if (first.select) first.select(); }
-  }
-  function closeDialog() { qtyForm.hidden = true; onConfirm = null; scan.focus(); }
-  function decimal(id, label) {
-    var v = $(id).value.trim().replace(",", ".");
-    if (!/^\d+(\.\d+)?$/.test(v)) { say("error", label + " must be a number like 12 or 12.5, not '" + $(id).value + "'"); return null; }
-    return v;
-  }
+  var dialog = IsomScan.dialog(qtyForm, scan, say), field = IsomScan.field;
+  function decimal(id, label) { return IsomScan.decimal(id, label, say); }
   function askQuantity(title, lines, then) {
-    var html = "";
-    if (lines.length > 1) {
-      html += '<fieldset class="term-choice"><legend>Which line</legend>' + lines.map(function (l, i) {
-        return '<label><input type="radio" name="t-line" value="' + i + '"' + (i ? "" : " checked") + "> " +
-          esc(l.item) + (l.lot ? " lot " + esc(l.lot) : "") + (l.have !== null ? " — " + esc(l.have) + " " + esc(l.unit) : "") + "</label>";
-      }).join("") + "</fieldset>";
-    }
     var l0 = lines[0];
-    html += field("t-qty-value", "Quantity" + (l0.unit ? " (" + esc(l0.unit) + ")" : ""), l0.suggest, 'inputmode="decimal" required');
+    var html = IsomScan.lineChoice(lines) +
+      field("t-qty-value", "Quantity" + (l0.unit ? " (" + esc(l0.unit) + ")" : ""), l0.suggest, 'inputmode="decimal" required');
     var hint = lines.length === 1 ? l0.item + (l0.lot ? " lot " + l0.lot : "") + (l0.have !== null ? ", " + l0.have + " " + l0.unit + " in the container" : "") : "";
-    openDialog(title, hint, html, function () {
-      var picked = qtyForm.querySelector('input[name="t-line"]:checked');
+    dialog.open(title, hint, html, function () {
       var qty = decimal("t-qty-value", "Quantity");
       if (qty === null) return false;
-      then(lines[picked ? parseInt(picked.value, 10) : 0], qty);
+      then(IsomScan.chosenLine(qtyForm, lines), qty);
       return true;
     });
   }
@@ -279,7 +155,7 @@
       '<label for="t-reason">Scrap reason<select id="t-reason"><option value="">—</option>' +
       reasons.map(function (r) { return "<option>" + esc(r) + "</option>"; }).join("") + "</select></label>" +
       '<label class="term-check"><input type="checkbox" id="t-complete" checked> The step is finished</label>';
-    openDialog("Stop " + state.job.number + "/" + state.job.step, "Count what you made; a label prints for the output.", html, function () {
+    dialog.open("Stop " + state.job.number + "/" + state.job.step, "Count what you made; a label prints for the output.", html, function () {
       var good = decimal("t-good", "Good quantity"), scrap = decimal("t-scrap", "Scrap quantity");
       if (good === null || scrap === null) return false;
       var reason = $("t-reason").value;
@@ -290,17 +166,11 @@
       return true;
     });
   }
-  qtyForm.addEventListener("submit", function (e) {
-    e.preventDefault();
-    if (onConfirm && onConfirm() !== false) closeDialog();
-  });
-  $("t-qty-cancel").addEventListener("click", function () { say("info", "Cancelled: nothing was sent."); closeDialog(); });
-
   // --- painting ---------------------------------------------------------------------------------
   function button(label, handler, cls) {
     var b = document.createElement("button");
     b.type = "button"; b.textContent = label; b.className = "term-btn " + (cls || "");
-    b.addEventListener("click", function () { handler(); if (qtyForm.hidden) scan.focus(); });
+    b.addEventListener("click", function () { handler(); if (!dialog.isOpen()) scan.focus(); });
     return b;
   }
   function paint() {
@@ -308,9 +178,9 @@
     $("t-station").textContent = state.station || "none";
     $("t-person").textContent = p ? p.name + " (" + state.badge + ")" : "none";
     $("t-job").textContent = state.job ? state.job.number + (state.job.step ? "/" + state.job.step : "") : "none";
-    $("t-net").textContent = state.online ? "online" : "offline";
-    $("t-net").className = "net " + (state.online ? "online" : "offline");
-    $("t-queue").textContent = String(state.queue.length);
+    $("t-net").textContent = io.online() ? "online" : "offline";
+    $("t-net").className = "net " + (io.online() ? "online" : "offline");
+    $("t-queue").textContent = String(io.size());
     panel.innerHTML = "";
     var prompt;
     if (!state.station) {
@@ -364,12 +234,10 @@
     var value = scan.value; scan.value = "";
     onScan(value);
   });
-  document.addEventListener("click", function (e) {
-    if (qtyForm.hidden && !e.target.closest("a, input, select, button, label")) scan.focus();
-  });
+  IsomScan.keepFocus(scan, function () { return !dialog.isOpen(); });
 
   paint();
-  say("info", state.queue.length ? state.queue.length + " scan(s) from before are being sent." : "Ready.");
+  say("info", io.size() ? io.size() + " scan(s) from before are being sent." : "Ready.");
   if (state.job) refreshJob();
-  pump();
+  io.pump();
 })();

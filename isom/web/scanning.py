@@ -1,9 +1,10 @@
-"""The operator's scan terminal: one scan field, big buttons, and a queue that survives the network.
+"""The scanning screens: the operator's terminal and the warehouse flows.
 
-The page carries what it needs to keep working offline (the workstations and the badges it may
-greet), and the browser sends every action to the same production endpoints a device uses, each
-with an idempotency key made at the moment of the scan. A scan queued while the network is down
-is sent when it returns; the key makes a resend harmless.
+Each is one scan field, big buttons and a queue that survives the network (static/scanqueue.js).
+The browser sends every action to the same endpoints a device uses, each with an idempotency key
+made at the moment of the scan; a scan queued while the network is down is sent when it returns,
+and the key makes a resend harmless. The terminal page carries what it needs to keep working
+offline: the workstations and the badges it may greet.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from isom.web.pages import error_page, render
 router = APIRouter(include_in_schema=False)
 
 TERMINAL_ROLES = frozenset({Role.operator.value, Role.supervisor.value})
+WAREHOUSE_ROLES = frozenset({Role.clerk.value, Role.supervisor.value})
 JOB_PATTERN = r"^WO-\d+(/\d+)?$"  # a job, or a job step as the ledger names it: WO-000004/10
 SCRAP_REASONS = (
     "damaged material",
@@ -69,3 +71,18 @@ def terminal_page(
         scrap_reasons=list(SCRAP_REASONS),
         job_pattern=JOB_PATTERN,
     )
+
+
+@router.get("/warehouse")
+def warehouse_page(
+    request: Request,
+    principal: Principal = Depends(current_principal),
+) -> Response:
+    """Put away, move, nest, split, merge, count, hold and release, each by scanning."""
+    if not principal.has_any(WAREHOUSE_ROLES):
+        return error_page(
+            request,
+            principal,
+            Forbidden(f"{principal.name} may not use the warehouse flows (clerks, supervisors)"),
+        )
+    return render(request, "warehouse.html", principal)
