@@ -44,6 +44,18 @@ WRITERS: dict[str, tuple[Role, ...]] = {
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
 
 
+def decode_file(content: bytes) -> str:
+    """An uploaded import file as text, refused when too large or not UTF-8."""
+    if len(content) > MAX_IMPORT_BYTES:
+        raise InvalidInput(
+            "the file is too large", field="file", expected=f"at most {MAX_IMPORT_BYTES} bytes"
+        )
+    try:
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput("the file is not UTF-8", field="file", expected="UTF-8 text") from exc
+
+
 class Page(BaseModel):
     """One page of records and how many match in all."""
 
@@ -185,14 +197,7 @@ async def import_(
     else:
         content = await request.body()
         fmt = imports.format_of(None, ctype)
-    if len(content) > MAX_IMPORT_BYTES:
-        raise InvalidInput(
-            "the file is too large", field="file", expected=f"at most {MAX_IMPORT_BYTES} bytes"
-        )
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InvalidInput("the file is not UTF-8", field="file", expected="UTF-8 text") from exc
+    text = decode_file(content)
     result: schemas.ImportResult = await run_in_threadpool(
         db.write, lambda s: imports.run(s, kind, text, fmt)
     )

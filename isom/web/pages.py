@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from isom.auth import api as auth_api
 from isom.auth import services as auth_service
+from isom.auth.models import Role
 from isom.auth.services import Principal
 from isom.db import Database
 from isom.errors import Forbidden, InvalidInput, IsomError, NotAuthenticated
@@ -66,6 +67,34 @@ templates = Jinja2Templates(directory=TEMPLATES_DIR)
 templates.env.filters["qty"] = fmt_qty
 templates.env.filters["utc"] = fmt_utc
 templates.env.filters["urlpath"] = lambda v: quote(str(v), safe="/")
+
+#: The main menu: (path, label, roles that use it; admins see all). Each person sees the screens
+#: of their roles; a page still checks the role itself.
+_R = Role
+NAV: tuple[tuple[str, str, frozenset[str]], ...] = tuple(
+    (path, label, frozenset(r.value for r in roles))
+    for path, label, roles in (
+        ("/inventory", "Inventory", tuple(_R)),
+        ("/trace", "Lot trace", tuple(_R)),
+        ("/wip", "WIP", tuple(_R)),
+        ("/terminal", "Terminal", (_R.operator, _R.supervisor)),
+        ("/warehouse", "Warehouse", (_R.clerk, _R.supervisor)),
+        ("/planning", "Planning", (_R.planner, _R.buyer, _R.supervisor)),
+        ("/reconciliations", "Reconcile", (_R.integrator, _R.accountant, _R.supervisor)),
+        ("/masterdata", "Master data", tuple(_R)),
+        ("/admin", "Admin", ()),
+    )
+)
+
+
+def nav_for(principal: Principal | None) -> list[tuple[str, str]]:
+    """The menu entries this person's roles use."""
+    if principal is None:
+        return []
+    return [(path, label) for path, label, roles in NAV if principal.has_any(roles)]
+
+
+templates.env.globals["nav_for"] = nav_for
 
 
 def safe_next(target: str | None) -> str:
