@@ -10,7 +10,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
@@ -357,6 +357,10 @@ class LotNode(BaseModel):
     supplier: str | None = None
     supplier_lot: str | None = None
     step: str | None = None
+    via_item: str | None = None
+    via_lot: str | None = Field(
+        default=None, description="The lot this one was reached from: the branch of the tree."
+    )
 
 
 class GenealogyView(BaseModel):
@@ -431,9 +435,8 @@ def genealogy(session: Session, item: str, lot: str, direction: Direction) -> Ge
     """The lots a lot was made from (backward) or went into (forward), at every depth."""
     it, root = _find_lot(session, item, lot)
     reached = _lot_closure(session, root.id, direction)
-    lots = {
-        x.id: x for x in session.scalars(select(Lot).where(Lot.id.in_([r[0] for r in reached])))
-    }
+    wanted = {r[0] for r in reached} | {r[4] for r in reached if r[4] is not None}
+    lots = {x.id: x for x in session.scalars(select(Lot).where(Lot.id.in_(wanted)))}
     items = _codes(session, Item, {x.item_id for x in lots.values()})
     suppliers = _codes(
         session,
@@ -445,9 +448,10 @@ def genealogy(session: Session, item: str, lot: str, direction: Direction) -> Ge
         e.id: e for e in session.scalars(select(Event).where(Event.id.in_([r[2] for r in reached])))
     }
     nodes = []
-    for lot_id, depth, event_id, qty, _via in reached:
+    for lot_id, depth, event_id, qty, via in reached:
         x = lots[lot_id]
         ev = events[event_id]
+        parent = lots.get(via) if via is not None else None
         nodes.append(
             LotNode(
                 item=items[x.item_id],
@@ -459,6 +463,8 @@ def genealogy(session: Session, item: str, lot: str, direction: Direction) -> Ge
                 supplier=suppliers.get(x.supplier_id) if x.supplier_id else None,
                 supplier_lot=x.supplier_lot,
                 step=ev.reference if ev.kind == EventKind.produce else None,
+                via_item=items[parent.item_id] if parent is not None else None,
+                via_lot=parent.code if parent is not None else None,
             )
         )
     return GenealogyView(

@@ -8,7 +8,9 @@ cookie instead so another site cannot sign a browser in behind its user's back.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import secrets
 from collections.abc import Callable, Iterable
 from decimal import Decimal
@@ -421,5 +423,75 @@ def trace_page(
             )
             status_code = 422
         return render(request, "trace.html", principal, status_code=status_code, **context)
+
+    return guarded(request, principal, build)
+
+
+@router.get("/trace.csv")
+def trace_csv(
+    request: Request,
+    item: str = Query(min_length=1, max_length=64),
+    lot: str = Query(min_length=1, max_length=64),
+    principal: Principal = Depends(current_principal),
+    db: Database = Depends(get_db),
+) -> Response:
+    """The recall report as a file for the quality team: every container and shipment reached."""
+
+    def build() -> Response:
+        recall = db.read(lambda s: queries.recall(s, item, lot))
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(
+            [
+                "kind",
+                "container",
+                "item",
+                "lot",
+                "quantity",
+                "status",
+                "location",
+                "customer",
+                "date",
+                "reference",
+            ]
+        )
+        for row in recall.containers:
+            writer.writerow(
+                [
+                    "container",
+                    row["container"],
+                    recall.item,
+                    "",
+                    fmt_qty(row["quantity_now"]),
+                    row["status"],
+                    row["location"] or "",
+                    "",
+                    "",
+                    "",
+                ]
+            )
+        for sh in recall.shipments:
+            writer.writerow(
+                [
+                    "shipment",
+                    sh.container,
+                    sh.item,
+                    sh.lot or "",
+                    fmt_qty(abs(sh.quantity)),
+                    "",
+                    "",
+                    sh.customer,
+                    fmt_utc(sh.shipped_at),
+                    sh.reference or "",
+                ]
+            )
+        for step in recall.steps:
+            writer.writerow(["job step", "", "", "", "", "", "", "", "", step])
+        filename = f"recall-{item}-{lot}.csv".replace('"', "")
+        return Response(
+            out.getvalue(),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
 
     return guarded(request, principal, build)

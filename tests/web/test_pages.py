@@ -174,3 +174,30 @@ def test_the_scan_terminal_is_for_operators_and_supervisors(
     assert page.status_code == 200
     assert 'id="t-scan"' in page.text and "/static/terminal.js" in page.text
     assert 'data-csrf=""' not in page.text  # writes from the page carry the session's token
+
+
+def test_the_trace_shows_the_tree_to_suppliers_and_customers_and_a_recall_file(
+    db: Database, client: TestClient
+) -> None:
+    from isom import demo
+
+    demo.load_if_empty(db)
+    user(db)
+    sign_in(client, next_url="/trace")
+
+    back = client.get("/trace?item=HARN-JST-300&lot=WO-000001")
+    assert back.status_code == 200
+    tree = back.text[back.text.index("Where it came from") : back.text.index("What it went into")]
+    # the harness lot branches into its two lead lots, each down to the supplier's wire lot
+    for made, raw in (("WO-000002", "WR-2611-01"), ("WO-000003", "WB-2611-01")):
+        assert tree.index(made) < tree.index(raw)
+    assert "from <strong>WIRECO</strong>" in tree
+
+    forward = client.get("/trace?item=WIRE-0.5-RD&lot=WR-2611-01").text
+    went = forward[forward.index("What it went into") :]
+    assert went.index("WO-000002") < went.index("WO-000001") < went.index("ACME-ROBOTICS")
+
+    report = client.get("/trace.csv?item=WIRE-0.5-RD&lot=WR-2611-01")
+    assert report.status_code == 200 and report.headers["content-type"].startswith("text/csv")
+    shipped = [r for r in report.text.splitlines() if r.startswith("shipment,")]
+    assert shipped and all(",ACME-ROBOTICS," in r for r in shipped)
