@@ -601,3 +601,37 @@ def subtree_codes(session: Session, code: str) -> list[str]:
         raise NotFound(f"no container with code {code!r}", field="code")
     ids = nesting.subtree_ids(session, cont.id)
     return list(session.scalars(select(Container.code).where(Container.id.in_(ids))))
+
+
+class DayBalance(BaseModel):
+    day: dt.date
+    quantity: Decimal
+
+
+def on_hand_history(
+    session: Session, item: str, start: dt.datetime, end: dt.datetime
+) -> list[DayBalance]:
+    """An item's quantity in containers at the end of each day of the window, from the events."""
+    it = md.get_item(session, item)
+    in_containers = (EventLine.item_id == it.id, EventLine.container_id.is_not(None))
+    opening = session.scalar(
+        select(func.coalesce(func.sum(EventLine.quantity), 0))
+        .join(Event, Event.id == EventLine.event_id)
+        .where(*in_containers, Event.occurred_at < start)
+    )
+    moves = session.execute(
+        select(Event.occurred_at, EventLine.quantity)
+        .join(Event, Event.id == EventLine.event_id)
+        .where(*in_containers, Event.occurred_at >= start, Event.occurred_at < end)
+    ).all()
+    per_day: dict[dt.date, Decimal] = {}
+    for at, qty in moves:
+        per_day[at.date()] = per_day.get(at.date(), Decimal(0)) + qty
+    balance = Decimal(opening or 0)
+    out = []
+    day = start.date()
+    while day <= end.date():
+        balance += per_day.get(day, Decimal(0))
+        out.append(DayBalance(day=day, quantity=balance))
+        day += dt.timedelta(days=1)
+    return out

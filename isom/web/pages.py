@@ -79,10 +79,12 @@ NAV: tuple[tuple[str, str, frozenset[str]], ...] = tuple(
         ("/inventory", "Inventory", tuple(_R)),
         ("/trace", "Lot trace", tuple(_R)),
         ("/wip", "WIP", tuple(_R)),
+        ("/learned-times", "Learned times", (_R.planner, _R.supervisor)),
         ("/terminal", "Terminal", (_R.operator, _R.supervisor)),
         ("/warehouse", "Warehouse", (_R.clerk, _R.supervisor)),
         ("/planning", "Planning", (_R.planner, _R.buyer, _R.supervisor)),
         ("/reconciliations", "Reconcile", (_R.integrator, _R.accountant, _R.supervisor)),
+        ("/reports", "Reports", (_R.supervisor, _R.planner, _R.accountant)),
         ("/masterdata", "Master data", tuple(_R)),
         ("/admin", "Admin", ()),
     )

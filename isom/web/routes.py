@@ -19,7 +19,7 @@ def include_all(app: FastAPI) -> None:
     from isom.masterdata import api as masterdata_api
     from isom.production import api as production_api
     from isom.production import pages as production_pages
-    from isom.web import admin, pages, scanning
+    from isom.web import admin, charts, pages, reports, scanning
 
     app.include_router(auth_api.router, prefix="/api/v1")
     app.include_router(ledger_api.router, prefix="/api/v1")
@@ -30,5 +30,7 @@ def include_all(app: FastAPI) -> None:
     app.include_router(pages.router)
     app.include_router(scanning.router)
     app.include_router(admin.router)
+    app.include_router(reports.router)
+    app.include_router(charts.router)
     app.include_router(production_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
