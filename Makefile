@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test install install-dev lint check browser bench demo clean
+.PHONY: run test install install-dev lint check browser bench demo screens clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -45,6 +45,10 @@ bench: install-dev
 
 demo: install
 	$(BIN)/isom demo
+
+## make screens: photograph every person's screens on the demo plant into docs/screens/
+screens: install-dev browser
+	$(BIN)/python scripts/screens.py --out docs/screens
 
 clean:
 	rm -rf $(VENV) $(TOOLS) var .pytest_cache .mypy_cache .ruff_cache
