@@ -8,15 +8,17 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from isom.ledger.models import Container, Content, EventLine, Lot
+from isom.ledger.models import Event as LedgerEvent
 from isom.masterdata.models import Item, Person, Workstation
 from isom.production import services, timekeeping
 from isom.production.models import (
     LabourRecord,
     MaterialRole,
+    ProductionEvent,
     StepStatus,
     WorkOrder,
     WorkOrderStatus,
@@ -329,3 +331,11 @@ def _union_minutes(spans: list[tuple[dt.datetime, dt.datetime]]) -> Decimal:
     if cur is not None:
         total += timekeeping.seconds_between(*cur)
     return total / 60
+
+
+def wip_version(session: Session) -> tuple[int | None, int | None]:
+    """The newest production and ledger event ids: the board changes only when one of them does."""
+    return (
+        session.scalar(select(func.max(ProductionEvent.id))),
+        session.scalar(select(func.max(LedgerEvent.id))),
+    )

@@ -80,7 +80,9 @@ def test_clerk_moves_splits_nests_counts_and_holds_by_scanning(
     scan("P-7001")
     scan("B-2901")
     expect(message).to_contain_text("Put B-2901 on P-7001: done")
-    expect(page.locator("#t-prompt")).to_have_text("Scan a container to put on it; Done when loaded")
+    expect(page.locator("#t-prompt")).to_have_text(
+        "Scan a container to put on it; Done when loaded"
+    )
     scan("P-7001")  # a pallet cannot go on itself: refused, nothing changes
     expect(message).to_have_class("term-msg error")
     page.get_by_role("button", name="Done").click()
