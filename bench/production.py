@@ -37,6 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from rich.progress import track  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
@@ -145,9 +146,10 @@ def seed(db: Database, jobs: int) -> None:
         db.write(lambda s, cmd=cmd2: production.machine_state(s, ACTOR, uuid.uuid4().hex, cmd))
 
 
-def timed(db: Database, calls: list[Callable[[Session], Any]]) -> float:
+def timed(db: Database, label: str, calls: list[Callable[[Session], Any]]) -> float:
+    """Apply each call in its own unit of work, with a progress bar; calls per second."""
     started = time.perf_counter()
-    for call in calls:
+    for call in track(calls, description=f"{label:<24}"):
         db.write(call)
     return len(calls) / (time.perf_counter() - started)
 
@@ -206,11 +208,11 @@ def run(kind: str, jobs: int) -> dict[str, Any]:
             for n, wo in enumerate(numbers)
         ]
         out: dict[str, Any] = {"store": kind, "jobs": jobs}
-        out["start_per_s"] = timed(db, starts)
-        out["consume_per_s"] = timed(db, consumes)
-        out["stop_with_produce_per_s"] = timed(db, stops)
+        out["start_per_s"] = timed(db, f"{kind} start", starts)
+        out["consume_per_s"] = timed(db, f"{kind} consume", consumes)
+        out["stop_with_produce_per_s"] = timed(db, f"{kind} stop", stops)
         lat = []
-        for wo in numbers[: min(100, jobs)]:
+        for wo in track(numbers[: min(100, jobs)], description=f"{kind + ' job cost':<24}"):
             t = time.perf_counter()
             db.read(lambda s, wo=wo: costing.job_cost(s, wo))
             lat.append((time.perf_counter() - t) * 1000)

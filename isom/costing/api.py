@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from isom.auth.models import Role
 from isom.auth.services import Principal
 from isom.costing import services as costing
-from isom.costing.schemas import JobCost, StandardCost
+from isom.costing.schemas import BatchCost, JobCost, StandardCost
 from isom.db import Database
 from isom.web.commands import PROBLEMS
 from isom.web.deps import get_db, require_roles
@@ -27,6 +27,16 @@ def job_cost(
 ) -> JobCost:
     """A job's actual material, labour, machine and overhead cost against standard."""
     return db.read(lambda s: costing.job_cost(s, number))
+
+
+@router.get("/costing/jobs/{number}/batches", response_model=list[BatchCost], responses=PROBLEMS)
+def batch_costs(
+    number: str = Path(max_length=40),
+    _: Principal = Depends(require_roles(*COST_READERS)),
+    db: Database = Depends(get_db),
+) -> list[BatchCost]:
+    """Cost per batch (each lot of the job's finished output) against standard, with variances."""
+    return db.read(lambda s: costing.batch_costs(s, number))
 
 
 @router.get("/costing/standard/{item}", response_model=StandardCost, responses=PROBLEMS)

@@ -41,10 +41,24 @@ class JobCost(BaseModel):
     machine_minutes: Decimal
 
 
+class BatchCost(BaseModel):
+    """One lot of a job's finished output: its share of the job's actual and standard cost."""
+
+    work_order: str
+    lot: str | None
+    quantity: Decimal
+    share: Decimal
+    carried_value: Decimal
+    actual: CostLine
+    standard: CostLine
+    variances: Variances
+
+
 class StandardCost(BaseModel):
     item: str
     material: Decimal
     labour: Decimal
     machine: Decimal
+    overhead: Decimal
     total: Decimal
     rolled_up: bool

@@ -14,15 +14,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from isom.costing.models import OverheadRate
-from isom.costing.schemas import CostLine, JobCost, StandardCost, Variances
+from isom.costing.schemas import BatchCost, CostLine, JobCost, StandardCost, Variances
 from isom.errors import Conflict, NotFound
-from isom.ledger.models import EventLine
+from isom.ledger.models import Event, EventKind, EventLine, Lot
 from isom.masterdata import services as md
 from isom.masterdata.models import Item, Person, Route, RouteStep, RunBasis, Workstation
 from isom.production import timekeeping
@@ -58,6 +60,13 @@ def overhead_rate(session: Session, workstation_id: int) -> Decimal:
         select(OverheadRate.hourly_rate).where(OverheadRate.workstation_id == workstation_id)
     )
     return rate if rate is not None else Decimal(0)
+
+
+def overhead_rates(session: Session) -> dict[int, Decimal]:
+    """The overhead per hour of every workstation that has one set, by workstation id."""
+    return dict(
+        session.execute(select(OverheadRate.workstation_id, OverheadRate.hourly_rate)).all()
+    )
 
 
 def set_overhead_rate(session: Session, workstation: str, hourly_rate: Decimal) -> OverheadRate:
@@ -152,9 +161,106 @@ def _job(session: Session, number: str) -> tuple[WorkOrder, list[WorkOrderStep]]
     return wo, steps
 
 
+@dataclass
+class _Breakdown:
+    """A job's cost figures before rounding, so that job and batch reports round only once."""
+
+    wo: WorkOrder
+    good: Decimal
+    actual: dict[str, Decimal]
+    standard: dict[str, Decimal]
+    variances: dict[str, Decimal]
+    materials: list[dict[str, Any]]
+    labour_minutes: Decimal
+    machine_minutes: Decimal
+
+
+def _line(parts: dict[str, Decimal], scale: Decimal = Decimal(1)) -> CostLine:
+    return CostLine(
+        **{k: cents(parts[k] * scale) for k in ("material", "labour", "machine", "overhead")},
+        total=cents(sum(parts.values(), Decimal(0)) * scale),
+    )
+
+
+def _variances(parts: dict[str, Decimal], scale: Decimal = Decimal(1)) -> Variances:
+    return Variances(**{k: cents(v * scale) for k, v in parts.items()})
+
+
 def job_cost(session: Session, number: str, *, at: dt.datetime | None = None) -> JobCost:
     """The job's actual cost so far against standard at its good output, with the variance split."""
-    until = at or utcnow()
+    b = _breakdown(session, number, at or utcnow())
+    return JobCost(
+        work_order=str(b.wo.number),
+        status=b.wo.status.value,
+        good_quantity=b.good,
+        actual=_line(b.actual),
+        standard=_line(b.standard),
+        variances=_variances(b.variances),
+        materials=b.materials,
+        labour_minutes=b.labour_minutes.quantize(CENT),
+        machine_minutes=b.machine_minutes.quantize(CENT),
+    )
+
+
+def batch_costs(session: Session, number: str, *, at: dt.datetime | None = None) -> list[BatchCost]:
+    """Cost per batch: each lot of the job's finished output, against standard.
+
+    A batch's share of the job is its part of the good finished quantity; its actual, standard
+    and variances are the job's times that share (scrap and rework are borne by the good units
+    of every batch alike). `carried_value` is what the lot's stock carries in the ledger.
+    """
+    b = _breakdown(session, number, at or utcnow())
+    steps = list(
+        session.scalars(
+            select(WorkOrderStep)
+            .where(WorkOrderStep.work_order_id == b.wo.id)
+            .order_by(WorkOrderStep.sequence.desc())
+            .limit(1)
+        )
+    )
+    if not steps or b.good <= 0:
+        return []
+    ref = f"{b.wo.number}/{steps[0].sequence}"
+    rows = session.execute(
+        select(EventLine.lot_id, EventLine.quantity, EventLine.unit_cost)
+        .join(Event, Event.id == EventLine.event_id)
+        .where(
+            Event.kind == EventKind.produce,
+            Event.reference == ref,
+            EventLine.item_id == b.wo.item_id,
+            EventLine.container_id.is_not(None),
+            EventLine.wip_step.is_(None),
+        )
+        .order_by(EventLine.id)
+    ).all()
+    batches: dict[int | None, tuple[Decimal, Decimal]] = {}
+    for lot_id, q, c in rows:
+        q0, v0 = batches.get(lot_id, (Decimal(0), Decimal(0)))
+        batches[lot_id] = (q0 + q, v0 + q * c)
+    lots = dict(
+        session.execute(
+            select(Lot.id, Lot.code).where(Lot.id.in_([k for k in batches if k is not None]))
+        ).all()
+    )
+    out = []
+    for lot_id, (quantity, value) in batches.items():
+        share = quantity / b.good
+        out.append(
+            BatchCost(
+                work_order=str(b.wo.number),
+                lot=lots.get(lot_id) if lot_id is not None else None,
+                quantity=quantity,
+                share=share.quantize(Decimal("0.000001")),
+                carried_value=cents(value),
+                actual=_line(b.actual, share),
+                standard=_line(b.standard, share),
+                variances=_variances(b.variances, share),
+            )
+        )
+    return out
+
+
+def _breakdown(session: Session, number: str, until: dt.datetime) -> _Breakdown:
     wo, steps = _job(session, number)
     by_id = {s.id: s for s in steps}
     materials = list(session.scalars(select(StepMaterial).where(StepMaterial.step_id.in_(by_id))))
@@ -191,12 +297,10 @@ def job_cost(session: Session, number: str, *, at: dt.datetime | None = None) ->
     # standard at the actual good output, and the standard value of what was scrapped
     std_unit_mat: dict[int, Decimal] = {}
     std_qty: dict[int, Decimal] = defaultdict(Decimal)
-    std_mat = Decimal(0)
-    std_lab = Decimal(0)
-    std_mach = Decimal(0)
+    std_mat = std_lab = std_mach = std_ovh = Decimal(0)
     std_lab_hours = Decimal(0)
-    scrap_mat = scrap_lab = scrap_mach = Decimal(0)
-    per_unit_mat = per_unit_lab = per_unit_mach = Decimal(0)
+    scrap_mat = scrap_lab = scrap_mach = scrap_ovh = Decimal(0)
+    per_unit_mat = per_unit_lab = per_unit_mach = per_unit_ovh = Decimal(0)
     for s in steps:
         ins = [
             m
@@ -211,13 +315,16 @@ def job_cost(session: Session, number: str, *, at: dt.datetime | None = None) ->
         std_mat += step_mat_per_unit * good
         std_lab += minutes * s.std_labour_rate / SIXTY
         std_mach += minutes * s.std_machine_rate / SIXTY
+        std_ovh += minutes * s.std_overhead_rate / SIXTY
         std_lab_hours += minutes / SIXTY
         per_unit_mat += step_mat_per_unit
         per_unit_lab += s.run_minutes_per_unit * s.std_labour_rate / SIXTY
         per_unit_mach += s.run_minutes_per_unit * s.std_machine_rate / SIXTY
+        per_unit_ovh += s.run_minutes_per_unit * s.std_overhead_rate / SIXTY
         scrap_mat += s.quantity_scrap * per_unit_mat
         scrap_lab += s.quantity_scrap * per_unit_lab
         scrap_mach += s.quantity_scrap * per_unit_mach
+        scrap_ovh += s.quantity_scrap * per_unit_ovh
     price = Decimal(0)
     usage = Decimal(0)
     for item_id, aq in actual_qty.items():
@@ -233,46 +340,34 @@ def job_cost(session: Session, number: str, *, at: dt.datetime | None = None) ->
     usage -= scrap_mat
     actual_hours = sum(labour.values(), Decimal(0)) / SIXTY
     std_rate = (std_lab / std_lab_hours) if std_lab_hours else Decimal(0)
-    labour_rate = labour_cost - actual_hours * std_rate
-    labour_eff = (actual_hours - std_lab_hours) * std_rate - scrap_lab
-    machine_var = machine_cost - std_mach - scrap_mach
-    scrap = scrap_mat + scrap_lab + scrap_mach
     material_cost = sum(actual_val.values(), Decimal(0))
-    actual_total = material_cost + labour_cost + machine_cost + overhead
-    std_total = std_mat + std_lab + std_mach
+    actual = {
+        "material": material_cost,
+        "labour": labour_cost,
+        "machine": machine_cost,
+        "overhead": overhead,
+    }
+    standard = {"material": std_mat, "labour": std_lab, "machine": std_mach, "overhead": std_ovh}
     item_codes = dict(
         session.execute(
             select(Item.id, Item.code).where(Item.id.in_(set(actual_qty) | set(std_qty)))
         ).all()
     )
-    return JobCost(
-        work_order=str(wo.number),
-        status=wo.status.value,
-        good_quantity=good,
-        actual=CostLine(
-            material=cents(material_cost),
-            labour=cents(labour_cost),
-            machine=cents(machine_cost),
-            overhead=cents(overhead),
-            total=cents(actual_total),
-        ),
-        standard=CostLine(
-            material=cents(std_mat),
-            labour=cents(std_lab),
-            machine=cents(std_mach),
-            overhead=Decimal("0.00"),
-            total=cents(std_total),
-        ),
-        variances=Variances(
-            material_price=cents(price),
-            material_usage=cents(usage),
-            labour_efficiency=cents(labour_eff),
-            labour_rate=cents(labour_rate),
-            machine=cents(machine_var),
-            scrap=cents(scrap),
-            overhead=cents(overhead),
-            total=cents(actual_total - std_total),
-        ),
+    return _Breakdown(
+        wo=wo,
+        good=good,
+        actual=actual,
+        standard=standard,
+        variances={
+            "material_price": price,
+            "material_usage": usage,
+            "labour_efficiency": (actual_hours - std_lab_hours) * std_rate - scrap_lab,
+            "labour_rate": labour_cost - actual_hours * std_rate,
+            "machine": machine_cost - std_mach - scrap_mach,
+            "scrap": scrap_mat + scrap_lab + scrap_mach + scrap_ovh,
+            "overhead": overhead - std_ovh - scrap_ovh,
+            "total": sum(actual.values(), Decimal(0)) - sum(standard.values(), Decimal(0)),
+        },
         materials=[
             {
                 "item": item_codes.get(i, str(i)),
@@ -282,13 +377,18 @@ def job_cost(session: Session, number: str, *, at: dt.datetime | None = None) ->
             }
             for i in sorted(set(actual_qty) | set(std_qty))
         ],
-        labour_minutes=sum(labour.values(), Decimal(0)).quantize(Decimal("0.01")),
-        machine_minutes=sum(machine.values(), Decimal(0)).quantize(Decimal("0.01")),
+        labour_minutes=sum(labour.values(), Decimal(0)),
+        machine_minutes=sum(machine.values(), Decimal(0)),
     )
 
 
 def standard_cost(session: Session, item_code: str, *, depth: int = 0) -> StandardCost:
-    """Standard cost per unit of an item, rolled up through its route and its made inputs."""
+    """Standard cost per unit of an item, rolled up through its route and its made inputs.
+
+    Labour, machine and overhead per unit = the route's standard minutes per unit x the mean
+    rate of the people with the skill, of the workstations of the kind, and of their overhead
+    rates (a workstation without an overhead rate counts as 0).
+    """
     item = md.get_item(session, item_code)
     route = session.scalar(
         select(Route)
@@ -303,12 +403,14 @@ def standard_cost(session: Session, item_code: str, *, depth: int = 0) -> Standa
             material=item.standard_cost,
             labour=Decimal(0),
             machine=Decimal(0),
+            overhead=Decimal(0),
             total=item.standard_cost,
             rolled_up=False,
         )
     people = session.scalars(select(Person).where(Person.active)).all()
     stations = session.scalars(select(Workstation).where(Workstation.active)).all()
-    mat = lab = mach = Decimal(0)
+    overheads = overhead_rates(session)
+    mat = lab = mach = ovh = Decimal(0)
     batch = route.batch_size
     for rs in route.steps:
         for si in rs.inputs:
@@ -318,24 +420,25 @@ def standard_cost(session: Session, item_code: str, *, depth: int = 0) -> Standa
             mat += si.quantity_per * sub.material
             lab += si.quantity_per * sub.labour
             mach += si.quantity_per * sub.machine
+            ovh += si.quantity_per * sub.overhead
         run = rs.run_minutes * batch if rs.run_basis is RunBasis.unit else rs.run_minutes
         minutes_per_unit = (rs.setup_minutes + run + rs.cleanup_minutes) / batch
         prates = [p.hourly_rate for p in people if not rs.skill or rs.skill in p.skills]
-        wrates = [
-            w.hourly_rate
-            for w in stations
-            if not rs.workstation_kind or w.kind == rs.workstation_kind
-        ]
+        kind = [w for w in stations if not rs.workstation_kind or w.kind == rs.workstation_kind]
         if prates:
             lab += minutes_per_unit * sum(prates, Decimal(0)) / len(prates) / SIXTY
-        if wrates:
-            mach += minutes_per_unit * sum(wrates, Decimal(0)) / len(wrates) / SIXTY
+        if kind:
+            rates = sum((w.hourly_rate for w in kind), Decimal(0))
+            overhead = sum((overheads.get(w.id, Decimal(0)) for w in kind), Decimal(0))
+            mach += minutes_per_unit * rates / len(kind) / SIXTY
+            ovh += minutes_per_unit * overhead / len(kind) / SIXTY
     q = Decimal("0.000001")
     return StandardCost(
         item=item.code,
         material=mat.quantize(q),
         labour=lab.quantize(q),
         machine=mach.quantize(q),
-        total=(mat + lab + mach).quantize(q),
+        overhead=ovh.quantize(q),
+        total=(mat + lab + mach + ovh).quantize(q),
         rolled_up=True,
     )

@@ -29,6 +29,7 @@ from isom.ledger.schemas import (
     ProduceCommand,
     ReceiveCommand,
     ReleaseCommand,
+    ReturnCommand,
     ReverseCommand,
     ScrapCommand,
     ShipCommand,
@@ -90,6 +91,13 @@ _endpoint("hold", ledger.hold, HoldCommand, (R.clerk, R.operator, R.supervisor),
 _endpoint("release", ledger.release, ReleaseCommand, (R.supervisor,), "Release a hold")
 _endpoint("consume", ledger.consume, ConsumeCommand, PRODUCTION, "Consume into a step")
 _endpoint("produce", ledger.produce, ProduceCommand, PRODUCTION, "Produce out of a step")
+_endpoint(
+    "return",
+    ledger.return_to_stock,
+    ReturnCommand,
+    PRODUCTION,
+    "Return unused material or WIP of a step to stock",
+)
 _endpoint("scrap", ledger.scrap, ScrapCommand, (R.operator, R.supervisor), "Scrap material")
 _endpoint("ship", ledger.ship, ShipCommand, (R.clerk, R.supervisor), "Ship a container")
 _endpoint("reverse", ledger.reverse, ReverseCommand, (R.supervisor,), "Reverse an event")

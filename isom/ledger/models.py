@@ -48,6 +48,7 @@ class EventKind(enum.StrEnum):
     scrap = "scrap"
     ship = "ship"
     reverse = "reverse"
+    return_ = "return"  # unused material or WIP of a step back to plain stock
 
 
 class ContentStatus(enum.StrEnum):

@@ -222,6 +222,27 @@ class ScrapCommand(_Command, LineRef):
     reason: str | None = Field(default=None, max_length=500)
 
 
+class ReturnCommand(_Command):
+    """Unused material of a work-order step back to plain stock.
+
+    From the step's place (material consumed and not used) when `container` is not given, or
+    from a line of `container` tagged with the step (its WIP output). It lands in `into`, in a
+    new container at `location`, or, for a tagged line with no target, stays in its container
+    as plain stock.
+    """
+
+    step: StepRef
+    item: Code
+    lot: Code | None = None
+    quantity: Positive
+    container: Code | None = Field(default=None, description="A container holding WIP of step.")
+    into: Code | None = Field(default=None, description="An existing container to return into.")
+    new_container: Code | None = Field(default=None, description="Code for a new container.")
+    container_kind: str = Field(default="box", min_length=1, max_length=30)
+    location: Code | None = Field(default=None, description="Where a new container is made.")
+    reason: str | None = Field(default=None, max_length=500)
+
+
 class ShipCommand(_Command):
     """A container (with everything nested in it) leaves to a customer."""
 

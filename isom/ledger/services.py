@@ -52,6 +52,7 @@ from isom.ledger.schemas import (
     ProduceCommand,
     ReceiveCommand,
     ReleaseCommand,
+    ReturnCommand,
     ReverseCommand,
     ScrapCommand,
     ShipCommand,
@@ -1039,6 +1040,153 @@ def _scrap(session: Session, event: Event, cmd: ScrapCommand, posting: Posting) 
     event.reason = cmd.reason
     _event_at(event, _container_location(session, posting, cont))
     return {"container": cont.code}
+
+
+def return_to_stock(session: Session, actor: Actor, key: str, cmd: ReturnCommand) -> EventResult:
+    """Unused material of a step, or a line of its WIP output, goes back to plain stock."""
+    return _run(session, actor, key, EventKind.return_, cmd, _return)
+
+
+def _return(session: Session, event: Event, cmd: ReturnCommand, posting: Posting) -> dict[str, Any]:
+    if cmd.into and (cmd.new_container or cmd.location):
+        raise InvalidInput(
+            "give into, or new_container/location, not both", field="into", expected="one target"
+        )
+    codes = {"container": cmd.container} if cmd.container else {}
+    if cmd.into:
+        codes["into"] = cmd.into
+    found = _lock(session, posting, **codes) if codes else {}
+    item = _label_item(posting, md.get_item(session, cmd.item))
+    md.check_precision(
+        cmd.quantity,
+        md.unit_decimals(session, item),
+        field="quantity",
+        unit_code=_unit_code(session, item),
+    )
+    source: Container | str
+    if "container" in found:
+        source = found["container"]
+        item, lot, row = _pick_line(
+            session, posting, source, LineRef(item=cmd.item, lot=cmd.lot, wip_step=cmd.step)
+        )
+        if row is None:
+            raise Conflict(
+                f"container {source.code} holds no {item.code} that is WIP of {cmd.step}",
+                field="container",
+                expected=f"a container with {item.code} tagged with step {cmd.step}",
+            )
+        if row.status == ContentStatus.hold:
+            raise Conflict(
+                f"{item.code} in {source.code} is on hold; release it before returning it",
+                field="container",
+                expected="material that is not on hold",
+            )
+        lot_id, cost, source_status = row.lot_id, row.unit_cost, row.status
+    else:
+        source = step_place(cmd.step)
+        lot_id, cost = _in_step(session, posting, cmd, item)
+        source_status = ContentStatus.available
+    target = found.get("into")
+    if target is None and (cmd.new_container or cmd.location):
+        if not cmd.location:
+            raise InvalidInput(
+                "a new container needs a location",
+                field="location",
+                expected="the stock location the material goes back to",
+            )
+        target = _new_container(
+            session,
+            posting,
+            event,
+            code=cmd.new_container,
+            kind=cmd.container_kind,
+            location=md.get_location(session, cmd.location, field="location"),
+            field="new_container",
+        )
+    if target is None:
+        if not isinstance(source, Container):
+            raise InvalidInput(
+                "say where the returned material goes",
+                field="location",
+                expected="into (an existing container) or a location for a new container",
+            )
+        target = source  # the tagged line becomes plain stock where it is
+    posting.transfer(
+        item_id=item.id,
+        lot_id=lot_id,
+        quantity=cmd.quantity,
+        unit_cost=cost,
+        source=source,
+        target=target,
+        source_status=source_status,
+        target_status=ContentStatus.available,
+        source_wip=cmd.step,
+        target_wip=None,
+    )
+    posting.edges.append(
+        Edge(
+            item_id=item.id,
+            quantity=cmd.quantity,
+            from_lot_id=lot_id,
+            from_container_id=source.id if isinstance(source, Container) else None,
+            to_lot_id=lot_id,
+            to_container_id=target.id,
+        )
+    )
+    event.reference = cmd.step
+    event.reason = cmd.reason
+    _event_at(event, _container_location(session, posting, target))
+    return {
+        "step": cmd.step,
+        "from": source.code if isinstance(source, Container) else source,
+        "container": target.code,
+        "unit_cost": plain(cost),
+    }
+
+
+def _in_step(
+    session: Session, posting: Posting, cmd: ReturnCommand, item: Item
+) -> tuple[int | None, Decimal]:
+    """The lot a return takes from the step's place, and the average cost it came in at.
+
+    The place holds what was consumed into the step and not yet returned; several lots of the
+    item there need the lot named.
+    """
+    lot = _lot(session, posting, item, cmd.lot, field="lot") if cmd.lot else None
+    query = select(EventLine.lot_id, EventLine.quantity, EventLine.unit_cost).where(
+        EventLine.place == step_place(cmd.step), EventLine.item_id == item.id
+    )
+    if lot is not None:
+        query = query.where(EventLine.lot_id == lot.id)
+    held: dict[int | None, tuple[Decimal, Decimal]] = {}
+    for lot_id, q, c in session.execute(query):
+        q0, v0 = held.get(lot_id, (Decimal(0), Decimal(0)))
+        held[lot_id] = (q0 + q, v0 + q * c)
+    held = {k: v for k, v in held.items() if v[0] > 0}
+    if not held:
+        raise Conflict(
+            f"step {cmd.step} holds no {item.code}" + (f" of lot {lot.code}" if lot else ""),
+            field="item",
+            expected="material that was consumed into the step and not yet returned",
+        )
+    if len(held) > 1:
+        lots = ", ".join(sorted(f"{_lot_code(session, k)}: {plain(v[0])}" for k, v in held.items()))
+        raise InvalidInput(
+            f"step {cmd.step} holds several lots of {item.code} ({lots})",
+            field="lot",
+            expected="the lot to return",
+        )
+    lot_id, (quantity, value) = next(iter(held.items()))
+    if lot_id is not None:
+        posting.labels["lot"][lot_id] = _lot_code(session, lot_id)
+    if cmd.quantity > quantity:
+        raise Conflict(
+            f"step {cmd.step} holds {plain(quantity)} of {item.code}; {plain(cmd.quantity)} "
+            "was asked back",
+            field="quantity",
+            expected=f"at most {plain(quantity)}",
+        )
+    return lot_id, (value / quantity).quantize(COST_QUANTUM, ROUND_HALF_EVEN)
 
 
 def ship(session: Session, actor: Actor, key: str, cmd: ShipCommand) -> EventResult:

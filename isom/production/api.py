@@ -24,6 +24,7 @@ from isom.production.schemas import (
     CreateWorkOrder,
     MachineStateCommand,
     ReleaseWorkOrder,
+    ReturnScan,
     ScanResult,
     StepScan,
     StopScan,
@@ -98,6 +99,13 @@ _endpoint(
     "Consume a container into a step",
 )
 _endpoint("scan/stop", production.stop_step, StopScan, SCANNERS, "Stop a step with good and scrap")
+_endpoint(
+    "scan/return",
+    production.return_material,
+    ReturnScan,
+    SCANNERS,
+    "Return unused material (or WIP output) of a step to stock",
+)
 _endpoint(
     "machine-state",
     production.machine_state,

@@ -1,4 +1,4 @@
-"""`isom production ...`: the WIP board, a job, and a job's cost from the command line."""
+"""`isom production ...`: the WIP board, a job, its cost and batches, learned times (CLI)."""
 
 from __future__ import annotations
 
@@ -39,3 +39,21 @@ def cost(number: str) -> None:
 
     result = open_db().read(lambda s: costing.job_cost(s, number))
     typer.echo(json.dumps(result.model_dump(mode="json"), indent=2))
+
+
+@app.command()
+def batches(number: str) -> None:
+    """Print the cost of each finished lot (batch) of a job against standard, as JSON."""
+    from isom.cli import open_db
+
+    result = open_db().read(lambda s: costing.batch_costs(s, number))
+    typer.echo(json.dumps([b.model_dump(mode="json") for b in result], indent=2))
+
+
+@app.command()
+def learned() -> None:
+    """Print learned setup, run and cleanup times beside the standards, as JSON."""
+    from isom.cli import open_db
+
+    result = open_db().read(queries.learned_times)
+    typer.echo(json.dumps([t.model_dump(mode="json") for t in result], indent=2))

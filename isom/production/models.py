@@ -18,6 +18,7 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -108,6 +109,7 @@ class WorkOrderStep(Base):
     standard_minutes: Mapped[Decimal] = mapped_column(Exact, default=Decimal(0))
     std_labour_rate: Mapped[Decimal] = mapped_column(Exact, default=Decimal(0))
     std_machine_rate: Mapped[Decimal] = mapped_column(Exact, default=Decimal(0))
+    std_overhead_rate: Mapped[Decimal] = mapped_column(Exact, default=Decimal(0))
     status: Mapped[StepStatus] = mapped_column(_enum(StepStatus), index=True)
     workstation_id: Mapped[int | None] = mapped_column(ForeignKey("md_workstation.id"))
     actual_start: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
@@ -117,6 +119,8 @@ class WorkOrderStep(Base):
     quantity_good: Mapped[Decimal] = mapped_column(Exact, default=Decimal(0))
     quantity_scrap: Mapped[Decimal] = mapped_column(Exact, default=Decimal(0))
     quantity_rework: Mapped[Decimal] = mapped_column(Exact, default=Decimal(0))
+    rework_pending: Mapped[Decimal] = mapped_column(Exact, default=Decimal(0))
+    quantity_returned: Mapped[Decimal] = mapped_column(Exact, default=Decimal(0))
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     updated_by: Mapped[str] = mapped_column(String(100))
 
@@ -189,3 +193,14 @@ class MachineRecord(Base):
     started_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     ended_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     event_id: Mapped[int] = mapped_column(ForeignKey("prod_event.id"))
+
+    # At most one open state per workstation: two first events racing cannot both open one.
+    __table_args__ = (
+        Index(
+            "uq_prod_machine_open",
+            "workstation_id",
+            unique=True,
+            sqlite_where=text("ended_at IS NULL"),
+            postgresql_where=text("ended_at IS NULL"),
+        ),
+    )

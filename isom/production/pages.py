@@ -1,13 +1,17 @@
-"""The supervisor's live WIP board: rendered once, then kept current by server-sent events."""
+"""Production pages: the live WIP board (kept current by server-sent events) and learned times."""
 
 from __future__ import annotations
 
+from typing import Any
+
+import plotly.graph_objects as go  # type: ignore[import-untyped]
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from isom.auth.services import Principal
 from isom.db import Database
 from isom.production import queries
+from isom.web.charts import figure_dict
 from isom.web.deps import current_principal, get_db
 from isom.web.pages import guarded, render
 
@@ -25,5 +29,54 @@ def wip_page(
     def build() -> Response:
         board = db.read(lambda s: queries.wip(s))
         return render(request, "wip.html", principal, board=board)
+
+    return guarded(request, principal, build)
+
+
+def learned_figure(times: list[queries.LearnedTime]) -> dict[str, Any]:
+    """Per group, a run of its mean length as actual and standard bars, stacked by phase."""
+    labels: list[str] = []
+    phases: dict[str, list[float]] = {"setup": [], "run": [], "cleanup": []}
+    for t in times:
+        group = f"{t.operation} {t.item} @{t.workstation} ({t.run_length})"
+        for kind in ("standard", "actual"):
+            labels.append(f"{group} {kind}")
+            if kind == "actual":
+                run = t.run_minutes_per_unit * t.mean_run_length
+                parts = (t.setup_minutes, run, t.cleanup_minutes)
+            else:
+                run = t.standard_run_minutes_per_unit * t.mean_run_length
+                parts = (t.standard_setup_minutes, run, t.standard_cleanup_minutes)
+            for phase, value in zip(phases, parts, strict=True):
+                phases[phase].append(float(value))
+    fig = go.Figure()
+    for phase, colour in (("setup", "#8d6e63"), ("run", "#1565c0"), ("cleanup", "#9e9e9e")):
+        fig.add_trace(
+            go.Bar(y=labels, x=phases[phase], name=phase, orientation="h", marker={"color": colour})
+        )
+    fig.update_layout(
+        title="Minutes for a run of the mean length: actual against standard",
+        barmode="stack",
+        xaxis={"title": "minutes"},
+        yaxis={"autorange": "reversed"},
+        height=140 + 40 * len(labels),
+        margin={"l": 320, "r": 20, "t": 50, "b": 40},
+    )
+    return figure_dict(fig)
+
+
+@router.get("/learned-times")
+def learned_times_page(
+    request: Request,
+    principal: Principal = Depends(current_principal),
+    db: Database = Depends(get_db),
+) -> Response:
+    """Actual setup, run and cleanup learned from done steps, beside the standards."""
+
+    def build() -> Response:
+        times = db.read(queries.learned_times)
+        return render(
+            request, "learned_times.html", principal, times=times, figure=learned_figure(times)
+        )
 
     return guarded(request, principal, build)

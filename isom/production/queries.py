@@ -17,6 +17,8 @@ from isom.masterdata.models import Item, Person, Workstation
 from isom.production import services, timekeeping
 from isom.production.models import (
     LabourRecord,
+    MachineRecord,
+    MachineState,
     MaterialRole,
     ProductionEvent,
     StepStatus,
@@ -50,6 +52,9 @@ def work_order(session: Session, number: str) -> WorkOrderView:
                 standard_minutes=s.standard_minutes,
                 quantity_good=s.quantity_good,
                 quantity_scrap=s.quantity_scrap,
+                quantity_rework=s.quantity_rework,
+                rework_pending=s.rework_pending,
+                quantity_returned=s.quantity_returned,
                 inputs=[
                     {
                         "item": items[m.item_id],
@@ -97,6 +102,8 @@ class WipStep(BaseModel):
     after_step: list[WipContainer]
     good: Decimal
     scrap: Decimal
+    rework_pending: Decimal
+    returned: Decimal
     people: list[str]
     elapsed_minutes: Decimal
     standard_minutes: Decimal
@@ -224,10 +231,12 @@ def wip(session: Session, *, stuck_minutes: int = 30, at: dt.datetime | None = N
                         },
                         at_step=max(Decimal(0), s.quantity_in - s.quantity_good - s.quantity_scrap)
                         if n
-                        else Decimal(0),
+                        else s.rework_pending,
                         after_step=after[f"{j.number}/{s.sequence}"],
                         good=s.quantity_good,
                         scrap=s.quantity_scrap,
+                        rework_pending=s.rework_pending,
+                        returned=s.quantity_returned,
                         people=sorted(people[s.id]),
                         elapsed_minutes=elapsed[s.id].quantize(Decimal("0.01")),
                         standard_minutes=s.standard_minutes,
@@ -251,24 +260,50 @@ def board_summary(board: WipBoard) -> dict[str, Any]:
 
 
 class LearnedTime(BaseModel):
+    """Actual times of done steps for one operation, item, workstation and run-length band."""
+
     operation: str
     item: str
     workstation: str
+    run_length: str
     steps: int
     units: Decimal
     mean_run_length: Decimal
+    setup_minutes: Decimal
+    run_minutes: Decimal
+    cleanup_minutes: Decimal
+    down_minutes: Decimal
+    run_minutes_per_unit: Decimal
+    standard_setup_minutes: Decimal
+    standard_run_minutes_per_unit: Decimal
+    standard_cleanup_minutes: Decimal
     actual_minutes: Decimal
     standard_minutes: Decimal
     actual_minutes_per_unit: Decimal
     standard_minutes_per_unit: Decimal
 
 
-def learned_times(session: Session) -> list[LearnedTime]:
-    """Actual elapsed minutes of done steps per operation, item and workstation, beside standard.
+RUN_LENGTH_BANDS = ((10, "1-9"), (100, "10-99"), (1000, "100-999"))
 
-    Elapsed is the time at least one person was clocked on the step (the union of labour spans);
-    setup, run and cleanup are not yet told apart.
+
+def run_length_band(units: Decimal) -> str:
+    """The band a run length falls in: 1-9, 10-99, 100-999, 1000+ units."""
+    return next((label for top, label in RUN_LENGTH_BANDS if units < top), "1000+")
+
+
+Spans = list[tuple[dt.datetime, dt.datetime]]
+
+
+def learned_times(session: Session, *, now: dt.datetime | None = None) -> list[LearnedTime]:
+    """Actual setup, run and cleanup of done steps, per operation, item, workstation and run
+    length, beside the standards snapshotted at release.
+
+    A step's time is the union of its labour spans (someone clocked on). Of that, the part the
+    workstation was in `setup` is setup, in `cleanup` cleanup, `down` is down time (neither),
+    and the rest is run (machine `run`, `idle`, or no state recorded: manual work). Setup and
+    cleanup are reported per step (mean); run per unit.
     """
+    until = now or utcnow()
     items = dict(session.execute(select(Item.id, Item.code)).all())
     stations = dict(session.execute(select(Workstation.id, Workstation.code)).all())
     done = session.execute(
@@ -276,7 +311,8 @@ def learned_times(session: Session) -> list[LearnedTime]:
         .join(WorkOrder, WorkOrder.id == WorkOrderStep.work_order_id)
         .where(WorkOrderStep.status == StepStatus.done, WorkOrderStep.workstation_id.is_not(None))
     ).all()
-    spans: dict[int, list[tuple[dt.datetime, dt.datetime]]] = defaultdict(list)
+    spans: dict[int, Spans] = defaultdict(list)
+    states: dict[int, list[tuple[MachineState, dt.datetime, dt.datetime]]] = defaultdict(list)
     if done:
         for step_id, a, b in session.execute(
             select(LabourRecord.step_id, LabourRecord.started_at, LabourRecord.ended_at).where(
@@ -285,32 +321,74 @@ def learned_times(session: Session) -> list[LearnedTime]:
             )
         ).all():
             spans[step_id].append((a, b or a))
-    groups: dict[tuple[str, int, int], list[tuple[Decimal, Decimal, Decimal]]] = defaultdict(list)
+        for ws_id, state, a, b in session.execute(
+            select(
+                MachineRecord.workstation_id,
+                MachineRecord.state,
+                MachineRecord.started_at,
+                MachineRecord.ended_at,
+            ).where(
+                MachineRecord.workstation_id.in_({s.workstation_id for s, _ in done}),
+                MachineRecord.state.in_(
+                    (MachineState.setup, MachineState.cleanup, MachineState.down)
+                ),
+            )
+        ).all():
+            states[ws_id].append((state, a, b or until))
+    groups: dict[tuple[str, int, int, str], list[dict[str, Decimal]]] = defaultdict(list)
     for step, item_id in done:
         units = step.quantity_good + step.quantity_scrap
-        groups[(step.operation, item_id, step.workstation_id or 0)].append(
-            (_union_minutes(spans[step.id]), step.standard_minutes, units)
+        clocked = _union(spans[step.id])
+        split = {k: Decimal(0) for k in ("setup", "cleanup", "down")}
+        for state, a, b in states[step.workstation_id or 0]:
+            split[state.value] += _overlap_minutes(clocked, a, b)
+        elapsed = _union_minutes(clocked)
+        groups[(step.operation, item_id, step.workstation_id or 0, run_length_band(units))].append(
+            {
+                "units": units,
+                "elapsed": elapsed,
+                "setup": split["setup"],
+                "cleanup": split["cleanup"],
+                "down": split["down"],
+                "run": elapsed - split["setup"] - split["cleanup"] - split["down"],
+                "standard": step.standard_minutes,
+                "std_setup": step.setup_minutes,
+                "std_run": step.run_minutes_per_unit,
+                "std_cleanup": step.cleanup_minutes,
+            }
         )
     out = []
-    q = Decimal("0.01")
-    for (operation, item_id, ws_id), rows in sorted(groups.items()):
-        actual = sum((r[0] for r in rows), Decimal(0))
-        standard = sum((r[1] for r in rows), Decimal(0))
-        units = sum((r[2] for r in rows), Decimal(0))
+    q, q4 = Decimal("0.01"), Decimal("0.0001")
+    for (operation, item_id, ws_id, band), rows in sorted(groups.items()):
+        n = len(rows)
+
+        def total(k: str, rows: list[dict[str, Decimal]] = rows) -> Decimal:
+            return sum((r[k] for r in rows), Decimal(0))
+
+        units = total("units")
         out.append(
             LearnedTime(
                 operation=operation,
                 item=items[item_id],
                 workstation=stations.get(ws_id, "?"),
-                steps=len(rows),
+                run_length=band,
+                steps=n,
                 units=units,
-                mean_run_length=(units / len(rows)).quantize(q),
-                actual_minutes=actual.quantize(q),
-                standard_minutes=standard.quantize(q),
-                actual_minutes_per_unit=(actual / units).quantize(Decimal("0.0001"))
+                mean_run_length=(units / n).quantize(q),
+                setup_minutes=(total("setup") / n).quantize(q),
+                run_minutes=total("run").quantize(q),
+                cleanup_minutes=(total("cleanup") / n).quantize(q),
+                down_minutes=total("down").quantize(q),
+                run_minutes_per_unit=(total("run") / units).quantize(q4) if units else Decimal(0),
+                standard_setup_minutes=(total("std_setup") / n).quantize(q),
+                standard_run_minutes_per_unit=(total("std_run") / n).quantize(q4),
+                standard_cleanup_minutes=(total("std_cleanup") / n).quantize(q),
+                actual_minutes=total("elapsed").quantize(q),
+                standard_minutes=total("standard").quantize(q),
+                actual_minutes_per_unit=(total("elapsed") / units).quantize(q4)
                 if units
                 else Decimal(0),
-                standard_minutes_per_unit=(standard / units).quantize(Decimal("0.0001"))
+                standard_minutes_per_unit=(total("standard") / units).quantize(q4)
                 if units
                 else Decimal(0),
             )
@@ -318,19 +396,30 @@ def learned_times(session: Session) -> list[LearnedTime]:
     return out
 
 
-def _union_minutes(spans: list[tuple[dt.datetime, dt.datetime]]) -> Decimal:
-    total = Decimal(0)
-    cur: tuple[dt.datetime, dt.datetime] | None = None
+def _union(spans: Spans) -> Spans:
+    """Overlapping spans merged into disjoint ones, in order."""
+    out: Spans = []
     for a, b in sorted(spans):
-        if cur is None or a > cur[1]:
-            if cur is not None:
-                total += timekeeping.seconds_between(*cur)
-            cur = (a, b)
+        if out and a <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
         else:
-            cur = (cur[0], max(cur[1], b))
-    if cur is not None:
-        total += timekeeping.seconds_between(*cur)
+            out.append((a, b))
+    return out
+
+
+def _overlap_minutes(spans: Spans, a: dt.datetime, b: dt.datetime) -> Decimal:
+    """Minutes of the disjoint `spans` that fall between a and b."""
+    total = Decimal(0)
+    for s, e in spans:
+        lo, hi = max(s, a), min(e, b)
+        if hi > lo:
+            total += timekeeping.seconds_between(lo, hi)
     return total / 60
+
+
+def _union_minutes(spans: Spans) -> Decimal:
+    """Minutes covered by the spans, overlaps counted once."""
+    return sum((timekeeping.seconds_between(a, b) for a, b in _union(spans)), Decimal(0)) / 60
 
 
 def wip_version(session: Session) -> tuple[int | None, int | None]:

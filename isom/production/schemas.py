@@ -90,6 +90,36 @@ class StopScan(StepScan):
     new_container: Code | None = Field(default=None, description="Code for a new container.")
     location: Code | None = Field(default=None, description="Defaults to the workstation's.")
     lot: Code | None = Field(default=None, description="Output lot; defaults to the job number.")
+    serials: list[Code] = Field(
+        default=[],
+        max_length=10_000,
+        description="Serial-tracked output: one serial per good unit, each its own line.",
+    )
+    scrap_serials: list[Code] = Field(
+        default=[], max_length=10_000, description="Serial-tracked output: one per scrapped unit."
+    )
+
+
+class ReturnScan(_Command):
+    """Unused material of a step back to plain stock (or the step's WIP output, from `container`).
+
+    Without `container` the material comes out of what was consumed into the step; with it,
+    from that container's line tagged as the step's output. It goes `into` an existing
+    container, into a new container at `location` (default: the workstation's location), or,
+    for a tagged line, stays where it is as plain stock.
+    """
+
+    work_order: WorkOrderNumber
+    step: Sequence
+    item: Code
+    lot: Code | None = None
+    quantity: Positive
+    container: Code | None = None
+    into: Code | None = None
+    new_container: Code | None = None
+    location: Code | None = None
+    badge: Code | None = None
+    reason: str | None = Field(default=None, max_length=500)
 
 
 class MachineStateCommand(_Command):
@@ -125,6 +155,9 @@ class StepView(BaseModel):
     standard_minutes: Decimal
     quantity_good: Decimal
     quantity_scrap: Decimal
+    quantity_rework: Decimal = Decimal(0)
+    rework_pending: Decimal = Decimal(0)
+    quantity_returned: Decimal = Decimal(0)
     inputs: list[dict[str, Any]]
     outputs: list[dict[str, Any]]
 

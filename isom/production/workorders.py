@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from isom.costing import services as costing
 from isom.errors import Conflict, NotFound
 from isom.ledger import services as ledger
 from isom.masterdata import services as md
@@ -259,6 +260,7 @@ def release(
     wo.route_code, wo.route_revision = route.code, route.revision
     people = session.scalars(select(Person).where(Person.active)).all()
     stations = session.scalars(select(Workstation).where(Workstation.active)).all()
+    overheads = costing.overhead_rates(session)
     children: list[str] = []
     for n, rs in enumerate(route.steps):
         per_unit = (
@@ -290,6 +292,13 @@ def release(
             std_machine_rate=_mean(
                 [
                     w.hourly_rate
+                    for w in stations
+                    if not rs.workstation_kind or w.kind == rs.workstation_kind
+                ]
+            ),
+            std_overhead_rate=_mean(
+                [
+                    overheads.get(w.id, Decimal(0))
                     for w in stations
                     if not rs.workstation_kind or w.kind == rs.workstation_kind
                 ]

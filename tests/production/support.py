@@ -7,16 +7,28 @@ import json
 from decimal import Decimal
 from typing import Any
 
+import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from isom.db import Database
 from isom.demo import DATA
+from isom.errors import IsomError
 from isom.ledger import services as ledger
 from isom.ledger.schemas import LotIn, ReceiveCommand, ReceiveLine
 from isom.masterdata import imports as md_import
 from isom.production import services as production
+from isom.production.models import (
+    LabourRecord,
+    MachineRecord,
+    ProductionEvent,
+    StepMaterial,
+    WorkOrder,
+    WorkOrderStep,
+)
 from isom.production.schemas import CreateWorkOrder, ScanResult
 from tests.builders import key
+from tests.ledger.support import snapshot as ledger_snapshot
 
 ACTOR = ledger.Actor(name="tester", device="test-scanner")
 DAY = dt.date(2026, 11, 20)
@@ -97,3 +109,40 @@ def create(
         occurred_at=at(7),
     )
     return scan(db, production.create_work_order, cmd)
+
+
+TABLES: list[Any] = [
+    WorkOrder,
+    WorkOrderStep,
+    StepMaterial,
+    ProductionEvent,
+    LabourRecord,
+    MachineRecord,
+]
+
+
+def snapshot(db: Database) -> dict[str, Any]:
+    """Every ledger and production row, to show that a refused scan changed nothing."""
+
+    def take(s: Session) -> dict[str, Any]:
+        out = {
+            t.__tablename__: [tuple(r) for r in s.execute(select(*t.__table__.columns)).all()]
+            for t in TABLES
+        }
+        return out
+
+    return {**ledger_snapshot(db), **db.read(take)}
+
+
+def refused(
+    db: Database, error: type[IsomError], operation: Any, command: Any, *, field: str | None = None
+) -> IsomError:
+    """Apply a scan that must fail with `error` (on `field`) and change nothing."""
+    before = snapshot(db)
+    with pytest.raises(error) as caught:
+        scan(db, operation, command)
+    assert type(caught.value) is error, caught.value.to_problem()
+    if field is not None:
+        assert caught.value.field == field, caught.value.to_problem()
+    assert snapshot(db) == before, "a refused scan changed something"
+    return caught.value

@@ -11,8 +11,7 @@ from fastapi.testclient import TestClient
 from isom.db import Database
 from isom.web.app import create_app
 from tests.builders import key, token
-from tests.production.support import DAY, demo_masterdata, receive
-from tests.production.test_services import snapshot
+from tests.production.support import DAY, demo_masterdata, receive, snapshot
 
 API = "/api/v1"
 

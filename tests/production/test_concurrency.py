@@ -1,4 +1,5 @@
-"""Scans racing each other: one key from two threads applies once; two starts make a start and a join."""
+"""Scans racing each other: one key from two threads applies once; two starts make a start and
+a join; first machine states sent at once open one record."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from sqlalchemy import func, select
 
 from isom.db import Database
 from isom.production import services as production
-from isom.production.models import LabourRecord, ProductionEvent
-from isom.production.schemas import ScanResult, StepScan
+from isom.production.models import LabourRecord, MachineRecord, MachineState, ProductionEvent
+from isom.production.schemas import MachineStateCommand, ScanResult, StepScan
 from tests.production.support import DAY, at, create, demo_masterdata, scan
 
 
@@ -65,3 +66,23 @@ def test_two_operators_starting_one_step_at_once_make_a_start_and_a_join(job: Da
     assert all(isinstance(r, ScanResult) for r in results), results
     assert sorted(bool(r.detail["joined"]) for r in results) == [False, True]
     assert job.read(lambda s: s.scalar(select(func.count()).select_from(LabourRecord))) == 2
+
+
+def test_first_machine_states_sent_at_once_leave_one_open_record(job: Database) -> None:
+    def state(s: MachineState) -> Callable[[], ScanResult]:
+        cmd = MachineStateCommand(workstation="CUT-1", state=s, occurred_at=at(8))
+        return lambda: scan(job, production.machine_state, cmd)
+
+    states = [MachineState.setup, MachineState.run, MachineState.idle, MachineState.cleanup]
+    results = race([state(s) for s in states])
+    assert all(isinstance(r, ScanResult) for r in results), results
+    # Each event closed the state before it; exactly one is still open, and the chain of
+    # "previous" answers names every state but the last exactly once.
+    rows = job.read(lambda s: s.execute(select(MachineRecord.state, MachineRecord.ended_at)).all())
+    assert sorted(r.state for r in rows) == sorted(states)
+    assert [r.ended_at for r in rows].count(None) == 1
+    previous = [r.detail["previous"] for r in results]
+    assert previous.count(None) == 1
+    assert sorted(p for p in previous if p) == sorted(
+        s.value for s in states if s is not next(r.state for r in rows if r.ended_at is None)
+    )

@@ -4,8 +4,9 @@ Story: a customer orders 10 JST harnesses. Releasing the job makes two child job
 and black leads; Anna and Jonas cut them side by side on the one cutter (CUT-1), which splits
 its 30 minutes between them by quantity. Anna and Omar crimp the harness on CRIMP-1 while Kai
 crimps another customer's 30 harnesses on the same press; one harness is scrapped. Omar
-assembles (with a coffee break), Jonas tests and packs. Then we check the WIP after each step,
-conservation, the genealogy back to the wire lots, and the cost to the cent by hand.
+assembles (with a coffee break) and puts two spare connectors back in their box, Jonas tests
+and packs. Then we check the WIP after each step, conservation, the genealogy back to the wire
+lots, the cost to the cent by hand (standard overhead and the one finished batch included).
 """
 
 from __future__ import annotations
@@ -22,7 +23,13 @@ from isom.ledger.models import Content
 from isom.production import queries
 from isom.production import services as production
 from isom.production.models import MachineState
-from isom.production.schemas import ConsumeScan, MachineStateCommand, StepScan, StopScan
+from isom.production.schemas import (
+    ConsumeScan,
+    MachineStateCommand,
+    ReturnScan,
+    StepScan,
+    StopScan,
+)
 from tests.ledger.support import assert_verified, contents
 from tests.production.support import DAY, at, create, demo_masterdata, receive, scan
 
@@ -162,7 +169,7 @@ def test_a_harness_job_from_wire_to_finished_stock(plant: Database) -> None:
     # Step 20, assemble: Omar, with a break from 10:20 to 10:30.
     start(db, "B1002", "WO-000001", 20, "ASSY-1", 10)
     consume(db, "WO-000001", 20, wip10, "HARN-JST-300", "9", 10, 1)
-    consume(db, "WO-000001", 20, "CONN-BOX", "CONN-JST-2", "18", 10, 2)
+    consume(db, "WO-000001", 20, "CONN-BOX", "CONN-JST-2", "20", 10, 2)
     assert job_board(db, "WO-000001").steps[1].at_step == D(9)
     assert job_board(db, "WO-000001").steps[0].after_step == []
     scan(
@@ -176,6 +183,22 @@ def test_a_harness_job_from_wire_to_finished_stock(plant: Database) -> None:
         production.resume_step,
         StepScan(badge="B1002", work_order="WO-000001", step=20, occurred_at=at(10, 30)),
     )
+    # Two connectors were left over: Omar puts them back into their box before he stops.
+    scan(
+        db,
+        production.return_material,
+        ReturnScan(
+            work_order="WO-000001",
+            step=20,
+            item="CONN-JST-2",
+            quantity=D(2),
+            into="CONN-BOX",
+            badge="B1002",
+            occurred_at=at(10, 45),
+        ),
+    )
+    assert contents(db, "CONN-BOX") == {("CONN-JST-2", None, "available"): D(82)}
+    assert job_board(db, "WO-000001").steps[1].consumed["CONN-JST-2"] == D(18)
     wip20 = stop(db, "B1002", "WO-000001", 20, "9", 10, 50, new_container="WIP-20")
     board = job_board(db, "WO-000001")
     assert board.steps[1].at_step == 0
@@ -216,6 +239,13 @@ def test_a_harness_job_from_wire_to_finished_stock(plant: Database) -> None:
         wip_left = _wip_tagged(db, f"WO-000001/{before}")
         assert steps[before].quantity_good == _wip_in(db, after) + wip_left
     assert _wip_tagged(db, "WO-000001/10") == 0
+    # And for the job: the 10 harnesses crimped = 9 in finished stock + 1 scrapped + 0 WIP, and
+    # every material consumed is net of what went back to stock (20 - 2 connectors).
+    finished = db.read(lambda s: ledger_queries.inventory(s, item="HARN-JST-300", lot="WO-000001"))
+    assert sum(r.quantity for r in finished.rows if r.status == "available") == 9
+    assert sum(_wip_tagged(db, f"WO-000001/{n}") for n in (10, 20, 30, 40)) == 0
+    assert steps[10].quantity_good + steps[10].quantity_scrap == D(9) + D(1) + D(0)
+    assert {m["item"]: D(m["actual_quantity"]) for m in _materials(db)}["CONN-JST-2"] == 18
     assert_verified(db)
 
     # Genealogy: the finished lot goes back to the leads and the wire lots.
@@ -246,6 +276,13 @@ def test_a_harness_job_from_wire_to_finished_stock(plant: Database) -> None:
     # standard material per harness: 0.06 + 0.06 + 4 x 0.02 + 2 x 0.08 + 0.02 x 0.30
     #                                + 0.1 x 0.05 + 0.02 x 0.60 = 0.383; x 9 = 3.447
     assert cost.standard.material == D("3.45")
+    # standard overhead: test 2 + 0.25 x 9 = 4.25 standard minutes x 6/h (TEST-1) = 0.425
+    assert cost.standard.overhead == D("0.43")
+    assert cost.variances.overhead == D("1.08")  # 1.50 - 0.425, no scrap at the test step
+    # One batch: the finished lot WO-000001 bears the whole job and carries it less the scrap.
+    (batch,) = db.read(lambda s: costing.batch_costs(s, "WO-000001"))
+    assert (batch.lot, batch.quantity, batch.actual.total) == ("WO-000001", 9, D("135.66"))
+    assert batch.carried_value == D("126.52")  # 135.664 - 9.147
     parts = cost.variances
     assert abs(
         parts.material_price
@@ -270,6 +307,10 @@ def test_a_harness_job_from_wire_to_finished_stock(plant: Database) -> None:
         )
     )
     assert abs(fg_cost * 9 - (D("135.664") - D("9.147"))) < D("0.0001")
+
+
+def _materials(db: Database) -> list[dict[str, str]]:
+    return db.read(lambda s: costing.job_cost(s, "WO-000001")).materials
 
 
 def _wip_tagged(db: Database, ref: str) -> Decimal:

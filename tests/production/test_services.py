@@ -10,16 +10,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from isom.db import Database
-from isom.errors import Conflict, InvalidInput, IsomError, NotFound
+from isom.errors import Conflict, InvalidInput, NotFound
 from isom.ledger import services as ledger
 from isom.ledger.schemas import HoldCommand
 from isom.masterdata import imports as md_import
 from isom.production import services as production
 from isom.production.models import (
     LabourRecord,
-    MachineRecord,
-    ProductionEvent,
-    StepMaterial,
     StepStatus,
     WorkOrder,
     WorkOrderStatus,
@@ -34,42 +31,18 @@ from isom.production.schemas import (
     StopScan,
 )
 from tests.builders import key
-from tests.ledger.support import snapshot as ledger_snapshot
-from tests.production.support import ACTOR, DAY, at, create, demo_masterdata, receive, scan
+from tests.production.support import (
+    ACTOR,
+    DAY,
+    at,
+    create,
+    demo_masterdata,
+    receive,
+    refused,
+    scan,
+)
 
 D = Decimal
-TABLES: list[Any] = [
-    WorkOrder,
-    WorkOrderStep,
-    StepMaterial,
-    ProductionEvent,
-    LabourRecord,
-    MachineRecord,
-]
-
-
-def snapshot(db: Database) -> dict[str, Any]:
-    def take(s: Session) -> dict[str, Any]:
-        out = {
-            t.__tablename__: [tuple(r) for r in s.execute(select(*t.__table__.columns)).all()]
-            for t in TABLES
-        }
-        return out
-
-    return {**ledger_snapshot(db), **db.read(take)}
-
-
-def refused(
-    db: Database, error: type[IsomError], operation: Any, command: Any, *, field: str | None = None
-) -> IsomError:
-    before = snapshot(db)
-    with pytest.raises(error) as caught:
-        scan(db, operation, command)
-    assert type(caught.value) is error, caught.value.to_problem()
-    if field is not None:
-        assert caught.value.field == field, caught.value.to_problem()
-    assert snapshot(db) == before, "a refused scan changed something"
-    return caught.value
 
 
 @pytest.fixture

@@ -1,0 +1,389 @@
+"""The stop scan: backflush floor stock, produce good output, scrap, rework, clock out.
+
+Rework goes back to the step that made it: the reworked units are not produced out; they stay
+in the step's place (its work in process) with their share of the step's cost, and the step
+cannot be done while any are pending. A later stop of the step counts its good, scrapped
+and re-reworked units against the pending rework first.
+
+Serial-tracked output needs one serial per unit at stop (`serials` for good units,
+`scrap_serials` for scrapped ones); each serial is its own produce and its own container line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from isom.costing import services as costing
+from isom.errors import Conflict, InvalidInput
+from isom.ledger import services as ledger
+from isom.ledger.models import Container, Content, Lot
+from isom.ledger.schemas import ConsumeCommand, LotIn, ProduceCommand, ScrapCommand
+from isom.masterdata import services as md
+from isom.masterdata.models import Item, Location, Tracking, Workstation
+from isom.production.events import run_event
+from isom.production.models import (
+    MaterialRole,
+    ProductionEvent,
+    StepMaterial,
+    StepStatus,
+    WorkOrder,
+    WorkOrderStatus,
+    WorkOrderStep,
+)
+from isom.production.schemas import ScanResult, StopScan
+from isom.production.states import transition_step, transition_work_order
+from isom.production.steps import clock_out, main_output, next_step, open_job, open_labour
+from isom.production.workorders import (
+    get_step,
+    materials_of,
+    person_by_badge,
+    result_of,
+    step_ref,
+)
+
+Actor = ledger.Actor
+SIX = Decimal("0.000001")
+
+
+def stop_step(session: Session, actor: Actor, key: str, cmd: StopScan) -> ScanResult:
+    """Stop a step: backflush floor stock, produce good output (WIP or stock), scrap, clock out."""
+    return run_event(session, actor, key, "stop", cmd, _stop)
+
+
+def _stop(
+    session: Session, actor: Actor, key: str, event: ProductionEvent, cmd: StopScan
+) -> ScanResult:
+    wo = open_job(session, cmd.work_order)
+    step = get_step(session, wo, cmd.step)
+    person = person_by_badge(session, cmd.badge)
+    if step.status not in (StepStatus.running, StepStatus.paused):
+        raise Conflict(
+            f"{wo.number}/{step.sequence} is {step.status.value}",
+            field="step",
+            expected="a running or paused step",
+        )
+    if cmd.scrap_quantity > 0 and not cmd.scrap_reason:
+        raise InvalidInput(
+            "scrap needs a reason", field="scrap_reason", expected="why it was scrapped"
+        )
+    main = main_output(session, step)
+    if main is None:
+        raise Conflict(
+            f"{wo.number}/{step.sequence} has no main output",
+            field="step",
+            expected="a step with a main output",
+        )
+    ws = session.get(Workstation, step.workstation_id or 0)
+    assert ws is not None
+    loc = session.get(Location, ws.location_id or 0)
+    location = cmd.location or (loc.code if loc else None)
+    if location is None:
+        raise InvalidInput(
+            f"workstation {ws.code} has no location",
+            field="location",
+            expected="where the output is put",
+        )
+    out_item = session.get(Item, main.item_id)
+    assert out_item is not None
+    good_serials, scrap_serials = _check_serials(session, out_item, cmd)
+    final = next_step(session, wo, step) is None
+    ref = step_ref(wo, step)
+    at = event.occurred_at
+    made = cmd.good_quantity + cmd.scrap_quantity
+    ledger_events: list[int] = []
+    for m in materials_of(session, step):
+        if m.role is MaterialRole.input and m.floor_stock and made > 0:
+            ledger_events += _backflush(session, actor, key, wo, step, m, ws, made, at)
+    clock_out(open_labour(session, step), event)
+    session.flush()
+    unit_cost = Decimal(0)
+    if made + cmd.rework_quantity > 0:
+        # Units sent to rework keep their share of the cost in the step's place.
+        value = costing.place_value(session, ledger.step_place(ref))
+        conversion = costing.step_conversion_cost(session, step, at)
+        unit_cost = max(
+            Decimal(0),
+            ((value + conversion) / (made + cmd.rework_quantity)).quantize(SIX, ROUND_HALF_EVEN),
+        )
+    lot_code = cmd.lot or (str(wo.number) if out_item.tracking is Tracking.lot else None)
+    produced_into = None
+    if cmd.good_quantity > 0:
+        lots: list[str | None] = [*good_serials] or [lot_code]
+        each = Decimal(1) if good_serials else cmd.good_quantity
+        for n, code in enumerate(lots):
+            res = ledger.produce(
+                session,
+                actor,
+                f"{key}:produce" + (f":{n}" if good_serials else ""),
+                ProduceCommand(
+                    step=ref,
+                    item=out_item.code,
+                    lot=LotIn(code=code) if code else None,
+                    quantity=each,
+                    unit_cost=unit_cost,
+                    wip=not final,
+                    container=produced_into or cmd.container,
+                    new_container=None if produced_into else cmd.new_container,
+                    location=None if produced_into or cmd.container else location,
+                    occurred_at=at,
+                ),
+            )
+            ledger_events.append(res.event_id)
+            produced_into = str(res.detail["container"])
+        for m in materials_of(session, step):
+            if m.role in (MaterialRole.byproduct, MaterialRole.intermediate, MaterialRole.scrap):
+                ledger_events.append(
+                    _by_product(session, actor, key, ref, m, cmd.good_quantity, location, at)
+                )
+    if cmd.scrap_quantity > 0:
+        ledger_events += _scrap_units(
+            session,
+            actor,
+            key,
+            cmd,
+            ref,
+            out_item,
+            [*scrap_serials] or [lot_code],
+            unit_cost,
+            at,
+            location=location,
+        )
+    step.quantity_good += cmd.good_quantity
+    step.quantity_scrap += cmd.scrap_quantity
+    step.quantity_rework += cmd.rework_quantity
+    # Every unit stopped (good, scrap or sent again) answers for pending rework first.
+    stopped = made + cmd.rework_quantity
+    step.rework_pending += cmd.rework_quantity - min(step.rework_pending, stopped)
+    nb = str(wo.number)
+    done = cmd.complete and step.rework_pending == 0
+    if done:
+        transition_step(step, StepStatus.done, actor=actor, at=at, number=nb)
+    elif step.status is StepStatus.running:
+        transition_step(step, StepStatus.paused, actor=actor, at=at, number=nb)
+    nxt = next_step(session, wo, step)
+    if nxt is not None and nxt.status is StepStatus.waiting and (cmd.good_quantity > 0 or done):
+        transition_step(nxt, StepStatus.ready, actor=actor, at=at, number=nb)
+    if final and done:
+        transition_work_order(wo, WorkOrderStatus.complete, actor=actor, at=at)
+    event.work_order_id, event.step_id, event.person_id, event.workstation_id = (
+        wo.id,
+        step.id,
+        person.id,
+        ws.id,
+    )
+    return result_of(
+        wo,
+        step,
+        ledger_events=ledger_events,
+        container=produced_into,
+        unit_cost=str(unit_cost),
+        good=str(cmd.good_quantity),
+        scrap=str(cmd.scrap_quantity),
+        rework=str(cmd.rework_quantity),
+        rework_pending=str(step.rework_pending),
+        serials=good_serials,
+    )
+
+
+def _check_serials(session: Session, item: Item, cmd: StopScan) -> tuple[list[str], list[str]]:
+    """The serials of a serial-tracked output, one per unit, new and distinct; else none given."""
+    if item.tracking is not Tracking.serial:
+        if cmd.serials or cmd.scrap_serials:
+            raise InvalidInput(
+                f"{item.code} is not serial-tracked",
+                field="serials",
+                expected="no serials",
+            )
+        return [], []
+    if cmd.lot:
+        raise InvalidInput(
+            f"{item.code} is serial-tracked: give a serial per unit, not a lot",
+            field="lot",
+            expected="no lot; serials instead",
+        )
+    for field, quantity, serials in (
+        ("serials", cmd.good_quantity, cmd.serials),
+        ("scrap_serials", cmd.scrap_quantity, cmd.scrap_serials),
+    ):
+        if quantity != quantity.to_integral_value():
+            raise InvalidInput(
+                f"{item.code} is serial-tracked: {quantity} is not a whole number of units",
+                field="good_quantity" if field == "serials" else "scrap_quantity",
+                expected="a whole number",
+            )
+        if len(serials) != quantity:
+            raise InvalidInput(
+                f"{item.code} is serial-tracked: {quantity} units need {quantity} serials, "
+                f"{len(serials)} were given",
+                field=field,
+                expected=f"{int(quantity)} serials, one per unit",
+            )
+    given = [*cmd.serials, *cmd.scrap_serials]
+    seen: set[str] = set()
+    for n, code in enumerate(given):
+        if code in seen:
+            field = "serials" if n < len(cmd.serials) else "scrap_serials"
+            raise InvalidInput(
+                f"serial {code} is given twice", field=field, expected="distinct serials"
+            )
+        seen.add(code)
+    if given:
+        used = sorted(
+            session.scalars(select(Lot.code).where(Lot.item_id == item.id, Lot.code.in_(given)))
+        )
+        if used:
+            raise Conflict(
+                f"serial {', '.join(used)} of {item.code} is already used",
+                field="serials" if used[0] in cmd.serials else "scrap_serials",
+                expected="serials not given to any unit before",
+            )
+    return list(cmd.serials), list(cmd.scrap_serials)
+
+
+def _scrap_units(
+    session: Session,
+    actor: Actor,
+    key: str,
+    cmd: StopScan,
+    ref: str,
+    item: Item,
+    lots: list[str | None],
+    unit_cost: Decimal,
+    at: dt.datetime,
+    *,
+    location: str,
+) -> list[int]:
+    """Produce the scrapped units into a scrap box at the step's cost, then scrap them."""
+    serial = item.tracking is Tracking.serial
+    each = Decimal(1) if serial else cmd.scrap_quantity
+    box: str | None = None
+    out: list[int] = []
+    for n, code in enumerate(lots):
+        suffix = f":{n}" if serial else ""
+        res = ledger.produce(
+            session,
+            actor,
+            f"{key}:scrap-out{suffix}",
+            ProduceCommand(
+                step=ref,
+                item=item.code,
+                lot=LotIn(code=code) if code else None,
+                quantity=each,
+                unit_cost=unit_cost,
+                wip=True,
+                container=box,
+                location=None if box else location,
+                occurred_at=at,
+            ),
+        )
+        box = str(res.detail["container"])
+        sc = ledger.scrap(
+            session,
+            actor,
+            f"{key}:scrap{suffix}",
+            ScrapCommand(
+                container=box,
+                item=item.code,
+                lot=code,
+                wip_step=ref,
+                quantity=each,
+                reason=cmd.scrap_reason,
+                occurred_at=at,
+            ),
+        )
+        out += [res.event_id, sc.event_id]
+    return out
+
+
+def _backflush(
+    session: Session,
+    actor: Actor,
+    key: str,
+    wo: WorkOrder,
+    step: WorkOrderStep,
+    m: StepMaterial,
+    ws: Workstation,
+    made: Decimal,
+    at: dt.datetime,
+) -> list[int]:
+    """Consume floor stock at the workstation's location for what the step made, oldest first."""
+    item = session.get(Item, m.item_id)
+    assert item is not None
+    places = md.unit_decimals(session, item)
+    need = (m.quantity_per * made).quantize(Decimal(1).scaleb(-places), ROUND_CEILING)
+    rows = session.execute(
+        select(Container.code, Content.quantity, Content.lot_id)
+        .join(Container, Container.id == Content.container_id)
+        .where(
+            Container.location_id == ws.location_id,
+            Content.item_id == item.id,
+            Content.wip_step.is_(None),
+            Content.status == "available",
+            Content.quantity > 0,
+        )
+        .order_by(Content.id)
+    ).all()
+    if sum((r.quantity for r in rows), Decimal(0)) < need:
+        raise Conflict(
+            f"not enough floor stock of {item.code} at {ws.code} to backflush {need}",
+            field="floor_stock",
+            expected=f"{need} {item.code} at the workstation",
+        )
+    out: list[int] = []
+    for n, r in enumerate(rows):
+        if need <= 0:
+            break
+        take = min(need, r.quantity)
+        lot = session.scalar(select(Lot.code).where(Lot.id == r.lot_id)) if r.lot_id else None
+        res = ledger.consume(
+            session,
+            actor,
+            f"{key}:backflush:{m.id}:{n}",
+            ConsumeCommand(
+                container=r.code,
+                item=item.code,
+                lot=lot,
+                quantity=take,
+                step=step_ref(wo, step),
+                occurred_at=at,
+            ),
+        )
+        out.append(res.event_id)
+        need -= take
+    return out
+
+
+def _by_product(
+    session: Session,
+    actor: Actor,
+    key: str,
+    ref: str,
+    m: StepMaterial,
+    good: Decimal,
+    location: str,
+    at: dt.datetime,
+) -> int:
+    item = session.get(Item, m.item_id)
+    assert item is not None
+    places = md.unit_decimals(session, item)
+    qty = (m.quantity_per * good).quantize(Decimal(1).scaleb(-places), ROUND_HALF_EVEN)
+    if qty <= 0:
+        return 0
+    res = ledger.produce(
+        session,
+        actor,
+        f"{key}:byproduct:{m.id}",
+        ProduceCommand(
+            step=ref,
+            item=item.code,
+            quantity=qty,
+            unit_cost=m.std_unit_cost,
+            location=location,
+            occurred_at=at,
+        ),
+    )
+    return res.event_id
