@@ -1,6 +1,6 @@
 """Feed benchmark: outbox -> webhook and outbox -> NATS JetStream, and the lag to delivery.
 
-    .venv/bin/python bench/feed.py [--events 2000] [--store sqlite|postgresql|both]
+    .venv/bin/python bench/feed.py [--events 2000] [--jobs 100] [--store sqlite|postgresql|both]
 
 For each store: a fresh, migrated database with the bench plant of `bench/ledger.py`, then
 
@@ -15,6 +15,12 @@ For each store: a fresh, migrated database with the bench plant of `bench/ledger
    and `isom feed relay` run as their own processes; the lag of a message is the time from its
    event's `recorded_at` to its arrival at the webhook receiver, and at a JetStream consumer
    of the stream ISOM_FEED (median, p95, max).
+
+5. production messages on the scan path (`--jobs`, 0 to skip): on a fresh store with the demo
+   plant's master data, `--jobs` one-step jobs are started, fed wire and stopped through the
+   production services, as the scan endpoints call them; for each kind of scan it prints the
+   time per scan and the part of it spent writing the scan's feed messages
+   (`production_feed.write`: results, labour and machine time, job cost) in its transaction.
 
 Figures are printed and written to `bench/out/feed-<time>.json`.
 """
@@ -275,22 +281,115 @@ def bench_store(db: Database, args: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
+def production_messages(db: Database, jobs: int) -> dict[str, Any]:
+    """Time per scan, and the part of it that writes the scan's feed messages."""
+    from decimal import Decimal
+
+    from rich.progress import track
+    from sqlalchemy import func, select
+
+    import isom.production.events as frame
+    from isom.integration import production_feed
+    from isom.ledger.models import Outbox
+    from isom.production import services as production
+    from isom.production.schemas import ConsumeScan, StepScan, StopScan
+    from tests.production.support import DAY, at, create, demo_masterdata, scan
+    from tests.production.support import receive as receive_one
+
+    schema.upgrade(db)
+    demo_masterdata(db)
+    receive_one(db, "W-RD", "WIRE-0.5-RD", str(4 * jobs), "0.20", "A-01", lot="W-RD-1")
+    for _ in track(range(jobs), description="releasing jobs", console=console):
+        create(db, "LEAD-RD-300", "10", DAY)
+    writing: dict[str, float] = {}
+    write = production_feed.write
+
+    def timed(session: Any, event: Any, result: Any) -> None:
+        t = time.perf_counter()
+        write(session, event, result)
+        writing[event.kind] = writing.get(event.kind, 0.0) + time.perf_counter() - t
+
+    frame.production_feed.write = timed  # type: ignore[attr-defined]
+    total: dict[str, float] = {}
+    before = db.read(lambda s: s.scalar(select(func.count()).select_from(Outbox)) or 0)
+    try:
+        for i in track(range(jobs), description="start, consume, stop", console=console):
+            wo, when = f"WO-{i + 1:06d}", at(8, i % 60)
+            for kind, operation, command in (
+                (
+                    "start",
+                    production.start_step,
+                    StepScan(
+                        badge="B1001", work_order=wo, step=10, workstation="CUT-1", occurred_at=when
+                    ),
+                ),
+                (
+                    "consume",
+                    production.consume_scan,
+                    ConsumeScan(
+                        work_order=wo,
+                        step=10,
+                        container="W-RD",
+                        item="WIRE-0.5-RD",
+                        lot="W-RD-1",
+                        quantity=Decimal("3.05"),
+                        occurred_at=when,
+                    ),
+                ),
+                (
+                    "stop",
+                    production.stop_step,
+                    StopScan(
+                        badge="B1001",
+                        work_order=wo,
+                        step=10,
+                        good_quantity=Decimal(10),
+                        occurred_at=at(9, i % 60),
+                    ),
+                ),
+            ):
+                t = time.perf_counter()
+                scan(db, operation, command)
+                total[kind] = total.get(kind, 0.0) + time.perf_counter() - t
+    finally:
+        frame.production_feed.write = write  # type: ignore[attr-defined]
+    after = db.read(lambda s: s.scalar(select(func.count()).select_from(Outbox)) or 0)
+    out: dict[str, Any] = {"jobs": jobs, "outbox_rows_per_job": round((after - before) / jobs, 1)}
+    for kind, seconds in total.items():
+        out[kind] = {
+            "scans_per_s": round(jobs / seconds, 1),
+            "ms_per_scan": round(seconds / jobs * 1000, 2),
+            "ms_writing_feed": round(writing.get(kind, 0.0) / jobs * 1000, 2),
+            "feed_share_pct": round(writing.get(kind, 0.0) / seconds * 100),
+        }
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--events", type=int, default=2000)
+    parser.add_argument("--events", type=int, default=2000, help="backlog size; 0 skips 1-4")
     parser.add_argument("--store", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--rate", type=float, default=50.0, help="events/s in the lag run")
     parser.add_argument("--seconds", type=float, default=5.0, help="length of the lag run")
+    parser.add_argument("--jobs", type=int, default=100, help="jobs in the scan run; 0 skips it")
     args = parser.parse_args(argv)
     figures: dict[str, Any] = {"started": dt.datetime.now(dt.UTC).isoformat()}
-    if args.store in ("sqlite", "both"):
+    if args.events > 0 and args.store in ("sqlite", "both"):
         with sqlite_store() as db:
             figures["sqlite"] = bench_store(db, args)
             console.print_json(json.dumps({"sqlite": figures["sqlite"]}, indent=1))
-    if args.store in ("postgresql", "both") and postgres_available():
+    if args.events > 0 and args.store in ("postgresql", "both") and postgres_available():
         with postgres_store() as db:
             figures["postgresql"] = bench_store(db, args)
             console.print_json(json.dumps({"postgresql": figures["postgresql"]}, indent=1))
+    if args.jobs > 0:
+        stores = [("sqlite", sqlite_store)] if args.store in ("sqlite", "both") else []
+        if args.store in ("postgresql", "both") and postgres_available():
+            stores.append(("postgresql", postgres_store))
+        for name, store in stores:
+            with store() as db:
+                figures[f"{name}_production"] = production_messages(db, args.jobs)
+            console.print_json(json.dumps({f"{name}_production": figures[f"{name}_production"]}))
     out = ROOT / "bench" / "out"
     out.mkdir(exist_ok=True)
     path = out / f"feed-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}.json"

@@ -9,13 +9,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from pydantic import BaseModel
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from isom.auth.models import Role
 from isom.auth.services import Principal
 from isom.db import Database
-from isom.integration import b2mml, csv_export, delivery, epcis, feed
+from isom.errors import Conflict
+from isom.integration import b2mml, capture, csv_export, delivery, epcis, feed, reconcile
+from isom.web.commands import actor_of
 from isom.web.deps import get_db, require_roles
 
 router = APIRouter(tags=["integration"])
@@ -29,6 +33,8 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
 }
 
 INTEGRATOR = require_roles(Role.integrator)
+CAPTURER = require_roles(Role.integrator, Role.device)
+RECONCILER = require_roles(Role.integrator, Role.accountant, Role.supervisor)
 ADMIN = require_roles()
 
 
@@ -145,6 +151,53 @@ def epcis_events(
     return doc
 
 
+@router.post(
+    "/epcis/capture",
+    responses={
+        200: {"description": "Every event was captured before: nothing applied"},
+        **PROBLEMS,
+    },
+    status_code=201,
+    summary="Capture an EPCIS 2.0 document (all or nothing, idempotent on eventID)",
+)
+def epcis_capture(
+    response: Response,
+    document: dict[str, Any] = Body(..., description="An EPCISDocument (JSON-LD)"),
+    principal: Principal = Depends(CAPTURER),
+    db: Database = Depends(get_db),
+) -> capture.CaptureResult:
+    result = db.write(lambda s: capture.capture(s, actor_of(principal), document))
+    response.status_code = 201 if result.applied else 200
+    response.headers["GS1-EPCIS-Version"] = "2.0.0"
+    return result
+
+
+@router.post(
+    "/epcis/events",
+    responses=PROBLEMS,
+    status_code=201,
+    summary="Capture one EPCIS 2.0 event (201; 409 when its eventID exists)",
+)
+def epcis_capture_event(
+    event: dict[str, Any] = Body(..., description="One EPCIS event with its eventID"),
+    principal: Principal = Depends(CAPTURER),
+    db: Database = Depends(get_db),
+) -> capture.EventOutcome:
+    def run(s: Session) -> capture.EventOutcome:
+        doc = epcis.document([event])
+        doc["@context"] = event.pop("@context", epcis.CONTEXT)
+        outcome = capture.capture(s, actor_of(principal), doc).events[0]
+        if outcome.status == "replayed":
+            raise Conflict(
+                f"event {outcome.eventID!r} exists",
+                field="eventID",
+                expected="a new eventID (a retry of a stored event is answered 409)",
+            )
+        return outcome
+
+    return db.write(run)
+
+
 # --- B2MML and CSV ------------------------------------------------------------------------
 
 
@@ -155,6 +208,20 @@ def b2mml_material_lots(
     db: Database = Depends(get_db),
 ) -> Response:
     xml = db.read(lambda s: b2mml.sync_material_lot(s, item=item))
+    return Response(content=xml, media_type="application/xml")
+
+
+@router.get(
+    "/b2mml/operations-performance",
+    responses=PROBLEMS,
+    summary="B2MML V0700 SyncOperationsPerformance (production results)",
+)
+def b2mml_operations_performance(
+    work_order: str | None = Query(None, description="One job; default every started job"),
+    _: Principal = Depends(INTEGRATOR),
+    db: Database = Depends(get_db),
+) -> Response:
+    xml = db.read(lambda s: b2mml.sync_operations_performance(s, work_order=work_order))
     return Response(content=xml, media_type="application/xml")
 
 
@@ -174,3 +241,62 @@ def feed_csv(
     feed.sync(db)
     text = db.read(lambda s: csv_export.feed_csv(s, after, limit))
     return Response(content=text, media_type="text/csv; charset=utf-8")
+
+
+# --- reconciliation -----------------------------------------------------------------------
+
+
+@router.post(
+    "/reconciliations",
+    status_code=201,
+    responses=PROBLEMS,
+    summary="Load the ERP's inventory (CSV or JSON) and list the differences",
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
+            }
+        }
+    },
+)
+async def create_reconciliation(
+    request: Request,
+    source: str = Query("api", max_length=200, description="Where the file came from"),
+    principal: Principal = Depends(RECONCILER),
+    db: Database = Depends(get_db),
+) -> reconcile.ReconciliationView:
+    body = (await request.body()).decode("utf-8", errors="replace")
+    fmt = "json" if "json" in request.headers.get("content-type", "") else "csv"
+    return await run_in_threadpool(
+        db.write,
+        lambda s: reconcile.load(s, body, fmt, source=source, actor=principal.name),
+    )
+
+
+@router.get("/reconciliations", responses=PROBLEMS, summary="Recent reconciliations")
+def list_reconciliations(
+    _: Principal = Depends(RECONCILER), db: Database = Depends(get_db)
+) -> list[reconcile.ReconciliationView]:
+    return db.read(reconcile.recent)
+
+
+@router.get("/reconciliations/{run_id}", responses=PROBLEMS, summary="One reconciliation")
+def get_reconciliation(
+    run_id: int, _: Principal = Depends(RECONCILER), db: Database = Depends(get_db)
+) -> reconcile.ReconciliationView:
+    return db.read(lambda s: reconcile.get(s, run_id))
+
+
+@router.get(
+    "/reconciliations/{run_id}/differences.csv", responses=PROBLEMS, summary="Differences as CSV"
+)
+def reconciliation_csv(
+    run_id: int, _: Principal = Depends(RECONCILER), db: Database = Depends(get_db)
+) -> Response:
+    view = db.read(lambda s: reconcile.get(s, run_id))
+    return Response(
+        content=reconcile.differences_csv(view),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="reconciliation-{run_id}.csv"'},
+    )

@@ -1,11 +1,13 @@
-"""ISA-95 / B2MML V0700 messages to the ERP: `SyncMaterialLot` (inventory by lot).
+"""ISA-95 / B2MML V0700 messages to the ERP: `SyncMaterialLot` (inventory by lot) and
+`SyncOperationsPerformance` (production results per job and route step).
 
 A material lot is a lot of an item; each container holding it is a `MaterialSubLot` (its ID is
 the container code, an SSCC where it has one) with its status, storage location and quantity.
 Element order follows the schema (in a lot: `MaterialSubLot` before `StorageLocation` and
 `Quantity`). The BODID is derived from the feed position and the filter, so the same
-snapshot sent twice carries the same BODID and the ERP drops the second.
-`SyncOperationsPerformance` (production results per route step) comes with work orders.
+snapshot sent twice carries the same BODID and the ERP drops the second. A
+`SyncOperationsPerformance` BODID is derived from its DataArea: the same results sent twice
+carry the same BODID.
 
 The Business To Manufacturing Markup Language (B2MML) is used courtesy of MESA International.
 """
@@ -22,12 +24,32 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from isom.errors import InvalidInput
+from isom.costing.services import cents
+from isom.errors import InvalidInput, NotFound
 from isom.integration import epcis, feed
-from isom.ledger.models import Container, ContainerStatus, Content, Lot
+from isom.ledger import services as ledger
+from isom.ledger.models import (
+    Container,
+    ContainerStatus,
+    Content,
+    Event,
+    EventKind,
+    EventLine,
+    Lot,
+)
 from isom.ledger.posting import plain
 from isom.masterdata import services as md
-from isom.masterdata.models import Item, Location, Unit
+from isom.masterdata.models import Item, Location, Person, Unit, Workstation
+from isom.production import timekeeping
+from isom.production.models import (
+    MaterialRole,
+    StepMaterial,
+    StepStatus,
+    WorkOrder,
+    WorkOrderStatus,
+    WorkOrderStep,
+)
+from isom.types import utcnow
 
 NS = "http://www.mesa.org/xml/B2MML"
 RELEASE_ID = "0700"
@@ -141,3 +163,248 @@ def sync_material_lot(
         _quantity(lot, total, unit)
     ET.indent(root)
     return ET.tostring(root, encoding="unicode", xml_declaration=True)
+
+
+# --- SyncOperationsPerformance: production results per job and route step -----------------
+
+_WO_STATE = {
+    WorkOrderStatus.planned: "Ready",
+    WorkOrderStatus.released: "Ready",
+    WorkOrderStatus.in_progress: "Running",
+    WorkOrderStatus.complete: "Completed",
+    WorkOrderStatus.closed: "Completed",
+    WorkOrderStatus.cancelled: "Aborted",
+}
+_STEP_STATE = {
+    StepStatus.waiting: "Ready",
+    StepStatus.ready: "Ready",
+    StepStatus.running: "Running",
+    StepStatus.paused: "Paused",
+    StepStatus.done: "Completed",
+}
+_HOURS = Decimal("0.0001")
+
+
+def _when(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def _data(parent: ET.Element, name: str, value: Decimal, unit: str | None) -> None:
+    node = _el(parent, "SegmentData")
+    _el(node, "ID", name)
+    v = _el(node, "Value")
+    _el(v, "ValueString", plain(value))
+    _el(v, "DataType", "decimal")
+    if unit:
+        _el(v, "UnitOfMeasure", unit)
+
+
+def _hours(parent: ET.Element, minutes: Decimal) -> None:
+    q = _el(parent, "Quantity")
+    _el(q, "QuantityString", plain((minutes / 60).quantize(_HOURS)))
+    _el(q, "DataType", "decimal")
+    _el(q, "UnitOfMeasure", "HUR")
+
+
+def _step_materials(
+    session: Session, wo: WorkOrder, step: WorkOrderStep
+) -> tuple[list[tuple[str, str, str | None, str, Decimal, str]], Decimal, str]:
+    """(use, item, lot, container, quantity, unit) per container line into or out of a step.
+
+    A consume's container lines are material consumed, a produce's are produced (the main
+    output) or by-product produced (anything else); a reversal nets against what it reverses.
+    Also answers the value of the inputs consumed (quantity x the unit cost they carried)
+    and the UN/ECE unit of the step's main output.
+    """
+    place = ledger.step_place(f"{wo.number}/{step.sequence}")
+    event_ids = select(EventLine.event_id).where(EventLine.place == place)
+    events = {
+        e.id: e
+        for e in session.scalars(select(Event).where(Event.id.in_(event_ids)).order_by(Event.id))
+    }
+    kind_of: dict[int, EventKind] = {}
+    for e in events.values():
+        if e.kind is EventKind.reverse and e.reverses_event_id in events:
+            kind_of[e.id] = events[e.reverses_event_id].kind
+        else:
+            kind_of[e.id] = e.kind
+    main = session.scalar(
+        select(StepMaterial.item_id).where(
+            StepMaterial.step_id == step.id, StepMaterial.role == MaterialRole.main
+        )
+    )
+    rows = session.execute(
+        select(
+            EventLine.event_id,
+            Item.id,
+            Item.code,
+            Lot.code,
+            Container.code,
+            EventLine.quantity,
+            EventLine.unit_cost,
+            Unit.code,
+        )
+        .join(Item, Item.id == EventLine.item_id)
+        .join(Unit, Unit.id == Item.base_unit_id)
+        .join(Container, Container.id == EventLine.container_id)
+        .outerjoin(Lot, Lot.id == EventLine.lot_id)
+        .where(EventLine.event_id.in_(list(events)))
+        .order_by(EventLine.id)
+    ).all()
+    sums: dict[tuple[str, str, str | None, str, str], Decimal] = defaultdict(Decimal)
+    value = Decimal(0)
+    for ev_id, item_id, item, lot, cont, qty, cost, unit in rows:
+        kind = kind_of[ev_id]
+        if kind is EventKind.consume:
+            use = "Consumed"
+            value -= qty * cost
+        elif kind is EventKind.produce:
+            use = "Produced" if item_id == main else "By-product Produced"
+        else:
+            continue
+        sums[(use, item, lot, cont, unit)] += -qty if use == "Consumed" else qty
+    out = [(u, i, lt, c, q, un) for (u, i, lt, c, un), q in sums.items() if q != 0]
+    out_unit = session.scalar(
+        select(Unit.code).join(Item, Item.base_unit_id == Unit.id).where(Item.id == main)
+    )
+    return out, value, uom(out_unit or "ea")
+
+
+def sync_operations_performance(
+    session: Session,
+    *,
+    work_order: str | None = None,
+    created: dt.datetime | None = None,
+    at: dt.datetime | None = None,
+) -> str:
+    """Production results as a `SyncOperationsPerformance` BOD: one job, or every started job.
+
+    One `OperationsPerformance` per job (ID = the work order), one `SegmentResponse` per step
+    that has started, with `MaterialActual` per item, lot and container consumed or produced,
+    `PersonnelActual` and `EquipmentActual` in hours (as costing shares them out), and the
+    step's quantities and costs as `SegmentData` (B2MML has no cost element).
+    """
+    until = at or utcnow()
+    query = select(WorkOrder).order_by(WorkOrder.id)
+    if work_order is not None:
+        found = session.scalar(query.where(WorkOrder.number == work_order))
+        if found is None:
+            raise NotFound(
+                f"no work order {work_order!r}",
+                field="work_order",
+                expected="an existing work order number",
+            )
+        jobs = [found]
+    else:
+        jobs = list(session.scalars(query.where(WorkOrder.started_at.is_not(None))))
+        if not jobs:
+            raise NotFound(
+                "no job has started yet: there are no production results to send",
+                field="work_order",
+                expected="a started work order",
+            )
+    root = ET.Element(f"{{{NS}}}SyncOperationsPerformance", {"releaseID": RELEASE_ID})
+    data = ET.Element(f"{{{NS}}}DataArea")
+    sync = _el(data, "Sync")
+    _el(
+        _el(sync, "ActionCriteria"),
+        "ActionExpression",
+        "/OperationsPerformance",
+        actionCode="Change",
+    )
+    people = dict(session.execute(select(Person.id, Person.code)).all())
+    stations = dict(session.execute(select(Workstation.id, Workstation.code)).all())
+    for wo in jobs:
+        _performance(session, data, wo, until, people, stations)
+    ET.indent(data, level=1)
+    body = ET.tostring(data, encoding="unicode")
+    bod_id = str(uuid.uuid5(_BOD_NS, f"SyncOperationsPerformance|{body}"))
+    application_area(root, bod_id, created or dt.datetime.now(dt.UTC))
+    root.append(data)
+    ET.indent(root)
+    return ET.tostring(root, encoding="unicode", xml_declaration=True)
+
+
+def _performance(
+    session: Session,
+    data: ET.Element,
+    wo: WorkOrder,
+    until: dt.datetime,
+    people: dict[int, str],
+    stations: dict[int, str],
+) -> None:
+    item = session.get(Item, wo.item_id)
+    perf = _el(data, "OperationsPerformance")
+    _el(perf, "ID", str(wo.number))
+    _el(perf, "Description", f"{item.code if item else ''} x {plain(wo.quantity)}")
+    _el(perf, "OperationsType", "Production")
+    if wo.started_at:
+        _el(perf, "StartTime", _when(wo.started_at))
+    if wo.completed_at:
+        _el(perf, "EndTime", _when(wo.completed_at))
+    _el(perf, "PerformanceState", _WO_STATE[wo.status])
+    resp = _el(perf, "OperationsResponse")
+    _el(resp, "ID", str(wo.number))
+    _el(resp, "OperationsType", "Production")
+    _el(resp, "OperationsRequestID", str(wo.number))
+    if wo.started_at:
+        _el(resp, "StartTime", _when(wo.started_at))
+    if wo.completed_at:
+        _el(resp, "EndTime", _when(wo.completed_at))
+    if wo.route_code:
+        _el(resp, "OperationsDefinitionID", f"{wo.route_code}/{wo.route_revision or ''}")
+    _el(resp, "ResponseState", _WO_STATE[wo.status])
+    labour = timekeeping.labour_minutes(session, wo.id, until)
+    machine = timekeeping.machine_minutes(session, wo.id, until)
+    person_rates = dict(session.execute(select(Person.id, Person.hourly_rate)).all())
+    station_rates = dict(session.execute(select(Workstation.id, Workstation.hourly_rate)).all())
+    steps = session.scalars(
+        select(WorkOrderStep)
+        .where(WorkOrderStep.work_order_id == wo.id, WorkOrderStep.actual_start.is_not(None))
+        .order_by(WorkOrderStep.sequence)
+    ).all()
+    for step in steps:
+        seg = _el(resp, "SegmentResponse")
+        _el(seg, "ID", f"{wo.number}/{step.sequence}")
+        _el(seg, "Description", step.name or step.operation)
+        _el(seg, "OperationsType", "Production")
+        _el(seg, "ProcessSegmentID", step.operation)
+        if step.actual_start:
+            _el(seg, "ActualStartTime", _when(step.actual_start))
+        if step.actual_end:
+            _el(seg, "ActualEndTime", _when(step.actual_end))
+        _el(seg, "SegmentState", _STEP_STATE[step.status])
+        materials, material_cost, out_unit = _step_materials(session, wo, step)
+        mine_l = {p: m for (s, p), m in labour.items() if s == step.id}
+        mine_m = {w: m for (s, w), m in machine.items() if s == step.id}
+        labour_cost = sum((m * person_rates[p] / 60 for p, m in mine_l.items()), Decimal(0))
+        machine_cost = sum((m * station_rates[w] / 60 for w, m in mine_m.items()), Decimal(0))
+        for name, qty in (
+            ("QuantityIn", step.quantity_in),
+            ("QuantityGood", step.quantity_good),
+            ("QuantityScrap", step.quantity_scrap),
+            ("QuantityRework", step.quantity_rework),
+        ):
+            _data(seg, name, qty, out_unit)
+        for name, money in (
+            ("MaterialCost", material_cost),
+            ("LabourCost", labour_cost),
+            ("MachineCost", machine_cost),
+        ):
+            _data(seg, name, cents(money), None)  # in the plant's currency
+        for p, minutes in sorted(mine_l.items(), key=lambda kv: people.get(kv[0], "")):
+            pa = _el(seg, "PersonnelActual")
+            _el(pa, "PersonID", people.get(p, str(p)))
+            _hours(pa, minutes)
+        for w, minutes in sorted(mine_m.items(), key=lambda kv: stations.get(kv[0], "")):
+            ea = _el(seg, "EquipmentActual")
+            _el(ea, "EquipmentID", stations.get(w, str(w)))
+            _hours(ea, minutes)
+        for use, item_code, lot, container, quantity, unit in materials:
+            ma = _el(seg, "MaterialActual")
+            _el(ma, "MaterialDefinitionID", item_code)
+            if lot:
+                _el(ma, "MaterialLotID", lot)
+            _el(ma, "MaterialSubLotID", container)
+            _el(ma, "MaterialUse", use)
+            _quantity(ma, quantity, unit)

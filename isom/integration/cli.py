@@ -1,4 +1,5 @@
-"""`isom feed ...` (webhook delivery worker, NATS relay) and `isom export ...` (files)."""
+"""`isom feed ...` (webhook delivery worker, NATS relay), `isom export ...` (files) and
+`isom reconcile load FILE` (the ERP's inventory against the containers)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ from pathlib import Path
 
 import typer
 
-from isom.integration import b2mml, csv_export, delivery, epcis, feed, nats_relay
+from isom.integration import b2mml, csv_export, delivery, epcis, feed, nats_relay, reconcile
 
 app = typer.Typer(no_args_is_help=True)
 export_app = typer.Typer(no_args_is_help=True)
+reconcile_app = typer.Typer(no_args_is_help=True)
 
 
 @app.command()
@@ -130,3 +132,41 @@ def export_b2mml(out: Path = typer.Argument(..., help="XML file to write")) -> N
 
     out.write_text(open_db().read(lambda s: b2mml.sync_material_lot(s)), encoding="utf-8")
     typer.echo(f"wrote {out}")
+
+
+@export_app.command("b2mml-performance")
+def export_b2mml_performance(
+    out: Path = typer.Argument(..., help="XML file to write"),
+    work_order: str | None = typer.Option(None, help="One job; default every started job"),
+) -> None:
+    """Production results as a B2MML V0700 SyncOperationsPerformance."""
+    from isom.cli import open_db
+
+    xml = open_db().read(lambda s: b2mml.sync_operations_performance(s, work_order=work_order))
+    out.write_text(xml, encoding="utf-8")
+    typer.echo(f"wrote {out}")
+
+
+@reconcile_app.command("load")
+def reconcile_command(
+    source: Path = typer.Argument(..., help="The ERP's inventory: .csv or .json"),
+    out: Path | None = typer.Option(None, help="Write the differences to this CSV file"),
+) -> None:
+    """Compare the ERP's inventory with the containers and list the differences."""
+    from isom.cli import open_db
+
+    fmt = "json" if source.suffix.lower() == ".json" else "csv"
+    text = source.read_text(encoding="utf-8")
+    view = open_db().write(lambda s: reconcile.load(s, text, fmt, source=source.name, actor="cli"))
+    typer.echo(
+        f"reconciliation {view.id}: {view.erp_rows} ERP rows, {view.matched} match, "
+        f"{len(view.differences)} differ"
+    )
+    for d in view.differences:
+        typer.echo(
+            f"  {d.item}\t{d.location}\t{d.lot or '-'}\terp {d.erp_quantity}\t"
+            f"isom {d.isom_quantity}\tdiff {d.difference} {d.unit}"
+        )
+    if out is not None:
+        out.write_text(reconcile.differences_csv(view), encoding="utf-8")
+        typer.echo(f"wrote {out}")

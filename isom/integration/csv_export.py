@@ -1,5 +1,8 @@
 """CSV exports for ERPs that only read files: inventory, and the feed's messages.
 
+Production messages fill the job columns: work order, step, person, workstation, minutes
+(labour span, or machine minutes so far), the step's good and scrap totals, the job's cost.
+
 RFC 4180 CSV, UTF-8, a header row, decimals as plain text with a dot, times in UTC ISO 8601.
 """
 
@@ -7,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -39,6 +43,14 @@ FEED_COLUMNS = [
     "status",
     "delta",
     "quantity",
+    "work_order",
+    "step",
+    "person",
+    "workstation",
+    "minutes",
+    "good",
+    "scrap",
+    "cost_total",
 ]
 
 
@@ -93,6 +105,23 @@ def feed_csv(session: Session, after: int = 0, limit: int = 10_000) -> str:
                 p.get("status", ""),
                 p.get("delta", ""),
                 p.get("quantity", ""),
+                *_production_columns(m.topic, p),
             ]
         )
     return out.getvalue()
+
+
+def _production_columns(topic: str, p: dict[str, Any]) -> list[Any]:
+    """work_order, step, person, workstation, minutes, good, scrap, cost_total of a message."""
+    totals = p.get("totals") or {}
+    minutes = p.get("minutes") if topic == "labour.time" else p.get("minutes_so_far", "")
+    return [
+        p.get("work_order", ""),
+        p.get("step", ""),
+        p.get("person", ""),
+        p.get("workstation", ""),
+        minutes or "",
+        totals.get("good", ""),
+        totals.get("scrap", ""),
+        (p.get("actual") or {}).get("total", "") if topic == "job.cost" else "",
+    ]

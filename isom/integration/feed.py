@@ -3,8 +3,10 @@
 Every committed `ledger_outbox` row gets a sequence number in `feed_message` (the sequencer),
 in the order it became visible, so a cursor never skips a row that committed late (on
 PostgreSQL two transactions can commit in the other order than they took outbox ids). Each
-message has a stable id (from its event's idempotency key), a key whose order is kept
-(`item@location` for inventory changes, `event:<id>` for the event itself), and a time.
+message has a stable id (from its event's idempotency key: the ledger event's, or for the
+production messages of `production_feed.py` the production event's), a key whose order is kept
+(`item@location` for inventory changes, `event:<id>` for the event itself, `job:<work order>`
+for production), and a time.
 Readers page by `seq`: the pull API, the webhook subscribers (`delivery.py`) and the NATS
 relay (`nats_relay.py`).
 """
@@ -203,10 +205,19 @@ def read_after(
                 break
             cursor = fm.seq
             if matches(fm.topic, topics):
-                key = payload.get("event_key") if event_id is not None else None
+                if event_id is not None:
+                    mid = message_id(payload.get("event_key"), place, fm.outbox_id)
+                elif "source" in payload and "part" in payload:
+                    mid = message_id(
+                        f"{payload['source']}:{payload.get('event_key')}",
+                        payload["part"],
+                        fm.outbox_id,
+                    )
+                else:
+                    mid = message_id(None, 0, fm.outbox_id)
                 out.append(
                     Message(
-                        id=message_id(key, place, fm.outbox_id),
+                        id=mid,
                         seq=fm.seq,
                         outbox_id=fm.outbox_id,
                         topic=fm.topic,

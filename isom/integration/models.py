@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from isom.db import Base
@@ -74,3 +74,41 @@ class DeadLetter(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JsonType)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     replayed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+
+
+class CapturedEvent(Base):
+    """An EPCIS event captured from outside, once per eventID: what it applied in the ledger.
+
+    `declaration` is False for the event itself and True for its errorDeclaration, so an event
+    and the declaration that corrects it (which carry the same eventID) are one row each.
+    """
+
+    __tablename__ = "epcis_captured_event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(500))
+    declaration: Mapped[bool] = mapped_column(Boolean, default=False)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    event_type: Mapped[str] = mapped_column(String(40))
+    biz_step: Mapped[str | None] = mapped_column(String(100))
+    ledger_events: Mapped[list[int]] = mapped_column(JsonType, default=list)
+    capture_id: Mapped[str] = mapped_column(String(64), index=True)
+    actor: Mapped[str] = mapped_column(String(100))
+    captured_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    __table_args__ = (UniqueConstraint("event_id", "declaration"),)
+
+
+class Reconciliation(Base):
+    """The ERP's inventory as loaded, and its differences with the containers at that moment."""
+
+    __tablename__ = "recon_run"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(200))
+    feed_head: Mapped[int] = mapped_column(BigInteger, default=0)
+    erp_rows: Mapped[int] = mapped_column(Integer)
+    matched: Mapped[int] = mapped_column(Integer)
+    differences: Mapped[list[dict[str, Any]]] = mapped_column(JsonType, default=list)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)

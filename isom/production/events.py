@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from isom.db import RetryableConflict
 from isom.errors import Conflict
+from isom.integration import production_feed
 from isom.ledger import services as ledger
 from isom.production.models import (
     ProductionEvent,
@@ -92,6 +93,7 @@ def run_event(
     result.key = key
     result.kind = kind
     session.flush()
+    production_feed.write(session, event, result)
     session.execute(
         update(ProductionEvent)
         .where(ProductionEvent.id == event.id)
