@@ -1,0 +1,200 @@
+"""Devices: GS1 site settings and SSCC serials, devices, printers, ingested messages.
+
+Revision ID: 0005
+Revises: 0004
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects import postgresql
+
+import isom.types
+
+revision: str = "0005"
+down_revision: str | None = "0004"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "dev_dead_letter",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("topic", sa.String(length=200), nullable=False),
+        sa.Column("device", sa.String(length=64), nullable=True),
+        sa.Column("event_id", sa.String(length=100), nullable=True),
+        sa.Column("payload", sa.Text(), nullable=False),
+        sa.Column(
+            "error",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("received_at", isom.types.UtcDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_dev_dead_letter")),
+    )
+    op.create_table(
+        "dev_gs1_site",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("site_id", sa.Integer(), nullable=False),
+        sa.Column("company_prefix", sa.String(length=10), nullable=False),
+        sa.Column("extension_digit", sa.Integer(), nullable=False),
+        sa.Column("gln", sa.String(length=13), nullable=True),
+        sa.Column("last_serial", sa.BigInteger(), nullable=False),
+        sa.CheckConstraint(
+            "extension_digit >= 0 AND extension_digit <= 9",
+            name=op.f("ck_dev_gs1_site_extension_digit"),
+        ),
+        sa.CheckConstraint("last_serial >= 0", name=op.f("ck_dev_gs1_site_last_serial")),
+        sa.ForeignKeyConstraint(
+            ["site_id"], ["md_location.id"], name=op.f("fk_dev_gs1_site_site_id_md_location")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_dev_gs1_site")),
+        sa.UniqueConstraint("site_id", name=op.f("uq_dev_gs1_site_site_id")),
+    )
+    op.create_table(
+        "dev_printer",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("code", sa.String(length=64), nullable=False),
+        sa.Column(
+            "kind",
+            sa.Enum("pdf", "zpl", name="printerkind", native_enum=False, length=20),
+            nullable=False,
+        ),
+        sa.Column("host", sa.String(length=200), nullable=True),
+        sa.Column("port", sa.Integer(), nullable=False),
+        sa.Column("label_size", sa.String(length=20), nullable=False),
+        sa.Column("dpi", sa.Integer(), nullable=False),
+        sa.Column("site_id", sa.Integer(), nullable=True),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.CheckConstraint("port > 0 AND port < 65536", name=op.f("ck_dev_printer_port_range")),
+        sa.ForeignKeyConstraint(
+            ["site_id"], ["md_location.id"], name=op.f("fk_dev_printer_site_id_md_location")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_dev_printer")),
+        sa.UniqueConstraint("code", name=op.f("uq_dev_printer_code")),
+    )
+    op.create_table(
+        "dev_sscc",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("sscc", sa.String(length=18), nullable=False),
+        sa.Column("site_id", sa.Integer(), nullable=False),
+        sa.Column("issued_at", isom.types.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("issued_by", sa.String(length=100), nullable=False),
+        sa.Column("key", sa.String(length=200), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["site_id"], ["md_location.id"], name=op.f("fk_dev_sscc_site_id_md_location")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_dev_sscc")),
+        sa.UniqueConstraint("key", name=op.f("uq_dev_sscc_key")),
+        sa.UniqueConstraint("sscc", name=op.f("uq_dev_sscc_sscc")),
+    )
+    op.create_table(
+        "dev_device",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("code", sa.String(length=64), nullable=False),
+        sa.Column(
+            "kind",
+            sa.Enum(
+                "scanner",
+                "rfid",
+                "scale",
+                "controller",
+                name="devicekind",
+                native_enum=False,
+                length=20,
+            ),
+            nullable=False,
+        ),
+        sa.Column("site_id", sa.Integer(), nullable=False),
+        sa.Column("token_id", sa.Integer(), nullable=True),
+        sa.Column("workstation_id", sa.Integer(), nullable=True),
+        sa.Column("location_id", sa.Integer(), nullable=True),
+        sa.Column("silent_after_minutes", sa.Integer(), nullable=False),
+        sa.Column("last_seen_at", isom.types.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["location_id"], ["md_location.id"], name=op.f("fk_dev_device_location_id_md_location")
+        ),
+        sa.ForeignKeyConstraint(
+            ["site_id"], ["md_location.id"], name=op.f("fk_dev_device_site_id_md_location")
+        ),
+        sa.ForeignKeyConstraint(
+            ["token_id"],
+            ["auth_api_token.id"],
+            name=op.f("fk_dev_device_token_id_auth_api_token"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["workstation_id"],
+            ["md_workstation.id"],
+            name=op.f("fk_dev_device_workstation_id_md_workstation"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_dev_device")),
+        sa.UniqueConstraint("code", name=op.f("uq_dev_device_code")),
+    )
+    op.create_table(
+        "dev_message",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("device_id", sa.Integer(), nullable=False),
+        sa.Column("event_id", sa.String(length=100), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("request_hash", sa.String(length=64), nullable=False),
+        sa.Column(
+            "result",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("occurred_at", isom.types.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("received_at", isom.types.UtcDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["device_id"], ["dev_device.id"], name=op.f("fk_dev_message_device_id_dev_device")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_dev_message")),
+        sa.UniqueConstraint(
+            "device_id", "event_id", name=op.f("uq_dev_message_device_id_event_id")
+        ),
+    )
+    op.create_table(
+        "dev_machine_count",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "message_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("workstation_id", sa.Integer(), nullable=False),
+        sa.Column("step", sa.String(length=100), nullable=True),
+        sa.Column("pieces", isom.types.Exact(), nullable=False),
+        sa.Column("counted_at", isom.types.UtcDateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("pieces >= 0", name=op.f("ck_dev_machine_count_pieces_non_negative")),
+        sa.ForeignKeyConstraint(
+            ["message_id"],
+            ["dev_message.id"],
+            name=op.f("fk_dev_machine_count_message_id_dev_message"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["workstation_id"],
+            ["md_workstation.id"],
+            name=op.f("fk_dev_machine_count_workstation_id_md_workstation"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_dev_machine_count")),
+    )
+    op.create_index(op.f("ix_dev_machine_count_step"), "dev_machine_count", ["step"], unique=False)
+    op.create_index(
+        op.f("ix_dev_machine_count_workstation_id"),
+        "dev_machine_count",
+        ["workstation_id"],
+        unique=False,
+    )
+
+
+def downgrade() -> None:
+    op.drop_index(op.f("ix_dev_machine_count_workstation_id"), table_name="dev_machine_count")
+    op.drop_index(op.f("ix_dev_machine_count_step"), table_name="dev_machine_count")
+    op.drop_table("dev_machine_count")
+    op.drop_table("dev_message")
+    op.drop_table("dev_device")
+    op.drop_table("dev_sscc")
+    op.drop_table("dev_printer")
+    op.drop_table("dev_gs1_site")
+    op.drop_table("dev_dead_letter")
