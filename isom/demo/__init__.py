@@ -21,6 +21,11 @@ The story (days before the load, times in UTC; job numbers as on an empty databa
   crimped harnesses still WIP in tote T-3008.
 - WO-000008, 50 harnesses for Acme Robotics, due in four days: released with its lead jobs
   WO-000009/10, all waiting.
+- Customer orders SO-9001 to SO-9005 stand behind the jobs: SO-9001 shipped through a ship
+  order (its pick list took the two cartons whole; the customer accepted 39 of 40), SO-9002 is
+  a rush, SO-9005 (spare M8 connectors) has its stock reserved in B-2001.
+- Purchase orders: PO-000001 to ConnTec for 100 M8 connectors, sent on day -3, half received
+  on day -1 into B-2007; PO-000002 to WireCo for red wire is proposed, waiting for the buyer.
 Machine states (setup, run, cleanup, idle) are recorded for CUT-1, CRIMP-1 and TEST-1, and
 plant.json sets an overhead rate per workstation, so job cost shows machine time and overhead.
 """
@@ -40,20 +45,35 @@ from isom.auth import services as auth_service
 from isom.auth.models import Role, User
 from isom.costing import services as costing
 from isom.db import Database
+from isom.devices import seed as devices_seed
 from isom.ledger import services as ledger
 from isom.ledger.schemas import (
     CreateContainerCommand,
     HoldCommand,
     LotIn,
     MoveCommand,
-    NestCommand,
     QuantityLine,
     ReceiveCommand,
     ReceiveLine,
-    ShipCommand,
     SplitCommand,
 )
 from isom.masterdata import imports as md_import
+from isom.orders import services as orders
+from isom.orders.models import Priority
+from isom.orders.schemas import (
+    ChangeCustomerLine,
+    CreateCustomerOrder,
+    CreatePurchaseOrder,
+    CreateShipOrder,
+    CustomerLineIn,
+    PackCommand,
+    PickScan,
+    PurchaseLineIn,
+    PurchaseOrderAction,
+    ReceivePurchaseLine,
+    ReserveCommand,
+    ShipShipOrder,
+)
 from isom.production import services as production
 from isom.production.models import MachineState
 from isom.production.schemas import (
@@ -96,6 +116,7 @@ def load_if_empty(db: Database) -> bool:
         return False
     data = json.loads(DATA.read_text())
     db.write(lambda s: _load_masterdata(s, data))
+    db.write(devices_seed.seed_demo)  # GS1 prefix and GLN of KW1, its scanners and printers
     db.write(_load_users)
     _Story(db).tell()
     return True
@@ -267,10 +288,30 @@ class _Story:
             ChangeWorkOrder(work_order=wo, reason="shipped and costed", occurred_at=at),
         )
 
+    def customer_order(
+        self,
+        number: str,
+        customer: str,
+        item: str,
+        qty: int,
+        due: dt.date,
+        priority: Priority = Priority.normal,
+    ) -> None:
+        self.do(
+            orders.create_customer_order,
+            CreateCustomerOrder(
+                number=number,
+                customer=customer,
+                priority=priority,
+                lines=[CustomerLineIn(item=item, quantity=Decimal(qty), due_date=due)],
+            ),
+        )
+
     # -- the story ----------------------------------------------------------------------------
 
     def tell(self) -> None:
         self.stock()
+        self.customer_orders()
         # Job 1 (with its two lead jobs): 40 harnesses for Acme Robotics, due yesterday.
         first, (red1, black1) = self.job(
             "HARN-JST-300", 40, self.date(-1), "SO-9001/1", self.day(4, 8)
@@ -288,6 +329,53 @@ class _Story:
         # Job 8 (with two lead jobs): 50 harnesses for Acme Robotics, due in four days.
         self.job("HARN-JST-300", 50, self.date(4), "SO-9004/1", self.day(1, 15))
         self.crimp_and_assemble_now(second)
+        self.purchasing()
+
+    def customer_orders(self) -> None:
+        """The orders behind the jobs, and spare connectors for SensorPro from stock."""
+        self.customer_order("SO-9001", "ACME-ROBOTICS", "HARN-JST-300", 40, self.date(-1))
+        self.customer_order(
+            "SO-9002", "NORDIC-AGRI", "HARN-JST-300", 60, self.date(1), Priority.rush
+        )
+        self.customer_order("SO-9003", "SENSORPRO", "CORD-M8-2M", 25, self.date(-1))
+        self.customer_order("SO-9004", "ACME-ROBOTICS", "HARN-JST-300", 50, self.date(4))
+        self.customer_order("SO-9005", "SENSORPRO", "CONN-M8-4F", 30, self.date(10), Priority.low)
+        self.do(orders.reserve, ReserveCommand(order="SO-9005", line_no=1, container="B-2001"))
+
+    def purchasing(self) -> None:
+        """A sent purchase order half received, and a proposal waiting for the buyer."""
+        po = self.do(
+            orders.create_purchase_order,
+            CreatePurchaseOrder(
+                supplier="CONNTEC",
+                approve=True,
+                lines=[
+                    PurchaseLineIn(item="CONN-M8-4F", quantity=Decimal(100), due_date=self.date(2))
+                ],
+            ),
+        ).number
+        self.do(orders.send_purchase_order, PurchaseOrderAction(order=po))
+        self.do(
+            orders.receive_purchase_line,
+            ReceivePurchaseLine(
+                order=po,
+                line_no=1,
+                quantity=Decimal(50),
+                location="DOCK-IN",
+                container="B-2007",
+                lot="M8-26-121",
+                supplier_lot="CT-88121",
+                occurred_at=self.day(1, 9),
+            ),
+        )
+        self.do(
+            orders.create_purchase_order,
+            CreatePurchaseOrder(
+                supplier="WIRECO",
+                note="red wire for SO-9002 and SO-9004",
+                lines=[PurchaseLineIn(item="WIRE-0.5-RD", quantity=Decimal(500))],
+            ),
+        )
 
     def stock(self) -> None:
         """Receipts, put-away, floor stock and a quarantine hold."""
@@ -438,23 +526,26 @@ class _Story:
         """Day -1: the cartons go on a pallet, which ships; the job and its lead jobs are closed."""
         d = 1
         self.container("P-5001", "pallet", "FG-01", self.day(d, 13))
-        self.do(
-            ledger.nest,
-            NestCommand(container="K-4001", parent="P-5001", occurred_at=self.day(d, 13, 5)),
-        )
-        self.do(
-            ledger.nest,
-            NestCommand(container="K-4002", parent="P-5001", occurred_at=self.day(d, 13, 6)),
-        )
+        # The ship order's pick list takes both cartons whole; they are packed onto the pallet.
+        ship = self.do(orders.create_ship_order, CreateShipOrder(order="SO-9001")).number
+        for minute, carton in ((2, "K-4001"), (3, "K-4002")):
+            at = self.day(d, 13, minute)
+            self.do(orders.pick, PickScan(ship_order=ship, container=carton, occurred_at=at))
+        for minute, carton in ((5, "K-4001"), (6, "K-4002")):
+            at = self.day(d, 13, minute)
+            self.do(
+                orders.pack,
+                PackCommand(ship_order=ship, container=carton, package="P-5001", occurred_at=at),
+            )
         self.move("P-5001", "DOCK-OUT", self.day(d, 13, 30))
         self.do(
-            ledger.ship,
-            ShipCommand(
-                container="P-5001",
-                customer="ACME-ROBOTICS",
-                reference="SO-9001",
-                occurred_at=self.day(d, 14),
-            ),
+            orders.ship,
+            ShipShipOrder(ship_order=ship, reference="SO-9001", occurred_at=self.day(d, 14)),
+        )
+        # One harness was scrapped at the test; the customer takes 39.
+        self.do(
+            orders.change_customer_line,
+            ChangeCustomerLine(order="SO-9001", line_no=1, quantity=Decimal(39)),
         )
         for number in (*children, wo):
             self.close(number, self.day(d, 16))

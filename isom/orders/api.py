@@ -1,0 +1,453 @@
+"""Order endpoints: customer and purchase orders, receiving, reservations, shipping, imports,
+documents, and the shop webhook."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from isom.auth.models import Role
+from isom.auth.services import Principal
+from isom.db import Database
+from isom.errors import InvalidInput
+from isom.masterdata import imports as md_imports
+from isom.masterdata.schemas import ImportResult
+from isom.orders import documents, imports, queries, webhook
+from isom.orders import services as orders
+from isom.orders.customer import list_customer_orders
+from isom.orders.models import CustomerOrderStatus, PurchaseOrderStatus, ShipOrderStatus
+from isom.orders.purchasing import list_purchase_orders
+from isom.orders.schemas import (
+    CancelCustomerOrder,
+    CancelShipOrder,
+    ChangeCustomerLine,
+    ChangePurchaseLine,
+    CreateCustomerOrder,
+    CreatePurchaseOrder,
+    CreateShipOrder,
+    CustomerOrderView,
+    OrderResult,
+    PackCommand,
+    PickScan,
+    PurchaseOrderAction,
+    PurchaseOrderView,
+    ReceivePurchaseLine,
+    ReserveCommand,
+    SetReceiptTolerance,
+    ShipOrderView,
+    ShipShipOrder,
+    UnreserveCommand,
+    WebhookResult,
+    WebhookSourceIn,
+)
+from isom.orders.shipping import list_ship_orders
+from isom.web.commands import PROBLEMS, actor_of, add_command_route
+from isom.web.deps import READERS, get_db, require_roles
+
+router = APIRouter(prefix="/orders", tags=["orders"])
+
+R = Role
+SALES = (R.clerk, R.planner, R.supervisor, R.integrator)
+BUYERS = (R.buyer, R.planner, R.supervisor, R.integrator)
+APPROVERS = (R.buyer, R.supervisor)
+RECEIVERS = (R.clerk, R.operator, R.supervisor, R.device)
+WAREHOUSE = (R.clerk, R.operator, R.supervisor, R.device)
+PLANNERS = (R.planner, R.clerk, R.supervisor)
+MAX_IMPORT_BYTES = 20_000_000
+Operation = Callable[[Session, orders.Actor, str, Any], OrderResult]
+
+
+def _endpoint(
+    path: str,
+    operation: Operation,
+    command_type: type[BaseModel],
+    roles: tuple[Role, ...],
+    summary: str,
+) -> None:
+    add_command_route(
+        router,
+        f"/{path}",
+        operation,
+        command_type,
+        OrderResult,
+        roles,
+        summary,
+        name=f"orders_{path.replace('-', '_').replace('/', '_')}",
+    )
+
+
+_endpoint(
+    "customer-orders",
+    orders.create_customer_order,
+    CreateCustomerOrder,
+    SALES,
+    "Create (or update by number / external ref) a customer order",
+)
+_endpoint(
+    "customer-orders/change-line",
+    orders.change_customer_line,
+    ChangeCustomerLine,
+    SALES,
+    "Change a customer line's quantity or due date",
+)
+_endpoint(
+    "customer-orders/cancel",
+    orders.cancel_customer_order,
+    CancelCustomerOrder,
+    SALES,
+    "Cancel a customer order or one of its lines",
+)
+_endpoint(
+    "purchase-orders",
+    orders.create_purchase_order,
+    CreatePurchaseOrder,
+    BUYERS,
+    "Propose (or update) a purchase order",
+)
+_endpoint(
+    "purchase-orders/change-line",
+    orders.change_purchase_line,
+    ChangePurchaseLine,
+    BUYERS,
+    "Change a purchase line's quantity or due date",
+)
+_endpoint(
+    "purchase-orders/approve",
+    orders.approve_purchase_order,
+    PurchaseOrderAction,
+    APPROVERS,
+    "Approve a proposed purchase order",
+)
+_endpoint(
+    "purchase-orders/send",
+    orders.send_purchase_order,
+    PurchaseOrderAction,
+    BUYERS,
+    "Mark an approved purchase order as sent",
+)
+_endpoint(
+    "purchase-orders/cancel",
+    orders.cancel_purchase_order,
+    PurchaseOrderAction,
+    APPROVERS,
+    "Cancel a purchase order with nothing received",
+)
+_endpoint(
+    "purchase-orders/close",
+    orders.close_purchase_order,
+    PurchaseOrderAction,
+    APPROVERS,
+    "Close a purchase order: nothing more is expected",
+)
+_endpoint(
+    "purchase-orders/receive",
+    orders.receive_purchase_line,
+    ReceivePurchaseLine,
+    RECEIVERS,
+    "Receive a labelled container against a purchase line",
+)
+_endpoint(
+    "settings/receipt-tolerance",
+    orders.set_receipt_tolerance,
+    SetReceiptTolerance,
+    (R.supervisor,),
+    "Set the over / under receipt tolerance in percent",
+)
+_endpoint(
+    "reservations", orders.reserve, ReserveCommand, PLANNERS, "Reserve stock for a customer line"
+)
+_endpoint(
+    "reservations/release",
+    orders.unreserve,
+    UnreserveCommand,
+    PLANNERS,
+    "Release what a customer line reserved",
+)
+_endpoint(
+    "ship-orders",
+    orders.create_ship_order,
+    CreateShipOrder,
+    PLANNERS,
+    "Release a customer order for shipping and make its pick list",
+)
+_endpoint("ship-orders/pick", orders.pick, PickScan, WAREHOUSE, "Pick by scanning a container")
+_endpoint("ship-orders/pack", orders.pack, PackCommand, WAREHOUSE, "Pack a picked container")
+_endpoint("ship-orders/ship", orders.ship, ShipShipOrder, WAREHOUSE, "Ship the packed containers")
+_endpoint(
+    "ship-orders/cancel",
+    orders.cancel_ship_order,
+    CancelShipOrder,
+    PLANNERS,
+    "Cancel a ship order that has not shipped",
+)
+
+Number = Path(max_length=40, description="The order number")
+
+
+@router.get("/customer-orders", response_model=list[CustomerOrderView], responses=PROBLEMS)
+def get_customer_orders(
+    status: CustomerOrderStatus | None = None,
+    limit: int = Query(default=100, ge=1, le=1000),
+    _: Principal = Depends(require_roles(*READERS)),
+    db: Database = Depends(get_db),
+) -> list[CustomerOrderView]:
+    """The newest customer orders with their lines, optionally of one status."""
+    return db.read(lambda s: list_customer_orders(s, status=status, limit=limit))
+
+
+@router.get("/customer-orders/{number}", response_model=CustomerOrderView, responses=PROBLEMS)
+def get_customer_order(
+    number: str = Number,
+    _: Principal = Depends(require_roles(*READERS)),
+    db: Database = Depends(get_db),
+) -> CustomerOrderView:
+    """A customer order with its lines: reserved, shipped and open quantities."""
+    return db.read(lambda s: orders.customer_order_view(s, number))
+
+
+@router.get("/purchase-orders", response_model=list[PurchaseOrderView], responses=PROBLEMS)
+def get_purchase_orders(
+    status: PurchaseOrderStatus | None = None,
+    limit: int = Query(default=100, ge=1, le=1000),
+    _: Principal = Depends(require_roles(*READERS)),
+    db: Database = Depends(get_db),
+) -> list[PurchaseOrderView]:
+    """The newest purchase orders with their lines, optionally of one status."""
+    return db.read(lambda s: list_purchase_orders(s, status=status, limit=limit))
+
+
+@router.get("/purchase-orders/{number}", response_model=PurchaseOrderView, responses=PROBLEMS)
+def get_purchase_order(
+    number: str = Number,
+    _: Principal = Depends(require_roles(*READERS)),
+    db: Database = Depends(get_db),
+) -> PurchaseOrderView:
+    """A purchase order with its lines, prices and what has arrived."""
+    return db.read(lambda s: orders.purchase_order_view(s, number))
+
+
+@router.get(
+    "/purchase-orders/{number}/pdf",
+    responses={**PROBLEMS, 200: {"content": {"application/pdf": {}}}},
+    response_class=Response,
+)
+def get_purchase_order_pdf(
+    number: str = Number,
+    _: Principal = Depends(require_roles(*READERS)),
+    db: Database = Depends(get_db),
+) -> Response:
+    """The purchase order as the PDF sent to the supplier."""
+    pdf = db.read(lambda s: documents.purchase_order_pdf(s, number))
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{number}.pdf"'},
+    )
+
+
+@router.get(
+    "/purchase-orders/{number}/csv",
+    responses={**PROBLEMS, 200: {"content": {"text/csv": {}}}},
+    response_class=Response,
+)
+def get_purchase_order_csv(
+    number: str = Number,
+    _: Principal = Depends(require_roles(*READERS)),
+    db: Database = Depends(get_db),
+) -> Response:
+    """The purchase order as CSV, one line per order line."""
+    text = db.read(lambda s: documents.purchase_order_csv(s, number))
+    return Response(
+        text,
+        media_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{number}.csv"'},
+    )
+
+
+@router.get("/ship-orders", response_model=list[ShipOrderView], responses=PROBLEMS)
+def get_ship_orders(
+    status: ShipOrderStatus | None = None,
+    limit: int = Query(default=100, ge=1, le=1000),
+    _: Principal = Depends(require_roles(*READERS)),
+    db: Database = Depends(get_db),
+) -> list[ShipOrderView]:
+    """The newest ship orders with their pick lists, optionally of one status."""
+    return db.read(lambda s: list_ship_orders(s, status=status, limit=limit))
+
+
+@router.get("/ship-orders/{number}", response_model=ShipOrderView, responses=PROBLEMS)
+def get_ship_order(
+    number: str = Number,
+    _: Principal = Depends(require_roles(*READERS)),
+    db: Database = Depends(get_db),
+) -> ShipOrderView:
+    """A ship order with its pick list (first expiry first) and packages."""
+    return db.read(lambda s: orders.ship_order_view(s, number))
+
+
+@router.get(
+    "/ship-orders/{number}/packing-list",
+    responses={**PROBLEMS, 200: {"content": {"application/pdf": {}}}},
+    response_class=Response,
+)
+def get_packing_list(
+    number: str = Number,
+    _: Principal = Depends(require_roles(*READERS)),
+    db: Database = Depends(get_db),
+) -> Response:
+    """The packing list PDF: each package with its items, lots and quantities."""
+    pdf = db.read(lambda s: documents.packing_list_pdf(s, number))
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{number}-packing-list.pdf"'},
+    )
+
+
+class DemandRow(BaseModel):
+    reference: str
+    item: str
+    open_quantity: str
+    reserved_quantity: str
+    due_date: str
+    priority: str
+
+
+class SupplyRow(BaseModel):
+    reference: str
+    item: str
+    supplier: str
+    open_quantity: str
+    due_date: str
+    order_status: str
+
+
+@router.get("/demand", response_model=list[DemandRow], responses=PROBLEMS)
+def get_demand(
+    _: Principal = Depends(require_roles(*READERS)),
+    db: Database = Depends(get_db),
+) -> list[DemandRow]:
+    """Open customer demand, rush first, then by due date (what planning nets)."""
+    return [
+        DemandRow(
+            reference=d.reference,
+            item=d.item,
+            open_quantity=str(d.open_quantity),
+            reserved_quantity=str(d.reserved_quantity),
+            due_date=d.due_date.isoformat(),
+            priority=d.priority.value,
+        )
+        for d in db.read(queries.open_customer_demand)
+    ]
+
+
+@router.get("/supply", response_model=list[SupplyRow], responses=PROBLEMS)
+def get_supply(
+    _: Principal = Depends(require_roles(*READERS)),
+    db: Database = Depends(get_db),
+) -> list[SupplyRow]:
+    """Open purchase supply by due date (what planning nets)."""
+    return [
+        SupplyRow(
+            reference=s.reference,
+            item=s.item,
+            supplier=s.supplier,
+            open_quantity=str(s.open_quantity),
+            due_date=s.due_date.isoformat(),
+            order_status=s.order_status.value,
+        )
+        for s in db.read(queries.open_purchase_supply)
+    ]
+
+
+@router.post(
+    "/import/{kind}",
+    response_model=ImportResult,
+    responses={200: {"description": "The same file was imported before"}, **PROBLEMS},
+    status_code=201,
+    summary="Import customer or purchase orders from CSV or JSON, all or nothing",
+)
+async def import_orders(
+    request: Request,
+    response: Response,
+    kind: str = Path(description="customer-orders or purchase-orders"),
+    key: str | None = Header(default=None, alias="Idempotency-Key", max_length=200),
+    principal: Principal = Depends(require_roles(R.planner, R.buyer, R.integrator, R.supervisor)),
+    db: Database = Depends(get_db),
+) -> ImportResult:
+    """Upsert orders by number or external ref; any bad row rejects the whole file (422)."""
+    name = imports.canonical(kind)
+    ctype = request.headers.get("content-type", "")
+    if ctype.startswith("multipart/form-data"):
+        form = await request.form()
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            raise InvalidInput("no file in the form", field="file", expected="a form field 'file'")
+        content = await upload.read()
+        fmt = md_imports.format_of(upload.filename, upload.content_type)
+    else:
+        content = await request.body()
+        fmt = md_imports.format_of(None, ctype)
+    if len(content) > MAX_IMPORT_BYTES:
+        raise InvalidInput(
+            "the file is too large", field="file", expected=f"at most {MAX_IMPORT_BYTES} bytes"
+        )
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput("the file is not UTF-8", field="file", expected="UTF-8 text") from exc
+    actor = actor_of(principal)
+    result, replayed = await run_in_threadpool(
+        db.write, lambda s: imports.run(s, actor, name, text, fmt, key=key)
+    )
+    if replayed:
+        response.status_code = 200
+        response.headers["Idempotent-Replayed"] = "true"
+    return result
+
+
+@router.post(
+    "/webhook/shop",
+    response_model=WebhookResult,
+    status_code=201,
+    responses={200: {"description": "The same order was posted before"}, **PROBLEMS},
+    summary="Take an order from a shop (JSON signed with HMAC-SHA256)",
+)
+async def shop_webhook(
+    request: Request,
+    response: Response,
+    source: str | None = Header(default=None, alias=webhook.SOURCE_HEADER),
+    signature: str | None = Header(default=None, alias=webhook.SIGNATURE_HEADER),
+    db: Database = Depends(get_db),
+) -> WebhookResult:
+    """The shop signs the raw body with its secret; a retry of the same order is answered 200.
+
+    Authentication is the signature (a shop holds no API token), checked before anything else.
+    """
+    body = await request.body()
+    if len(body) > webhook.MAX_BODY:
+        raise InvalidInput("the body is too large", field="body", expected="at most 1 MB")
+    result: WebhookResult = await run_in_threadpool(
+        db.write, lambda s: webhook.receive(s, source, signature, body)
+    )
+    if result.replayed:
+        response.status_code = 200
+        response.headers["Idempotent-Replayed"] = "true"
+    return result
+
+
+@router.put("/webhook-sources", responses=PROBLEMS, status_code=200)
+def put_webhook_source(
+    data: WebhookSourceIn,
+    _: Principal = Depends(require_roles(R.integrator)),
+    db: Database = Depends(get_db),
+) -> dict[str, Any]:
+    """Register a shop (or change its secret) so it may post orders to the webhook."""
+    created = db.write(lambda s: webhook.register_source(s, data)[1])
+    return {"name": data.name, "created": created}

@@ -1,0 +1,623 @@
+"""Purchase orders (create, change, approve, send, cancel, close) and receiving against them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from isom.errors import Conflict, InvalidInput, NotFound
+from isom.ledger import services as ledger
+from isom.ledger.models import Container
+from isom.ledger.schemas import HoldCommand, LotIn, ReceiveCommand, ReceiveLine
+from isom.masterdata import services as md
+from isom.masterdata.models import Item, Supplier, SupplierItem, Tracking
+from isom.orders.events import (
+    RECEIPT_OVER_PERCENT,
+    RECEIPT_UNDER_PERCENT,
+    get_setting,
+    next_number,
+    put_setting,
+    run_order_event,
+)
+from isom.orders.models import (
+    PurchaseLine,
+    PurchaseLineStatus,
+    PurchaseOrder,
+    PurchaseOrderStatus,
+    Receipt,
+)
+from isom.orders.queries import line_reference
+from isom.orders.schemas import (
+    ChangePurchaseLine,
+    CreatePurchaseOrder,
+    OrderResult,
+    PurchaseLineView,
+    PurchaseOrderAction,
+    PurchaseOrderView,
+    ReceivePurchaseLine,
+    SetReceiptTolerance,
+)
+from isom.orders.states import (
+    purchase_line_status,
+    purchase_order_status,
+    transition_purchase_line,
+    transition_purchase_order,
+)
+from isom.types import utcnow
+
+Actor = ledger.Actor
+_PO = PurchaseOrderStatus
+RECEIVABLE = (_PO.approved, _PO.sent, _PO.partly_received)
+CHANGEABLE = (_PO.proposed, _PO.approved, _PO.sent, _PO.partly_received)
+LOT_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-/]*$")
+#: The item attribute that asks for incoming inspection (masterdata has no column for it).
+INSPECTION_ATTRIBUTE = "inspection_required"
+
+
+# ---------------------------------------------------------------------------------------------
+# Look-ups.
+
+
+def get_purchase_order(session: Session, number: str, *, lock: bool = False) -> PurchaseOrder:
+    """The purchase order with this number (locked when `lock`), or 404."""
+    query = select(PurchaseOrder).where(PurchaseOrder.number == number)
+    if lock:
+        query = query.with_for_update()
+    order = session.scalar(query)
+    if order is None:
+        raise NotFound(
+            f"no purchase order {number!r}", field="order", expected="an existing order number"
+        )
+    return order
+
+
+def purchase_lines_of(session: Session, order: PurchaseOrder) -> list[PurchaseLine]:
+    """The order's lines by line number."""
+    return list(
+        session.scalars(
+            select(PurchaseLine)
+            .where(PurchaseLine.order_id == order.id)
+            .order_by(PurchaseLine.line_no)
+        )
+    )
+
+
+def get_purchase_line(session: Session, order: PurchaseOrder, line_no: int) -> PurchaseLine:
+    """One line of a purchase order, or 404."""
+    line = session.scalar(
+        select(PurchaseLine).where(
+            PurchaseLine.order_id == order.id, PurchaseLine.line_no == line_no
+        )
+    )
+    if line is None:
+        raise NotFound(
+            f"purchase order {order.number} has no line {line_no}",
+            field="line_no",
+            expected="the number of one of the order's lines",
+        )
+    return line
+
+
+def needs_inspection(item: Item) -> bool:
+    """Whether receipts of this item go on hold until inspected (item attribute, see above)."""
+    flag = (item.attributes or {}).get(INSPECTION_ATTRIBUTE)
+    return str(flag).strip().lower() in ("1", "true", "yes", "y")
+
+
+def _roll_up(session: Session, order: PurchaseOrder, actor: Actor, at: dt.datetime) -> None:
+    under = get_setting(session, RECEIPT_UNDER_PERCENT)
+    lines = purchase_lines_of(session, order)
+    for line in lines:
+        transition_purchase_line(
+            line,
+            purchase_line_status(line, under_percent=under),
+            at=at,
+            name=line_reference(order.number, line.line_no),
+        )
+        line.updated_at = at  # planning re-reads the items of lines stamped since its cursor
+    transition_purchase_order(order, purchase_order_status(order, lines), actor=actor, at=at)
+    order.updated_at = at
+    order.updated_by = actor.name
+
+
+def _result(order: PurchaseOrder, **detail: object) -> OrderResult:
+    return OrderResult(number=order.number, status=order.status.value, detail=dict(detail))
+
+
+# ---------------------------------------------------------------------------------------------
+# Create or update.
+
+
+def _price_list(session: Session, supplier: Supplier, item: Item) -> SupplierItem | None:
+    return session.scalar(
+        select(SupplierItem).where(
+            SupplierItem.supplier_id == supplier.id, SupplierItem.item_id == item.id
+        )
+    )
+
+
+def _fresh_number(session: Session) -> str:
+    while True:
+        number = next_number(session, "PO")
+        if session.scalar(select(PurchaseOrder.id).where(PurchaseOrder.number == number)) is None:
+            return number
+
+
+def _find_existing(session: Session, cmd: CreatePurchaseOrder) -> PurchaseOrder | None:
+    if cmd.number is not None:
+        found = session.scalar(
+            select(PurchaseOrder).where(PurchaseOrder.number == cmd.number).with_for_update()
+        )
+        if found is not None:
+            return found
+    if cmd.external_ref is not None:
+        found = session.scalar(
+            select(PurchaseOrder)
+            .where(
+                PurchaseOrder.source == cmd.source, PurchaseOrder.external_ref == cmd.external_ref
+            )
+            .with_for_update()
+        )
+        if found is not None and cmd.number is not None:
+            raise Conflict(
+                f"{cmd.source} {cmd.external_ref!r} is purchase order {found.number} already",
+                field="number",
+                expected=f"{found.number}, or no number",
+            )
+        return found
+    return None
+
+
+def upsert_purchase_order(
+    session: Session, actor: Actor, cmd: CreatePurchaseOrder
+) -> tuple[PurchaseOrder, bool, bool]:
+    """Create the order, or update the one with this number or external reference.
+
+    Prices come from the supplier's price list unless given; a line for an item the supplier
+    does not list needs its `unit_price`. An update changes the lines it names (by line number,
+    or by position) and adds new ones. Returns (order, created, changed).
+    """
+    supplier = md.get_supplier(session, cmd.supplier)
+    if not supplier.active:
+        raise Conflict(
+            f"supplier {supplier.code} is inactive", field="supplier", expected="an active supplier"
+        )
+    today = utcnow().date()
+    prepared: list[tuple[Item, Decimal, dt.date]] = []
+    for i, line_in in enumerate(cmd.lines):
+        field = f"lines[{i}]"
+        item = md.get_item(session, line_in.item, field=f"{field}.item")
+        md.to_base_quantity(session, item, line_in.quantity, None, field=f"{field}.quantity")
+        listed = _price_list(session, supplier, item)
+        if line_in.unit_price is not None:
+            price = line_in.unit_price
+        elif listed is not None:
+            price = listed.price
+        else:
+            raise InvalidInput(
+                f"supplier {supplier.code} has no price for {item.code}",
+                field=f"{field}.unit_price",
+                expected="a unit price, or a price-list entry for this supplier and item",
+            )
+        lead = listed.lead_time_days if listed is not None else 0
+        prepared.append((item, price, line_in.due_date or today + dt.timedelta(days=lead)))
+    now = utcnow()
+    order = _find_existing(session, cmd)
+    created = order is None
+    if order is None:
+        order = PurchaseOrder(
+            number=cmd.number or _fresh_number(session),
+            supplier_id=supplier.id,
+            source=cmd.source,
+            external_ref=cmd.external_ref,
+            currency=supplier.currency,
+            status=PurchaseOrderStatus.proposed,
+            note=cmd.note,
+            created_at=now,
+            updated_at=now,
+            updated_by=actor.name,
+        )
+        session.add(order)
+        session.flush()
+        existing: dict[int, PurchaseLine] = {}
+        changed = True
+    else:
+        if order.supplier_id != supplier.id:
+            raise Conflict(
+                f"purchase order {order.number} is to another supplier",
+                field="supplier",
+                expected="the supplier the order was made for",
+            )
+        existing = {line.line_no: line for line in purchase_lines_of(session, order)}
+        changed = order.note != cmd.note
+        order.note = cmd.note
+    next_no = max(existing, default=0) + 1
+    for i, (line_in, (item, price, due)) in enumerate(zip(cmd.lines, prepared, strict=True)):
+        line_no = line_in.line_no or (i + 1 if not created and i + 1 in existing else next_no)
+        line = existing.get(line_no)
+        if line is None:
+            if order.status not in CHANGEABLE:
+                raise Conflict(
+                    f"purchase order {order.number} is {order.status.value}; no lines can be added",
+                    field=f"lines[{i}]",
+                    expected="an order that is not received, cancelled or closed",
+                )
+            line = PurchaseLine(
+                order_id=order.id,
+                line_no=line_no,
+                item_id=item.id,
+                quantity=line_in.quantity,
+                due_date=due,
+                unit_price=price,
+                status=PurchaseLineStatus.open,
+                quantity_received=Decimal(0),
+                updated_at=now,
+            )
+            session.add(line)
+            existing[line_no] = line
+            next_no = max(next_no, line_no + 1)
+            changed = True
+            continue
+        if line.item_id != item.id:
+            raise Conflict(
+                f"line {line_no} of {order.number} is for another item",
+                field=f"lines[{i}].item",
+                expected="the line's item; add a new line for a different item",
+            )
+        new = (line_in.quantity, line_in.due_date or line.due_date, price)
+        if new != (line.quantity, line.due_date, line.unit_price):
+            _change_line(order, line, line_in.quantity, new[1], field=f"lines[{i}]")
+            line.unit_price = price
+            changed = True
+    session.flush()
+    if cmd.approve and order.status is PurchaseOrderStatus.proposed:
+        transition_purchase_order(order, PurchaseOrderStatus.approved, actor=actor, at=now)
+    _roll_up(session, order, actor, now)
+    session.flush()
+    return order, created, changed
+
+
+def _change_line(
+    order: PurchaseOrder,
+    line: PurchaseLine,
+    quantity: Decimal | None,
+    due_date: dt.date | None,
+    *,
+    field: str,
+) -> None:
+    name = line_reference(order.number, line.line_no)
+    if order.status not in CHANGEABLE or line.status in (
+        PurchaseLineStatus.cancelled,
+        PurchaseLineStatus.closed,
+    ):
+        raise Conflict(
+            f"purchase line {name} ({order.status.value}, line {line.status.value}) cannot change",
+            field=field,
+            expected="a line of an order that is not received, cancelled or closed",
+        )
+    if quantity is not None:
+        if quantity < line.quantity_received:
+            raise Conflict(
+                f"purchase line {name} has received {line.quantity_received}; "
+                f"it cannot drop to {quantity}",
+                field=f"{field}.quantity" if field.startswith("lines") else "quantity",
+                expected=f"at least {line.quantity_received}",
+            )
+        line.quantity = quantity
+    if due_date is not None:
+        line.due_date = due_date
+    line.updated_at = utcnow()
+
+
+def create_purchase_order(
+    session: Session, actor: Actor, key: str, cmd: CreatePurchaseOrder
+) -> OrderResult:
+    """Propose (or, with `approve`, approve) a purchase order, or update the one it names."""
+
+    def build(session: Session, actor: Actor, key: str, cmd: CreatePurchaseOrder) -> OrderResult:
+        order, created, changed = upsert_purchase_order(session, actor, cmd)
+        return _result(order, created=created, changed=changed)
+
+    return run_order_event(session, actor, key, "purchase_order.create", cmd, build)
+
+
+def change_purchase_line(
+    session: Session, actor: Actor, key: str, cmd: ChangePurchaseLine
+) -> OrderResult:
+    """Change the quantity or due date of a purchase line."""
+
+    def build(session: Session, actor: Actor, key: str, cmd: ChangePurchaseLine) -> OrderResult:
+        order = get_purchase_order(session, cmd.order, lock=True)
+        line = get_purchase_line(session, order, cmd.line_no)
+        if cmd.quantity is not None:
+            item = session.get(Item, line.item_id)
+            assert item is not None
+            md.to_base_quantity(session, item, cmd.quantity, None, field="quantity")
+        _change_line(order, line, cmd.quantity, cmd.due_date, field="line_no")
+        session.flush()
+        _roll_up(session, order, actor, utcnow())
+        return _result(
+            order, line_no=line.line_no, quantity=str(line.quantity), due_date=str(line.due_date)
+        )
+
+    return run_order_event(session, actor, key, "purchase_order.change_line", cmd, build)
+
+
+def _apply_action(
+    session: Session,
+    actor: Actor,
+    key: str,
+    cmd: PurchaseOrderAction,
+    to: PurchaseOrderStatus,
+    lines_to: PurchaseLineStatus | None = None,
+) -> OrderResult:
+    def build(session: Session, actor: Actor, key: str, cmd: PurchaseOrderAction) -> OrderResult:
+        order = get_purchase_order(session, cmd.order, lock=True)
+        now = utcnow()
+        transition_purchase_order(order, to, actor=actor, at=now)
+        if lines_to is not None:
+            for line in purchase_lines_of(session, order):
+                if line.status in (PurchaseLineStatus.open, PurchaseLineStatus.partly_received):
+                    transition_purchase_line(
+                        line, lines_to, at=now, name=line_reference(order.number, line.line_no)
+                    )
+        if cmd.reason:
+            order.note = (order.note + f"\n{to.value}: {cmd.reason}").strip()[:1000]
+        session.flush()
+        _roll_up(session, order, actor, now)
+        if to is PurchaseOrderStatus.sent:
+            base = f"/api/v1/orders/purchase-orders/{order.number}"
+            return _result(order, reason=cmd.reason, pdf=f"{base}/pdf", csv=f"{base}/csv")
+        return _result(order, reason=cmd.reason)
+
+    return run_order_event(session, actor, key, f"purchase_order.{to.value}", cmd, build)
+
+
+def approve_purchase_order(
+    session: Session, actor: Actor, key: str, cmd: PurchaseOrderAction
+) -> OrderResult:
+    """A buyer approves a proposed purchase order; it may then be sent."""
+    return _apply_action(session, actor, key, cmd, PurchaseOrderStatus.approved)
+
+
+def send_purchase_order(
+    session: Session, actor: Actor, key: str, cmd: PurchaseOrderAction
+) -> OrderResult:
+    """Mark an approved order as sent to the supplier (its PDF and CSV are the documents)."""
+    return _apply_action(session, actor, key, cmd, PurchaseOrderStatus.sent)
+
+
+def cancel_purchase_order(
+    session: Session, actor: Actor, key: str, cmd: PurchaseOrderAction
+) -> OrderResult:
+    """Cancel a purchase order on which nothing has been received."""
+    return _apply_action(
+        session, actor, key, cmd, PurchaseOrderStatus.cancelled, PurchaseLineStatus.cancelled
+    )
+
+
+def close_purchase_order(
+    session: Session, actor: Actor, key: str, cmd: PurchaseOrderAction
+) -> OrderResult:
+    """Close a sent or (partly) received order: nothing more is expected on it."""
+    return _apply_action(
+        session, actor, key, cmd, PurchaseOrderStatus.closed, PurchaseLineStatus.closed
+    )
+
+
+def set_receipt_tolerance(
+    session: Session, actor: Actor, key: str, cmd: SetReceiptTolerance
+) -> OrderResult:
+    """Set how far over the ordered quantity a receipt may go, and how far under closes a line."""
+
+    def build(session: Session, actor: Actor, key: str, cmd: SetReceiptTolerance) -> OrderResult:
+        put_setting(session, actor, RECEIPT_OVER_PERCENT, cmd.over_percent)
+        put_setting(session, actor, RECEIPT_UNDER_PERCENT, cmd.under_percent)
+        return OrderResult(
+            number="receipt-tolerance",
+            status="set",
+            detail={"over_percent": str(cmd.over_percent), "under_percent": str(cmd.under_percent)},
+        )
+
+    return run_order_event(session, actor, key, "settings.receipt_tolerance", cmd, build)
+
+
+# ---------------------------------------------------------------------------------------------
+# Receiving.
+
+
+def _lot_for(item: Item, cmd: ReceivePurchaseLine) -> LotIn | None:
+    if item.tracking is Tracking.none:
+        if cmd.lot is not None:
+            raise InvalidInput(
+                f"item {item.code} is not lot-tracked", field="lot", expected="no lot"
+            )
+        return None
+    code = cmd.lot or cmd.supplier_lot
+    if code is None:
+        raise InvalidInput(
+            f"item {item.code} is {item.tracking.value}-tracked",
+            field="lot",
+            expected="our lot code, or the supplier's lot to use as ours",
+        )
+    if len(code) > 64 or not LOT_CODE.match(code):
+        raise InvalidInput(
+            f"the supplier lot {code!r} cannot be used as a lot code",
+            field="lot",
+            expected="a lot code of letters, digits, '.', '_', '-', '/'",
+        )
+    return LotIn(code=code, supplier_lot=cmd.supplier_lot, expiry_date=cmd.expiry_date)
+
+
+def receive_purchase_line(
+    session: Session, actor: Actor, key: str, cmd: ReceivePurchaseLine
+) -> OrderResult:
+    """Receive a labelled container against a PO line (ledger receive), holding it if inspected.
+
+    The running total may exceed the ordered quantity by the over-tolerance setting (else 409);
+    a line within the under-tolerance counts as received.
+    """
+
+    def build(session: Session, actor: Actor, key: str, cmd: ReceivePurchaseLine) -> OrderResult:
+        order = get_purchase_order(session, cmd.order, lock=True)
+        line = get_purchase_line(session, order, cmd.line_no)
+        name = line_reference(order.number, line.line_no)
+        if order.status not in RECEIVABLE:
+            raise Conflict(
+                f"purchase order {order.number} is {order.status.value}; nothing can be "
+                "received on it",
+                field="order",
+                expected="an approved, sent or partly received order",
+            )
+        if line.status in (PurchaseLineStatus.cancelled, PurchaseLineStatus.closed):
+            raise Conflict(
+                f"purchase line {name} is {line.status.value}",
+                field="line_no",
+                expected="an open or partly received line",
+            )
+        item = session.get(Item, line.item_id)
+        supplier = session.get(Supplier, order.supplier_id)
+        assert item is not None and supplier is not None
+        md.to_base_quantity(session, item, cmd.quantity, None, field="quantity")
+        over = get_setting(session, RECEIPT_OVER_PERCENT)
+        limit = line.quantity * (1 + over / 100)
+        total = line.quantity_received + cmd.quantity
+        if total > limit:
+            raise Conflict(
+                f"receiving {cmd.quantity} would bring {name} to {total} of {line.quantity} "
+                f"ordered, over the {over}% tolerance",
+                field="quantity",
+                expected=f"at most {limit - line.quantity_received}",
+            )
+        lot = _lot_for(item, cmd)
+        receipt = ledger.receive(
+            session,
+            actor,
+            f"{key}/receive",
+            ReceiveCommand(
+                occurred_at=cmd.occurred_at,
+                container=cmd.container,
+                container_kind=cmd.container_kind,
+                location=cmd.location,
+                supplier=supplier.code,
+                reference=name,
+                lines=[
+                    ReceiveLine(
+                        item=item.code, lot=lot, quantity=cmd.quantity, unit_cost=line.unit_price
+                    )
+                ],
+            ),
+        )
+        code = receipt.detail["container"]
+        held = needs_inspection(item)
+        if held:
+            ledger.hold(
+                session,
+                actor,
+                f"{key}/hold",
+                HoldCommand(
+                    occurred_at=cmd.occurred_at,
+                    container=code,
+                    reason=f"incoming inspection of {item.code} from {name}",
+                ),
+            )
+        container_id = session.scalar(select(Container.id).where(Container.code == code))
+        assert container_id is not None
+        now = utcnow()
+        session.add(
+            Receipt(
+                purchase_line_id=line.id,
+                ledger_event_id=receipt.event_id,
+                container_id=container_id,
+                quantity=cmd.quantity,
+                lot_code=lot.code if lot else None,
+                supplier_lot=cmd.supplier_lot,
+                expiry_date=cmd.expiry_date,
+                held=held,
+                received_at=now,
+                received_by=actor.name,
+            )
+        )
+        line.quantity_received = total
+        line.updated_at = now
+        session.flush()
+        _roll_up(session, order, actor, now)
+        return _result(
+            order,
+            line_no=line.line_no,
+            line_status=line.status.value,
+            container=code,
+            quantity=str(cmd.quantity),
+            quantity_received=str(line.quantity_received),
+            held=held,
+            ledger_event_id=receipt.event_id,
+        )
+
+    return run_order_event(session, actor, key, "purchase_order.receive", cmd, build)
+
+
+# ---------------------------------------------------------------------------------------------
+# Views.
+
+
+def purchase_order_view(session: Session, number: str) -> PurchaseOrderView:
+    """The order with its lines, amounts and what has arrived."""
+    order = get_purchase_order(session, number)
+    supplier = session.get(Supplier, order.supplier_id)
+    assert supplier is not None
+    lines = purchase_lines_of(session, order)
+    codes = dict(
+        session.execute(
+            select(Item.id, Item.code).where(Item.id.in_({x.item_id for x in lines}))
+        ).all()
+    )
+    views = [
+        PurchaseLineView(
+            line_no=line.line_no,
+            reference=line_reference(order.number, line.line_no),
+            item=codes[line.item_id],
+            quantity=line.quantity,
+            due_date=line.due_date,
+            unit_price=line.unit_price,
+            amount=line.quantity * line.unit_price,
+            status=line.status.value,
+            quantity_received=line.quantity_received,
+            quantity_open=(
+                max(line.quantity - line.quantity_received, Decimal(0))
+                if line.status in (PurchaseLineStatus.open, PurchaseLineStatus.partly_received)
+                else Decimal(0)
+            ),
+        )
+        for line in lines
+    ]
+    return PurchaseOrderView(
+        number=order.number,
+        supplier=supplier.code,
+        source=order.source,
+        external_ref=order.external_ref,
+        currency=order.currency,
+        status=order.status.value,
+        note=order.note,
+        created_at=order.created_at,
+        approved_at=order.approved_at,
+        approved_by=order.approved_by,
+        sent_at=order.sent_at,
+        total=sum(
+            (v.amount for v in views if v.status != PurchaseLineStatus.cancelled.value), Decimal(0)
+        ),
+        lines=views,
+    )
+
+
+def list_purchase_orders(
+    session: Session, *, status: PurchaseOrderStatus | None = None, limit: int = 100
+) -> list[PurchaseOrderView]:
+    """The newest purchase orders, optionally of one status."""
+    query = select(PurchaseOrder.number).order_by(PurchaseOrder.id.desc()).limit(limit)
+    if status is not None:
+        query = query.where(PurchaseOrder.status == status)
+    return [purchase_order_view(session, number) for number in session.scalars(query)]

@@ -1,0 +1,277 @@
+"""Read-only order queries that planning and the agents call (helper D2 builds on these).
+
+- `open_customer_demand(session, item_ids=None)` -> list[Demand]: every customer line still to
+  ship (status open / reserved / partly_shipped), with `open_quantity` = quantity - shipped,
+  its due date, the order's priority (rush < normal < low by `PRIORITY_RANK`), and what is
+  already reserved for it. Ordered by priority, due date, order number, line number.
+- `open_purchase_supply(session, item_ids=None, include_proposed=True)` -> list[Supply]:
+  every purchase line not yet received or cancelled on an order that is proposed, approved,
+  sent or partly received, with `open_quantity` = quantity - received and its due date.
+  Proposed orders are supply the planner has not yet committed to; pass
+  `include_proposed=False` to leave them out.
+- `reserved_by_item(session, item_ids=None)` -> dict[item_id, Decimal]: active reservations.
+- `reservations(session, item_ids=None)` -> list[ReservationRow]: each active reservation
+  with its line, container and lot.
+- `line_by_reference(session, "SO-1001/1")` -> the customer line (404 if none): the string
+  work orders carry in `customer_line`.
+
+All quantities are in the item's base unit, all `Decimal`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from isom.errors import InvalidInput, NotFound
+from isom.masterdata.models import Customer, Item, Supplier
+from isom.orders.models import (
+    PRIORITY_RANK,
+    CustomerLine,
+    CustomerLineStatus,
+    CustomerOrder,
+    Priority,
+    PurchaseLine,
+    PurchaseLineStatus,
+    PurchaseOrder,
+    PurchaseOrderStatus,
+    Reservation,
+    ReservationStatus,
+)
+
+OPEN_CUSTOMER_LINE = (
+    CustomerLineStatus.open,
+    CustomerLineStatus.reserved,
+    CustomerLineStatus.partly_shipped,
+)
+OPEN_PURCHASE_LINE = (PurchaseLineStatus.open, PurchaseLineStatus.partly_received)
+SUPPLYING_ORDER = (
+    PurchaseOrderStatus.proposed,
+    PurchaseOrderStatus.approved,
+    PurchaseOrderStatus.sent,
+    PurchaseOrderStatus.partly_received,
+)
+
+
+@dataclass(frozen=True)
+class Demand:
+    """A customer line still to ship."""
+
+    line_id: int
+    reference: str
+    order_number: str
+    line_no: int
+    customer: str
+    item_id: int
+    item: str
+    open_quantity: Decimal
+    reserved_quantity: Decimal
+    due_date: dt.date
+    priority: Priority
+    allow_partial: bool
+
+    @property
+    def rank(self) -> tuple[int, dt.date, str, int]:
+        """Rush before normal before low, then earliest due date."""
+        return (PRIORITY_RANK[self.priority], self.due_date, self.order_number, self.line_no)
+
+
+@dataclass(frozen=True)
+class Supply:
+    """A purchase line still to arrive."""
+
+    line_id: int
+    reference: str
+    order_number: str
+    line_no: int
+    supplier: str
+    item_id: int
+    item: str
+    open_quantity: Decimal
+    due_date: dt.date
+    order_status: PurchaseOrderStatus
+
+
+@dataclass(frozen=True)
+class ReservationRow:
+    """Stock in a container set aside for a customer line."""
+
+    reservation_id: int
+    line_id: int
+    reference: str
+    item_id: int
+    container_id: int
+    lot_id: int | None
+    quantity: Decimal
+
+
+def line_reference(number: str, line_no: int) -> str:
+    """How a customer or purchase line is named outside its order: 'SO-1001/1'."""
+    return f"{number}/{line_no}"
+
+
+def open_customer_demand(session: Session, item_ids: Iterable[int] | None = None) -> list[Demand]:
+    """Every customer line still to ship, rush first, then by due date."""
+    query = (
+        select(
+            CustomerLine.id,
+            CustomerOrder.number,
+            CustomerLine.line_no,
+            Customer.code,
+            CustomerLine.item_id,
+            Item.code,
+            CustomerLine.quantity,
+            CustomerLine.quantity_shipped,
+            CustomerLine.quantity_reserved,
+            CustomerLine.due_date,
+            CustomerOrder.priority,
+            CustomerOrder.allow_partial,
+        )
+        .join(CustomerOrder, CustomerOrder.id == CustomerLine.order_id)
+        .join(Customer, Customer.id == CustomerOrder.customer_id)
+        .join(Item, Item.id == CustomerLine.item_id)
+        .where(CustomerLine.status.in_(OPEN_CUSTOMER_LINE))
+    )
+    if item_ids is not None:
+        query = query.where(CustomerLine.item_id.in_(list(item_ids)))
+    demand = [
+        Demand(
+            line_id=row[0],
+            reference=line_reference(row[1], row[2]),
+            order_number=row[1],
+            line_no=row[2],
+            customer=row[3],
+            item_id=row[4],
+            item=row[5],
+            open_quantity=row[6] - row[7],
+            reserved_quantity=row[8],
+            due_date=row[9],
+            priority=row[10],
+            allow_partial=row[11],
+        )
+        for row in session.execute(query)
+        if row[6] > row[7]
+    ]
+    demand.sort(key=lambda d: d.rank)
+    return demand
+
+
+def open_purchase_supply(
+    session: Session, item_ids: Iterable[int] | None = None, *, include_proposed: bool = True
+) -> list[Supply]:
+    """Every purchase line still to arrive, by due date."""
+    statuses = [
+        s for s in SUPPLYING_ORDER if include_proposed or s is not PurchaseOrderStatus.proposed
+    ]
+    query = (
+        select(
+            PurchaseLine.id,
+            PurchaseOrder.number,
+            PurchaseLine.line_no,
+            Supplier.code,
+            PurchaseLine.item_id,
+            Item.code,
+            PurchaseLine.quantity,
+            PurchaseLine.quantity_received,
+            PurchaseLine.due_date,
+            PurchaseOrder.status,
+        )
+        .join(PurchaseOrder, PurchaseOrder.id == PurchaseLine.order_id)
+        .join(Supplier, Supplier.id == PurchaseOrder.supplier_id)
+        .join(Item, Item.id == PurchaseLine.item_id)
+        .where(PurchaseLine.status.in_(OPEN_PURCHASE_LINE), PurchaseOrder.status.in_(statuses))
+    )
+    if item_ids is not None:
+        query = query.where(PurchaseLine.item_id.in_(list(item_ids)))
+    supply = [
+        Supply(
+            line_id=row[0],
+            reference=line_reference(row[1], row[2]),
+            order_number=row[1],
+            line_no=row[2],
+            supplier=row[3],
+            item_id=row[4],
+            item=row[5],
+            open_quantity=row[6] - row[7],
+            due_date=row[8],
+            order_status=row[9],
+        )
+        for row in session.execute(query)
+        if row[6] > row[7]
+    ]
+    supply.sort(key=lambda s: (s.due_date, s.order_number, s.line_no))
+    return supply
+
+
+def reserved_by_item(session: Session, item_ids: Iterable[int] | None = None) -> dict[int, Decimal]:
+    """How much of each item active reservations hold."""
+    query = (
+        select(Reservation.item_id, func.sum(Reservation.quantity))
+        .where(Reservation.status == ReservationStatus.active)
+        .group_by(Reservation.item_id)
+    )
+    if item_ids is not None:
+        query = query.where(Reservation.item_id.in_(list(item_ids)))
+    return {item_id: total for item_id, total in session.execute(query)}
+
+
+def reservations(session: Session, item_ids: Iterable[int] | None = None) -> list[ReservationRow]:
+    """Each active reservation with the line it serves."""
+    query = (
+        select(
+            Reservation.id,
+            Reservation.customer_line_id,
+            CustomerOrder.number,
+            CustomerLine.line_no,
+            Reservation.item_id,
+            Reservation.container_id,
+            Reservation.lot_id,
+            Reservation.quantity,
+        )
+        .join(CustomerLine, CustomerLine.id == Reservation.customer_line_id)
+        .join(CustomerOrder, CustomerOrder.id == CustomerLine.order_id)
+        .where(Reservation.status == ReservationStatus.active)
+        .order_by(Reservation.id)
+    )
+    if item_ids is not None:
+        query = query.where(Reservation.item_id.in_(list(item_ids)))
+    return [
+        ReservationRow(
+            reservation_id=row[0],
+            line_id=row[1],
+            reference=line_reference(row[2], row[3]),
+            item_id=row[4],
+            container_id=row[5],
+            lot_id=row[6],
+            quantity=row[7],
+        )
+        for row in session.execute(query)
+    ]
+
+
+def line_by_reference(session: Session, reference: str) -> CustomerLine:
+    """The customer line 'SO-1001/1' names, or 404."""
+    number, _, line_no = reference.rpartition("/")
+    if not number or not line_no.isdigit():
+        raise InvalidInput(
+            f"{reference!r} is not a customer line reference",
+            field="customer_line",
+            expected="'<order number>/<line number>', e.g. 'SO-1001/1'",
+        )
+    line = session.scalar(
+        select(CustomerLine)
+        .join(CustomerOrder, CustomerOrder.id == CustomerLine.order_id)
+        .where(CustomerOrder.number == number, CustomerLine.line_no == int(line_no))
+    )
+    if line is None:
+        raise NotFound(
+            f"no customer line {reference!r}",
+            field="customer_line",
+            expected="the reference of an existing customer order line",
+        )
+    return line
