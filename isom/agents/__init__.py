@@ -1,0 +1,1 @@
+"""Agents: rule-based decision makers that turn demand into orders, each decision explained."""

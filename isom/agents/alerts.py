@@ -1,0 +1,130 @@
+"""Alerts: what a planner or supervisor should look at, each noted once per situation.
+
+Rules: `predicted-shortage` (an item's projection goes below zero), `late-job` (an open job past
+its due date), `expiring-lot` (available stock of a lot expiring within 30 days, or expired),
+`idle-container` (a container holding stock untouched for 14 days).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from isom.agents import services as agents
+from isom.agents.services import Proposal
+from isom.ledger.models import Balance, Container, ContainerStatus, Content, ContentStatus, Lot
+from isom.planning import projection, sources
+from isom.production.models import WorkOrder
+from isom.types import utcnow
+
+AGENT = "alerts"
+EXPIRY_WARNING = dt.timedelta(days=30)
+IDLE_AFTER = dt.timedelta(days=14)
+
+
+def _note(kind_rule: str, situation: str, text: str, **fields: Any) -> Proposal:
+    return Proposal(
+        agent=AGENT,
+        kind="alert",
+        situation=f"{kind_rule}|{situation}",
+        rule=kind_rule,
+        explanation=text,
+        **fields,
+    )
+
+
+def run(session: Session, actor: agents.Actor, today: dt.date) -> list[Any]:
+    """Note every shortage, late job, expiring lot and idle container not noted before.
+
+    Shortages come from the stored projections, brought up to date with the last event first.
+    """
+    notes: list[Proposal] = []
+    codes = sources.item_codes(session)
+    projection.refresh_dirty(session, today)  # the stored projections, current to the last event
+    for code, p in projection.shortages(session):
+        short = [g for g in p.pegging if g["supply"] is None]
+        late = [g for g in p.pegging if g["supply"] is not None and g["late"]]
+        who = "; ".join(
+            [f"nothing serves {g['demand']} ({g['quantity']})" for g in short]
+            + [
+                f"{g['supply']} arrives {g['supply_date']}, after {g['demand']} needs it"
+                for g in late
+            ]
+        )
+        notes.append(
+            _note(
+                "predicted-shortage",
+                f"{p.item_id}|{p.first_shortage_date}|{p.shortage_quantity}",
+                f"{code} is projected short from {p.first_shortage_date}: on hand "
+                f"{p.on_hand}, unserved {p.shortage_quantity}: {who}.",
+                item_id=p.item_id,
+                date=p.first_shortage_date,
+                demand=(short or late)[0]["demand"] if short or late else None,
+            )
+        )
+    for wo in session.scalars(
+        select(WorkOrder)
+        .where(WorkOrder.status.in_(sources.OPEN_JOBS), WorkOrder.due_date < today)
+        .order_by(WorkOrder.due_date, WorkOrder.id)
+    ):
+        notes.append(
+            _note(
+                "late-job",
+                f"{wo.number}|{wo.due_date}",
+                f"{wo.number} ({codes[wo.item_id]} x {wo.quantity}) was due {wo.due_date} and is "
+                f"still {wo.status.value}"
+                + (f"; it serves {wo.customer_line}." if wo.customer_line else "."),
+                item_id=wo.item_id,
+                demand=wo.customer_line,
+                supply=wo.number,
+                date=wo.due_date,
+            )
+        )
+    for item_id, lot_code, expiry, qty, site_id in session.execute(
+        select(Lot.item_id, Lot.code, Lot.expiry_date, func.sum(Balance.quantity), Balance.site_id)
+        .join(Balance, Balance.lot_id == Lot.id)
+        .where(
+            Balance.status == ContentStatus.available,
+            Balance.quantity > 0,
+            Lot.expiry_date.is_not(None),
+            Lot.expiry_date <= today + EXPIRY_WARNING,
+        )
+        .group_by(Lot.item_id, Lot.code, Lot.expiry_date, Balance.site_id)
+    ):
+        state = "expired on" if expiry is not None and expiry < today else "expires on"
+        notes.append(
+            _note(
+                "expiring-lot",
+                f"{item_id}|{lot_code}|{expiry}|{site_id}|{state}",
+                f"lot {lot_code} of {codes[item_id]} ({qty} available) {state} {expiry}.",
+                item_id=item_id,
+                date=expiry,
+                site_id=site_id,
+            )
+        )
+    before = max(utcnow(), dt.datetime.combine(today, dt.time(), dt.UTC)) - IDLE_AFTER
+    for code, updated, event_id, site_id in session.execute(
+        select(Container.code, Container.updated_at, Container.updated_event_id, Container.site_id)
+        .where(
+            Container.status == ContainerStatus.active,
+            Container.updated_at < before,
+            select(Content.id)
+            .where(Content.container_id == Container.id, Content.quantity > 0)
+            .exists(),
+        )
+        .order_by(Container.code)
+    ):
+        notes.append(
+            _note(
+                "idle-container",
+                f"{code}|{event_id}",
+                f"container {code} holds stock and has not moved since "
+                f"{updated:%Y-%m-%d %H:%M} UTC.",
+                site_id=site_id,
+            )
+        )
+    made = [agents.decide(session, actor, n) for n in notes]
+    return [m for m in made if m is not None]

@@ -1,0 +1,160 @@
+"""Agent endpoints: decisions with their explanations, approve and reject, settings, a run."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, Depends, FastAPI, Path, Query
+from sqlalchemy.orm import Session
+
+from isom.agents import queries, runner
+from isom.agents import services as agents
+from isom.agents.models import DecisionStatus
+from isom.agents.schemas import AgentRunView, DecisionView, RejectCommand, SettingIn, SettingView
+from isom.auth.models import Role
+from isom.auth.services import Principal
+from isom.db import Database
+from isom.errors import Forbidden
+from isom.web.commands import PROBLEMS, actor_of
+from isom.web.deps import READERS, get_db, require_roles
+
+
+@asynccontextmanager
+async def scheduler_lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Run the agents inside the app when `ISOM_AGENTS=on` (every `ISOM_AGENTS_INTERVAL`
+    seconds, default 5, and within 2 s of an event); off otherwise, as in tests."""
+    scheduler = None
+    if os.environ.get("ISOM_AGENTS", "off").lower() in ("1", "on", "true", "yes"):
+        interval = float(os.environ.get("ISOM_AGENTS_INTERVAL", "5"))
+        scheduler = runner.Scheduler(app.state.db, interval=interval)
+        scheduler.start()
+    app.state.agents = scheduler
+    try:
+        yield
+    finally:
+        if scheduler is not None:
+            scheduler.stop()
+
+
+router = APIRouter(tags=["agents"], lifespan=scheduler_lifespan)
+DECIDERS = (Role.planner, Role.buyer, Role.supervisor)
+#: A buyer decides purchase orders; planners and supervisors decide everything.
+BUYER_KINDS = ("purchase_order",)
+
+
+def may_decide(principal: Principal, kind: str) -> None:
+    """Planners and supervisors decide everything; a buyer only purchase orders."""
+    if principal.has_any(frozenset({"planner", "supervisor"})):
+        return
+    if kind not in BUYER_KINDS:
+        raise Forbidden(
+            f"{principal.name} may decide purchase orders only",
+            expected="the planner or supervisor role for this decision",
+        )
+
+
+@router.get("/agents/decisions", response_model=list[DecisionView], responses=PROBLEMS)
+def list_decisions(
+    status: DecisionStatus | None = Query(default=None),
+    agent: str | None = Query(default=None, max_length=40),
+    kind: str | None = Query(default=None, max_length=40),
+    limit: int = Query(default=200, ge=1, le=1000),
+    offset: int = Query(default=0, ge=0),
+    _: Principal = Depends(require_roles(*READERS)),
+    db: Database = Depends(get_db),
+) -> list[DecisionView]:
+    """The agents' decisions, newest first, each with its explanation."""
+    return db.read(
+        lambda s: queries.decisions(
+            s, status=status, agent=agent, kind=kind, limit=limit, offset=offset
+        )
+    )
+
+
+@router.get("/agents/decisions/{decision_id}", response_model=DecisionView, responses=PROBLEMS)
+def get_decision(
+    decision_id: int = Path(ge=1),
+    _: Principal = Depends(require_roles(*READERS)),
+    db: Database = Depends(get_db),
+) -> DecisionView:
+    """One decision with its explanation, command and result."""
+    return db.read(lambda s: queries.decision(s, decision_id))
+
+
+@router.post(
+    "/agents/decisions/{decision_id}/approve", response_model=DecisionView, responses=PROBLEMS
+)
+def approve_decision(
+    decision_id: int = Path(ge=1),
+    principal: Principal = Depends(require_roles(*DECIDERS)),
+    db: Database = Depends(get_db),
+) -> DecisionView:
+    """Approve a proposal: it is applied now (the decision's key makes a retry harmless)."""
+
+    def work(session: Session) -> DecisionView:
+        may_decide(principal, agents.get_decision(session, decision_id).kind)
+        agents.approve(session, actor_of(principal), decision_id)
+        return queries.decision(session, decision_id)
+
+    return db.write(work)
+
+
+@router.post(
+    "/agents/decisions/{decision_id}/reject", response_model=DecisionView, responses=PROBLEMS
+)
+def reject_decision(
+    body: RejectCommand,
+    decision_id: int = Path(ge=1),
+    principal: Principal = Depends(require_roles(*DECIDERS)),
+    db: Database = Depends(get_db),
+) -> DecisionView:
+    """Reject a proposal with a reason: nothing is made."""
+
+    def work(session: Session) -> DecisionView:
+        may_decide(principal, agents.get_decision(session, decision_id).kind)
+        agents.reject(session, actor_of(principal), decision_id, body.reason)
+        return queries.decision(session, decision_id)
+
+    return db.write(work)
+
+
+@router.get("/agents/settings", response_model=list[SettingView], responses=PROBLEMS)
+def list_settings(
+    _: Principal = Depends(require_roles(*READERS)),
+    db: Database = Depends(get_db),
+) -> list[SettingView]:
+    """Which agents apply at once and which propose, per site."""
+    return db.read(queries.settings)
+
+
+@router.put("/agents/settings", response_model=list[SettingView], responses=PROBLEMS)
+def put_setting(
+    body: SettingIn,
+    principal: Principal = Depends(require_roles(Role.planner, Role.supervisor)),
+    db: Database = Depends(get_db),
+) -> list[SettingView]:
+    """Set an agent to apply or propose (and on or off), for one site or all."""
+
+    def work(session: Session) -> list[SettingView]:
+        agents.put_setting(
+            session,
+            actor_of(principal),
+            body.agent,
+            site=body.site,
+            mode=body.mode,
+            on=body.enabled,
+        )
+        return queries.settings(session)
+
+    return db.write(work)
+
+
+@router.post("/agents/run", response_model=list[AgentRunView], responses=PROBLEMS)
+def run_agents(
+    principal: Principal = Depends(require_roles(Role.planner, Role.supervisor)),
+    db: Database = Depends(get_db),
+) -> list[AgentRunView]:
+    """Run every agent once now; the same situation never makes anything twice."""
+    return [AgentRunView(**vars(r)) for r in runner.run_all(db, actor=actor_of(principal))]

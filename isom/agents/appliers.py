@@ -1,0 +1,95 @@
+"""How each kind of decision is applied: through the owning domain's service, with its key."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from isom.agents.services import Actor, applier
+from isom.masterdata import services as md
+from isom.orders import services as orders
+from isom.orders.schemas import CreatePurchaseOrder, CreateShipOrder, ReserveCommand
+from isom.production import services as production
+from isom.production import workorders
+from isom.production.models import WorkOrder
+from isom.production.schemas import CreateWorkOrder
+from isom.types import utcnow
+
+
+@applier("reserve")
+def reserve(session: Session, actor: Actor, key: str, command: dict[str, Any]) -> dict[str, Any]:
+    """Ship from stock: set free stock aside for the customer line."""
+    result = orders.reserve(session, actor, key, ReserveCommand.model_validate(command))
+    return {"order": result.number, "status": result.status, **result.detail}
+
+
+@applier("ship_order")
+def ship_order(session: Session, actor: Actor, key: str, command: dict[str, Any]) -> dict[str, Any]:
+    """Release what is ready of a customer order for picking and shipping."""
+    result = orders.create_ship_order(session, actor, key, CreateShipOrder.model_validate(command))
+    return {"ship_order": result.number, "status": result.status}
+
+
+@applier("purchase_order")
+def purchase_order(
+    session: Session, actor: Actor, key: str, command: dict[str, Any]
+) -> dict[str, Any]:
+    """Order net requirements from a supplier."""
+    result = orders.create_purchase_order(
+        session, actor, key, CreatePurchaseOrder.model_validate(command)
+    )
+    return {"purchase_order": result.number, "status": result.status}
+
+
+@applier("work_order")
+def work_orders(
+    session: Session, actor: Actor, key: str, command: dict[str, Any]
+) -> dict[str, Any]:
+    """Make: the job for the customer line and the child jobs netting found missing, released.
+
+    The top job goes through `create_work_order` under the decision's key; its children are
+    made beside it in the same transaction, linked to their parent step. Each job is released
+    without production's automatic child jobs (they would make every made input again at
+    full quantity; netting already decided which children are needed, and how many).
+    """
+    top = production.create_work_order(
+        session,
+        actor,
+        key,
+        CreateWorkOrder(
+            item=command["item"],
+            quantity=Decimal(command["quantity"]),
+            due_date=dt.date.fromisoformat(command["due_date"]),
+            customer_line=command.get("customer_line"),
+            release=False,
+        ),
+    )
+    if top.replayed:
+        return {"work_orders": [top.work_order]}
+    parent = production.get_work_order(session, str(top.work_order))
+    at = utcnow()
+    family: list[WorkOrder] = [parent]
+
+    def grow(above: WorkOrder, nodes: list[dict[str, Any]]) -> None:
+        for node in nodes:
+            child = production.new_work_order(
+                session,
+                md.get_item(session, node["item"]),
+                Decimal(node["quantity"]),
+                dt.date.fromisoformat(node["due_date"]),
+                actor=actor,
+                at=at,
+                customer_line=above.customer_line,
+                parent=above,
+                parent_step=node.get("parent_step"),
+            )
+            family.append(child)
+            grow(child, node.get("children", []))
+
+    grow(parent, command.get("children", []))
+    for wo in family:
+        production.release(session, wo, actor=actor, at=at, depth=workorders.MAX_CHILD_DEPTH)
+    return {"work_orders": [str(wo.number) for wo in family]}

@@ -1,0 +1,84 @@
+"""The planner's and buyer's proposals page: every decision with its explanation; approve or
+reject (with a reason) the ones waiting."""
+
+from __future__ import annotations
+
+import secrets
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from isom.agents import queries
+from isom.agents import services as agents
+from isom.agents.api import may_decide
+from isom.agents.models import DecisionStatus
+from isom.auth.services import Principal
+from isom.db import Database
+from isom.errors import Forbidden, IsomError
+from isom.web.commands import actor_of
+from isom.web.deps import current_principal, get_db
+from isom.web.pages import error_page, guarded, render
+
+router = APIRouter(include_in_schema=False)
+DECIDER_ROLES = frozenset({"planner", "buyer", "supervisor"})
+
+
+@router.get("/agents")
+def decisions_page(
+    request: Request,
+    status: DecisionStatus | None = Query(default=DecisionStatus.proposed),
+    principal: Principal = Depends(current_principal),
+    db: Database = Depends(get_db),
+) -> Response:
+    """Decisions of the agents (the proposals by default), newest first."""
+
+    def build() -> Response:
+        rows = db.read(lambda s: queries.decisions(s, status=status, limit=200))
+        return render(
+            request,
+            "agents.html",
+            principal,
+            rows=rows,
+            status=status.value if status else "",
+            statuses=[s.value for s in DecisionStatus],
+            may_decide=principal.has_any(DECIDER_ROLES),
+        )
+
+    return guarded(request, principal, build)
+
+
+@router.post("/agents/decisions/{decision_id}")
+def decide_form(
+    request: Request,
+    decision_id: int,
+    action: str = Form(default=""),
+    reason: str = Form(default=""),
+    csrf_token: str = Form(default=""),
+    principal: Principal = Depends(current_principal),
+    db: Database = Depends(get_db),
+) -> Response:
+    """Approve or reject a proposal from the page; back to the list."""
+    try:
+        if principal.csrf_token is None or not secrets.compare_digest(
+            principal.csrf_token, csrf_token
+        ):
+            raise Forbidden(
+                "the form is stale; reload the page and try again",
+                field="csrf_token",
+                expected="the csrf token of your session",
+            )
+        if not principal.has_any(DECIDER_ROLES):
+            raise Forbidden(f"{principal.name} may not decide proposals")
+
+        def work(session: Session) -> None:
+            may_decide(principal, agents.get_decision(session, decision_id).kind)
+            if action == "approve":
+                agents.approve(session, actor_of(principal), decision_id)
+            else:
+                agents.reject(session, actor_of(principal), decision_id, reason)
+
+        db.write(work)
+    except IsomError as exc:
+        return error_page(request, principal, exc)
+    return RedirectResponse("/agents", status_code=303)

@@ -1,0 +1,165 @@
+"""Running the agents: one unit of work per agent in priority order, and the in-app scheduler.
+
+Intake runs first (it reserves and makes jobs), then purchasing (it buys for those jobs), then
+shipping (it releases what is reserved), then alerts. Each agent reads the situation fresh, so
+one sees what the one before it decided. After them, the projections of the items the run
+touched are refreshed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from isom.agents import alerts, intake, purchasing, shipping
+from isom.agents import appliers as _appliers  # noqa: F401 - registers how decisions apply
+from isom.agents import services as agents
+from isom.db import Database
+from isom.ledger.models import Event
+from isom.orders.models import OrderEvent
+from isom.planning import projection
+from isom.production.models import ProductionEvent
+from isom.types import utcnow
+
+log = logging.getLogger(__name__)
+
+Rule = Callable[[Session, agents.Actor, dt.date], list[Any]]
+#: Agents in the order they run: a smaller number runs first.
+AGENTS: list[tuple[str, int, Rule]] = [
+    ("intake", 1, intake.run),
+    ("purchasing", 2, purchasing.run),
+    ("shipping", 3, shipping.run),
+    ("alerts", 4, alerts.run),
+]
+ROBOT = agents.Actor(name="agents", device="agents")
+
+
+@dataclass
+class AgentRun:
+    """What one agent did in one run."""
+
+    agent: str
+    decisions: int
+    applied: int
+    proposed: int
+    failed: int
+    noted: int
+
+
+def run_agent(db: Database, name: str, rule: Rule, today: dt.date, actor: agents.Actor) -> AgentRun:
+    """Run one agent in its own unit of work (the agent wrapper is one of the three that commit)."""
+
+    def work(session: Session) -> AgentRun:
+        if not agents.enabled(session, name):
+            return AgentRun(name, 0, 0, 0, 0, 0)
+        made = rule(session, actor, today)
+        count = {
+            s: sum(1 for d in made if d.status.value == s)
+            for s in ("applied", "proposed", "failed", "noted")
+        }
+        return AgentRun(
+            name, len(made), count["applied"], count["proposed"], count["failed"], count["noted"]
+        )
+
+    return db.write(work)
+
+
+def run_all(
+    db: Database,
+    *,
+    today: dt.date | None = None,
+    actor: agents.Actor = ROBOT,
+    progress: Callable[[AgentRun], None] | None = None,
+) -> list[AgentRun]:
+    """Run every agent once, in priority order, then refresh the touched projections."""
+    day = today or utcnow().date()
+    out = []
+    for name, _, rule in AGENTS:
+        result = run_agent(db, name, rule, day, actor)
+        out.append(result)
+        if progress:
+            progress(result)
+    db.write(lambda s: projection.refresh_dirty(s, day))
+    return out
+
+
+def log_positions(session: Session) -> tuple[int, int, int]:
+    """The ends of the ledger, production and order logs: a change means an event landed."""
+    return (
+        session.scalar(select(func.max(Event.id))) or 0,
+        session.scalar(select(func.max(ProductionEvent.id))) or 0,
+        session.scalar(select(func.max(OrderEvent.id))) or 0,
+    )
+
+
+class Scheduler:
+    """Runs the agents in a background thread every `interval` seconds, and soon after an
+    event lands (it watches the ends of the event logs every `poll` seconds); rebuilds every
+    projection when it starts and once a day, as dates move on."""
+
+    def __init__(self, db: Database, *, interval: float = 30.0, poll: float = 2.0) -> None:
+        self.db, self.interval, self.poll = db, interval, poll
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.runs = 0
+        self.last_error: str | None = None
+
+    def start(self) -> None:
+        """Start the background thread (idempotent)."""
+        if self._thread is None or not self._thread.is_alive():
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._loop, name="isom-agents", daemon=True)
+            self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop after the run in progress."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        self._thread = None
+
+    def wake(self) -> None:
+        """Run soon, e.g. right after a burst of orders."""
+        self._wake.set()
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def _loop(self) -> None:
+        seen: tuple[int, int, int] | None = None
+        last = -self.interval
+        rebuilt: dt.date | None = None
+        while not self._stop.is_set():
+            if rebuilt != utcnow().date():  # dates move: rebuild every projection once a day
+                try:
+                    self.db.write(projection.refresh_all)
+                    rebuilt = utcnow().date()
+                except Exception:  # noqa: BLE001 - retried on the next tick
+                    log.exception("projection rebuild failed")
+            now_seen = self.db.read(log_positions)
+            due = time.monotonic() - last >= self.interval or now_seen != seen
+            if due or self._wake.is_set():
+                self._wake.clear()
+                try:
+                    run_all(self.db)
+                    self.runs += 1
+                    self.last_error = None
+                except Exception as exc:  # noqa: BLE001 - keep the scheduler alive, log why
+                    self.last_error = str(exc)
+                    log.exception("agent run failed")
+                # What was read before the run: an event landing during it triggers another run
+                # (the agents' own writes cause one more run, which finds nothing new).
+                seen = now_seen
+                last = time.monotonic()
+            self._wake.wait(self.poll)

@@ -1,0 +1,256 @@
+"""Decisions: record what an agent decided, apply it or propose it, approve and reject.
+
+An agent hands over a `Proposal`; `decide` records it once per situation key. Whether it is
+applied at once or waits for a planner or buyer is the agent's setting for the site (apply by
+default, except where a setting says propose). Applying runs the owning domain's service
+with the decision's key as idempotency key, inside a savepoint: a refused command marks the
+decision failed with the domain's error and changes nothing else.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from isom.agents.models import AgentSetting, Decision, DecisionStatus, Mode
+from isom.errors import Conflict, InvalidInput, IsomError, NotFound
+from isom.ledger import services as ledger
+from isom.masterdata import services as md
+from isom.types import utcnow
+
+Actor = ledger.Actor
+AGENTS = ("intake", "purchasing", "shipping", "alerts")
+#: Kinds that only inform a person: nothing to apply.
+NOTES = ("alert", "engineering")
+
+TRANSITIONS: dict[DecisionStatus, frozenset[DecisionStatus]] = {
+    DecisionStatus.proposed: frozenset(
+        {DecisionStatus.applied, DecisionStatus.rejected, DecisionStatus.failed}
+    ),
+    DecisionStatus.failed: frozenset({DecisionStatus.applied, DecisionStatus.rejected}),
+    DecisionStatus.applied: frozenset(),
+    DecisionStatus.rejected: frozenset(),
+    DecisionStatus.noted: frozenset(),
+}
+
+
+@dataclass
+class Proposal:
+    """What a rule decided, before it is recorded: the situation key makes it idempotent."""
+
+    agent: str
+    kind: str
+    situation: str
+    rule: str
+    explanation: str
+    priority: int = 1
+    item_id: int | None = None
+    demand: str | None = None
+    supply: str | None = None
+    date: dt.date | None = None
+    site_id: int | None = None
+    command: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        """A deterministic idempotency key: the agent, the kind and a digest of the situation."""
+        digest = hashlib.sha256(self.situation.encode()).hexdigest()[:32]
+        return f"agent:{self.agent}:{self.kind}:{digest}"
+
+
+Applier = Callable[[Session, Actor, str, dict[str, Any]], dict[str, Any]]
+APPLIERS: dict[str, Applier] = {}
+
+
+def applier(kind: str) -> Callable[[Applier], Applier]:
+    """Register how decisions of a kind are applied."""
+
+    def register(fn: Applier) -> Applier:
+        APPLIERS[kind] = fn
+        return fn
+
+    return register
+
+
+def transition(
+    decision: Decision,
+    to: DecisionStatus,
+    *,
+    actor: Actor,
+    at: dt.datetime,
+    reason: str | None = None,
+) -> None:
+    """The one place a decision changes state, with who and when."""
+    if to not in TRANSITIONS[decision.status]:
+        raise Conflict(
+            f"decision {decision.id} is {decision.status.value}",
+            field="decision",
+            expected="a decision that is "
+            + " or ".join(sorted(s.value for s, to_ in TRANSITIONS.items() if to in to_)),
+        )
+    decision.status = to
+    decision.decided_at = at
+    decision.decided_by = actor.name
+    if reason is not None:
+        decision.reason = reason
+
+
+def mode_of(session: Session, agent: str, site_id: int | None) -> Mode:
+    """The agent's mode for a site: the site's own setting, else the all-sites one, else apply."""
+    rows = {
+        s.site_id: s
+        for s in session.scalars(select(AgentSetting).where(AgentSetting.agent == agent))
+    }
+    setting = rows.get(site_id) if site_id is not None else None
+    setting = setting or rows.get(None)
+    return setting.mode if setting else Mode.apply
+
+
+def enabled(session: Session, agent: str) -> bool:
+    """An agent runs unless its all-sites setting turns it off."""
+    setting = session.scalar(
+        select(AgentSetting).where(AgentSetting.agent == agent, AgentSetting.site_id.is_(None))
+    )
+    return setting.enabled if setting else True
+
+
+def put_setting(
+    session: Session, actor: Actor, agent: str, *, site: str | None, mode: Mode, on: bool = True
+) -> AgentSetting:
+    """Set an agent's mode (and whether it runs) for one site or for all."""
+    if agent not in AGENTS:
+        raise InvalidInput(
+            f"no agent {agent!r}", field="agent", expected="one of: " + ", ".join(AGENTS)
+        )
+    site_id = md.get_location(session, site, field="site").id if site else None
+    setting = session.scalar(
+        select(AgentSetting).where(
+            AgentSetting.agent == agent, func.coalesce(AgentSetting.site_id, 0) == (site_id or 0)
+        )
+    )
+    now = utcnow()
+    if setting is None:
+        setting = AgentSetting(agent=agent, site_id=site_id)
+        session.add(setting)
+    setting.mode, setting.enabled = mode, on
+    setting.updated_at, setting.updated_by = now, actor.name
+    session.flush()
+    return setting
+
+
+def known_keys(session: Session, agent: str) -> set[str]:
+    """Keys of the situations an agent already decided."""
+    return set(session.scalars(select(Decision.key).where(Decision.agent == agent)))
+
+
+def decide(session: Session, actor: Actor, proposal: Proposal) -> Decision | None:
+    """Record a decision once per situation; apply it now or leave it proposed, per setting.
+
+    Answers None when the same situation was decided before: nothing is made twice.
+    """
+    key = proposal.key
+    if session.scalar(select(Decision.id).where(Decision.key == key)) is not None:
+        return None
+    now = utcnow()
+    decision = Decision(
+        key=key,
+        agent=proposal.agent,
+        kind=proposal.kind,
+        status=DecisionStatus.noted if proposal.kind in NOTES else DecisionStatus.proposed,
+        site_id=proposal.site_id,
+        priority=proposal.priority,
+        item_id=proposal.item_id,
+        demand=proposal.demand,
+        supply=proposal.supply,
+        date=proposal.date,
+        rule=proposal.rule,
+        explanation=proposal.explanation[:2000],
+        command=proposal.command,
+        result={},
+        created_at=now,
+    )
+    session.add(decision)
+    session.flush()
+    if (
+        decision.status is DecisionStatus.proposed
+        and mode_of(session, proposal.agent, proposal.site_id) is Mode.apply
+    ):
+        apply(session, actor, decision)
+    return decision
+
+
+def apply(session: Session, actor: Actor, decision: Decision) -> Decision:
+    """Run the decision's command through its domain's service; a refusal marks it failed."""
+    run = APPLIERS.get(decision.kind)
+    if run is None:
+        raise Conflict(
+            f"decisions of kind {decision.kind!r} cannot be applied",
+            field="decision",
+            expected="a decision that makes an order or a reservation",
+        )
+    now = utcnow()
+    savepoint = session.begin_nested()
+    try:
+        result = run(session, actor, decision.key, decision.command)
+        savepoint.commit()
+    except IsomError as exc:
+        savepoint.rollback()
+        decision.result = {"error": exc.detail, "code": exc.code, "field": exc.field}
+        if decision.status is not DecisionStatus.failed:
+            transition(decision, DecisionStatus.failed, actor=actor, at=now)
+        session.flush()
+        return decision
+    decision.result = result
+    transition(decision, DecisionStatus.applied, actor=actor, at=now)
+    session.flush()
+    return decision
+
+
+def get_decision(session: Session, decision_id: int, *, lock: bool = False) -> Decision:
+    """A decision by id, or 404."""
+    query = select(Decision).where(Decision.id == decision_id)
+    found = session.scalar(query.with_for_update() if lock else query)
+    if found is None:
+        raise NotFound(
+            f"no decision {decision_id}", field="decision", expected="the id of a decision"
+        )
+    return found
+
+
+def approve(session: Session, actor: Actor, decision_id: int) -> Decision:
+    """A planner or buyer accepts a proposed (or failed) decision: it is applied now."""
+    decision = get_decision(session, decision_id, lock=True)
+    if decision.status not in (DecisionStatus.proposed, DecisionStatus.failed):
+        raise Conflict(
+            f"decision {decision.id} is {decision.status.value}",
+            field="decision",
+            expected="a proposed or failed decision",
+        )
+    return apply(session, actor, decision)
+
+
+def reject(session: Session, actor: Actor, decision_id: int, reason: str) -> Decision:
+    """A planner or buyer turns a proposal down, saying why; nothing is made."""
+    if not reason.strip():
+        raise InvalidInput("say why the proposal is rejected", field="reason", expected="a reason")
+    decision = get_decision(session, decision_id, lock=True)
+    transition(decision, DecisionStatus.rejected, actor=actor, at=utcnow(), reason=reason.strip())
+    session.flush()
+    return decision
+
+
+def pending(session: Session, kind: str) -> list[Decision]:
+    """Proposals of a kind still waiting for a person."""
+    return list(
+        session.scalars(
+            select(Decision)
+            .where(Decision.kind == kind, Decision.status == DecisionStatus.proposed)
+            .order_by(Decision.id)
+        )
+    )

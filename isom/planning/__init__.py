@@ -1,0 +1,1 @@
+"""Planning: projected inventory with pegging, multi-level netting, backward scheduling."""

@@ -1,0 +1,146 @@
+"""The planner's pages: shortages, and one item's projected inventory as a plotly chart."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import plotly.graph_objects as go  # type: ignore[import-untyped]
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+
+from isom.auth.services import Principal
+from isom.db import Database
+from isom.planning import scheduling, views
+from isom.planning.schemas import ProjectionView
+from isom.types import utcnow
+from isom.web.charts import figure_dict
+from isom.web.deps import current_principal, get_db
+from isom.web.pages import guarded, render
+
+router = APIRouter(include_in_schema=False)
+
+
+def projection_figure(view: ProjectionView) -> dict[str, Any]:
+    """The projected balance as a step line, supplies and demands as bars, zero marked."""
+    days = [e.date.isoformat() for e in view.entries]
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            x=days,
+            y=[float(e.balance) for e in view.entries],
+            mode="lines+markers",
+            line={"shape": "hv"},
+            name="projected on hand",
+            text=[f"{e.kind} {e.ref}: {e.quantity}" for e in view.entries],
+        )
+    )
+    for kind, colour in (("supply", "#2e7d32"), ("demand", "#c62828")):
+        rows = [
+            e
+            for e in view.entries
+            if e.kind != "on_hand" and (e.quantity > 0) == (kind == "supply")
+        ]
+        fig.add_trace(
+            go.Bar(
+                x=[e.date.isoformat() for e in rows],
+                y=[float(e.quantity) for e in rows],
+                name=kind,
+                marker={"color": colour},
+                text=[e.ref for e in rows],
+                opacity=0.5,
+            )
+        )
+    fig.add_hline(y=0, line={"color": "#555", "dash": "dot"})
+    if view.first_shortage_date is not None:
+        fig.add_vline(x=view.first_shortage_date.isoformat(), line={"color": "#c62828"})
+    fig.update_layout(
+        title=f"{view.item}: projected inventory ({view.unit})",
+        barmode="relative",
+        xaxis={"title": "date"},
+        yaxis={"title": view.unit},
+    )
+    return figure_dict(fig)
+
+
+@router.get("/planning")
+def shortages_page(
+    request: Request,
+    principal: Principal = Depends(current_principal),
+    db: Database = Depends(get_db),
+) -> Response:
+    """Items projected to go short, with a link to each item's chart."""
+
+    def build() -> Response:
+        rows = db.read(views.shortage_rows)
+        return render(request, "planning.html", principal, rows=rows)
+
+    return guarded(request, principal, build)
+
+
+@router.get("/planning/items/{item}")
+def projection_page(
+    request: Request,
+    item: str,
+    today: dt.date | None = Query(default=None),
+    principal: Principal = Depends(current_principal),
+    db: Database = Depends(get_db),
+) -> Response:
+    """One item's projected inventory: chart, movements with running balance, pegging."""
+
+    def build() -> Response:
+        view = db.read(lambda s: views.projection_view(s, item, today or utcnow().date()))
+        return render(
+            request, "projection.html", principal, view=view, figure=projection_figure(view)
+        )
+
+    return guarded(request, principal, build)
+
+
+def gantt_figure(schedule: scheduling.Schedule) -> dict[str, Any]:
+    """Every planned step as a bar on its workstation's row, from planned start to end; late
+    steps in red."""
+    fig = go.Figure()
+    for late, colour, name in ((False, "#0b5cab", "on time"), (True, "#b42318", "late")):
+        steps = [s for s in schedule.steps if s.late == late]
+        fig.add_trace(
+            go.Bar(
+                name=name,
+                orientation="h",
+                y=[s.workstation or s.operation for s in steps],
+                base=[s.planned_start.isoformat() for s in steps],
+                x=[(s.planned_end - s.planned_start).total_seconds() * 1000 for s in steps],
+                text=[f"{s.work_order}/{s.sequence}" for s in steps],
+                hovertext=[
+                    f"{s.work_order}/{s.sequence} {s.operation} {s.item}: "
+                    f"{s.planned_start:%d %b %H:%M} - {s.planned_end:%d %b %H:%M}"
+                    for s in steps
+                ],
+                marker={"color": colour},
+            )
+        )
+    rows = sorted({s.workstation or s.operation for s in schedule.steps})
+    fig.update_layout(
+        title="Backward schedule of open jobs",
+        barmode="overlay",
+        xaxis={"type": "date"},
+        yaxis={"categoryorder": "array", "categoryarray": rows[::-1]},
+        height=160 + 45 * max(len(rows), 1),
+    )
+    return figure_dict(fig)
+
+
+@router.get("/planning/schedule")
+def schedule_page(
+    request: Request,
+    learned: bool = Query(default=False),
+    principal: Principal = Depends(current_principal),
+    db: Database = Depends(get_db),
+) -> Response:
+    """The backward schedule as a Gantt chart per workstation, and the days over capacity."""
+
+    def build() -> Response:
+        plan = db.read(lambda s: scheduling.backward_schedule(s, learned=learned))
+        return render(request, "schedule.html", principal, plan=plan, figure=gantt_figure(plan))
+
+    return guarded(request, principal, build)

@@ -1,0 +1,246 @@
+"""Supply, demand and stock as planning sees them, read in bulk from orders, jobs and the ledger.
+
+Every read of another domain's data that planning needs is here, so the rest of planning works
+on plain rows. Each function takes an optional set of item ids: `None` reads every item (the
+full run), a set reads only those (the incremental run after events).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import ROUND_CEILING, Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from isom.ledger import services as ledger
+from isom.ledger.models import Balance, ContentStatus, EventLine
+from isom.masterdata.models import Item, Route, RouteStep, StepInput, SupplierItem
+from isom.orders import queries as orders_queries
+from isom.orders.models import PRIORITY_RANK, Priority
+from isom.production.models import (
+    MaterialRole,
+    StepMaterial,
+    WorkOrder,
+    WorkOrderStatus,
+    WorkOrderStep,
+)
+
+OPEN_JOBS = (WorkOrderStatus.planned, WorkOrderStatus.released, WorkOrderStatus.in_progress)
+#: Planned consumption of a job's inputs: the day before it is due, when its children are due.
+CONSUMPTION_LEAD = dt.timedelta(days=1)
+SIX = Decimal("0.000001")
+
+
+def exact(value: Decimal) -> Decimal:
+    """A quantity rounded up to the millionth the store keeps, without trailing zeros."""
+    q = value.quantize(SIX, ROUND_CEILING)
+    return q.quantize(Decimal(1)) if q == q.to_integral_value() else q.normalize()
+
+
+@dataclass(slots=True)
+class Supply:
+    """Material expected to arrive: on hand now, an open purchase line, or a job's output."""
+
+    item_id: int
+    date: dt.date
+    quantity: Decimal
+    kind: str  # on_hand | purchase | production | proposal
+    ref: str
+
+
+@dataclass(slots=True)
+class Demand:
+    """Material expected to leave: a customer line or a job step's consumption."""
+
+    item_id: int
+    date: dt.date
+    quantity: Decimal
+    kind: str  # customer | step | planned
+    ref: str
+    rank: int = PRIORITY_RANK[Priority.normal]
+    reserved: Decimal = Decimal(0)
+
+
+def on_hand(session: Session, items: set[int] | None = None) -> dict[int, Decimal]:
+    """Available (not held, not WIP) quantity per item, over every location."""
+    query = (
+        select(Balance.item_id, func.sum(Balance.quantity))
+        .where(Balance.status == ContentStatus.available)
+        .group_by(Balance.item_id)
+    )
+    if items is not None:
+        query = query.where(Balance.item_id.in_(items))
+    rows = session.execute(query).all()
+    return {item_id: Decimal(total) for item_id, total in rows}
+
+
+def customer_demand(session: Session, items: set[int] | None = None) -> list[Demand]:
+    """Open quantity of every open customer line, at its due date, ranked by order priority."""
+    return [
+        Demand(
+            d.item_id,
+            d.due_date,
+            d.open_quantity,
+            "customer",
+            d.reference,
+            PRIORITY_RANK[d.priority],
+            min(d.reserved_quantity, d.open_quantity),
+        )
+        for d in orders_queries.open_customer_demand(session, items)
+    ]
+
+
+def purchase_supply(session: Session, items: set[int] | None = None) -> list[Supply]:
+    """Open quantity of every open purchase line (proposed ones too), at its due date."""
+    return [
+        Supply(s.item_id, s.due_date, s.open_quantity, "purchase", s.reference)
+        for s in orders_queries.open_purchase_supply(session, items)
+    ]
+
+
+def production_supply(session: Session, items: set[int] | None = None) -> list[Supply]:
+    """What open jobs will still put into stock: quantity less their last step's good output."""
+    query = select(
+        WorkOrder.id, WorkOrder.item_id, WorkOrder.due_date, WorkOrder.quantity, WorkOrder.number
+    ).where(WorkOrder.status.in_(OPEN_JOBS))
+    jobs = session.execute(
+        query if items is None else query.where(WorkOrder.item_id.in_(items))
+    ).all()
+    if not jobs:
+        return []
+    steps = select(WorkOrderStep.work_order_id, WorkOrderStep.sequence, WorkOrderStep.quantity_good)
+    if items is not None:
+        steps = steps.where(WorkOrderStep.work_order_id.in_([j[0] for j in jobs]))
+    last: dict[int, tuple[int, Decimal]] = {}
+    for wo_id, seq, good in session.execute(steps):
+        if wo_id not in last or seq > last[wo_id][0]:
+            last[wo_id] = (seq, good)
+    out = []
+    for wo_id, item_id, due, qty, number in jobs:
+        remaining = qty - last.get(wo_id, (0, Decimal(0)))[1]
+        if remaining > 0:
+            out.append(Supply(item_id, due, remaining, "production", str(number)))
+    return out
+
+
+def step_demand(session: Session, items: set[int] | None = None) -> list[Demand]:
+    """What open jobs' steps will still consume: released BOM lines less what was consumed,
+    and for planned jobs (no snapshot yet) their route's inputs times the job's quantity.
+
+    Queries start from the jobs' status (indexed) so that a few items cost a few rows."""
+    released = (
+        select(
+            StepMaterial.item_id,
+            StepMaterial.quantity,
+            WorkOrderStep.sequence,
+            WorkOrder.number,
+            WorkOrder.due_date,
+        )
+        .select_from(WorkOrder)
+        .join(WorkOrderStep, WorkOrderStep.work_order_id == WorkOrder.id)
+        .join(StepMaterial, StepMaterial.step_id == WorkOrderStep.id)
+        .where(
+            WorkOrder.status.in_((WorkOrderStatus.released, WorkOrderStatus.in_progress)),
+            StepMaterial.role == MaterialRole.input,
+        )
+    )
+    rows = session.execute(
+        released if items is None else released.where(StepMaterial.item_id.in_(items))
+    ).all()
+    places = {ledger.step_place(f"{number}/{seq}") for _, _, seq, number, _ in rows}
+    taken: dict[tuple[str | None, int], Decimal] = {}
+    if places:
+        consumed = (
+            select(EventLine.place, EventLine.item_id, func.sum(EventLine.quantity))
+            .where(EventLine.quantity > 0)
+            .group_by(EventLine.place, EventLine.item_id)
+        )
+        consumed = (
+            consumed.where(EventLine.place.like("step:%"))
+            if items is None
+            else consumed.where(EventLine.place.in_(places), EventLine.item_id.in_(items))
+        )
+        taken = {(place, item_id): Decimal(q) for place, item_id, q in session.execute(consumed)}
+    out = []
+    for item_id, qty, seq, number, due in rows:
+        ref = f"{number}/{seq}"
+        remaining = qty - taken.get((ledger.step_place(ref), item_id), Decimal(0))
+        if remaining > 0:
+            out.append(Demand(item_id, due - CONSUMPTION_LEAD, remaining, "step", ref))
+    planned = (
+        select(
+            StepInput.item_id,
+            StepInput.quantity_per,
+            RouteStep.sequence,
+            WorkOrder.number,
+            WorkOrder.due_date,
+            WorkOrder.quantity,
+            Route.id,
+            Route.item_id,
+        )
+        .select_from(WorkOrder)
+        .join(Route, Route.item_id == WorkOrder.item_id)
+        .join(RouteStep, RouteStep.route_id == Route.id)
+        .join(StepInput, StepInput.step_id == RouteStep.id)
+        .where(WorkOrder.status == WorkOrderStatus.planned, Route.active)
+    )
+    found = session.execute(
+        planned if items is None else planned.where(StepInput.item_id.in_(items))
+    ).all()
+    newest = _newest_routes(session, {r[7] for r in found})
+    for item_id, per, seq, number, due, qty, route_id, _ in found:
+        if route_id in newest:
+            out.append(
+                Demand(item_id, due - CONSUMPTION_LEAD, exact(per * qty), "step", f"{number}/{seq}")
+            )
+    return out
+
+
+def _newest_routes(session: Session, made: set[int] | None = None) -> set[int]:
+    """The route a job of each item is released with: the item's newest active route."""
+    if made is not None and not made:
+        return set()
+    query = select(func.max(Route.id)).where(Route.active).group_by(Route.item_id)
+    if made is not None:
+        query = query.where(Route.item_id.in_(made))
+    return set(session.scalars(query))
+
+
+def routes_by_item(session: Session) -> dict[int, Route]:
+    """The newest active route with steps and BOMs per made item, for explosion."""
+    from sqlalchemy.orm import selectinload
+
+    newest = _newest_routes(session)
+    routes = session.scalars(
+        select(Route)
+        .where(Route.id.in_(newest))
+        .options(
+            selectinload(Route.steps).selectinload(RouteStep.inputs),
+            selectinload(Route.steps).selectinload(RouteStep.outputs),
+        )
+    ).all()
+    return {r.item_id: r for r in routes if r.steps}
+
+
+def supplier_items(
+    session: Session, items: Iterable[int] | None = None
+) -> dict[int, list[SupplierItem]]:
+    """What each item can be bought from, preferred supplier first."""
+    query = select(SupplierItem).order_by(SupplierItem.preferred.desc(), SupplierItem.id)
+    if items is not None:
+        query = query.where(SupplierItem.item_id.in_(set(items)))
+    out: dict[int, list[SupplierItem]] = {}
+    for si in session.scalars(query):
+        out.setdefault(si.item_id, []).append(si)
+    return out
+
+
+def item_codes(session: Session, items: Iterable[int] | None = None) -> dict[int, str]:
+    """Item codes by id."""
+    query = select(Item.id, Item.code)
+    if items is not None:
+        query = query.where(Item.id.in_(set(items)))
+    return {i: c for i, c in session.execute(query)}
