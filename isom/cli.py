@@ -45,9 +45,20 @@ def serve(
     demo_data: bool = typer.Option(
         True, "--demo/--no-demo", help="Load the demo plant on first start"
     ),
+    agents: bool = typer.Option(
+        True, "--agents/--no-agents", envvar="ISOM_AGENTS", help="Run the agents every few seconds"
+    ),
+    mqtt: bool = typer.Option(
+        False, "--mqtt/--no-mqtt", envvar="ISOM_MQTT_INGEST", help="Ingest device events from MQTT"
+    ),
 ) -> None:
     """Migrate the database, load the demo plant on first start, and serve the app."""
+    import os
+
     import uvicorn
+
+    os.environ["ISOM_AGENTS"] = "on" if agents else "off"
+    os.environ["ISOM_MQTT_INGEST"] = "1" if mqtt else "0"
 
     from isom import demo as demo_plant
     from isom.web.app import create_app
@@ -74,16 +85,37 @@ def _register() -> None:
 
     app.add_typer(production_app, name="production", help="Work orders, WIP board, job cost.")
 
+    from isom.orders.cli import app as orders_app
+
+    app.add_typer(orders_app, name="orders", help="Customer and purchase orders: import, demand.")
+
+    from isom.planning.cli import app as planning_app
+
+    app.add_typer(planning_app, name="planning", help="Projected inventory, netting, schedule.")
+
+    from isom.agents.cli import app as agents_app
+
+    app.add_typer(agents_app, name="agents", help="Agents: run, decisions, approve, reject.")
+
     from isom.auth.cli import tokens_app, users_app
 
     app.add_typer(users_app, name="users", help="Users and their roles.")
     app.add_typer(tokens_app, name="tokens", help="API tokens for devices, the ERP and scripts.")
+
+    from isom.devices.cli import app as devices_app
+    from isom.devices.cli import simulate
+
+    app.add_typer(devices_app, name="devices", help="Devices: MQTT ingest, scans, labels.")
+    app.command("simulate")(simulate)
 
     from isom.integration.cli import app as feed_app
     from isom.integration.cli import export_app
 
     app.add_typer(feed_app, name="feed", help="The ERP feed: webhook delivery, NATS relay.")
     app.add_typer(export_app, name="export", help="Exports: CSV, EPCIS 2.0, B2MML.")
+    from isom.integration.cli import reconcile_app
+
+    app.add_typer(reconcile_app, name="reconcile", help="The ERP's inventory against ours.")
 
 
 _register()

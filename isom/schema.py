@@ -27,6 +27,6 @@ def upgrade(db: Database) -> None:
         if db.is_sqlite:
             conn.exec_driver_sql("COMMIT") if conn.in_transaction() else None
         cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "heads")
+        command.upgrade(cfg, "head")
         if conn.in_transaction():
             conn.commit()

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, DateTime
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
+from sqlalchemy.sql import operators
 from sqlalchemy.types import TypeDecorator
 
 #: Every quantity and money amount is stored as an integer count of millionths.
@@ -43,6 +44,17 @@ class Exact(TypeDecorator[Decimal]):
 
     impl = BigInteger
     cache_ok = True
+
+    class Comparator(TypeDecorator.Comparator[Decimal]):
+        """A sum or difference of two Exact columns is still millionths: keep the type, so
+        `SUM(a - b)` comes back as a Decimal, not as the raw scaled integer."""
+
+        def _adapt_expression(self, op: Any, other_comparator: Any) -> tuple[Any, Any]:
+            if op in (operators.add, operators.sub) and isinstance(other_comparator.type, Exact):
+                return op, self.type
+            return op, BigInteger()  # a product of millionths is not millionths: stay raw
+
+    comparator_factory = Comparator
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> int | None:
         if value is None:

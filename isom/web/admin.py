@@ -8,7 +8,6 @@ refuse. A refused form is shown again with what is wrong beside each field, and 
 from __future__ import annotations
 
 import enum
-import secrets
 import types
 import typing
 from dataclasses import dataclass
@@ -29,7 +28,7 @@ from isom.errors import Forbidden, InvalidInput, IsomError
 from isom.masterdata import imports, records
 from isom.masterdata.api import MAX_IMPORT_BYTES, WRITERS, decode_file
 from isom.web.deps import current_principal, get_db
-from isom.web.pages import PAGE_SIZE, error_page, guarded, render
+from isom.web.pages import PAGE_SIZE, check_csrf, error_page, guarded, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -37,16 +36,6 @@ ADMINS = frozenset({Role.admin.value})
 ALL_ROLES = [r.value for r in Role]
 #: Kinds whose records hold nested lists a form cannot show well: edited by import or the API.
 NESTED_ONLY = frozenset({"routes", "calendars"})
-
-
-def _check_csrf(principal: Principal, token: str) -> None:
-    """Refuse a form that does not carry this session's csrf token (another site's post)."""
-    if principal.csrf_token is None or not secrets.compare_digest(principal.csrf_token, token):
-        raise Forbidden(
-            "the form is stale; reload the page and try again",
-            field="csrf_token",
-            expected="the csrf token of your session",
-        )
 
 
 def _may_write(principal: Principal, kind: str) -> bool:
@@ -249,7 +238,7 @@ async def masterdata_save(
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     try:
         k = records.kind_of(kind)
-        _check_csrf(principal, form.get("csrf_token", ""))
+        check_csrf(principal, form.get("csrf_token", ""))
         if kind in NESTED_ONLY or not _may_write(principal, kind):
             raise Forbidden(f"{principal.name} may not change {kind} here")
         fields = form_fields(k.schema_in)
@@ -311,7 +300,7 @@ async def import_upload(
 ) -> Response:
     """Load the file through the import service; the page lists every bad row, or the counts."""
     try:
-        _check_csrf(principal, csrf_token)
+        check_csrf(principal, csrf_token)
         if not _may_write(principal, imports.canonical(kind)):
             raise Forbidden(f"{principal.name} may not import {kind}")
         text = decode_file(await file.read(MAX_IMPORT_BYTES + 1))
@@ -404,7 +393,7 @@ def admin_page(
 async def _admin_form(request: Request, principal: Principal) -> dict[str, Any]:
     form = await request.form()
     _admin_guard(principal)
-    _check_csrf(principal, str(form.get("csrf_token", "")))
+    check_csrf(principal, str(form.get("csrf_token", "")))
     return {
         "roles": [str(r) for r in form.getlist("roles")],
         **{k: str(v) for k, v in form.items() if k != "roles" and isinstance(v, str)},

@@ -19,12 +19,17 @@ from isom.web.deps import current_principal
 
 router = APIRouter(include_in_schema=False)
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
-LAYOUT: dict[str, Any] = {"margin": {"l": 50, "r": 20, "t": 50, "b": 40}, "height": 360}
+HEIGHT = 360
+MARGIN = {"l": 50, "r": 20, "t": 50, "b": 40}
 
 
 def figure_dict(fig: Any) -> dict[str, Any]:
-    """A plotly figure as the plain data and layout plotly.js draws."""
-    fig.update_layout(**LAYOUT)
+    """A plotly figure as the plain data and layout plotly.js draws (default size and margins
+    where the figure sets none)."""
+    if fig.layout.height is None:
+        fig.update_layout(height=HEIGHT)
+    if fig.layout.margin.t is None:
+        fig.update_layout(margin=MARGIN)
     figure: dict[str, Any] = json.loads(fig.to_json())
     return figure
 

@@ -82,8 +82,11 @@ NAV: tuple[tuple[str, str, frozenset[str]], ...] = tuple(
         ("/learned-times", "Learned times", (_R.planner, _R.supervisor)),
         ("/terminal", "Terminal", (_R.operator, _R.supervisor)),
         ("/warehouse", "Warehouse", (_R.clerk, _R.supervisor)),
+        ("/orders", "Orders", (_R.planner, _R.clerk, _R.supervisor)),
+        ("/purchasing", "Purchasing", (_R.buyer, _R.planner, _R.supervisor)),
         ("/planning", "Planning", (_R.planner, _R.buyer, _R.supervisor)),
         ("/reconciliations", "Reconcile", (_R.integrator, _R.accountant, _R.supervisor)),
+        ("/costing", "Job cost", (_R.accountant, _R.supervisor, _R.planner)),
         ("/reports", "Reports", (_R.supervisor, _R.planner, _R.accountant)),
         ("/masterdata", "Master data", tuple(_R)),
         ("/admin", "Admin", ()),
@@ -127,6 +130,16 @@ def render(
 def error_page(request: Request, principal: Principal | None, exc: IsomError) -> HTMLResponse:
     """A friendly page for an error: what went wrong and what was expected, never a trace."""
     return render(request, "error.html", principal, status_code=exc.status_code, error=exc)
+
+
+def check_csrf(principal: Principal, token: str) -> None:
+    """Refuse a form that does not carry this session's csrf token (another site's post)."""
+    if principal.csrf_token is None or not secrets.compare_digest(principal.csrf_token, token):
+        raise Forbidden(
+            "the form is stale; reload the page and try again",
+            field="csrf_token",
+            expected="the csrf token of your session",
+        )
 
 
 def guarded(request: Request, principal: Principal, build: Callable[[], Response]) -> Response:
@@ -256,16 +269,10 @@ def logout(
     db: Database = Depends(get_db),
 ) -> Response:
     """Sign out: needs the session's csrf token, so no other site can sign a user out."""
-    if principal.csrf_token is None or not secrets.compare_digest(principal.csrf_token, csrf_token):
-        return error_page(
-            request,
-            principal,
-            Forbidden(
-                "the sign-out form is stale; reload the page and try again",
-                field="csrf_token",
-                expected="the csrf token of your session",
-            ),
-        )
+    try:
+        check_csrf(principal, csrf_token)
+    except Forbidden as exc:
+        return error_page(request, principal, exc)
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
         db.write(lambda s: auth_service.close_web_session(s, cookie))

@@ -12,11 +12,20 @@ STATIC_DIR = Path(__file__).parent / "static"
 
 def include_all(app: FastAPI) -> None:
     """Mount the API routers under /api/v1 and the pages at the root."""
+    from isom.agents import api as agents_api
+    from isom.agents import pages as agents_pages
     from isom.auth import api as auth_api
     from isom.costing import api as costing_api
+    from isom.costing import pages as costing_pages
+    from isom.devices import api as devices_api
     from isom.integration import api as integration_api
+    from isom.integration import pages as integration_pages
     from isom.ledger import api as ledger_api
     from isom.masterdata import api as masterdata_api
+    from isom.orders import api as orders_api
+    from isom.orders import pages as orders_pages
+    from isom.planning import api as planning_api
+    from isom.planning import pages as planning_pages
     from isom.production import api as production_api
     from isom.production import pages as production_pages
     from isom.web import admin, charts, pages, reports, scanning
@@ -27,10 +36,19 @@ def include_all(app: FastAPI) -> None:
     app.include_router(integration_api.router, prefix="/api/v1")
     app.include_router(production_api.router, prefix="/api/v1")
     app.include_router(costing_api.router, prefix="/api/v1")
+    app.include_router(orders_api.router, prefix="/api/v1")
+    app.include_router(devices_api.router, prefix="/api/v1")
+    app.include_router(planning_api.router, prefix="/api/v1")
+    app.include_router(agents_api.router, prefix="/api/v1")
     app.include_router(pages.router)
     app.include_router(scanning.router)
     app.include_router(admin.router)
+    app.include_router(costing_pages.router)
+    app.include_router(orders_pages.router)
     app.include_router(reports.router)
     app.include_router(charts.router)
     app.include_router(production_pages.router)
+    app.include_router(integration_pages.router)
+    app.include_router(planning_pages.router)
+    app.include_router(agents_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

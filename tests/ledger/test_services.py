@@ -209,6 +209,24 @@ def test_quantities_are_exact_decimals_never_floats(pdb: Database) -> None:
     assert_verified(pdb)
 
 
+def test_sums_and_differences_of_quantities_in_sql_come_back_as_exact_decimals(
+    pdb: Database,
+) -> None:
+    from sqlalchemy import func, select
+
+    from isom.ledger.models import EventLine
+
+    receive(pdb, "R1", quantity="0.1")
+    receive(pdb, "R2", quantity="0.2")
+    line = EventLine.quantity
+    total, spread = pdb.read(
+        lambda s: s.execute(
+            select(func.sum(line), func.sum(line + line)).where(EventLine.container_id.is_not(None))
+        ).one()
+    )
+    assert (total, spread) == (D("0.3"), D("0.6"))  # never the raw millionths 300000
+
+
 def test_receive_converts_units_exactly_or_refuses(pdb: Database) -> None:
     def units(s):
         km = builders.unit(s, "km", 3)

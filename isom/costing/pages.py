@@ -1,0 +1,117 @@
+"""The cost accountant's pages: jobs with actual against standard, and one job's breakdown with
+its variances as a waterfall from standard to actual, per job and per batch."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import plotly.graph_objects as go  # type: ignore[import-untyped]
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from isom.auth.services import Principal
+from isom.costing import services as costing
+from isom.costing.api import COST_READERS
+from isom.costing.schemas import JobCost
+from isom.db import Database
+from isom.errors import Forbidden
+from isom.production.models import WorkOrder, WorkOrderStatus
+from isom.web.charts import figure_dict
+from isom.web.deps import current_principal, get_db
+from isom.web.pages import error_page, guarded, render
+
+router = APIRouter(include_in_schema=False)
+RECENT_JOBS = 50
+VARIANCES = (
+    ("material_price", "material price"),
+    ("material_usage", "material usage"),
+    ("labour_efficiency", "labour efficiency"),
+    ("labour_rate", "labour rate"),
+    ("machine", "machine"),
+    ("scrap", "scrap"),
+    ("overhead", "overhead"),
+)
+COSTED = (WorkOrderStatus.in_progress, WorkOrderStatus.complete, WorkOrderStatus.closed)
+
+
+def _may_read(principal: Principal) -> bool:
+    return principal.has_any(frozenset(r.value for r in COST_READERS))
+
+
+def _recent_costs(session: Session) -> list[JobCost]:
+    numbers = session.scalars(
+        select(WorkOrder.number)
+        .where(WorkOrder.status.in_(COSTED), WorkOrder.number.is_not(None))
+        .order_by(WorkOrder.id.desc())
+        .limit(RECENT_JOBS)
+    ).all()
+    return [costing.job_cost(session, str(n)) for n in numbers]
+
+
+def waterfall(cost: JobCost) -> dict[str, Any]:
+    """Standard cost, each variance as a step up or down, and the actual cost it lands on."""
+    labels = ["standard"] + [label for _, label in VARIANCES] + ["actual"]
+    values = [cost.standard.total]
+    values += [getattr(cost.variances, name) for name, _ in VARIANCES]
+    values.append(cost.actual.total)
+    fig = go.Figure(
+        go.Waterfall(
+            x=labels,
+            y=[float(v) for v in values],
+            measure=["absolute"] + ["relative"] * len(VARIANCES) + ["total"],
+            text=[f"{v:.2f}" for v in values],
+            increasing={"marker": {"color": "#b42318"}},
+            decreasing={"marker": {"color": "#1a7f37"}},
+            totals={"marker": {"color": "#0b5cab"}},
+        )
+    )
+    fig.update_layout(title=f"{cost.work_order}: standard to actual", yaxis={"title": "cost"})
+    return figure_dict(fig)
+
+
+@router.get("/costing")
+def costs_page(
+    request: Request,
+    principal: Principal = Depends(current_principal),
+    db: Database = Depends(get_db),
+) -> Response:
+    """The latest jobs: actual against standard, and the variance of each."""
+    if not _may_read(principal):
+        return error_page(request, principal, Forbidden(f"{principal.name} may not read costs"))
+    return guarded(
+        request,
+        principal,
+        lambda: render(request, "costs.html", principal, jobs=db.read(_recent_costs)),
+    )
+
+
+@router.get("/costing/jobs/{number}")
+def job_cost_page(
+    request: Request,
+    number: str,
+    principal: Principal = Depends(current_principal),
+    db: Database = Depends(get_db),
+) -> Response:
+    """One job's cost by element, its variances, its batches and the materials it used."""
+    if not _may_read(principal):
+        return error_page(request, principal, Forbidden(f"{principal.name} may not read costs"))
+
+    def build() -> Response:
+        cost, batches = db.read(
+            lambda s: (costing.job_cost(s, number), costing.batch_costs(s, number))
+        )
+        return render(
+            request,
+            "job_cost.html",
+            principal,
+            cost=cost,
+            batches=batches,
+            variances=VARIANCES,
+            figure=waterfall(cost),
+            zero=Decimal(0),
+        )
+
+    return guarded(request, principal, build)
