@@ -73,10 +73,24 @@ def share(
 def labour_minutes(
     session: Session, work_order_id: int, until: dt.datetime
 ) -> dict[tuple[int, int], Decimal]:
-    """Minutes per (step id, person id) of one job; open records run to `until`."""
+    """Minutes per (step id, person id) of one job; open records run to `until`.
+
+    Only the people's records that overlap the job's own time can share a moment with it, so
+    only those are read: the cost of a scan does not grow with the people's history.
+    """
+    window = _job_window(session, work_order_id, until)
+    if window is None:
+        return {}
+    start, end = window
     people = select(LabourRecord.person_id).where(LabourRecord.work_order_id == work_order_id)
     records = session.scalars(
-        select(LabourRecord).where(LabourRecord.person_id.in_(people)).order_by(LabourRecord.id)
+        select(LabourRecord)
+        .where(
+            LabourRecord.person_id.in_(people),
+            LabourRecord.started_at < end,
+            or_(LabourRecord.ended_at.is_(None), LabourRecord.ended_at > start),
+        )
+        .order_by(LabourRecord.id)
     ).all()
     by_person: dict[int, list[LabourRecord]] = defaultdict(list)
     for r in records:
@@ -93,7 +107,15 @@ def labour_minutes(
 def machine_minutes(
     session: Session, work_order_id: int, until: dt.datetime
 ) -> dict[tuple[int, int], Decimal]:
-    """Chargeable machine minutes per (step id, workstation id) of one job."""
+    """Chargeable machine minutes per (step id, workstation id) of one job.
+
+    Read within the job's own time, like labour: a machine's older states and other jobs'
+    earlier spans cannot share a moment with this job.
+    """
+    window = _job_window(session, work_order_id, until)
+    if window is None:
+        return {}
+    start, end = window
     stations = set(
         session.scalars(
             select(LabourRecord.workstation_id).where(LabourRecord.work_order_id == work_order_id)
@@ -103,7 +125,10 @@ def machine_minutes(
     for ws_id in sorted(stations):
         states = session.scalars(
             select(MachineRecord).where(
-                MachineRecord.workstation_id == ws_id, MachineRecord.state.in_(CHARGEABLE)
+                MachineRecord.workstation_id == ws_id,
+                MachineRecord.state.in_(CHARGEABLE),
+                MachineRecord.started_at < end,
+                or_(MachineRecord.ended_at.is_(None), MachineRecord.ended_at > start),
             )
         ).all()
         if not states:
@@ -120,9 +145,10 @@ def machine_minutes(
             .join(WorkOrder, WorkOrder.id == LabourRecord.work_order_id)
             .where(
                 LabourRecord.workstation_id == ws_id,
+                LabourRecord.started_at < end,
                 or_(
                     LabourRecord.ended_at.is_(None),
-                    LabourRecord.ended_at > min(w[0] for w in windows),
+                    LabourRecord.ended_at > max(start, min(w[0] for w in windows)),
                 ),
             )
         ).all()
@@ -153,3 +179,19 @@ def _union_by_step(rows: Iterable[Any], until: dt.datetime) -> list[Span]:
                 cur_start, cur_end = start, end
         out.append(Span((step_id, wo_id, len(out)), cur_start, cur_end, weight))
     return out
+
+
+def _job_window(
+    session: Session, work_order_id: int, until: dt.datetime
+) -> tuple[dt.datetime, dt.datetime] | None:
+    """From the job's first clock-in to its last clock-out (or `until` while one is open)."""
+    spans = session.execute(
+        select(LabourRecord.started_at, LabourRecord.ended_at).where(
+            LabourRecord.work_order_id == work_order_id
+        )
+    ).all()
+    if not spans:
+        return None
+    start = min(a for a, _ in spans)
+    end = max((b or until) for _, b in spans)
+    return start, max(end, start)
