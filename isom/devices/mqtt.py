@@ -148,6 +148,7 @@ class IngestWorker:
             manual_ack=True,
         )
         self.client.max_inflight_messages_set(100)
+        self.client.reconnect_delay_set(1, 10)  # back within seconds of a long broker outage
         self.client.on_connect = self._on_connect
         self.client.on_subscribe = self._on_subscribe
         self.client.on_message = self._on_message
