@@ -236,7 +236,8 @@ class PickScan(_Command):
         default=None, description="Defaults to the pick list's quantity for this container."
     )
     into: Code | None = Field(
-        default=None, description="A tote to split into when part of the container is taken."
+        default=None,
+        description="The tote (existing, or a new label) part of the container goes into.",
     )
 
 

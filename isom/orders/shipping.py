@@ -427,6 +427,9 @@ def pick(session: Session, actor: Actor, key: str, cmd: PickScan) -> OrderResult
             picked_id = source.id
             picked_code = source.code
         else:
+            tote_exists = cmd.into is not None and session.scalar(
+                select(Container.id).where(Container.code == cmd.into)
+            )
             split = ledger.split(
                 session,
                 actor,
@@ -434,7 +437,8 @@ def pick(session: Session, actor: Actor, key: str, cmd: PickScan) -> OrderResult
                 LedgerSplit(
                     occurred_at=cmd.occurred_at,
                     container=source.code,
-                    into=cmd.into,
+                    into=cmd.into if tote_exists else None,
+                    new_container=None if tote_exists else cmd.into,
                     container_kind="tote",
                     lines=[
                         QuantityLine(

@@ -78,7 +78,8 @@ def warehouse_page(
     request: Request,
     principal: Principal = Depends(current_principal),
 ) -> Response:
-    """Put away, move, nest, split, merge, count, hold and release, each by scanning."""
+    """Receive against a PO, put away, move, nest, split, merge, count, hold, release, pick,
+    pack and ship, each by scanning."""
     if not principal.has_any(WAREHOUSE_ROLES):
         return error_page(
             request,
