@@ -8,6 +8,7 @@ with what she made.
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -108,6 +109,13 @@ def test_operator_runs_a_step_by_scans_and_a_dropped_network_loses_nothing(
     step = _step(db, 10)
     assert (step.status, step.quantity_good, step.quantity_scrap) == ("done", 49, 1)
     assert _reel(db) == Decimal("259.25")  # the pause went in once, the consume once
+
+    label = page.get_by_role("link", name=re.compile(r"^Print label for "))
+    made = (label.text_content() or "").removeprefix("Print label for ")
+    output = db.read(lambda s: ledger_queries.container(s, made))
+    assert [(c.item, c.quantity) for c in output.contents] == [("LEAD-BK-300", Decimal(49))]
+    pdf = page.request.get(f"{server}{label.get_attribute('href')}")
+    assert pdf.status == 200 and pdf.body().startswith(b"%PDF")
 
     page.set_viewport_size({"width": 390, "height": 844})  # a phone
     expect(page.get_by_role("button", name="Stop…")).to_be_visible()

@@ -29,7 +29,10 @@
     var detail = (answer && answer.detail) || {};
     var text = cmd.label + ": done";
     if (answer && answer.step_status) text += " — step " + answer.step + " is " + answer.step_status;
-    if (/\/stop$/.test(cmd.path) && detail.container) text += " — made into " + detail.container;
+    if (/\/stop$/.test(cmd.path) && detail.container) {
+      text += " — made into " + detail.container;
+      state.made = detail.container;  // its label is offered until the next job
+    }
     say("ok", text);
     refreshJob();
   }
@@ -217,8 +220,16 @@
       actions.appendChild(button("Pause", act("pause", "Pause"), "secondary"));
       actions.appendChild(button("Resume", act("resume", "Resume"), "secondary"));
       actions.appendChild(button("Leave (break, end of shift)", act("leave", "Leave"), "secondary"));
-      actions.appendChild(button("Other job", function () { state.job = null; save("job", null); paint(); }, "secondary"));
+      actions.appendChild(button("Other job", function () { state.job = null; state.made = null; save("job", null); paint(); }, "secondary"));
       actions.appendChild(button("Sign off", function () { state.badge = null; save("badge", null); paint(); }, "secondary"));
+      if (state.made) {
+        var label = document.createElement("a");
+        label.className = "button term-btn";
+        label.href = "/api/v1/devices/labels/container/" + encodeURIComponent(state.made) + ".pdf";
+        label.target = "_blank";
+        label.textContent = "Print label for " + state.made;
+        actions.appendChild(label);
+      }
       panel.appendChild(actions);
     }
     if (state.station) {
