@@ -13,7 +13,6 @@ from isom.masterdata import services as md
 from isom.orders import services as orders
 from isom.orders.schemas import CreatePurchaseOrder, CreateShipOrder, ReserveCommand
 from isom.production import services as production
-from isom.production import workorders
 from isom.production.models import WorkOrder
 from isom.production.schemas import CreateWorkOrder
 from isom.types import utcnow
@@ -91,5 +90,5 @@ def work_orders(
 
     grow(parent, command.get("children", []))
     for wo in family:
-        production.release(session, wo, actor=actor, at=at, depth=workorders.MAX_CHILD_DEPTH)
+        production.release(session, wo, actor=actor, at=at, make_children=False)
     return {"work_orders": [str(wo.number) for wo in family]}

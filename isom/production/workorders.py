@@ -243,8 +243,13 @@ def release(
     at: dt.datetime,
     route_code: str | None = None,
     depth: int = 0,
+    make_children: bool = True,
 ) -> list[str]:
-    """Snapshot the route into the job, make it ready to start, and release child jobs."""
+    """Snapshot the route into the job, make it ready to start, and release child jobs.
+
+    A planner (or an agent) that has already netted the made inputs against stock and open jobs
+    releases with `make_children=False` and makes the child jobs it decided on itself.
+    """
     transition_work_order(wo, WorkOrderStatus.released, actor=actor, at=at)
     item = session.get(Item, wo.item_id)
     assert item is not None
@@ -324,7 +329,12 @@ def release(
                     std_unit_cost=it.standard_cost,
                 )
             )
-            if not si.floor_stock and depth < MAX_CHILD_DEPTH and _active_route(session, it, None):
+            if (
+                make_children
+                and not si.floor_stock
+                and depth < MAX_CHILD_DEPTH
+                and _active_route(session, it, None)
+            ):
                 child = new_work_order(
                     session,
                     it,
