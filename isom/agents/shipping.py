@@ -13,44 +13,20 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from isom.agents import services as agents
 from isom.agents.services import Proposal
 from isom.orders import queries as orders_queries
-from isom.orders.models import ShipLine, ShipOrder, ShipOrderStatus
 
 AGENT = "shipping"
 ZERO = Decimal(0)
-OPEN_SHIP = (
-    ShipOrderStatus.planned,
-    ShipOrderStatus.picking,
-    ShipOrderStatus.picked,
-    ShipOrderStatus.packed,
-)
-
-
-def released_by_line(session: Session) -> dict[int, Decimal]:
-    """How much of each customer line open ship orders already release (not yet shipped)."""
-    # Summed per column: a difference of two Exact columns would come back as raw millionths.
-    rows = session.execute(
-        select(
-            ShipLine.customer_line_id,
-            func.sum(ShipLine.quantity),
-            func.sum(ShipLine.quantity_shipped),
-        )
-        .join(ShipOrder, ShipOrder.id == ShipLine.ship_order_id)
-        .where(ShipOrder.status.in_(OPEN_SHIP))
-        .group_by(ShipLine.customer_line_id)
-    ).all()
-    return {line_id: Decimal(q) - Decimal(done) for line_id, q, done in rows}
 
 
 def run(session: Session, actor: agents.Actor, today: dt.date) -> list[Any]:
     """Release the reserved, not yet released quantity of every customer order."""
     demand = orders_queries.open_customer_demand(session)
-    released = released_by_line(session)
+    released = orders_queries.released_for_shipping(session)
     by_order: dict[str, list[orders_queries.Demand]] = defaultdict(list)
     for d in demand:
         by_order[d.order_number].append(d)

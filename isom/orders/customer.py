@@ -14,6 +14,7 @@ from isom.masterdata import services as md
 from isom.masterdata.models import Customer, Item
 from isom.orders.events import next_number, run_order_event
 from isom.orders.models import (
+    OPEN_SHIP_ORDER,
     CustomerLine,
     CustomerLineStatus,
     CustomerOrder,
@@ -22,7 +23,6 @@ from isom.orders.models import (
     ReservationStatus,
     ShipLine,
     ShipOrder,
-    ShipOrderStatus,
 )
 from isom.orders.queries import line_reference
 from isom.orders.schemas import (
@@ -43,12 +43,6 @@ from isom.types import utcnow
 
 Actor = ledger.Actor
 CLOSED_ORDER = (CustomerOrderStatus.shipped, CustomerOrderStatus.cancelled)
-OPEN_SHIP_ORDER = (
-    ShipOrderStatus.planned,
-    ShipOrderStatus.picking,
-    ShipOrderStatus.picked,
-    ShipOrderStatus.packed,
-)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -88,6 +88,15 @@ class ShipOrderStatus(enum.StrEnum):
     cancelled = "cancelled"
 
 
+#: A ship order in these states still holds what it releases, not yet shipped.
+OPEN_SHIP_ORDER = (
+    ShipOrderStatus.planned,
+    ShipOrderStatus.picking,
+    ShipOrderStatus.picked,
+    ShipOrderStatus.packed,
+)
+
+
 class PickStatus(enum.StrEnum):
     open = "open"
     picked = "picked"

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from isom.errors import InvalidInput, NotFound
 from isom.masterdata.models import Customer, Item, Supplier
 from isom.orders.models import (
+    OPEN_SHIP_ORDER,
     PRIORITY_RANK,
     CustomerLine,
     CustomerLineStatus,
@@ -42,6 +43,8 @@ from isom.orders.models import (
     PurchaseOrderStatus,
     Reservation,
     ReservationStatus,
+    ShipLine,
+    ShipOrder,
 )
 
 OPEN_CUSTOMER_LINE = (
@@ -275,3 +278,27 @@ def line_by_reference(session: Session, reference: str) -> CustomerLine:
             expected="the reference of an existing customer order line",
         )
     return line
+
+
+def released_for_shipping(
+    session: Session, line_ids: Iterable[int] | None = None
+) -> dict[int, Decimal]:
+    """How much of each customer line (of `line_ids`, or all) open ship orders release and have
+    not shipped yet."""
+    # Summed per column, then subtracted: the store adds exact millionths either way.
+    query = (
+        select(
+            ShipLine.customer_line_id,
+            func.sum(ShipLine.quantity),
+            func.sum(ShipLine.quantity_shipped),
+        )
+        .join(ShipOrder, ShipOrder.id == ShipLine.ship_order_id)
+        .where(ShipOrder.status.in_(OPEN_SHIP_ORDER))
+        .group_by(ShipLine.customer_line_id)
+    )
+    if line_ids is not None:
+        query = query.where(ShipLine.customer_line_id.in_(list(line_ids)))
+    return {
+        line_id: (released or Decimal(0)) - (shipped or Decimal(0))
+        for line_id, released, shipped in session.execute(query)
+    }

@@ -23,6 +23,7 @@ from isom.masterdata.models import Item, Location, LocationKind
 from isom.orders.customer import get_customer_order, get_line, roll_up
 from isom.orders.events import run_order_event
 from isom.orders.models import (
+    OPEN_SHIP_ORDER,
     CustomerLine,
     CustomerLineStatus,
     CustomerOrder,
@@ -32,7 +33,6 @@ from isom.orders.models import (
     ReservationStatus,
     ShipLine,
     ShipOrder,
-    ShipOrderStatus,
 )
 from isom.orders.queries import line_reference
 from isom.orders.schemas import (
@@ -46,12 +46,6 @@ Actor = ledger.Actor
 ZERO = Decimal(0)
 #: Item attribute: lots with fewer days of shelf life left than this are not picked.
 MIN_SHELF_DAYS_ATTRIBUTE = "min_shelf_days_on_ship"
-OPEN_SHIP = (
-    ShipOrderStatus.planned,
-    ShipOrderStatus.picking,
-    ShipOrderStatus.picked,
-    ShipOrderStatus.packed,
-)
 LIVE_LINE = (
     CustomerLineStatus.open,
     CustomerLineStatus.reserved,
@@ -356,7 +350,7 @@ def picked_for(session: Session, container_id: int) -> str | None:
         .join(ShipLine, ShipLine.ship_order_id == ShipOrder.id)
         .join(Pick, Pick.ship_line_id == ShipLine.id)
         .where(
-            ShipOrder.status.in_(OPEN_SHIP),
+            ShipOrder.status.in_(OPEN_SHIP_ORDER),
             Pick.status.in_((PickStatus.picked, PickStatus.packed)),
             Pick.picked_container_id == container_id,
         )

@@ -13,7 +13,7 @@ import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from isom.errors import Conflict, NotFound
@@ -25,6 +25,7 @@ from isom.masterdata.models import Customer, Item, Location
 from isom.orders.customer import get_customer_order, lines_of, roll_up
 from isom.orders.events import next_number, run_order_event
 from isom.orders.models import (
+    OPEN_SHIP_ORDER,
     CustomerLine,
     CustomerOrder,
     CustomerOrderStatus,
@@ -36,9 +37,9 @@ from isom.orders.models import (
     ShipOrder,
     ShipOrderStatus,
 )
+from isom.orders.queries import released_for_shipping
 from isom.orders.reservations import (
     LIVE_LINE,
-    OPEN_SHIP,
     ZERO,
     Stock,
     add_reservation,
@@ -104,13 +105,7 @@ def _picks(session: Session, ship: ShipOrder) -> list[Pick]:
 
 def _on_open_ship_orders(session: Session, line: CustomerLine) -> Decimal:
     """How much of a line open ship orders already release (not yet shipped)."""
-    # Each column summed on its own: a difference of two Exact columns comes back in millionths.
-    released, shipped = session.execute(
-        select(func.sum(ShipLine.quantity), func.sum(ShipLine.quantity_shipped))
-        .join(ShipOrder, ShipOrder.id == ShipLine.ship_order_id)
-        .where(ShipLine.customer_line_id == line.id, ShipOrder.status.in_(OPEN_SHIP))
-    ).one()
-    return (released or ZERO) - (shipped or ZERO)
+    return released_for_shipping(session, [line.id]).get(line.id, ZERO)
 
 
 def _fresh_ship_number(session: Session) -> str:
@@ -301,7 +296,7 @@ def _ship_roll_up(session: Session, ship: ShipOrder, actor: Actor, at: dt.dateti
 
 def _open_ship(session: Session, number: str) -> ShipOrder:
     ship = get_ship_order(session, number, lock=True)
-    if ship.status not in OPEN_SHIP:
+    if ship.status not in OPEN_SHIP_ORDER:
         raise Conflict(
             f"ship order {ship.number} is {ship.status.value}",
             field="ship_order",
