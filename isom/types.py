@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime
+from sqlalchemy import JSON, BigInteger, DateTime, Enum
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import operators
@@ -98,3 +99,9 @@ JsonType = JSON().with_variant(JSONB(), "postgresql")
 def utcnow() -> dt.datetime:
     """The current time in UTC, timezone-aware."""
     return dt.datetime.now(dt.UTC)
+
+
+def enum_column(cls: type[enum.Enum]) -> Enum:
+    """A Python enum stored as its value in a short string column, checked on write; the same
+    on both stores (no native PostgreSQL enum type to migrate when a value is added)."""
+    return Enum(cls, native_enum=False, length=20, validate_strings=True)

@@ -6,11 +6,11 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import Date, Enum, ForeignKey, Index, Integer, String, func
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from isom.db import Base
-from isom.types import JsonType, UtcDateTime
+from isom.types import JsonType, UtcDateTime, enum_column
 
 
 class Mode(enum.StrEnum):
@@ -26,10 +26,6 @@ class DecisionStatus(enum.StrEnum):
     noted = "noted"
 
 
-def _enum(cls: type[enum.Enum]) -> Enum:
-    return Enum(cls, native_enum=False, length=20, validate_strings=True)
-
-
 class AgentSetting(Base):
     """Whether an agent applies its decisions at once or proposes them, for one site or all."""
 
@@ -38,7 +34,7 @@ class AgentSetting(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     agent: Mapped[str] = mapped_column(String(40))
     site_id: Mapped[int | None] = mapped_column(ForeignKey("md_location.id"))
-    mode: Mapped[Mode] = mapped_column(_enum(Mode))
+    mode: Mapped[Mode] = mapped_column(enum_column(Mode))
     enabled: Mapped[bool] = mapped_column(default=True)
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     updated_by: Mapped[str] = mapped_column(String(100))
@@ -61,7 +57,7 @@ class Decision(Base):
     key: Mapped[str] = mapped_column(String(200), unique=True)
     agent: Mapped[str] = mapped_column(String(40), index=True)
     kind: Mapped[str] = mapped_column(String(40))
-    status: Mapped[DecisionStatus] = mapped_column(_enum(DecisionStatus), index=True)
+    status: Mapped[DecisionStatus] = mapped_column(enum_column(DecisionStatus), index=True)
     site_id: Mapped[int | None] = mapped_column(ForeignKey("md_location.id"))
     priority: Mapped[int] = mapped_column(Integer, default=1)
     item_id: Mapped[int | None] = mapped_column(ForeignKey("md_item.id"))

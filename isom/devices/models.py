@@ -16,7 +16,6 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
-    Enum,
     ForeignKey,
     Integer,
     String,
@@ -26,7 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from isom.db import Base
-from isom.types import Exact, JsonType, UtcDateTime, utcnow
+from isom.types import Exact, JsonType, UtcDateTime, enum_column, utcnow
 
 
 class DeviceKind(enum.StrEnum):
@@ -39,10 +38,6 @@ class DeviceKind(enum.StrEnum):
 class PrinterKind(enum.StrEnum):
     pdf = "pdf"
     zpl = "zpl"
-
-
-def _enum(cls: type[enum.Enum]) -> Enum:
-    return Enum(cls, native_enum=False, length=20, validate_strings=True)
 
 
 class Gs1Site(Base):
@@ -83,7 +78,7 @@ class Device(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(String(64), unique=True)
-    kind: Mapped[DeviceKind] = mapped_column(_enum(DeviceKind))
+    kind: Mapped[DeviceKind] = mapped_column(enum_column(DeviceKind))
     site_id: Mapped[int] = mapped_column(ForeignKey("md_location.id"))
     token_id: Mapped[int | None] = mapped_column(
         ForeignKey("auth_api_token.id", ondelete="SET NULL")
@@ -148,7 +143,7 @@ class Printer(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(String(64), unique=True)
-    kind: Mapped[PrinterKind] = mapped_column(_enum(PrinterKind))
+    kind: Mapped[PrinterKind] = mapped_column(enum_column(PrinterKind))
     host: Mapped[str | None] = mapped_column(String(200))
     port: Mapped[int] = mapped_column(Integer, default=9100)
     label_size: Mapped[str] = mapped_column(String(20), default="100x150")

@@ -17,7 +17,6 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Date,
-    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -28,7 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from isom.db import Base
-from isom.types import Exact, JsonType, UtcDateTime, utcnow
+from isom.types import Exact, JsonType, UtcDateTime, enum_column, utcnow
 
 
 class EventKind(enum.StrEnum):
@@ -63,10 +62,6 @@ class ContainerStatus(enum.StrEnum):
     void = "void"
 
 
-def _enum(cls: type[enum.Enum]) -> Enum:
-    return Enum(cls, native_enum=False, length=20, validate_strings=True)
-
-
 class Event(Base):
     """One applied change of material: who, when, where, which device, why, and its key."""
 
@@ -74,7 +69,7 @@ class Event(Base):
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     key: Mapped[str] = mapped_column(String(200), unique=True)
-    kind: Mapped[EventKind] = mapped_column(_enum(EventKind))
+    kind: Mapped[EventKind] = mapped_column(enum_column(EventKind))
     occurred_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     recorded_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     site_id: Mapped[int | None] = mapped_column(ForeignKey("md_location.id"))
@@ -104,7 +99,7 @@ class Container(Base):
     code: Mapped[str] = mapped_column(String(64), unique=True)
     kind: Mapped[str] = mapped_column(String(30), default="box")
     status: Mapped[ContainerStatus] = mapped_column(
-        _enum(ContainerStatus), default=ContainerStatus.active
+        enum_column(ContainerStatus), default=ContainerStatus.active
     )
     location_id: Mapped[int | None] = mapped_column(ForeignKey("md_location.id"), index=True)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_container.id"), index=True)
@@ -145,7 +140,7 @@ class EventLine(Base):
     place: Mapped[str | None] = mapped_column(String(100))
     item_id: Mapped[int] = mapped_column(ForeignKey("md_item.id"))
     lot_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_lot.id"))
-    status: Mapped[ContentStatus] = mapped_column(_enum(ContentStatus))
+    status: Mapped[ContentStatus] = mapped_column(enum_column(ContentStatus))
     wip_step: Mapped[str | None] = mapped_column(String(100))
     quantity: Mapped[Decimal] = mapped_column(Exact)
     unit_cost: Mapped[Decimal] = mapped_column(Exact)
@@ -170,8 +165,8 @@ class EventMove(Base):
     to_location_id: Mapped[int | None] = mapped_column(ForeignKey("md_location.id"))
     from_parent_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_container.id"))
     to_parent_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_container.id"))
-    from_status: Mapped[ContainerStatus | None] = mapped_column(_enum(ContainerStatus))
-    to_status: Mapped[ContainerStatus | None] = mapped_column(_enum(ContainerStatus))
+    from_status: Mapped[ContainerStatus | None] = mapped_column(enum_column(ContainerStatus))
+    to_status: Mapped[ContainerStatus | None] = mapped_column(enum_column(ContainerStatus))
 
     __table_args__ = (Index("ix_ledger_event_move_container", "container_id", "event_id"),)
 
@@ -185,7 +180,7 @@ class Content(Base):
     container_id: Mapped[int] = mapped_column(ForeignKey("ledger_container.id"))
     item_id: Mapped[int] = mapped_column(ForeignKey("md_item.id"))
     lot_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_lot.id"))
-    status: Mapped[ContentStatus] = mapped_column(_enum(ContentStatus))
+    status: Mapped[ContentStatus] = mapped_column(enum_column(ContentStatus))
     wip_step: Mapped[str | None] = mapped_column(String(100))
     quantity: Mapped[Decimal] = mapped_column(Exact)
     unit_cost: Mapped[Decimal] = mapped_column(Exact)
@@ -214,7 +209,7 @@ class Balance(Base):
     location_id: Mapped[int] = mapped_column(ForeignKey("md_location.id"))
     item_id: Mapped[int] = mapped_column(ForeignKey("md_item.id"), index=True)
     lot_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_lot.id"), index=True)
-    status: Mapped[ContentStatus] = mapped_column(_enum(ContentStatus))
+    status: Mapped[ContentStatus] = mapped_column(enum_column(ContentStatus))
     quantity: Mapped[Decimal] = mapped_column(Exact)
 
     __table_args__ = (

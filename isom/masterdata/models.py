@@ -12,7 +12,6 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Date,
-    Enum,
     ForeignKey,
     Integer,
     String,
@@ -22,7 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from isom.db import Base
-from isom.types import Exact, JsonType
+from isom.types import Exact, JsonType, enum_column
 
 
 class ItemType(enum.StrEnum):
@@ -60,10 +59,6 @@ class OutputKind(enum.StrEnum):
     scrap = "scrap"
 
 
-def _enum(cls: type[enum.Enum]) -> Enum:
-    return Enum(cls, native_enum=False, length=20, validate_strings=True)
-
-
 class Unit(Base):
     """A unit of measure with the number of decimals a quantity in it may carry."""
 
@@ -86,9 +81,9 @@ class Item(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    type: Mapped[ItemType] = mapped_column(_enum(ItemType))
+    type: Mapped[ItemType] = mapped_column(enum_column(ItemType))
     base_unit_id: Mapped[int] = mapped_column(ForeignKey("md_unit.id"))
-    tracking: Mapped[Tracking] = mapped_column(_enum(Tracking), default=Tracking.none)
+    tracking: Mapped[Tracking] = mapped_column(enum_column(Tracking), default=Tracking.none)
     shelf_life_days: Mapped[int | None] = mapped_column(Integer)
     standard_cost: Mapped[Decimal] = mapped_column(Exact, default=Decimal(0))
     gtin: Mapped[str | None] = mapped_column(String(14), unique=True)
@@ -129,7 +124,7 @@ class Location(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    kind: Mapped[LocationKind] = mapped_column(_enum(LocationKind))
+    kind: Mapped[LocationKind] = mapped_column(enum_column(LocationKind))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("md_location.id"))
     site_id: Mapped[int | None] = mapped_column(ForeignKey("md_location.id"))
     path: Mapped[str] = mapped_column(String(400), index=True, default="")
@@ -317,7 +312,7 @@ class RouteStep(Base):
     skill: Mapped[str | None] = mapped_column(String(64))
     setup_minutes: Mapped[Decimal] = mapped_column(Exact, default=Decimal(0))
     run_minutes: Mapped[Decimal] = mapped_column(Exact, default=Decimal(0))
-    run_basis: Mapped[RunBasis] = mapped_column(_enum(RunBasis), default=RunBasis.unit)
+    run_basis: Mapped[RunBasis] = mapped_column(enum_column(RunBasis), default=RunBasis.unit)
     cleanup_minutes: Mapped[Decimal] = mapped_column(Exact, default=Decimal(0))
 
     inputs: Mapped[list[StepInput]] = relationship(
@@ -362,7 +357,7 @@ class StepOutput(Base):
         ForeignKey("md_route_step.id", ondelete="CASCADE"), index=True
     )
     item_id: Mapped[int] = mapped_column(ForeignKey("md_item.id"))
-    kind: Mapped[OutputKind] = mapped_column(_enum(OutputKind), default=OutputKind.main)
+    kind: Mapped[OutputKind] = mapped_column(enum_column(OutputKind), default=OutputKind.main)
     quantity_per: Mapped[Decimal] = mapped_column(Exact, default=Decimal(1))
 
     __table_args__ = (CheckConstraint("quantity_per > 0", name="quantity_positive"),)

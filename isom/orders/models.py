@@ -17,7 +17,6 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Date,
-    Enum,
     ForeignKey,
     Integer,
     String,
@@ -26,7 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from isom.db import Base
-from isom.types import Exact, JsonType, UtcDateTime
+from isom.types import Exact, JsonType, UtcDateTime, enum_column
 
 
 class Priority(enum.StrEnum):
@@ -105,10 +104,6 @@ class PickStatus(enum.StrEnum):
     cancelled = "cancelled"
 
 
-def _enum(cls: type[enum.Enum]) -> Enum:
-    return Enum(cls, native_enum=False, length=20, validate_strings=True)
-
-
 class CustomerOrder(Base):
     """What a customer ordered, from a person, the API, an import or a shop's webhook."""
 
@@ -119,10 +114,12 @@ class CustomerOrder(Base):
     customer_id: Mapped[int] = mapped_column(ForeignKey("md_customer.id"), index=True)
     source: Mapped[str] = mapped_column(String(40), default="manual")
     external_ref: Mapped[str | None] = mapped_column(String(100))
-    priority: Mapped[Priority] = mapped_column(_enum(Priority), default=Priority.normal)
+    priority: Mapped[Priority] = mapped_column(enum_column(Priority), default=Priority.normal)
     allow_partial: Mapped[bool] = mapped_column(Boolean, default=True)
     ship_to: Mapped[str] = mapped_column(String(500), default="")
-    status: Mapped[CustomerOrderStatus] = mapped_column(_enum(CustomerOrderStatus), index=True)
+    status: Mapped[CustomerOrderStatus] = mapped_column(
+        enum_column(CustomerOrderStatus), index=True
+    )
     note: Mapped[str] = mapped_column(String(1000), default="")
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
@@ -144,7 +141,7 @@ class CustomerLine(Base):
     item_id: Mapped[int] = mapped_column(ForeignKey("md_item.id"), index=True)
     quantity: Mapped[Decimal] = mapped_column(Exact)
     due_date: Mapped[dt.date] = mapped_column(Date)
-    status: Mapped[CustomerLineStatus] = mapped_column(_enum(CustomerLineStatus), index=True)
+    status: Mapped[CustomerLineStatus] = mapped_column(enum_column(CustomerLineStatus), index=True)
     quantity_reserved: Mapped[Decimal] = mapped_column(Exact, default=Decimal(0))
     quantity_shipped: Mapped[Decimal] = mapped_column(Exact, default=Decimal(0))
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
@@ -169,7 +166,9 @@ class PurchaseOrder(Base):
     source: Mapped[str] = mapped_column(String(40), default="manual")
     external_ref: Mapped[str | None] = mapped_column(String(100))
     currency: Mapped[str] = mapped_column(String(3), default="EUR")
-    status: Mapped[PurchaseOrderStatus] = mapped_column(_enum(PurchaseOrderStatus), index=True)
+    status: Mapped[PurchaseOrderStatus] = mapped_column(
+        enum_column(PurchaseOrderStatus), index=True
+    )
     note: Mapped[str] = mapped_column(String(1000), default="")
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     approved_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
@@ -195,7 +194,7 @@ class PurchaseLine(Base):
     quantity: Mapped[Decimal] = mapped_column(Exact)
     due_date: Mapped[dt.date] = mapped_column(Date)
     unit_price: Mapped[Decimal] = mapped_column(Exact, default=Decimal(0))
-    status: Mapped[PurchaseLineStatus] = mapped_column(_enum(PurchaseLineStatus), index=True)
+    status: Mapped[PurchaseLineStatus] = mapped_column(enum_column(PurchaseLineStatus), index=True)
     quantity_received: Mapped[Decimal] = mapped_column(Exact, default=Decimal(0))
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
 
@@ -237,7 +236,7 @@ class Reservation(Base):
     item_id: Mapped[int] = mapped_column(ForeignKey("md_item.id"), index=True)
     lot_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_lot.id"))
     quantity: Mapped[Decimal] = mapped_column(Exact)
-    status: Mapped[ReservationStatus] = mapped_column(_enum(ReservationStatus), index=True)
+    status: Mapped[ReservationStatus] = mapped_column(enum_column(ReservationStatus), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     created_by: Mapped[str] = mapped_column(String(100))
 
@@ -252,7 +251,7 @@ class ShipOrder(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     number: Mapped[str] = mapped_column(String(40), unique=True)
     customer_order_id: Mapped[int] = mapped_column(ForeignKey("ord_customer_order.id"), index=True)
-    status: Mapped[ShipOrderStatus] = mapped_column(_enum(ShipOrderStatus), index=True)
+    status: Mapped[ShipOrderStatus] = mapped_column(enum_column(ShipOrderStatus), index=True)
     ship_to: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     shipped_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
@@ -299,7 +298,7 @@ class Pick(Base):
     lot_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_lot.id"))
     quantity: Mapped[Decimal] = mapped_column(Exact)
     whole_container: Mapped[bool] = mapped_column(Boolean, default=False)
-    status: Mapped[PickStatus] = mapped_column(_enum(PickStatus), index=True)
+    status: Mapped[PickStatus] = mapped_column(enum_column(PickStatus), index=True)
     picked_quantity: Mapped[Decimal] = mapped_column(Exact, default=Decimal(0))
     picked_container_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_container.id"))
     package_container_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_container.id"))

@@ -12,7 +12,6 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Date,
-    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -23,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from isom.db import Base
-from isom.types import Exact, JsonType, UtcDateTime
+from isom.types import Exact, JsonType, UtcDateTime, enum_column
 
 
 class WorkOrderStatus(enum.StrEnum):
@@ -59,10 +58,6 @@ class MachineState(enum.StrEnum):
     cleanup = "cleanup"
 
 
-def _enum(cls: type[enum.Enum]) -> Enum:
-    return Enum(cls, native_enum=False, length=20, validate_strings=True)
-
-
 class WorkOrder(Base):
     """A job: make a quantity of an item by a snapshot of its route, for a due date."""
 
@@ -74,7 +69,7 @@ class WorkOrder(Base):
     quantity: Mapped[Decimal] = mapped_column(Exact)
     due_date: Mapped[dt.date] = mapped_column(Date)
     customer_line: Mapped[str | None] = mapped_column(String(100))
-    status: Mapped[WorkOrderStatus] = mapped_column(_enum(WorkOrderStatus), index=True)
+    status: Mapped[WorkOrderStatus] = mapped_column(enum_column(WorkOrderStatus), index=True)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("prod_work_order.id"), index=True)
     parent_step_sequence: Mapped[int | None] = mapped_column(Integer)
     route_code: Mapped[str | None] = mapped_column(String(64))
@@ -110,7 +105,7 @@ class WorkOrderStep(Base):
     std_labour_rate: Mapped[Decimal] = mapped_column(Exact, default=Decimal(0))
     std_machine_rate: Mapped[Decimal] = mapped_column(Exact, default=Decimal(0))
     std_overhead_rate: Mapped[Decimal] = mapped_column(Exact, default=Decimal(0))
-    status: Mapped[StepStatus] = mapped_column(_enum(StepStatus), index=True)
+    status: Mapped[StepStatus] = mapped_column(enum_column(StepStatus), index=True)
     workstation_id: Mapped[int | None] = mapped_column(ForeignKey("md_workstation.id"))
     actual_start: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     actual_end: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
@@ -135,7 +130,7 @@ class StepMaterial(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     step_id: Mapped[int] = mapped_column(ForeignKey("prod_step.id", ondelete="CASCADE"), index=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("md_item.id"))
-    role: Mapped[MaterialRole] = mapped_column(_enum(MaterialRole))
+    role: Mapped[MaterialRole] = mapped_column(enum_column(MaterialRole))
     quantity_per: Mapped[Decimal] = mapped_column(Exact)
     quantity: Mapped[Decimal] = mapped_column(Exact)
     floor_stock: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -188,7 +183,7 @@ class MachineRecord(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     workstation_id: Mapped[int] = mapped_column(ForeignKey("md_workstation.id"), index=True)
-    state: Mapped[MachineState] = mapped_column(_enum(MachineState))
+    state: Mapped[MachineState] = mapped_column(enum_column(MachineState))
     reason: Mapped[str | None] = mapped_column(String(200))
     started_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     ended_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
