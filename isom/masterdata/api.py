@@ -44,6 +44,21 @@ WRITERS: dict[str, tuple[Role, ...]] = {
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
 
 
+async def read_import_file(request: Request) -> tuple[str, str]:
+    """An import file as text and its format ('csv' or 'json'), from a multipart form's `file`
+    or the raw body with its content type; refused when too large or not UTF-8."""
+    ctype = request.headers.get("content-type", "")
+    if ctype.startswith("multipart/form-data"):
+        form = await request.form()
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            raise InvalidInput("no file in the form", field="file", expected="a form field 'file'")
+        return decode_file(await upload.read()), imports.format_of(
+            upload.filename, upload.content_type
+        )
+    return decode_file(await request.body()), imports.format_of(None, ctype)
+
+
 def decode_file(content: bytes) -> str:
     """An uploaded import file as text, refused when too large or not UTF-8."""
     if len(content) > MAX_IMPORT_BYTES:
@@ -185,19 +200,7 @@ async def import_(
             f"cannot import {kind!r}", field="kind", expected=", ".join(imports.IMPORT_KINDS)
         )
     require_roles(*WRITERS[kind])(principal)
-    ctype = request.headers.get("content-type", "")
-    content: bytes
-    if ctype.startswith("multipart/form-data"):
-        form = await request.form()
-        upload = form.get("file")
-        if not isinstance(upload, UploadFile):
-            raise InvalidInput("no file in the form", field="file", expected="a form field 'file'")
-        content = await upload.read()
-        fmt = imports.format_of(upload.filename, upload.content_type)
-    else:
-        content = await request.body()
-        fmt = imports.format_of(None, ctype)
-    text = decode_file(content)
+    text, fmt = await read_import_file(request)
     result: schemas.ImportResult = await run_in_threadpool(
         db.write, lambda s: imports.run(s, kind, text, fmt)
     )

@@ -10,13 +10,12 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
 
 from isom.auth.models import Role
 from isom.auth.services import Principal
 from isom.db import Database
 from isom.errors import InvalidInput
-from isom.masterdata import imports as md_imports
+from isom.masterdata.api import read_import_file
 from isom.masterdata.schemas import ImportResult
 from isom.orders import documents, imports, queries, webhook
 from isom.orders import services as orders
@@ -59,7 +58,6 @@ APPROVERS = (R.buyer, R.supervisor)
 RECEIVERS = (R.clerk, R.operator, R.supervisor, R.device)
 WAREHOUSE = (R.clerk, R.operator, R.supervisor, R.device)
 PLANNERS = (R.planner, R.clerk, R.supervisor)
-MAX_IMPORT_BYTES = 20_000_000
 Operation = Callable[[Session, orders.Actor, str, Any], OrderResult]
 
 
@@ -383,25 +381,7 @@ async def import_orders(
 ) -> ImportResult:
     """Upsert orders by number or external ref; any bad row rejects the whole file (422)."""
     name = imports.canonical(kind)
-    ctype = request.headers.get("content-type", "")
-    if ctype.startswith("multipart/form-data"):
-        form = await request.form()
-        upload = form.get("file")
-        if not isinstance(upload, UploadFile):
-            raise InvalidInput("no file in the form", field="file", expected="a form field 'file'")
-        content = await upload.read()
-        fmt = md_imports.format_of(upload.filename, upload.content_type)
-    else:
-        content = await request.body()
-        fmt = md_imports.format_of(None, ctype)
-    if len(content) > MAX_IMPORT_BYTES:
-        raise InvalidInput(
-            "the file is too large", field="file", expected=f"at most {MAX_IMPORT_BYTES} bytes"
-        )
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InvalidInput("the file is not UTF-8", field="file", expected="UTF-8 text") from exc
+    text, fmt = await read_import_file(request)
     actor = actor_of(principal)
     result, replayed = await run_in_threadpool(
         db.write, lambda s: imports.run(s, actor, name, text, fmt, key=key)
