@@ -79,10 +79,11 @@ class Actor:
 # The frame every operation runs in: idempotency, the event row, posting, the stored answer.
 
 
-def request_hash(kind: EventKind, command: BaseModel) -> str:
-    """A fingerprint of the request, to tell a replay from a conflicting reuse of a key."""
+def request_hash(kind: str, command: BaseModel) -> str:
+    """A fingerprint of the request, to tell a replay from a conflicting reuse of a key (every
+    domain's idempotent commands use it: ledger, production, orders)."""
     body = json.dumps(
-        {"kind": kind.value, "command": command.model_dump(mode="json")},
+        {"kind": str(kind), "command": command.model_dump(mode="json")},
         sort_keys=True,
         separators=(",", ":"),
     )

@@ -5,8 +5,6 @@ Also the domain's number counters and its few settings, which every part of it r
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
@@ -29,21 +27,11 @@ C = TypeVar("C", bound=BaseModel)
 Build = Callable[[Session, Actor, str, Any], OrderResult]
 
 
-def request_hash(kind: str, command: BaseModel) -> str:
-    """A fingerprint of the request, to tell a replay from a conflicting reuse of a key."""
-    body = json.dumps(
-        {"kind": kind, "command": command.model_dump(mode="json")},
-        sort_keys=True,
-        separators=(",", ":"),
-    )
-    return hashlib.sha256(body.encode()).hexdigest()
-
-
 def run_order_event(
     session: Session, actor: Actor, key: str, kind: str, command: C, build: Build
 ) -> OrderResult:
     """Apply `build` once per key; a replay with the same body answers the stored result."""
-    digest = request_hash(kind, command)
+    digest = ledger.request_hash(kind, command)
     prior = session.execute(
         select(OrderEvent.id, OrderEvent.kind, OrderEvent.request_hash, OrderEvent.result).where(
             OrderEvent.key == key

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -34,20 +32,10 @@ C = TypeVar("C", bound=BaseModel)
 Build = Callable[[Session, Actor, str, ProductionEvent, Any], ScanResult]
 
 
-def request_hash(kind: str, command: BaseModel) -> str:
-    """A fingerprint of the request, to tell a replay from a conflicting reuse of a key."""
-    body = json.dumps(
-        {"kind": kind, "command": command.model_dump(mode="json")},
-        sort_keys=True,
-        separators=(",", ":"),
-    )
-    return hashlib.sha256(body.encode()).hexdigest()
-
-
 def run_event(
     session: Session, actor: Actor, key: str, kind: str, command: C, build: Build
 ) -> ScanResult:
-    digest = request_hash(kind, command)
+    digest = ledger.request_hash(kind, command)
     prior = session.execute(
         select(
             ProductionEvent.id,
