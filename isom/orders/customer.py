@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from isom.errors import Conflict, NotFound
+from isom.errors import Conflict
 from isom.ledger import services as ledger
 from isom.masterdata import services as md
 from isom.masterdata.models import Customer, Item
@@ -24,7 +24,7 @@ from isom.orders.models import (
     ShipLine,
     ShipOrder,
 )
-from isom.orders.queries import line_reference
+from isom.orders.queries import line_reference, order_by_number, order_line, order_lines
 from isom.orders.schemas import (
     CancelCustomerOrder,
     ChangeCustomerLine,
@@ -51,42 +51,19 @@ CLOSED_ORDER = (CustomerOrderStatus.shipped, CustomerOrderStatus.cancelled)
 
 def get_customer_order(session: Session, number: str, *, lock: bool = False) -> CustomerOrder:
     """The customer order with this number (locked when `lock`), or 404."""
-    query = select(CustomerOrder).where(CustomerOrder.number == number)
-    if lock:
-        query = query.with_for_update()
-    order = session.scalar(query)
-    if order is None:
-        raise NotFound(
-            f"no customer order {number!r}", field="order", expected="an existing order number"
-        )
-    return order
+    return order_by_number(session, CustomerOrder, number, what="customer order", lock=lock)
 
 
 def lines_of(session: Session, order: CustomerOrder) -> list[CustomerLine]:
     """The order's lines by line number."""
-    return list(
-        session.scalars(
-            select(CustomerLine)
-            .where(CustomerLine.order_id == order.id)
-            .order_by(CustomerLine.line_no)
-        )
-    )
+    return order_lines(session, CustomerLine, order.id)
 
 
 def get_line(session: Session, order: CustomerOrder, line_no: int) -> CustomerLine:
     """One line of a customer order, or 404."""
-    line = session.scalar(
-        select(CustomerLine).where(
-            CustomerLine.order_id == order.id, CustomerLine.line_no == line_no
-        )
+    return order_line(
+        session, CustomerLine, order.id, line_no, what=f"customer order {order.number}"
     )
-    if line is None:
-        raise NotFound(
-            f"customer order {order.number} has no line {line_no}",
-            field="line_no",
-            expected="the number of one of the order's lines",
-        )
-    return line
 
 
 def roll_up(session: Session, order: CustomerOrder, actor: Actor, at: dt.datetime) -> None:

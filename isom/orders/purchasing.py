@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from isom.errors import Conflict, InvalidInput, NotFound
+from isom.errors import Conflict, InvalidInput
 from isom.ledger import services as ledger
 from isom.ledger.models import Container
 from isom.ledger.schemas import HoldCommand, LotIn, ReceiveCommand, ReceiveLine
@@ -30,7 +30,7 @@ from isom.orders.models import (
     PurchaseOrderStatus,
     Receipt,
 )
-from isom.orders.queries import line_reference
+from isom.orders.queries import line_reference, order_by_number, order_line, order_lines
 from isom.orders.schemas import (
     ChangePurchaseLine,
     CreatePurchaseOrder,
@@ -64,42 +64,19 @@ INSPECTION_ATTRIBUTE = "inspection_required"
 
 def get_purchase_order(session: Session, number: str, *, lock: bool = False) -> PurchaseOrder:
     """The purchase order with this number (locked when `lock`), or 404."""
-    query = select(PurchaseOrder).where(PurchaseOrder.number == number)
-    if lock:
-        query = query.with_for_update()
-    order = session.scalar(query)
-    if order is None:
-        raise NotFound(
-            f"no purchase order {number!r}", field="order", expected="an existing order number"
-        )
-    return order
+    return order_by_number(session, PurchaseOrder, number, what="purchase order", lock=lock)
 
 
 def purchase_lines_of(session: Session, order: PurchaseOrder) -> list[PurchaseLine]:
     """The order's lines by line number."""
-    return list(
-        session.scalars(
-            select(PurchaseLine)
-            .where(PurchaseLine.order_id == order.id)
-            .order_by(PurchaseLine.line_no)
-        )
-    )
+    return order_lines(session, PurchaseLine, order.id)
 
 
 def get_purchase_line(session: Session, order: PurchaseOrder, line_no: int) -> PurchaseLine:
     """One line of a purchase order, or 404."""
-    line = session.scalar(
-        select(PurchaseLine).where(
-            PurchaseLine.order_id == order.id, PurchaseLine.line_no == line_no
-        )
+    return order_line(
+        session, PurchaseLine, order.id, line_no, what=f"purchase order {order.number}"
     )
-    if line is None:
-        raise NotFound(
-            f"purchase order {order.number} has no line {line_no}",
-            field="line_no",
-            expected="the number of one of the order's lines",
-        )
-    return line
 
 
 def needs_inspection(item: Item) -> bool:

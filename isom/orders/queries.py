@@ -24,6 +24,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -46,6 +47,44 @@ from isom.orders.models import (
     ShipLine,
     ShipOrder,
 )
+
+Order = TypeVar("Order", CustomerOrder, PurchaseOrder)
+Line = TypeVar("Line", CustomerLine, PurchaseLine)
+
+
+def order_by_number(
+    session: Session, model: type[Order], number: str, *, what: str, lock: bool = False
+) -> Order:
+    """The customer or purchase order with this number (locked when `lock`), or 404."""
+    query = select(model).where(model.number == number)
+    if lock:
+        query = query.with_for_update()
+    order = session.scalar(query)
+    if order is None:
+        raise NotFound(f"no {what} {number!r}", field="order", expected="an existing order number")
+    return order
+
+
+def order_lines(session: Session, model: type[Line], order_id: int) -> list[Line]:
+    """An order's lines by line number."""
+    return list(
+        session.scalars(select(model).where(model.order_id == order_id).order_by(model.line_no))
+    )
+
+
+def order_line(
+    session: Session, model: type[Line], order_id: int, line_no: int, *, what: str
+) -> Line:
+    """One line of an order, or 404 naming the order (`what`, e.g. "customer order SO-1")."""
+    line = session.scalar(select(model).where(model.order_id == order_id, model.line_no == line_no))
+    if line is None:
+        raise NotFound(
+            f"{what} has no line {line_no}",
+            field="line_no",
+            expected="the number of one of the order's lines",
+        )
+    return line
+
 
 OPEN_CUSTOMER_LINE = (
     CustomerLineStatus.open,
