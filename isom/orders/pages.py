@@ -27,7 +27,7 @@ from isom.orders.purchasing import list_purchase_orders
 from isom.orders.schemas import CancelCustomerOrder, CreateCustomerOrder, PurchaseOrderAction
 from isom.web.commands import actor_of
 from isom.web.deps import current_principal, get_db
-from isom.web.pages import check_csrf, error_page, guarded, render
+from isom.web.pages import check_csrf, error_page, form_text, guarded, render
 
 router = APIRouter(include_in_schema=False)
 FORM_LINES = 5
@@ -99,7 +99,7 @@ async def enter_customer_order(
     db: Database = Depends(get_db),
 ) -> Response:
     """Enter a customer order from the form; blank line rows are left out."""
-    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    form = await form_text(request)
     try:
         check_csrf(principal, form.get("csrf_token", ""))
         if not _may(principal, SALES):
@@ -176,7 +176,7 @@ async def cancel_customer_line(
     db: Database = Depends(get_db),
 ) -> Response:
     """Cancel one line (or the whole order when no line is given), with the reason."""
-    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    form = await form_text(request)
     try:
         check_csrf(principal, form.get("csrf_token", ""))
         if not _may(principal, SALES):
@@ -229,7 +229,7 @@ async def purchase_order_action(
     db: Database = Depends(get_db),
 ) -> Response:
     """Approve, send or cancel a purchase order from its row."""
-    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    form = await form_text(request)
     try:
         check_csrf(principal, form.get("csrf_token", ""))
         operation = PO_ACTIONS.get(action)

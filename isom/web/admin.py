@@ -28,7 +28,7 @@ from isom.errors import Forbidden, InvalidInput, IsomError
 from isom.masterdata import imports, records
 from isom.masterdata.api import MAX_IMPORT_BYTES, WRITERS, decode_file
 from isom.web.deps import current_principal, get_db
-from isom.web.pages import PAGE_SIZE, check_csrf, error_page, guarded, render
+from isom.web.pages import PAGE_SIZE, check_csrf, error_page, form_text, guarded, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -235,7 +235,7 @@ async def masterdata_save(
     db: Database = Depends(get_db),
 ) -> Response:
     """Create or update a record from its form; a refusal shows the form again, unsaved."""
-    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    form = await form_text(request)
     try:
         k = records.kind_of(kind)
         check_csrf(principal, form.get("csrf_token", ""))

@@ -132,6 +132,11 @@ def error_page(request: Request, principal: Principal | None, exc: IsomError) ->
     return render(request, "error.html", principal, status_code=exc.status_code, error=exc)
 
 
+async def form_text(request: Request) -> dict[str, str]:
+    """A posted form's text fields (uploaded files left out)."""
+    return {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+
+
 def check_csrf(principal: Principal, token: str) -> None:
     """Refuse a form that does not carry this session's csrf token (another site's post)."""
     if principal.csrf_token is None or not secrets.compare_digest(principal.csrf_token, token):

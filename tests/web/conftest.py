@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+from fastapi.testclient import TestClient
 
 from isom.db import Database
 from isom.web.app import create_app
@@ -79,3 +80,9 @@ def browser_page() -> Iterator[object]:
         finally:
             context.close()
             browser.close()
+
+
+@pytest.fixture
+def client(db: Database) -> TestClient:
+    """The app through Starlette's test client, redirects not followed (pages answer 303s)."""
+    return TestClient(create_app(db), follow_redirects=False)

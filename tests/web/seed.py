@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
+
+from fastapi.testclient import TestClient
 
 from isom.auth import services as auth_service
 from isom.db import Database
@@ -41,3 +44,25 @@ def received_box(db: Database, code: str = "BOX-1") -> dict[str, str]:
     )
     db.write(lambda s: ledger.receive(s, ledger.Actor(name="receiver"), key(), command))
     return codes
+
+
+def sign_in(client: TestClient, username: str = "clara", next_url: str = "/inventory") -> str:
+    """Sign in through the log-in form as a browser does; answers the session's csrf token,
+    which later page forms carry."""
+    form = client.get(f"/login?next={next_url}")
+    assert form.status_code == 200
+    login_csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+    assert login_csrf is not None
+    r = client.post(
+        "/login",
+        data={
+            "username": username,
+            "password": PASSWORD,
+            "next": next_url,
+            "csrf_token": login_csrf.group(1),
+        },
+    )
+    assert r.status_code == 303, r.text
+    assert r.headers["location"] == next_url
+    token: str = client.get("/api/v1/auth/me").json()["csrf_token"]
+    return token

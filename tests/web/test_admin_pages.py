@@ -9,40 +9,13 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from fastapi.testclient import TestClient
 
 from isom.auth import services as auth_service
 from isom.db import Database
 from isom.masterdata import records
 from isom.web.app import create_app
-from tests.web.seed import PASSWORD, received_box, user
-
-
-@pytest.fixture
-def client(db: Database) -> TestClient:
-    return TestClient(create_app(db), follow_redirects=False)
-
-
-def sign_in(client: TestClient, username: str) -> str:
-    """Sign in through the form; answers the session's csrf token for later forms."""
-    form = client.get("/login")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
-    assert token is not None
-    r = client.post(
-        "/login",
-        data={
-            "username": username,
-            "password": PASSWORD,
-            "next": "/inventory",
-            "csrf_token": token.group(1),
-        },
-    )
-    assert r.status_code == 303, r.text
-    page = client.get("/masterdata")
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    assert csrf is not None, page.text
-    return csrf.group(1)
+from tests.web.seed import PASSWORD, received_box, sign_in, user
 
 
 def _item(db: Database, code: str) -> dict[str, object]:

@@ -3,38 +3,13 @@ cent, and only those who may read costs see them."""
 
 from __future__ import annotations
 
-import re
-
-import pytest
 from fastapi.testclient import TestClient
 
 from isom import demo
 from isom.costing import services as costing
 from isom.db import Database
-from isom.web.app import create_app
 from isom.web.pages import fmt_qty
-from tests.web.seed import PASSWORD, user
-
-
-@pytest.fixture
-def client(db: Database) -> TestClient:
-    return TestClient(create_app(db), follow_redirects=False)
-
-
-def _sign_in(client: TestClient, username: str) -> None:
-    form = client.get("/login")
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
-    assert csrf is not None
-    r = client.post(
-        "/login",
-        data={
-            "username": username,
-            "password": PASSWORD,
-            "next": "/costing",
-            "csrf_token": csrf.group(1),
-        },
-    )
-    assert r.status_code == 303
+from tests.web.seed import sign_in, user
 
 
 def test_the_accountant_sees_actual_against_standard_with_the_variances(
@@ -46,7 +21,7 @@ def test_the_accountant_sees_actual_against_standard_with_the_variances(
     cost = db.read(lambda s: costing.job_cost(s, "WO-000001"))
     batches = db.read(lambda s: costing.batch_costs(s, "WO-000001"))
 
-    _sign_in(client, "carl")
+    sign_in(client, "carl", "/costing")
     listing = client.get("/costing")
     assert listing.status_code == 200
     row = listing.text[listing.text.index(">WO-000001</a>") :].split("</tr>", 1)[0]
@@ -66,5 +41,5 @@ def test_the_accountant_sees_actual_against_standard_with_the_variances(
     assert client.get("/costing/jobs/WO-999999").status_code == 404
 
     client.cookies.clear()
-    _sign_in(client, "clara")
+    sign_in(client, "clara", "/costing")
     assert client.get("/costing").status_code == 403

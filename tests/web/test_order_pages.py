@@ -5,40 +5,13 @@ from __future__ import annotations
 import json
 import re
 
-import pytest
 from fastapi.testclient import TestClient
 
 from isom import demo
 from isom.db import Database
 from isom.orders import services as orders
 from isom.orders.customer import list_customer_orders
-from isom.web.app import create_app
-from tests.web.seed import PASSWORD, user
-
-
-@pytest.fixture
-def client(db: Database) -> TestClient:
-    return TestClient(create_app(db), follow_redirects=False)
-
-
-def _sign_in(client: TestClient, username: str) -> str:
-    form = client.get("/login")
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
-    assert csrf is not None
-    r = client.post(
-        "/login",
-        data={
-            "username": username,
-            "password": PASSWORD,
-            "next": "/orders",
-            "csrf_token": csrf.group(1),
-        },
-    )
-    assert r.status_code == 303
-    page = client.get("/orders")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    assert token is not None
-    return token.group(1)
+from tests.web.seed import sign_in, user
 
 
 def _order_count(db: Database) -> int:
@@ -50,7 +23,7 @@ def test_a_planner_enters_an_order_and_is_told_what_is_wrong(
 ) -> None:
     demo.load_if_empty(db)
     user(db, "pia", "planner")
-    csrf = _sign_in(client, "pia")
+    csrf = sign_in(client, "pia", "/orders")
     listing = client.get("/orders")
     assert "SO-9002" in listing.text and "rush" in listing.text
     key = re.search(r'name="key" value="([^"]+)"', listing.text)
@@ -106,7 +79,7 @@ def test_a_buyer_approves_and_sends_a_proposed_purchase_order(
     demo.load_if_empty(db)
     user(db, "ben", "buyer")
     user(db, "clara", "clerk")
-    csrf = _sign_in(client, "ben")
+    csrf = sign_in(client, "ben", "/orders")
     page = client.get("/purchasing")
     assert page.status_code == 200 and "Approve PO-000002" in page.text
     key = re.search(r'name="key" value="([^"]+)-PO-000002"', page.text)
@@ -123,7 +96,7 @@ def test_a_buyer_approves_and_sends_a_proposed_purchase_order(
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
 
     client.cookies.clear()
-    clerk_csrf = _sign_in(client, "clara")
+    clerk_csrf = sign_in(client, "clara", "/orders")
     refused = client.post(
         "/purchasing/PO-000002/cancel", data={"csrf_token": clerk_csrf, "key": "k"}
     )
@@ -138,7 +111,7 @@ def test_the_schedule_shows_every_open_step_on_its_workstation(
 
     demo.load_if_empty(db)
     user(db, "pia", "planner")
-    _sign_in(client, "pia")
+    sign_in(client, "pia", "/orders")
     plan = db.read(lambda s: scheduling.backward_schedule(s, learned=False))
     assert plan.steps
 

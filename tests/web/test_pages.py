@@ -4,36 +4,11 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from fastapi.testclient import TestClient
 
 from isom.db import Database
-from isom.web.app import create_app
 from tests.builders import token
-from tests.web.seed import PASSWORD, received_box, user
-
-
-@pytest.fixture
-def client(db: Database) -> TestClient:
-    return TestClient(create_app(db), follow_redirects=False)
-
-
-def sign_in(client: TestClient, username: str = "clara", next_url: str = "/inventory") -> None:
-    form = client.get(f"/login?next={next_url}")
-    assert form.status_code == 200
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
-    assert csrf is not None
-    r = client.post(
-        "/login",
-        data={
-            "username": username,
-            "password": PASSWORD,
-            "next": next_url,
-            "csrf_token": csrf.group(1),
-        },
-    )
-    assert r.status_code == 303, r.text
-    assert r.headers["location"] == next_url
+from tests.web.seed import PASSWORD, received_box, sign_in, user
 
 
 def test_an_unauthenticated_page_redirects_to_login(client: TestClient) -> None:

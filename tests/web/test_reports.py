@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 
-import pytest
 from fastapi.testclient import TestClient
 
 from isom import demo
@@ -14,13 +12,7 @@ from isom.ledger import queries as ledger_queries
 from isom.production import queries as production_queries
 from isom.production import reports
 from isom.types import utcnow
-from isom.web.app import create_app
-from tests.web.seed import user
-
-
-@pytest.fixture
-def client(db: Database) -> TestClient:
-    return TestClient(create_app(db), follow_redirects=False)
+from tests.web.seed import sign_in, user
 
 
 def test_reports_agree_with_the_jobs_machines_people_and_containers(
@@ -41,18 +33,7 @@ def test_reports_agree_with_the_jobs_machines_people_and_containers(
     anna = next(p for p in report.labour if p.name == "Anna Berg")
     assert anna.worked_minutes > 0 and anna.earned_minutes > 0
 
-    form = client.get("/login")
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
-    assert csrf is not None
-    client.post(
-        "/login",
-        data={
-            "username": "carl",
-            "password": "correct horse battery",
-            "next": "/reports",
-            "csrf_token": csrf.group(1),
-        },
-    )
+    sign_in(client, "carl", "/reports")
     page = client.get("/reports?days=14&item=WIRE-0.5-RD")
     assert page.status_code == 200
     for chart in ("throughput", "cycles", "queues", "utilisation", "labour", "inventory"):
