@@ -78,7 +78,9 @@ def test_the_chart_page_embeds_the_figure_and_serves_plotly(
     page = client.get("/planning/items/HARN-JST-300", headers=reader)
     assert page.status_code == 200
     found = re.search(
-        r'<script id="projection-figure" type="application/json"[^>]*>(.*?)</script>', page.text, re.S
+        r'<script id="projection-figure" type="application/json"[^>]*>(.*?)</script>',
+        page.text,
+        re.S,
     )
     assert found is not None
     figure = json.loads(found.group(1))
