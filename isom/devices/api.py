@@ -14,13 +14,14 @@ from sqlalchemy.orm import Session
 from isom.auth.models import Role
 from isom.auth.services import Principal
 from isom.db import Database
-from isom.devices import labels
+from isom.devices import dead_letters, labels
 from isom.devices import services as devices
 from isom.devices.ingest import ingest
 from isom.devices.models import MachineCount
 from isom.devices.printing import print_after, print_label
 from isom.devices.scans import resolve
 from isom.devices.schemas import (
+    DeadLetterView,
     DeviceIn,
     DeviceOut,
     Gs1SiteIn,
@@ -228,6 +229,20 @@ def get_devices(
 ) -> list[DeviceOut]:
     """Every device with its last message; a controller silent past its limit is flagged."""
     return db.read(lambda s: devices.list_devices(s, silent_only=silent))
+
+
+@router.get(
+    "/devices/dead-letters", responses=PROBLEMS, summary="Device messages that were not applied"
+)
+def get_dead_letters(
+    device: str | None = Query(default=None, max_length=64),
+    after: int = Query(default=0, ge=0, le=2**62, description="Only letters after this id"),
+    limit: int = Query(default=100, ge=1, le=1000),
+    _: Principal = Depends(require_roles()),
+    db: Database = Depends(get_db),
+) -> list[DeadLetterView]:
+    """For an administrator: each payload as received (token blanked) and why it was refused."""
+    return db.read(lambda s: dead_letters.list_letters(s, device=device, after=after, limit=limit))
 
 
 @router.get("/devices/machine-counts", responses=PROBLEMS, summary="Pieces counted per step")
