@@ -286,7 +286,7 @@ def post_event(
     db: Database = Depends(get_db),
 ) -> IngestAnswer:
     """For devices without MQTT: one event, applied once per (device, eventID)."""
-    device = payload.get("device") or (principal.device or "").removeprefix("device:")
+    device = payload.get("device") or principal.device
     kind = payload.get("kind")
     if not device or not isinstance(device, str):
         raise InvalidInput("which device sent this?", field="device", expected="a device code")
