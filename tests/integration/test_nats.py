@@ -1,4 +1,5 @@
-"""The NATS JetStream relay: everything published once, in order; re-publishing is dropped.
+"""The NATS JetStream relay: everything published once, in order, also after a restart behind
+its saved cursor that comes later than the broker's duplicate window.
 
 Needs NATS with JetStream on 127.0.0.1:4222: under CI=true a missing server fails the test,
 elsewhere it skips with a message.
@@ -18,6 +19,7 @@ import pytest
 from isom.db import Database
 from isom.integration import feed, nats_relay
 from tests.integration.conftest import IN_CI, story
+from tests.ledger.support import receive
 
 NATS_URL = os.environ.get("ISOM_TEST_NATS_URL", "nats://127.0.0.1:4222")
 
@@ -48,16 +50,10 @@ def test_relay_publishes_in_order_and_the_broker_drops_duplicates(
         try:
             await nats_relay.ensure_stream(js, stream, prefix)
             published, dups = await nats_relay.relay_once(
-                pdb, js, cursor_name=cursor, prefix=prefix, pipeline=pipeline
+                pdb, js, cursor_name=cursor, stream=stream, prefix=prefix, pipeline=pipeline
             )
             total = len(pdb.read(lambda s: feed.page(s, 0, 10_000)).messages)
             assert (published, dups) == (total, 0)
-            # a crashed relay re-publishes from an older cursor: the broker drops all of it
-            pdb.write(lambda s: feed.set_state(s, cursor, 0))
-            again, dups = await nats_relay.relay_once(
-                pdb, js, cursor_name=cursor, prefix=prefix, pipeline=pipeline
-            )
-            assert again == dups == total
             info = await js.stream_info(stream)
             assert info.state.messages == total
             # read the stream back: ids unique, per-key order by seq
@@ -74,6 +70,49 @@ def test_relay_publishes_in_order_and_the_broker_drops_duplicates(
             for m in got:
                 per_key[m["key"]].append(m["seq"])
             assert all(v == sorted(v) for v in per_key.values())
+        finally:
+            try:
+                await js.delete_stream(stream)
+            finally:
+                await nc.close()
+
+    asyncio.run(run())
+
+
+def test_a_relay_restarted_behind_its_cursor_after_the_duplicate_window_adds_nothing(
+    pdb: Database,
+) -> None:
+    story(pdb)
+    tag = uuid.uuid4().hex[:10]
+    stream, prefix, cursor = f"ISOM_FEED_W{tag}", f"isomtest{tag}", f"relay.test.{tag}"
+
+    async def run() -> None:
+        nc = await _connect()
+        js = nc.jetstream()
+
+        async def relay() -> tuple[int, int]:
+            return await nats_relay.relay_once(
+                pdb, js, cursor_name=cursor, stream=stream, prefix=prefix, batch=7
+            )
+
+        try:
+            await nats_relay.ensure_stream(js, stream, prefix, duplicate_window=0.5)
+            while (await relay())[0]:
+                pass
+            total = len(pdb.read(lambda s: feed.page(s, 0, 10_000)).messages)
+            assert (await js.stream_info(stream)).state.messages == total
+            # the relay crashed after the broker's acks and before saving its cursor, and comes
+            # back after the duplicate window: the broker would store every message again
+            pdb.write(lambda s: feed.set_state(s, cursor, 3))
+            await asyncio.sleep(1.0)
+            assert await relay() == (0, 0)
+            assert (await js.stream_info(stream)).state.messages == total
+            assert pdb.read(lambda s: feed.get_state(s, cursor)) == total
+            # new messages follow on, once each
+            receive(pdb, "AFTER-1")
+            published, _ = await relay()
+            info = await js.stream_info(stream)
+            assert published == 2 and info.state.messages == total + 2
         finally:
             try:
                 await js.delete_stream(stream)
