@@ -12,6 +12,9 @@ import json
 import os
 import uuid
 from collections import defaultdict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -36,28 +39,56 @@ async def _connect() -> Any:
         pytest.skip(f"{message}; start nats-server -js to run this test")
 
 
-@pytest.mark.parametrize("pipeline", [False, True], ids=["acked-each", "pipelined"])
-def test_relay_publishes_in_order_and_the_broker_drops_duplicates(
-    pdb: Database, pipeline: bool
-) -> None:
-    story(pdb)
+@dataclass(frozen=True)
+class Relay:
+    """A relay to a stream of its own, so parallel runs never share one."""
+
+    js: Any
+    stream: str
+    prefix: str
+    cursor: str
+
+    async def once(self, db: Database, **kw: Any) -> tuple[int, int]:
+        return await nats_relay.relay_once(
+            db, self.js, cursor_name=self.cursor, stream=self.stream, prefix=self.prefix, **kw
+        )
+
+    async def stored(self) -> int:
+        return int((await self.js.stream_info(self.stream)).state.messages)
+
+
+@asynccontextmanager
+async def fresh_stream(duplicate_window: float = 120.0) -> AsyncIterator[Relay]:
+    """A new stream with its own subjects and relay cursor, deleted afterwards."""
     tag = uuid.uuid4().hex[:10]
-    stream, prefix, cursor = f"ISOM_FEED_T{tag}", f"isomtest{tag}", f"relay.test.{tag}"
+    nc = await _connect()
+    relay = Relay(nc.jetstream(), f"ISOM_FEED_T{tag}", f"isomtest{tag}", f"relay.test.{tag}")
+    try:
+        await nats_relay.ensure_stream(
+            relay.js, relay.stream, relay.prefix, duplicate_window=duplicate_window
+        )
+        yield relay
+    finally:
+        try:
+            await relay.js.delete_stream(relay.stream)
+        finally:
+            await nc.close()
+
+
+@pytest.mark.parametrize("pipeline", [False, True], ids=["acked-each", "pipelined"])
+def test_relay_publishes_in_order_once(pdb: Database, pipeline: bool) -> None:
+    story(pdb)
 
     async def run() -> None:
-        nc = await _connect()
-        js = nc.jetstream()
-        try:
-            await nats_relay.ensure_stream(js, stream, prefix)
-            published, dups = await nats_relay.relay_once(
-                pdb, js, cursor_name=cursor, stream=stream, prefix=prefix, pipeline=pipeline
-            )
+        async with fresh_stream() as relay:
+            published, dups = await relay.once(pdb, pipeline=pipeline)
             total = len(pdb.read(lambda s: feed.page(s, 0, 10_000)).messages)
             assert (published, dups) == (total, 0)
-            info = await js.stream_info(stream)
-            assert info.state.messages == total
+            assert await relay.stored() == total
             # read the stream back: ids unique, per-key order by seq
-            sub = await js.pull_subscribe(f"{prefix}.>", durable=None, stream=stream)
+            sub = await relay.js.pull_subscribe(
+                f"{relay.prefix}.>", durable=None, stream=relay.stream
+            )
             got: list[dict[str, Any]] = []
             while len(got) < total:
                 for msg in await sub.fetch(min(100, total - len(got)), timeout=5):
@@ -70,11 +101,6 @@ def test_relay_publishes_in_order_and_the_broker_drops_duplicates(
             for m in got:
                 per_key[m["key"]].append(m["seq"])
             assert all(v == sorted(v) for v in per_key.values())
-        finally:
-            try:
-                await js.delete_stream(stream)
-            finally:
-                await nc.close()
 
     asyncio.run(run())
 
@@ -83,40 +109,24 @@ def test_a_relay_restarted_behind_its_cursor_after_the_duplicate_window_adds_not
     pdb: Database,
 ) -> None:
     story(pdb)
-    tag = uuid.uuid4().hex[:10]
-    stream, prefix, cursor = f"ISOM_FEED_W{tag}", f"isomtest{tag}", f"relay.test.{tag}"
 
     async def run() -> None:
-        nc = await _connect()
-        js = nc.jetstream()
-
-        async def relay() -> tuple[int, int]:
-            return await nats_relay.relay_once(
-                pdb, js, cursor_name=cursor, stream=stream, prefix=prefix, batch=7
-            )
-
-        try:
-            await nats_relay.ensure_stream(js, stream, prefix, duplicate_window=0.5)
-            while (await relay())[0]:
+        async with fresh_stream(duplicate_window=0.5) as relay:
+            while (await relay.once(pdb, batch=7))[0]:
                 pass
             total = len(pdb.read(lambda s: feed.page(s, 0, 10_000)).messages)
-            assert (await js.stream_info(stream)).state.messages == total
+            assert await relay.stored() == total
             # the relay crashed after the broker's acks and before saving its cursor, and comes
-            # back after the duplicate window: the broker would store every message again
-            pdb.write(lambda s: feed.set_state(s, cursor, 3))
+            # back after the duplicate window: the broker alone would store them all again
+            pdb.write(lambda s: feed.set_state(s, relay.cursor, 3))
             await asyncio.sleep(1.0)
-            assert await relay() == (0, 0)
-            assert (await js.stream_info(stream)).state.messages == total
-            assert pdb.read(lambda s: feed.get_state(s, cursor)) == total
+            for pipeline in (False, True):
+                assert await relay.once(pdb, batch=7, pipeline=pipeline) == (0, 0)
+            assert await relay.stored() == total
+            assert pdb.read(lambda s: feed.get_state(s, relay.cursor)) == total
             # new messages follow on, once each
             receive(pdb, "AFTER-1")
-            published, _ = await relay()
-            info = await js.stream_info(stream)
-            assert published == 2 and info.state.messages == total + 2
-        finally:
-            try:
-                await js.delete_stream(stream)
-            finally:
-                await nc.close()
+            assert (await relay.once(pdb))[0] == 2
+            assert await relay.stored() == total + 2
 
     asyncio.run(run())
