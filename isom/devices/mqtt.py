@@ -7,7 +7,9 @@ their answer on `isom/<site>/<device>/reply`; what cannot be applied is also pub
 The worker keeps a persistent session (fixed client id, clean session off) and acknowledges a
 message only after its transaction committed (paho's manual ack). A worker that drops before
 that gets the message again from the broker on reconnect, and the (device, eventID) record
-turns the redelivery into a replay of the stored answer.
+turns the redelivery into a replay of the stored answer. Every message is settled (applied, or
+answered and dead-lettered) before it is acknowledged, whatever its payload holds: one left
+unsettled would hold a slot of the broker's in-flight window, and 20 of them stop every device.
 """
 
 from __future__ import annotations
