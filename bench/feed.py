@@ -115,7 +115,7 @@ async def nats_rate(db: Database, tag: str, pipeline: bool) -> dict[str, Any]:
     try:
         while True:
             n, _ = await nats_relay.relay_once(
-                db, js, cursor_name=cursor, prefix=prefix, pipeline=pipeline
+                db, js, cursor_name=cursor, stream=stream, prefix=prefix, pipeline=pipeline
             )
             total += n
             if n == 0:

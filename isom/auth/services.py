@@ -157,6 +157,17 @@ def revoke_api_token(session: Session, token_id: int) -> ApiToken:
     return token
 
 
+def device_of(token_name: str) -> str:
+    """The device a device-role token speaks for, recorded on every event it makes.
+
+    A registered device's token is named `device:<code>` (`device:<code>:<issued>` after a
+    rotation): it speaks for `<code>`. Any other device token speaks for its own name.
+    """
+    if token_name.startswith("device:"):
+        return token_name.split(":", 2)[1] or token_name
+    return token_name
+
+
 def principal_from_token(session: Session, secret: str) -> Principal | None:
     """The holder of a bearer token, if it exists and is not revoked."""
     token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _sha256(secret)))
@@ -167,7 +178,7 @@ def principal_from_token(session: Session, secret: str) -> Principal | None:
         roles=frozenset(token.roles),
         user_id=token.user_id,
         token_id=token.id,
-        device=token.name if Role.device.value in token.roles else None,
+        device=device_of(token.name) if Role.device.value in token.roles else None,
     )
 
 

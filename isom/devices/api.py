@@ -14,13 +14,14 @@ from sqlalchemy.orm import Session
 from isom.auth.models import Role
 from isom.auth.services import Principal
 from isom.db import Database
-from isom.devices import labels
+from isom.devices import dead_letters, labels
 from isom.devices import services as devices
 from isom.devices.ingest import ingest
 from isom.devices.models import MachineCount
 from isom.devices.printing import print_after, print_label
 from isom.devices.scans import resolve
 from isom.devices.schemas import (
+    DeadLetterView,
     DeviceIn,
     DeviceOut,
     Gs1SiteIn,
@@ -230,6 +231,20 @@ def get_devices(
     return db.read(lambda s: devices.list_devices(s, silent_only=silent))
 
 
+@router.get(
+    "/devices/dead-letters", responses=PROBLEMS, summary="Device messages that were not applied"
+)
+def get_dead_letters(
+    device: str | None = Query(default=None, max_length=64),
+    after: int = Query(default=0, ge=0, le=2**62, description="Only letters after this id"),
+    limit: int = Query(default=100, ge=1, le=1000),
+    _: Principal = Depends(require_roles()),
+    db: Database = Depends(get_db),
+) -> list[DeadLetterView]:
+    """For an administrator: each payload as received (token blanked) and why it was refused."""
+    return db.read(lambda s: dead_letters.list_letters(s, device=device, after=after, limit=limit))
+
+
 @router.get("/devices/machine-counts", responses=PROBLEMS, summary="Pieces counted per step")
 def get_machine_counts(
     workstation: str | None = Query(default=None, max_length=64),
@@ -271,7 +286,7 @@ def post_event(
     db: Database = Depends(get_db),
 ) -> IngestAnswer:
     """For devices without MQTT: one event, applied once per (device, eventID)."""
-    device = payload.get("device") or (principal.device or "").removeprefix("device:")
+    device = payload.get("device") or principal.device
     kind = payload.get("kind")
     if not device or not isinstance(device, str):
         raise InvalidInput("which device sent this?", field="device", expected="a device code")

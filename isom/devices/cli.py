@@ -95,6 +95,23 @@ def label(
     typer.echo(f"wrote {out}")
 
 
+@app.command("dead-letters")
+def dead_letters_command(
+    device: str | None = typer.Option(None, help="Only this device's"),
+    after: int = typer.Option(0, help="Only letters after this id"),
+    limit: int = typer.Option(100, help="How many"),
+    raw: bool = typer.Option(False, help="Print the kept bytes (base64) too"),
+) -> None:
+    """List device messages that were not applied (JSON lines), oldest first."""
+    from isom.devices import dead_letters
+
+    letters = _open_db().read(
+        lambda s: dead_letters.list_letters(s, device=device, after=after, limit=limit)
+    )
+    for letter in letters:
+        typer.echo(letter.model_dump_json(exclude=None if raw else {"raw_base64"}))
+
+
 @app.command()
 def seed() -> None:
     """Set up the demo plant's GS1 settings, devices and printers (prints new device tokens)."""

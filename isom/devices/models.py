@@ -18,6 +18,7 @@ from sqlalchemy import (
     CheckConstraint,
     ForeignKey,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -108,7 +109,12 @@ class DeviceMessage(Base):
 
 
 class DeadLetter(Base):
-    """A device message that could not be applied, with the error it was answered with."""
+    """A device message that could not be applied, with the error it was answered with.
+
+    `raw` is the payload as received (bytes, so NUL bytes and invalid UTF-8 are kept), with the
+    device token blanked, cut at 1 MiB (`size` is the size received); `payload` is a readable
+    text preview of it.
+    """
 
     __tablename__ = "dev_dead_letter"
 
@@ -117,6 +123,8 @@ class DeadLetter(Base):
     device: Mapped[str | None] = mapped_column(String(64))
     event_id: Mapped[str | None] = mapped_column(String(100))
     payload: Mapped[str] = mapped_column(Text)
+    raw: Mapped[bytes | None] = mapped_column(LargeBinary)
+    size: Mapped[int | None] = mapped_column(Integer)
     error: Mapped[dict[str, Any]] = mapped_column(JsonType)
     received_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
 

@@ -7,7 +7,9 @@ their answer on `isom/<site>/<device>/reply`; what cannot be applied is also pub
 The worker keeps a persistent session (fixed client id, clean session off) and acknowledges a
 message only after its transaction committed (paho's manual ack). A worker that drops before
 that gets the message again from the broker on reconnect, and the (device, eventID) record
-turns the redelivery into a replay of the stored answer.
+turns the redelivery into a replay of the stored answer. Every message is settled (applied, or
+answered and dead-lettered) before it is acknowledged, whatever its payload holds: one left
+unsettled would hold a slot of the broker's in-flight window, and 20 of them stop every device.
 """
 
 from __future__ import annotations
@@ -15,21 +17,22 @@ from __future__ import annotations
 import json
 import logging
 import os
-import queue
 import threading
 import zlib
+from collections import deque
 from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from isom.db import Database
+from isom.devices import dead_letters
+from isom.devices.dead_letters import clean_json, clean_text
 from isom.devices.ingest import ingest, parse_payload, rejected
-from isom.devices.models import DeadLetter
 from isom.devices.printing import print_after
 from isom.devices.schemas import EVENT_TYPES, IngestAnswer
-from isom.errors import InvalidInput, IsomError
-from isom.types import utcnow
+from isom.errors import InvalidInput, IsomError, ServiceUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -57,58 +60,146 @@ def dead_letter_topic(site: str, root: str = "isom") -> str:
     return f"{root}/{site}/dead-letter"
 
 
-def _without_secret(raw: bytes) -> str:
-    """The payload as text for the dead-letter table, with any token blanked."""
-    text = raw.decode("utf-8", errors="replace")
+#: Bytes a device event may have: an RFID read of 500 EPCs is about 100 KiB.
+MAX_PAYLOAD = 256 * 1024
+#: Tries of a message while the store fails before it is dead-lettered with a 503 answer.
+STORE_TRIES = 6
+
+
+class _StoreDown(Exception):
+    """The store did not answer: the message is tried again, never dropped."""
+
+
+def _transient(exc: BaseException) -> bool:
+    """A failure of the store rather than of the message (it may pass when tried again)."""
+    if isinstance(exc, ServiceUnavailable | OperationalError | InterfaceError):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
+def _route(topic: str, root: str) -> tuple[str, str, str]:
+    parts = topic.split("/")
+    if len(parts) != 4 or parts[0] != root or parts[3] not in KINDS:
+        raise InvalidInput(
+            f"topic {topic!r} is not a device event topic",
+            field="topic",
+            expected=f"{root}/<site>/<device>/{{{','.join(KINDS)}}}",
+        )
+    return parts[1], parts[2], parts[3]
+
+
+def _decode(raw: bytes) -> dict[str, Any]:
+    """The payload as a JSON object; too large or too deeply nested is a 422 like bad JSON."""
+    if len(raw) > MAX_PAYLOAD:
+        raise InvalidInput(
+            f"the payload has {len(raw)} bytes",
+            field="payload",
+            expected=f"one JSON object of at most {MAX_PAYLOAD} bytes",
+        )
     try:
-        body = json.loads(text)
-    except ValueError:
-        return text[:10_000]
-    if isinstance(body, dict) and "token" in body:
-        body["token"] = "***"
-    return json.dumps(body)[:10_000]
+        return parse_payload(raw)
+    except RecursionError:
+        raise InvalidInput(
+            "the payload is nested too deeply", field="payload", expected="one flat JSON object"
+        ) from None
+
+
+def _problem(exc: Exception, topic: str) -> IsomError:
+    """The error a message is answered with; a bug is logged, and named only by its class."""
+    if isinstance(exc, IsomError):
+        return exc
+    if _transient(exc):
+        return ServiceUnavailable("the store failed; the message is kept as a dead letter")
+    log.exception("device message on %s failed", topic)
+    return IsomError(f"internal error ({type(exc).__name__}); the message is kept as a dead letter")
 
 
 def handle(
-    db: Database, topic: str, raw: bytes, root: str = "isom"
+    db: Database, topic: str, raw: bytes, root: str = "isom", *, give_up: bool = True
 ) -> tuple[IngestAnswer, str | None]:
-    """Apply one MQTT message; the answer, and the site it came from (None: bad topic)."""
-    parts = topic.split("/")
+    """Apply one MQTT message, or dead-letter it; the answer, and its site (None: bad topic).
+
+    A failure of the store raises `_StoreDown` (the caller tries again) unless `give_up`, when
+    the message is dead-lettered with a 503 answer. Nothing a payload holds makes this raise.
+    """
     site = device = kind = None
     event_id: Any = None
+    token: Any = None
     try:
-        if len(parts) != 4 or parts[0] != root or parts[3] not in KINDS:
-            raise InvalidInput(
-                f"topic {topic!r} is not a device event topic",
-                field="topic",
-                expected=f"{root}/<site>/<device>/{{{','.join(KINDS)}}}",
-            )
-        _, site, device, kind = parts
-        payload = parse_payload(raw)
-        event_id = payload.get("eventID")
+        site, device, kind = _route(topic, root)
+        payload = _decode(raw)
+        event_id, token = payload.get("eventID"), payload.get("token")
         answer = db.write(
             lambda s: ingest(s, device=str(device), kind=str(kind), payload=payload, site=site)
         )
         return answer, site
-    except IsomError as err:
-        answer = rejected(device, kind, event_id, err)
-    except Exception as exc:  # noqa: BLE001 - a bug must not stop the worker; it is recorded
-        log.exception("device message on %s failed", topic)
-        answer = rejected(device, kind, event_id, IsomError(f"internal error: {exc}"))
-    error = answer.error or {}
-    db.write(
-        lambda s: s.add(
-            DeadLetter(
-                topic=topic[:200],
-                device=(device or "")[:64] or None,
-                event_id=str(event_id)[:100] if event_id is not None else None,
-                payload=_without_secret(raw),
-                error=error,
-                received_at=utcnow(),
+    except Exception as exc:  # noqa: BLE001 - whatever the payload does, it ends answered
+        if _transient(exc) and not give_up:
+            raise _StoreDown(str(exc)) from exc
+        answer = rejected(device, kind, event_id, _problem(exc, topic))
+    answer.eventID = clean_text(answer.eventID, 100) if answer.eventID is not None else None
+    answer.error = clean_json(answer.error)
+    letter = answer.error or {}
+    try:
+        db.write(
+            lambda s: dead_letters.record(
+                s,
+                topic=topic,
+                device=device,
+                event_id=answer.eventID,
+                raw=raw,
+                error=letter,
+                token=token if isinstance(token, str) else None,
             )
         )
-    )
+    except Exception as exc:  # noqa: BLE001 - only the store can fail here: try again later
+        raise _StoreDown(str(exc)) from exc
     return answer, site
+
+
+class _Lane:
+    """A lane's messages, taken device by device in turn.
+
+    Each device's messages keep their order; a device that floods the lane (with garbage, or a
+    backlog) has one message taken per turn, so the other devices of the lane wait for one of
+    its messages, not for all of them.
+    """
+
+    def __init__(self) -> None:
+        self._ready = threading.Condition()
+        self._waiting: dict[str, deque[mqtt.MQTTMessage]] = {}
+        self._turns: deque[str] = deque()
+        self._closed = False
+
+    def put(self, device: str, msg: mqtt.MQTTMessage) -> None:
+        with self._ready:
+            if device not in self._waiting:
+                self._waiting[device] = deque()
+                self._turns.append(device)
+            self._waiting[device].append(msg)
+            self._ready.notify()
+
+    def get(self) -> mqtt.MQTTMessage | None:
+        """The next device's oldest message; None once the lane is closed."""
+        with self._ready:
+            while not self._turns and not self._closed:
+                self._ready.wait()
+            if self._closed:
+                return None
+            device = self._turns.popleft()
+            waiting = self._waiting[device]
+            msg = waiting.popleft()
+            if waiting:
+                self._turns.append(device)
+            else:
+                del self._waiting[device]
+            return msg
+
+    def close(self) -> None:
+        """Stop handing out messages (those left are not acknowledged: the broker keeps them)."""
+        with self._ready:
+            self._closed = True
+            self._ready.notify_all()
 
 
 class IngestWorker:
@@ -134,12 +225,10 @@ class IngestWorker:
         self.handled = 0
         self._lock = threading.Lock()
         self._stopping = threading.Event()
-        # One queue and thread per lane; a device always uses the same lane, so its events
-        # apply in the order it sent them. SQLite has one writer: one lane is enough.
-        lanes = workers or (1 if db.is_sqlite else 4)
-        self._lanes: list[queue.Queue[mqtt.MQTTMessage | None]] = [
-            queue.Queue() for _ in range(lanes)
-        ]
+        # One thread per lane; a device always uses the same lane, so its events apply in the
+        # order it sent them. SQLite has one writer: one lane is enough.
+        self._lane_count = workers or (1 if db.is_sqlite else 4)
+        self._lanes: list[_Lane] = []
         self._threads: list[threading.Thread] = []
         self.client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
@@ -166,38 +255,60 @@ class IngestWorker:
         """Hand the message to its device's lane; the network thread never waits on the store."""
         parts = msg.topic.split("/")
         device = parts[2] if len(parts) > 2 else ""
-        self._lanes[zlib.crc32(device.encode()) % len(self._lanes)].put(msg)
+        self._lanes[zlib.crc32(device.encode()) % len(self._lanes)].put(device, msg)
 
-    def _lane(self, lane: queue.Queue[mqtt.MQTTMessage | None]) -> None:
+    def _settle(self, msg: mqtt.MQTTMessage) -> tuple[IngestAnswer, str | None] | None:
+        """Apply or dead-letter a message; while the store fails, try again with backoff.
+
+        None when the worker stops first: the message stays unacknowledged, and the broker
+        delivers it again after a restart.
+        """
+        delay = 0.1
+        tries = 0
+        while not self._stopping.is_set():
+            tries += 1
+            try:
+                return handle(
+                    self.db, msg.topic, bytes(msg.payload), self.root, give_up=tries >= STORE_TRIES
+                )
+            except Exception as exc:  # noqa: BLE001 - the store failed (`_StoreDown`) or a bug
+                log.warning("could not settle %s (try %d): %s", msg.topic, tries, exc)
+            self._stopping.wait(delay)
+            delay = min(delay * 2, 5.0)
+        return None
+
+    def _lane(self, lane: _Lane) -> None:
         while (msg := lane.get()) is not None:
-            if self._stopping.is_set():
+            settled = None if self._stopping.is_set() else self._settle(msg)
+            if settled is None:
                 continue  # not acknowledged: the broker delivers it again after a restart
             try:
-                answer, site = handle(self.db, msg.topic, bytes(msg.payload), self.root)
-            except Exception:  # noqa: BLE001 - the store is unreachable: keep the lane alive
-                log.exception(
-                    "could not record the answer to %s; it stays unacknowledged", msg.topic
-                )
-                continue  # not acknowledged: the broker delivers it again after a restart
-            if answer.status == "accepted":
-                print_after(self.db, answer)
-            body = answer.model_dump_json()
-            if site and answer.device:
-                self.client.publish(reply_topic(site, answer.device, self.root), body, qos=1)
-            if site and answer.status == "rejected":
-                self.client.publish(
-                    dead_letter_topic(site, self.root),
-                    json.dumps({"topic": msg.topic, "answer": json.loads(body)}),
-                    qos=1,
-                )
+                self._answer(msg.topic, *settled)
+            except Exception:  # noqa: BLE001 - settled; a lost reply must not stop the lane
+                log.exception("could not answer %s", msg.topic)
             with self._lock:
                 self.handled += 1
             self.client.ack(msg.mid, msg.qos)
+
+    def _answer(self, topic: str, answer: IngestAnswer, site: str | None) -> None:
+        """Print what the event asked for, then publish the reply (and the dead letter)."""
+        if answer.status == "accepted":
+            print_after(self.db, answer)
+        body = answer.model_dump_json()
+        if site and answer.device:
+            self.client.publish(reply_topic(site, answer.device, self.root), body, qos=1)
+        if site and answer.status == "rejected":
+            self.client.publish(
+                dead_letter_topic(site, self.root),
+                json.dumps({"topic": topic, "answer": json.loads(body)}),
+                qos=1,
+            )
 
     def start(self, *, timeout: float = 10.0) -> IngestWorker:
         """Connect and subscribe; returns once the subscription is in place."""
         self.subscribed.clear()
         self._stopping.clear()
+        self._lanes = [_Lane() for _ in range(self._lane_count)]
         self._threads = [
             threading.Thread(target=self._lane, args=(lane,), daemon=True, name=f"ingest-{n}")
             for n, lane in enumerate(self._lanes)
@@ -217,6 +328,6 @@ class IngestWorker:
         self.client.disconnect()
         self.client.loop_stop()
         for lane in self._lanes:
-            lane.put(None)
+            lane.close()
         for thread in self._threads:
             thread.join(timeout=30)

@@ -225,6 +225,21 @@ class IngestAnswer(BaseModel):
     error: dict[str, Any] | None = None
 
 
+class DeadLetterView(BaseModel):
+    """A device message that could not be applied, for an administrator to read."""
+
+    id: int
+    topic: str
+    device: str | None
+    eventID: str | None  # noqa: N815
+    received_at: dt.datetime
+    error: dict[str, Any]
+    size: int | None = Field(description="Bytes received")
+    truncated: bool = Field(description="Only the first MiB of the payload is kept")
+    payload: str = Field(description="A text preview of the payload (token blanked)")
+    raw_base64: str | None = Field(description="The payload's bytes as kept (token blanked)")
+
+
 # ---------------------------------------------------------------------------------------------
 # Receive into an SSCC-labelled container, and label printing.
 

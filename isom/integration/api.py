@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from fastapi import APIRouter, Body, Depends, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -112,7 +112,23 @@ def replay(
 def dead_letters(
     name: str, _: Principal = Depends(ADMIN), db: Database = Depends(get_db)
 ) -> list[delivery.DeadLetterView]:
+    """The messages the subscriber refused, not yet taken by a re-send."""
     return db.read(lambda s: delivery.dead_letters(s, name))
+
+
+@router.post(
+    "/feed/subscribers/{name}/dead-letters/{letter_id}/resend",
+    responses={**PROBLEMS, 502: {"description": "The receiver did not take it; it stays"}},
+    summary="Send one dead letter again",
+)
+def resend_dead_letter(
+    name: str,
+    letter_id: int = Path(ge=1, le=2**31 - 1),
+    _: Principal = Depends(ADMIN),
+    db: Database = Depends(get_db),
+) -> delivery.DeadLetterView:
+    """Send that one message again, alone; once the receiver takes it, the letter is cleared."""
+    return delivery.resend_dead_letter(db, name, letter_id)
 
 
 # --- EPCIS 2.0 ----------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import typer
 
+from isom.errors import IsomError
 from isom.integration import b2mml, csv_export, delivery, epcis, feed, nats_relay, reconcile
 
 app = typer.Typer(no_args_is_help=True)
@@ -88,6 +89,36 @@ def subscribers() -> None:
             f"{s.name}\t{state}\t{s.cursor}/{s.head}\tdead={s.dead_letters}\t{s.url}"
             + (f"\tlast error: {s.last_error}" if s.last_error else "")
         )
+
+
+@app.command("dead-letters")
+def dead_letters_command(name: str = typer.Argument(..., help="The subscriber")) -> None:
+    """List a subscriber's dead letters (those not yet taken by a re-send) as JSON lines."""
+    from isom.cli import open_db
+
+    try:
+        letters = open_db().read(lambda s: delivery.dead_letters(s, name))
+    except IsomError as exc:
+        typer.echo(f"error: {exc.detail}", err=True)
+        raise typer.Exit(1) from None
+    for letter in letters:
+        typer.echo(letter.model_dump_json())
+
+
+@app.command()
+def resend(
+    name: str = typer.Argument(..., help="The subscriber"),
+    letter_id: int = typer.Argument(..., help="The dead letter's id"),
+) -> None:
+    """Send one dead letter again, alone; once the receiver takes it, it is cleared."""
+    from isom.cli import open_db
+
+    try:
+        view = delivery.resend_dead_letter(open_db(), name, letter_id)
+    except IsomError as exc:
+        typer.echo(f"error: {exc.detail}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"dead letter {view.id} (seq {view.seq}) taken by {name}; cleared")
 
 
 @export_app.command("inventory")

@@ -55,6 +55,8 @@ class Subscriber(Base):
     batch_size: Mapped[int] = mapped_column(Integer, default=100)
     max_attempts: Mapped[int] = mapped_column(Integer, default=8)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Of `attempts`, how many the receiver answered with a refusal (not an outage).
+    refusals: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     next_attempt_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
     delivered: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -62,7 +64,8 @@ class Subscriber(Base):
 
 
 class DeadLetter(Base):
-    """A message a subscriber refused `max_attempts` times: kept for a person to replay."""
+    """A message a subscriber refused `max_attempts` times: kept until it is re-sent and taken
+    (`replayed_at`)."""
 
     __tablename__ = "feed_dead_letter"
 

@@ -31,14 +31,15 @@ def current_principal(request: Request, db: Database = Depends(get_db)) -> Princ
         found = db.read(lambda s: auth_service.principal_from_token(s, secret.strip()))
         if found is None:
             raise NotAuthenticated("the API token is unknown or revoked")
-        device = request.headers.get("x-device-id")
-        if device and found.device is None:
-            return Principal(
-                name=found.name,
-                roles=found.roles,
-                user_id=found.user_id,
-                token_id=found.token_id,
-                device=device,
+        claimed = request.headers.get("x-device-id")
+        if claimed is not None and claimed != found.device:
+            # A device is named by its own token, never by a header anyone can set.
+            raise Forbidden(
+                f"{found.name} may not speak for device {claimed!r}",
+                field="X-Device-Id",
+                expected=f"no X-Device-Id, or {found.device!r}"
+                if found.device
+                else "no X-Device-Id: only a device's own token records a device",
             )
         return found
     cookie = request.cookies.get(SESSION_COOKIE)

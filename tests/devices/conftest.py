@@ -5,13 +5,18 @@ from __future__ import annotations
 import os
 import socket
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from isom.db import Database
 from isom.devices.seed import seed_demo
 from tests.production.support import demo_masterdata
+
+if TYPE_CHECKING:
+    from tests.devices.mqtt_support import Device
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 STANDARDS = Path(__file__).resolve().parents[2] / ".." / "shared" / "standards"
@@ -48,3 +53,25 @@ def plant(db: Database) -> dict[str, str]:
     """The demo master data, GS1 settings of KW1, its devices (tokens by code) and printers."""
     demo_masterdata(db)
     return db.write(seed_demo)
+
+
+@pytest.fixture
+def worker_id() -> Iterator[str]:
+    """A fresh ingest client id; its persistent session is dropped after the test."""
+    from tests.devices.mqtt_support import forget_session
+
+    broker_or_skip()
+    client_id = f"isom-ingest-test-{uuid.uuid4().hex[:8]}"
+    yield client_id
+    forget_session(client_id)
+
+
+@pytest.fixture
+def device() -> Iterator[Device]:
+    """A test device on the shared broker, listening to its site's answers."""
+    from tests.devices.mqtt_support import Device
+
+    broker_or_skip()
+    d = Device()
+    yield d
+    d.close()

@@ -2,94 +2,19 @@
 
 from __future__ import annotations
 
-import json
-import threading
 import time
-import uuid
-from collections.abc import Iterator
 from typing import Any
 
-import paho.mqtt.client as mqtt
 import pytest
-from paho.mqtt.enums import CallbackAPIVersion
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from isom.db import Database
 from isom.devices.models import DeadLetter, DeviceMessage
 from isom.devices.mqtt import IngestWorker
 from isom.ledger import queries as ledger_queries
 from isom.ledger.models import Event
-from tests.devices.conftest import BROKER, ROOT, broker_or_skip
+from tests.devices.mqtt_support import Device, count
 from tests.devices.support import receive
-
-
-class Device:
-    """A test device: publishes events with QoS 1 and collects every answer of its site."""
-
-    def __init__(self, site: str = "KW1") -> None:
-        self.site = site
-        self.replies: list[dict[str, Any]] = []
-        self.dead: list[dict[str, Any]] = []
-        self.lock = threading.Lock()
-        ready = threading.Event()
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"t-{uuid.uuid4().hex}")
-        self.client.on_message = self._on_message
-        self.client.on_subscribe = lambda *_: ready.set()
-        self.client.connect(*BROKER)
-        self.client.loop_start()
-        self.client.subscribe([(f"{ROOT}/{site}/+/reply", 1), (f"{ROOT}/{site}/dead-letter", 1)])
-        assert ready.wait(5)
-
-    def _on_message(self, _c: Any, _u: Any, msg: mqtt.MQTTMessage) -> None:
-        with self.lock:
-            body = json.loads(msg.payload)
-            (self.dead if msg.topic.endswith("dead-letter") else self.replies).append(body)
-
-    def publish(self, device: str, kind: str, body: dict[str, Any] | bytes) -> None:
-        payload = body if isinstance(body, bytes) else json.dumps(body)
-        self.client.publish(f"{ROOT}/{self.site}/{device}/{kind}", payload, qos=1).wait_for_publish(
-            5
-        )
-
-    def wait(self, replies: int, timeout: float = 20) -> list[dict[str, Any]]:
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            with self.lock:
-                if len(self.replies) >= replies:
-                    return list(self.replies)
-            time.sleep(0.02)
-        raise AssertionError(f"{len(self.replies)} of {replies} answers after {timeout}s")
-
-    def close(self) -> None:
-        self.client.disconnect()
-        self.client.loop_stop()
-
-
-def forget_session(client_id: str) -> None:
-    """Drop the broker's persistent session of a worker, so no test leaves a queue behind."""
-    c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True)
-    c.connect(*BROKER)
-    c.disconnect()
-
-
-@pytest.fixture
-def worker_id() -> Iterator[str]:
-    broker_or_skip()
-    client_id = f"isom-ingest-test-{uuid.uuid4().hex[:8]}"
-    yield client_id
-    forget_session(client_id)
-
-
-@pytest.fixture
-def device() -> Iterator[Device]:
-    broker_or_skip()
-    d = Device()
-    yield d
-    d.close()
-
-
-def count(db: Database, model: Any) -> int:
-    return int(db.read(lambda s: s.scalar(select(func.count()).select_from(model))))
 
 
 def move(plant: dict[str, str], n: int, event_id: str | None = None) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,12 +28,14 @@ from isom.ledger.schemas import (
     UnnestCommand,
 )
 from tests.builders import plant
+from tests.integration.fake_erp import FakeErp
 from tests.ledger.support import D, apply, receive
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 STANDARDS = Path(__file__).resolve().parents[2] / ".." / "shared" / "standards"
 
 SSCC = "040123450000001112"  # a valid SSCC (STANDARDS.md's example)
+SECRET = "s3cret-for-the-test-erp-0123456789"
 
 
 def standards_dir(name: str) -> Path:
@@ -44,6 +47,13 @@ def standards_dir(name: str) -> Path:
             pytest.fail(message, pytrace=False)
         pytest.skip(message)
     return path
+
+
+@pytest.fixture
+def erp() -> Iterator[FakeErp]:
+    """A test ERP listening on a free local port, checking signatures with `SECRET`."""
+    with FakeErp(SECRET) as server:
+        yield server
 
 
 @pytest.fixture

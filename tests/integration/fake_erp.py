@@ -1,8 +1,9 @@
 """A small test ERP: a real HTTP server on a free local port that can fail on purpose.
 
-It checks each webhook's signature, answers 500s, answers slowly, or is down (the port
-refuses connections) when told to; it records every message it received and applies each
-message id once, as a real ERP deduplicating on the message id (the BOD id) would.
+It checks each webhook's signature, answers 500s, refuses chosen messages (422), answers
+slowly, or is down (the port refuses connections) when told to; it records every message it
+received and applies each message id once, as a real ERP deduplicating on the message id
+(the BOD id) would.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ class FakeErp:
         self.lock = threading.Lock()
         self.fail_next = 0  # answer this many requests with 500
         self.fail_always = False
+        self.refuse: set[str] = set()  # message ids answered 422: the ERP refuses them
         self.lose_answer_next = 0  # apply these requests, then answer 500 (the answer is lost)
         self.delay = 0.0  # seconds to wait before answering
         self.bad_signatures = 0
@@ -97,6 +99,8 @@ class FakeErp:
             return 500
         doc = json.loads(body)
         with self.lock:
+            if any(msg["id"] in self.refuse for msg in doc["messages"]):
+                return 422
             lose = self.lose_answer_next > 0
             if lose:
                 self.lose_answer_next -= 1

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import delete, select
@@ -13,11 +12,10 @@ from isom.errors import Conflict, InvalidInput, NotFound
 from isom.integration import delivery, feed
 from isom.integration.models import FeedMessage
 from isom.ledger.models import Outbox
-from tests.integration.conftest import story
+from tests.integration.conftest import SECRET, story
 from tests.integration.fake_erp import FakeErp
 from tests.ledger.support import receive
 
-SECRET = "s3cret-for-the-test-erp-0123456789"
 T0 = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
 
 
@@ -35,12 +33,6 @@ def all_messages(db: Database) -> list[feed.Message]:
 
 def outbox_ids(db: Database) -> list[int]:
     return db.read(lambda s: list(s.scalars(select(Outbox.id).order_by(Outbox.id))))
-
-
-@pytest.fixture
-def erp() -> Iterator[FakeErp]:
-    with FakeErp(SECRET) as server:
-        yield server
 
 
 def subscribe(db: Database, erp: FakeErp, **kw: object) -> delivery.SubscriberView:
@@ -167,7 +159,7 @@ def test_slow_answers_time_out_and_are_retried(pdb: Database, erp: FakeErp) -> N
 
 def test_an_outage_is_caught_up_in_order_after_backoff(pdb: Database, erp: FakeErp) -> None:
     receive(pdb, "O1")
-    subscribe(pdb, erp, max_attempts=50)
+    subscribe(pdb, erp)  # the default 8 attempts
     clock = Clock()
     drain(pdb, clock)
     port = erp.port
@@ -183,27 +175,36 @@ def test_an_outage_is_caught_up_in_order_after_backoff(pdb: Database, erp: FakeE
     assert view.attempts >= 2 and view.last_error and view.next_attempt_at
     assert view.next_attempt_at - clock.now > dt.timedelta(seconds=1), "backoff grows"
     assert clock.now > start
+    # a day down: far past the 8 attempts, the wait stops growing at 5 minutes
+    for _ in range(24 * 12):
+        delivery.deliver_once(pdb, now=clock.tick(300))
+    view = pdb.read(lambda s: delivery.get_subscriber(s, "erp"))
+    assert view.attempts > 100 and view.dead_letters == 0
+    assert view.next_attempt_at and view.next_attempt_at - clock.now <= delivery.BACKOFF_CAP
     # back up on the same port: everything arrives, in order
     erp.port = port
     erp.start()
     drain(pdb, clock)
     assert erp.applied_ids() == {m.id for m in all_messages(pdb)}
     assert all(seqs == sorted(seqs) for seqs in erp.order.values())
+    assert pdb.read(lambda s: delivery.dead_letters(s, "erp")) == []
 
 
 def test_dead_letter_after_max_attempts_then_replay(pdb: Database, erp: FakeErp) -> None:
     receive(pdb, "D1")
     subscribe(pdb, erp, max_attempts=3)
-    erp.fail_always = True
+    erp.refuse = {m.id for m in all_messages(pdb)}
     clock = Clock()
     for _ in range(10):
         delivery.deliver_once(pdb, now=clock.tick())
     dead = pdb.read(lambda s: delivery.dead_letters(s, "erp"))
     total = len(all_messages(pdb))
     assert len(dead) == total and all(d.attempts == 3 for d in dead)
+    assert {d.last_error for d in dead} == {"HTTP 422"}
     assert erp.applied_ids() == set()
-    erp.fail_always = False
+    erp.refuse = set()
     pdb.write(lambda s: delivery.replay(s, "erp", 0))
+    assert pdb.read(lambda s: delivery.dead_letters(s, "erp")) == [], "sent again: cleared"
     drain(pdb, clock)
     assert erp.applied_ids() == {d.message["id"] for d in dead}
 
