@@ -116,7 +116,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
 def create_app(db: Database | None = None) -> FastAPI:
     """Build the application around a database (the embedded SQLite store by default)."""
-    from isom.web import guards, routes
+    from isom.web import contract, guards, routes
 
     app = FastAPI(
         title="ISOM",
@@ -134,5 +134,6 @@ def create_app(db: Database | None = None) -> FastAPI:
     app.state.db = db or Database()
     install_error_handlers(app)
     guards.install(app)
+    contract.install(app)
     routes.include_all(app)
     return app

@@ -10,7 +10,7 @@ from isom.auth import services as auth_service
 from isom.auth.models import Role
 from isom.auth.services import Principal
 from isom.db import Database
-from isom.errors import Forbidden, InvalidInput, NotAuthenticated
+from isom.errors import Forbidden, NotAuthenticated
 
 SESSION_COOKIE = "isom_session"
 
@@ -78,19 +78,15 @@ READERS = tuple(r for r in Role if r is not Role.device)
 
 
 def idempotency_key(
-    key: str | None = Header(
-        default=None,
+    key: str = Header(
         alias="Idempotency-Key",
-        description="A key unique to this change; sending it again replays the first answer.",
+        description=(
+            "Required: a key unique to this change, 1 to 200 characters (e.g. a UUID); "
+            "sending it again replays the first answer."
+        ),
         min_length=1,
         max_length=200,
     ),
 ) -> str:
     """Every write carries an idempotency key, so a retried request is applied once."""
-    if not key:
-        raise InvalidInput(
-            "the Idempotency-Key header is missing",
-            field="Idempotency-Key",
-            expected="a unique string of 1 to 200 characters per change, e.g. a UUID",
-        )
     return key
