@@ -20,6 +20,7 @@ from isom.auth.services import Principal
 from isom.db import Database
 from isom.errors import Conflict
 from isom.integration import b2mml, capture, csv_export, delivery, epcis, feed, reconcile
+from isom.web import guards
 from isom.web.commands import actor_of
 from isom.web.deps import get_db, require_roles
 
@@ -291,6 +292,7 @@ async def create_reconciliation(
     principal: Principal = Depends(RECONCILER),
     db: Database = Depends(get_db),
 ) -> reconcile.ReconciliationView:
+    await guards.refuse_bad_body(request)
     body = (await request.body()).decode("utf-8", errors="replace")
     fmt = "json" if "json" in request.headers.get("content-type", "") else "csv"
     return await run_in_threadpool(

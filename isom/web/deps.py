@@ -31,6 +31,9 @@ def current_principal(request: Request, db: Database = Depends(get_db)) -> Princ
         found = db.read(lambda s: auth_service.principal_from_token(s, secret.strip()))
         if found is None:
             raise NotAuthenticated("the API token is unknown or revoked")
+        if found.touch_token and found.token_id is not None:
+            token_id = found.token_id
+            db.write(lambda s: auth_service.touch_token(s, token_id))
         device = request.headers.get("x-device-id")
         if device and found.device is None:
             return Principal(

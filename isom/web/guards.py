@@ -8,7 +8,8 @@ as text/plain, and every error here is problem+json.)
 `clean_text`, a dependency of every route, refuses NUL (U+0000) and lone UTF-16 surrogates
 anywhere a client can put text - a path or query parameter, a header, a JSON, form or
 multipart body - with 422 naming the field: PostgreSQL cannot store either, so they turned
-into 500s there and not on SQLite.
+into 500s there and not on SQLite. Routes that read a raw body themselves (imports, the ERP's
+inventory, the shop webhook) call `refuse_bad_body` when they read it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
 from starlette.datastructures import Headers, UploadFile
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -203,10 +205,18 @@ async def clean_text(request: Request) -> None:
     for header, raw in request.headers.raw:
         if b"\x00" in raw:
             raise _invalid(header.decode("latin-1"))
-    if request.method not in ("GET", "HEAD", "OPTIONS"):
-        field = await _body_field(request)
-        if field:
-            raise _invalid(field)
+    route = request.scope.get("route")
+    if isinstance(route, APIRoute) and route.body_field is not None:
+        await refuse_bad_body(request)  # FastAPI has read it already, before any dependency
+
+
+async def refuse_bad_body(request: Request) -> None:
+    """Refuse a body holding a NUL or lone surrogate, naming the field. Routes that read their
+    body themselves call it once they know who is calling, so nobody unknown makes the server
+    read a large upload."""
+    field = await _body_field(request)
+    if field:
+        raise _invalid(field)
 
 
 def _invalid(field: str) -> InvalidCharacter:
