@@ -54,6 +54,11 @@ class BodyTooLarge(IsomError):
     title = "Body too large"
 
 
+class InvalidCharacter(InvalidInput):
+    code = "invalid_character"
+    title = "Invalid character"
+
+
 class _Overflow(HTTPException):
     """Raised from `receive` when a body passes its cap: FastAPI lets an HTTPException through
     its body parsing (anything else it turns into a 400), and the app's handler answers it."""
@@ -68,6 +73,13 @@ def cap_for(path: str) -> int:
         if pattern.match(path):
             return limit
     return DEFAULT_CAP
+
+
+def problem(error: IsomError, path: str, headers: dict[str, str]) -> JSONResponse:
+    """The error as problem+json, with the headers it needs."""
+    return JSONResponse(
+        error.to_problem(path), status_code=error.status_code, media_type=PROBLEM, headers=headers
+    )
 
 
 def _too_large(limit: int | str) -> BodyTooLarge:
@@ -91,14 +103,8 @@ class BodyCap:
         limit = cap_for(scope["path"])
         declared = Headers(scope=scope).get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
-            error = _too_large(limit)
-            response = JSONResponse(
-                error.to_problem(scope["path"]),
-                status_code=413,
-                media_type=PROBLEM,
-                headers={"Connection": "close"},  # the body is never read
-            )
-            await response(scope, receive, send)
+            response = problem(_too_large(limit), scope["path"], {"Connection": "close"})
+            await response(scope, receive, send)  # the body is never read
             return
         total = 0
 
@@ -112,11 +118,6 @@ class BodyCap:
             return message
 
         await self.app(scope, counted, send)
-
-
-class InvalidCharacter(InvalidInput):
-    code = "invalid_character"
-    title = "Invalid character"
 
 
 def _bad(text: str) -> bool:
@@ -191,7 +192,9 @@ async def _body_field(request: Request) -> str | None:
         return None
     body = await request.body()
     found = _json_field(body)
-    return found or ("body" if b"\x00" in body else None)
+    if found:
+        return "body" + found if found.startswith("[") else found
+    return "body" if b"\x00" in body else None
 
 
 async def clean_text(request: Request) -> None:
@@ -232,19 +235,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(_Overflow)
     async def _overflow(request: Request, exc: _Overflow) -> Response:
+        # The rest of the body is never read: the connection cannot serve another request.
         error = _too_large(cap_for(request.url.path))
-        return JSONResponse(
-            error.to_problem(request.url.path),
-            status_code=413,
-            media_type=PROBLEM,
-            headers={"Connection": "close"},  # the rest of the body is never read
-        )
+        return problem(error, request.url.path, {"Connection": "close"})
 
     @app.exception_handler(TooManyAttempts)
     async def _too_many_attempts(request: Request, exc: TooManyAttempts) -> Response:
-        return JSONResponse(
-            exc.to_problem(request.url.path),
-            status_code=exc.status_code,
-            media_type=PROBLEM,
-            headers={"Retry-After": str(exc.retry_after)},
-        )
+        return problem(exc, request.url.path, {"Retry-After": str(exc.retry_after)})

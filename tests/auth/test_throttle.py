@@ -30,6 +30,16 @@ def browser(db: Database, address: str = "203.0.113.7") -> TestClient:
     return TestClient(create_app(db), client=(address, 50000))
 
 
+def locked_out(db: Database, username: str) -> TestClient:
+    """A client that has guessed `username`'s password wrong as often as the throttle allows."""
+    add_user(db, username, "clerk")
+    client = browser(db)
+    assert [login(client, username, f"guess {n}") for n in range(throttle.PER_USER)] == [
+        401
+    ] * throttle.PER_USER
+    return client
+
+
 def test_the_right_password_is_refused_after_too_many_wrong_ones(
     db: Database, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -61,10 +71,7 @@ def test_the_user_count_is_shared_by_every_process_and_address(db: Database) -> 
 
 
 def test_the_lock_ends_with_the_window(db: Database) -> None:
-    add_user(db, "alice", "clerk")
-    client = browser(db)
-    for n in range(throttle.PER_USER):
-        login(client, "alice", f"guess {n}")
+    client = locked_out(db, "alice")
     assert login(client, "alice", PASSWORD) == 429
 
     def fifteen_minutes_pass(s: Session) -> None:
@@ -102,10 +109,7 @@ def test_one_address_guessing_many_users_is_refused(
 
 
 def test_the_sign_in_page_is_throttled_too(db: Database) -> None:
-    add_user(db, "alice", "clerk")
-    client = browser(db)
-    for n in range(throttle.PER_USER):
-        login(client, "alice", f"guess {n}")
+    client = locked_out(db, "alice")
     form = client.get("/login")
     token = form.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
 
