@@ -20,8 +20,9 @@ install-dev: $(UV)
 	$(UV) sync --frozen --python $(PYTHON)
 
 ## make run: install, create the SQLite database with the demo plant on first start, serve :8000
+## (`isom serve` without --demo, as in production, creates no user and no known password)
 run: install
-	$(BIN)/isom serve --host 127.0.0.1 --port 8000
+	$(BIN)/isom serve --demo --host 127.0.0.1 --port 8000
 
 ## make test: install what the tests need and run the whole suite on SQLite and PostgreSQL
 test: install-dev browser

@@ -35,7 +35,7 @@ def demo() -> None:
     db = open_db()
     if not demo_plant.load_if_empty(db):
         typer.echo("the database already holds data; the demo plant was not loaded")
-    typer.echo("\n".join(demo_plant.login_lines()))
+    typer.echo("\n".join(demo_plant.login_lines(db)))
 
 
 @app.command()
@@ -43,7 +43,9 @@ def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on"),
     port: int = typer.Option(8000, help="Port to listen on"),
     demo_data: bool = typer.Option(
-        True, "--demo/--no-demo", help="Load the demo plant on first start"
+        False,
+        "--demo/--no-demo",
+        help="Load the demo plant, with its published log-ins, into an empty database",
     ),
     agents: bool = typer.Option(
         True, "--agents/--no-agents", envvar="ISOM_AGENTS", help="Run the agents every few seconds"
@@ -52,7 +54,7 @@ def serve(
         False, "--mqtt/--no-mqtt", envvar="ISOM_MQTT_INGEST", help="Ingest device events from MQTT"
     ),
 ) -> None:
-    """Migrate the database, load the demo plant on first start, and serve the app."""
+    """Migrate the database and serve the app (with `--demo`, load the demo plant first)."""
     import os
 
     import uvicorn
@@ -61,13 +63,20 @@ def serve(
     os.environ["ISOM_MQTT_INGEST"] = "1" if mqtt else "0"
 
     from isom import demo as demo_plant
+    from isom.auth import services as auth_service
     from isom.web.app import create_app
 
     db = open_db()
     if demo_data and demo_plant.load_if_empty(db):
         typer.echo("first start: the demo plant is loaded")
-    if demo_plant.is_loaded(db):
-        typer.echo("\n".join(demo_plant.login_lines()))
+    logins = demo_plant.login_lines(db)
+    if logins:
+        typer.echo("\n".join(logins))
+    elif not db.read(auth_service.list_users):
+        typer.echo(
+            "no users yet: add the first administrator with "
+            "`isom users add NAME --role admin` (it asks for the password)"
+        )
     typer.echo(f"ISOM serves http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
     uvicorn.run(create_app(db), host=host, port=port, log_level="info")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -38,9 +39,10 @@ def _postgres_or_skip() -> None:
         pytest.skip(f"{message}; start it or run with ISOM_TEST_STORE=sqlite")
 
 
-@pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A fresh, empty database for this run, dropped at the end."""
+@contextmanager
+def fresh_database_url(directory: Path) -> Iterator[str]:
+    """A new, empty database on the store under test (a SQLite file in `directory`), dropped
+    at the end."""
     if STORE == "postgresql":
         _postgres_or_skip()
         name = f"isom_test_{uuid.uuid4().hex[:12]}"
@@ -52,8 +54,14 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
     else:
-        path: Path = tmp_path_factory.mktemp("store") / "isom-test.db"
-        yield f"sqlite:///{path}"
+        yield f"sqlite:///{directory / 'isom-test.db'}"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A fresh, empty database for this run, dropped at the end."""
+    with fresh_database_url(tmp_path_factory.mktemp("store")) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

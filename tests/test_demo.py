@@ -11,6 +11,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from isom import demo
+from isom.auth import services as auth_service
 from isom.costing import services as costing
 from isom.db import Database
 from isom.ledger import queries
@@ -35,7 +36,7 @@ def _job(db: Database, customer_line: str) -> production.WorkOrderView:
 def test_demo_plant_loads_once_and_verifies(db: Database) -> None:
     assert demo.load_if_empty(db) is True
     assert demo.load_if_empty(db) is False  # a second start leaves the data alone
-    assert demo.is_loaded(db)
+    assert demo.login_lines(db)[1].split() == ["admin", "/", "admin-demo", "role:", "admin"]
     report = db.read(verify)
     assert report.ok, report.differences
     assert report.events > 20
@@ -136,3 +137,13 @@ def test_demo_reels_stay_separate_containers_and_the_hold_shows(db: Database) ->
     assert [(r.item, r.lot, r.status.value) for r in held.rows] == [
         ("ADHESIVE-UV", "UV-1126", "hold")
     ]
+
+
+def test_only_demo_log_ins_that_still_work_are_printed(db: Database) -> None:
+    demo.load_if_empty(db)
+    db.write(lambda s: auth_service.update_user(s, "admin", password="a password of its own"))
+
+    users = [line.split()[0] for line in demo.login_lines(db)[1:]]
+
+    assert "admin" not in users and "clerk" in users
+    assert "admin-demo" not in "\n".join(demo.login_lines(db))

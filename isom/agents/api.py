@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, Depends, FastAPI, Path, Query
 from sqlalchemy.orm import Session
 
+from isom import bounds
 from isom.agents import queries, runner
 from isom.agents import services as agents
 from isom.agents.models import DecisionStatus
@@ -61,7 +62,7 @@ def list_decisions(
     agent: str | None = Query(default=None, max_length=40),
     kind: str | None = Query(default=None, max_length=40),
     limit: int = Query(default=200, ge=1, le=1000),
-    offset: int = Query(default=0, ge=0),
+    offset: int = Query(default=0, ge=0, le=bounds.MAX_OFFSET),
     _: Principal = Depends(require_roles(*READERS)),
     db: Database = Depends(get_db),
 ) -> list[DecisionView]:
@@ -75,7 +76,7 @@ def list_decisions(
 
 @router.get("/agents/decisions/{decision_id}", response_model=DecisionView, responses=PROBLEMS)
 def get_decision(
-    decision_id: int = Path(ge=1),
+    decision_id: int = Path(ge=1, le=bounds.MAX_ID),
     _: Principal = Depends(require_roles(*READERS)),
     db: Database = Depends(get_db),
 ) -> DecisionView:
@@ -87,7 +88,7 @@ def get_decision(
     "/agents/decisions/{decision_id}/approve", response_model=DecisionView, responses=PROBLEMS
 )
 def approve_decision(
-    decision_id: int = Path(ge=1),
+    decision_id: int = Path(ge=1, le=bounds.MAX_ID),
     principal: Principal = Depends(require_roles(*DECIDERS)),
     db: Database = Depends(get_db),
 ) -> DecisionView:
@@ -106,7 +107,7 @@ def approve_decision(
 )
 def reject_decision(
     body: RejectCommand,
-    decision_id: int = Path(ge=1),
+    decision_id: int = Path(ge=1, le=bounds.MAX_ID),
     principal: Principal = Depends(require_roles(*DECIDERS)),
     db: Database = Depends(get_db),
 ) -> DecisionView:

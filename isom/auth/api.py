@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Path, Request, Response
 from sqlalchemy.orm import Session
 
 from isom.auth import services as auth_service
+from isom.auth import throttle
 from isom.auth.models import Role, User
 from isom.auth.schemas import (
     LoginIn,
@@ -57,15 +58,28 @@ def clear_session_cookie(response: Response, db: Database) -> None:
     )
 
 
-def sign_in(db: Database, username: str, password: str) -> tuple[str, Me]:
-    """Check the password, then open a web session; returns the cookie secret and who signed in."""
+def client_address(request: Request) -> str:
+    """The caller's address as the server sees it (behind a proxy: run uvicorn with
+    --proxy-headers so this is the client's, not the proxy's)."""
+    return request.client.host if request.client else "unknown"
+
+
+def sign_in(db: Database, username: str, password: str, address: str) -> tuple[str, Me]:
+    """Check the throttle and the password, then open a web session; returns the cookie secret
+    and who signed in. Wrong passwords are counted per user and per address (429 when many)."""
+    db.read(lambda s: throttle.check(s, username, address))
     # Verify outside the write transaction so a stream of wrong guesses never holds the writer.
-    user_id = db.read(lambda s: auth_service.authenticate(s, username, password).id)
+    try:
+        user_id = db.read(lambda s: auth_service.authenticate(s, username, password).id)
+    except NotAuthenticated:
+        db.write(lambda s: throttle.record_failure(s, username, address))
+        raise
 
     def open_session(s: Session) -> tuple[str, Me]:
         user = s.get(User, user_id)
         if user is None or not user.active:
             raise NotAuthenticated("wrong user name or password")
+        throttle.clear(s, username)
         secret, row = auth_service.open_web_session(s, user)
         me = Me(
             name=user.username,
@@ -79,10 +93,25 @@ def sign_in(db: Database, username: str, password: str) -> tuple[str, Me]:
     return db.write(open_session)
 
 
-@router.post("/auth/login", response_model=Me, responses=PROBLEMS, summary="Sign in")
-def login(body: LoginIn, response: Response, db: Database = Depends(get_db)) -> Me:
+@router.post(
+    "/auth/login",
+    response_model=Me,
+    responses={
+        **PROBLEMS,
+        429: {
+            "description": "Too many wrong passwords for this user or from this address lately",
+            "headers": {
+                "Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}
+            },
+        },
+    },
+    summary="Sign in",
+)
+def login(
+    body: LoginIn, request: Request, response: Response, db: Database = Depends(get_db)
+) -> Me:
     """Sign in with a password: sets the `isom_session` cookie and returns the csrf token."""
-    secret, me = sign_in(db, body.username, body.password)
+    secret, me = sign_in(db, body.username, body.password, client_address(request))
     set_session_cookie(response, secret, db)
     return me
 

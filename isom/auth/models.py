@@ -65,3 +65,14 @@ class ApiToken(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     last_used_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+
+
+class LoginFailure(Base):
+    """A wrong password, kept for the throttle's window: in the store, so every process sees it."""
+
+    __tablename__ = "auth_login_failure"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    address: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime, index=True, default=utcnow)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from isom.auth.models import ApiToken, Role, User, WebSession
@@ -18,6 +18,8 @@ from isom.types import utcnow
 
 _hasher = PasswordHasher()
 SESSION_LIFETIME = dt.timedelta(hours=12)
+#: How stale a token's `last_used_at` may get: one write a minute per token, not one per call.
+TOKEN_TOUCH_EVERY = dt.timedelta(minutes=1)
 TOKEN_PREFIX = "isom_"
 ALL_ROLES = frozenset(r.value for r in Role)
 
@@ -32,6 +34,8 @@ class Principal:
     token_id: int | None = None
     device: str | None = None
     csrf_token: str | None = field(default=None, compare=False)
+    #: The token's `last_used_at` is a minute old or unset: record this use.
+    touch_token: bool = field(default=False, compare=False)
 
     def has_any(self, roles: frozenset[str]) -> bool:
         return Role.admin.value in self.roles or bool(self.roles & roles)
@@ -90,6 +94,15 @@ def authenticate(session: Session, username: str, password: str) -> User:
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return user
+
+
+def has_password(session: Session, username: str, password: str) -> bool:
+    """True when the active user `username` signs in with `password` (no failure is counted)."""
+    try:
+        authenticate(session, username, password)
+    except NotAuthenticated:
+        return False
+    return True
 
 
 def open_web_session(session: Session, user: User) -> tuple[str, WebSession]:
@@ -173,12 +186,30 @@ def principal_from_token(session: Session, secret: str) -> Principal | None:
     token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _sha256(secret)))
     if token is None or token.revoked_at is not None:
         return None
+    last = token.last_used_at
     return Principal(
         name=f"token:{token.name}",
         roles=frozenset(token.roles),
         user_id=token.user_id,
         token_id=token.id,
         device=device_of(token.name) if Role.device.value in token.roles else None,
+        touch_token=last is None or last <= utcnow() - TOKEN_TOUCH_EVERY,
+    )
+
+
+def touch_token(session: Session, token_id: int) -> None:
+    """Record that a token was used now, unless another request did so within the minute."""
+    now = utcnow()
+    session.execute(
+        update(ApiToken)
+        .where(
+            ApiToken.id == token_id,
+            or_(
+                ApiToken.last_used_at.is_(None),
+                ApiToken.last_used_at <= now - TOKEN_TOUCH_EVERY,
+            ),
+        )
+        .values(last_used_at=now)
     )
 
 

@@ -105,11 +105,6 @@ ACTOR = ledger.Actor(name="demo-loader")
 ANNA, OMAR, LENA, JONAS, MIRA = "B1001", "B1002", "B1003", "B1004", "B1005"
 
 
-def is_loaded(db: Database) -> bool:
-    """True when the demo's admin user exists."""
-    return bool(db.read(lambda s: s.scalar(select(User.id).where(User.username == "admin"))))
-
-
 def load_if_empty(db: Database) -> bool:
     """Load the demo plant into a database that has no users yet; False if it already has some."""
     if db.read(lambda s: s.scalar(select(func.count()).select_from(User))):
@@ -567,9 +562,21 @@ class _Story:
         self.start(LENA, wo, 20, "ASSY-1", self.ago(15))
 
 
-def login_lines() -> list[str]:
-    """The demo users and their passwords, one line each, for the console."""
+def login_lines(db: Database) -> list[str]:
+    """The demo log-ins that still work, one line each, for the console; none when every demo
+    user is gone or has a password of its own (so nothing printed is a log-in that is not)."""
+
+    def working(s: Session) -> list[tuple[str, str, list[str]]]:
+        return [
+            (username, password, roles)
+            for username, password, roles, _ in DEMO_USERS
+            if auth_service.has_password(s, username, password)
+        ]
+
+    users = db.read(working)
+    if not users:
+        return []
     lines = ["Demo log-ins (user / password):"]
-    for username, password, roles, _ in DEMO_USERS:
+    for username, password, roles in users:
         lines.append(f"  {username:<11} / {password:<17} role: {', '.join(map(str, roles))}")
     return lines

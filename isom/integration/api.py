@@ -7,18 +7,20 @@ webhook subscribers is for administrators only.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from isom import bounds
 from isom.auth.models import Role
 from isom.auth.services import Principal
 from isom.db import Database
 from isom.errors import Conflict
 from isom.integration import b2mml, capture, csv_export, delivery, epcis, feed, reconcile
+from isom.web import guards
 from isom.web.commands import actor_of
 from isom.web.deps import get_db, require_roles
 
@@ -36,11 +38,27 @@ INTEGRATOR = require_roles(Role.integrator)
 CAPTURER = require_roles(Role.integrator, Role.device)
 RECONCILER = require_roles(Role.integrator, Role.accountant, Role.supervisor)
 ADMIN = require_roles()
+XML = "application/xml"
+CSV = "text/csv"
+
+
+def _text(media_type: str, what: str) -> dict[str, Any]:
+    """Route options for an export that answers `media_type` text, so the OpenAPI says so."""
+    content = {media_type: {"schema": {"type": "string"}}}
+    return {
+        "response_class": Response,
+        "responses": {**PROBLEMS, 200: {"description": what, "content": content}},
+    }
+
+
+RunId = Annotated[int, Path(ge=1, le=bounds.MAX_ID, description="The reconciliation's id")]
 
 
 @router.get("/feed", responses=PROBLEMS, summary="The feed, after a cursor")
 def get_feed(
-    after: int = Query(0, ge=0, description="The `next_cursor` of the previous page; 0 = start"),
+    after: int = Query(
+        0, ge=0, le=bounds.MAX_BIG, description="The `next_cursor` of the previous page; 0 = start"
+    ),
     limit: int = Query(100, ge=1, le=10_000),
     topic: list[str] | None = Query(None, description="Glob patterns, e.g. inventory.*"),
     _: Principal = Depends(INTEGRATOR),
@@ -51,7 +69,7 @@ def get_feed(
 
 
 class ReplayIn(BaseModel):
-    after: int = 0
+    after: int = Field(0, ge=0, le=bounds.MAX_BIG)
 
 
 @router.get("/feed/subscribers", responses=PROBLEMS, summary="Webhook subscribers")
@@ -217,20 +235,24 @@ def epcis_capture_event(
 # --- B2MML and CSV ------------------------------------------------------------------------
 
 
-@router.get("/b2mml/material-lots", responses=PROBLEMS, summary="B2MML V0700 SyncMaterialLot")
+@router.get(
+    "/b2mml/material-lots",
+    summary="B2MML V0700 SyncMaterialLot",
+    **_text(XML, "A SyncMaterialLot document"),
+)
 def b2mml_material_lots(
     item: str | None = None,
     _: Principal = Depends(INTEGRATOR),
     db: Database = Depends(get_db),
 ) -> Response:
     xml = db.read(lambda s: b2mml.sync_material_lot(s, item=item))
-    return Response(content=xml, media_type="application/xml")
+    return Response(content=xml, media_type=XML)
 
 
 @router.get(
     "/b2mml/operations-performance",
-    responses=PROBLEMS,
     summary="B2MML V0700 SyncOperationsPerformance (production results)",
+    **_text(XML, "A SyncOperationsPerformance document"),
 )
 def b2mml_operations_performance(
     work_order: str | None = Query(None, description="One job; default every started job"),
@@ -238,18 +260,22 @@ def b2mml_operations_performance(
     db: Database = Depends(get_db),
 ) -> Response:
     xml = db.read(lambda s: b2mml.sync_operations_performance(s, work_order=work_order))
-    return Response(content=xml, media_type="application/xml")
+    return Response(content=xml, media_type=XML)
 
 
-@router.get("/export/inventory.csv", responses=PROBLEMS, summary="Inventory as CSV")
+@router.get(
+    "/export/inventory.csv",
+    summary="Inventory as CSV",
+    **_text(CSV, "One row per item, location, lot and status"),
+)
 def inventory_csv(_: Principal = Depends(INTEGRATOR), db: Database = Depends(get_db)) -> Response:
     text = db.read(csv_export.inventory_csv)
     return Response(content=text, media_type="text/csv; charset=utf-8")
 
 
-@router.get("/export/feed.csv", responses=PROBLEMS, summary="The feed as CSV")
+@router.get("/export/feed.csv", summary="The feed as CSV", **_text(CSV, "One row per feed message"))
 def feed_csv(
-    after: int = Query(0, ge=0),
+    after: int = Query(0, ge=0, le=bounds.MAX_BIG),
     limit: int = Query(10_000, ge=1, le=10_000),
     _: Principal = Depends(INTEGRATOR),
     db: Database = Depends(get_db),
@@ -282,6 +308,7 @@ async def create_reconciliation(
     principal: Principal = Depends(RECONCILER),
     db: Database = Depends(get_db),
 ) -> reconcile.ReconciliationView:
+    await guards.refuse_bad_body(request)
     body = (await request.body()).decode("utf-8", errors="replace")
     fmt = "json" if "json" in request.headers.get("content-type", "") else "csv"
     return await run_in_threadpool(
@@ -299,16 +326,18 @@ def list_reconciliations(
 
 @router.get("/reconciliations/{run_id}", responses=PROBLEMS, summary="One reconciliation")
 def get_reconciliation(
-    run_id: int, _: Principal = Depends(RECONCILER), db: Database = Depends(get_db)
+    run_id: RunId, _: Principal = Depends(RECONCILER), db: Database = Depends(get_db)
 ) -> reconcile.ReconciliationView:
     return db.read(lambda s: reconcile.get(s, run_id))
 
 
 @router.get(
-    "/reconciliations/{run_id}/differences.csv", responses=PROBLEMS, summary="Differences as CSV"
+    "/reconciliations/{run_id}/differences.csv",
+    summary="Differences as CSV",
+    **_text(CSV, "One row per difference"),
 )
 def reconciliation_csv(
-    run_id: int, _: Principal = Depends(RECONCILER), db: Database = Depends(get_db)
+    run_id: RunId, _: Principal = Depends(RECONCILER), db: Database = Depends(get_db)
 ) -> Response:
     view = db.read(lambda s: reconcile.get(s, run_id))
     return Response(

@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
@@ -70,8 +70,8 @@ class SubscriberIn(BaseModel):
     url: str
     secret: str | None = None
     topics: list[str] = []
-    batch_size: int = 100
-    max_attempts: int = 8
+    batch_size: int = Field(100, ge=1, le=10_000)
+    max_attempts: int = Field(8, ge=1, le=1000)
     start: str = "now"  # "now" (only new messages) or "beginning"
 
 

@@ -14,6 +14,7 @@ from isom.auth.services import Principal
 from isom.db import Database
 from isom.errors import InvalidInput
 from isom.masterdata import imports, records, schemas
+from isom.web import guards
 from isom.web.deps import READERS, get_db, require_roles
 
 router = APIRouter(prefix="/masterdata", tags=["masterdata"])
@@ -47,6 +48,7 @@ MAX_IMPORT_BYTES = 20 * 1024 * 1024
 async def read_import_file(request: Request) -> tuple[str, str]:
     """An import file as text and its format ('csv' or 'json'), from a multipart form's `file`
     or the raw body with its content type; refused when too large or not UTF-8."""
+    await guards.refuse_bad_body(request)
     ctype = request.headers.get("content-type", "")
     if ctype.startswith("multipart/form-data"):
         form = await request.form()

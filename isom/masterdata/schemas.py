@@ -20,6 +20,7 @@ from pydantic import (
     model_validator,
 )
 
+from isom import bounds
 from isom.masterdata.models import ItemType, LocationKind, OutputKind, RunBasis, Tracking
 
 CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._\-/]*$"
@@ -280,7 +281,9 @@ class PersonIn(_In):
     hourly_rate: NonNegative = Decimal(0)
     shift: Tag | None = None
     calendar: Code | None = None
-    user_id: int | None = Field(default=None, ge=1, description="The person's sign-in user.")
+    user_id: int | None = Field(
+        default=None, ge=1, le=bounds.MAX_ID, description="The person's sign-in user."
+    )
     active: bool = True
 
 

@@ -46,6 +46,7 @@ from isom.orders.schemas import (
     WebhookSourceIn,
 )
 from isom.orders.shipping import list_ship_orders
+from isom.web import guards
 from isom.web.commands import PROBLEMS, actor_of, add_command_route
 from isom.web.deps import READERS, get_db, require_roles
 
@@ -410,6 +411,7 @@ async def shop_webhook(
 
     Authentication is the signature (a shop holds no API token), checked before anything else.
     """
+    await guards.refuse_bad_body(request)
     body = await request.body()
     if len(body) > webhook.MAX_BODY:
         raise InvalidInput("the body is too large", field="body", expected="at most 1 MB")

@@ -144,7 +144,14 @@ def get_wip(
     return db.read(lambda s: queries.wip(s, stuck_minutes=stuck_minutes))
 
 
-@router.get("/production/wip/stream", responses=PROBLEMS)
+@router.get(
+    "/production/wip/stream",
+    response_class=StreamingResponse,
+    responses={
+        **PROBLEMS,
+        200: {"content": {"text/event-stream": {"schema": {"type": "string"}}}},
+    },
+)
 def stream_wip(
     request: Request,
     refresh: float = Query(

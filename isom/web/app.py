@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -15,8 +16,10 @@ from isom.errors import IsomError, NotAuthenticated
 PROBLEM = "application/problem+json"
 
 
-def _problem(status: int, body: dict[str, Any]) -> JSONResponse:
-    return JSONResponse(body, status_code=status, media_type=PROBLEM)
+def _problem(
+    status: int, body: dict[str, Any], headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
 def _expected_for(error: dict[str, Any]) -> str:
@@ -107,12 +110,13 @@ def install_error_handlers(app: FastAPI) -> None:
                 "detail": str(exc.detail),
                 "instance": request.url.path,
             },
+            headers=exc.headers,  # e.g. the Allow of a 405
         )
 
 
 def create_app(db: Database | None = None) -> FastAPI:
     """Build the application around a database (the embedded SQLite store by default)."""
-    from isom.web import routes
+    from isom.web import contract, guards, routes
 
     app = FastAPI(
         title="ISOM",
@@ -125,8 +129,11 @@ def create_app(db: Database | None = None) -> FastAPI:
         openapi_url="/api/v1/openapi.json",
         docs_url="/docs",
         redoc_url=None,
+        dependencies=[Depends(guards.clean_text)],
     )
     app.state.db = db or Database()
     install_error_handlers(app)
+    guards.install(app)
+    contract.install(app)
     routes.include_all(app)
     return app

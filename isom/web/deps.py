@@ -10,7 +10,7 @@ from isom.auth import services as auth_service
 from isom.auth.models import Role
 from isom.auth.services import Principal
 from isom.db import Database
-from isom.errors import Forbidden, InvalidInput, NotAuthenticated
+from isom.errors import Forbidden, NotAuthenticated
 
 SESSION_COOKIE = "isom_session"
 
@@ -41,6 +41,9 @@ def current_principal(request: Request, db: Database = Depends(get_db)) -> Princ
                 if found.device
                 else "no X-Device-Id: only a device's own token records a device",
             )
+        if found.touch_token and found.token_id is not None:
+            token_id = found.token_id
+            db.write(lambda s: auth_service.touch_token(s, token_id))
         return found
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
@@ -79,19 +82,15 @@ READERS = tuple(r for r in Role if r is not Role.device)
 
 
 def idempotency_key(
-    key: str | None = Header(
-        default=None,
+    key: str = Header(
         alias="Idempotency-Key",
-        description="A key unique to this change; sending it again replays the first answer.",
+        description=(
+            "Required: a key unique to this change, 1 to 200 characters (e.g. a UUID); "
+            "sending it again replays the first answer."
+        ),
         min_length=1,
         max_length=200,
     ),
 ) -> str:
     """Every write carries an idempotency key, so a retried request is applied once."""
-    if not key:
-        raise InvalidInput(
-            "the Idempotency-Key header is missing",
-            field="Idempotency-Key",
-            expected="a unique string of 1 to 200 characters per change, e.g. a UUID",
-        )
     return key

@@ -27,6 +27,7 @@ from isom.auth import api as auth_api
 from isom.auth import services as auth_service
 from isom.auth.models import Role
 from isom.auth.services import Principal
+from isom.auth.throttle import TooManyAttempts
 from isom.db import Database
 from isom.errors import Forbidden, InvalidInput, IsomError, NotAuthenticated
 from isom.ledger import queries
@@ -251,7 +252,17 @@ def login_submit(
             error="Enter your user name and password.",
         )
     try:
-        secret, _ = auth_api.sign_in(db, username, password)
+        secret, _ = auth_api.sign_in(db, username, password, auth_api.client_address(request))
+    except TooManyAttempts as exc:
+        refused = _login_form(
+            request,
+            target,
+            status_code=429,
+            username=username,
+            error=f"Too many wrong passwords. Try again in {exc.retry_after} seconds.",
+        )
+        refused.headers["Retry-After"] = str(exc.retry_after)
+        return refused
     except NotAuthenticated:
         return _login_form(
             request,

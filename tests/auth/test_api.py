@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from isom.auth import services as auth_service
 from isom.auth.models import ApiToken, User, WebSession
@@ -236,3 +238,30 @@ def test_tokens_and_sessions_are_stored_hashed(db: Database, client: TestClient)
     assert token_hash == hashlib.sha256(secret.encode()).hexdigest()
     assert secret not in (token_hash, prefix) and secret.startswith(prefix)
     assert session_hashes == [hashlib.sha256(cookie.encode()).hexdigest()]
+
+
+def test_a_tokens_last_use_is_recorded_at_most_once_a_minute(
+    db: Database, client: TestClient
+) -> None:
+    clerk = token(db, "clerk")
+
+    def last_use() -> dt.datetime | None:
+        return db.read(lambda s: s.scalars(select(ApiToken.last_used_at)).one())
+
+    assert last_use() is None
+    client.get("/api/v1/auth/me", headers=clerk)
+    first = last_use()
+    client.get("/api/v1/auth/me", headers=clerk)
+
+    assert first is not None and last_use() == first
+
+    def a_minute_passes(s: Session) -> None:
+        for row in s.scalars(select(ApiToken)):
+            row.last_used_at = first - auth_service.TOKEN_TOUCH_EVERY
+
+    db.write(a_minute_passes)
+    client.get("/api/v1/auth/me", headers=clerk)
+
+    later = last_use()
+    assert later is not None and later > first
+    assert client.get("/api/v1/tokens", headers=token(db, "admin")).json()[-1]["last_used_at"]
