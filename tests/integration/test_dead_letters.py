@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from fastapi.testclient import TestClient
@@ -24,11 +24,18 @@ API = "/api/v1/feed/subscribers"
 FAST = delivery.Retry(base=dt.timedelta(milliseconds=5), cap=dt.timedelta(milliseconds=40))
 
 
-def deliver_for(db: Database, seconds: float) -> delivery.DeliveryReport:
-    """Deliver in real time for a while with the short retry schedule; the summed report."""
+def caught_up(db: Database) -> bool:
+    view = db.read(lambda s: delivery.get_subscriber(s, "erp"))
+    return view.cursor == view.head
+
+
+def deliver_for(
+    db: Database, seconds: float, until: Callable[[], bool] = lambda: False
+) -> delivery.DeliveryReport:
+    """Deliver in real time with the short retry schedule for `seconds`, or `until` it holds."""
     total = delivery.DeliveryReport()
     end = time.monotonic() + seconds
-    while time.monotonic() < end:
+    while time.monotonic() < end and not until():
         report = delivery.deliver_once(db, retry=FAST, timeout=1)
         total.delivered += report.delivered
         total.failed += report.failed
@@ -42,7 +49,7 @@ def test_a_receiver_down_longer_than_the_retry_schedule_gets_everything_in_order
 ) -> None:
     receive(pdb, "O1")
     subscribe(pdb, erp, max_attempts=2, batch_size=3)
-    assert deliver_for(pdb, 0.2).delivered == len(all_messages(pdb))
+    assert deliver_for(pdb, 30, lambda: caught_up(pdb)).delivered == len(all_messages(pdb))
     port = erp.port
     erp.stop()
     for i in range(6):
@@ -55,7 +62,7 @@ def test_a_receiver_down_longer_than_the_retry_schedule_gets_everything_in_order
     assert view.last_error and "refused" in view.last_error.lower()
     erp.port = port
     erp.start()
-    back = deliver_for(pdb, 0.5)
+    back = deliver_for(pdb, 30, lambda: caught_up(pdb))
     assert back.dead_lettered == 0 and back.failed == 0
     expected = [m.id for m in all_messages(pdb)]
     assert erp.applied_ids() == set(expected)
