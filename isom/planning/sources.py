@@ -17,7 +17,17 @@ from sqlalchemy.orm import Session
 
 from isom.ledger import services as ledger
 from isom.ledger.models import Balance, ContentStatus, EventLine
-from isom.masterdata.models import Item, Route, RouteStep, StepInput, SupplierItem
+from isom.masterdata.models import (
+    Calendar,
+    Item,
+    Person,
+    Route,
+    RouteStep,
+    RunBasis,
+    StepInput,
+    SupplierItem,
+    Workstation,
+)
 from isom.orders import queries as orders_queries
 from isom.orders.models import PRIORITY_RANK, Priority
 from isom.production.models import (
@@ -244,3 +254,145 @@ def item_codes(session: Session, items: Iterable[int] | None = None) -> dict[int
     if items is not None:
         query = query.where(Item.id.in_(set(items)))
     return {i: c for i, c in session.execute(query)}
+
+
+# ---------------------------------------------------------------------------------------------
+# What the finite scheduler reads: open steps, workstations, people, machines down, priorities.
+
+
+@dataclass(slots=True)
+class OpenStep:
+    """A step still to run (or running) of an open job, with the work left on it."""
+
+    job_id: int
+    job: str
+    item: str
+    quantity_left: Decimal
+    due: dt.date
+    customer_line: str | None
+    parent_id: int | None
+    parent_step: int | None
+    sequence: int
+    operation: str
+    kind: str | None
+    skill: str | None
+    setup: Decimal
+    run_per_unit: Decimal
+    cleanup: Decimal
+    running_on: int | None  # the workstation a started step is on
+    started_at: dt.datetime | None
+    inputs: list[tuple[int, Decimal]]  # (item, quantity still to consume)
+    priority: str | None = None  # set only for a job that does not exist yet
+
+
+def open_steps(session: Session, *, proposed: bool = False) -> list[OpenStep]:
+    """Every step not done of released and running jobs (and of planned jobs by their newest
+    route, when `proposed`), in job and route order."""
+    from isom.production.models import StepStatus
+
+    codes = dict(session.execute(select(Item.id, Item.code)).all())
+    rows = session.execute(
+        select(WorkOrder, WorkOrderStep)
+        .join(WorkOrderStep, WorkOrderStep.work_order_id == WorkOrder.id)
+        .where(
+            WorkOrder.status.in_((WorkOrderStatus.released, WorkOrderStatus.in_progress)),
+            WorkOrderStep.status != StepStatus.done,
+        )
+        .order_by(WorkOrder.id, WorkOrderStep.sequence)
+    ).all()
+    inputs: dict[int, list[tuple[int, Decimal]]] = {}
+    step_ids = [st.id for _, st in rows]
+    if step_ids:
+        for step_id, item_id, qty in session.execute(
+            select(StepMaterial.step_id, StepMaterial.item_id, StepMaterial.quantity).where(
+                StepMaterial.step_id.in_(step_ids), StepMaterial.role == MaterialRole.input
+            )
+        ):
+            inputs.setdefault(step_id, []).append((item_id, Decimal(qty)))
+    out = []
+    for wo, st in rows:
+        left = max(Decimal(0), wo.quantity - st.quantity_good - st.quantity_scrap)
+        running = st.status in (StepStatus.running, StepStatus.paused)
+        out.append(
+            OpenStep(
+                wo.id, str(wo.number), codes[wo.item_id], left, wo.due_date, wo.customer_line,
+                wo.parent_id, wo.parent_step_sequence, st.sequence, st.operation,
+                st.workstation_kind, st.skill, st.setup_minutes, st.run_minutes_per_unit,
+                st.cleanup_minutes, st.workstation_id if running else None,
+                st.actual_start if running else None, inputs.get(st.id, []),
+            )
+        )  # fmt: skip
+    if proposed:
+        out += _planned_steps(session, codes)
+    return out
+
+
+def _planned_steps(session: Session, codes: dict[int, str]) -> list[OpenStep]:
+    """Planned (not yet released) jobs' steps from their item's newest route."""
+    routes = routes_by_item(session)
+    out = []
+    for wo in session.scalars(
+        select(WorkOrder).where(WorkOrder.status == WorkOrderStatus.planned).order_by(WorkOrder.id)
+    ):
+        route = routes.get(wo.item_id)
+        if route is None:
+            continue
+        for rs in route.steps:
+            per = rs.run_minutes
+            if rs.run_basis is not RunBasis.unit:
+                per = rs.run_minutes / route.batch_size
+            out.append(
+                OpenStep(
+                    wo.id, str(wo.number), codes[wo.item_id], wo.quantity, wo.due_date,
+                    wo.customer_line, wo.parent_id, wo.parent_step_sequence, rs.sequence,
+                    rs.operation, rs.workstation_kind, rs.skill, rs.setup_minutes, per,
+                    rs.cleanup_minutes, None, None,
+                    [(i.item_id, exact(i.quantity_per * wo.quantity)) for i in rs.inputs],
+                )
+            )  # fmt: skip
+    return out
+
+
+def workstations(session: Session) -> list[tuple[Workstation, Calendar | None]]:
+    """Active workstations, each with its calendar (shifts and holidays loaded)."""
+    from sqlalchemy.orm import selectinload
+
+    stations = list(
+        session.scalars(select(Workstation).where(Workstation.active).order_by(Workstation.code))
+    )
+    ids = {w.calendar_id for w in stations if w.calendar_id}
+    calendars = {
+        c.id: c
+        for c in session.scalars(
+            select(Calendar)
+            .where(Calendar.id.in_(ids))
+            .options(selectinload(Calendar.shifts), selectinload(Calendar.holidays))
+        )
+    }
+    return [(w, calendars.get(w.calendar_id or 0)) for w in stations]
+
+
+def machines_down(session: Session) -> dict[int, dt.datetime]:
+    """Workstations down right now, and since when."""
+    from isom.production.models import MachineRecord, MachineState
+
+    rows = session.execute(
+        select(MachineRecord.workstation_id, MachineRecord.started_at).where(
+            MachineRecord.ended_at.is_(None), MachineRecord.state == MachineState.down
+        )
+    )
+    return {ws: since for ws, since in rows}
+
+
+def people_per_skill(session: Session) -> dict[str, int]:
+    """How many active people have each skill."""
+    out: dict[str, int] = {}
+    for skills in session.scalars(select(Person.skills).where(Person.active)):
+        for s in skills or []:
+            out[s] = out.get(s, 0) + 1
+    return out
+
+
+def line_priorities(session: Session) -> dict[str, Priority]:
+    """The priority of every open customer line, by its reference (SO-1001/1)."""
+    return {d.reference: d.priority for d in orders_queries.open_customer_demand(session)}
