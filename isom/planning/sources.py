@@ -396,3 +396,47 @@ def people_per_skill(session: Session) -> dict[str, int]:
 def line_priorities(session: Session) -> dict[str, Priority]:
     """The priority of every open customer line, by its reference (SO-1001/1)."""
     return {d.reference: d.priority for d in orders_queries.open_customer_demand(session)}
+
+
+def floor_events_after(
+    session: Session, production_after: int, orders_after: int
+) -> tuple[int, int, list[str]]:
+    """The ends of the production and order logs, and what landed after the given ends
+    (kinds and what they name, e.g. "machine CUT-1 down"), for re-planning."""
+    from isom.orders.models import OrderEvent
+    from isom.production.models import ProductionEvent
+
+    prod = session.execute(
+        select(ProductionEvent.id, ProductionEvent.kind, ProductionEvent.command)
+        .where(ProductionEvent.id > production_after, ProductionEvent.kind != "consume")
+        .order_by(ProductionEvent.id)
+        .limit(500)
+    ).all()
+    orders = session.execute(
+        select(OrderEvent.id, OrderEvent.kind)
+        .where(OrderEvent.id > orders_after)
+        .order_by(OrderEvent.id)
+        .limit(500)
+    ).all()
+    said = []
+    for _, kind, cmd in prod:
+        what = cmd.get("workstation") if kind == "machine" else cmd.get("work_order")
+        state = f" {cmd.get('state')}" if kind == "machine" else ""
+        said.append(f"{kind} {what or ''}{state}".strip())
+    said += [kind for _, kind in orders]
+    ends = (
+        prod[-1][0] if prod else production_after,
+        orders[-1][0] if orders else orders_after,
+    )
+    return ends[0], ends[1], said
+
+
+def log_ends(session: Session) -> tuple[int, int]:
+    """The newest production and order event ids (a change means something landed)."""
+    from isom.orders.models import OrderEvent
+    from isom.production.models import ProductionEvent
+
+    return (
+        session.scalar(select(func.max(ProductionEvent.id))) or 0,
+        session.scalar(select(func.max(OrderEvent.id))) or 0,
+    )

@@ -178,12 +178,16 @@ def _material(
     session: Session, steps: list[sources.OpenStep], at: dt.datetime
 ) -> dict[tuple[str, int], int]:
     """The minute each step's purchased inputs are there: stock first to the earliest due
-    job, then open purchase lines in date order (made inputs wait on their child jobs)."""
+    job, then open purchase lines in date order, then what is bought now arrives after the
+    preferred supplier's lead time (made inputs wait on their child jobs)."""
     made = set(sources.routes_by_item(session))
     items = {i for st in steps for i, _ in st.inputs if i not in made}
     if not items:
         return {}
     stock = dict(sources.on_hand(session, items))
+    lead = {
+        i: offers[0].lead_time_days for i, offers in sources.supplier_items(session, items).items()
+    }
     arriving: dict[int, list[tuple[dt.date, Decimal]]] = defaultdict(list)
     for s in sorted(sources.purchase_supply(session, items), key=lambda s: s.date):
         arriving[s.item_id].append((s.date, s.quantity))
@@ -205,6 +209,8 @@ def _material(
                     arriving[item].pop(0)
                 start = dt.datetime.combine(day, dt.time(0), dt.UTC)
                 when = max(when, minute_of(at, start))
+            if need > 0 and lead.get(item) is not None:  # nothing covers it: buy it now
+                when = max(when, int(lead[item]) * 1440)
         if when > 0:
             out[(st.job, st.sequence)] = when
     return out
@@ -241,23 +247,47 @@ def _due_and_priority(
 
 
 def route_steps(
-    session: Session, item: str, quantity: Decimal, due: dt.date, priority: str, job: str
+    session: Session,
+    item: str,
+    quantity: Decimal,
+    due: dt.date,
+    priority: str,
+    job: str,
+    *,
+    job_id: int = -1,
 ) -> list[sources.OpenStep]:
-    """The steps a new job for an item would have, by its newest route (404 if none)."""
+    """The steps a new job for an item would have by its newest route (404 if none), and
+    those of a child job for each made input that stock does not cover (ids below `job_id`)."""
     from isom.masterdata import services as md
 
     it = md.get_item(session, item)
-    route = sources.routes_by_item(session).get(it.id)
+    routes = sources.routes_by_item(session)
+    route = routes.get(it.id)
     if route is None:
         raise NotFound(f"{it.code} has no active route", field="item", expected="a made item")
-    out = []
+    stock = sources.on_hand(session, {i.item_id for rs in route.steps for i in rs.inputs})
+    codes = sources.item_codes(session)
+    out, child = [], job_id
     for rs in route.steps:
         per = rs.run_minutes if rs.run_basis is RunBasis.unit else rs.run_minutes / route.batch_size
+        inputs = [(i.item_id, i.quantity_per * quantity) for i in rs.inputs]
         out.append(
             sources.OpenStep(
-                -1, job, it.code, quantity, due, None, None, None, rs.sequence, rs.operation,
+                job_id, job, it.code, quantity, due, None, None, None, rs.sequence, rs.operation,
                 rs.workstation_kind, rs.skill, rs.setup_minutes, per, rs.cleanup_minutes, None,
-                None, [(i.item_id, i.quantity_per * quantity) for i in rs.inputs], priority,
+                None, inputs, priority,
             )
         )  # fmt: skip
+        for input_id, need in inputs:
+            short = need - stock.get(input_id, Decimal(0))
+            if input_id in routes and short > 0 and job_id > -50:
+                child -= 1
+                steps = route_steps(
+                    session, codes[input_id], short, due, priority, f"{job}.{child}", job_id=child
+                )
+                for st in steps:
+                    if st.job_id == child:
+                        st.parent_id, st.parent_step = job_id, rs.sequence
+                child = min(st.job_id for st in steps)
+                out += steps
     return out

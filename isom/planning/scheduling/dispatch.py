@@ -38,7 +38,8 @@ def edd(problem: Problem) -> Plan:
 def repair(problem: Problem, published: Plan, frozen_until: int = 0) -> Plan:
     """The published plan where it still works; what an event made impossible (and what
     follows it in its job), and new operations, dispatched by due date into the time left,
-    not before `frozen_until`. So a frozen operation moves only if it became impossible."""
+    not before `frozen_until` (from now, for what was due to start before it). So a frozen
+    operation moves only if it became impossible."""
     ops = problem.operations()
     keep = {k: s for k, s in published.items() if k in ops}
     return _place(problem, keep, _due_key(problem), frozen_until)
@@ -80,7 +81,9 @@ def _place(problem: Problem, keep: Plan, key: Key, floor: int) -> Plan:
     while ready:
         _, k = heapq.heappop(ready)
         op = ops[k]
-        est = max([op.release, floor, *(plan[p].end for p in before[k])])
+        was = keep.get(k)
+        low = 0 if was is not None and was.start < floor else floor  # was due soon: from now
+        est = max([op.release, low, *(plan[p].end for p in before[k])])
         plan[k] = _put(op, est, machines, crews.get(op.skill or ""))
         for nxt in after[k]:
             waiting[nxt] -= 1
@@ -100,8 +103,8 @@ def _holds(
     """Whether a frozen slot still works: its workstation is able, working and free, its
     predecessors already hold earlier frozen slots, and a person of its skill is free."""
     m = machines.get(slot.machine)
-    if m is None or slot.machine not in op.machines or slot.start < op.release:
-        return False
+    if m is None or slot.machine not in op.machines or slot.start < max(op.release, 0):
+        return False  # not on an able workstation, before its material, or already past
     if any(p not in plan or plan[p].end > slot.start for p in preds):
         return False
     if not fits(m.down, slot.start, slot.end, op.duration, op.span_breaks):
