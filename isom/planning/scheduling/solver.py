@@ -2,14 +2,14 @@
 
 Each operation is one interval per workstation able to do it (exactly one present). A
 workstation runs one operation at a time and none in its unavailable time, except that an
-operation allowed to span a break takes the break inside it and grows by its length.
-Precedence along routes and from child jobs, material release dates, and at most as many
-operations of a skill at once as there are people with it. The objective is weighted
-tardiness first, then a price per moved operation, then flow time (weighted too). Operations
-running on the floor are constants; frozen ones too, where the plan it starts from kept them,
-and those that start beyond the window it improves, unless their job is late (a rolling
-horizon: the far future is re-optimised as it comes near). Every variable is hinted from the starting plan, so
-the first solution CP-SAT finds is that plan.
+operation allowed to span a break takes the break inside it and grows by its length. Precedence
+along routes and from child jobs, material release dates, and at most as many operations of a
+skill at once as there are people with it. The objective is weighted tardiness first, then a
+price per moved operation, then flow time (weighted too). Operations running on the floor are
+constants; frozen ones too, where the plan it starts from kept them, and those that start
+beyond the window it improves, unless their job is late (a rolling horizon: the far future is
+re-optimised as it comes near). Every variable is hinted from the starting plan, so the first
+solution CP-SAT finds is that plan.
 """
 
 from __future__ import annotations
