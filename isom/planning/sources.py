@@ -175,11 +175,13 @@ def step_demand(session: Session, items: set[int] | None = None) -> list[Demand]
         )
         taken = {(place, item_id): Decimal(q) for place, item_id, q in session.execute(consumed)}
     out = []
+    starts = planned_starts(session, {str(r[3]) for r in rows})
     for item_id, qty, seq, number, due in rows:
         ref = f"{number}/{seq}"
         remaining = qty - taken.get((ledger.step_place(ref), item_id), Decimal(0))
         if remaining > 0:
-            out.append(Demand(item_id, due - CONSUMPTION_LEAD, remaining, "step", ref))
+            day = starts.get(ref, due - CONSUMPTION_LEAD)
+            out.append(Demand(item_id, day, remaining, "step", ref))
     planned = (
         select(
             StepInput.item_id,
@@ -207,6 +209,16 @@ def step_demand(session: Session, items: set[int] | None = None) -> list[Demand]
                 Demand(item_id, due - CONSUMPTION_LEAD, exact(per * qty), "step", f"{number}/{seq}")
             )
     return out
+
+
+def planned_starts(session: Session, jobs: set[str]) -> dict[str, dt.date]:
+    """The day (UTC) each step of these jobs starts in the plan in force, by "WO-1/10": a
+    released job's step consumes its inputs then, not the day before the job is due."""
+    from isom.planning.scheduling import queries as plans
+
+    if not jobs:
+        return {}
+    return {ref: t.start.date() for ref, t in plans.planned_steps(session, jobs).items()}
 
 
 def _newest_routes(session: Session, made: set[int] | None = None) -> set[int]:

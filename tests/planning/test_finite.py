@@ -9,6 +9,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from isom.db import Database
+from isom.planning import views
 from isom.planning.scheduling import queries, whatif
 from isom.planning.scheduling import services as plans
 from isom.planning.scheduling.build import build
@@ -188,3 +189,18 @@ def test_capable_to_promise_places_a_new_line_after_what_is_planned(db: Database
     busy = [(o.workstation, o.start, o.end) for o in current.operations]
     for s in promised.steps:  # never on top of planned work
         assert not any(w == s.workstation and a < s.end and s.start < b for w, a, b in busy)
+
+
+def test_projected_inventory_consumes_at_the_planned_step_start(db: Database) -> None:
+    plant(db)
+    number = job(db, "LEAD-RD-300", "200", dt.date(2026, 12, 18))
+    ref = f"{number}/10"
+
+    def consumption() -> dt.date:
+        view = db.read(lambda s: views.projection_view(s, "WIRE-0.5-RD", NOW.date()))
+        return next(e.date for e in view.entries if e.ref == ref)
+
+    assert consumption() == dt.date(2026, 12, 17)  # no plan yet: the day before it is due
+    plan = publish(db, "first plan")
+    start = next(o.start for o in plan.operations if f"{o.work_order}/{o.sequence}" == ref)
+    assert consumption() == start.date() == NOW.date()  # the cutter is free: cut today

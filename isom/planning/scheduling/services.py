@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from isom.errors import Conflict, NotFound
+from isom.planning import projection
 from isom.planning.scheduling import dispatch, solver
 from isom.planning.scheduling.build import Floor, build
 from isom.planning.scheduling.model import Plan, Slot, moves, score
@@ -151,6 +152,9 @@ def publish(
         for key, st in floor.steps.items()
     )
     session.flush()
+    if status == PUBLISHED:  # step consumption is dated by the plan: those projections move
+        changed = [k for k in floor.steps if made.base_plan.get(k) != plan[k]]
+        projection.mark(session, {i for k in changed for i, _ in floor.steps[k].inputs})
     return run
 
 
