@@ -28,6 +28,8 @@ FLOW = 1
 #: A spanning operation stays within this many minutes of its starting slot (a day), so it
 #: needs a literal only for the breaks near it.
 SPAN_WINDOW = 1440
+#: A model with more operations than this skips presolve probing and symmetry detection.
+LARGE = 400
 #: Operations starting later than this (minutes from now, 5 days) keep their starting slot.
 WINDOW = 5 * 1440
 
@@ -211,8 +213,9 @@ class Improver:
         solver = cp_model.CpSolver()
         solver.parameters.max_time_in_seconds = seconds
         solver.parameters.num_workers = workers
-        solver.parameters.cp_model_probing_level = 0  # presolve probing costs seconds here
-        solver.parameters.symmetry_level = 0
+        if len(self.vars) > LARGE:  # presolve probing and symmetry cost seconds on a plant
+            solver.parameters.cp_model_probing_level = 0
+            solver.parameters.symmetry_level = 0
         solver.solve(self.model)
         if solver.status_name() not in ("OPTIMAL", "FEASIBLE"):
             return dict(self.start)
