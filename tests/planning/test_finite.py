@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from isom.db import Database
 from isom.planning import views
-from isom.planning.scheduling import queries, whatif
+from isom.planning.scheduling import queries, whatif, worker
 from isom.planning.scheduling import services as plans
 from isom.planning.scheduling.build import build
 from isom.planning.scheduling.check import violations
@@ -204,3 +204,18 @@ def test_projected_inventory_consumes_at_the_planned_step_start(db: Database) ->
     plan = publish(db, "first plan")
     start = next(o.start for o in plan.operations if f"{o.work_order}/{o.sequence}" == ref)
     assert consumption() == start.date() == NOW.date()  # the cutter is free: cut today
+
+
+def test_the_background_re_plan_follows_events_and_says_which(db: Database) -> None:
+    plant(db)
+    job(db, "HARN-JST-300", "100", dt.date(2026, 12, 10))
+    first = worker.replan_once(db)
+    assert first is not None and db.read(queries.current_plan).reason == "first plan"
+    assert worker.replan_once(db) is None  # nothing landed: no new plan
+    machine(db, "CUT-1", "down", NOW)
+    second = worker.replan_once(db, improve_seconds=1)
+    history = db.read(lambda s: queries.history(s, limit=5))
+    repair = next(r for r in history if r.method == "repair")
+    assert repair.reason == "events: machine CUT-1 down" and repair.id > first
+    assert second == history[0].id  # the repair, or CP-SAT's plan right after it
+    assert worker.replan_once(db) is None
