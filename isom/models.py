@@ -10,6 +10,7 @@ from isom.ledger import models as ledger_models
 from isom.masterdata import models as masterdata_models
 from isom.orders import models as orders_models
 from isom.planning import models as planning_models
+from isom.planning.scheduling import models as scheduling_models
 from isom.production import models as production_models
 
 __all__ = [
@@ -24,4 +25,5 @@ __all__ = [
     "orders_models",
     "planning_models",
     "production_models",
+    "scheduling_models",
 ]

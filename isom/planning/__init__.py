@@ -1,1 +1,1 @@
-"""Planning: projected inventory with pegging, multi-level netting, backward scheduling."""
+"""Planning: projected inventory with pegging, multi-level netting, finite scheduling."""

@@ -11,6 +11,7 @@ from isom.auth.models import Role
 from isom.auth.services import Principal
 from isom.db import Database
 from isom.planning import projection, scheduling, services, views
+from isom.planning.scheduling import api as scheduling_api
 from isom.planning.schemas import (
     NetView,
     PriceBreakIn,
@@ -25,6 +26,7 @@ from isom.web.commands import PROBLEMS
 from isom.web.deps import READERS, get_db, require_roles
 
 router = APIRouter(tags=["planning"])
+router.include_router(scheduling_api.router)
 PLANNERS = (Role.planner, Role.buyer, Role.supervisor)
 
 

@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from isom.auth.services import Principal
 from isom.db import Database
 from isom.planning import scheduling, views
+from isom.planning.scheduling import pages as scheduling_pages
 from isom.planning.schemas import ProjectionView
 from isom.types import utcnow
 from isom.web.charts import figure_dict
@@ -19,6 +20,7 @@ from isom.web.deps import current_principal, get_db
 from isom.web.pages import guarded, render
 
 router = APIRouter(include_in_schema=False)
+router.include_router(scheduling_pages.router)
 
 
 def projection_figure(view: ProjectionView) -> dict[str, Any]:

@@ -17,7 +17,17 @@ from sqlalchemy.orm import Session
 
 from isom.ledger import services as ledger
 from isom.ledger.models import Balance, ContentStatus, EventLine
-from isom.masterdata.models import Item, Route, RouteStep, StepInput, SupplierItem
+from isom.masterdata.models import (
+    Calendar,
+    Item,
+    Person,
+    Route,
+    RouteStep,
+    RunBasis,
+    StepInput,
+    SupplierItem,
+    Workstation,
+)
 from isom.orders import queries as orders_queries
 from isom.orders.models import PRIORITY_RANK, Priority
 from isom.production.models import (
@@ -165,11 +175,13 @@ def step_demand(session: Session, items: set[int] | None = None) -> list[Demand]
         )
         taken = {(place, item_id): Decimal(q) for place, item_id, q in session.execute(consumed)}
     out = []
+    starts = planned_starts(session, {str(r[3]) for r in rows})
     for item_id, qty, seq, number, due in rows:
         ref = f"{number}/{seq}"
         remaining = qty - taken.get((ledger.step_place(ref), item_id), Decimal(0))
         if remaining > 0:
-            out.append(Demand(item_id, due - CONSUMPTION_LEAD, remaining, "step", ref))
+            day = starts.get(ref, due - CONSUMPTION_LEAD)
+            out.append(Demand(item_id, day, remaining, "step", ref))
     planned = (
         select(
             StepInput.item_id,
@@ -197,6 +209,16 @@ def step_demand(session: Session, items: set[int] | None = None) -> list[Demand]
                 Demand(item_id, due - CONSUMPTION_LEAD, exact(per * qty), "step", f"{number}/{seq}")
             )
     return out
+
+
+def planned_starts(session: Session, jobs: set[str]) -> dict[str, dt.date]:
+    """The day (UTC) each step of these jobs starts in the plan in force, by "WO-1/10": a
+    released job's step consumes its inputs then, not the day before the job is due."""
+    from isom.planning.scheduling import queries as plans
+
+    if not jobs:
+        return {}
+    return {ref: t.start.date() for ref, t in plans.planned_steps(session, jobs).items()}
 
 
 def _newest_routes(session: Session, made: set[int] | None = None) -> set[int]:
@@ -244,3 +266,189 @@ def item_codes(session: Session, items: Iterable[int] | None = None) -> dict[int
     if items is not None:
         query = query.where(Item.id.in_(set(items)))
     return {i: c for i, c in session.execute(query)}
+
+
+# ---------------------------------------------------------------------------------------------
+# What the finite scheduler reads: open steps, workstations, people, machines down, priorities.
+
+
+@dataclass(slots=True)
+class OpenStep:
+    """A step still to run (or running) of an open job, with the work left on it."""
+
+    job_id: int
+    job: str
+    item: str
+    quantity_left: Decimal
+    due: dt.date
+    customer_line: str | None
+    parent_id: int | None
+    parent_step: int | None
+    sequence: int
+    operation: str
+    kind: str | None
+    skill: str | None
+    setup: Decimal
+    run_per_unit: Decimal
+    cleanup: Decimal
+    running_on: int | None  # the workstation a started step is on
+    started_at: dt.datetime | None
+    inputs: list[tuple[int, Decimal]]  # (item, quantity still to consume)
+    priority: str | None = None  # set only for a job that does not exist yet
+
+
+def open_steps(session: Session, *, proposed: bool = False) -> list[OpenStep]:
+    """Every step not done of released and running jobs (and of planned jobs by their newest
+    route, when `proposed`), in job and route order."""
+    from isom.production.models import StepStatus
+
+    codes = dict(session.execute(select(Item.id, Item.code)).all())
+    rows = session.execute(
+        select(WorkOrder, WorkOrderStep)
+        .join(WorkOrderStep, WorkOrderStep.work_order_id == WorkOrder.id)
+        .where(
+            WorkOrder.status.in_((WorkOrderStatus.released, WorkOrderStatus.in_progress)),
+            WorkOrderStep.status != StepStatus.done,
+        )
+        .order_by(WorkOrder.id, WorkOrderStep.sequence)
+    ).all()
+    inputs: dict[int, list[tuple[int, Decimal]]] = {}
+    step_ids = [st.id for _, st in rows]
+    if step_ids:
+        for step_id, item_id, qty in session.execute(
+            select(StepMaterial.step_id, StepMaterial.item_id, StepMaterial.quantity).where(
+                StepMaterial.step_id.in_(step_ids), StepMaterial.role == MaterialRole.input
+            )
+        ):
+            inputs.setdefault(step_id, []).append((item_id, Decimal(qty)))
+    out = []
+    for wo, st in rows:
+        left = max(Decimal(0), wo.quantity - st.quantity_good - st.quantity_scrap)
+        running = st.status in (StepStatus.running, StepStatus.paused)
+        out.append(
+            OpenStep(
+                wo.id, str(wo.number), codes[wo.item_id], left, wo.due_date, wo.customer_line,
+                wo.parent_id, wo.parent_step_sequence, st.sequence, st.operation,
+                st.workstation_kind, st.skill, st.setup_minutes, st.run_minutes_per_unit,
+                st.cleanup_minutes, st.workstation_id if running else None,
+                st.actual_start if running else None, inputs.get(st.id, []),
+            )
+        )  # fmt: skip
+    if proposed:
+        out += _planned_steps(session, codes)
+    return out
+
+
+def _planned_steps(session: Session, codes: dict[int, str]) -> list[OpenStep]:
+    """Planned (not yet released) jobs' steps from their item's newest route."""
+    routes = routes_by_item(session)
+    out = []
+    for wo in session.scalars(
+        select(WorkOrder).where(WorkOrder.status == WorkOrderStatus.planned).order_by(WorkOrder.id)
+    ):
+        route = routes.get(wo.item_id)
+        if route is None:
+            continue
+        for rs in route.steps:
+            per = rs.run_minutes
+            if rs.run_basis is not RunBasis.unit:
+                per = rs.run_minutes / route.batch_size
+            out.append(
+                OpenStep(
+                    wo.id, str(wo.number), codes[wo.item_id], wo.quantity, wo.due_date,
+                    wo.customer_line, wo.parent_id, wo.parent_step_sequence, rs.sequence,
+                    rs.operation, rs.workstation_kind, rs.skill, rs.setup_minutes, per,
+                    rs.cleanup_minutes, None, None,
+                    [(i.item_id, exact(i.quantity_per * wo.quantity)) for i in rs.inputs],
+                )
+            )  # fmt: skip
+    return out
+
+
+def workstations(session: Session) -> list[tuple[Workstation, Calendar | None]]:
+    """Active workstations, each with its calendar (shifts and holidays loaded)."""
+    from sqlalchemy.orm import selectinload
+
+    stations = list(
+        session.scalars(select(Workstation).where(Workstation.active).order_by(Workstation.code))
+    )
+    ids = {w.calendar_id for w in stations if w.calendar_id}
+    calendars = {
+        c.id: c
+        for c in session.scalars(
+            select(Calendar)
+            .where(Calendar.id.in_(ids))
+            .options(selectinload(Calendar.shifts), selectinload(Calendar.holidays))
+        )
+    }
+    return [(w, calendars.get(w.calendar_id or 0)) for w in stations]
+
+
+def machines_down(session: Session) -> dict[int, dt.datetime]:
+    """Workstations down right now, and since when."""
+    from isom.production.models import MachineRecord, MachineState
+
+    rows = session.execute(
+        select(MachineRecord.workstation_id, MachineRecord.started_at).where(
+            MachineRecord.ended_at.is_(None), MachineRecord.state == MachineState.down
+        )
+    )
+    return {ws: since for ws, since in rows}
+
+
+def people_per_skill(session: Session) -> dict[str, int]:
+    """How many active people have each skill."""
+    out: dict[str, int] = {}
+    for skills in session.scalars(select(Person.skills).where(Person.active)):
+        for s in skills or []:
+            out[s] = out.get(s, 0) + 1
+    return out
+
+
+def line_priorities(session: Session) -> dict[str, Priority]:
+    """The priority of every open customer line, by its reference (SO-1001/1)."""
+    return {d.reference: d.priority for d in orders_queries.open_customer_demand(session)}
+
+
+def floor_events_after(
+    session: Session, production_after: int, orders_after: int
+) -> tuple[int, int, list[str]]:
+    """The ends of the production and order logs, and what landed after the given ends
+    (kinds and what they name, e.g. "machine CUT-1 down"), for re-planning."""
+    from isom.orders.models import OrderEvent
+    from isom.production.models import ProductionEvent
+
+    prod = session.execute(
+        select(ProductionEvent.id, ProductionEvent.kind, ProductionEvent.command)
+        .where(ProductionEvent.id > production_after, ProductionEvent.kind != "consume")
+        .order_by(ProductionEvent.id)
+        .limit(500)
+    ).all()
+    orders = session.execute(
+        select(OrderEvent.id, OrderEvent.kind)
+        .where(OrderEvent.id > orders_after)
+        .order_by(OrderEvent.id)
+        .limit(500)
+    ).all()
+    said = []
+    for _, kind, cmd in prod:
+        what = cmd.get("workstation") if kind == "machine" else cmd.get("work_order")
+        state = f" {cmd.get('state')}" if kind == "machine" else ""
+        said.append(f"{kind} {what or ''}{state}".strip())
+    said += [kind for _, kind in orders]
+    ends = (
+        prod[-1][0] if prod else production_after,
+        orders[-1][0] if orders else orders_after,
+    )
+    return ends[0], ends[1], said
+
+
+def log_ends(session: Session) -> tuple[int, int]:
+    """The newest production and order event ids (a change means something landed)."""
+    from isom.orders.models import OrderEvent
+    from isom.production.models import ProductionEvent
+
+    return (
+        session.scalar(select(func.max(ProductionEvent.id))) or 0,
+        session.scalar(select(func.max(OrderEvent.id))) or 0,
+    )

@@ -113,3 +113,37 @@ def test_schedule_answers_every_open_step(client: TestClient, db: Database) -> N
     ]
     assert plan["load"][0]["workstation"] == "CUT-1"
     assert plan["overloads"] == []
+
+
+def test_scheduling_calls_check_roles_and_answer_bad_input_with_a_problem(
+    client: TestClient, db: Database
+) -> None:
+    planner, clerk = token(db, "planner"), token(db, "clerk")
+    assert client.get(f"{API}/plan", headers=planner).status_code == 404  # none made yet
+    assert client.post(f"{API}/replan", headers=clerk).status_code == 403
+    made = client.post(f"{API}/replan", headers=planner)
+    assert made.status_code == 200 and made.json()["method"] == "dispatch"
+    assert client.get(f"{API}/plan", headers=clerk).json()["id"] == made.json()["id"]
+    unknown = client.post(
+        f"{API}/what-if",
+        headers=planner,
+        json={"machines_out": [{"workstation": "NOPE", "hours": 4}]},
+    )
+    assert unknown.status_code == 404
+    assert unknown.headers["content-type"].startswith("application/problem+json")
+    assert unknown.json()["field"] == "machines_out.workstation"
+    negative = client.post(
+        f"{API}/what-if",
+        headers=planner,
+        json={"machines_out": [{"workstation": "CUT-1", "hours": -1}]},
+    )
+    assert negative.status_code == 422 and negative.json()["field"] == "machines_out[0].hours"
+    plans = client.get(f"{API}/plans", headers=planner).json()
+    assert [p["status"] for p in plans] == ["published"]  # refused what-ifs left nothing
+    promise = client.get(f"{API}/promise?item=NOPE&quantity=5", headers=clerk)
+    assert promise.status_code == 404 and promise.json()["field"] == "item"
+    bad = client.get(f"{API}/promise?item=HARN-JST-300&quantity=0", headers=clerk)
+    assert bad.status_code == 422 and bad.json()["field"] == "quantity"
+    accepted_twice = client.post(f"{API}/plans/{made.json()['id']}/accept", headers=planner)
+    assert accepted_twice.status_code == 409
+    assert client.get(f"{API}/dispatch/CUT-1", headers=token(db, "operator")).status_code == 200

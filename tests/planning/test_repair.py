@@ -1,0 +1,124 @@
+"""Properties of re-planning over random event sequences (the plain model, no database):
+every plan is valid; running operations never move; frozen ones move only when an event
+made their slot impossible; CP-SAT keeps both."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from isom.planning.scheduling import dispatch, solver
+from isom.planning.scheduling.check import violations
+from isom.planning.scheduling.model import Job, Operation, Plan, Problem, Slot
+from isom.planning.scheduling.timeline import merge
+
+FROZEN = 120
+MACHINES = ("M1", "M2", "M3")
+
+
+@st.composite
+def problems(draw: st.DrawFn) -> Problem:
+    jobs = []
+    for j in range(draw(st.integers(2, 7))):
+        ops = []
+        for s in range(draw(st.integers(1, 4))):
+            able = draw(st.lists(st.sampled_from(MACHINES), min_size=1, max_size=2, unique=True))
+            ops.append(
+                Operation(
+                    f"J{j}/{s}", f"J{j}", draw(st.integers(10, 200)), tuple(able),
+                    span_breaks=draw(st.booleans()), release=draw(st.sampled_from([0, 0, 300])),
+                )
+            )  # fmt: skip
+        jobs.append(
+            Job(f"J{j}", draw(st.integers(200, 3000)), draw(st.sampled_from([1, 3, 10])), ops)
+        )
+    # nights: 16 h of work then 8 h off, every day, on every machine
+    down = {m: merge([(d * 1440 + 960, d * 1440 + 1440) for d in range(30)]) for m in MACHINES}
+    return Problem(jobs, down)
+
+
+events = st.lists(
+    st.one_of(
+        st.tuples(
+            st.just("down"), st.sampled_from(MACHINES), st.integers(0, 600), st.integers(30, 480)
+        ),
+        st.tuples(st.just("start"), st.integers(0, 50), st.integers(0, 60), st.integers(0, 0)),
+        st.tuples(st.just("rush"), st.integers(20, 300), st.integers(0, 0), st.integers(0, 0)),
+    ),
+    min_size=1,
+    max_size=4,
+)
+
+
+def apply(
+    problem: Problem, plan: Plan, event: tuple[str, object, int, int]
+) -> list[tuple[str, int, int]]:
+    """Change the problem as the event says; the spans that became unavailable, per machine."""
+    kind, what, a, b = event
+    if kind == "down":
+        problem.down[str(what)] = merge([*problem.down[str(what)], (a, a + b)])
+        return [(str(what), a, a + b)]
+    if kind == "start":  # an operation not yet running starts now-ish, running late
+        waiting = [o for j in problem.jobs for o in j.ops if o.started is None]
+        ops = problem.operations()
+        ready = [o for o in waiting if all(plan[p].end <= a for p in problem.predecessors()[o.key])]
+        if ready:
+            op = ready[int(str(what)) % len(ready)]
+            slot = plan[op.key]
+            op.started = Slot(slot.machine, a, a + op.duration + 30)
+            ops[op.key].started = op.started
+            return [(slot.machine, a, a + op.duration + 30)]
+        return []
+    n = len(problem.jobs)
+    problem.jobs.append(
+        Job(f"R{n}", 600, 10, [Operation(f"R{n}/0", f"R{n}", int(str(what)), MACHINES)])
+    )
+    return []
+
+
+@settings(max_examples=30, deadline=None)
+@given(problem=problems(), sequence=events)
+def test_running_and_frozen_operations_never_move_across_re_plans(
+    problem: Problem, sequence: list[tuple[str, object, int, int]]
+) -> None:
+    plan = dispatch.edd(problem)
+    assert violations(problem, plan) == []
+    for event in sequence:
+        hit = apply(problem, plan, event)
+        new = dispatch.repair(problem, plan, FROZEN)
+        assert violations(problem, new) == []
+        before = problem.predecessors()
+        moved_preds = {k for k in plan if k in new and new[k] != plan[k]}
+        for job in problem.jobs:
+            for op in job.ops:
+                if op.started is not None:
+                    assert new[op.key] == op.started  # running: never moves
+                    continue
+                old = plan.get(op.key)
+                if old is None or not 0 <= old.start < FROZEN:
+                    continue
+                blocked = any(m == old.machine and a < old.end and old.start < b for m, a, b in hit)
+                if not blocked and not (set(before[op.key]) & moved_preds):
+                    assert new[op.key] == old, f"frozen {op.key} moved after {event}"
+        plan = new
+    better = solver.improve(problem, plan, seconds=0.5, published=plan, frozen_until=FROZEN)
+    assert violations(problem, better) == []
+    for op in problem.operations().values():
+        if op.started is not None:
+            assert better[op.key] == op.started
+        elif plan[op.key].start < FROZEN:
+            assert better[op.key] == plan[op.key]  # frozen: CP-SAT does not touch it
+
+
+def test_the_plan_respects_every_rule_after_a_repair() -> None:
+    """A machine down over a frozen operation moves it and what follows it, nothing else."""
+    ops = [Operation(f"A/{i}", "A", 60, ("M1",)) for i in range(3)]
+    other = [Operation("B/0", "B", 60, ("M2",))]
+    problem = Problem([Job("A", 1000, 3, ops), Job("B", 1000, 3, other)], {"M1": [], "M2": []})
+    plan = dispatch.edd(problem)
+    assert [plan[f"A/{i}"].start for i in range(3)] == [0, 60, 120]
+    problem.down["M1"] = [(30, 90)]
+    new = dispatch.repair(problem, plan, FROZEN)
+    assert new["B/0"] == plan["B/0"]
+    assert [new[f"A/{i}"].start for i in range(3)] == [90, 150, 210]
+    assert violations(problem, new) == []
