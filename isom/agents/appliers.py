@@ -11,10 +11,21 @@ from sqlalchemy.orm import Session
 from isom.agents.services import Actor, applier
 from isom.masterdata import services as md
 from isom.orders import services as orders
-from isom.orders.schemas import CreatePurchaseOrder, CreateShipOrder, ReserveCommand
+from isom.orders.schemas import (
+    CancelPurchaseLine,
+    CreatePurchaseOrder,
+    CreateShipOrder,
+    PurchaseOrderAction,
+    ReserveCommand,
+)
 from isom.production import services as production
 from isom.production.models import WorkOrder
-from isom.production.schemas import CreateWorkOrder
+from isom.production.schemas import (
+    ChangeWorkOrder,
+    CreateChildWorkOrder,
+    CreateWorkOrder,
+    ReplanWorkOrder,
+)
 from isom.types import utcnow
 
 
@@ -36,11 +47,66 @@ def ship_order(session: Session, actor: Actor, key: str, command: dict[str, Any]
 def purchase_order(
     session: Session, actor: Actor, key: str, command: dict[str, Any]
 ) -> dict[str, Any]:
-    """Order net requirements from a supplier."""
+    """Order net requirements from a supplier: a new order for the supplier's window, or the
+    window's order brought in line (lines added, resized, re-dated, cancelled)."""
+    body = {k: v for k, v in command.items() if k != "cancel_lines"}
+    if "number" not in body:
+        body["external_ref"] = key  # a new order's own identity; later changes name its number
     result = orders.create_purchase_order(
-        session, actor, key, CreatePurchaseOrder.model_validate(command)
+        session, actor, key, CreatePurchaseOrder.model_validate(body)
+    )
+    for line_no in command.get("cancel_lines", []):
+        orders.cancel_purchase_line(
+            session,
+            actor,
+            f"{key}/cancel/{line_no}",
+            CancelPurchaseLine(order=result.number, line_no=line_no, reason="not needed"),
+        )
+    return {"purchase_order": result.number, "status": result.status}
+
+
+@applier("purchase_cancel")
+def purchase_cancel(
+    session: Session, actor: Actor, key: str, command: dict[str, Any]
+) -> dict[str, Any]:
+    """Cancel a purchase order no demand needs any more."""
+    result = orders.cancel_purchase_order(
+        session, actor, key, PurchaseOrderAction.model_validate(command)
     )
     return {"purchase_order": result.number, "status": result.status}
+
+
+@applier("child_work_order")
+def child_work_order(
+    session: Session, actor: Actor, key: str, command: dict[str, Any]
+) -> dict[str, Any]:
+    """Make a made input of a job's step: a released child job for the parent's line."""
+    result = production.create_child_work_order(
+        session, actor, key, CreateChildWorkOrder.model_validate(command)
+    )
+    return {"work_orders": [result.work_order]}
+
+
+@applier("work_order_change")
+def work_order_change(
+    session: Session, actor: Actor, key: str, command: dict[str, Any]
+) -> dict[str, Any]:
+    """Resize or re-date a job that has not started."""
+    result = production.replan_work_order(
+        session, actor, key, ReplanWorkOrder.model_validate(command)
+    )
+    return {"work_order": result.work_order, **result.detail}
+
+
+@applier("work_order_cancel")
+def work_order_cancel(
+    session: Session, actor: Actor, key: str, command: dict[str, Any]
+) -> dict[str, Any]:
+    """Cancel a job that has not started and that nothing needs."""
+    result = production.cancel_work_order(
+        session, actor, key, ChangeWorkOrder.model_validate(command)
+    )
+    return {"work_order": result.work_order, "status": result.work_order_status}
 
 
 @applier("work_order")
