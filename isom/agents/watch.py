@@ -69,7 +69,14 @@ def conditions(session: Session, today: dt.date) -> list[Condition]:
         at_risk = jobs[number]
         dates = [dt.date.fromisoformat(d) for _, d in inputs if d]
         unsupplied = sorted({c for c, d in inputs if d is None})
+        late = sorted({c for c, d in inputs if d is not None})
         earliest = max(dates) + MAKE_AFTER if dates and not unsupplied else None
+        why = [f"nothing supplies {', '.join(unsupplied)} yet"] if unsupplied else []
+        if late:
+            why.append(
+                f"{', '.join(late)} arrive too late"
+                + (f"; it can be made by {earliest} at the earliest" if earliest else "")
+            )
         out.append(
             Condition(
                 "at-risk",
@@ -78,12 +85,7 @@ def conditions(session: Session, today: dt.date) -> list[Condition]:
                 earliest,
                 f"{number} ({codes[at_risk.item_id]} x {at_risk.quantity.normalize():f}, due "
                 f"{at_risk.due_date}, for {at_risk.customer_line or 'stock'}) is at risk: "
-                + (
-                    f"nothing supplies {', '.join(unsupplied)} yet"
-                    if unsupplied
-                    else f"{', '.join(sorted({c for c, _ in inputs}))} arrive too late; it can "
-                    f"be made by {earliest} at the earliest"
-                )
+                + "; ".join(why)
                 + ".",
             )
         )

@@ -28,6 +28,7 @@ from tests.agents.support import (
     demo_masterdata,
     do,
     jobs_of,
+    receive,
     run_agents,
 )
 
@@ -120,3 +121,29 @@ def test_a_proposal_the_plan_no_longer_wants_is_superseded(plant: Database) -> N
     first, second = decisions(db, kind="work_order")
     assert (first["status"].value, second["status"].value) == ("rejected", "proposed")
     assert second["command"]["quantity"] == "4"
+
+
+def test_alerts_are_listed_one_per_item_and_condition(plant: Database) -> None:
+    from fastapi.testclient import TestClient
+
+    from isom.web.app import create_app
+    from tests.builders import token
+
+    db = plant
+    receive(db, "BAGS", "BAG-ESD-S", "100", "0.05", "A-03")
+    customer_order(db, "SO-1", "ACME-ROBOTICS", [("CORD-M8-2M", "5", day(4))])
+    customer_order(db, "SO-2", "ACME-ROBOTICS", [("CORD-M8-2M", "7", day(4))])
+    run_agents(db)
+    run_agents(db)
+    with TestClient(create_app(db)) as client:
+        r = client.get("/api/v1/agents/alerts", headers=token(db, "planner"))
+    assert r.status_code == 200, r.text
+    shown = [(a["condition"], a["subject"]) for a in r.json()]
+    assert len(shown) == len(set(shown))
+    # The connectors take 21 days: the two cord jobs due in 4 days are at risk, and say when
+    # they can be made at the earliest.
+    risk = {a["subject"]: a["text"] for a in r.json() if a["condition"] == "at-risk"}
+    cords = [jobs_of(db, line)["CORD-M8-2M"][0] for line in ("SO-1/1", "SO-2/1")]
+    assert set(cords) <= set(risk)
+    assert "nothing supplies ADHESIVE-UV yet" in risk[cords[0]]  # no supplier sells the glue
+    assert "CONN-M8-4F arrive too late" in risk[cords[0]]
