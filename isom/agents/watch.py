@@ -46,7 +46,6 @@ def conditions(session: Session, today: dt.date) -> list[Condition]:
     codes = sources.item_codes(session)
     jobs = {j.number: j for j in production_queries.open_jobs(session)}
     out: list[Condition] = []
-    risk: dict[str, list[tuple[str, str | None]]] = {}
     for code, p in projection.shortages(session):
         low = min((Decimal(e["balance"]) for e in p.entries), default=Decimal(0))
         out.append(
@@ -59,44 +58,10 @@ def conditions(session: Session, today: dt.date) -> list[Condition]:
                 f"{low.normalize():f}); short {Decimal(p.shortage_quantity).normalize():f}.",
             )
         )
-    for row in projection.stored_pegging(session):
-        item_id, pegs = row
-        for g in pegs:
-            number = str(g["demand"]).rpartition("/")[0]
-            if number in jobs and (g["supply"] is None or g["late"]):
-                risk.setdefault(number, []).append((codes[item_id], g["supply_date"]))
-    for number, inputs in sorted(risk.items()):
-        at_risk = jobs[number]
-        dates = [dt.date.fromisoformat(d) for _, d in inputs if d]
-        unsupplied = sorted({c for c, d in inputs if d is None})
-        late = sorted({c for c, d in inputs if d is not None})
-        earliest = max(dates) + MAKE_AFTER if dates and not unsupplied else None
-        why = [f"nothing supplies {', '.join(unsupplied)} yet"] if unsupplied else []
-        if late:
-            why.append(
-                f"{', '.join(late)} arrive too late"
-                + (f"; it can be made by {earliest} at the earliest" if earliest else "")
-            )
-        out.append(
-            Condition(
-                "at-risk",
-                number,
-                at_risk.item_id,
-                earliest,
-                f"{number} ({codes[at_risk.item_id]} x {at_risk.quantity.normalize():f}, due "
-                f"{at_risk.due_date}, for {at_risk.customer_line or 'stock'}) is at risk: "
-                + "; ".join(why)
-                + ".",
-            )
-        )
+    out += _at_risk(session, jobs, codes)
     lines = {d.reference for d in orders_queries.open_customer_demand(session)}
     for job in jobs.values():
-        if (
-            job.started
-            and job.parent is None
-            and job.customer_line
-            and job.customer_line not in lines
-        ):
+        if job.started and job.parent is None and job.customer_line not in lines | {None}:
             out.append(
                 Condition(
                     "surplus",
@@ -109,6 +74,61 @@ def conditions(session: Session, today: dt.date) -> list[Condition]:
                 )
             )
     return out
+
+
+def _at_risk(
+    session: Session, jobs: dict[str, production_queries.OpenJob], codes: dict[int, str]
+) -> list[Condition]:
+    """Jobs whose inputs (or child jobs) come after the job must start, or never come.
+
+    A child job at risk puts its parent at risk too: the parent can be made a day after the
+    child at the earliest."""
+    risk: dict[str, dict[str, dt.date | None]] = {}
+    for item_id, pegs in projection.stored_pegging(session):
+        for g in pegs:
+            number = str(g["demand"]).rpartition("/")[0]
+            if number in jobs and (g["supply"] is None or g["late"]):
+                when = dt.date.fromisoformat(g["supply_date"]) if g["supply_date"] else None
+                risk.setdefault(number, {})[codes[item_id]] = when
+    earliest: dict[str, dt.date | None] = {}
+    for number in sorted(risk, key=lambda n: -_depth(jobs, n)):  # children before parents
+        dates = risk[number].values()
+        made_by = None if None in dates else max(d for d in dates if d) + MAKE_AFTER
+        earliest[number] = made_by
+        parent = jobs[number].parent
+        if parent in jobs:
+            risk.setdefault(str(parent), {})[f"child {number}"] = made_by
+    out = []
+    for number, inputs in sorted(risk.items()):
+        job, made_by = jobs[number], earliest[number]
+        unsupplied = sorted(c for c, d in inputs.items() if d is None)
+        late = sorted(c for c, d in inputs.items() if d is not None)
+        why = [f"nothing supplies {', '.join(unsupplied)} yet"] if unsupplied else []
+        if late:
+            why.append(
+                f"{', '.join(late)} come too late"
+                + (f"; it can be made by {made_by} at the earliest" if made_by else "")
+            )
+        out.append(
+            Condition(
+                "at-risk",
+                number,
+                job.item_id,
+                made_by,
+                f"{number} ({codes[job.item_id]} x {job.quantity.normalize():f}, due "
+                f"{job.due_date}, for {job.customer_line or 'stock'}) is at risk: "
+                + "; ".join(why)
+                + ".",
+            )
+        )
+    return out
+
+
+def _depth(jobs: dict[str, production_queries.OpenJob], number: str) -> int:
+    depth, job = 0, jobs.get(number)
+    while job is not None and job.parent is not None and depth < 20:
+        depth, job = depth + 1, jobs.get(job.parent)
+    return depth
 
 
 def sync(session: Session, today: dt.date) -> int:

@@ -146,4 +146,4 @@ def test_alerts_are_listed_one_per_item_and_condition(plant: Database) -> None:
     cords = [jobs_of(db, line)["CORD-M8-2M"][0] for line in ("SO-1/1", "SO-2/1")]
     assert set(cords) <= set(risk)
     assert "nothing supplies ADHESIVE-UV yet" in risk[cords[0]]  # no supplier sells the glue
-    assert "CONN-M8-4F arrive too late" in risk[cords[0]]
+    assert "CONN-M8-4F come too late" in risk[cords[0]]
