@@ -22,6 +22,7 @@ import random
 import sys
 import time
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -43,12 +44,13 @@ from isom import schema  # noqa: E402
 from isom.agents import runner  # noqa: E402
 from isom.db import Database  # noqa: E402
 from isom.ledger import services as ledger  # noqa: E402
-from isom.ledger.schemas import ReceiveCommand, ReceiveLine  # noqa: E402
+from isom.ledger.schemas import LotIn, ReceiveCommand, ReceiveLine  # noqa: E402
 from isom.masterdata import imports as md_import  # noqa: E402
 from isom.orders import services as orders  # noqa: E402
 from isom.orders.schemas import CreateCustomerOrder  # noqa: E402
 
 ACTOR = ledger.Actor(name="bench", device="bench")
+D = Decimal
 TODAY = dt.date.today()
 DEMO = ROOT / "isom" / "demo" / "plant.json"
 FINISHED = ("HARN-JST-300", "CORD-M8-2M")
@@ -75,9 +77,24 @@ def plant(db: Database) -> None:
         cmd = ReceiveCommand(
             container=f"BENCH-{n}",
             location=where,
-            lines=[ReceiveLine(item=item, lot=None, quantity=qty, unit_cost="1")],
+            lines=[
+                ReceiveLine(
+                    item=item,
+                    lot=LotIn(code=f"B{n}") if item != "TERM-JST" else None,
+                    quantity=D(qty),
+                    unit_cost=D(1),
+                )
+            ],
         )
-        db.write(lambda s, cmd=cmd, n=n: ledger.receive(s, ACTOR, f"bench-stock-{n}", cmd))
+        receive_one(db, cmd, f"bench-stock-{n}")
+
+
+def receive_one(db: Database, cmd: ReceiveCommand, key: str) -> None:
+    db.write(lambda s: ledger.receive(s, ACTOR, key, cmd))
+
+
+def place(db: Database, cmd: CreateCustomerOrder, key: str) -> None:
+    db.write(lambda s: orders.create_customer_order(s, ACTOR, key, cmd))
 
 
 def burst(seed: int, lines: int) -> Iterator[CreateCustomerOrder]:
@@ -120,7 +137,7 @@ def bench_store(name: str, db: Database, lines: int) -> dict[str, Any]:
         task = bar.add_task(f"{name}: burst of {lines} lines", total=len(wanted))
         start = time.perf_counter()
         for n, cmd in enumerate(wanted):
-            db.write(lambda s, cmd=cmd, n=n: orders.create_customer_order(s, ACTOR, f"b-{n}", cmd))
+            place(db, cmd, f"b-{n}")
             bar.advance(task)
         burst_s = time.perf_counter() - start
     load_before = load()

@@ -9,7 +9,6 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from isom.agents.services import Actor, applier
-from isom.masterdata import services as md
 from isom.orders import services as orders
 from isom.orders.schemas import (
     CancelPurchaseLine,
@@ -19,14 +18,13 @@ from isom.orders.schemas import (
     ReserveCommand,
 )
 from isom.production import services as production
-from isom.production.models import WorkOrder
 from isom.production.schemas import (
     ChangeWorkOrder,
     CreateChildWorkOrder,
     CreateWorkOrder,
+    ReleaseWorkOrder,
     ReplanWorkOrder,
 )
-from isom.types import utcnow
 
 
 @applier("reserve")
@@ -110,16 +108,8 @@ def work_order_cancel(
 
 
 @applier("work_order")
-def work_orders(
-    session: Session, actor: Actor, key: str, command: dict[str, Any]
-) -> dict[str, Any]:
-    """Make: the job for the customer line and the child jobs netting found missing, released.
-
-    The top job goes through `create_work_order` under the decision's key; its children are
-    made beside it in the same transaction, linked to their parent step. Each job is released
-    without production's automatic child jobs (they would make every made input again at
-    full quantity; netting already decided which children are needed, and how many).
-    """
+def work_order(session: Session, actor: Actor, key: str, command: dict[str, Any]) -> dict[str, Any]:
+    """Make: a planned job of the line's own; its children and its release follow the plan."""
     top = production.create_work_order(
         session,
         actor,
@@ -132,29 +122,15 @@ def work_orders(
             release=False,
         ),
     )
-    if top.replayed:
-        return {"work_orders": [top.work_order]}
-    parent = production.get_work_order(session, str(top.work_order))
-    at = utcnow()
-    family: list[WorkOrder] = [parent]
+    return {"work_orders": [top.work_order]}
 
-    def grow(above: WorkOrder, nodes: list[dict[str, Any]]) -> None:
-        for node in nodes:
-            child = production.new_work_order(
-                session,
-                md.get_item(session, node["item"]),
-                Decimal(node["quantity"]),
-                dt.date.fromisoformat(node["due_date"]),
-                actor=actor,
-                at=at,
-                customer_line=above.customer_line,
-                parent=above,
-                parent_step=node.get("parent_step"),
-            )
-            family.append(child)
-            grow(child, node.get("children", []))
 
-    grow(parent, command.get("children", []))
-    for wo in family:
-        production.release(session, wo, actor=actor, at=at, make_children=False)
-    return {"work_orders": [str(wo.number) for wo in family]}
+@applier("work_order_release")
+def work_order_release(
+    session: Session, actor: Actor, key: str, command: dict[str, Any]
+) -> dict[str, Any]:
+    """Release a planned job whose inputs all come in time."""
+    result = production.release_as_planned(
+        session, actor, key, ReleaseWorkOrder.model_validate(command)
+    )
+    return {"work_order": result.work_order, "status": result.work_order_status}

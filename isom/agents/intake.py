@@ -29,8 +29,8 @@ ZERO = Decimal(0)
 
 def run(session: Session, actor: agents.Actor, today: dt.date) -> list[Any]:
     """Reserve free stock, reconcile jobs with the plan, send the unmakeable to engineering."""
+    made: list[Any] = making.release_ready(session, actor, today)
     demand = orders_queries.open_customer_demand(session)
-    made: list[Any] = []
     stock = sources.on_hand(session)
     reserved = orders_queries.reserved_by_item(session)
     free = {i: q - reserved.get(i, ZERO) for i, q in stock.items()}

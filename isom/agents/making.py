@@ -8,7 +8,8 @@ make, then supply nobody owns (free stock, purchase lines, jobs a planner made, 
 whose demand is gone) taken by priority (rush, normal, low) and due date, and the rest is what
 its own job must make. Then the jobs are brought in line: made when missing, resized or
 re-dated when they differ, cancelled when nothing needs them (a started job is never touched;
-the alerts agent flags its surplus). The same plan twice changes nothing.
+the alerts agent flags its surplus). The same plan twice changes nothing. Jobs are made
+planned; a planned job is released once every input and child job comes in time.
 """
 
 from __future__ import annotations
@@ -20,15 +21,19 @@ from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from isom.agents import services as agents
+from isom.agents import watch
+from isom.agents.models import Decision, DecisionStatus
 from isom.agents.services import Proposal
-from isom.masterdata.models import Item, Unit
+from isom.masterdata.models import Item, Route, Unit
 from isom.orders import queries as orders_queries
 from isom.orders.models import PRIORITY_RANK, Priority
-from isom.planning import netting, sources
+from isom.planning import netting, projection, sources
 from isom.production import queries as production_queries
+from isom.production.models import WorkOrderStatus
 from isom.production.queries import OpenJob
 
 AGENT = "intake"
@@ -50,6 +55,7 @@ class Need:
     parent: str | None = None
     parent_step: int | None = None
     why: str = ""
+    route: str = ""
 
 
 @dataclass
@@ -133,6 +139,8 @@ def reconcile_need(
         )
     if keep is None:
         return _create(need, target, due, code, why)
+    if keep.due_date <= today and need.date <= today:
+        due = keep.due_date  # late either way: the job keeps its date (no re-date every day)
     if keep.quantity == target and keep.due_date == due:
         return None
     return _proposal(
@@ -170,14 +178,12 @@ def _create(need: Need, target: Decimal, due: dt.date, code: str, why: str) -> P
             kind="work_order",
             situation=f"make|{need.ref}|{target}|{due}",
             rule="make-netted",
-            supply=f"item {code}",
-            explanation=f"{why}: make {_q(target)} due {due}.",
+            supply=f"route {need.route}",
+            explanation=f"{why}. Make {_q(target)} by route {need.route}, due {due}.",
             command={
                 "item": code,
                 "quantity": str(target),
                 "due_date": due.isoformat(),
-                "parent_step": None,
-                "children": [],
                 "customer_line": need.line,
             },
         )
@@ -187,8 +193,8 @@ def _create(need: Need, target: Decimal, due: dt.date, code: str, why: str) -> P
         kind="child_work_order",
         situation=f"child|{need.ref}|{code}|{target}|{due}",
         rule="make-input",
-        supply=f"item {code}",
-        explanation=f"{why}: make {_q(target)} due {due} for {need.ref}.",
+        supply=f"route {need.route}",
+        explanation=f"{why}. Make {_q(target)} by route {need.route}, due {due}, for {need.ref}.",
         command={
             "parent": need.parent,
             "parent_step": need.parent_step,
@@ -255,6 +261,7 @@ def plan_lines(
             rank=d.rank[0],
             line=d.reference,
             why=f"{d.reference} ({d.priority.value}, {_q(d.reserved_quantity)} reserved)",
+            route=routes[d.item_id].code,
         )
         mine = own.get(d.reference, [])
         extra = [j for j in mine if not j.started][1:]
@@ -305,7 +312,7 @@ def plan_inputs(
             by_level[levels[item_id]].add(item_id)
     for level in sorted(by_level):
         items = by_level[level]
-        made += _plan_level(session, actor, today, items, codes, ranks)
+        made += _plan_level(session, actor, today, items, codes, ranks, routes)
     return made
 
 
@@ -316,6 +323,7 @@ def _plan_level(
     items: set[int],
     codes: dict[int, str],
     ranks: dict[str, int],
+    routes: dict[int, Route],
 ) -> list[Any]:
     jobs = production_queries.open_jobs(session)
     by_number = {j.number: j for j in jobs}
@@ -337,6 +345,7 @@ def _plan_level(
                 parent=parent,
                 parent_step=int(step),
                 why=f"{d.ref} (for {job.customer_line or 'stock'})",
+                route=routes[d.item_id].code,
             )
         )
     wanted_keys = {(n.parent, n.parent_step, n.item_id) for n in needs}
@@ -371,3 +380,48 @@ def _plan_level(
             wanted.append(p)
     prefixes = tuple(f"input:{codes[i]}:" for i in items)
     return agents.reconcile(session, actor, AGENT, wanted, prefixes=prefixes)
+
+
+def release_ready(session: Session, actor: agents.Actor, today: dt.date) -> list[Any]:
+    """Release the planned jobs the agents made whose inputs (and child jobs) all come in
+    time; the others wait, flagged at risk with the earliest date they can be made. A job a
+    planner planned is theirs to release."""
+    projection.refresh_dirty(session, today)
+    jobs = production_queries.open_jobs(session)
+    codes = sources.item_codes(session)
+    risky = {c.subject for c in watch.at_risk(session, {j.number: j for j in jobs}, codes)}
+    ours = _made_here(session)
+    wanted = [
+        Proposal(
+            agent=AGENT,
+            kind="work_order_release",
+            scope=f"release:{j.number}",
+            situation=f"release|{j.number}",
+            rule="release-on-time",
+            priority=NORMAL,
+            item_id=j.item_id,
+            demand=j.customer_line,
+            supply=j.number,
+            date=j.due_date,
+            explanation=(
+                f"{j.number} ({_q(j.quantity)} {codes[j.item_id]}, due {j.due_date}, for "
+                f"{j.customer_line}): every input and child job comes in time; release it."
+            ),
+            command={"work_order": j.number},
+        )
+        for j in jobs
+        if j.status is WorkOrderStatus.planned and j.number in ours and j.number not in risky
+    ]
+    return agents.reconcile(session, actor, AGENT, wanted, prefixes=("release:",))
+
+
+def _made_here(session: Session) -> set[str]:
+    """The jobs the intake agent made (from its applied decisions' results)."""
+    rows = session.scalars(
+        select(Decision.result).where(
+            Decision.agent == AGENT,
+            Decision.kind.in_(("work_order", "child_work_order")),
+            Decision.status == DecisionStatus.applied,
+        )
+    )
+    return {str(n) for result in rows for n in result.get("work_orders", [])}

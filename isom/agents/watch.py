@@ -58,7 +58,7 @@ def conditions(session: Session, today: dt.date) -> list[Condition]:
                 f"{low.normalize():f}); short {Decimal(p.shortage_quantity).normalize():f}.",
             )
         )
-    out += _at_risk(session, jobs, codes)
+    out += at_risk(session, jobs, codes)
     lines = {d.reference for d in orders_queries.open_customer_demand(session)}
     for job in jobs.values():
         if job.started and job.parent is None and job.customer_line not in lines | {None}:
@@ -76,7 +76,7 @@ def conditions(session: Session, today: dt.date) -> list[Condition]:
     return out
 
 
-def _at_risk(
+def at_risk(
     session: Session, jobs: dict[str, production_queries.OpenJob], codes: dict[int, str]
 ) -> list[Condition]:
     """Jobs whose inputs (or child jobs) come after the job must start, or never come.

@@ -2,8 +2,8 @@
 
 A plan changes as orders change; a job nobody has started yet can follow it (its step BOM and
 standard minutes scale with the quantity), a started one cannot: it is refused here and the
-planner decides. Child jobs made here are released without production's automatic children,
-since whoever re-plans has already netted the made inputs.
+planner decides. Child jobs are made planned, and a planned job is released here without
+production's automatic children, since whoever plans has already netted the made inputs.
 """
 
 from __future__ import annotations
@@ -26,7 +26,12 @@ from isom.production.models import (
     WorkOrderStatus,
     WorkOrderStep,
 )
-from isom.production.schemas import CreateChildWorkOrder, ReplanWorkOrder, ScanResult
+from isom.production.schemas import (
+    CreateChildWorkOrder,
+    ReleaseWorkOrder,
+    ReplanWorkOrder,
+    ScanResult,
+)
 from isom.production.workorders import get_work_order, new_work_order, release, result_of
 
 Actor = ledger.Actor
@@ -91,7 +96,7 @@ def _rescale(session: Session, wo: WorkOrder, quantity: Decimal) -> None:
 def create_child_work_order(
     session: Session, actor: Actor, key: str, cmd: CreateChildWorkOrder
 ) -> ScanResult:
-    """A released child job for an input of a parent's step, serving the parent's line."""
+    """A planned child job for an input of a parent's step, serving the parent's line."""
 
     def build(
         session: Session,
@@ -119,7 +124,29 @@ def create_child_work_order(
             parent_step=cmd.parent_step,
         )
         event.work_order_id = child.id
-        release(session, child, actor=actor, at=event.occurred_at, make_children=False)
         return result_of(child, parent=parent.number)
 
     return run_event(session, actor, key, "create_child", cmd, build)
+
+
+def release_as_planned(
+    session: Session, actor: Actor, key: str, cmd: ReleaseWorkOrder
+) -> ScanResult:
+    """Release a planned job without automatic child jobs (the plan made the ones needed)."""
+
+    def build(
+        session: Session, actor: Actor, key: str, event: ProductionEvent, cmd: ReleaseWorkOrder
+    ) -> ScanResult:
+        wo = get_work_order(session, cmd.work_order, lock=True)
+        event.work_order_id = wo.id
+        release(
+            session,
+            wo,
+            actor=actor,
+            at=event.occurred_at,
+            route_code=cmd.route,
+            make_children=False,
+        )
+        return result_of(wo)
+
+    return run_event(session, actor, key, "release", cmd, build)

@@ -36,7 +36,12 @@ from isom.production.models import (
     StepStatus,
     WorkOrderStatus,
 )
-from isom.production.replan import create_child_work_order, not_started, replan_work_order
+from isom.production.replan import (
+    create_child_work_order,
+    not_started,
+    release_as_planned,
+    replan_work_order,
+)
 from isom.production.returns import return_material
 from isom.production.schemas import (
     ConsumeScan,
@@ -94,6 +99,7 @@ __all__ = [
     "new_work_order",
     "not_started",
     "release",
+    "release_as_planned",
     "release_work_order",
     "replan_work_order",
     "return_material",

@@ -73,9 +73,12 @@ def test_proposals_wait_for_a_person_and_are_not_proposed_twice(
     assert r.json()["status"] == "applied" and r.json()["result"] == {"work_orders": ["WO-000001"]}
     assert client.post(f"{API}/decisions/{job}/approve", headers=planner).status_code == 409
 
-    # Now the job needs wire: 100 x 0.305 = 30.5 m, 100 m on hand; nothing to buy.
+    # Now the job needs wire: 100 x 0.305 = 30.5 m, 100 m on hand; nothing to buy, and the
+    # job can be released (proposed, as intake proposes here).
     r = client.post(f"{API}/run", headers=planner)
-    assert [x["decisions"] for x in r.json()] == [0, 0, 0, 0]
+    assert [x["decisions"] for x in r.json()] == [1, 0, 0, 0]
+    [release] = client.get(f"{API}/decisions?status=proposed", headers=planner).json()
+    assert (release["kind"], release["supply"]) == ("work_order_release", "WO-000001")
 
 
 def test_a_rejected_purchase_stays_rejected_with_its_reason(

@@ -50,12 +50,13 @@ def test_a_rush_line_after_a_normal_one_for_the_same_date_gets_its_own_job(plant
     db = plant
     customer_order(db, "SO-1", "ACME-ROBOTICS", [("HARN-JST-300", "10", day(10))])
     run_agents(db)
-    assert jobs_of(db, "SO-1/1")["HARN-JST-300"][1:] == (D(10), "released")
+    # Nothing is in stock and the housings come in 7 days: the job waits, planned, at risk.
+    assert jobs_of(db, "SO-1/1")["HARN-JST-300"][1:] == (D(10), "planned")
     customer_order(db, "SO-2", "SENSORPRO", [("HARN-JST-300", "10", day(10))], priority="rush")
     made = run_agents(db)
     assert made["intake"] == 3  # the rush line's job and its two lead jobs
-    assert jobs_of(db, "SO-2/1")["HARN-JST-300"][1:] == (D(10), "released")
-    assert jobs_of(db, "SO-1/1")["HARN-JST-300"][1:] == (D(10), "released")
+    assert jobs_of(db, "SO-2/1")["HARN-JST-300"][1:] == (D(10), "planned")
+    assert jobs_of(db, "SO-1/1")["HARN-JST-300"][1:] == (D(10), "planned")
     assert None not in served(db, "SO-1/1") and None not in served(db, "SO-2/1")
     invariants.check(db, TODAY)
     assert invariants.settle(db, run_agents) == 1
@@ -71,8 +72,8 @@ def test_lowering_a_line_resizes_its_job_and_cancelling_it_cancels_the_tree(
     do(db, orders.change_customer_line, ChangeCustomerLine(order="SO-1", line_no=1, quantity=D(5)))
     run_agents(db)
     jobs = jobs_of(db, "SO-1/1")
-    assert jobs["HARN-JST-300"] == (number, D(5), "released")  # the same job, resized
-    assert jobs["LEAD-RD-300"][1:] == (D(5), "released")
+    assert jobs["HARN-JST-300"] == (number, D(5), "planned")  # the same job, resized
+    assert jobs["LEAD-RD-300"][1:] == (D(5), "released")  # its wire comes in time
     change = decisions(db, kind="work_order_change")[0]
     assert f"{number} changes from 11" in change["explanation"] and "to 5" in change["explanation"]
     invariants.check(db, TODAY)
@@ -95,7 +96,12 @@ def test_a_started_job_whose_line_is_cancelled_is_kept_and_its_surplus_flagged(
     db = plant
     customer_order(db, "SO-1", "ACME-ROBOTICS", [("LEAD-RD-300", "20", day(12))])
     run_agents(db)
-    number = jobs_of(db, "SO-1/1")["LEAD-RD-300"][0]
+    number, _, status = jobs_of(db, "SO-1/1")["LEAD-RD-300"]
+    assert status == "planned"  # until the wire is bought
+    run_agents(db)  # the wire comes in 10 days, before the job needs it: released
+    assert jobs_of(db, "SO-1/1")["LEAD-RD-300"][2] == "released"
+    release = decisions(db, kind="work_order_release")[0]
+    assert "every input and child job comes in time" in release["explanation"]
     do(
         db,
         production.start_step,
