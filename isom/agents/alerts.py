@@ -1,7 +1,8 @@
 """Alerts: what a planner or supervisor should look at, each noted once per situation.
 
-Rules: `predicted-shortage` (an item's projection goes below zero), `late-job` (an open job past
-its due date), `expiring-lot` (available stock of a lot expiring within 30 days, or expired),
+Standing conditions (a shortage, a job at risk, a surplus job) are alerts kept in place by
+`watch.py`. Noted once per situation here: `late-job` (an open job past its due date),
+`expiring-lot` (available stock of a lot expiring within 30 days, or expired),
 `idle-container` (a container holding stock untouched for 14 days).
 """
 
@@ -14,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from isom.agents import services as agents
+from isom.agents import watch
 from isom.agents.services import Proposal
 from isom.ledger.models import Balance, Container, ContainerStatus, Content, ContentStatus, Lot
 from isom.planning import projection, sources
@@ -37,34 +39,14 @@ def _note(kind_rule: str, situation: str, text: str, **fields: Any) -> Proposal:
 
 
 def run(session: Session, actor: agents.Actor, today: dt.date) -> list[Any]:
-    """Note every shortage, late job, expiring lot and idle container not noted before.
+    """Keep the standing alerts; note each late job, expiring lot and idle container once.
 
-    Shortages come from the stored projections, brought up to date with the last event first.
+    The standing alerts come from the stored projections, brought up to date first.
     """
     notes: list[Proposal] = []
     codes = sources.item_codes(session)
     projection.refresh_dirty(session, today)  # the stored projections, current to the last event
-    for code, p in projection.shortages(session):
-        short = [g for g in p.pegging if g["supply"] is None]
-        late = [g for g in p.pegging if g["supply"] is not None and g["late"]]
-        who = "; ".join(
-            [f"nothing serves {g['demand']} ({g['quantity']})" for g in short]
-            + [
-                f"{g['supply']} arrives {g['supply_date']}, after {g['demand']} needs it"
-                for g in late
-            ]
-        )
-        notes.append(
-            _note(
-                "predicted-shortage",
-                f"{p.item_id}|{p.first_shortage_date}|{p.shortage_quantity}",
-                f"{code} is projected short from {p.first_shortage_date}: on hand "
-                f"{p.on_hand}, unserved {p.shortage_quantity}: {who}.",
-                item_id=p.item_id,
-                date=p.first_shortage_date,
-                demand=(short or late)[0]["demand"] if short or late else None,
-            )
-        )
+    watch.sync(session, today)  # shortages, jobs at risk, surplus: one alert each, in place
     for wo in session.scalars(
         select(WorkOrder)
         .where(WorkOrder.status.in_(sources.OPEN_JOBS), WorkOrder.due_date < today)

@@ -12,8 +12,15 @@ from sqlalchemy.orm import Session
 from isom import bounds
 from isom.agents import queries, runner
 from isom.agents import services as agents
-from isom.agents.models import DecisionStatus
-from isom.agents.schemas import AgentRunView, DecisionView, RejectCommand, SettingIn, SettingView
+from isom.agents.models import AlertStatus, DecisionStatus
+from isom.agents.schemas import (
+    AgentRunView,
+    AlertView,
+    DecisionView,
+    RejectCommand,
+    SettingIn,
+    SettingView,
+)
 from isom.auth.models import Role
 from isom.auth.services import Principal
 from isom.db import Database
@@ -42,7 +49,7 @@ async def scheduler_lifespan(app: FastAPI) -> AsyncIterator[None]:
 router = APIRouter(tags=["agents"], lifespan=scheduler_lifespan)
 DECIDERS = (Role.planner, Role.buyer, Role.supervisor)
 #: A buyer decides purchase orders; planners and supervisors decide everything.
-BUYER_KINDS = ("purchase_order",)
+BUYER_KINDS = ("purchase_order", "purchase_cancel")
 
 
 def may_decide(principal: Principal, kind: str) -> None:
@@ -72,6 +79,16 @@ def list_decisions(
             s, status=status, agent=agent, kind=kind, limit=limit, offset=offset
         )
     )
+
+
+@router.get("/agents/alerts", response_model=list[AlertView], responses=PROBLEMS)
+def list_alerts(
+    status: AlertStatus = Query(default=AlertStatus.open),
+    _: Principal = Depends(require_roles(*READERS)),
+    db: Database = Depends(get_db),
+) -> list[AlertView]:
+    """Standing alerts (shortage, job at risk, surplus): one per item and condition."""
+    return db.read(lambda s: queries.alerts(s, status=status))
 
 
 @router.get("/agents/decisions/{decision_id}", response_model=DecisionView, responses=PROBLEMS)

@@ -44,6 +44,30 @@ class AgentSetting(Base):
     )
 
 
+class AlertStatus(enum.StrEnum):
+    open = "open"
+    closed = "closed"
+
+
+class Alert(Base):
+    """One alert per item and condition (a shortage, a job at risk, a surplus), updated in
+    place while the condition lasts and closed when it ends, instead of a new note per run."""
+
+    __tablename__ = "agent_alert"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    condition: Mapped[str] = mapped_column(String(40))
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("md_item.id"))
+    subject: Mapped[str] = mapped_column(String(200))
+    status: Mapped[AlertStatus] = mapped_column(enum_column(AlertStatus), index=True)
+    date: Mapped[dt.date | None] = mapped_column(Date)
+    text: Mapped[str] = mapped_column(String(2000))
+    opened_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+
+
 class Decision(Base):
     """One decision of an agent: what, for which demand, from which supply, by which rule, why.
 
@@ -55,6 +79,9 @@ class Decision(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     key: Mapped[str] = mapped_column(String(200), unique=True)
+    #: What the decision changes (a customer line's job, a job's child, a supplier's window):
+    #: the plan's stable identity for it, so a new plan supersedes what it still proposes.
+    scope: Mapped[str | None] = mapped_column(String(200), index=True)
     agent: Mapped[str] = mapped_column(String(40), index=True)
     kind: Mapped[str] = mapped_column(String(40))
     status: Mapped[DecisionStatus] = mapped_column(enum_column(DecisionStatus), index=True)

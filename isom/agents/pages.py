@@ -35,11 +35,13 @@ def decisions_page(
 
     def build() -> Response:
         rows = db.read(lambda s: queries.decisions(s, status=status, limit=200))
+        standing = db.read(queries.alerts)
         return render(
             request,
             "agents.html",
             principal,
             rows=rows,
+            alerts=standing,
             status=status.value if status else "",
             statuses=[s.value for s in DecisionStatus],
             may_decide=principal.has_any(DECIDER_ROLES),

@@ -1,12 +1,15 @@
-"""Purchasing: purchase orders from net requirements, per supplier and week.
+"""Purchasing: one purchase order per supplier and week, reconciled with the plan.
 
-Rule `buy-net-requirements`: every bought item's net requirement (its demand, the dependent
-demand of jobs and planned jobs above it, less stock, open purchase lines and pending
-proposals) is bought from its preferred supplier. The order is placed the supplier's lead time
-before the need (or today, and then due today plus the lead time, flagged late); requirements
-of one supplier due in the same ISO week are consolidated into one order, one line per item;
-each line is raised to the supplier's minimum and rounded up to its multiple, and priced at
-the best price break the quantity reaches.
+Rule `buy-net-requirements`: for every bought item, the projected balance (stock, plus purchase
+lines the agent does not own, less customer lines and the open jobs' step inputs, by date)
+says where it would go negative and by how much: that is the net requirement. Each is bought
+from the preferred supplier, due at the need (or today plus the lead time when the need comes
+sooner, and then said to be late); the requirements of one supplier due in the same ISO week
+make one order (`agent` source), one line per item, raised to the minimum, rounded up to the
+multiple, priced at the best price break, the surplus of one week covering the next weeks
+first. The orders the agent placed and no one has sent yet are then brought in line: a missing
+window is ordered, a line is added, resized, re-dated or cancelled, an order no longer needed
+is cancelled. Only jobs that exist are bought for, so nothing is bought for a job never made.
 """
 
 from __future__ import annotations
@@ -15,30 +18,30 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, Decimal
-from itertools import groupby
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from isom.agents import services as agents
-from isom.agents.intake import pending_supply
+from isom.agents.making import decimals
 from isom.agents.services import Proposal
-from isom.masterdata.models import Item, Supplier, SupplierItem, Unit
-from isom.planning import netting, sources
+from isom.masterdata.models import Supplier, SupplierItem
+from isom.orders import queries as orders_queries
+from isom.planning import sources
 from isom.planning.models import PriceBreak
-from isom.planning.netting import PlannedOrder
 
 AGENT = "purchasing"
+SOURCE = "agent"
 ZERO = Decimal(0)
 
 
-def lot_size(si: SupplierItem, need: Decimal, decimals: int) -> Decimal:
+def lot_size(si: SupplierItem, need: Decimal, places: int) -> Decimal:
     """The quantity to order for a need: at least the minimum, a whole number of multiples."""
     qty = max(need, si.min_order_qty)
     if si.order_multiple > 0:
         qty = (qty / si.order_multiple).to_integral_value(ROUND_CEILING) * si.order_multiple
-    return qty.quantize(Decimal(1).scaleb(-decimals), ROUND_CEILING).normalize() + ZERO
+    return qty.quantize(Decimal(1).scaleb(-places), ROUND_CEILING).normalize() + ZERO
 
 
 def unit_price(si: SupplierItem, breaks: list[PriceBreak], quantity: Decimal) -> Decimal:
@@ -47,119 +50,263 @@ def unit_price(si: SupplierItem, breaks: list[PriceBreak], quantity: Decimal) ->
     return min([si.price, *prices])
 
 
+def week(day: dt.date) -> str:
+    """The order window of a due date: its ISO week."""
+    year, number, _ = day.isocalendar()
+    return f"{year}-W{number:02d}"
+
+
+@dataclass(slots=True)
+class Need:
+    """Where an item's projected balance would go negative: how much, when, for which demand."""
+
+    date: dt.date
+    quantity: Decimal
+    demand: str
+
+
 @dataclass
 class Line:
-    """One purchase line being formed: the item, what it serves, and the lot-sized quantity."""
+    """One line of the plan's order for a supplier's window, and the needs it serves."""
 
-    item_id: int
     offer: SupplierItem
-    due: dt.date
+    code: str
     need: Decimal
     quantity: Decimal
+    due: dt.date
     price: Decimal
-    serves: list[PlannedOrder] = field(default_factory=list)
-    covers_later: list[PlannedOrder] = field(default_factory=list)
+    serves: list[tuple[Need, dt.date]]
+    covers: list[Need] = field(default_factory=list)
+
+    @property
+    def item_id(self) -> int:
+        return self.offer.item_id
+
+    @property
+    def late(self) -> list[str]:
+        return sorted({n.demand for n, due in self.serves if due > n.date})
+
+    def why(self) -> str:
+        """The line's reasons: what it serves, the supplier's terms, what its surplus covers."""
+        si = self.offer
+        served = ", ".join(f"{_q(n.quantity)} for {n.demand} on {n.date}" for n, _ in self.serves)
+        later = ", ".join(f"{_q(n.quantity)} for {n.demand}" for n in self.covers)
+        return (
+            f"{self.code}: net requirement {_q(self.need)} ({served[:600]}); lead time "
+            f"{si.lead_time_days} d, minimum {_q(si.min_order_qty)}, multiple "
+            f"{_q(si.order_multiple)} -> order {_q(self.quantity)} at {self.price}"
+            + (f"; the surplus also covers {later[:300]}" if later else "")
+            + (f"; arrives after the need of {', '.join(self.late[:10])}" if self.late else "")
+        )
+
+
+def _q(value: Decimal) -> str:
+    return f"{value.normalize():f}"
+
+
+def net_needs(
+    stock: Decimal, supplies: list[sources.Supply], demands: list[sources.Demand], today: dt.date
+) -> list[Need]:
+    """Walk the balance by date (supplies first on a day): each dip below zero is a need."""
+    moves = [(max(s.date, today), 0, s.quantity, s.ref) for s in supplies]
+    moves += [(max(d.date, today), 1, -d.quantity, d.ref) for d in demands]
+    moves.sort(key=lambda m: (m[0], m[1], m[3]))
+    balance, out = stock, []
+    for day, _, qty, ref in moves:
+        balance += qty
+        if balance < 0:
+            out.append(Need(day, -balance, ref))
+            balance = ZERO
+    return out
+
+
+def plan_item(
+    si: SupplierItem,
+    code: str,
+    needs: list[Need],
+    breaks: list[PriceBreak],
+    places: int,
+    today: dt.date,
+) -> dict[str, Line]:
+    """An item's lines per window: lot-sized, the surplus of a window covering later ones."""
+    lead = dt.timedelta(days=si.lead_time_days)
+    windows: dict[str, list[tuple[Need, dt.date]]] = defaultdict(list)
+    for n in needs:
+        due = n.date if n.date - lead >= today else today + lead
+        windows[week(due)].append((n, due))
+    carry, out, last = ZERO, {}, None
+    for window in sorted(windows):
+        rows = windows[window]
+        total = sum((n.quantity for n, _ in rows), ZERO)
+        if last is not None and total <= carry:
+            carry -= total  # the surplus of the previous line covers this window
+            last.covers += [n for n, _ in rows]
+            continue
+        need = total - carry
+        qty = lot_size(si, need, places)
+        carry = qty - need
+        due = min(d for _, d in rows)
+        last = Line(si, code, need, qty, due, unit_price(si, breaks, qty), rows)
+        out[window] = last
+    return out
 
 
 def run(session: Session, actor: agents.Actor, today: dt.date) -> list[Any]:
-    """Propose (or place) the purchase orders the net requirements call for."""
-    plan = netting.net(session, today, extra_supply=pending_supply(session, today))
-    buys = [o for o in plan.planned if not o.make]
-    if not buys:
-        return []
-    offers = sources.supplier_items(session, {o.item_id for o in buys})
+    """Reconcile the agent's purchase orders with the net requirements of every bought item."""
+    routes = sources.routes_by_item(session)
+    offers = {i: o for i, o in sources.supplier_items(session).items() if i not in routes}
+    own = orders_queries.changeable_purchase_orders(session, SOURCE)
+    owned = {f"{o.number}/{line.line_no}" for o in own for line in o.lines}
+    items = set(offers)
+    stock = sources.on_hand(session, items)
+    supplies: dict[int, list[sources.Supply]] = defaultdict(list)
+    for s in sources.purchase_supply(session, items) + sources.production_supply(session, items):
+        if s.ref not in owned:
+            supplies[s.item_id].append(s)
+    demands: dict[int, list[sources.Demand]] = defaultdict(list)
+    for d in sources.customer_demand(session, items) + sources.step_demand(session, items):
+        demands[d.item_id].append(d)
     codes = sources.item_codes(session)
-    by_item: dict[int, list[tuple[PlannedOrder, dt.date]]] = defaultdict(list)
-    for o in buys:
-        choices = offers.get(o.item_id)
-        if not choices:
-            continue  # intake sends unbuyable customer items to engineering; alerts flag the rest
-        lead = dt.timedelta(days=choices[0].lead_time_days)
-        due = o.due_date if o.due_date - lead >= today else today + lead
-        by_item[o.item_id].append((o, due))
-    groups: dict[tuple[int, str], list[Line]] = defaultdict(list)
-    for item_id, wanted in by_item.items():
+    places = decimals(session, demands)
+    plan: dict[tuple[int, str], list[Line]] = defaultdict(list)
+    for item_id in sorted(demands):
+        needs = net_needs(stock.get(item_id, ZERO), supplies[item_id], demands[item_id], today)
+        if not needs:
+            continue
         si = offers[item_id][0]
-        places = _decimals(session, item_id)
         breaks = list(
             session.scalars(select(PriceBreak).where(PriceBreak.supplier_item_id == si.id))
         )
-        carry, last = ZERO, None
-        wanted.sort(key=lambda w: (w[1], w[0].demand.ref))
-        for period, rows in groupby(wanted, key=lambda w: _period(w[1])):
-            part = [o for o, _ in rows]
-            total = sum((o.quantity for o in part), ZERO)
-            if last is not None and total <= carry:
-                carry -= total  # the previous line's minimum or multiple already covers this
-                last.covers_later += part
-                continue
-            need = total - carry
-            qty = lot_size(si, need, places)
-            carry = qty - need
-            due = min(d for o, d in wanted if o in part)
-            last = Line(item_id, si, due, need, qty, unit_price(si, breaks, qty), part)
-            groups[(si.supplier_id, period)].append(last)
-    made = []
-    for (supplier_id, period), lines in sorted(groups.items()):
-        supplier = session.get(Supplier, supplier_id)
-        assert supplier is not None
-        made.append(agents.decide(session, actor, _order(supplier, period, lines, codes)))
-    return [m for m in made if m is not None]
+        for window, line in plan_item(
+            si, codes[item_id], needs, breaks, places[item_id], today
+        ).items():
+            plan[(si.supplier_id, window)].append(line)
+    suppliers = {s.id: s.code for s in session.scalars(select(Supplier))}
+    wanted = _reconcile(plan, own, suppliers, codes)
+    return agents.reconcile(session, actor, AGENT, wanted, prefixes=("po:",))
 
 
-def _period(day: dt.date) -> str:
-    year, week, _ = day.isocalendar()
-    return f"{year}-W{week:02d}"
+def _reconcile(
+    plan: dict[tuple[int, str], list[Line]],
+    own: list[orders_queries.OwnOrder],
+    suppliers: dict[int, str],
+    codes: dict[int, str],
+) -> list[Proposal]:
+    """The changes that bring the agent's open orders in line with the plan's windows."""
+    existing: dict[tuple[str, str], orders_queries.OwnOrder] = {}
+    wanted: list[Proposal] = []
+    for held in own:
+        window = week(min((x.due_date for x in held.lines), default=dt.date.min))
+        slot = (held.supplier, window)
+        if slot in existing or not held.lines:
+            wanted.append(_cancel(held, f"po:{held.supplier}:{window}:{held.number}"))
+        else:
+            existing[slot] = held
+    planned = {(suppliers[s], w): lines for (s, w), lines in plan.items()}
+    for slot in sorted(set(planned) | set(existing)):
+        supplier, window = slot
+        order, lines = existing.get(slot), planned.get(slot, [])
+        scope = f"po:{supplier}:{window}"
+        if not lines:
+            if order is not None:
+                wanted.append(_cancel(order, scope))
+            continue
+        proposal = _order(supplier, window, order, lines, scope)
+        if proposal is not None:
+            wanted.append(proposal)
+    return wanted
 
 
-def _order(supplier: Supplier, period: str, lines: list[Line], codes: dict[int, str]) -> Proposal:
-    why = []
-    for line in sorted(lines, key=lambda x: codes[x.item_id]):
-        si = line.offer
-        served = ", ".join(f"{o.quantity} for {o.demand.ref} on {o.due_date}" for o in line.serves)
-        late = [o.demand.ref for o in line.serves if line.due > o.due_date]
-        later = ", ".join(f"{o.quantity} for {o.demand.ref}" for o in line.covers_later)
-        why.append(
-            f"{codes[line.item_id]}: net requirement {line.need} ({served}); lead time "
-            f"{si.lead_time_days} d, minimum {si.min_order_qty}, multiple {si.order_multiple} "
-            f"-> order {line.quantity} at {line.price}"
-            + (f"; the surplus also covers {later}" if later else "")
-            + (f"; arrives after the need of {', '.join(late)}" if late else "")
-        )
-    body = [
-        {
-            "item": codes[line.item_id],
+def _cancel(order: orders_queries.OwnOrder, scope: str) -> Proposal:
+    return Proposal(
+        agent=AGENT,
+        kind="purchase_cancel",
+        scope=scope,
+        situation=f"cancel|{order.number}",
+        rule="cancel-unneeded-purchase",
+        supply=f"supplier {order.supplier}",
+        demand=order.number,
+        explanation=(
+            f"{order.number} to {order.supplier} is no longer needed: the plan covers its "
+            "items otherwise (or another order of the same week does), so it is cancelled."
+        ),
+        command={"order": order.number, "reason": "no demand needs it any more"},
+    )
+
+
+def _order(
+    supplier: str,
+    window: str,
+    order: orders_queries.OwnOrder | None,
+    lines: list[Line],
+    scope: str,
+) -> Proposal | None:
+    """A new order for the window, or the changes that make the window's order the plan's."""
+    lines = sorted(lines, key=lambda x: x.code)
+    current = {x.item_id: x for x in order.lines} if order else {}
+    seen: set[int] = set()
+    cancel = []
+    for x in order.lines if order else []:
+        if x.item_id in seen or x.item_id not in {line.item_id for line in lines}:
+            cancel.append(x.line_no)
+        seen.add(x.item_id)
+    next_no = max((x.line_no for x in order.lines), default=0) + 1 if order else 1
+    body = []
+    for line in lines:
+        have = current.get(line.item_id)
+        if have is not None and (have.quantity, have.due_date) == (line.quantity, line.due):
+            continue
+        row: dict[str, Any] = {
+            "item": line.code,
             "quantity": str(line.quantity),
             "due_date": line.due.isoformat(),
             "unit_price": str(line.price),
         }
-        for line in sorted(lines, key=lambda x: codes[x.item_id])
-    ]
-    everything = [o for line in lines for o in line.serves + line.covers_later]
-    proposal = Proposal(
+        if have is not None:
+            row["line_no"] = have.line_no
+        elif order is not None:
+            row["line_no"], next_no = next_no, next_no + 1
+        body.append(row)
+    if not body and not cancel:
+        return None
+    explanation = (
+        f"Buy from {supplier} for week {window}"
+        + (f" (changes {order.number})" if order else "")
+        + ": "
+        + " | ".join(line.why() for line in lines)
+    )
+    command: dict[str, Any] = {
+        "supplier": supplier,
+        "source": SOURCE,
+        "approve": True,
+        "note": f"proposed by the purchasing agent for week {window}",
+        "lines": body or [_row(lines[0], current)],
+    }
+    if order is not None:
+        command["number"] = order.number
+        command["cancel_lines"] = cancel
+    return Proposal(
         agent=AGENT,
         kind="purchase_order",
-        situation=f"buy|{supplier.code}|{period}|"
-        + ";".join(f"{b['item']}:{b['quantity']}:{b['due_date']}" for b in body),
+        scope=scope,
+        situation="buy|" + ";".join(f"{b['item']}:{b['quantity']}:{b['due_date']}" for b in body),
         rule="buy-net-requirements",
-        priority=min(o.demand.rank for o in everything),
-        demand="; ".join(sorted({o.demand.ref for o in everything}))[:200],
-        supply=f"supplier {supplier.code}",
+        priority=1,
+        demand=f"week {window}",
+        supply=f"supplier {supplier}",
         date=min(line.due for line in lines),
-        explanation=f"Buy from {supplier.code} for week {period}: " + " | ".join(why),
+        explanation=explanation,
+        command=command,
     )
-    proposal.command = {
-        "supplier": supplier.code,
-        "source": "agent",
-        "external_ref": proposal.key,
-        "approve": True,
-        "note": f"proposed by the purchasing agent for week {period}",
-        "lines": body,
+
+
+def _row(line: Line, current: dict[int, orders_queries.OwnLine]) -> dict[str, Any]:
+    """An unchanged line named again (an order update needs one line)."""
+    have = current[line.item_id]
+    return {
+        "line_no": have.line_no,
+        "item": line.code,
+        "quantity": str(have.quantity),
+        "due_date": have.due_date.isoformat(),
+        "unit_price": str(line.price),
     }
-    return proposal
-
-
-def _decimals(session: Session, item_id: int) -> int:
-    item = session.get(Item, item_id)
-    unit = session.get(Unit, item.base_unit_id) if item else None
-    return unit.decimals if unit else 0

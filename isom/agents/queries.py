@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from isom.agents.models import AgentSetting, Decision, DecisionStatus
-from isom.agents.schemas import DecisionView, SettingView
+from isom.agents.models import AgentSetting, Alert, AlertStatus, Decision, DecisionStatus
+from isom.agents.schemas import AlertView, DecisionView, SettingView
 from isom.agents.services import get_decision
 from isom.masterdata.models import Item, Location
 
@@ -56,4 +56,28 @@ def settings(session: Session) -> list[SettingView]:
             updated_by=s.updated_by,
         )
         for s, code in rows
+    ]
+
+
+def alerts(session: Session, *, status: AlertStatus = AlertStatus.open) -> list[AlertView]:
+    """Standing alerts (the open ones by default), by condition and subject."""
+    rows = session.execute(
+        select(Alert, Item.code)
+        .outerjoin(Item, Item.id == Alert.item_id)
+        .where(Alert.status == status)
+        .order_by(Alert.condition, Alert.subject)
+    ).all()
+    return [
+        AlertView(
+            condition=a.condition,
+            subject=a.subject,
+            item=code,
+            status=a.status.value,
+            date=a.date,
+            text=a.text,
+            opened_at=a.opened_at,
+            updated_at=a.updated_at,
+            closed_at=a.closed_at,
+        )
+        for a, code in rows
     ]

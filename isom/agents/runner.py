@@ -100,13 +100,51 @@ def log_positions(session: Session) -> tuple[int, int, int]:
     )
 
 
-class Scheduler:
-    """Runs the agents in a background thread every `interval` seconds, and soon after an
-    event lands (it watches the ends of the event logs every `poll` seconds); rebuilds every
-    projection when it starts and once a day, as dates move on."""
+class Debounce:
+    """When to run after events: once the logs have been quiet for `quiet` seconds, or at the
+    latest `most` seconds after the first unseen event, so a burst of orders is planned once
+    at its end instead of once per order (the plan is only as good as what it has seen)."""
 
-    def __init__(self, db: Database, *, interval: float = 30.0, poll: float = 2.0) -> None:
+    def __init__(self, quiet: float, most: float) -> None:
+        self.quiet, self.most = quiet, most
+        self.seen: tuple[int, int, int] | None = None
+        self.last: tuple[int, int, int] | None = None
+        self.first_at: float | None = None
+        self.moved_at = 0.0
+
+    def due(self, positions: tuple[int, int, int], now: float) -> bool:
+        """Whether to run now, given the ends of the logs at `now`."""
+        if positions == self.seen:
+            self.first_at = None
+            return False
+        if self.first_at is None:
+            self.first_at = now
+        if positions != self.last:
+            self.last, self.moved_at = positions, now
+        return now - self.moved_at >= self.quiet or now - self.first_at >= self.most
+
+    def ran(self, positions: tuple[int, int, int]) -> None:
+        """What the run read: events landing during it cause another run."""
+        self.seen, self.first_at = positions, None
+
+
+class Scheduler:
+    """Runs the agents in a background thread every `interval` seconds, and after events land
+    (it watches the ends of the event logs every `poll` seconds and waits for a burst to quiet
+    down: `quiet` seconds without an event, at most `most` seconds); rebuilds every projection
+    when it starts and once a day, as dates move on."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        interval: float = 30.0,
+        poll: float = 0.5,
+        quiet: float = 1.0,
+        most: float = 10.0,
+    ) -> None:
         self.db, self.interval, self.poll = db, interval, poll
+        self.debounce = Debounce(quiet, most)
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
@@ -137,7 +175,6 @@ class Scheduler:
         return self._thread is not None and self._thread.is_alive()
 
     def _loop(self) -> None:
-        seen: tuple[int, int, int] | None = None
         last = -self.interval
         rebuilt: dt.date | None = None
         while not self._stop.is_set():
@@ -148,7 +185,8 @@ class Scheduler:
                 except Exception:  # noqa: BLE001 - retried on the next tick
                     log.exception("projection rebuild failed")
             now_seen = self.db.read(log_positions)
-            due = time.monotonic() - last >= self.interval or now_seen != seen
+            now = time.monotonic()
+            due = now - last >= self.interval or self.debounce.due(now_seen, now)
             if due or self._wake.is_set():
                 self._wake.clear()
                 try:
@@ -158,8 +196,7 @@ class Scheduler:
                 except Exception as exc:  # noqa: BLE001 - keep the scheduler alive, log why
                     self.last_error = str(exc)
                     log.exception("agent run failed")
-                # What was read before the run: an event landing during it triggers another run
-                # (the agents' own writes cause one more run, which finds nothing new).
-                seen = now_seen
+                # The agents' own writes cause one more run, which finds nothing new.
+                self.debounce.ran(now_seen)
                 last = time.monotonic()
             self._wake.wait(self.poll)

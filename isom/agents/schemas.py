@@ -91,3 +91,17 @@ class AgentRunView(BaseModel):
     proposed: int
     failed: int
     noted: int
+
+
+class AlertView(BaseModel):
+    """A standing alert: one per item and condition, kept up to date while it holds."""
+
+    condition: str
+    subject: str
+    item: str | None
+    status: str
+    date: dt.date | None
+    text: str
+    opened_at: dt.datetime
+    updated_at: dt.datetime
+    closed_at: dt.datetime | None

@@ -56,6 +56,7 @@ class Proposal:
     date: dt.date | None = None
     site_id: int | None = None
     command: dict[str, Any] = field(default_factory=dict)
+    scope: str | None = None
 
     @property
     def key(self) -> str:
@@ -160,6 +161,7 @@ def decide(session: Session, actor: Actor, proposal: Proposal) -> Decision | Non
     now = utcnow()
     decision = Decision(
         key=key,
+        scope=proposal.scope,
         agent=proposal.agent,
         kind=proposal.kind,
         status=DecisionStatus.noted if proposal.kind in NOTES else DecisionStatus.proposed,
@@ -183,6 +185,77 @@ def decide(session: Session, actor: Actor, proposal: Proposal) -> Decision | Non
     ):
         apply(session, actor, decision)
     return decision
+
+
+SUPERSEDED = "superseded: the plan changed before anyone approved this"
+
+
+def reconcile(
+    session: Session,
+    actor: Actor,
+    agent: str,
+    wanted: list[Proposal],
+    *,
+    prefixes: tuple[str, ...],
+) -> list[Decision]:
+    """Bring an agent's changes in line with the plan: one decision per scope that must change.
+
+    A scope is what a change is about (a line's job, a job's child, a supplier's window). A
+    proposal still waiting with exactly the wanted command, or one refused with it, is left
+    as it is; every other waiting proposal of the agent is superseded (the plan moved on). A
+    new decision's key counts the scope's earlier decisions, so a scope decided again after
+    its job was cancelled gets a new key instead of the old one (the stalled intake of #12).
+    Only waiting decisions whose scope starts with one of `prefixes` are this call's to settle.
+    """
+    by_scope = {p.scope: p for p in wanted if p.scope}
+    waiting: dict[str, list[Decision]] = {}
+    for d in session.scalars(
+        select(Decision).where(
+            Decision.agent == agent,
+            Decision.scope.is_not(None),
+            Decision.status.in_(
+                (DecisionStatus.proposed, DecisionStatus.failed, DecisionStatus.rejected)
+            ),
+        )
+    ):
+        if str(d.scope).startswith(prefixes) and d.reason != SUPERSEDED:
+            waiting.setdefault(str(d.scope), []).append(d)
+    now = utcnow()
+    for scope, decisions in waiting.items():
+        want = by_scope.get(scope)
+        for d in decisions:
+            same = want is not None and d.kind == want.kind and d.command == want.command
+            if not same and d.status is not DecisionStatus.rejected:
+                transition(d, DecisionStatus.rejected, actor=actor, at=now, reason=SUPERSEDED)
+    counts = _scope_counts(session, agent, set(by_scope))
+    made: list[Decision] = []
+    for scope, proposal in by_scope.items():
+        if any(
+            d.kind == proposal.kind and d.command == proposal.command
+            for d in waiting.get(scope, [])
+        ):
+            continue
+        proposal.situation = f"{scope}|#{counts.get(scope, 0)}|{proposal.situation}"
+        decision = decide(session, actor, proposal)
+        if decision is not None:
+            made.append(decision)
+    session.flush()
+    return made
+
+
+def _scope_counts(session: Session, agent: str, scopes: set[str]) -> dict[str, int]:
+    """How many decisions each scope has had, for keys that never repeat."""
+    out: dict[str, int] = {}
+    chunk = sorted(scopes)
+    for start in range(0, len(chunk), 500):
+        part = chunk[start : start + 500]
+        for scope, n in session.execute(
+            select(Decision.scope, func.count())
+            .where(Decision.agent == agent, Decision.scope.in_(part))
+            .group_by(Decision.scope)
+        ):
+            out[str(scope)] = int(n)
+    return out
 
 
 def apply(session: Session, actor: Actor, decision: Decision) -> Decision:

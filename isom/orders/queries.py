@@ -341,3 +341,55 @@ def released_for_shipping(
         line_id: (released or Decimal(0)) - (shipped or Decimal(0))
         for line_id, released, shipped in session.execute(query)
     }
+
+
+@dataclass(frozen=True)
+class OwnLine:
+    """A live line of a purchase order a source (the purchasing agent) placed and may change."""
+
+    line_no: int
+    item_id: int
+    quantity: Decimal
+    received: Decimal
+    due_date: dt.date
+
+
+@dataclass(frozen=True)
+class OwnOrder:
+    """A proposed or approved purchase order of a source, with its live lines."""
+
+    number: str
+    supplier: str
+    external_ref: str | None
+    status: PurchaseOrderStatus
+    lines: list[OwnLine]
+
+
+def changeable_purchase_orders(session: Session, source: str) -> list[OwnOrder]:
+    """Purchase orders a source placed that are still proposed or approved (not yet sent)."""
+    rows = session.execute(
+        select(PurchaseOrder, Supplier.code, PurchaseLine)
+        .join(Supplier, Supplier.id == PurchaseOrder.supplier_id)
+        .outerjoin(
+            PurchaseLine,
+            (PurchaseLine.order_id == PurchaseOrder.id)
+            & (PurchaseLine.status != PurchaseLineStatus.cancelled),
+        )
+        .where(
+            PurchaseOrder.source == source,
+            PurchaseOrder.status.in_((PurchaseOrderStatus.proposed, PurchaseOrderStatus.approved)),
+        )
+        .order_by(PurchaseOrder.id, PurchaseLine.line_no)
+    ).all()
+    orders: dict[str, OwnOrder] = {}
+    for order, supplier, line in rows:
+        own = orders.setdefault(
+            order.number, OwnOrder(order.number, supplier, order.external_ref, order.status, [])
+        )
+        if line is not None:
+            own.lines.append(
+                OwnLine(
+                    line.line_no, line.item_id, line.quantity, line.quantity_received, line.due_date
+                )
+            )
+    return list(orders.values())

@@ -389,3 +389,11 @@ class WebhookSourceIn(BaseModel):
     name: Source
     secret: str = Field(min_length=16, max_length=200)
     default_customer: Code | None = None
+
+
+class CancelPurchaseLine(_Command):
+    """Cancel one purchase line on which nothing has been received (a plan no longer needs it)."""
+
+    order: OrderNumber
+    line_no: LineNo
+    reason: str | None = Field(default=None, max_length=500)

@@ -10,7 +10,7 @@ Writes (all `(session, actor, key, cmd) -> OrderResult`):
   `change_customer_line`, `cancel_customer_order` (whole order or one line);
 - purchase orders: `create_purchase_order` (proposed, or approved with `approve=True`),
   `approve_purchase_order`, `send_purchase_order`, `cancel_purchase_order`,
-  `close_purchase_order`, `change_purchase_line`, `receive_purchase_line`,
+  `close_purchase_order`, `change_purchase_line`, `cancel_purchase_line`, `receive_purchase_line`,
   `set_receipt_tolerance`;
 - reservations: `reserve`, `unreserve`;
 - shipping: `create_ship_order` (makes its pick list),
@@ -32,6 +32,7 @@ from isom.orders.customer import (
     customer_order_view,
     get_customer_order,
 )
+from isom.orders.purchase_lines import cancel_purchase_line
 from isom.orders.purchasing import (
     approve_purchase_order,
     cancel_purchase_order,
@@ -74,6 +75,7 @@ __all__ = [
     "Supply",
     "approve_purchase_order",
     "cancel_customer_order",
+    "cancel_purchase_line",
     "cancel_purchase_order",
     "cancel_ship_order",
     "change_customer_line",

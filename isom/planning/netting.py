@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from isom.masterdata.models import Route
 from isom.planning import sources
-from isom.planning.projection import Peg, peg
+from isom.planning.projection import peg
 from isom.planning.sources import CONSUMPTION_LEAD, SIX, Demand, Supply
 
 ZERO = Decimal(0)
@@ -53,12 +53,14 @@ class PlannedOrder:
 
 @dataclass
 class NetResult:
-    """Planned orders (made and bought) and where supply arrives later than the demand needs."""
+    """Planned orders (made and bought) and where supply arrives later than the demand needs.
+
+    The agents reconcile jobs and purchases with their own pass (`agents/making.py`,
+    `agents/purchasing.py`); this is the planner's view of what is missing."""
 
     planned: list[PlannedOrder]
     late: list[tuple[int, str, str, dt.date, dt.date]]  # item, demand, supply, needed, arrives
     levels: dict[int, int]
-    coverage: dict[tuple[int, str], list[Peg]] = field(default_factory=dict)
 
 
 def low_level_codes(routes: dict[int, Route]) -> dict[int, int]:
@@ -82,20 +84,13 @@ def low_level_codes(routes: dict[int, Route]) -> dict[int, int]:
     return dict(level)
 
 
-def net(
-    session: Session,
-    today: dt.date,
-    *,
-    extra_supply: list[Supply] | None = None,
-) -> NetResult:
+def net(session: Session, today: dt.date) -> NetResult:
     """Net every item's demand against its supply, level by level, and plan what is missing."""
     routes = sources.routes_by_item(session)
     stock = sources.on_hand(session)
     supplies: dict[int, list[Supply]] = defaultdict(list)
     demands: dict[int, list[Demand]] = defaultdict(list)
-    for s in (
-        sources.purchase_supply(session) + sources.production_supply(session) + (extra_supply or [])
-    ):
+    for s in sources.purchase_supply(session) + sources.production_supply(session):
         supplies[s.item_id].append(s)
     for d in sources.customer_demand(session) + sources.step_demand(session):
         demands[d.item_id].append(d)
@@ -119,10 +114,6 @@ def net_rows(
     parents: dict[str, tuple[PlannedOrder, int]] = {}
     planned: list[PlannedOrder] = []
     late: list[tuple[int, str, str, dt.date, dt.date]] = []
-    coverage: dict[tuple[int, str], list[Peg]] = defaultdict(list)
-    customers: dict[int, set[str]] = defaultdict(set)
-    for item_id, rows in demands.items():
-        customers[item_id] = {d.ref for d in rows if d.kind == "customer"}
     for item_id in sorted(items, key=lambda i: (levels.get(i, 0), i)):
         item_demand = demands.get(item_id, [])
         if not item_demand:
@@ -132,8 +123,6 @@ def net_rows(
         bom = boms.get(item_id)
         for p in pegs:
             if p.supply is not None:
-                if item_id in customers and p.demand in customers[item_id]:
-                    coverage[(item_id, p.demand)].append(p)
                 if p.late and p.supply_date is not None:
                     late.append((item_id, p.demand, p.supply, p.demand_date, p.supply_date))
                 continue
@@ -152,7 +141,7 @@ def net_rows(
             planned.append(order)
             if bom is not None:
                 _explode(order, bom, demands, parents)
-    return NetResult(planned=planned, late=late, levels=levels, coverage=dict(coverage))
+    return NetResult(planned=planned, late=late, levels=levels)
 
 
 def _explode(

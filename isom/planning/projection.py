@@ -120,7 +120,10 @@ def project(
         if balance < 0 and proj.first_shortage_date is None:
             proj.first_shortage_date = day
     proj.pegging = peg(on_hand, supplies, demands, today)
-    proj.shortage_quantity = sum((p.quantity for p in proj.pegging if p.supply is None), ZERO)
+    unserved = sum((p.quantity for p in proj.pegging if p.supply is None), ZERO)
+    lowest = min((Decimal(e["balance"]) for e in proj.entries), default=ZERO)
+    # A shortage is wherever the balance goes negative, also when late supply serves it.
+    proj.shortage_quantity = max(unserved, -lowest)
     return proj
 
 
@@ -395,3 +398,13 @@ def shortages(session: Session) -> list[tuple[str, ItemProjection]]:
         .order_by(ItemProjection.first_shortage_date, Item.code)
     ).all()
     return [(code, p) for code, p in rows]
+
+
+def stored_pegging(session: Session) -> list[tuple[int, list[dict[str, Any]]]]:
+    """Every stored projection's pegging (who is served by what, and when), per item."""
+    return [
+        (item_id, list(pegging))
+        for item_id, pegging in session.execute(
+            select(ItemProjection.item_id, ItemProjection.pegging)
+        )
+    ]

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from isom.ledger.models import Container, Content, EventLine, Lot
 from isom.ledger.models import Event as LedgerEvent
@@ -428,3 +429,62 @@ def wip_version(session: Session) -> tuple[int | None, int | None]:
         session.scalar(select(func.max(ProductionEvent.id))),
         session.scalar(select(func.max(LedgerEvent.id))),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class OpenJob:
+    """An open job as a planner re-plans it: what it still makes, for whom, under which parent."""
+
+    number: str
+    item_id: int
+    quantity: Decimal
+    remaining: Decimal
+    due_date: dt.date
+    status: WorkOrderStatus
+    started: bool
+    customer_line: str | None
+    parent: str | None
+    parent_step: int | None
+
+
+def open_jobs(session: Session) -> list[OpenJob]:
+    """Every planned, released or running job, oldest first, with what it has still to make."""
+    parent = aliased(WorkOrder)
+    rows = session.execute(
+        select(WorkOrder, parent.number)
+        .outerjoin(parent, parent.id == WorkOrder.parent_id)
+        .where(WorkOrder.status.in_((WorkOrderStatus.planned, *OPEN)))
+        .order_by(WorkOrder.id)
+    ).all()
+    if not rows:
+        return []
+    last: dict[int, tuple[int, Decimal]] = {}
+    busy: set[int] = set()
+    ids = [wo.id for wo, _ in rows]
+    for wo_id, seq, good, status in session.execute(
+        select(
+            WorkOrderStep.work_order_id,
+            WorkOrderStep.sequence,
+            WorkOrderStep.quantity_good,
+            WorkOrderStep.status,
+        ).where(WorkOrderStep.work_order_id.in_(ids))
+    ):
+        if wo_id not in last or seq > last[wo_id][0]:
+            last[wo_id] = (seq, good)
+        if status not in (StepStatus.waiting, StepStatus.ready):
+            busy.add(wo_id)
+    return [
+        OpenJob(
+            number=str(wo.number),
+            item_id=wo.item_id,
+            quantity=wo.quantity,
+            remaining=wo.quantity - last.get(wo.id, (0, Decimal(0)))[1],
+            due_date=wo.due_date,
+            status=wo.status,
+            started=wo.status is WorkOrderStatus.in_progress or wo.id in busy,
+            customer_line=wo.customer_line,
+            parent=parent_number,
+            parent_step=wo.parent_step_sequence,
+        )
+        for wo, parent_number in rows
+    ]

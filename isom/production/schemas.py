@@ -173,3 +173,22 @@ class WorkOrderView(BaseModel):
     children: list[str]
     route: str | None
     steps: list[StepView]
+
+
+class ReplanWorkOrder(_Command):
+    """Resize or re-date a job that has not started (a planner's or an agent's re-plan)."""
+
+    work_order: WorkOrderNumber
+    quantity: Positive | None = None
+    due_date: dt.date | None = None
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class CreateChildWorkOrder(_Command):
+    """A released child job making an input of a parent job's step, for that parent's line."""
+
+    parent: WorkOrderNumber
+    parent_step: Sequence
+    item: Code
+    quantity: Positive
+    due_date: dt.date

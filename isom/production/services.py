@@ -36,6 +36,12 @@ from isom.production.models import (
     StepStatus,
     WorkOrderStatus,
 )
+from isom.production.replan import (
+    create_child_work_order,
+    not_started,
+    release_as_planned,
+    replan_work_order,
+)
 from isom.production.returns import return_material
 from isom.production.schemas import (
     ConsumeScan,
@@ -85,13 +91,17 @@ __all__ = [
     "WORK_ORDER_TRANSITIONS",
     "cancel_work_order",
     "close_work_order",
+    "create_child_work_order",
     "create_work_order",
     "get_step",
     "get_work_order",
     "materials_of",
     "new_work_order",
+    "not_started",
     "release",
+    "release_as_planned",
     "release_work_order",
+    "replan_work_order",
     "return_material",
     "steps_of",
     "stop_step",

@@ -73,9 +73,12 @@ def test_proposals_wait_for_a_person_and_are_not_proposed_twice(
     assert r.json()["status"] == "applied" and r.json()["result"] == {"work_orders": ["WO-000001"]}
     assert client.post(f"{API}/decisions/{job}/approve", headers=planner).status_code == 409
 
-    # Now the job needs wire: 100 x 0.305 = 30.5 m, 100 m on hand; nothing to buy.
+    # Now the job needs wire: 100 x 0.305 = 30.5 m, 100 m on hand; nothing to buy, and the
+    # job can be released (proposed, as intake proposes here).
     r = client.post(f"{API}/run", headers=planner)
-    assert [x["decisions"] for x in r.json()] == [0, 0, 0, 0]
+    assert [x["decisions"] for x in r.json()] == [1, 0, 0, 0]
+    [release] = client.get(f"{API}/decisions?status=proposed", headers=planner).json()
+    assert (release["kind"], release["supply"]) == ("work_order_release", "WO-000001")
 
 
 def test_a_rejected_purchase_stays_rejected_with_its_reason(
@@ -181,5 +184,19 @@ def test_a_planner_approves_and_rejects_on_the_proposals_page(db: Database) -> N
     assert r.status_code == 303
     assert [d["status"].value for d in decisions(db, kind="work_order")] == ["applied", "rejected"]
     assert count(db, WorkOrder) == 1  # the red leads; leads have no made inputs
+    assert 'id="alerts"' in page.text or 'id="no-alerts"' in page.text
     done = client.get("/agents?status=rejected")
     assert "customer will call" in done.text
+
+
+def test_a_burst_is_planned_once_it_quiets_down_or_at_the_latest_after_most_seconds() -> None:
+    wait = runner.Debounce(quiet=1.0, most=5.0)
+    assert not wait.due((1, 1, 1), 0.0)  # an event: wait for quiet
+    assert not wait.due((1, 1, 2), 0.8)  # another: the quiet starts again
+    assert wait.due((1, 1, 2), 1.9)  # quiet for a second: run
+    wait.ran((1, 1, 2))
+    assert not wait.due((1, 1, 2), 2.5)  # nothing new: nothing to run
+    for n, at in enumerate((3.0, 3.5, 4.0, 4.5, 5.0, 5.5, 6.0, 6.5, 7.0, 7.5)):
+        due = wait.due((1, 1, 3 + n), at)  # an endless burst: one event every half second
+        assert due is (at >= 8.0)
+    assert wait.due((1, 1, 20), 8.0)  # five seconds after the first: run anyway

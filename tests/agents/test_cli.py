@@ -29,10 +29,9 @@ def test_run_shows_each_agent_and_runs_once(db: Database, runner: CliRunner) -> 
     assert [(d["kind"], d["status"].value) for d in decisions(db)] == [
         ("work_order", "applied"),
         ("purchase_order", "proposed"),
-        ("alert", "noted"),
     ]
     again = runner.invoke(app, ["agents", "run", "--today", TODAY.isoformat()])
-    assert again.exit_code == 0 and len(decisions(db)) == 3
+    assert again.exit_code == 0 and len(decisions(db)) == 2
     listed = runner.invoke(app, ["agents", "decisions", "--status", "proposed"])
     assert "buy-net-requirements" in listed.output
     buy = decisions(db, kind="purchase_order")[0]["id"]
@@ -40,6 +39,9 @@ def test_run_shows_each_agent_and_runs_once(db: Database, runner: CliRunner) -> 
     assert (
         r.exit_code == 0 and decisions(db, kind="purchase_order")[0]["status"].value == "rejected"
     )
+    # A person's rejection holds while the plan wants the same order: nothing is proposed again.
+    runner.invoke(app, ["agents", "run", "--today", TODAY.isoformat()])
+    assert len(decisions(db)) == 2
 
 
 def test_planning_item_prints_the_projection(db: Database, runner: CliRunner) -> None:

@@ -46,6 +46,7 @@ def test_requirements_are_consolidated_per_supplier_and_week(db: Database) -> No
     customer_order(db, "SO-5", "SENSORPRO", [("BOX-S", "10", day(1))], priority="rush")
     customer_order(db, "SO-6", "ACME-ROBOTICS", [("CONN-JST-2", "10", monday)])
     assert run_agents(db)["purchasing"] == 4
+    # One order per supplier and week: the rush need, made late, falls in the week it can come.
     orders = {
         (d["command"]["supplier"], d["date"]): [
             (ln["item"], ln["quantity"], ln["unit_price"]) for ln in d["command"]["lines"]

@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql
 import isom.types
 
 revision: str = "0012"
-down_revision: str | None = "0010"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

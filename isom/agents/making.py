@@ -1,0 +1,427 @@
+"""Making: the jobs the plan needs, reconciled with the jobs that exist.
+
+Each open customer line of a made item has at most one job of its own that has not started
+(its supply keeps its identity: the job names the line); each input of an open job's step
+that is made has at most one child job of its own. Level by level (an item after every item
+whose route consumes it), every such demand is netted: first what its own started jobs still
+make, then supply nobody owns (free stock, purchase lines, jobs a planner made, started jobs
+whose demand is gone) taken by priority (rush, normal, low) and due date, and the rest is what
+its own job must make. Then the jobs are brought in line: made when missing, resized or
+re-dated when they differ, cancelled when nothing needs them (a started job is never touched;
+the alerts agent flags its surplus). The same plan twice changes nothing. Jobs are made
+planned; a planned job is released once every input and child job comes in time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import ROUND_CEILING, Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from isom.agents import services as agents
+from isom.agents import watch
+from isom.agents.models import Decision, DecisionStatus
+from isom.agents.services import Proposal
+from isom.masterdata.models import Item, Route, Unit
+from isom.orders import queries as orders_queries
+from isom.orders.models import PRIORITY_RANK, Priority
+from isom.planning import netting, projection, sources
+from isom.production import queries as production_queries
+from isom.production.models import WorkOrderStatus
+from isom.production.queries import OpenJob
+
+AGENT = "intake"
+ZERO = Decimal(0)
+NORMAL = PRIORITY_RANK[Priority.normal]
+
+
+@dataclass(slots=True)
+class Need:
+    """A demand one job of its own serves: a customer line, or a made input of a job's step."""
+
+    scope: str
+    ref: str
+    item_id: int
+    quantity: Decimal
+    date: dt.date
+    rank: int
+    line: str | None
+    parent: str | None = None
+    parent_step: int | None = None
+    why: str = ""
+    route: str = ""
+
+
+@dataclass
+class Pool:
+    """Supply of one item that no demand owns, earliest first; demands take it by priority."""
+
+    rows: list[list[Any]] = field(default_factory=list)
+
+    def add(self, day: dt.date, quantity: Decimal, ref: str) -> None:
+        if quantity > 0:
+            self.rows.append([day, ref, quantity])
+            self.rows.sort(key=lambda r: (r[0], r[1]))
+
+    def take(self, need: Decimal) -> tuple[Decimal, list[str]]:
+        """Take up to `need`; answer how much and from what."""
+        got, refs = ZERO, []
+        for row in self.rows:
+            if need - got <= 0:
+                break
+            part = min(row[2], need - got)
+            if part > 0:
+                row[2] -= part
+                got += part
+                refs.append(f"{part.normalize():f} from {row[1]}")
+        return got, refs
+
+
+def _round_up(quantity: Decimal, places: int) -> Decimal:
+    return quantity.quantize(Decimal(1).scaleb(-places), ROUND_CEILING).normalize() + ZERO
+
+
+def decimals(session: Session, items: Iterable[int]) -> dict[int, int]:
+    """Each item's unit precision (decimal places)."""
+    out = {}
+    for item_id in set(items):
+        item = session.get(Item, item_id)
+        unit = session.get(Unit, item.base_unit_id) if item else None
+        out[item_id] = unit.decimals if unit else 0
+    return out
+
+
+def _q(value: Decimal) -> str:
+    return f"{value.normalize():f}"
+
+
+def reconcile_need(
+    need: Need,
+    own: list[OpenJob],
+    pool: Pool,
+    *,
+    places: int,
+    today: dt.date,
+    code: str,
+) -> Proposal | None:
+    """What a demand's own job must become: made, resized or re-dated, cancelled, or kept."""
+    started = [j for j in own if j.started]
+    waiting = [j for j in own if not j.started]
+    running = sum((j.remaining for j in started), ZERO)
+    pooled, refs = pool.take(max(need.quantity - running, ZERO))
+    target = _round_up(max(need.quantity - running - pooled, ZERO), places)
+    due = max(need.date, today)
+    keep = waiting[0] if waiting else None
+    covered = [f"{_q(running)} from its started jobs"] if running else []
+    covered += refs
+    why = (
+        f"{need.why} needs {_q(need.quantity)} {code} by {need.date}; "
+        f"{'; '.join(covered) or 'nothing else covers it'}"
+    )
+    if target <= 0:
+        if keep is None:
+            return None
+        return _proposal(
+            need,
+            due,
+            kind="work_order_cancel",
+            situation=f"cancel|{keep.number}",
+            rule="cancel-unneeded-job",
+            supply=keep.number,
+            explanation=f"{why}: {keep.number} ({_q(keep.quantity)}) is not needed; cancel it.",
+            command={"work_order": keep.number, "reason": f"not needed by {need.ref}"},
+        )
+    if keep is None:
+        return _create(need, target, due, code, why)
+    if keep.due_date <= today and need.date <= today:
+        due = keep.due_date  # late either way: the job keeps its date (no re-date every day)
+    if keep.quantity == target and keep.due_date == due:
+        return None
+    return _proposal(
+        need,
+        due,
+        kind="work_order_change",
+        situation=f"change|{keep.number}|{target}|{due}",
+        rule="resize-job",
+        supply=keep.number,
+        explanation=(
+            f"{why}: {keep.number} changes from {_q(keep.quantity)} due {keep.due_date} "
+            f"to {_q(target)} due {due} (it has not started)."
+        ),
+        command={"work_order": keep.number, "quantity": str(target), "due_date": due.isoformat()},
+    )
+
+
+def _proposal(need: Need, due: dt.date, **fields: Any) -> Proposal:
+    return Proposal(
+        agent=AGENT,
+        scope=need.scope,
+        priority=need.rank,
+        item_id=need.item_id,
+        demand=need.line or need.ref,
+        date=due,
+        **fields,
+    )
+
+
+def _create(need: Need, target: Decimal, due: dt.date, code: str, why: str) -> Proposal:
+    if need.parent is None:
+        return _proposal(
+            need,
+            due,
+            kind="work_order",
+            situation=f"make|{need.ref}|{target}|{due}",
+            rule="make-netted",
+            supply=f"route {need.route}",
+            explanation=f"{why}. Make {_q(target)} by route {need.route}, due {due}.",
+            command={
+                "item": code,
+                "quantity": str(target),
+                "due_date": due.isoformat(),
+                "customer_line": need.line,
+            },
+        )
+    return _proposal(
+        need,
+        due,
+        kind="child_work_order",
+        situation=f"child|{need.ref}|{code}|{target}|{due}",
+        rule="make-input",
+        supply=f"route {need.route}",
+        explanation=f"{why}. Make {_q(target)} by route {need.route}, due {due}, for {need.ref}.",
+        command={
+            "parent": need.parent,
+            "parent_step": need.parent_step,
+            "item": code,
+            "quantity": str(target),
+            "due_date": due.isoformat(),
+        },
+    )
+
+
+def _gone(job: OpenJob, scope: str, code: str, what: str) -> Proposal:
+    return Proposal(
+        agent=AGENT,
+        kind="work_order_cancel",
+        scope=scope,
+        situation=f"cancel|{job.number}",
+        rule="cancel-unneeded-job",
+        priority=NORMAL,
+        item_id=job.item_id,
+        demand=job.customer_line,
+        supply=job.number,
+        date=job.due_date,
+        explanation=(
+            f"{job.number} ({_q(job.quantity)} {code}) was made for {what}, which no longer "
+            "needs it; it has not started, so it is cancelled."
+        ),
+        command={"work_order": job.number, "reason": f"{what} no longer needs it"},
+    )
+
+
+def plan_lines(
+    session: Session, actor: agents.Actor, today: dt.date, demand: list[orders_queries.Demand]
+) -> list[Any]:
+    """Each open line of a made item gets the one job of its own its net need calls for."""
+    routes = sources.routes_by_item(session)
+    codes = sources.item_codes(session)
+    jobs = production_queries.open_jobs(session)
+    lines = {d.reference for d in demand}
+    made_items = {d.item_id for d in demand if d.item_id in routes}
+    pools = _pools(session, made_items)
+    own: dict[str, list[OpenJob]] = defaultdict(list)
+    wanted: list[Proposal] = []
+    for j in jobs:
+        if j.parent is not None or j.item_id not in made_items and j.customer_line is None:
+            continue
+        if j.customer_line is None:
+            pools[j.item_id].add(j.due_date, j.remaining, j.number)  # a planner's job
+        elif j.customer_line in lines:
+            own[j.customer_line].append(j)
+        elif j.started:
+            pools[j.item_id].add(j.due_date, j.remaining, j.number)  # flagged by alerts
+        else:
+            wanted.append(_gone(j, f"line:gone:{j.number}", codes[j.item_id], j.customer_line))
+    places = decimals(session, made_items)
+    for d in demand:
+        if d.item_id not in routes:
+            continue
+        need = Need(
+            scope=f"line:{d.reference}",
+            ref=d.reference,
+            item_id=d.item_id,
+            quantity=d.open_quantity - d.reserved_quantity,
+            date=d.due_date,
+            rank=d.rank[0],
+            line=d.reference,
+            why=f"{d.reference} ({d.priority.value}, {_q(d.reserved_quantity)} reserved)",
+            route=routes[d.item_id].code,
+        )
+        mine = own.get(d.reference, [])
+        extra = [j for j in mine if not j.started][1:]
+        for j in extra:
+            wanted.append(
+                _gone(j, f"line:{d.reference}:{j.number}", codes[j.item_id], "a second job")
+            )
+        p = reconcile_need(
+            need,
+            mine,
+            pools[d.item_id],
+            places=places[d.item_id],
+            today=today,
+            code=codes[d.item_id],
+        )
+        if p is not None:
+            wanted.append(p)
+    return agents.reconcile(session, actor, AGENT, wanted, prefixes=("line:",))
+
+
+def _pools(session: Session, items: set[int]) -> dict[int, Pool]:
+    """Free stock and open purchase lines of the items: supply no demand owns."""
+    pools: dict[int, Pool] = defaultdict(Pool)
+    if not items:
+        return pools
+    today = dt.date.min
+    stock = sources.on_hand(session, items)
+    reserved = orders_queries.reserved_by_item(session, items)
+    for item_id in items:
+        pools[item_id].add(today, stock.get(item_id, ZERO) - reserved.get(item_id, ZERO), "stock")
+    for s in sources.purchase_supply(session, items):
+        pools[s.item_id].add(s.date, s.quantity, s.ref)
+    return pools
+
+
+def plan_inputs(
+    session: Session, actor: agents.Actor, today: dt.date, demand: list[orders_queries.Demand]
+) -> list[Any]:
+    """Level by level below the lines: each made input of an open job's step gets its child."""
+    routes = sources.routes_by_item(session)
+    levels = netting.low_level_codes(routes)
+    codes = sources.item_codes(session)
+    ranks = {d.reference: d.rank[0] for d in demand}
+    made: list[Any] = []
+    by_level: dict[int, set[int]] = defaultdict(set)
+    for item_id in routes:
+        if levels.get(item_id, 0) > 0:
+            by_level[levels[item_id]].add(item_id)
+    for level in sorted(by_level):
+        items = by_level[level]
+        made += _plan_level(session, actor, today, items, codes, ranks, routes)
+    return made
+
+
+def _plan_level(
+    session: Session,
+    actor: agents.Actor,
+    today: dt.date,
+    items: set[int],
+    codes: dict[int, str],
+    ranks: dict[str, int],
+    routes: dict[int, Route],
+) -> list[Any]:
+    jobs = production_queries.open_jobs(session)
+    by_number = {j.number: j for j in jobs}
+    needs: list[Need] = []
+    for d in sources.step_demand(session, items):
+        parent, _, step = d.ref.rpartition("/")
+        job = by_number.get(parent)
+        if job is None:
+            continue
+        needs.append(
+            Need(
+                scope=f"input:{codes[d.item_id]}:{d.ref}",
+                ref=d.ref,
+                item_id=d.item_id,
+                quantity=d.quantity,
+                date=d.date,
+                rank=ranks.get(job.customer_line or "", NORMAL),
+                line=job.customer_line,
+                parent=parent,
+                parent_step=int(step),
+                why=f"{d.ref} (for {job.customer_line or 'stock'})",
+                route=routes[d.item_id].code,
+            )
+        )
+    wanted_keys = {(n.parent, n.parent_step, n.item_id) for n in needs}
+    pools = _pools(session, items)
+    own: dict[tuple[str | None, int | None, int], list[OpenJob]] = defaultdict(list)
+    wanted: list[Proposal] = []
+    for j in jobs:
+        if j.item_id not in items:
+            continue
+        key = (j.parent, j.parent_step, j.item_id)
+        if j.parent is None:
+            if j.customer_line is None:
+                pools[j.item_id].add(j.due_date, j.remaining, j.number)
+        elif key in wanted_keys:
+            own[key].append(j)
+        elif j.started:
+            pools[j.item_id].add(j.due_date, j.remaining, j.number)
+        else:
+            what = f"{j.parent}/{j.parent_step}"
+            wanted.append(
+                _gone(j, f"input:{codes[j.item_id]}:gone:{j.number}", codes[j.item_id], what)
+            )
+    places = decimals(session, items)
+    for n in sorted(needs, key=lambda n: (n.rank, n.date, n.ref)):
+        mine = own.get((n.parent, n.parent_step, n.item_id), [])
+        for j in [j for j in mine if not j.started][1:]:
+            wanted.append(_gone(j, f"{n.scope}:{j.number}", codes[j.item_id], "a second job"))
+        p = reconcile_need(
+            n, mine, pools[n.item_id], places=places[n.item_id], today=today, code=codes[n.item_id]
+        )
+        if p is not None:
+            wanted.append(p)
+    prefixes = tuple(f"input:{codes[i]}:" for i in items)
+    return agents.reconcile(session, actor, AGENT, wanted, prefixes=prefixes)
+
+
+def release_ready(session: Session, actor: agents.Actor, today: dt.date) -> list[Any]:
+    """Release the planned jobs the agents made whose inputs (and child jobs) all come in
+    time; the others wait, flagged at risk with the earliest date they can be made. A job a
+    planner planned is theirs to release."""
+    projection.refresh_dirty(session, today)
+    jobs = production_queries.open_jobs(session)
+    codes = sources.item_codes(session)
+    risky = {c.subject for c in watch.at_risk(session, {j.number: j for j in jobs}, codes)}
+    ours = _made_here(session)
+    wanted = [
+        Proposal(
+            agent=AGENT,
+            kind="work_order_release",
+            scope=f"release:{j.number}",
+            situation=f"release|{j.number}",
+            rule="release-on-time",
+            priority=NORMAL,
+            item_id=j.item_id,
+            demand=j.customer_line,
+            supply=j.number,
+            date=j.due_date,
+            explanation=(
+                f"{j.number} ({_q(j.quantity)} {codes[j.item_id]}, due {j.due_date}, for "
+                f"{j.customer_line}): every input and child job comes in time; release it."
+            ),
+            command={"work_order": j.number},
+        )
+        for j in jobs
+        if j.status is WorkOrderStatus.planned and j.number in ours and j.number not in risky
+    ]
+    return agents.reconcile(session, actor, AGENT, wanted, prefixes=("release:",))
+
+
+def _made_here(session: Session) -> set[str]:
+    """The jobs the intake agent made (from its applied decisions' results)."""
+    rows = session.scalars(
+        select(Decision.result).where(
+            Decision.agent == AGENT,
+            Decision.kind.in_(("work_order", "child_work_order")),
+            Decision.status == DecisionStatus.applied,
+        )
+    )
+    return {str(n) for result in rows for n in result.get("work_orders", [])}

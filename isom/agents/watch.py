@@ -1,0 +1,183 @@
+"""Standing alerts: one per item and condition, updated in place, closed when it ends.
+
+Conditions: `shortage` (an item's projected balance goes below zero, from the stored
+projection), `at-risk` (an open job whose inputs arrive after it must start, or that nothing
+supplies, with the earliest date it can be made), `surplus` (a started job whose line no
+longer needs it: it is kept, and its output goes to stock).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from isom.agents.models import Alert, AlertStatus
+from isom.orders import queries as orders_queries
+from isom.planning import projection, sources
+from isom.production import queries as production_queries
+from isom.types import utcnow
+
+#: Inputs are consumed the day before a job is due; an input arriving on day D lets it be
+#: made by D + this.
+MAKE_AFTER = dt.timedelta(days=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """A condition that holds now: what, about which item and subject, since when, and why."""
+
+    condition: str
+    subject: str
+    item_id: int | None
+    date: dt.date | None
+    text: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.condition}|{self.subject}"
+
+
+def conditions(session: Session, today: dt.date) -> list[Condition]:
+    """Every shortage, job at risk and surplus job that holds now."""
+    codes = sources.item_codes(session)
+    jobs = {j.number: j for j in production_queries.open_jobs(session)}
+    out: list[Condition] = []
+    for code, p in projection.shortages(session):
+        low = min((Decimal(e["balance"]) for e in p.entries), default=Decimal(0))
+        out.append(
+            Condition(
+                "shortage",
+                code,
+                p.item_id,
+                p.first_shortage_date,
+                f"{code} is projected below zero from {p.first_shortage_date} (lowest "
+                f"{low.normalize():f}); short {Decimal(p.shortage_quantity).normalize():f}.",
+            )
+        )
+    out += at_risk(session, jobs, codes)
+    lines = {d.reference for d in orders_queries.open_customer_demand(session)}
+    for job in jobs.values():
+        if job.started and job.parent is None and job.customer_line not in lines | {None}:
+            out.append(
+                Condition(
+                    "surplus",
+                    job.number,
+                    job.item_id,
+                    job.due_date,
+                    f"{job.number} ({codes[job.item_id]}) has started for "
+                    f"{job.customer_line}, which no longer needs it; it is kept and "
+                    f"{job.remaining.normalize():f} will go to stock.",
+                )
+            )
+    return out
+
+
+def at_risk(
+    session: Session, jobs: dict[str, production_queries.OpenJob], codes: dict[int, str]
+) -> list[Condition]:
+    """Jobs whose inputs (or child jobs) come after the job must start, or never come.
+
+    A child job at risk puts its parent at risk too: the parent can be made a day after the
+    child at the earliest."""
+    risk: dict[str, dict[str, dt.date | None]] = {}
+    for item_id, pegs in projection.stored_pegging(session):
+        for g in pegs:
+            number = str(g["demand"]).rpartition("/")[0]
+            if number in jobs and (g["supply"] is None or g["late"]):
+                when = dt.date.fromisoformat(g["supply_date"]) if g["supply_date"] else None
+                risk.setdefault(number, {})[codes[item_id]] = when
+    earliest: dict[str, dt.date | None] = {}
+    for number in sorted(risk, key=lambda n: -_depth(jobs, n)):  # children before parents
+        dates = risk[number].values()
+        made_by = None if None in dates else max(d for d in dates if d) + MAKE_AFTER
+        earliest[number] = made_by
+        parent = jobs[number].parent
+        if parent in jobs:
+            risk.setdefault(str(parent), {})[f"child {number}"] = made_by
+    out = []
+    for number, inputs in sorted(risk.items()):
+        job, made_by = jobs[number], earliest[number]
+        unsupplied = sorted(c for c, d in inputs.items() if d is None)
+        late = sorted(c for c, d in inputs.items() if d is not None)
+        why = [f"nothing supplies {', '.join(unsupplied)} yet"] if unsupplied else []
+        if late:
+            why.append(
+                f"{', '.join(late)} come too late"
+                + (f"; it can be made by {made_by} at the earliest" if made_by else "")
+            )
+        out.append(
+            Condition(
+                "at-risk",
+                number,
+                job.item_id,
+                made_by,
+                f"{number} ({codes[job.item_id]} x {job.quantity.normalize():f}, due "
+                f"{job.due_date}, for {job.customer_line or 'stock'}) is at risk: "
+                + "; ".join(why)
+                + ".",
+            )
+        )
+    return out
+
+
+def _depth(jobs: dict[str, production_queries.OpenJob], number: str) -> int:
+    depth, job = 0, jobs.get(number)
+    while job is not None and job.parent is not None and depth < 20:
+        depth, job = depth + 1, jobs.get(job.parent)
+    return depth
+
+
+def sync(session: Session, today: dt.date) -> int:
+    """Open, update or close the alerts so they say what holds now; answer how many changed."""
+    now = utcnow()
+    held = {a.key: a for a in session.scalars(select(Alert))}
+    current = {c.key: c for c in conditions(session, today)}
+    changed = 0
+    for key, c in current.items():
+        alert = held.get(key)
+        if alert is None:
+            session.add(
+                Alert(
+                    key=key,
+                    condition=c.condition,
+                    item_id=c.item_id,
+                    subject=c.subject,
+                    status=AlertStatus.open,
+                    date=c.date,
+                    text=c.text[:2000],
+                    opened_at=now,
+                    updated_at=now,
+                )
+            )
+            changed += 1
+        elif (alert.status, alert.text, alert.date) != (AlertStatus.open, c.text[:2000], c.date):
+            if alert.status is AlertStatus.closed:
+                alert.opened_at, alert.closed_at = now, None
+            alert.status, alert.text, alert.date, alert.updated_at = (
+                AlertStatus.open,
+                c.text[:2000],
+                c.date,
+                now,
+            )
+            changed += 1
+    for key, alert in held.items():
+        if key not in current and alert.status is AlertStatus.open:
+            alert.status, alert.closed_at, alert.updated_at = AlertStatus.closed, now, now
+            changed += 1
+    session.flush()
+    return changed
+
+
+def open_alerts(session: Session) -> list[Alert]:
+    """The alerts that hold now, by condition and subject."""
+    return list(
+        session.scalars(
+            select(Alert)
+            .where(Alert.status == AlertStatus.open)
+            .order_by(Alert.condition, Alert.subject)
+        )
+    )
