@@ -2,8 +2,9 @@
 
 Conditions: `shortage` (an item's projected balance goes below zero, from the stored
 projection), `at-risk` (an open job whose inputs arrive after it must start, or that nothing
-supplies, with the earliest date it can be made), `surplus` (a started job whose line no
-longer needs it: it is kept, and its output goes to stock).
+supplies, with the earliest date it can be made), `late-by-plan` (an open job the finite plan
+in force finishes after its due date), `surplus` (a started job whose line no longer needs it:
+it is kept, and its output goes to stock).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 from isom.agents.models import Alert, AlertStatus
 from isom.orders import queries as orders_queries
 from isom.planning import projection, sources
+from isom.planning.scheduling import queries as schedule_queries
 from isom.production import queries as production_queries
 from isom.types import utcnow
 
@@ -59,6 +61,7 @@ def conditions(session: Session, today: dt.date) -> list[Condition]:
             )
         )
     out += at_risk(session, jobs, codes)
+    out += late_by_plan(session, jobs, codes)
     lines = {d.reference for d in orders_queries.open_customer_demand(session)}
     for job in jobs.values():
         if job.started and job.parent is None and job.customer_line not in lines | {None}:
@@ -119,6 +122,29 @@ def at_risk(
                 f"{job.due_date}, for {job.customer_line or 'stock'}) is at risk: "
                 + "; ".join(why)
                 + ".",
+            )
+        )
+    return out
+
+
+def late_by_plan(
+    session: Session, jobs: dict[str, production_queries.OpenJob], codes: dict[int, str]
+) -> list[Condition]:
+    """Open jobs that the finite plan in force finishes after their due date."""
+    out = []
+    for number, finish in sorted(schedule_queries.at_risk(session).items()):
+        job = jobs.get(number)
+        if job is None:
+            continue
+        out.append(
+            Condition(
+                "late-by-plan",
+                number,
+                job.item_id,
+                finish.date(),
+                f"{number} ({codes[job.item_id]} x {job.quantity.normalize():f}, due "
+                f"{job.due_date}, for {job.customer_line or 'stock'}) is planned to finish "
+                f"{finish:%Y-%m-%d %H:%M} UTC, after its due date.",
             )
         )
     return out

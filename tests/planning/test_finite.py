@@ -8,6 +8,7 @@ import datetime as dt
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from isom.agents import watch
 from isom.db import Database
 from isom.planning import views
 from isom.planning.scheduling import queries, whatif, worker
@@ -16,7 +17,7 @@ from isom.planning.scheduling.build import build
 from isom.planning.scheduling.check import violations
 from isom.production import queries as production_queries
 from isom.production import services as production
-from isom.production.schemas import CreateWorkOrder, MachineStateCommand, StepScan
+from isom.production.schemas import ChangeWorkOrder, CreateWorkOrder, MachineStateCommand, StepScan
 from tests.agents.support import demo_masterdata, do, receive
 
 D = Decimal
@@ -219,3 +220,37 @@ def test_the_background_re_plan_follows_events_and_says_which(db: Database) -> N
     assert repair.reason == "events: machine CUT-1 down" and repair.id > first
     assert second == history[0].id  # the repair, or CP-SAT's plan right after it
     assert worker.replan_once(db) is None
+
+
+def test_a_job_the_plan_finishes_late_stands_as_one_alert_until_the_plan_catches_up(
+    db: Database,
+) -> None:
+    plant(db)
+    late = job(db, "LEAD-BK-300", "30000", dt.date(2026, 12, 2))  # days of cutting, due tomorrow
+    easy = job(db, "LEAD-BK-300", "10", dt.date(2026, 12, 30))
+    publish(db, "first plan")
+    finish = db.read(queries.at_risk)[late]
+    assert easy not in db.read(queries.at_risk)
+    db.write(lambda s: watch.sync(s, NOW.date()))
+    db.write(lambda s: watch.sync(s, NOW.date()))  # the same condition: the same alert
+    alerts = late_alerts(db)
+    assert [(subject, date) for subject, date, _ in alerts] == [(late, finish.date())]
+    assert (
+        f"{late} (LEAD-BK-300 x 30000, due 2026-12-02, for stock) is planned to finish "
+        in (alerts[0][2])
+    )
+    # The job is cancelled: the plan no longer holds it and the alert closes.
+    do(db, production.cancel_work_order, ChangeWorkOrder(work_order=late, reason="too big"))
+    publish(db, "job cancelled")
+    db.write(lambda s: watch.sync(s, NOW.date()))
+    assert late_alerts(db) == []
+
+
+def late_alerts(db: Database) -> list[tuple[str, dt.date | None, str]]:
+    return db.read(
+        lambda s: [
+            (a.subject, a.date, a.text)
+            for a in watch.open_alerts(s)
+            if a.condition == "late-by-plan"
+        ]
+    )
