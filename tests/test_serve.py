@@ -72,7 +72,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 
 def _wait_until_up(server: Server) -> None:
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 240  # imports and migrations are slow on a busy machine
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
             pytest.fail(f"isom serve exited:\n{server.output()}")
