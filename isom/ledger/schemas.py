@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from isom.ledger.models import ContentStatus
+from isom.types import PlainDecimal
 
 Code = Annotated[
     str,
@@ -31,8 +32,8 @@ StepRef = Annotated[
 ]
 #: The largest id the stores keep (a signed 64-bit integer); a larger one names nothing.
 MAX_ID = 2**63 - 1
-Positive = Annotated[Decimal, Field(gt=0, max_digits=18, decimal_places=6)]
-NonNegative = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=6)]
+Positive = Annotated[PlainDecimal, Field(gt=0, max_digits=18, decimal_places=6)]
+NonNegative = Annotated[PlainDecimal, Field(ge=0, max_digits=18, decimal_places=6)]
 
 
 class AdjustReason(enum.StrEnum):
@@ -157,7 +158,7 @@ class AdjustCommand(_Command, LineRef):
     """Correct a quantity up or down, with a reason code."""
 
     container: Code
-    quantity_delta: Annotated[Decimal, Field(max_digits=18, decimal_places=6)]
+    quantity_delta: Annotated[PlainDecimal, Field(max_digits=18, decimal_places=6)]
     reason_code: AdjustReason
     reason: str | None = Field(default=None, max_length=500)
 

@@ -73,6 +73,11 @@ class Actor:
     name: str
     user_id: int | None = None
     device: str | None = None
+    roles: frozenset[str] = frozenset()
+
+    def has_any(self, *roles: str) -> bool:
+        """Whether the actor holds one of `roles` (an admin holds them all)."""
+        return "admin" in self.roles or bool(self.roles & set(roles))
 
 
 # ---------------------------------------------------------------------------------------------

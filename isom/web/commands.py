@@ -38,7 +38,12 @@ class Replayable(Protocol):
 
 def actor_of(principal: Principal) -> ledger.Actor:
     """The domains' view of who is acting."""
-    return ledger.Actor(name=principal.name, user_id=principal.user_id, device=principal.device)
+    return ledger.Actor(
+        name=principal.name,
+        user_id=principal.user_id,
+        device=principal.device,
+        roles=principal.roles,
+    )
 
 
 def add_command_route(
