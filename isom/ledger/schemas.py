@@ -270,3 +270,53 @@ class EventResult(BaseModel):
     lines: list[dict[str, Any]] = []
     balances: list[dict[str, Any]] = []
     detail: dict[str, Any] = {}
+
+
+class ApproveCountCommand(BaseModel):
+    """Apply a count that waited for approval (the ledger event's command, for its replay)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    proposal: int = Field(gt=0, le=MAX_ID)
+
+
+class RejectCount(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class CountRuleIn(BaseModel):
+    """A site's count tolerance: a count moving the book by at most `tolerance_quantity`, or
+    by at most `tolerance_percent` of it, applies at once; a larger one awaits approval unless
+    the person counting holds one of `exceed_roles`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    tolerance_quantity: NonNegative = Decimal(0)
+    tolerance_percent: Annotated[PlainDecimal, Field(ge=0, le=100, decimal_places=6)] = Decimal(5)
+    exceed_roles: list[Code] = Field(default=["supervisor"], max_length=20)
+
+
+class CountRuleView(CountRuleIn):
+    site: str
+    default: bool = False
+
+
+class CountProposalView(BaseModel):
+    id: int
+    status: str
+    container: str
+    location: str | None
+    item: str
+    lot: str | None
+    book: Decimal
+    counted: Decimal
+    delta: Decimal
+    requested_by: str
+    requested_at: dt.datetime
+    count_event_id: int
+    decided_by: str | None
+    decided_at: dt.datetime | None
+    decision_reason: str | None
+    applied_event_id: int | None
