@@ -151,10 +151,12 @@ def count_proposals(
 def approve_count(
     response: Response,
     proposal_id: int = Path(gt=0, le=MAX_ID),
+    _key: str = Depends(idempotency_key),
     principal: Principal = Depends(require_roles(R.supervisor)),
     db: Database = Depends(get_db),
 ) -> EventResult:
-    """Apply the count's difference through the ledger, once."""
+    """Apply the count's difference through the ledger, once: the ledger event's key is the
+    proposal's, so any second approval (whatever its Idempotency-Key) replays the first."""
     result = db.write(lambda s: counts.approve(s, actor_of(principal), proposal_id))
     if result.replayed:
         response.status_code = 200
@@ -170,6 +172,7 @@ def approve_count(
 def reject_count(
     body: RejectCount,
     proposal_id: int = Path(gt=0, le=MAX_ID),
+    _key: str = Depends(idempotency_key),
     principal: Principal = Depends(require_roles(R.supervisor)),
     db: Database = Depends(get_db),
 ) -> CountProposalView:

@@ -73,18 +73,16 @@ def test_a_count_beyond_tolerance_waits_for_a_supervisor_who_applies_it_once(
     ]
     # A clerk may not approve; a supervisor does, once.
     path = f"{API}/count-proposals/{detail['proposal']}/approve"
-    assert client.post(path, headers=clerk).status_code == 403
-    first = client.post(path, headers=boss)
+    assert call(client, path[len(API) + 1 :], {}, clerk).status_code == 403
+    first = call(client, path[len(API) + 1 :], {}, boss)
     assert first.status_code == 201, first.text
     assert first.json()["detail"]["quantity"] == "1"
-    second = client.post(path, headers=boss)
+    second = call(client, path[len(API) + 1 :], {}, boss)
     assert second.status_code == 200 and second.headers["Idempotent-Replayed"] == "true"
     assert second.json()["event_id"] == first.json()["event_id"]
     assert held(client, "R1", clerk) == "1"
     assert client.get(f"{API}/count-proposals", headers=clerk).json() == []
-    reject = client.post(
-        f"{API}/count-proposals/{detail['proposal']}/reject", json={"reason": "x"}, headers=boss
-    )
+    reject = call(client, f"count-proposals/{detail['proposal']}/reject", {"reason": "x"}, boss)
     assert reject.status_code == 409 and reject.json()["field"] == "proposal"
     assert pdb.read(lambda s: verify(s).ok)
 
@@ -95,11 +93,9 @@ def test_a_rejected_count_changes_nothing_and_a_supervisor_counts_beyond_toleran
     clerk, boss = token(pdb, "clerk"), token(pdb, "supervisor")
     receive_97(client, clerk)
     proposal = call(client, "count", count("3"), clerk).json()["detail"]["proposal"]
-    r = client.post(
-        f"{API}/count-proposals/{proposal}/reject", json={"reason": "recount"}, headers=boss
-    )
+    r = call(client, f"count-proposals/{proposal}/reject", {"reason": "recount"}, boss)
     assert r.status_code == 200 and r.json()["status"] == "rejected"
-    approve = client.post(f"{API}/count-proposals/{proposal}/approve", headers=boss)
+    approve = call(client, f"count-proposals/{proposal}/approve", {}, boss)
     assert approve.status_code == 409
     assert held(client, "R1", clerk) == "97"
     # A supervisor's own count applies directly, whatever the difference.
