@@ -57,6 +57,7 @@ def _endpoint(
     command_type: type[BaseModel],
     roles: tuple[Role, ...],
     summary: str,
+    **more: Any,
 ) -> None:
     add_command_route(
         router,
@@ -67,6 +68,7 @@ def _endpoint(
         roles,
         summary,
         name=f"ledger_{path.replace('-', '_')}",
+        **more,
     )
 
 
@@ -90,6 +92,15 @@ _endpoint("unnest", ledger.unnest, UnnestCommand, FLOOR, "Un-nest a container")
 _endpoint("split", ledger.split, SplitCommand, FLOOR, "Split part of a container off")
 _endpoint("merge", ledger.merge, MergeCommand, FLOOR, "Merge a container into another")
 _endpoint("adjust", ledger.adjust, AdjustCommand, (R.supervisor,), "Adjust a quantity")
+_endpoint(
+    "count",
+    ledger.count,
+    CountCommand,
+    WAREHOUSE,
+    "Record a physical count (beyond the site's tolerance: 202, awaiting approval)",
+    accepted=lambda result: bool(result.detail.get("pending")),
+    responses={202: {"description": "Beyond the site's tolerance: recorded, awaiting approval"}},
+)
 _endpoint("hold", ledger.hold, HoldCommand, (R.clerk, R.operator, R.supervisor), "Put on hold")
 _endpoint("release", ledger.release, ReleaseCommand, (R.supervisor,), "Release a hold")
 _endpoint("consume", ledger.consume, ConsumeCommand, PRODUCTION, "Consume into a step")
@@ -104,32 +115,6 @@ _endpoint(
 _endpoint("scrap", ledger.scrap, ScrapCommand, (R.operator, R.supervisor), "Scrap material")
 _endpoint("ship", ledger.ship, ShipCommand, (R.clerk, R.supervisor), "Ship a container")
 _endpoint("reverse", ledger.reverse, ReverseCommand, (R.supervisor,), "Reverse an event")
-
-
-@router.post(
-    "/ledger/count",
-    status_code=201,
-    responses={
-        200: {"description": "A replay of an earlier count with the same key"},
-        202: {"description": "Beyond the site's tolerance: recorded, awaiting approval"},
-        **PROBLEMS,
-    },
-    summary="Record a physical count",
-)
-def count(
-    command: CountCommand,
-    response: Response,
-    key: str = Depends(idempotency_key),
-    principal: Principal = Depends(require_roles(*WAREHOUSE)),
-    db: Database = Depends(get_db),
-) -> EventResult:
-    """Record a count: within tolerance it sets the quantity (201); beyond it the count waits
-    for a supervisor (202, `detail.pending`, `detail.proposal`) and the container is unchanged."""
-    result = db.write(lambda s: ledger.count(s, actor_of(principal), key, command))
-    response.status_code = 202 if result.detail.get("pending") else 200 if result.replayed else 201
-    if result.replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-    return result
 
 
 @router.get("/ledger/count-proposals", responses=PROBLEMS, summary="Counts awaiting approval")
