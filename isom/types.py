@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import re
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import BeforeValidator
+from pydantic_core import PydanticCustomError
 from sqlalchemy import JSON, BigInteger, DateTime, Enum
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
@@ -66,6 +69,28 @@ class Exact(TypeDecorator[Decimal]):
         if value is None:
             return None
         return from_micros(value)
+
+
+_PLAIN_DECIMAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
+
+
+def plain_decimal(value: Any) -> Any:
+    """A quantity given as a string must be a plain decimal: "1000" or "2.5", never "1e3" (a
+    typo or a float printed by a script would otherwise pass as a thousand) nor "NaN"."""
+    if isinstance(value, str) and not _PLAIN_DECIMAL.fullmatch(value.strip()):
+        raise PydanticCustomError(
+            "plain_decimal",
+            "'{value}' is not a plain decimal",
+            {
+                "value": value[:40],
+                "expected": "a JSON number, or a decimal string like 1000 or 2.5",
+            },
+        )
+    return value
+
+
+#: A decimal at the edges: a JSON number, or a string of plain digits with an optional point.
+PlainDecimal = Annotated[Decimal, BeforeValidator(plain_decimal)]
 
 
 class UtcDateTime(TypeDecorator[dt.datetime]):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel, Field
 
@@ -12,6 +10,7 @@ from isom.auth.services import Principal
 from isom.costing import services as costing
 from isom.costing.schemas import BatchCost, JobCost, StandardCost
 from isom.db import Database
+from isom.types import PlainDecimal
 from isom.web.commands import PROBLEMS
 from isom.web.deps import get_db, require_roles
 
@@ -50,7 +49,7 @@ def standard_cost(
 
 
 class OverheadIn(BaseModel):
-    hourly_rate: Decimal = Field(ge=0, max_digits=18, decimal_places=6)
+    hourly_rate: PlainDecimal = Field(ge=0, max_digits=18, decimal_places=6)
 
 
 @router.put("/costing/overhead/{workstation}", responses=PROBLEMS)

@@ -21,7 +21,7 @@ from isom.errors import Forbidden
 from isom.production.models import WorkOrder, WorkOrderStatus
 from isom.web.charts import figure_dict
 from isom.web.deps import current_principal, get_db
-from isom.web.pages import error_page, guarded, render
+from isom.web.pages import error_page, fmt_money, guarded, render
 
 router = APIRouter(include_in_schema=False)
 RECENT_JOBS = 50
@@ -62,7 +62,7 @@ def waterfall(cost: JobCost) -> dict[str, Any]:
             x=labels,
             y=[float(v) for v in values],
             measure=["absolute"] + ["relative"] * len(VARIANCES) + ["total"],
-            text=[f"{v:.2f}" for v in values],
+            text=[fmt_money(v) for v in values],
             increasing={"marker": {"color": "#b42318"}},
             decreasing={"marker": {"color": "#1a7f37"}},
             totals={"marker": {"color": "#0b5cab"}},

@@ -15,13 +15,15 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from isom.costing.models import OverheadRate
+from isom.costing.money import CENT, split_cents
+from isom.costing.money import cents as cents  # other domains round money with it
 from isom.costing.schemas import BatchCost, CostLine, JobCost, StandardCost, Variances
 from isom.errors import Conflict, NotFound
 from isom.ledger.models import Event, EventKind, EventLine, Lot
@@ -37,13 +39,7 @@ from isom.production.models import (
 )
 from isom.types import utcnow
 
-CENT = Decimal("0.01")
 SIXTY = Decimal(60)
-
-
-def cents(value: Decimal) -> Decimal:
-    """Money rounded half up to the cent, as reported."""
-    return value.quantize(CENT, ROUND_HALF_UP)
 
 
 def place_value(session: Session, place: str) -> Decimal:
@@ -175,27 +171,37 @@ class _Breakdown:
     machine_minutes: Decimal
 
 
+ELEMENTS = ("material", "labour", "machine", "overhead")
+
+
 def _line(parts: dict[str, Decimal], scale: Decimal = Decimal(1)) -> CostLine:
-    return CostLine(
-        **{k: cents(parts[k] * scale) for k in ("material", "labour", "machine", "overhead")},
-        total=cents(sum(parts.values(), Decimal(0)) * scale),
-    )
+    """Cost elements in cents that add up to the total in cents."""
+    total = cents(sum(parts.values(), Decimal(0)) * scale)
+    split = split_cents([parts[k] * scale for k in ELEMENTS], total)
+    return CostLine(**dict(zip(ELEMENTS, split, strict=True)), total=total)
 
 
-def _variances(parts: dict[str, Decimal], scale: Decimal = Decimal(1)) -> Variances:
-    return Variances(**{k: cents(v * scale) for k, v in parts.items()})
+def _variances(
+    parts: dict[str, Decimal], actual: CostLine, standard: CostLine, scale: Decimal = Decimal(1)
+) -> Variances:
+    """Variances in cents that add up to actual - standard as shown (both in cents)."""
+    names = [k for k in parts if k != "total"]
+    total = actual.total - standard.total
+    split = split_cents([parts[k] * scale for k in names], total)
+    return Variances(**dict(zip(names, split, strict=True)), total=total)
 
 
 def job_cost(session: Session, number: str, *, at: dt.datetime | None = None) -> JobCost:
     """The job's actual cost so far against standard at its good output, with the variance split."""
     b = _breakdown(session, number, at or utcnow())
+    actual, standard = _line(b.actual), _line(b.standard)
     return JobCost(
         work_order=str(b.wo.number),
         status=b.wo.status.value,
         good_quantity=b.good,
-        actual=_line(b.actual),
-        standard=_line(b.standard),
-        variances=_variances(b.variances),
+        actual=actual,
+        standard=standard,
+        variances=_variances(b.variances, actual, standard),
         materials=b.materials,
         labour_minutes=b.labour_minutes.quantize(CENT),
         machine_minutes=b.machine_minutes.quantize(CENT),
@@ -245,6 +251,7 @@ def batch_costs(session: Session, number: str, *, at: dt.datetime | None = None)
     out = []
     for lot_id, (quantity, value) in batches.items():
         share = quantity / b.good
+        actual, standard = _line(b.actual, share), _line(b.standard, share)
         out.append(
             BatchCost(
                 work_order=str(b.wo.number),
@@ -252,9 +259,9 @@ def batch_costs(session: Session, number: str, *, at: dt.datetime | None = None)
                 quantity=quantity,
                 share=share.quantize(Decimal("0.000001")),
                 carried_value=cents(value),
-                actual=_line(b.actual, share),
-                standard=_line(b.standard, share),
-                variances=_variances(b.variances, share),
+                actual=actual,
+                standard=standard,
+                variances=_variances(b.variances, actual, standard, share),
             )
         )
     return out

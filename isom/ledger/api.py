@@ -5,21 +5,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from isom.auth.models import Role
-from isom.auth.services import Principal
+from isom.auth.services import Principal, validate_roles
 from isom.db import Database
-from isom.ledger import queries
+from isom.ledger import counts, queries
 from isom.ledger import services as ledger
-from isom.ledger.models import ContentStatus
+from isom.ledger.models import ContentStatus, CountProposalStatus
 from isom.ledger.schemas import (
     MAX_ID,
     AdjustCommand,
     ConsumeCommand,
     CountCommand,
+    CountProposalView,
+    CountRuleIn,
+    CountRuleView,
     CreateContainerCommand,
     EventResult,
     HoldCommand,
@@ -28,6 +31,7 @@ from isom.ledger.schemas import (
     NestCommand,
     ProduceCommand,
     ReceiveCommand,
+    RejectCount,
     ReleaseCommand,
     ReturnCommand,
     ReverseCommand,
@@ -36,8 +40,8 @@ from isom.ledger.schemas import (
     SplitCommand,
     UnnestCommand,
 )
-from isom.web.commands import PROBLEMS, add_command_route
-from isom.web.deps import READERS, get_db, require_roles
+from isom.web.commands import PROBLEMS, actor_of, add_command_route
+from isom.web.deps import READERS, get_db, idempotency_key, require_roles
 
 router = APIRouter(tags=["ledger"])
 
@@ -53,6 +57,7 @@ def _endpoint(
     command_type: type[BaseModel],
     roles: tuple[Role, ...],
     summary: str,
+    **more: Any,
 ) -> None:
     add_command_route(
         router,
@@ -63,6 +68,7 @@ def _endpoint(
         roles,
         summary,
         name=f"ledger_{path.replace('-', '_')}",
+        **more,
     )
 
 
@@ -86,7 +92,15 @@ _endpoint("unnest", ledger.unnest, UnnestCommand, FLOOR, "Un-nest a container")
 _endpoint("split", ledger.split, SplitCommand, FLOOR, "Split part of a container off")
 _endpoint("merge", ledger.merge, MergeCommand, FLOOR, "Merge a container into another")
 _endpoint("adjust", ledger.adjust, AdjustCommand, (R.supervisor,), "Adjust a quantity")
-_endpoint("count", ledger.count, CountCommand, WAREHOUSE, "Record a physical count")
+_endpoint(
+    "count",
+    ledger.count,
+    CountCommand,
+    WAREHOUSE,
+    "Record a physical count (beyond the site's tolerance: 202, awaiting approval)",
+    accepted=lambda result: bool(result.detail.get("pending")),
+    responses={202: {"description": "Beyond the site's tolerance: recorded, awaiting approval"}},
+)
 _endpoint("hold", ledger.hold, HoldCommand, (R.clerk, R.operator, R.supervisor), "Put on hold")
 _endpoint("release", ledger.release, ReleaseCommand, (R.supervisor,), "Release a hold")
 _endpoint("consume", ledger.consume, ConsumeCommand, PRODUCTION, "Consume into a step")
@@ -101,6 +115,76 @@ _endpoint(
 _endpoint("scrap", ledger.scrap, ScrapCommand, (R.operator, R.supervisor), "Scrap material")
 _endpoint("ship", ledger.ship, ShipCommand, (R.clerk, R.supervisor), "Ship a container")
 _endpoint("reverse", ledger.reverse, ReverseCommand, (R.supervisor,), "Reverse an event")
+
+
+@router.get("/ledger/count-proposals", responses=PROBLEMS, summary="Counts awaiting approval")
+def count_proposals(
+    status: CountProposalStatus | None = Query(default=CountProposalStatus.pending),
+    _: Principal = Depends(require_roles(*WAREHOUSE)),
+    db: Database = Depends(get_db),
+) -> list[CountProposalView]:
+    """Counts beyond tolerance, oldest first: pending by default, or of one status."""
+    return db.read(lambda s: counts.proposals(s, status=status))
+
+
+@router.post(
+    "/ledger/count-proposals/{proposal_id}/approve",
+    status_code=201,
+    responses={200: {"description": "Approved before: the same answer"}, **PROBLEMS},
+    summary="Approve a count beyond tolerance",
+)
+def approve_count(
+    response: Response,
+    proposal_id: int = Path(gt=0, le=MAX_ID),
+    _key: str = Depends(idempotency_key),
+    principal: Principal = Depends(require_roles(R.supervisor)),
+    db: Database = Depends(get_db),
+) -> EventResult:
+    """Apply the count's difference through the ledger, once: the ledger event's key is the
+    proposal's, so any second approval (whatever its Idempotency-Key) replays the first."""
+    result = db.write(lambda s: counts.approve(s, actor_of(principal), proposal_id))
+    if result.replayed:
+        response.status_code = 200
+        response.headers["Idempotent-Replayed"] = "true"
+    return result
+
+
+@router.post(
+    "/ledger/count-proposals/{proposal_id}/reject",
+    responses=PROBLEMS,
+    summary="Reject a count beyond tolerance",
+)
+def reject_count(
+    body: RejectCount,
+    proposal_id: int = Path(gt=0, le=MAX_ID),
+    _key: str = Depends(idempotency_key),
+    principal: Principal = Depends(require_roles(R.supervisor)),
+    db: Database = Depends(get_db),
+) -> CountProposalView:
+    """Turn the count down with a reason; nothing in the container changes."""
+    return db.write(lambda s: counts.reject(s, actor_of(principal), proposal_id, body.reason))
+
+
+@router.get("/ledger/count-rules/{site}", responses=PROBLEMS, summary="A site's count tolerance")
+def count_rule(
+    site: str,
+    _: Principal = Depends(require_roles(*READERS)),
+    db: Database = Depends(get_db),
+) -> CountRuleView:
+    """The tolerance in force at a site and who may count beyond it."""
+    return db.read(lambda s: counts.rule(s, site))
+
+
+@router.put("/ledger/count-rules/{site}", responses=PROBLEMS, summary="Set a site's tolerance")
+def set_count_rule(
+    site: str,
+    body: CountRuleIn,
+    principal: Principal = Depends(require_roles(R.admin)),
+    db: Database = Depends(get_db),
+) -> CountRuleView:
+    """Set how far a count may move the book on its own, and who may exceed that."""
+    validate_roles(list(body.exceed_roles), field="exceed_roles")
+    return db.write(lambda s: counts.set_rule(s, actor_of(principal), site, body))
 
 
 @router.get("/inventory", responses=PROBLEMS, summary="Inventory by item, location, lot, status")

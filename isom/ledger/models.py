@@ -261,3 +261,56 @@ class Counter(Base):
 
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class CountRule(Base):
+    """A site's count tolerance, and who may post a count beyond it without approval.
+
+    A count is within tolerance when the difference to the book is at most
+    `tolerance_quantity`, or at most `tolerance_percent` of the book.
+    """
+
+    __tablename__ = "ledger_count_rule"
+
+    site_id: Mapped[int] = mapped_column(ForeignKey("md_location.id"), primary_key=True)
+    tolerance_quantity: Mapped[Decimal] = mapped_column(Exact)
+    tolerance_percent: Mapped[Decimal] = mapped_column(Exact)
+    exceed_roles: Mapped[list[str]] = mapped_column(JsonType)
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    updated_by: Mapped[str] = mapped_column(String(100))
+
+
+class CountProposalStatus(enum.StrEnum):
+    pending = "pending"
+    approved = "approved"
+    rejected = "rejected"
+
+
+class CountProposal(Base):
+    """A count beyond tolerance: recorded (its count event has no lines) until a supervisor
+    approves it (a second count event applies the difference) or rejects it."""
+
+    __tablename__ = "ledger_count_proposal"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    count_event_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), ForeignKey("ledger_event.id"), unique=True
+    )
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("md_location.id"))
+    container_id: Mapped[int] = mapped_column(ForeignKey("ledger_container.id"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("md_item.id"))
+    lot_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_lot.id"))
+    book: Mapped[Decimal] = mapped_column(Exact)
+    counted: Mapped[Decimal] = mapped_column(Exact)
+    delta: Mapped[Decimal] = mapped_column(Exact)
+    status: Mapped[CountProposalStatus] = mapped_column(
+        enum_column(CountProposalStatus), index=True
+    )
+    requested_by: Mapped[str] = mapped_column(String(100))
+    requested_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    decision_reason: Mapped[str | None] = mapped_column(String(500))
+    applied_event_id: Mapped[int | None] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), ForeignKey("ledger_event.id")
+    )

@@ -302,6 +302,37 @@ def event(session: Session, event_id: int) -> EventView:
     return _event_views(session, [found])[0]
 
 
+def _carrier_event_ids(session: Session, container_id: int) -> set[int]:
+    """The moves of every container this one rode on (a pallet, a cart), made while it rode on
+    it, at any depth: moving a parent writes a move row for the parent only."""
+    found: set[int] = set()
+    windows: list[tuple[int, int, int | None]] = [(container_id, 0, None)]
+    seen: set[tuple[int, int, int | None]] = set()
+    while windows:
+        window = windows.pop()
+        if window in seen:
+            continue
+        seen.add(window)
+        cid, lo, hi = window
+        moves = session.execute(
+            select(EventMove.event_id, EventMove.to_parent_id)
+            .where(EventMove.container_id == cid)
+            .order_by(EventMove.event_id, EventMove.id)
+        ).all()
+        if cid != container_id:
+            found.update(e for e, _ in moves if e > lo and (hi is None or e < hi))
+        parent: int | None = None
+        since = 0
+        for event_id, to_parent in [*moves, (None, None)]:
+            if event_id is not None and to_parent == parent:
+                continue
+            start, end = max(since, lo), event_id if hi is None else min(event_id or hi, hi)
+            if parent is not None and (end is None or start < end):
+                windows.append((parent, start, end))
+            parent, since = to_parent, event_id or 0
+    return found
+
+
 def _container_tree(session: Session, cont: Container, *, with_history: bool) -> ContainerView:
     children = session.scalars(
         select(Container).where(Container.parent_id == cont.id).order_by(Container.code)
@@ -317,8 +348,12 @@ def _container_tree(session: Session, cont: Container, *, with_history: bool) ->
                 )
             )
         )
+        carried = _carrier_event_ids(session, cont.id)
         events = session.scalars(
-            select(Event).where(Event.id.in_(event_ids)).order_by(Event.id.desc()).limit(500)
+            select(Event)
+            .where(or_(Event.id.in_(event_ids), Event.id.in_(carried)))
+            .order_by(Event.id.desc())
+            .limit(500)
         ).all()
         history = _event_views(session, list(events))
     loc = session.get(Location, cont.location_id) if cont.location_id else None
@@ -635,3 +670,47 @@ def on_hand_history(
         out.append(DayBalance(day=day, quantity=balance))
         day += dt.timedelta(days=1)
     return out
+
+
+def place_quantities(session: Session, place: str) -> dict[int, Decimal]:
+    """What a virtual place (a step's `step:<wo>/<seq>`) holds now, per item id."""
+    rows = session.execute(
+        select(EventLine.item_id, func.sum(EventLine.quantity))
+        .where(EventLine.place == place)
+        .group_by(EventLine.item_id)
+    ).all()
+    return {int(item_id): Decimal(q) for item_id, q in rows}
+
+
+class PlaceLot(BaseModel):
+    """One lot an item has in a virtual place, and the average cost it came in at."""
+
+    item_id: int
+    lot: str | None
+    quantity: Decimal
+    unit_cost_in: Decimal
+
+
+def place_lots(session: Session, place: str) -> list[PlaceLot]:
+    """What a place holds per item and lot (only what it holds more than nothing of), oldest
+    lot first, with the quantity-weighted cost of what came in."""
+    held: dict[tuple[int, int | None], list[Decimal]] = {}
+    for item_id, lot_id, q, c in session.execute(
+        select(EventLine.item_id, EventLine.lot_id, EventLine.quantity, EventLine.unit_cost)
+        .where(EventLine.place == place)
+        .order_by(EventLine.id)
+    ):
+        net, qin, vin = held.setdefault((item_id, lot_id), [Decimal(0)] * 3)
+        came_in: Decimal = q if q > 0 else Decimal(0)
+        held[(item_id, lot_id)] = [net + q, qin + came_in, vin + came_in * c]
+    lots = _codes(session, Lot, {lot for _, lot in held if lot is not None})
+    return [
+        PlaceLot(
+            item_id=item_id,
+            lot=lots.get(lot_id) if lot_id else None,
+            quantity=net,
+            unit_cost_in=(vin / qin).quantize(Decimal("0.000001")) if qin else Decimal(0),
+        )
+        for (item_id, lot_id), (net, qin, vin) in held.items()
+        if net > 0
+    ]

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from isom.ledger.models import ContentStatus
+from isom.types import PlainDecimal
 
 Code = Annotated[
     str,
@@ -31,8 +32,8 @@ StepRef = Annotated[
 ]
 #: The largest id the stores keep (a signed 64-bit integer); a larger one names nothing.
 MAX_ID = 2**63 - 1
-Positive = Annotated[Decimal, Field(gt=0, max_digits=18, decimal_places=6)]
-NonNegative = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=6)]
+Positive = Annotated[PlainDecimal, Field(gt=0, max_digits=18, decimal_places=6)]
+NonNegative = Annotated[PlainDecimal, Field(ge=0, max_digits=18, decimal_places=6)]
 
 
 class AdjustReason(enum.StrEnum):
@@ -157,7 +158,7 @@ class AdjustCommand(_Command, LineRef):
     """Correct a quantity up or down, with a reason code."""
 
     container: Code
-    quantity_delta: Annotated[Decimal, Field(max_digits=18, decimal_places=6)]
+    quantity_delta: Annotated[PlainDecimal, Field(max_digits=18, decimal_places=6)]
     reason_code: AdjustReason
     reason: str | None = Field(default=None, max_length=500)
 
@@ -269,3 +270,53 @@ class EventResult(BaseModel):
     lines: list[dict[str, Any]] = []
     balances: list[dict[str, Any]] = []
     detail: dict[str, Any] = {}
+
+
+class ApproveCountCommand(BaseModel):
+    """Apply a count that waited for approval (the ledger event's command, for its replay)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    proposal: int = Field(gt=0, le=MAX_ID)
+
+
+class RejectCount(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class CountRuleIn(BaseModel):
+    """A site's count tolerance: a count moving the book by at most `tolerance_quantity`, or
+    by at most `tolerance_percent` of it, applies at once; a larger one awaits approval unless
+    the person counting holds one of `exceed_roles`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    tolerance_quantity: NonNegative = Decimal(0)
+    tolerance_percent: Annotated[PlainDecimal, Field(ge=0, le=100, decimal_places=6)] = Decimal(5)
+    exceed_roles: list[Code] = Field(default=["supervisor"], max_length=20)
+
+
+class CountRuleView(CountRuleIn):
+    site: str
+    default: bool = False
+
+
+class CountProposalView(BaseModel):
+    id: int
+    status: str
+    container: str
+    location: str | None
+    item: str
+    lot: str | None
+    book: Decimal
+    counted: Decimal
+    delta: Decimal
+    requested_by: str
+    requested_at: dt.datetime
+    count_event_id: int
+    decided_by: str | None
+    decided_at: dt.datetime | None
+    decision_reason: str | None
+    applied_event_id: int | None

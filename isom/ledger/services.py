@@ -13,6 +13,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
+from functools import partial
 from typing import Any, TypeVar, cast
 
 from pydantic import BaseModel
@@ -22,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from isom.config import get_settings
 from isom.errors import Conflict, InvalidInput, NotFound
-from isom.ledger import nesting
+from isom.ledger import nesting, tolerance
 from isom.ledger.models import (
     Container,
     ContainerStatus,
@@ -73,6 +74,11 @@ class Actor:
     name: str
     user_id: int | None = None
     device: str | None = None
+    roles: frozenset[str] = frozenset()
+
+    def has_any(self, *roles: str) -> bool:
+        """Whether the actor holds one of `roles` (an admin holds them all)."""
+        return "admin" in self.roles or bool(self.roles & set(roles))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -778,11 +784,14 @@ def _transfer_adjustment(
 
 
 def count(session: Session, actor: Actor, key: str, cmd: CountCommand) -> EventResult:
-    """Record a physical count; any difference is posted against the adjustment place."""
-    return _run(session, actor, key, EventKind.count, cmd, _count)
+    """Record a physical count; a difference within the site's tolerance (or counted by someone
+    allowed to exceed it) is posted against the adjustment place, a larger one awaits approval."""
+    return _run(session, actor, key, EventKind.count, cmd, partial(_count, actor=actor))
 
 
-def _count(session: Session, event: Event, cmd: CountCommand, posting: Posting) -> dict[str, Any]:
+def _count(
+    session: Session, event: Event, cmd: CountCommand, posting: Posting, *, actor: Actor
+) -> dict[str, Any]:
     cont = _lock(session, posting, container=cmd.container)["container"]
     item, lot, status, wip, current, cost = _line_for_change(
         session, posting, cont, cmd, allow_new=True
@@ -794,17 +803,34 @@ def _count(session: Session, event: Event, cmd: CountCommand, posting: Posting) 
         unit_code=_unit_code(session, item),
     )
     delta = cmd.counted_quantity - current
-    if delta != 0:
-        _transfer_adjustment(posting, cont, item, lot, status, wip, delta, cost)
     event.reason_code = "count"
-    _event_at(event, _container_location(session, posting, cont))
-    return {
+    location = _container_location(session, posting, cont)
+    _event_at(event, location)
+    detail: dict[str, Any] = {
         "item": item.code,
         "lot": lot.code if lot else None,
         "book": plain(current),
         "counted": plain(cmd.counted_quantity),
         "delta": plain(delta),
     }
+    rule = tolerance.for_site(session, location.site_id if location else None)
+    if delta != 0 and not rule.allows(current, delta) and not actor.has_any(*rule.exceed_roles):
+        proposal = tolerance.propose(
+            session,
+            event_id=event.id,
+            site_id=location.site_id if location else None,
+            container_id=cont.id,
+            item_id=item.id,
+            lot_id=lot.id if lot else None,
+            book=current,
+            counted=cmd.counted_quantity,
+            actor=actor.name,
+            at=event.occurred_at,
+        )
+        return {**detail, "pending": True, "proposal": proposal.id, "status": "awaiting approval"}
+    if delta != 0:
+        _transfer_adjustment(posting, cont, item, lot, status, wip, delta, cost)
+    return detail
 
 
 def hold(session: Session, actor: Actor, key: str, cmd: HoldCommand) -> EventResult:

@@ -19,9 +19,11 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from isom import bounds
 from isom.masterdata.models import ItemType, LocationKind, OutputKind, RunBasis, Tracking
+from isom.types import PlainDecimal
 
 CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._\-/]*$"
 
@@ -37,9 +39,9 @@ Code = Annotated[
 UnitCode = Annotated[str, Field(min_length=1, max_length=20, pattern=CODE_PATTERN)]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 Tag = Annotated[str, Field(min_length=1, max_length=64, pattern=CODE_PATTERN)]
-NonNegative = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=6)]
-Positive = Annotated[Decimal, Field(gt=0, max_digits=18, decimal_places=6)]
-Minutes = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=6)]
+NonNegative = Annotated[PlainDecimal, Field(ge=0, max_digits=18, decimal_places=6)]
+Positive = Annotated[PlainDecimal, Field(gt=0, max_digits=18, decimal_places=6)]
+Minutes = Annotated[PlainDecimal, Field(ge=0, max_digits=18, decimal_places=6)]
 
 
 class _In(BaseModel):
@@ -327,11 +329,17 @@ class RouteStepIn(_In):
     inputs: list[StepInputIn] = Field(default_factory=list)
     outputs: list[StepOutputIn] = Field(default_factory=list)
 
-    @model_validator(mode="after")
-    def _one_main_output(self) -> RouteStepIn:
-        if sum(1 for o in self.outputs if o.kind is OutputKind.main) > 1:
-            raise ValueError("a step has at most one main output")
-        return self
+    @field_validator("outputs")
+    @classmethod
+    def _one_main_output(cls, outputs: list[StepOutputIn]) -> list[StepOutputIn]:
+        # A step without a main output could be started but never stopped (nothing to make).
+        if sum(1 for o in outputs if o.kind is OutputKind.main) != 1:
+            raise PydanticCustomError(
+                "main_output",
+                "a step needs exactly one main output, else it can never be stopped",
+                {"expected": "exactly one output of kind 'main'"},
+            )
+        return outputs
 
 
 class RouteIn(_In):

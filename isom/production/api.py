@@ -76,7 +76,7 @@ _endpoint(
     production.close_work_order,
     ChangeWorkOrder,
     PLANNERS,
-    "Close a complete work order",
+    "Close a complete work order (a supervisor: also one in progress)",
 )
 _endpoint(
     "work-orders/cancel",

@@ -230,7 +230,7 @@ def wip(session: Session, *, stuck_minutes: int = 30, at: dt.datetime | None = N
                         consumed={
                             k: v for k, v in in_step[f"{j.number}/{s.sequence}"].items() if v > 0
                         },
-                        at_step=max(Decimal(0), s.quantity_in - s.quantity_good - s.quantity_scrap)
+                        at_step=s.quantity_in - s.quantity_good - s.quantity_scrap
                         if n
                         else s.rework_pending,
                         after_step=after[f"{j.number}/{s.sequence}"],

@@ -8,6 +8,8 @@ as returned, so good output = consumed by the next step + still WIP + returned.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -16,6 +18,7 @@ from isom.ledger import services as ledger
 from isom.ledger.schemas import ReturnCommand
 from isom.masterdata import services as md
 from isom.masterdata.models import Item, Location, Workstation
+from isom.production.coverage import needs, processed_after, refuse_uncovered
 from isom.production.events import run_event
 from isom.production.models import (
     MaterialRole,
@@ -82,6 +85,8 @@ def _return(
     )
     if of_output:
         step.quantity_returned += cmd.quantity
+    else:
+        _check_still_covered(session, wo, step, item)
     step.last_event_at = event.occurred_at
     event.work_order_id, event.step_id = wo.id, step.id
     event.person_id = person.id if person else None
@@ -119,6 +124,14 @@ def _check_returnable_input(
         field="item",
         expected="one of: " + (", ".join(codes) or "nothing"),
     )
+
+
+def _check_still_covered(session: Session, wo: WorkOrder, step: WorkOrderStep, item: Item) -> None:
+    """Only what the step's output did not use goes back: its good, scrap and rework stay
+    covered by what it consumed."""
+    processed = processed_after(step, Decimal(0), Decimal(0))
+    short = [n for n in needs(session, wo, step, processed) if n.item.id == item.id and n.short]
+    refuse_uncovered(wo, step, processed, short, field="quantity")
 
 
 def _workstation_location(session: Session, workstation_id: int | None) -> str | None:

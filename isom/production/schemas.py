@@ -51,7 +51,8 @@ class ReleaseWorkOrder(_Command):
 
 
 class ChangeWorkOrder(_Command):
-    """Close a complete job, or cancel one that has not started."""
+    """Close a complete job or cancel one not started; a supervisor may do either to a job
+    in progress, its work in process going back to stock."""
 
     work_order: WorkOrderNumber
     reason: str | None = Field(default=None, max_length=500)

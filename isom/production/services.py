@@ -27,6 +27,7 @@ from isom.masterdata.models import (
     Item,
     Workstation,
 )
+from isom.production.closing import cancel_work_order, close_work_order
 from isom.production.events import run_event
 from isom.production.models import (
     MachineRecord,
@@ -66,8 +67,6 @@ from isom.production.steps import (
 )
 from isom.production.stops import stop_step
 from isom.production.workorders import (
-    cancel_work_order,
-    close_work_order,
     create_work_order,
     get_step,
     get_work_order,

@@ -23,7 +23,10 @@ Actor = ledger.Actor
 WORK_ORDER_TRANSITIONS: dict[WorkOrderStatus, frozenset[WorkOrderStatus]] = {
     WorkOrderStatus.planned: frozenset({WorkOrderStatus.released, WorkOrderStatus.cancelled}),
     WorkOrderStatus.released: frozenset({WorkOrderStatus.in_progress, WorkOrderStatus.cancelled}),
-    WorkOrderStatus.in_progress: frozenset({WorkOrderStatus.complete}),
+    # A job under way is cancelled or closed short by a supervisor only (production/closing.py).
+    WorkOrderStatus.in_progress: frozenset(
+        {WorkOrderStatus.complete, WorkOrderStatus.cancelled, WorkOrderStatus.closed}
+    ),
     WorkOrderStatus.complete: frozenset({WorkOrderStatus.closed}),
     WorkOrderStatus.closed: frozenset(),
     WorkOrderStatus.cancelled: frozenset(),

@@ -12,7 +12,7 @@ Serial-tracked output needs one serial per unit at stop (`serials` for good unit
 from __future__ import annotations
 
 import datetime as dt
-from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,19 +20,18 @@ from sqlalchemy.orm import Session
 from isom.costing import services as costing
 from isom.errors import Conflict, InvalidInput
 from isom.ledger import services as ledger
-from isom.ledger.models import Container, Content, Lot
-from isom.ledger.schemas import ConsumeCommand, LotIn, ProduceCommand, ScrapCommand
+from isom.ledger.models import Lot
+from isom.ledger.schemas import LotIn, ProduceCommand, ScrapCommand
 from isom.masterdata import services as md
 from isom.masterdata.models import Item, Location, Tracking, Workstation
+from isom.production.coverage import cover, processed_after
 from isom.production.events import run_event
 from isom.production.models import (
     MaterialRole,
     ProductionEvent,
     StepMaterial,
     StepStatus,
-    WorkOrder,
     WorkOrderStatus,
-    WorkOrderStep,
 )
 from isom.production.schemas import ScanResult, StopScan
 from isom.production.states import transition_step, transition_work_order
@@ -94,10 +93,8 @@ def _stop(
     ref = step_ref(wo, step)
     at = event.occurred_at
     made = cmd.good_quantity + cmd.scrap_quantity
-    ledger_events: list[int] = []
-    for m in materials_of(session, step):
-        if m.role is MaterialRole.input and m.floor_stock and made > 0:
-            ledger_events += _backflush(session, actor, key, wo, step, m, ws, made, at)
+    processed = processed_after(step, made, cmd.rework_quantity)
+    ledger_events = cover(session, actor, key, wo, step, ws, processed, at)
     clock_out(open_labour(session, step), event)
     session.flush()
     unit_cost = Decimal(0)
@@ -296,64 +293,6 @@ def _scrap_units(
             ),
         )
         out += [res.event_id, sc.event_id]
-    return out
-
-
-def _backflush(
-    session: Session,
-    actor: Actor,
-    key: str,
-    wo: WorkOrder,
-    step: WorkOrderStep,
-    m: StepMaterial,
-    ws: Workstation,
-    made: Decimal,
-    at: dt.datetime,
-) -> list[int]:
-    """Consume floor stock at the workstation's location for what the step made, oldest first."""
-    item = session.get(Item, m.item_id)
-    assert item is not None
-    places = md.unit_decimals(session, item)
-    need = (m.quantity_per * made).quantize(Decimal(1).scaleb(-places), ROUND_CEILING)
-    rows = session.execute(
-        select(Container.code, Content.quantity, Content.lot_id)
-        .join(Container, Container.id == Content.container_id)
-        .where(
-            Container.location_id == ws.location_id,
-            Content.item_id == item.id,
-            Content.wip_step.is_(None),
-            Content.status == "available",
-            Content.quantity > 0,
-        )
-        .order_by(Content.id)
-    ).all()
-    if sum((r.quantity for r in rows), Decimal(0)) < need:
-        raise Conflict(
-            f"not enough floor stock of {item.code} at {ws.code} to backflush {need}",
-            field="floor_stock",
-            expected=f"{need} {item.code} at the workstation",
-        )
-    out: list[int] = []
-    for n, r in enumerate(rows):
-        if need <= 0:
-            break
-        take = min(need, r.quantity)
-        lot = session.scalar(select(Lot.code).where(Lot.id == r.lot_id)) if r.lot_id else None
-        res = ledger.consume(
-            session,
-            actor,
-            f"{key}:backflush:{m.id}:{n}",
-            ConsumeCommand(
-                container=r.code,
-                item=item.code,
-                lot=lot,
-                quantity=take,
-                step=step_ref(wo, step),
-                occurred_at=at,
-            ),
-        )
-        out.append(res.event_id)
-        need -= take
     return out
 
 

@@ -1,4 +1,4 @@
-"""Work orders: look-ups, create, release (route snapshot, child jobs), close and cancel."""
+"""Work orders: look-ups, create, release (route snapshot, child jobs); closing.py closes."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from isom.masterdata.models import (
     RunBasis,
     Workstation,
 )
-from isom.production.events import Build, run_event
+from isom.production.events import run_event
 from isom.production.models import (
     MaterialRole,
     ProductionEvent,
@@ -32,7 +32,6 @@ from isom.production.models import (
     WorkOrderStep,
 )
 from isom.production.schemas import (
-    ChangeWorkOrder,
     CreateWorkOrder,
     ReleaseWorkOrder,
     ScanResult,
@@ -141,7 +140,7 @@ def result_of(wo: WorkOrder, step: WorkOrderStep | None = None, **detail: Any) -
 
 
 # ---------------------------------------------------------------------------------------------
-# Work orders: create, release (snapshot the route, child jobs), close, cancel.
+# Work orders: create, release (snapshot the route, child jobs).
 
 
 def create_work_order(session: Session, actor: Actor, key: str, cmd: CreateWorkOrder) -> ScanResult:
@@ -363,25 +362,3 @@ def release(
             )
     session.flush()
     return children
-
-
-def close_work_order(session: Session, actor: Actor, key: str, cmd: ChangeWorkOrder) -> ScanResult:
-    """Close a complete job: no more events may land on it."""
-    return run_event(session, actor, key, "close", cmd, _change(WorkOrderStatus.closed))
-
-
-def cancel_work_order(session: Session, actor: Actor, key: str, cmd: ChangeWorkOrder) -> ScanResult:
-    """Cancel a job that has not started."""
-    return run_event(session, actor, key, "cancel", cmd, _change(WorkOrderStatus.cancelled))
-
-
-def _change(to: WorkOrderStatus) -> Build:
-    def build(
-        session: Session, actor: Actor, key: str, event: ProductionEvent, cmd: ChangeWorkOrder
-    ) -> ScanResult:
-        wo = get_work_order(session, cmd.work_order, lock=True)
-        event.work_order_id = wo.id
-        transition_work_order(wo, to, actor=actor, at=event.occurred_at)
-        return result_of(wo, reason=cmd.reason)
-
-    return build

@@ -38,7 +38,12 @@ class Replayable(Protocol):
 
 def actor_of(principal: Principal) -> ledger.Actor:
     """The domains' view of who is acting."""
-    return ledger.Actor(name=principal.name, user_id=principal.user_id, device=principal.device)
+    return ledger.Actor(
+        name=principal.name,
+        user_id=principal.user_id,
+        device=principal.device,
+        roles=principal.roles,
+    )
 
 
 def add_command_route(
@@ -51,8 +56,11 @@ def add_command_route(
     summary: str,
     *,
     name: str,
+    accepted: Callable[[Any], bool] | None = None,
+    responses: dict[int | str, dict[str, Any]] | None = None,
 ) -> None:
-    """Mount `operation` as POST `path`: role-checked, idempotent, one transaction."""
+    """Mount `operation` as POST `path`: role-checked, idempotent, one transaction. An answer
+    `accepted` says is recorded but not yet applied (awaiting approval) is a 202."""
 
     def endpoint(
         command: BaseModel,
@@ -62,11 +70,11 @@ def add_command_route(
         db: Database = Depends(get_db),
     ) -> Any:
         result: Replayable = db.write(lambda s: operation(s, actor_of(principal), key, command))
+        response.status_code = 200 if result.replayed else 201
         if result.replayed:
-            response.status_code = 200
             response.headers["Idempotent-Replayed"] = "true"
-        else:
-            response.status_code = 201
+        if accepted is not None and accepted(result):
+            response.status_code = 202
         return result
 
     endpoint.__doc__ = operation.__doc__
@@ -79,6 +87,7 @@ def add_command_route(
         status_code=201,
         responses={
             200: {"description": "A replay of an earlier request with the same key"},
+            **(responses or {}),
             **PROBLEMS,
         },
         summary=summary,

@@ -13,7 +13,7 @@ import datetime as dt
 import io
 import secrets
 from collections.abc import Callable, Iterable
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -55,6 +55,13 @@ def fmt_qty(value: Decimal | int | None, unit: str | None = None) -> str:
     return f"{text} {unit}" if unit else text
 
 
+def fmt_money(value: Decimal | int | None) -> str:
+    """A money amount with two places, always: 18.50, never 18.5 or 18.499999."""
+    if value is None:
+        return "-"
+    return format(Decimal(value).quantize(Decimal("0.01"), ROUND_HALF_EVEN) + Decimal(0), "f")
+
+
 def fmt_utc(value: dt.datetime | dt.date | None) -> str:
     """A timestamp in UTC as ISO 8601 with a Z (a date as ISO date)."""
     if value is None:
@@ -68,6 +75,7 @@ def fmt_utc(value: dt.datetime | dt.date | None) -> str:
 
 templates = Jinja2Templates(directory=TEMPLATES_DIR)
 templates.env.filters["qty"] = fmt_qty
+templates.env.filters["money"] = fmt_money
 templates.env.filters["utc"] = fmt_utc
 templates.env.filters["urlpath"] = lambda v: quote(str(v), safe="/")
 

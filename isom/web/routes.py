@@ -21,6 +21,7 @@ def include_all(app: FastAPI) -> None:
     from isom.integration import api as integration_api
     from isom.integration import pages as integration_pages
     from isom.ledger import api as ledger_api
+    from isom.ledger import pages as ledger_pages
     from isom.masterdata import api as masterdata_api
     from isom.orders import api as orders_api
     from isom.orders import pages as orders_pages
@@ -43,6 +44,7 @@ def include_all(app: FastAPI) -> None:
     app.include_router(pages.router)
     app.include_router(scanning.router)
     app.include_router(admin.router)
+    app.include_router(ledger_pages.router)
     app.include_router(costing_pages.router)
     app.include_router(orders_pages.router)
     app.include_router(reports.router)

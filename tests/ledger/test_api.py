@@ -246,6 +246,26 @@ def test_inventory_by_location_includes_sub_locations(
     assert bad["field"] == "limit"
 
 
+@pytest.mark.parametrize("text", ["1e3", "1E3", "NaN", "Infinity", "1_000", "0x10", "10 m"])
+def test_a_quantity_string_must_be_a_plain_decimal(
+    client: TestClient, clerk: dict[str, str], text: str
+) -> None:
+    """'1e3' would be a thousand: a typo or a float a script printed, refused, not guessed."""
+    body = problem(post(client, "receive", reel(qty=text), clerk), 422)
+    assert body["field"] == "lines[0].quantity"
+    assert "plain decimal" in body["detail"] and "1000 or 2.5" in body["expected"]
+    assert client.get(f"{API}/containers/R1", headers=clerk).status_code == 404
+
+
+def test_a_quantity_is_a_json_number_or_a_string_of_digits(
+    client: TestClient, clerk: dict[str, str]
+) -> None:
+    for code, qty in (("R1", "1000"), ("R2", 1000), ("R3", "2.5"), ("R4", 2.5)):
+        assert post(client, "receive", reel(code, qty=qty), clerk).status_code == 201  # type: ignore[arg-type]
+        got = client.get(f"{API}/containers/{code}", headers=clerk).json()
+        assert got["contents"][0]["quantity"] == str(qty)
+
+
 def test_container_shows_contents_children_and_history(
     client: TestClient, pdb: Database, clerk: dict[str, str]
 ) -> None:
@@ -268,13 +288,22 @@ def test_container_shows_contents_children_and_history(
     assert [(c["item"], c["lot"], c["quantity"]) for c in got["contents"]] == [
         ("WIRE", "L1", "74.5")
     ]
-    assert [e["kind"] for e in got["history"]] == ["consume", "nest", "receive"]
+    # The pallet's move carried the reel: it is in the reel's history too.
+    assert [e["kind"] for e in got["history"]] == ["consume", "move", "nest", "receive"]
+    assert got["history"][1]["moves"][0]["container"] == "P1"
     pallet = client.get(f"{API}/containers/P1", headers=clerk).json()
     assert [c["code"] for c in pallet["children"]] == ["R1"]
     assert [e["kind"] for e in pallet["history"]] == ["move", "nest", "receive"]
     event_id = got["history"][0]["id"]
     ev = client.get(f"{API}/events/{event_id}", headers=clerk).json()
     assert {ln["place"] for ln in ev["lines"]} == {None, "step:WO-1/10"}
+    # Once off the pallet, the pallet's moves are no longer the reel's.
+    post(client, "unnest", {"container": "R1"}, clerk)
+    post(client, "move", {"container": "P1", "to_location": "BIN-1"}, clerk)
+    got = client.get(f"{API}/containers/R1", headers=clerk).json()
+    kinds = ["unnest", "consume", "move", "nest", "receive"]
+    assert [e["kind"] for e in got["history"]] == kinds
+    assert got["location"] == "DOCK"
     missing = problem(client.get(f"{API}/containers/NOPE", headers=clerk), 404)
     assert "NOPE" in missing["detail"]
 

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from isom.db import Database
 from isom.errors import IsomError
-from isom.ledger import queries
+from isom.ledger import counts, queries
 from isom.ledger import services as ledger
 from isom.ledger.models import Balance, Content, EventLine
 from isom.ledger.schemas import (
@@ -67,6 +67,7 @@ LOCATIONS = ["BIN-1", "BIN-2", "DOCK", "STORE", "NOWHERE"]
 STEPS = ["WO-1/10", "WO-2/20"]
 ITEMS = ["WIRE", "CONN"]
 
+SUPERVISOR = ledger.Actor(name="sue", roles=frozenset({"supervisor"}))
 codes = st.sampled_from(CODES)
 items = st.sampled_from(ITEMS)
 lots = st.sampled_from(["L1", "L2"])
@@ -307,7 +308,20 @@ class LedgerMachine(RuleBasedStateMachine):
         self.attempt(
             ledger.count,
             lambda: CountCommand(container=code, item=item, lot=lot, counted_quantity=counted),
-            lambda r: {item: counted - book},
+            # Far off the book it waits for approval and changes nothing yet.
+            lambda r: {} if r.detail.get("pending") else {item: counted - book},
+        )
+
+    @rule(data=st.data())
+    def approve_count(self, data: st.DataObject) -> None:
+        waiting = self.db.read(lambda s: counts.proposals(s))
+        if not waiting:
+            return
+        chosen = data.draw(st.sampled_from(waiting))
+        self.attempt(
+            lambda s, _actor, _key, proposal: counts.approve(s, SUPERVISOR, proposal),
+            lambda: chosen.id,
+            lambda r: {} if r.replayed else {chosen.item: Decimal(r.detail["delta"])},
         )
 
     @rule(code=codes)

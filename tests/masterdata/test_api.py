@@ -138,7 +138,7 @@ ROUTE = {
             "run_minutes": "12",
             "run_basis": "batch",
             "inputs": [{"item": "WIRE-RED", "quantity_per": "0.305"}],
-            "outputs": [{"item": "LEAD", "kind": "intermediate"}],
+            "outputs": [{"item": "LEAD", "kind": "main"}],
         },
     ],
 }
@@ -160,15 +160,35 @@ def test_a_route_with_steps_and_boms_round_trips(client, admin, units) -> None:
         ("HARNESS", "main"),
         ("WIRE-RED", "scrap"),
     ]
-    shorter = {**ROUTE, "steps": [ROUTE["steps"][1]]}
+    shorter = {**ROUTE, "steps": [ROUTE["steps"][0]]}
     assert client.put(f"{API}/routes/R-HARNESS", json=shorter, headers=admin).status_code == 200
     assert len(client.get(f"{API}/routes/R-HARNESS", headers=admin).json()["steps"]) == 1
     unknown = {
         **ROUTE,
-        "steps": [{**ROUTE["steps"][1], "inputs": [{"item": "NOPE", "quantity_per": "1"}]}],
+        "steps": [{**ROUTE["steps"][0], "inputs": [{"item": "NOPE", "quantity_per": "1"}]}],
     }
     r = client.put(f"{API}/routes/R-HARNESS", json=unknown, headers=admin)
     assert r.status_code == 404 and r.json()["field"] == "steps.0.inputs.0.item"
+
+
+def test_a_route_step_without_a_main_output_is_refused_on_save(client, admin, units) -> None:
+    """Such a step could be started but never stopped, and its job never finished."""
+    client.put(f"{API}/items/WIRE-RED", json=WIRE, headers=admin)
+    for code, kind in (("LEAD", "intermediate"), ("TERM", "raw"), ("HARNESS", "finished")):
+        body = {"code": code, "name": code, "type": kind, "base_unit": "ea"}
+        client.put(f"{API}/items/{code}", json=body, headers=admin)
+    cut = {**ROUTE["steps"][1], "outputs": [{"item": "LEAD", "kind": "intermediate"}]}
+    for outputs_of_cut in (
+        cut["outputs"],
+        [],
+        [*cut["outputs"], {"item": "LEAD"}, {"item": "LEAD"}],
+    ):
+        bad = {**ROUTE, "steps": [ROUTE["steps"][0], {**cut, "outputs": outputs_of_cut}]}
+        r = client.put(f"{API}/routes/R-HARNESS", json=bad, headers=admin)
+        problem = r.json()
+        assert r.status_code == 422 and problem["field"] == "steps[1].outputs", problem
+        assert problem["expected"] == "exactly one output of kind 'main'"
+    assert client.get(f"{API}/routes/R-HARNESS", headers=admin).status_code == 404
 
 
 def test_resources_people_calendars_and_partners(client, admin, db: Database, units) -> None:

@@ -92,7 +92,7 @@ def test_a_flat_route_csv_groups_into_steps_and_boms(client, admin, units) -> No
     csv = (
         "route,item,sequence,operation,workstation_kind,run_minutes,run_basis,input_item,input_qty,"
         "floor_stock,output_item,output_qty,output_kind\n"
-        "R1,HARN,10,cut,cutter,0.05,unit,WIRE,0.305,,LEAD,1,intermediate\n"
+        "R1,HARN,10,cut,cutter,0.05,unit,WIRE,0.305,,LEAD,1,main\n"
         "R1,HARN,20,crimp,crimper,0.4,unit,LEAD,2,,HARN,1,main\n"
         "R1,HARN,20,,,,,WIRE,0.01,yes,WIRE,0.002,scrap\n"
     )

@@ -277,14 +277,20 @@ def test_a_harness_job_from_wire_to_finished_stock(plant: Database) -> None:
     #                                + 0.1 x 0.05 + 0.02 x 0.60 = 0.383; x 9 = 3.447
     assert cost.standard.material == D("3.45")
     # standard overhead: test 2 + 0.25 x 9 = 4.25 standard minutes x 6/h (TEST-1) = 0.425
-    assert cost.standard.overhead == D("0.43")
-    assert cost.variances.overhead == D("1.08")  # 1.50 - 0.425, no scrap at the test step
+    # Shown in cents that add up to the standard total 45.30 (45.3015 rounded): rounded alone the
+    # parts make 45.31, so the part rounding gained most (0.425 -> 0.43) gives the cent back.
+    assert cost.standard.overhead == D("0.42")
+    assert cost.standard.total == sum(
+        (getattr(cost.standard, p) for p in ("material", "labour", "machine", "overhead")), D(0)
+    )
+    assert cost.variances.overhead == D("1.07")  # 1.075 (1.50 - 0.425), cents adding up
     # One batch: the finished lot WO-000001 bears the whole job and carries it less the scrap.
     (batch,) = db.read(lambda s: costing.batch_costs(s, "WO-000001"))
     assert (batch.lot, batch.quantity, batch.actual.total) == ("WO-000001", 9, D("135.66"))
     assert batch.carried_value == D("126.52")  # 135.664 - 9.147
     parts = cost.variances
-    assert abs(
+    # To the cent: the variances add up to their total, and it is actual - standard as shown.
+    assert (
         parts.material_price
         + parts.material_usage
         + parts.labour_efficiency
@@ -292,9 +298,9 @@ def test_a_harness_job_from_wire_to_finished_stock(plant: Database) -> None:
         + parts.machine
         + parts.scrap
         + parts.overhead
-        - parts.total
-    ) <= D("0.05")
-    assert abs(parts.total - (cost.actual.total - cost.standard.total)) <= D("0.01")
+        == parts.total
+        == cost.actual.total - cost.standard.total
+    )
     # The finished containers carry the job's cost less the scrapped harness (9.147).
     fg_cost = db.read(
         lambda s: s.scalar(

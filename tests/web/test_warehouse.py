@@ -1,7 +1,7 @@
 """The warehouse flows in a real browser, on the demo plant.
 
-Mira, a clerk, puts connectors away, splits a carton off, starts a pallet and loads it, counts,
-and holds a damaged carton; a release is a supervisor's, so hers is refused and changes nothing;
+Mira, a clerk, puts connectors away, splits a carton off, starts a pallet and loads it, counts
+(a count far off the book waits for a supervisor), and holds a damaged carton; a release is a supervisor's, so hers is refused and changes nothing;
 a move made while the network is down is sent once when it returns.
 """
 
@@ -95,6 +95,12 @@ def test_clerk_moves_splits_nests_counts_and_holds_by_scanning(
     page.get_by_label("Counted quantity (ea)").fill("148")
     page.get_by_role("button", name="Confirm").click()
     expect(message).to_contain_text("Count CONN-M8-4F in B-2001: 148: done")
+    assert _qty(_box(db, "B-2001")) == Decimal(148)
+    task("Count")  # far off the book: it waits for a supervisor and changes nothing
+    scan("B-2001")
+    page.get_by_label("Counted quantity (ea)").fill("20")
+    page.get_by_role("button", name="Confirm").click()
+    expect(message).to_contain_text("Count CONN-M8-4F in B-2001: 20: awaiting approval")
     assert _qty(_box(db, "B-2001")) == Decimal(148)
 
     task("Hold")

@@ -153,6 +153,12 @@
   function done(cmd, answer) {
     var balances = (answer && answer.balances) || [];
     var detail = (answer && answer.detail) || {};
+    if (detail.pending) {
+      // Beyond the site's count tolerance: nothing changed yet; a supervisor approves it.
+      say("warn", cmd.label + ": awaiting approval — a difference of " + detail.delta + " to the book of " +
+        detail.book + " needs a supervisor (count " + detail.proposal + "); nothing changed yet");
+      return;
+    }
     var text = cmd.label + ": done";
     if (balances.length === 1 && balances[0].quantity !== undefined) text += " — " + balances[0].quantity + " on hand there";
     if (answer && answer.number && answer.status) text += " — " + answer.number + " " + answer.status.replace("_", " ");
