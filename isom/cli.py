@@ -69,7 +69,12 @@ def serve(
     if demo_plant.is_loaded(db):
         typer.echo("\n".join(demo_plant.login_lines()))
     typer.echo(f"ISOM serves http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
-    uvicorn.run(create_app(db), host=host, port=port, log_level="info")
+    from isom import logs
+
+    logs.configure()  # JSON lines with the request id; uvicorn's access log is ours instead
+    uvicorn.run(
+        create_app(db), host=host, port=port, log_config=None, access_log=False, proxy_headers=False
+    )
 
 
 def _register() -> None:
