@@ -13,16 +13,18 @@ answers a scrape with the sum (prometheus-client's multiprocess mode).
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, generate_latest, multiprocess
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
-from sqlalchemy import event, func, select
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy import Insert, event, func, select
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session
 
 from isom.db import Database
 from isom.devices.models import DeadLetter as IngestDeadLetter
@@ -36,46 +38,67 @@ LEDGER_EVENTS = Counter(
     "isom_ledger_events", "Ledger events committed by this process, by kind.", ["kind"]
 )
 
+_EVENTS = Event.__table__
 _PENDING = "isom_metrics_pending_events"
+_SAVEPOINTS = "isom_metrics_savepoints"
+_TOKENS = itertools.count(1)
+
+# The ledger writes its events with Core on the session's connection, so they are counted from
+# the connection's events: noted when inserted, with the savepoints open around them, dropped
+# when their savepoint or transaction rolls back, counted when the transaction commits.
 
 
-def _flushed(session: Session, _context: Any) -> None:
-    """Note the kinds of the events this flush wrote, with the (nested) transaction they are in."""
-    kinds = [obj.kind for obj in session.new if isinstance(obj, Event)]
-    if kinds:
-        txn = session.get_nested_transaction() or session.get_transaction()
-        session.info.setdefault(_PENDING, []).extend((txn, str(kind)) for kind in kinds)
+def _executed(conn: Connection, clause: Any, multiparams: Any, params: Any, *_: Any) -> None:
+    if not (isinstance(clause, Insert) and clause.table is _EVENTS):
+        return
+    rows: list[Any] = [*(multiparams or ()), *([params] if params else [])]
+    flat = [r for row in rows for r in (row if isinstance(row, list | tuple) else [row])]
+    where = tuple(conn.info.get(_SAVEPOINTS, ()))
+    conn.info.setdefault(_PENDING, []).extend((where, str(r["kind"])) for r in flat)
 
 
-def _within(txn: SessionTransaction | None, ancestor: SessionTransaction) -> bool:
-    while txn is not None:
-        if txn is ancestor:
-            return True
-        txn = txn.parent
-    return False
+def _savepoint(conn: Connection, _name: str | None) -> None:
+    # SQLAlchemy names the savepoint after this event, so each gets a token of our own;
+    # savepoints nest strictly, so the one that ends is always the innermost.
+    stack = conn.info.setdefault(_SAVEPOINTS, [])
+    stack.append(next(_TOKENS))
 
 
-def _rolled_back(session: Session, previous: SessionTransaction) -> None:
-    """Forget events written in a transaction (or savepoint) that was rolled back."""
-    pending = session.info.get(_PENDING)
-    if pending:
-        session.info[_PENDING] = [(t, k) for t, k in pending if not _within(t, previous)]
+def _savepoint_ended(conn: Connection, rolled_back: bool) -> None:
+    stack = conn.info.get(_SAVEPOINTS) or [None]
+    token = stack.pop()
+    conn.info[_PENDING] = [
+        (tuple(t for t in where if t != token), kind)
+        for where, kind in conn.info.get(_PENDING, [])
+        if not (rolled_back and token in where)
+    ]
 
 
-def _committed(session: Session) -> None:
-    for _txn, kind in session.info.pop(_PENDING, ()):
+def _committed(conn: Connection) -> None:
+    for _where, kind in conn.info.pop(_PENDING, ()):
         LEDGER_EVENTS.labels(kind).inc()
+    conn.info.pop(_SAVEPOINTS, None)
+
+
+def _rolled_back(conn: Connection) -> None:
+    conn.info.pop(_PENDING, None)
+    conn.info.pop(_SAVEPOINTS, None)
 
 
 def count_ledger_events() -> None:
-    """Count every ledger event any session of this process commits (idempotent)."""
-    for name, listener in (
-        ("after_flush", _flushed),
-        ("after_soft_rollback", _rolled_back),
-        ("after_commit", _committed),
-    ):
-        if not event.contains(Session, name, listener):
-            event.listen(Session, name, listener)
+    """Count every ledger event any connection of this process commits (idempotent)."""
+    if event.contains(Engine, "commit", _committed):
+        return
+    listeners: list[tuple[str, Callable[..., None]]] = [
+        ("after_execute", _executed),
+        ("savepoint", _savepoint),
+        ("rollback_savepoint", lambda c, _name, _ctx: _savepoint_ended(c, True)),
+        ("release_savepoint", lambda c, _name, _ctx: _savepoint_ended(c, False)),
+        ("commit", _committed),
+        ("rollback", _rolled_back),
+    ]
+    for name, listener in listeners:
+        event.listen(Engine, name, listener)
 
 
 class StoreCollector(Collector):

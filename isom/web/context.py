@@ -51,8 +51,17 @@ def route_template(scope: Scope) -> str:
     """The matched route's path template (`/api/v1/containers/{code}`), never the raw path,
     so the metric's label set stays small whatever callers send."""
     route = scope.get("route")
-    path = getattr(route, "path", None)
-    return path if isinstance(path, str) else "<unmatched>"
+    path, regex = getattr(route, "path", None), getattr(route, "path_regex", None)
+    if isinstance(path, str) and regex is not None:
+        # An included router's route knows its path without the router's prefix: the prefix
+        # is what comes before the part of the request path the route's pattern matches.
+        raw: str = scope["path"]
+        for cut in (i for i, ch in enumerate(raw) if ch == "/"):
+            if regex.fullmatch(raw[cut:]):
+                return raw[:cut] + path
+        return path
+    mounted = scope.get("root_path") or ""
+    return f"{mounted}/{{path}}" if mounted else "<unmatched>"
 
 
 def internal_error_body(rid: str, path: str) -> bytes:

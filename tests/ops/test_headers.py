@@ -3,30 +3,12 @@ are `Secure` when the request came over TLS, directly or through a proxy we are 
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Iterator
-
-import pytest
 from fastapi.testclient import TestClient
 
 from isom.db import Database
 from isom.web.app import create_app
+from tests.ops.support import MakeClient
 from tests.web.seed import sign_in, user
-
-
-@pytest.fixture
-def configured(db: Database) -> Iterator[object]:
-    """Make a client whose app runs with some settings changed."""
-    made: list[Database] = []
-
-    def client(base_url: str = "http://testserver", **changes: object) -> TestClient:
-        settings = dataclasses.replace(db.settings, **changes)  # type: ignore[arg-type]
-        made.append(Database(db.url, settings=settings))
-        return TestClient(create_app(made[-1]), base_url=base_url, follow_redirects=False)
-
-    yield client
-    for other in made:
-        other.dispose()
 
 
 def _cookies(r: object) -> list[str]:
@@ -47,7 +29,9 @@ def test_pages_and_api_answers_carry_the_hardening_headers(db: Database) -> None
     assert "https://cdn.jsdelivr.net" in docs.headers["content-security-policy"]
 
 
-def test_cookies_are_secure_over_tls_and_not_over_plain_http(db: Database, configured) -> None:
+def test_cookies_are_secure_over_tls_and_not_over_plain_http(
+    db: Database, configured: MakeClient
+) -> None:
     user(db, "clara", "clerk")
     plain = configured()
     assert all("Secure" not in c for c in _cookies(plain.get("/login")))
@@ -59,7 +43,9 @@ def test_cookies_are_secure_over_tls_and_not_over_plain_http(db: Database, confi
     assert len(session) == 1 and session[0].secure
 
 
-def test_x_forwarded_proto_counts_only_from_a_trusted_proxy(db: Database, configured) -> None:
+def test_x_forwarded_proto_counts_only_from_a_trusted_proxy(
+    db: Database, configured: MakeClient
+) -> None:
     proxied = {"X-Forwarded-Proto": "https"}
     untrusted = configured()
     assert all("Secure" not in c for c in _cookies(untrusted.get("/login", headers=proxied)))
@@ -69,7 +55,9 @@ def test_x_forwarded_proto_counts_only_from_a_trusted_proxy(db: Database, config
     assert all("Secure" not in c for c in _cookies(trusted.get("/login")))
 
 
-def test_a_site_reached_only_over_tls_can_force_secure_cookies(db: Database, configured) -> None:
+def test_a_site_reached_only_over_tls_can_force_secure_cookies(
+    db: Database, configured: MakeClient
+) -> None:
     forced = configured(cookie_secure=True)
     cookies = _cookies(forced.get("/login"))
     assert cookies and all(c.count("Secure") == 1 for c in cookies)

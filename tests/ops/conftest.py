@@ -1,0 +1,3 @@
+from tests.ops.support import configured
+
+__all__ = ["configured"]
