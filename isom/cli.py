@@ -78,6 +78,11 @@ def serve(
 
 
 def _register() -> None:
+    from isom.ops.cli import backup, restore
+
+    app.command("backup")(backup)
+    app.command("restore")(restore)
+
     from isom.ledger.cli import app as ledger_app
 
     app.add_typer(ledger_app, name="ledger", help="The container ledger: verify, events.")
