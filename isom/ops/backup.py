@@ -52,16 +52,20 @@ def _events_in(path: Path) -> int | None:
 def _copy_sqlite(source: Path, target: Path) -> None:
     """Copy one SQLite database into another with the online backup API (one step: one
     read transaction, so one instant), then check the copy's integrity."""
-    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    if not source.is_file():
+        raise InvalidInput(f"no SQLite database at {source}", field="file")
+    src = sqlite3.connect(source.resolve().as_uri() + "?mode=ro", uri=True)
     dst = sqlite3.connect(target)
     try:
         src.backup(dst)
         verdict = dst.execute("PRAGMA integrity_check").fetchone()[0]
-        if verdict != "ok":
-            raise ServiceUnavailable(f"the copy failed its integrity check: {verdict}")
+    except sqlite3.Error as exc:
+        raise ServiceUnavailable(f"copying {source} to {target} failed: {exc}") from exc
     finally:
         dst.close()
         src.close()
+    if verdict != "ok":
+        raise ServiceUnavailable(f"the copy failed its integrity check: {verdict}")
 
 
 def _libpq(db: Database) -> tuple[str, dict[str, str]]:
@@ -88,6 +92,8 @@ def backup(db: Database, target: Path) -> Copied:
     """Write a consistent copy of the store to `target` (never over an existing file)."""
     if target.exists():
         raise Conflict(f"{target} exists; back up to a new file", field="file")
+    if not target.parent.is_dir():
+        raise InvalidInput(f"no directory {target.parent}", field="file")
     partial = target.with_name(target.name + ".partial")
     partial.unlink(missing_ok=True)
     if db.is_sqlite:

@@ -5,7 +5,6 @@ exactly the balances of the original."""
 from __future__ import annotations
 
 import threading
-from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import select
@@ -14,11 +13,10 @@ from typer.testing import CliRunner
 
 from isom.cli import app
 from isom.db import Database
-from isom.ledger import services as ledger
 from isom.ledger.models import Balance, Event
-from isom.ledger.schemas import LotIn, ReceiveCommand, ReceiveLine
-from tests.builders import key, plant
+from tests.builders import plant
 from tests.ops.stores import NewStore
+from tests.ops.support import receiving
 
 runner = CliRunner()
 
@@ -29,19 +27,7 @@ def _isom(url: str, *args: str) -> tuple[int, str]:
 
 
 def _receive(db: Database, codes: dict[str, str], n: int) -> None:
-    command = ReceiveCommand(
-        container=f"TOTE-{n}",
-        location=codes["bin1"],
-        lines=[
-            ReceiveLine(
-                item=codes["wire"],
-                lot=LotIn(code=f"L-{n % 3}"),
-                quantity=Decimal("2.5"),
-                unit_cost=Decimal("0.1"),
-            )
-        ],
-    )
-    db.write(lambda s: ledger.receive(s, ledger.Actor(name="scanner"), key(), command))
+    db.write(receiving(codes, f"TOTE-{n}", f"L-{n % 3}"))
 
 
 def _keep_receiving(db: Database, stop: threading.Event, done: list[int]) -> None:
@@ -128,3 +114,17 @@ def test_a_backup_at_rest_restores_the_same_balances_and_overwrites_nothing(
         assert _events(again) == at_backup
     finally:
         again.dispose()
+
+
+def test_a_backup_or_restore_that_cannot_work_says_why_and_changes_nothing(
+    db: Database, new_store: NewStore, tmp_path: Path
+) -> None:
+    code, out = _isom(db.url, "backup", str(tmp_path / "no-such-dir" / "x.backup"))
+    assert code == 1 and "no directory" in out
+    junk = tmp_path / "junk.backup"
+    junk.write_text("not a backup\n")
+    target = new_store()
+    code, out = _isom(target, "restore", str(junk))
+    assert code == 1 and "restore failed" in out
+    code, out = _isom(target, "restore", str(tmp_path / "missing.backup"))
+    assert code == 1 and "no backup file" in out

@@ -4,7 +4,6 @@ events by kind once committed, the feed's lag per consumer and the dead letters.
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import Decimal
 
 import pytest
 from fastapi.testclient import TestClient
@@ -15,12 +14,9 @@ from sqlalchemy.orm import Session
 from isom.db import Database
 from isom.devices.mqtt import handle
 from isom.integration import delivery
-from isom.ledger import services as ledger
 from isom.ledger.models import Container
-from isom.ledger.schemas import LotIn, ReceiveCommand, ReceiveLine
 from isom.web.app import create_app
-from tests.builders import key
-from tests.ops.support import MakeClient
+from tests.ops.support import MakeClient, receiving
 from tests.web.seed import received_box
 
 TOKEN = "scrape-me-7f3a9c"
@@ -77,22 +73,6 @@ def test_request_latency_is_labelled_by_route_template(
     assert not any("BOX-1" in str(labels) for _name, labels in samples)
 
 
-def _receive(codes: dict[str, str], container: str) -> Callable[[Session], object]:
-    command = ReceiveCommand(
-        container=container,
-        location=codes["bin1"],
-        lines=[
-            ReceiveLine(
-                item=codes["wire"],
-                lot=LotIn(code=f"L-{container}"),
-                quantity=Decimal("5"),
-                unit_cost=Decimal("1"),
-            )
-        ],
-    )
-    return lambda s: ledger.receive(s, ledger.Actor(name="receiver"), key(), command)
-
-
 def test_ledger_events_count_once_committed_never_when_rolled_back(
     db: Database, scrape: Callable[[], Samples]
 ) -> None:
@@ -105,7 +85,7 @@ def test_ledger_events_count_once_committed_never_when_rolled_back(
         pass
 
     def receive_then_fail(s: Session) -> None:
-        _receive(codes, "BOX-2")(s)
+        receiving(codes, "BOX-2", "L-BOX-2")(s)
         raise Abandon
 
     with pytest.raises(Abandon):
@@ -114,9 +94,9 @@ def test_ledger_events_count_once_committed_never_when_rolled_back(
 
     def one_kept_one_rolled_back(s: Session) -> None:
         savepoint = s.begin_nested()
-        _receive(codes, "BOX-3")(s)
+        receiving(codes, "BOX-3", "L-BOX-3")(s)
         savepoint.rollback()
-        _receive(codes, "BOX-4")(s)
+        receiving(codes, "BOX-4", "L-BOX-4")(s)
 
     db.write(one_kept_one_rolled_back)
     assert scrape()[counted] == before + 2
