@@ -9,7 +9,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from isom.config import Settings
 from isom.db import Database
 from isom.errors import IsomError, NotAuthenticated
 
@@ -130,19 +129,16 @@ def create_app(db: Database | None = None) -> FastAPI:
     app.state.db = db or Database()
     install_error_handlers(app)
     routes.include_all(app)
-    install_middleware(app, app.state.db.settings)
+    install_middleware(app)
     return app
 
 
-def install_middleware(app: FastAPI, settings: Settings) -> None:
+def install_middleware(app: FastAPI) -> None:
     """Each added one wraps the ones before: the proxy's scheme and client outermost, then the
     hardening headers (so they are on the last-resort 500 too), then the request id and 500s."""
-    from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
-
     from isom.web.context import RequestContext
-    from isom.web.headers import SecurityHeaders
+    from isom.web.headers import SecurityHeaders, TrustedProxies
 
     app.add_middleware(RequestContext)
-    app.add_middleware(SecurityHeaders, cookie_secure=settings.cookie_secure)
-    if settings.trusted_proxies:
-        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(TrustedProxies)

@@ -13,7 +13,12 @@ uvicorn sets from `X-Forwarded-Proto` only for the proxies in `ISOM_TRUSTED_PROX
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+from isom.config import Settings, get_settings
 
 PAGE_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
@@ -41,18 +46,44 @@ def _secure_cookie(value: bytes) -> bytes:
     return value if b"secure" in attributes else value + b"; Secure"
 
 
+def _settings(scope: Scope) -> Settings:
+    """The settings of the store the app serves, read per request (tests swap the store, and
+    a stand-in store with no settings, as when a test loads the OpenAPI document at import,
+    falls back to the environment's)."""
+    settings: Settings | None = getattr(scope["app"].state.db, "settings", None)
+    return settings or get_settings()
+
+
+class TrustedProxies:
+    """uvicorn's proxy-headers middleware, for the proxies in `ISOM_TRUSTED_PROXIES` only."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        # uvicorn types its ASGI callables apart from Starlette's: the same protocol, hence Any.
+        self._by_hosts: dict[str, Any] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        trusted = _settings(scope).trusted_proxies if scope["type"] == "http" else ""
+        if not trusted:
+            await self.app(scope, receive, send)
+            return
+        if trusted not in self._by_hosts:
+            inner: Any = self.app
+            self._by_hosts[trusted] = ProxyHeadersMiddleware(inner, trusted_hosts=trusted)
+        await self._by_hosts[trusted](scope, receive, send)
+
+
 class SecurityHeaders:
     """Adds the hardening headers to every response, and `Secure` to cookies when on TLS."""
 
-    def __init__(self, app: ASGIApp, *, cookie_secure: bool = False) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.cookie_secure = cookie_secure
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        secure = self.cookie_secure or scope.get("scheme") == "https"
+        secure = _settings(scope).cookie_secure or scope.get("scheme") == "https"
         policy = DOCS_POLICY if scope["path"] in DOCS_PATHS else PAGE_POLICY
 
         async def send_hardened(message: Message) -> None:
