@@ -78,10 +78,20 @@ def serve(
             "`isom users add NAME --role admin` (it asks for the password)"
         )
     typer.echo(f"ISOM serves http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
-    uvicorn.run(create_app(db), host=host, port=port, log_level="info")
+    from isom import logs
+
+    logs.configure()  # JSON lines with the request id; uvicorn's access log is ours instead
+    uvicorn.run(
+        create_app(db), host=host, port=port, log_config=None, access_log=False, proxy_headers=False
+    )
 
 
 def _register() -> None:
+    from isom.ops.cli import backup, restore
+
+    app.command("backup")(backup)
+    app.command("restore")(restore)
+
     from isom.ledger.cli import app as ledger_app
 
     app.add_typer(ledger_app, name="ledger", help="The container ledger: verify, events.")

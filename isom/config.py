@@ -17,6 +17,12 @@ class Settings:
     sqlite_synchronous: str
     container_prefix: str
     cookie_secure: bool
+    #: Proxies whose X-Forwarded-Proto/-For we believe: comma-separated addresses, or "*".
+    trusted_proxies: str = ""
+    #: The bearer token Prometheus sends to /metrics; metrics are off while it is empty.
+    metrics_token: str = ""
+    #: /readyz fails when a feed consumer is further behind than this many seconds.
+    ready_feed_lag_seconds: float = 300.0
 
 
 def get_settings() -> Settings:
@@ -29,4 +35,7 @@ def get_settings() -> Settings:
         sqlite_synchronous=os.environ.get("ISOM_SQLITE_SYNCHRONOUS", "FULL").upper(),
         container_prefix=os.environ.get("ISOM_CONTAINER_PREFIX", "C"),
         cookie_secure=os.environ.get("ISOM_COOKIE_SECURE", "0") == "1",
+        trusted_proxies=os.environ.get("ISOM_TRUSTED_PROXIES", ""),
+        metrics_token=os.environ.get("ISOM_METRICS_TOKEN", ""),
+        ready_feed_lag_seconds=float(os.environ.get("ISOM_READY_FEED_LAG", "300")),
     )

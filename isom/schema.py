@@ -20,13 +20,13 @@ def alembic_config(db: Database) -> Config:
     return cfg
 
 
-def upgrade(db: Database) -> None:
-    """Run every pending migration."""
+def upgrade(db: Database, revision: str = "head") -> None:
+    """Run every pending migration (up to `revision`: the upgrade test stops at a past release)."""
     cfg = alembic_config(db)
     with db.engine.connect() as conn:
         if db.is_sqlite:
             conn.exec_driver_sql("COMMIT") if conn.in_transaction() else None
         cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+        command.upgrade(cfg, revision)
         if conn.in_transaction():
             conn.commit()

@@ -136,4 +136,16 @@ def create_app(db: Database | None = None) -> FastAPI:
     guards.install(app)
     contract.install(app)
     routes.include_all(app)
+    install_middleware(app)
     return app
+
+
+def install_middleware(app: FastAPI) -> None:
+    """Each added one wraps the ones before: the proxy's scheme and client outermost, then the
+    hardening headers (so they are on the last-resort 500 too), then the request id and 500s."""
+    from isom.web.context import RequestContext
+    from isom.web.headers import SecurityHeaders, TrustedProxies
+
+    app.add_middleware(RequestContext)
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(TrustedProxies)

@@ -23,6 +23,7 @@ def include_all(app: FastAPI) -> None:
     from isom.ledger import api as ledger_api
     from isom.ledger import pages as ledger_pages
     from isom.masterdata import api as masterdata_api
+    from isom.ops import api as ops_api
     from isom.orders import api as orders_api
     from isom.orders import pages as orders_pages
     from isom.planning import api as planning_api
@@ -53,4 +54,5 @@ def include_all(app: FastAPI) -> None:
     app.include_router(integration_pages.router)
     app.include_router(planning_pages.router)
     app.include_router(agents_pages.router)
+    app.include_router(ops_api.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

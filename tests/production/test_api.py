@@ -170,7 +170,8 @@ def test_wip_board_stream_and_page(client: TestClient, pdb: Database) -> None:
         text = "".join(r.iter_text())
     assert text.startswith("event: wip\ndata: ") and wo in text
     page = client.get("/wip", headers=supervisor)
-    assert page.status_code == 200 and wo in page.text and "EventSource" in page.text
+    assert page.status_code == 200 and wo in page.text and "/static/wip.js" in page.text
+    assert "EventSource" in client.get("/static/wip.js").text
     assert client.get(f"{API}/production/wip", headers=token(pdb, "device")).status_code == 403
     r = client.post(
         f"{API}/production/machine-state",

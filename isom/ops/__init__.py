@@ -1,0 +1,1 @@
+"""Operating ISOM: health and readiness probes, Prometheus metrics, backup and restore."""
