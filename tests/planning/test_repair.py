@@ -61,7 +61,13 @@ def apply(
     if kind == "start":  # an operation not yet running starts now-ish, running late
         waiting = [o for j in problem.jobs for o in j.ops if o.started is None]
         ops = problem.operations()
-        ready = [o for o in waiting if all(plan[p].end <= a for p in problem.predecessors()[o.key])]
+        busy = {o.started.machine for j in problem.jobs for o in j.ops if o.started}
+        ready = [  # a workstation runs one operation: a second cannot start on a busy one
+            o
+            for o in waiting
+            if all(plan[p].end <= a for p in problem.predecessors()[o.key])
+            and plan[o.key].machine not in busy
+        ]
         if ready:
             op = ready[int(str(what)) % len(ready)]
             slot = plan[op.key]
