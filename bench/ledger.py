@@ -342,8 +342,7 @@ def service_rates(
 
 
 EVENT_COLS = (
-    "id key kind occurred_at recorded_at site_id location_id actor device reference "
-    "request_hash command result"
+    "id key kind occurred_at recorded_at site_id location_id actor device reference command result"
 ).split()
 CONTAINER_COLS = (
     "id code kind status location_id site_id created_event_id updated_event_id updated_at"
@@ -508,7 +507,6 @@ class History:
                         "bench",
                         "bench",
                         f"PO-{eid}",
-                        f"{eid:064x}",
                         cmd,
                         result,
                     )
@@ -557,7 +555,6 @@ class History:
                         "bench",
                         "bench",
                         None,
-                        f"{eid:064x}",
                         cmd,
                         result,
                     )
@@ -613,7 +610,6 @@ class History:
                         "bench",
                         "bench",
                         None,
-                        f"{eid:064x}",
                         cmd,
                         result,
                     )

@@ -22,7 +22,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from isom.config import Settings, get_settings
-from isom.errors import Conflict, ServiceUnavailable
+from isom.errors import Conflict, IsomError, ServiceUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -48,14 +48,26 @@ class RetryableConflict(Exception):
 
 
 _PG_RETRY_CODES = {"40001", "40P01", "55P03"}
+# Unique keys (PostgreSQL constraint, SQLite column) whose clash means "replay, do not refuse".
+_KEY_CONSTRAINTS = (
+    "uq_command_key",
+    "command.key",
+    "uq_ledger_event_key",
+    "ledger_event.key",
+    "uq_prod_event_key",
+    "prod_event.key",
+    "uq_ord_event_key",
+    "ord_event.key",
+)
 
 
-def _is_retryable(exc: BaseException) -> bool:
+def is_retryable(exc: BaseException) -> bool:
     if isinstance(exc, RetryableConflict):
         return True
     if isinstance(exc, IntegrityError):
         # A concurrent request inserted the same idempotency key first: run again to replay.
-        return "uq_ledger_event_key" in str(exc.orig) or "ledger_event.key" in str(exc.orig)
+        text = str(exc.orig)
+        return any(name in text for name in _KEY_CONSTRAINTS)
     if isinstance(exc, OperationalError | DBAPIError):
         orig = getattr(exc, "orig", None)
         code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
@@ -122,13 +134,18 @@ class Database:
         for attempt in range(1, attempts + 1):
             session = self._writer()
             try:
-                result = work(session)
+                try:
+                    result = work(session)
+                except IsomError as refusal:
+                    if refusal.recorded:  # the refusal is the key's answer: keep it
+                        session.commit()
+                    raise
                 session.commit()
                 return result
             except Exception as exc:
                 session.rollback()
-                if not _is_retryable(exc):
-                    raise _translate(exc) from exc
+                if not is_retryable(exc):
+                    raise conflict_from(exc) from exc
                 if attempt == attempts:
                     raise ServiceUnavailable(
                         "the database stayed busy; nothing was applied, please retry"
@@ -159,7 +176,7 @@ class Database:
             self.read_engine.dispose()
 
 
-def _translate(exc: Exception) -> Exception:
+def conflict_from(exc: Exception) -> Exception:
     """Integrity errors that reach the top are a conflict with existing data, not a crash."""
     if isinstance(exc, IntegrityError):
         text = str(exc.orig).lower()

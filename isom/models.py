@@ -1,5 +1,6 @@
 """Every domain's tables, imported once so Alembic and `Base.metadata` see the whole schema."""
 
+from isom import commands as command_models
 from isom.agents import models as agents_models
 from isom.auth import models as auth_models
 from isom.costing import models as costing_models
@@ -17,6 +18,7 @@ __all__ = [
     "Base",
     "agents_models",
     "auth_models",
+    "command_models",
     "costing_models",
     "devices_models",
     "integration_models",

@@ -8,15 +8,16 @@ get keys derived from `dev:<device>:<eventID>`, so they are idempotent too.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from isom import commands
 from isom.auth import services as auth_service
 from isom.auth.models import Role
 from isom.auth.services import Principal
@@ -31,7 +32,7 @@ from isom.devices.schemas import (
     ScanView,
     WeightEvent,
 )
-from isom.errors import Conflict, InvalidInput, IsomError, NotAuthenticated, NotFound
+from isom.errors import InvalidInput, IsomError, NotAuthenticated, NotFound
 from isom.ledger import services as ledger
 from isom.ledger.models import Container, Content, Lot
 from isom.ledger.schemas import CountCommand, LotIn, MoveCommand, ReceiveCommand, ReceiveLine
@@ -107,15 +108,6 @@ def _authorise(
     )
 
 
-def request_hash(kind: str, event: Any) -> str:
-    body = json.dumps(
-        {"kind": kind, "event": event.model_dump(mode="json")},
-        sort_keys=True,
-        separators=(",", ":"),
-    )
-    return hashlib.sha256(body.encode()).hexdigest()
-
-
 def ingest(
     session: Session,
     *,
@@ -137,46 +129,40 @@ def ingest(
                 field="site",
                 expected=site_loc.code if site_loc else "the device's site",
             )
-    actor_name = _authorise(session, dev, payload.get("token"), principal)
+    name = _authorise(session, dev, payload.get("token"), principal)
+    actor = ledger.Actor(name=name, device=dev.code)
     event = _validated(kind, payload)
-    digest = request_hash(kind, event)
-    prior = session.execute(
-        select(DeviceMessage.request_hash, DeviceMessage.result).where(
-            DeviceMessage.device_id == dev.id, DeviceMessage.event_id == event.eventID
-        )
-    ).first()
-    if prior is not None:
-        if prior.request_hash != digest:
-            raise Conflict(
-                f"eventID {event.eventID!r} of {dev.code} was already used for another event",
-                field="eventID",
-                expected="a new eventID for a new event, the same body for a retry",
-            )
-        return IngestAnswer(
-            eventID=event.eventID,
-            device=dev.code,
-            kind=kind,
-            status="replayed",
-            result=prior.result,
-        )
+    return commands.run(
+        session,
+        key=f"dev:{dev.code}:{event.eventID}",
+        kind=kind,
+        command=event,
+        effect=partial(_apply, session, dev, actor, kind, event),
+        answer=IngestAnswer,
+        actor=actor.name,
+        device=dev.code,
+        replayed={"status": "replayed"},
+        key_field="eventID",
+    )
+
+
+def _apply(
+    session: Session, dev: Device, actor: ledger.Actor, kind: str, event: Any
+) -> IngestAnswer:
+    """The device event's effect, through the ledger's and production's services."""
     now = utcnow()
-    occurred = event.occurred_at or now
-    actor = ledger.Actor(name=actor_name, device=dev.code)
-    key = f"dev:{dev.code}:{event.eventID}"
     message = DeviceMessage(
         device_id=dev.id,
         event_id=event.eventID,
         kind=kind,
-        request_hash=digest,
-        result={},
-        occurred_at=occurred,
+        occurred_at=event.occurred_at or now,
         received_at=now,
     )
     session.add(message)
     session.flush()
     handler: Any = {"scan": _scan, "rfid": _rfid, "weight": _weight, "machine": _machine}[kind]
+    key = f"dev:{dev.code}:{event.eventID}"
     result: dict[str, Any] = handler(session, dev, actor, key, event, message)
-    message.result = result
     dev.last_seen_at = now
     session.flush()
     return IngestAnswer(

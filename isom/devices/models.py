@@ -92,7 +92,7 @@ class Device(Base):
 
 
 class DeviceMessage(Base):
-    """An applied device event: the idempotency record (device + event id) and its answer."""
+    """An applied device event, as the device's log (its key and answer are the command frame's)."""
 
     __tablename__ = "dev_message"
 
@@ -100,8 +100,6 @@ class DeviceMessage(Base):
     device_id: Mapped[int] = mapped_column(ForeignKey("dev_device.id"))
     event_id: Mapped[str] = mapped_column(String(100))
     kind: Mapped[str] = mapped_column(String(20))
-    request_hash: Mapped[str] = mapped_column(String(64))
-    result: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
     occurred_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     received_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
 

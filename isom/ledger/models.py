@@ -83,7 +83,6 @@ class Event(Base):
     reverses_event_id: Mapped[int | None] = mapped_column(
         ForeignKey("ledger_event.id"), unique=True
     )
-    request_hash: Mapped[str] = mapped_column(String(64))
     command: Mapped[dict[str, Any]] = mapped_column(JsonType)
     result: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
 

@@ -8,8 +8,6 @@ with `posting.post`, all in the caller's transaction. It never commits.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -21,6 +19,7 @@ from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from isom import commands
 from isom.config import get_settings
 from isom.errors import Conflict, InvalidInput, NotFound
 from isom.ledger import nesting, tolerance
@@ -85,20 +84,6 @@ class Actor:
 # The frame every operation runs in: idempotency, the event row, posting, the stored answer.
 
 
-def request_hash(kind: str, command: BaseModel) -> str:
-    """A fingerprint of the request, to tell a replay from a conflicting reuse of a key (every
-    domain's idempotent commands use it: ledger, production, orders)."""
-    body = json.dumps(
-        {"kind": str(kind), "command": command.model_dump(mode="json")},
-        sort_keys=True,
-        separators=(",", ":"),
-    )
-    return hashlib.sha256(body.encode()).hexdigest()
-
-
-_PRIOR_EVENT = select(Event.id, Event.kind, Event.request_hash, Event.result).where(
-    Event.key == bindparam("key")
-)
 _EVENT_FIELDS_SET_BY_OPERATIONS = (
     "site_id",
     "location_id",
@@ -127,17 +112,28 @@ def _run(
     command: C,
     build: Callable[[Session, Event, C, Posting], dict[str, Any]],
 ) -> EventResult:
-    digest = request_hash(kind, command)
-    prior = session.connection().execute(_PRIOR_EVENT, {"key": key}).first()
-    if prior is not None:
-        if prior.request_hash != digest:
-            raise Conflict(
-                f"idempotency key {key!r} was already used for a different request "
-                f"(event {prior.id}, {prior.kind.value})",
-                field="Idempotency-Key",
-                expected="a new key for a new change, or the same body to replay",
-            )
-        return EventResult.model_validate({**prior.result, "replayed": True})
+    """Run one ledger operation in the command frame (one idempotency record per request)."""
+    return commands.run(
+        session,
+        key=key,
+        kind=kind.value,
+        command=command,
+        effect=partial(_apply, session, actor, key, kind, command, build),
+        answer=EventResult,
+        actor=actor.name,
+        device=actor.device,
+    )
+
+
+def _apply(
+    session: Session,
+    actor: Actor,
+    key: str,
+    kind: EventKind,
+    command: C,
+    build: Callable[[Session, Event, C, Posting], dict[str, Any]],
+) -> EventResult:
+    """The ledger event of one operation: its row, its balanced posting and its answer."""
     now = utcnow()
     occurred = getattr(command, "occurred_at", None) or now
     # The event row is written with Core (the ORM's unit of work costs more than the whole
@@ -150,7 +146,6 @@ def _run(
         actor=actor.name,
         user_id=actor.user_id,
         device=actor.device,
-        request_hash=digest,
         command=command.model_dump(mode="json"),
     )
     event.id = (
@@ -165,7 +160,6 @@ def _run(
                 "actor": actor.name,
                 "user_id": actor.user_id,
                 "device": actor.device,
-                "request_hash": digest,
                 "command": event.command,
                 "result": {},
             },

@@ -1,4 +1,4 @@
-"""The frame of every order command: idempotency key, request hash, stored answer, replay.
+"""Every order command runs in the command frame; this writes its event row and answer.
 
 Also the domain's number counters and its few settings, which every part of it reads.
 """
@@ -7,16 +7,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
 from sqlalchemy import insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from isom.db import RetryableConflict
-from isom.errors import Conflict
+from isom import commands
 from isom.ledger import services as ledger
 from isom.orders.models import OrderCounter, OrderEvent, OrderSetting
 from isom.orders.schemas import OrderResult
@@ -30,40 +29,36 @@ Build = Callable[[Session, Actor, str, Any], OrderResult]
 def run_order_event(
     session: Session, actor: Actor, key: str, kind: str, command: C, build: Build
 ) -> OrderResult:
-    """Apply `build` once per key; a replay with the same body answers the stored result."""
-    digest = ledger.request_hash(kind, command)
-    prior = session.execute(
-        select(OrderEvent.id, OrderEvent.kind, OrderEvent.request_hash, OrderEvent.result).where(
-            OrderEvent.key == key
+    """Apply `build` once per key in the command frame; a replay answers the stored result."""
+    return commands.run(
+        session,
+        key=key,
+        kind=kind,
+        command=command,
+        effect=partial(_apply, session, actor, key, kind, command, build),
+        answer=OrderResult,
+        actor=actor.name,
+        device=actor.device,
+    )
+
+
+def _apply(
+    session: Session, actor: Actor, key: str, kind: str, command: C, build: Build
+) -> OrderResult:
+    """The order event of one command: its row, its effect, its answer."""
+    event_id = session.execute(
+        insert(OrderEvent)
+        .values(
+            key=key,
+            kind=kind,
+            actor=actor.name,
+            device=actor.device,
+            recorded_at=utcnow(),
+            command=command.model_dump(mode="json"),
+            result={},
         )
-    ).first()
-    if prior is not None:
-        if prior.request_hash != digest:
-            raise Conflict(
-                f"idempotency key {key!r} was already used for a different request "
-                f"(order event {prior.id}, {prior.kind})",
-                field="Idempotency-Key",
-                expected="a new key for a new change, or the same body to replay",
-            )
-        return OrderResult.model_validate({**prior.result, "replayed": True})
-    try:
-        with session.begin_nested():
-            event_id = session.execute(
-                insert(OrderEvent)
-                .values(
-                    key=key,
-                    kind=kind,
-                    actor=actor.name,
-                    device=actor.device,
-                    recorded_at=utcnow(),
-                    request_hash=digest,
-                    command=command.model_dump(mode="json"),
-                    result={},
-                )
-                .returning(OrderEvent.id)
-            ).scalar_one()
-    except IntegrityError as exc:  # a concurrent request holds the key: run again to replay
-        raise RetryableConflict(str(exc)) from exc
+        .returning(OrderEvent.id)
+    ).scalar_one()
     result = build(session, actor, key, command)
     result.event_id = event_id
     result.key = key

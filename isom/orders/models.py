@@ -309,7 +309,7 @@ class Pick(Base):
 
 
 class OrderEvent(Base):
-    """An order command applied once per idempotency key; the answer is stored for replay."""
+    """An applied order command and its answer (its key is kept once by the command frame)."""
 
     __tablename__ = "ord_event"
 
@@ -319,7 +319,6 @@ class OrderEvent(Base):
     actor: Mapped[str] = mapped_column(String(100))
     device: Mapped[str | None] = mapped_column(String(100))
     recorded_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
-    request_hash: Mapped[str] = mapped_column(String(64))
     command: Mapped[dict[str, Any]] = mapped_column(JsonType)
     result: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
 

@@ -1,17 +1,16 @@
-"""The frame of every production event: idempotency key, request hash, stored answer, replay."""
+"""Every production event runs in the command frame; this writes its row and its answer."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy import insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import insert, update
 from sqlalchemy.orm import Session
 
-from isom.db import RetryableConflict
-from isom.errors import Conflict
+from isom import commands
 from isom.integration import production_feed
 from isom.ledger import services as ledger
 from isom.production.models import (
@@ -26,54 +25,45 @@ Actor = ledger.Actor
 C = TypeVar("C", bound=BaseModel)
 
 
-# ---------------------------------------------------------------------------------------------
-# The frame of every production event: idempotency, the event row, the stored answer.
-
 Build = Callable[[Session, Actor, str, ProductionEvent, Any], ScanResult]
 
 
 def run_event(
     session: Session, actor: Actor, key: str, kind: str, command: C, build: Build
 ) -> ScanResult:
-    digest = ledger.request_hash(kind, command)
-    prior = session.execute(
-        select(
-            ProductionEvent.id,
-            ProductionEvent.kind,
-            ProductionEvent.request_hash,
-            ProductionEvent.result,
-        ).where(ProductionEvent.key == key)
-    ).first()
-    if prior is not None:
-        if prior.request_hash != digest:
-            raise Conflict(
-                f"idempotency key {key!r} was already used for a different request "
-                f"(production event {prior.id}, {prior.kind})",
-                field="Idempotency-Key",
-                expected="a new key for a new change, or the same body to replay",
-            )
-        return ScanResult.model_validate({**prior.result, "replayed": True})
+    """Run one production command in the command frame (one idempotency record per request)."""
+    return commands.run(
+        session,
+        key=key,
+        kind=kind,
+        command=command,
+        effect=partial(_apply, session, actor, key, kind, command, build),
+        answer=ScanResult,
+        actor=actor.name,
+        device=actor.device,
+    )
+
+
+def _apply(
+    session: Session, actor: Actor, key: str, kind: str, command: C, build: Build
+) -> ScanResult:
+    """The production event of one command: its row, its effect, its feed message."""
     now = utcnow()
     occurred = getattr(command, "occurred_at", None) or now
-    try:
-        with session.begin_nested():
-            event_id = session.execute(
-                insert(ProductionEvent)
-                .values(
-                    key=key,
-                    kind=kind,
-                    actor=actor.name,
-                    device=actor.device,
-                    occurred_at=occurred,
-                    recorded_at=now,
-                    request_hash=digest,
-                    command=command.model_dump(mode="json"),
-                    result={},
-                )
-                .returning(ProductionEvent.id)
-            ).scalar_one()
-    except IntegrityError as exc:  # a concurrent request holds the key: run again to replay
-        raise RetryableConflict(str(exc)) from exc
+    event_id = session.execute(
+        insert(ProductionEvent)
+        .values(
+            key=key,
+            kind=kind,
+            actor=actor.name,
+            device=actor.device,
+            occurred_at=occurred,
+            recorded_at=now,
+            command=command.model_dump(mode="json"),
+            result={},
+        )
+        .returning(ProductionEvent.id)
+    ).scalar_one()
     event = session.get(ProductionEvent, event_id)
     assert event is not None
     result = build(session, actor, key, event, command)

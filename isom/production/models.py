@@ -138,7 +138,7 @@ class StepMaterial(Base):
 
 
 class ProductionEvent(Base):
-    """A scan or job change, applied once per idempotency key; the answer is stored for replay."""
+    """A scan or job change and its answer (its key is kept once by the command frame)."""
 
     __tablename__ = "prod_event"
 
@@ -153,7 +153,6 @@ class ProductionEvent(Base):
     device: Mapped[str | None] = mapped_column(String(100))
     occurred_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     recorded_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
-    request_hash: Mapped[str] = mapped_column(String(64))
     command: Mapped[dict[str, Any]] = mapped_column(JsonType)
     result: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
 

@@ -208,17 +208,19 @@ def test_the_same_key_with_a_different_body_is_a_conflict(pdb: Database) -> None
     assert quantity(pdb, "R1") == 70
 
 
-def test_a_refused_request_does_not_burn_its_key(pdb: Database) -> None:
+def test_a_refusal_is_the_answer_to_its_key_even_after_the_cause_is_gone(pdb: Database) -> None:
     receive(pdb, "R1", quantity="10")
     k = key()
     cmd = ConsumeCommand(container="R1", item="WIRE", quantity=D(20), step="WO-1/10")
-    refused(pdb, Conflict, ledger.consume, cmd, idem=k)
+    first = refused(pdb, Conflict, ledger.consume, cmd, idem=k)
     apply(
         pdb,
         ledger.adjust,
         AdjustCommand(container="R1", item="WIRE", quantity_delta=D(10), reason_code="found"),
     )
-    done = apply(pdb, ledger.consume, cmd, idem=k)  # retried once there is enough
+    again = refused(pdb, Conflict, ledger.consume, cmd, idem=k)  # a resend: refused again
+    assert again.to_problem() == first.to_problem() and quantity(pdb, "R1") == 20
+    done = apply(pdb, ledger.consume, cmd)  # a new request (new key) is applied
     assert not done.replayed and quantity(pdb, "R1") == 0
 
 

@@ -1,0 +1,194 @@
+"""The one command frame: idempotency key, request hash and stored answer, once per request.
+
+Every door (HTTP, MQTT, pages, agents, imports) ends in a domain operation that runs its effect
+through `run`. The outermost frame of a transaction looks the key up, applies the effect in a
+savepoint and records one `command` row with the answer; a refusal is an answer too, stored
+with its problem so a resend is refused the same way. Calls nested inside a running frame (a
+scan that starts a step that consumes material) reuse it: no second record. The platform knows
+no domain: the effect and the answer's type are handed in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar, cast
+
+from pydantic import BaseModel
+from sqlalchemy import BigInteger, Integer, String, Table, bindparam, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from isom.db import Base, conflict_from, is_retryable
+from isom.errors import Conflict, IsomError
+from isom.types import JsonType, UtcDateTime, utcnow
+
+A = TypeVar("A", bound=BaseModel)
+
+_RUNNING = "isom.command"  # session.info key of the frame under way
+
+
+class Command(Base):
+    """One applied or refused command: its key, what was asked (hash) and what was answered."""
+
+    __tablename__ = "command"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status: Mapped[int] = mapped_column(Integer)
+    answer: Mapped[dict[str, Any]] = mapped_column(JsonType)
+    actor: Mapped[str] = mapped_column(String(100))
+    device: Mapped[str | None] = mapped_column(String(100))
+    recorded_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+
+
+_TABLE = cast(Table, Command.__table__)
+_PRIOR = select(_TABLE.c.kind, _TABLE.c.request_hash, _TABLE.c.status, _TABLE.c.answer).where(
+    _TABLE.c.key == bindparam("key")
+)
+_RECORD = insert(_TABLE)
+
+
+def replayed_refusal(problem: Mapping[str, Any]) -> IsomError:
+    """The refusal stored under a key, raised again: same class, status and problem body."""
+    known = {"type", "title", "status", "detail", "code", "field", "expected", "errors"}
+    error_type = _error_types().get((problem.get("code"), problem.get("status")), IsomError)
+    error = error_type.__new__(error_type)
+    IsomError.__init__(
+        error,
+        str(problem.get("detail", "")),
+        field=problem.get("field"),
+        expected=problem.get("expected"),
+        errors=problem.get("errors"),
+        **{k: v for k, v in problem.items() if k not in known and k != "instance"},
+    )
+    if error_type is IsomError:  # a class unknown here: keep what the problem said
+        error.status_code = int(problem.get("status", 409))
+        error.code = str(problem.get("code", "conflict"))
+        error.title = str(problem.get("title", "Conflict"))
+    return error
+
+
+def _error_types() -> dict[tuple[str, int], type[IsomError]]:
+    found: dict[tuple[str, int], type[IsomError]] = {}
+    waiting: list[type[IsomError]] = [IsomError]
+    while waiting:
+        cls = waiting.pop()
+        found.setdefault((cls.code, cls.status_code), cls)
+        waiting.extend(cls.__subclasses__())
+    return found
+
+
+def request_hash(kind: str, command: BaseModel) -> str:
+    """A fingerprint of the request, to tell a replay from a conflicting reuse of a key."""
+    body = json.dumps(
+        {"kind": str(kind), "command": command.model_dump(mode="json")},
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def running(session: Session) -> bool:
+    """Whether a command frame is under way in this session's transaction."""
+    return _RUNNING in session.info
+
+
+def run(
+    session: Session,
+    *,
+    key: str,
+    kind: str,
+    command: BaseModel,
+    effect: Callable[[], A],
+    answer: type[A],
+    actor: str,
+    device: str | None = None,
+    replayed: Mapping[str, Any] | None = None,
+    key_field: str = "Idempotency-Key",
+) -> A:
+    """Apply `effect` once per key and answer it; a replay answers what the first call answered.
+
+    `replayed` is merged into a stored answer to mark it as a replay (default `replayed=True`);
+    `key_field` names where the caller gave the key, for the 409 of a reused one.
+    """
+    if running(session):  # nested in a command under way: its frame holds the key
+        return effect()
+    digest = request_hash(kind, command)
+    prior = session.connection().execute(_PRIOR, {"key": key}).first()
+    if prior is not None:
+        if prior.request_hash != digest:
+            raise Conflict(
+                f"idempotency key {key!r} was already used for a different request ({prior.kind})",
+                field=key_field,
+                expected="a new key for a new change, or the same body to replay",
+            )
+        if prior.status >= 400:
+            raise replayed_refusal(prior.answer)
+        return answer.model_validate({**prior.answer, **(replayed or {"replayed": True})})
+    session.info[_RUNNING] = key
+    savepoint = session.begin_nested()
+    try:
+        result = effect()
+        savepoint.commit()
+    except IsomError as exc:
+        savepoint.rollback()
+        _refused(session, exc, key=key, kind=kind, digest=digest, actor=actor, device=device)
+        raise
+    except IntegrityError as exc:
+        if is_retryable(exc):
+            raise
+        savepoint.rollback()  # e.g. a quantity CHECK: a refusal like any other
+        error = conflict_from(exc)
+        _refused(session, error, key=key, kind=kind, digest=digest, actor=actor, device=device)
+        raise error from exc
+    finally:
+        session.info.pop(_RUNNING, None)
+    _record(session, key, kind, digest, 200, result.model_dump(mode="json"), actor, device)
+    return result
+
+
+def _refused(
+    session: Session,
+    error: IsomError,
+    *,
+    key: str,
+    kind: str,
+    digest: str,
+    actor: str,
+    device: str | None,
+) -> None:
+    """Store a refusal under its key; the unit of work commits it (`IsomError.recorded`)."""
+    if error.status_code >= 500:
+        return
+    _record(session, key, kind, digest, error.status_code, error.to_problem(), actor, device)
+    error.recorded = True
+
+
+def _record(
+    session: Session,
+    key: str,
+    kind: str,
+    digest: str,
+    status: int,
+    body: dict[str, Any],
+    actor: str,
+    device: str | None,
+) -> None:
+    session.connection().execute(
+        _RECORD,
+        {
+            "key": key,
+            "kind": str(kind),
+            "request_hash": digest,
+            "status": status,
+            "answer": body,
+            "actor": actor,
+            "device": device,
+            "recorded_at": utcnow(),
+        },
+    )
