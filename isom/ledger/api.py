@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from isom.auth.models import Role
 from isom.auth.services import Principal, validate_roles
 from isom.db import Database
-from isom.ledger import counts, queries
+from isom.ledger import batch, counts, queries
 from isom.ledger import services as ledger
 from isom.ledger.models import ContentStatus, CountProposalStatus
 from isom.ledger.schemas import (
@@ -51,6 +51,10 @@ FLOOR = (R.clerk, R.operator, R.supervisor, R.device)
 PRODUCTION = (R.operator, R.supervisor, R.device)
 
 
+#: What the batch door takes: every single command endpoint below, by its path.
+BATCH_OPERATIONS: dict[str, batch.BatchOperation] = {}
+
+
 def _endpoint(
     path: str,
     operation: Callable[[Session, ledger.Actor, str, Any], EventResult],
@@ -59,6 +63,9 @@ def _endpoint(
     summary: str,
     **more: Any,
 ) -> None:
+    BATCH_OPERATIONS[path] = batch.BatchOperation(
+        operation, command_type, frozenset(r.value for r in roles), more.get("accepted")
+    )
     add_command_route(
         router,
         f"/ledger/{path}",
@@ -115,6 +122,21 @@ _endpoint(
 _endpoint("scrap", ledger.scrap, ScrapCommand, (R.operator, R.supervisor), "Scrap material")
 _endpoint("ship", ledger.ship, ShipCommand, (R.clerk, R.supervisor), "Ship a container")
 _endpoint("reverse", ledger.reverse, ReverseCommand, (R.supervisor,), "Reverse an event")
+
+
+@router.post(
+    "/ledger/batch",
+    responses={**PROBLEMS, 413: {"description": "More than the batch door takes"}},
+    summary="Apply many ledger commands in one transaction, each answered on its own",
+)
+def apply_batch(
+    body: batch.BatchIn,
+    principal: Principal = Depends(require_roles(*FLOOR)),
+    db: Database = Depends(get_db),
+) -> batch.BatchOut:
+    """Each command carries its own key and gets the answer its own request would get (201,
+    200 for a replay, 202, or its problem), in order; a refused one changes nothing."""
+    return db.write(lambda s: batch.apply(s, actor_of(principal), body.commands, BATCH_OPERATIONS))
 
 
 @router.get("/ledger/count-proposals", responses=PROBLEMS, summary="Counts awaiting approval")

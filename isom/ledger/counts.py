@@ -25,6 +25,8 @@ from isom.ledger.models import (
     EventKind,
     Lot,
 )
+from isom.ledger.operations.counting import _line_for_change, _transfer_adjustment
+from isom.ledger.operations.frame import Actor, _container_location, _event_at, _lock, _run
 from isom.ledger.posting import Posting, plain
 from isom.ledger.schemas import (
     ApproveCountCommand,
@@ -33,15 +35,6 @@ from isom.ledger.schemas import (
     CountRuleIn,
     CountRuleView,
     EventResult,
-)
-from isom.ledger.services import (
-    Actor,
-    _container_location,
-    _event_at,
-    _line_for_change,
-    _lock,
-    _run,
-    _transfer_adjustment,
 )
 from isom.masterdata.models import Item, Location, LocationKind
 from isom.types import utcnow

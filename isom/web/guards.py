@@ -33,12 +33,14 @@ MiB = 1024 * 1024
 DEFAULT_CAP = 1 * MiB
 
 
-#: Routes that take more than the default: file imports, the ERP's inventory, EPCIS documents.
+#: Routes that take more than the default: file imports, the ERP's inventory, EPCIS documents,
+#: the ledger's batch door.
 ROUTE_CAPS: tuple[tuple[re.Pattern[str], int], ...] = (
     (re.compile(r"^/api/v1/(masterdata|orders)/import/[^/]+$"), 21 * MiB),
     (re.compile(r"^/masterdata-import$"), 21 * MiB),
     (re.compile(r"^(/api/v1)?/reconciliations$"), 8 * MiB),
     (re.compile(r"^/api/v1/epcis/capture$"), 2 * MiB),
+    (re.compile(r"^/api/v1/ledger/batch$"), 8 * MiB),  # a few thousand commands
 )
 _CHUNK = 64 * 1024
 

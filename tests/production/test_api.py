@@ -179,3 +179,26 @@ def test_wip_board_stream_and_page(client: TestClient, pdb: Database) -> None:
         headers={**token(pdb, "device"), "Idempotency-Key": key()},
     )
     assert r.status_code == 201
+
+
+def test_a_refused_start_resent_with_its_key_is_refused_again_after_the_cause_is_gone(
+    client: TestClient, pdb: Database
+) -> None:
+    """The operator saw "refused": a scanner's resend of that scan must not clock them on."""
+    planner, operator = token(pdb, "planner"), token(pdb, "operator")
+    body = {"item": "LEAD-RD-300", "quantity": "10", "due_date": DAY.isoformat()}
+    wo = post(client, "work-orders", body, planner).json()["work_order"]
+    start = {"badge": "B1001", "work_order": wo, "step": 10, "workstation": "CUT-1"}
+    first = post(client, "scan/start", start, operator, idem="start-early")
+    assert first.status_code == 409, first.text  # the job is not released yet
+    released_now = post(client, "work-orders/release", {"work_order": wo}, token(pdb, "supervisor"))
+    assert released_now.status_code == 201, released_now.text
+    resend = post(client, "scan/start", start, operator, idem="start-early")
+    assert (resend.status_code, resend.json()) == (first.status_code, first.json())
+    assert resend.headers["content-type"].startswith("application/problem+json")
+    other_body = post(
+        client, "scan/start", {**start, "workstation": "CUT-2"}, operator, "start-early"
+    )
+    assert other_body.status_code == 409 and other_body.json()["field"] == "Idempotency-Key"
+    fresh = post(client, "scan/start", start, operator)  # a new scan is a new request
+    assert fresh.status_code == 201, fresh.text

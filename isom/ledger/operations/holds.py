@@ -1,0 +1,92 @@
+"""Holds: a container and everything nested in it held from use, and released."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from isom.errors import Conflict
+from isom.ledger.models import (
+    Container,
+    Content,
+    ContentStatus,
+    Event,
+    EventKind,
+)
+from isom.ledger.operations.frame import (
+    Actor,
+    _container_location,
+    _event_at,
+    _lock,
+    _lock_subtree,
+    _run,
+)
+from isom.ledger.posting import Posting
+from isom.ledger.schemas import (
+    EventResult,
+    HoldCommand,
+    ReleaseCommand,
+)
+
+
+def hold(session: Session, actor: Actor, key: str, cmd: HoldCommand) -> EventResult:
+    """Quarantine a container and what is nested in it."""
+    return _run(session, actor, key, EventKind.hold, cmd, _hold)
+
+
+def release(session: Session, actor: Actor, key: str, cmd: ReleaseCommand) -> EventResult:
+    """Lift a hold: material goes back to available (or WIP where it is WIP)."""
+    return _run(session, actor, key, EventKind.release, cmd, _release)
+
+
+def _change_status(session: Session, posting: Posting, root: Container, *, to_hold: bool) -> int:
+    changed = 0
+    for cont in _lock_subtree(session, posting, root):
+        for row in session.scalars(select(Content).where(Content.container_id == cont.id)):
+            if (row.status == ContentStatus.hold) == to_hold:
+                continue
+            target = (
+                ContentStatus.hold
+                if to_hold
+                else ContentStatus.wip
+                if row.wip_step
+                else ContentStatus.available
+            )
+            posting.transfer(
+                item_id=row.item_id,
+                lot_id=row.lot_id,
+                quantity=row.quantity,
+                unit_cost=row.unit_cost,
+                source=cont,
+                target=cont,
+                source_status=row.status,
+                target_status=target,
+                source_wip=row.wip_step,
+                target_wip=row.wip_step,
+            )
+            changed += 1
+    return changed
+
+
+def _hold(session: Session, event: Event, cmd: HoldCommand, posting: Posting) -> dict[str, Any]:
+    cont = _lock(session, posting, container=cmd.container)["container"]
+    if not _change_status(session, posting, cont, to_hold=True):
+        raise Conflict(
+            f"container {cont.code} has nothing to hold (empty or already held)", field="container"
+        )
+    event.reason = cmd.reason
+    _event_at(event, _container_location(session, posting, cont))
+    return {"container": cont.code}
+
+
+def _release(
+    session: Session, event: Event, cmd: ReleaseCommand, posting: Posting
+) -> dict[str, Any]:
+    cont = _lock(session, posting, container=cmd.container)["container"]
+    if not _change_status(session, posting, cont, to_hold=False):
+        raise Conflict(f"container {cont.code} has nothing on hold", field="container")
+    event.reason = cmd.reason
+    _event_at(event, _container_location(session, posting, cont))
+    return {"container": cont.code}

@@ -1,0 +1,366 @@
+"""Production: material consumed into a work-order step, produced, scrapped, returned."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from isom.errors import Conflict, InvalidInput
+from isom.ledger.models import (
+    Container,
+    ContentStatus,
+    Event,
+    EventKind,
+    EventLine,
+)
+from isom.ledger.operations.counting import _unit_code
+from isom.ledger.operations.frame import (
+    Actor,
+    _container_location,
+    _event_at,
+    _label_item,
+    _lock,
+    _lot,
+    _lot_code,
+    _lot_in,
+    _new_container,
+    _pick_line,
+    _require_line,
+    _run,
+)
+from isom.ledger.posting import COST_QUANTUM, Edge, Posting, plain
+from isom.ledger.schemas import (
+    ConsumeCommand,
+    EventResult,
+    LineRef,
+    ProduceCommand,
+    ReturnCommand,
+    ScrapCommand,
+)
+from isom.masterdata import services as md
+from isom.masterdata.models import Item
+
+
+def step_place(step: str) -> str:
+    """The virtual place of a work-order step: what it holds is its work in process."""
+    return f"step:{step}"
+
+
+def consume(session: Session, actor: Actor, key: str, cmd: ConsumeCommand) -> EventResult:
+    """Material leaves a container into a work-order step."""
+    return _run(session, actor, key, EventKind.consume, cmd, _consume)
+
+
+def _consume(
+    session: Session, event: Event, cmd: ConsumeCommand, posting: Posting
+) -> dict[str, Any]:
+    cont = _lock(session, posting, container=cmd.container)["container"]
+    item, lot, row = _pick_line(session, posting, cont, cmd)
+    row = _require_line(cont, item, lot, row)
+    if row.status == ContentStatus.hold:
+        raise Conflict(
+            f"{item.code} in {cont.code} is on hold",
+            field="container",
+            expected="material that is not on hold",
+        )
+    if (
+        lot is not None
+        and lot.expiry_date is not None
+        and lot.expiry_date < event.occurred_at.date()
+    ):
+        raise Conflict(
+            f"lot {lot.code} of {item.code} expired on {lot.expiry_date}",
+            field="lot",
+            expected="a lot that has not expired",
+        )
+    md.check_precision(
+        cmd.quantity,
+        md.unit_decimals(session, item),
+        field="quantity",
+        unit_code=_unit_code(session, item),
+    )
+    posting.transfer(
+        item_id=item.id,
+        lot_id=row.lot_id,
+        quantity=cmd.quantity,
+        unit_cost=row.unit_cost,
+        source=cont,
+        target=step_place(cmd.step),
+        source_status=row.status,
+        target_status=row.status,
+        source_wip=row.wip_step,
+        target_wip=cmd.step,
+    )
+    _event_at(event, _container_location(session, posting, cont))
+    event.reference = cmd.step
+    return {"step": cmd.step}
+
+
+def produce(session: Session, actor: Actor, key: str, cmd: ProduceCommand) -> EventResult:
+    """Material comes out of a work-order step, traced to what the step consumed."""
+    return _run(session, actor, key, EventKind.produce, cmd, _produce)
+
+
+def _produce(
+    session: Session, event: Event, cmd: ProduceCommand, posting: Posting
+) -> dict[str, Any]:
+    if cmd.container and (cmd.new_container or cmd.location):
+        raise InvalidInput(
+            "give container, or new_container/location, not both",
+            field="container",
+            expected="one target",
+        )
+    item = _label_item(posting, md.get_item(session, cmd.item))
+    md.check_precision(
+        cmd.quantity,
+        md.unit_decimals(session, item),
+        field="quantity",
+        unit_code=_unit_code(session, item),
+    )
+    if cmd.container:
+        target = _lock(session, posting, container=cmd.container)["container"]
+        location = _container_location(session, posting, target)
+    else:
+        if not cmd.location:
+            raise InvalidInput(
+                "a new container needs a location",
+                field="location",
+                expected="the location code where the output is put",
+            )
+        location = md.get_location(session, cmd.location, field="location")
+        target = _new_container(
+            session,
+            posting,
+            event,
+            code=cmd.new_container,
+            kind=cmd.container_kind,
+            location=location,
+            field="new_container",
+        )
+    lot = _lot_in(session, posting, event, item, cmd.lot, cmd.quantity, field="lot")
+    status = ContentStatus.wip if cmd.wip else ContentStatus.available
+    cost = cmd.unit_cost if cmd.unit_cost is not None else item.standard_cost
+    place = step_place(cmd.step)
+    posting.transfer(
+        item_id=item.id,
+        lot_id=lot.id if lot else None,
+        quantity=cmd.quantity,
+        unit_cost=cost,
+        source=place,
+        target=target,
+        source_status=status,
+        target_status=status,
+        source_wip=cmd.step,
+        target_wip=cmd.step if cmd.wip else None,
+    )
+    consumed = session.execute(
+        select(EventLine.lot_id, EventLine.item_id)
+        .where(EventLine.place == place, EventLine.lot_id.is_not(None))
+        .group_by(EventLine.lot_id, EventLine.item_id)
+        .having(func.sum(EventLine.quantity) > 0)
+    ).all()
+    for lot_id, item_id in consumed:
+        posting.edges.append(
+            Edge(
+                item_id=item_id,
+                quantity=cmd.quantity,
+                from_lot_id=lot_id,
+                to_lot_id=lot.id if lot else None,
+                to_container_id=target.id,
+            )
+        )
+    if not consumed:
+        posting.edges.append(
+            Edge(
+                item_id=item.id,
+                quantity=cmd.quantity,
+                to_lot_id=lot.id if lot else None,
+                to_container_id=target.id,
+            )
+        )
+    _event_at(event, location)
+    event.reference = cmd.step
+    return {"step": cmd.step, "container": target.code, "lot": lot.code if lot else None}
+
+
+def scrap(session: Session, actor: Actor, key: str, cmd: ScrapCommand) -> EventResult:
+    """Material leaves a container as scrap, with a reason."""
+    return _run(session, actor, key, EventKind.scrap, cmd, _scrap)
+
+
+def _scrap(session: Session, event: Event, cmd: ScrapCommand, posting: Posting) -> dict[str, Any]:
+    cont = _lock(session, posting, container=cmd.container)["container"]
+    item, lot, row = _pick_line(session, posting, cont, cmd)
+    row = _require_line(cont, item, lot, row)
+    md.check_precision(
+        cmd.quantity,
+        md.unit_decimals(session, item),
+        field="quantity",
+        unit_code=_unit_code(session, item),
+    )
+    posting.transfer(
+        item_id=item.id,
+        lot_id=row.lot_id,
+        quantity=cmd.quantity,
+        unit_cost=row.unit_cost,
+        source=cont,
+        target="scrap",
+        source_status=row.status,
+        target_status=row.status,
+        source_wip=row.wip_step,
+        target_wip=row.wip_step,
+    )
+    event.reason_code = cmd.reason_code.value
+    event.reason = cmd.reason
+    _event_at(event, _container_location(session, posting, cont))
+    return {"container": cont.code}
+
+
+def return_to_stock(session: Session, actor: Actor, key: str, cmd: ReturnCommand) -> EventResult:
+    """Unused material of a step, or a line of its WIP output, goes back to plain stock."""
+    return _run(session, actor, key, EventKind.return_, cmd, _return)
+
+
+def _return(session: Session, event: Event, cmd: ReturnCommand, posting: Posting) -> dict[str, Any]:
+    if cmd.into and (cmd.new_container or cmd.location):
+        raise InvalidInput(
+            "give into, or new_container/location, not both", field="into", expected="one target"
+        )
+    codes = {"container": cmd.container} if cmd.container else {}
+    if cmd.into:
+        codes["into"] = cmd.into
+    found = _lock(session, posting, **codes) if codes else {}
+    item = _label_item(posting, md.get_item(session, cmd.item))
+    md.check_precision(
+        cmd.quantity,
+        md.unit_decimals(session, item),
+        field="quantity",
+        unit_code=_unit_code(session, item),
+    )
+    source: Container | str
+    if "container" in found:
+        source = found["container"]
+        item, lot, row = _pick_line(
+            session, posting, source, LineRef(item=cmd.item, lot=cmd.lot, wip_step=cmd.step)
+        )
+        if row is None:
+            raise Conflict(
+                f"container {source.code} holds no {item.code} that is WIP of {cmd.step}",
+                field="container",
+                expected=f"a container with {item.code} tagged with step {cmd.step}",
+            )
+        if row.status == ContentStatus.hold:
+            raise Conflict(
+                f"{item.code} in {source.code} is on hold; release it before returning it",
+                field="container",
+                expected="material that is not on hold",
+            )
+        lot_id, cost, source_status = row.lot_id, row.unit_cost, row.status
+    else:
+        source = step_place(cmd.step)
+        lot_id, cost = _in_step(session, posting, cmd, item)
+        source_status = ContentStatus.available
+    target = found.get("into")
+    if target is None and (cmd.new_container or cmd.location):
+        if not cmd.location:
+            raise InvalidInput(
+                "a new container needs a location",
+                field="location",
+                expected="the stock location the material goes back to",
+            )
+        target = _new_container(
+            session,
+            posting,
+            event,
+            code=cmd.new_container,
+            kind=cmd.container_kind,
+            location=md.get_location(session, cmd.location, field="location"),
+            field="new_container",
+        )
+    if target is None:
+        if not isinstance(source, Container):
+            raise InvalidInput(
+                "say where the returned material goes",
+                field="location",
+                expected="into (an existing container) or a location for a new container",
+            )
+        target = source  # the tagged line becomes plain stock where it is
+    posting.transfer(
+        item_id=item.id,
+        lot_id=lot_id,
+        quantity=cmd.quantity,
+        unit_cost=cost,
+        source=source,
+        target=target,
+        source_status=source_status,
+        target_status=ContentStatus.available,
+        source_wip=cmd.step,
+        target_wip=None,
+    )
+    posting.edges.append(
+        Edge(
+            item_id=item.id,
+            quantity=cmd.quantity,
+            from_lot_id=lot_id,
+            from_container_id=source.id if isinstance(source, Container) else None,
+            to_lot_id=lot_id,
+            to_container_id=target.id,
+        )
+    )
+    event.reference = cmd.step
+    event.reason = cmd.reason
+    _event_at(event, _container_location(session, posting, target))
+    return {
+        "step": cmd.step,
+        "from": source.code if isinstance(source, Container) else source,
+        "container": target.code,
+        "unit_cost": plain(cost),
+    }
+
+
+def _in_step(
+    session: Session, posting: Posting, cmd: ReturnCommand, item: Item
+) -> tuple[int | None, Decimal]:
+    """The lot a return takes from the step's place, and the average cost it came in at.
+
+    The place holds what was consumed into the step and not yet returned; several lots of the
+    item there need the lot named.
+    """
+    lot = _lot(session, posting, item, cmd.lot, field="lot") if cmd.lot else None
+    query = select(EventLine.lot_id, EventLine.quantity, EventLine.unit_cost).where(
+        EventLine.place == step_place(cmd.step), EventLine.item_id == item.id
+    )
+    if lot is not None:
+        query = query.where(EventLine.lot_id == lot.id)
+    held: dict[int | None, tuple[Decimal, Decimal]] = {}
+    for lot_id, q, c in session.execute(query):
+        q0, v0 = held.get(lot_id, (Decimal(0), Decimal(0)))
+        held[lot_id] = (q0 + q, v0 + q * c)
+    held = {k: v for k, v in held.items() if v[0] > 0}
+    if not held:
+        raise Conflict(
+            f"step {cmd.step} holds no {item.code}" + (f" of lot {lot.code}" if lot else ""),
+            field="item",
+            expected="material that was consumed into the step and not yet returned",
+        )
+    if len(held) > 1:
+        lots = ", ".join(sorted(f"{_lot_code(session, k)}: {plain(v[0])}" for k, v in held.items()))
+        raise InvalidInput(
+            f"step {cmd.step} holds several lots of {item.code} ({lots})",
+            field="lot",
+            expected="the lot to return",
+        )
+    lot_id, (quantity, value) = next(iter(held.items()))
+    if lot_id is not None:
+        posting.labels["lot"][lot_id] = _lot_code(session, lot_id)
+    if cmd.quantity > quantity:
+        raise Conflict(
+            f"step {cmd.step} holds {plain(quantity)} of {item.code}; {plain(cmd.quantity)} "
+            "was asked back",
+            field="quantity",
+            expected=f"at most {plain(quantity)}",
+        )
+    return lot_id, (value / quantity).quantize(COST_QUANTUM, ROUND_HALF_EVEN)

@@ -1,0 +1,111 @@
+"""Receiving: material from a supplier into a container, and empty containers made."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_EVEN
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from isom.ledger.models import (
+    ContentStatus,
+    Event,
+    EventKind,
+)
+from isom.ledger.operations.frame import (
+    Actor,
+    _event_at,
+    _label_item,
+    _lot_in,
+    _new_container,
+    _run,
+)
+from isom.ledger.posting import COST_QUANTUM, Edge, Posting
+from isom.ledger.schemas import (
+    CreateContainerCommand,
+    EventResult,
+    ReceiveCommand,
+)
+from isom.masterdata import services as md
+
+
+def receive(session: Session, actor: Actor, key: str, cmd: ReceiveCommand) -> EventResult:
+    """A labelled container arrives from a supplier with lines of item, lot, quantity and cost."""
+    return _run(session, actor, key, EventKind.receive, cmd, _receive)
+
+
+def _receive(
+    session: Session, event: Event, cmd: ReceiveCommand, posting: Posting
+) -> dict[str, Any]:
+    location = md.get_location(session, cmd.location, field="location")
+    supplier = md.get_supplier(session, cmd.supplier) if cmd.supplier else None
+    cont = _new_container(
+        session,
+        posting,
+        event,
+        code=cmd.container,
+        kind=cmd.container_kind,
+        location=location,
+        field="container",
+    )
+    source = f"supplier:{supplier.code}" if supplier else "supplier"
+    for i, line in enumerate(cmd.lines):
+        field = f"lines[{i}]"
+        item = _label_item(posting, md.get_item(session, line.item, field=f"{field}.item"))
+        qty = md.to_base_quantity(
+            session, item, line.quantity, line.unit, field=f"{field}.quantity"
+        )
+        unit_cost = (line.unit_cost * line.quantity / qty).quantize(
+            COST_QUANTUM, rounding=ROUND_HALF_EVEN
+        )
+        lot = _lot_in(
+            session,
+            posting,
+            event,
+            item,
+            line.lot,
+            qty,
+            field=f"{field}.lot",
+            supplier_id=supplier.id if supplier else None,
+        )
+        lot_id = lot.id if lot else None
+        posting.transfer(
+            item_id=item.id,
+            lot_id=lot_id,
+            quantity=qty,
+            unit_cost=unit_cost,
+            source=source,
+            target=cont,
+            source_status=ContentStatus.available,
+            target_status=ContentStatus.available,
+        )
+        posting.edges.append(
+            Edge(item_id=item.id, quantity=qty, to_lot_id=lot_id, to_container_id=cont.id)
+        )
+    _event_at(event, location)
+    event.reference = cmd.reference
+    return {"container": cont.code, "location": location.code}
+
+
+def create_container(
+    session: Session, actor: Actor, key: str, cmd: CreateContainerCommand
+) -> EventResult:
+    """Register an empty container (tote, pallet, cart) so it can be filled or nested onto."""
+    return _run(session, actor, key, EventKind.create, cmd, _create_container)
+
+
+def _create_container(
+    session: Session, event: Event, cmd: CreateContainerCommand, posting: Posting
+) -> dict[str, Any]:
+    location = md.get_location(session, cmd.location, field="location")
+    cont = _new_container(
+        session,
+        posting,
+        event,
+        code=cmd.container,
+        kind=cmd.container_kind,
+        location=location,
+        field="container",
+    )
+    _event_at(event, location)
+    return {"container": cont.code, "location": location.code}

@@ -1,0 +1,119 @@
+"""Reversal: an event undone by a new event with its lines negated."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from isom.errors import Conflict, NotFound
+from isom.ledger.models import (
+    Container,
+    ContainerStatus,
+    Event,
+    EventKind,
+    EventLine,
+    EventMove,
+    Genealogy,
+)
+from isom.ledger.operations.frame import Actor, _label_container, _lock_subtree, _run
+from isom.ledger.operations.movement import _parent_to_return_to
+from isom.ledger.posting import Edge, Line, Move, Posting
+from isom.ledger.schemas import (
+    EventResult,
+    ReverseCommand,
+)
+
+
+def reverse(session: Session, actor: Actor, key: str, cmd: ReverseCommand) -> EventResult:
+    """Correct a wrong event with its opposite; the original stays in the history."""
+    return _run(session, actor, key, EventKind.reverse, cmd, _reverse)
+
+
+def _reverse(
+    session: Session, event: Event, cmd: ReverseCommand, posting: Posting
+) -> dict[str, Any]:
+    original = session.get(Event, cmd.event_id)
+    if original is None:
+        raise NotFound(f"no event {cmd.event_id}", field="event_id", expected="an event id")
+    if original.kind == EventKind.reverse:
+        raise Conflict(
+            "a reversal cannot itself be reversed; post the change again instead", field="event_id"
+        )
+    already = session.scalar(select(Event.id).where(Event.reverses_event_id == original.id))
+    if already is not None:
+        raise Conflict(
+            f"event {original.id} was already reversed by event {already}", field="event_id"
+        )
+    lines = session.scalars(select(EventLine).where(EventLine.event_id == original.id)).all()
+    moves = session.scalars(
+        select(EventMove).where(EventMove.event_id == original.id).order_by(EventMove.id.desc())
+    ).all()
+    ids = sorted(
+        {ln.container_id for ln in lines if ln.container_id} | {m.container_id for m in moves}
+    )
+    containers = {
+        c.id: _label_container(posting, c)
+        for c in session.scalars(
+            select(Container).where(Container.id.in_(ids)).order_by(Container.id).with_for_update()
+        )
+    }
+    moved = {mv.container_id for mv in moves}
+    for cid in sorted({ln.container_id for ln in lines if ln.container_id} - moved):
+        if containers[cid].status != ContainerStatus.active:
+            raise Conflict(
+                f"container {containers[cid].code} is {containers[cid].status.value} since "
+                f"event {original.id}; its contents can no longer change",
+                field="event_id",
+            )
+    for mv in moves:
+        cont = containers[mv.container_id]
+        if (cont.location_id, cont.parent_id, cont.status) != (
+            mv.to_location_id if mv.to_location_id is not None else cont.location_id,
+            mv.to_parent_id,
+            mv.to_status or cont.status,
+        ):
+            raise Conflict(
+                f"container {cont.code} has changed place or state since event {original.id}; "
+                "reverse the later events first",
+                field="event_id",
+            )
+        if mv.to_parent_id is None:
+            _lock_subtree(session, posting, cont)
+        back_to = mv.from_location_id if mv.from_location_id is not None else cont.location_id
+        if mv.from_parent_id is not None and mv.from_parent_id not in moved:
+            # Back onto its old parent, wherever that parent is now.
+            back_to = _parent_to_return_to(session, cont, mv.from_parent_id).location_id
+        posting.moves.append(
+            Move(cont, back_to, mv.from_parent_id, mv.from_status or ContainerStatus.void)
+        )
+    for ln in lines:
+        posting.lines.append(
+            Line(
+                item_id=ln.item_id,
+                lot_id=ln.lot_id,
+                status=ln.status,
+                quantity=-ln.quantity,
+                unit_cost=ln.unit_cost,
+                container_id=ln.container_id,
+                place=ln.place,
+                wip_step=ln.wip_step,
+            )
+        )
+    for edge in session.scalars(select(Genealogy).where(Genealogy.event_id == original.id)):
+        posting.edges.append(
+            Edge(
+                item_id=edge.item_id,
+                quantity=-edge.quantity,
+                from_lot_id=edge.from_lot_id,
+                from_container_id=edge.from_container_id,
+                to_lot_id=edge.to_lot_id,
+                to_container_id=edge.to_container_id,
+            )
+        )
+    event.reverses_event_id = original.id
+    event.reason = cmd.reason
+    event.location_id = original.location_id
+    event.site_id = original.site_id
+    return {"reverses": original.id, "reversed_kind": original.kind.value}
