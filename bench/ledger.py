@@ -64,7 +64,7 @@ from rich.progress import (  # noqa: E402
     TimeRemainingColumn,
 )
 from rich.table import Table  # noqa: E402
-from sqlalchemy import create_engine, func, select, text  # noqa: E402
+from sqlalchemy import create_engine, event, func, select, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from isom import schema  # noqa: E402
@@ -282,6 +282,42 @@ def raw_insert_rate(db: Database, total: int, clients: int) -> float:
 
 
 @dataclasses.dataclass
+class EventCost:
+    """What one event costs in process, one client: statements sent and CPU time."""
+
+    statements: float  # data statements per event (SELECT, INSERT, UPDATE, DELETE)
+    control: float  # transaction control per event (BEGIN, SAVEPOINT, RELEASE)
+    cpu_ms: float  # time.process_time per event (SQLite's own work included; PostgreSQL's not)
+
+
+_CONTROL = ("BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK", "COMMIT")
+
+
+def event_cost(db: Database, label: str, n: int, work: Callable[[int], None]) -> EventCost:
+    """Run work(0..n-1) from one client, counting statements (before_cursor_execute) and CPU."""
+    sent: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        sent.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        cpu = time.process_time()
+        for i in range(n):
+            work(i)
+        cpu = time.process_time() - cpu
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    control = sum(1 for st in sent if st.lstrip().upper().startswith(_CONTROL))
+    cost = EventCost((len(sent) - control) / n, control / n, 1000 * cpu / n)
+    console.print(
+        f"{label}: {cost.statements:.1f} statements + {cost.control:.1f} transaction control, "
+        f"{cost.cpu_ms:.2f} ms CPU per event"
+    )
+    return cost
+
+
+@dataclasses.dataclass
 class RateResult:
     store: str
     setting: str
@@ -290,6 +326,8 @@ class RateResult:
     raw_per_s: float
     receives_per_s: float
     moves_per_s: float
+    receive_cost: EventCost
+    move_cost: EventCost
 
 
 def service_rates(
@@ -330,11 +368,17 @@ def service_rates(
     for i in range(n, n + warm):  # warm caches and pools outside the timed part
         receive(i)
         move(i)
+    # Cost per event: one client, after the warm-up, on events beyond the timed ones.
+    first, costed = n + warm, min(n, 300)
+    receive_cost = event_cost(
+        db, f"{store} {setting}: receive", costed, lambda i: receive(first + i)
+    )
+    move_cost = event_cost(db, f"{store} {setting}: move", costed, lambda i: move(first + i))
     rec_rate, _ = run_clients(
         f"{store} {setting}: receives ({clients} client)", n, clients, receive
     )
     mov_rate, _ = run_clients(f"{store} {setting}: moves ({clients} client)", n, clients, move)
-    return RateResult(store, setting, clients, n, raw, rec_rate, mov_rate)
+    return RateResult(store, setting, clients, n, raw, rec_rate, mov_rate, receive_cost, move_cost)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -943,6 +987,22 @@ def print_report(figures: dict[str, Any]) -> None:
             f"{100 * r['moves_per_s'] / r['raw_per_s']:.0f}%",
         )
     console.print(rates)
+    cost = Table(title="Cost per event in process, one client (statements counted per cursor)")
+    for col in ("store", "setting", "event", "statements", "+ transaction control", "CPU ms"):
+        left = col in ("store", "setting", "event")
+        cost.add_column(col, justify="left" if left else "right")
+    for r in figures["rates"]:
+        for kind in ("receive", "move"):
+            c = r[f"{kind}_cost"]
+            cost.add_row(
+                r["store"],
+                r["setting"],
+                kind,
+                f"{c['statements']:.1f}",
+                f"{c['control']:.1f}",
+                f"{c['cpu_ms']:.2f}",
+            )
+    console.print(cost)
     inv = Table(title="Inventory query, ms (median / p95), history written in bulk")
     for col in ("store", "events", "balance rows", "by item", "by location subtree", "by lot"):
         inv.add_column(col, justify="right" if col != "store" else "left")

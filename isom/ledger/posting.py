@@ -93,12 +93,14 @@ class Posting:
     containers: dict[int, Container] = field(default_factory=dict)
     subtrees: dict[int, list[int]] = field(default_factory=dict)
     sites: dict[int, int | None] = field(default_factory=dict)
+    locations: dict[int, Location] = field(default_factory=dict)
     labels: dict[str, dict[int, str]] = field(
         default_factory=lambda: {"item": {}, "lot": {}, "location": {}, "container": {}}
     )
 
     def note_location(self, location: Location) -> None:
         """Remember a location's code and site, so posting needs no look-up for them."""
+        self.locations[location.id] = location
         self.labels["location"][location.id] = location.code
         self.sites[location.id] = location.site_id
 

@@ -183,11 +183,14 @@ def _label_container(posting: Posting, container: Container) -> Container:
     return container
 
 
+# The container's location comes along (noted on the posting, where `_container_location`
+# finds it without another round trip); only the container is locked.
 _LOCK_BY_CODE = (
-    select(Container)
+    select(Container, Location)
+    .outerjoin(Location, Location.id == Container.location_id)
     .where(Container.code.in_(bindparam("codes", expanding=True)))
     .order_by(Container.id)
-    .with_for_update()
+    .with_for_update(of=Container)
 )
 _LOCK_SUBTREE = (
     select(Container)
@@ -199,8 +202,11 @@ _LOCK_SUBTREE = (
 
 def _lock(session: Session, posting: Posting, **codes: str) -> dict[str, Container]:
     """Lock the named containers in ascending id order (no deadlocks) and check they exist."""
-    rows = session.scalars(_LOCK_BY_CODE, {"codes": sorted(set(codes.values()))}).all()
-    by_code = {c.code: c for c in rows}
+    rows = session.execute(_LOCK_BY_CODE, {"codes": sorted(set(codes.values()))}).all()
+    by_code = {c.code: c for c, _location in rows}
+    for _container, location in rows:
+        if location is not None:
+            posting.note_location(location)
     found: dict[str, Container] = {}
     for field_name, code in codes.items():
         cont = by_code.get(code)
@@ -365,7 +371,7 @@ def _event_at(event: Event, location: Location | None) -> None:
 def _container_location(session: Session, posting: Posting, cont: Container) -> Location | None:
     if cont.location_id is None:
         return None
-    loc = session.get(Location, cont.location_id)
+    loc = posting.locations.get(cont.location_id) or session.get(Location, cont.location_id)
     if loc is not None:
         posting.note_location(loc)
     return loc
