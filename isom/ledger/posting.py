@@ -94,6 +94,7 @@ class Posting:
     subtrees: dict[int, list[int]] = field(default_factory=dict)
     sites: dict[int, int | None] = field(default_factory=dict)
     locations: dict[int, Location] = field(default_factory=dict)
+    new_containers: set[int] = field(default_factory=set)  # made by this event: still empty
     labels: dict[str, dict[int, str]] = field(
         default_factory=lambda: {"item": {}, "lot": {}, "location": {}, "container": {}}
     )
@@ -479,10 +480,13 @@ def _apply_content_lines(
     balance_deltas: dict[BalanceKey, Decimal],
     site_of: dict[int, int | None],
 ) -> None:
-    container_ids = sorted({ln.container_id for ln in lines if ln.container_id is not None})
+    container_ids = sorted(
+        {ln.container_id for ln in lines if ln.container_id is not None} - posting.new_containers
+    )
     existing: dict[ContentKey, Content] = {}
-    for ct in session.scalars(select(Content).where(Content.container_id.in_(container_ids))):
-        existing[(ct.container_id, ct.item_id, ct.lot_id, ct.status, ct.wip_step)] = ct
+    if container_ids:  # a container made by this event holds nothing yet: no need to look
+        for ct in session.scalars(select(Content).where(Content.container_id.in_(container_ids))):
+            existing[(ct.container_id, ct.item_id, ct.lot_id, ct.status, ct.wip_step)] = ct
     state: dict[ContentKey, tuple[Decimal, Decimal]] = {
         k: (v.quantity, v.unit_cost) for k, v in existing.items()
     }

@@ -424,6 +424,7 @@ def _new_container(
     )
     session.add(cont)
     session.flush()
+    posting.new_containers.add(cont.id)
     posting.note_location(location)
     posting.moves.append(Move(cont, location.id, None, ContainerStatus.active))
     return _label_container(posting, cont)
