@@ -56,7 +56,8 @@ _RECORD = insert(_TABLE)
 def replayed_refusal(problem: Mapping[str, Any]) -> IsomError:
     """The refusal stored under a key, raised again: same class, status and problem body."""
     known = {"type", "title", "status", "detail", "code", "field", "expected", "errors"}
-    error_type = _error_types().get((problem.get("code"), problem.get("status")), IsomError)
+    found = (str(problem.get("code")), int(problem.get("status", 0)))
+    error_type = _error_types().get(found, IsomError)
     error = error_type.__new__(error_type)
     IsomError.__init__(
         error,
@@ -144,6 +145,7 @@ def run(
             raise
         savepoint.rollback()  # e.g. a quantity CHECK: a refusal like any other
         error = conflict_from(exc)
+        assert isinstance(error, IsomError)  # an integrity error becomes a Conflict
         _refused(session, error, key=key, kind=kind, digest=digest, actor=actor, device=device)
         raise error from exc
     finally:

@@ -129,15 +129,21 @@ class Database:
     def is_sqlite(self) -> bool:
         return self.dialect == "sqlite"
 
-    def write(self, work: Callable[[Session], T], *, attempts: int = 12) -> T:
-        """Run `work` in one transaction and commit; retry all of it on a transient conflict."""
+    def write(
+        self, work: Callable[[Session], T], *, attempts: int = 12, one_command: bool = False
+    ) -> T:
+        """Run `work` in one transaction and commit; retry all of it on a transient conflict.
+
+        `one_command`: `work` is one command from a door (HTTP, a device): a refusal its command
+        frame recorded is that key's answer, so it is committed before the error is raised.
+        """
         for attempt in range(1, attempts + 1):
             session = self._writer()
             try:
                 try:
                     result = work(session)
                 except IsomError as refusal:
-                    if refusal.recorded:  # the refusal is the key's answer: keep it
+                    if one_command and refusal.recorded:  # the key's answer: keep it
                         session.commit()
                     raise
                 session.commit()

@@ -11,8 +11,8 @@ class IsomError(Exception):
     status_code = 400
     code = "bad_request"
     title = "Bad request"
-    # Set when the command frame stored this refusal as the key's answer: the unit of work
-    # commits that record before answering, so a resend is refused the same way.
+    # Set when the command frame stored this refusal as the key's answer: a unit of work that
+    # is one command commits that record before answering, so a resend is refused the same way.
     recorded = False
 
     def __init__(

@@ -295,7 +295,8 @@ def post_event(
             "the event kind is missing", field="kind", expected="scan, rfid, weight or machine"
         )
     answer = db.write(
-        lambda s: ingest(s, device=device, kind=kind, payload=payload, principal=principal)
+        lambda s: ingest(s, device=device, kind=kind, payload=payload, principal=principal),
+        one_command=True,
     )
     _replay(response, answer.status == "replayed")
     if answer.status == "accepted":

@@ -130,7 +130,8 @@ def handle(
         payload = _decode(raw)
         event_id, token = payload.get("eventID"), payload.get("token")
         answer = db.write(
-            lambda s: ingest(s, device=str(device), kind=str(kind), payload=payload, site=site)
+            lambda s: ingest(s, device=str(device), kind=str(kind), payload=payload, site=site),
+            one_command=True,
         )
         return answer, site
     except Exception as exc:  # noqa: BLE001 - whatever the payload does, it ends answered

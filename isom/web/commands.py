@@ -69,7 +69,9 @@ def add_command_route(
         principal: Principal = Depends(require_roles(*roles)),
         db: Database = Depends(get_db),
     ) -> Any:
-        result: Replayable = db.write(lambda s: operation(s, actor_of(principal), key, command))
+        result: Replayable = db.write(
+            lambda s: operation(s, actor_of(principal), key, command), one_command=True
+        )
         response.status_code = 200 if result.replayed else 201
         if result.replayed:
             response.headers["Idempotent-Replayed"] = "true"

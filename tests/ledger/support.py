@@ -58,7 +58,7 @@ def apply(
 ) -> EventResult:
     """Apply one ledger operation in its own unit of work, as the API does."""
     k = idem or key()
-    return db.write(lambda s: operation(s, ACTOR, k, command))
+    return db.write(lambda s: operation(s, ACTOR, k, command), one_command=True)
 
 
 def receive(
