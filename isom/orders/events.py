@@ -15,6 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from isom import reactions
 from isom.db import RetryableConflict
 from isom.errors import Conflict
 from isom.ledger import services as ledger
@@ -74,6 +75,7 @@ def run_order_event(
         .where(OrderEvent.id == event_id)
         .values(result=result.model_dump(mode="json"))
     )
+    reactions.publish(session, f"orders.{kind}", event_id=event_id)
     return result
 
 

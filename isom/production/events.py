@@ -10,9 +10,9 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from isom import reactions
 from isom.db import RetryableConflict
 from isom.errors import Conflict
-from isom.integration import production_feed
 from isom.ledger import services as ledger
 from isom.production.models import (
     ProductionEvent,
@@ -81,7 +81,7 @@ def run_event(
     result.key = key
     result.kind = kind
     session.flush()
-    production_feed.write(session, event, result)
+    reactions.publish(session, f"production.{kind}", event=event, result=result)
     session.execute(
         update(ProductionEvent)
         .where(ProductionEvent.id == event.id)
