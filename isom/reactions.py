@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import fnmatch
 import logging
+import threading
+import time
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -110,3 +112,49 @@ def _after_commit(session: Session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _after_rollback(session: Session) -> None:
     session.info.pop(_PENDING, None)
+
+
+class Bell:
+    """Rings when facts of the given topics commit in this process, so a background loop
+    (the agents, the re-planner, a projector) sleeps until something happens instead of
+    polling other domains' tables. `outside`, read at most every `every` seconds, is what
+    tells of events committed by other processes (the ends of the logs)."""
+
+    def __init__(
+        self,
+        *patterns: str,
+        outside: Callable[[], Hashable] | None = None,
+        every: float = 5.0,
+    ) -> None:
+        self.patterns, self.outside, self.every = patterns, outside, every
+        self.count = 0
+        self._event = threading.Event()
+        self._outside: Hashable = None
+        self._read_at = -float("inf")
+
+    def ring(self, facts: list[Fact]) -> None:
+        """After-commit subscriber; also called with no facts to wake the loop (stop, run now)."""
+        self.count += len(facts)
+        self._event.set()
+
+    def open(self) -> None:
+        for pattern in self.patterns:
+            registry.after_commit(pattern, self.ring)
+
+    def close(self) -> None:
+        registry.unsubscribe(self.ring)
+        self._event.set()
+
+    def wait(self, timeout: float) -> bool:
+        """Sleep until a ring or `timeout`; whether it rang."""
+        rang = self._event.wait(timeout)
+        self._event.clear()
+        return rang
+
+    def mark(self, *, fresh: bool = False) -> tuple[int, Hashable]:
+        """Where things stand: changes when an event committed here or (read every `every`
+        seconds, or now with `fresh`) elsewhere."""
+        now = time.monotonic()
+        if self.outside is not None and (fresh or now - self._read_at >= self.every):
+            self._outside, self._read_at = self.outside(), now
+        return self.count, self._outside
