@@ -3,11 +3,13 @@
 A production event that changes a job's cost queues the job in its own transaction
 (`due`: one small row per job). After the commit, the reaction registry wakes the projector,
 which computes the job's cost as of the event from what is committed and enqueues the
-`job.cost` message, then deletes the queued row, in one transaction. Queued rows are taken
-in id order by one projector at a time (an advisory lock on PostgreSQL, the write lock on
-SQLite), and the scan locked the job before queuing it, so a job's cost messages keep the
-order of its events. A crash between the commit and the projection loses nothing: the next
-pass finds the row. Events committed by another process are found by the slow timer.
+`job.cost` message and deletes the queued row. The costing runs in a read (it holds no write
+lock, so scans go on beside it); a short write then takes the rows off the queue and enqueues
+their messages. Queued rows are taken in id order, and the scan locked the job before queuing
+it, so a job's cost messages keep the order of its events (with one projector process; two
+would still write each message once). A crash between the commit and the projection loses
+nothing: the next pass finds the row. Jobs queued by another process are found by the slow
+timer.
 """
 
 from __future__ import annotations
@@ -46,35 +48,52 @@ def due(
         )
 
 
-def project(session: Session, *, batch: int = 200) -> int:
-    """Write the `job.cost` messages of up to `batch` queued jobs; returns how many."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK})
+def compute(session: Session, *, batch: int = 50) -> list[tuple[int, outbox.Message]]:
+    """The `job.cost` messages of up to `batch` queued jobs, oldest first, with their queue
+    ids: a read, so the costing (the dear part) holds no write lock."""
     rows = session.scalars(select(JobCostDue).order_by(JobCostDue.id).limit(batch)).all()
-    messages: list[outbox.Message] = []
+    out: list[tuple[int, outbox.Message]] = []
     for row in rows:
         cost = costing.job_cost(session, row.work_order, at=row.at)
-        messages.append(
-            {
-                "topic": "job.cost",
-                "message_key": f"job:{row.work_order}",
-                "payload": {**row.header, "part": row.part, **cost.model_dump(mode="json")},
-            }
+        message: outbox.Message = {
+            "topic": "job.cost",
+            "message_key": f"job:{row.work_order}",
+            "payload": {**row.header, "part": row.part, **cost.model_dump(mode="json")},
+        }
+        out.append((row.id, message))
+    return out
+
+
+def publish(session: Session, computed: list[tuple[int, outbox.Message]]) -> int:
+    """Take the computed jobs off the queue and enqueue their messages, in one short write;
+    a job another projector took meanwhile is skipped, so no message is written twice."""
+    if not computed:
+        return 0
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK})
+    taken = set(
+        session.scalars(
+            delete(JobCostDue)
+            .where(JobCostDue.id.in_([i for i, _ in computed]))
+            .returning(JobCostDue.id)
         )
-    outbox.enqueue(session, messages)
-    if rows:
-        session.execute(delete(JobCostDue).where(JobCostDue.id.in_([r.id for r in rows])))
-    return len(rows)
+    )
+    outbox.enqueue(session, [m for i, m in computed if i in taken])
+    return len(taken)
+
+
+def project(db: Database, *, batch: int = 50) -> int:
+    """Project up to `batch` queued jobs: compute in a read, publish in a write."""
+    computed = db.read(lambda s: compute(s, batch=batch))
+    return db.write(lambda s: publish(s, computed)) if computed else 0
 
 
 def project_all(db: Database) -> int:
-    """Project every queued job (in batches, each its own transaction); returns how many."""
+    """Project every queued job, a batch at a time; returns how many."""
     total = 0
-    while True:
-        done = db.write(project)
+    while done := project(db):
         total += done
-        if not done:
-            return total
+    return total
 
 
 def pending(session: Session) -> bool:
