@@ -331,6 +331,8 @@ def production_messages(db: Database, jobs: int) -> dict[str, Any]:
             if i == half:  # the second half at half the rate the first half reached
                 done = sum(total.values())
                 paced["rate"] = 0.5 * 3 * half / done if done else 1.0
+                while db.read(job_cost_feed.pending):  # the paced half starts from no backlog
+                    time.sleep(0.05)
                 paced["next"] = time.perf_counter()
             for kind, operation, command in (
                 (
