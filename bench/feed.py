@@ -20,7 +20,12 @@ For each store: a fresh, migrated database with the bench plant of `bench/ledger
    plant's master data, `--jobs` one-step jobs are started, fed wire and stopped through the
    production services, as the scan endpoints call them; for each kind of scan it prints the
    time per scan and the part of it spent writing the scan's feed messages
-   (`production_feed.write`: results, labour and machine time, job cost) in its transaction.
+   (`production_feed.react`: results, labour and machine time, queuing the job's cost) in its
+   transaction; the job-cost projector runs beside the scans, as in the server, and the lag of
+   each `job.cost` message (from its scan's `recorded_at` to the projector's insert) is printed
+   (median, p95, max): for the first half of the jobs, scanned back to back (times per scan are
+   of this half), and for the second half, paced at half the rate the first half reached (a
+   busy floor below saturation; back to back, SQLite's one writer starves the projector).
 
 Figures are printed and written to `bench/out/feed-<time>.json`.
 """
@@ -257,7 +262,11 @@ def summary(seconds: list[float]) -> dict[str, float]:
 
 
 def _recorded(m: dict[str, Any]) -> float:
-    return dt.datetime.fromisoformat(m["payload"]["recorded_at"].replace("Z", "+00:00")).timestamp()
+    return _stamp(m["payload"]["recorded_at"])
+
+
+def _stamp(iso: str) -> float:
+    return dt.datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
 
 
 def bench_store(db: Database, args: argparse.Namespace) -> dict[str, Any]:
@@ -288,8 +297,8 @@ def production_messages(db: Database, jobs: int) -> dict[str, Any]:
     from rich.progress import track
     from sqlalchemy import func, select
 
-    import isom.production.events as frame
-    from isom.integration import production_feed
+    from isom import reactions
+    from isom.integration import job_cost_feed, production_feed
     from isom.ledger.models import Outbox
     from isom.production import services as production
     from isom.production.schemas import ConsumeScan, StepScan, StopScan
@@ -302,19 +311,29 @@ def production_messages(db: Database, jobs: int) -> dict[str, Any]:
     for _ in track(range(jobs), description="releasing jobs", console=console):
         create(db, "LEAD-RD-300", "10", DAY)
     writing: dict[str, float] = {}
-    write = production_feed.write
 
-    def timed(session: Any, event: Any, result: Any) -> None:
+    def timed(session: Any, fact: reactions.Fact) -> None:
         t = time.perf_counter()
-        write(session, event, result)
-        writing[event.kind] = writing.get(event.kind, 0.0) + time.perf_counter() - t
+        production_feed.react(session, fact)
+        kind = fact.data["event"].kind
+        writing[kind] = writing.get(kind, 0.0) + time.perf_counter() - t
 
-    frame.production_feed.write = timed  # type: ignore[attr-defined]
+    reactions.registry.unsubscribe(production_feed.react)
+    reactions.registry.in_transaction("production.*", timed)
+    projector = job_cost_feed.Projector(db)
+    projector.start()
     total: dict[str, float] = {}
     before = db.read(lambda s: s.scalar(select(func.count()).select_from(Outbox)) or 0)
+    half, paced = jobs // 2, {"rate": 0.0, "next": 0.0}
     try:
         for i in track(range(jobs), description="start, consume, stop", console=console):
             wo, when = f"WO-{i + 1:06d}", at(8, i % 60)
+            if i == half:  # the second half at half the rate the first half reached
+                done = sum(total.values())
+                paced["rate"] = 0.5 * 3 * half / done if done else 1.0
+                while db.read(job_cost_feed.pending):  # the paced half starts from no backlog
+                    time.sleep(0.05)
+                paced["next"] = time.perf_counter()
             for kind, operation, command in (
                 (
                     "start",
@@ -348,19 +367,41 @@ def production_messages(db: Database, jobs: int) -> dict[str, Any]:
                     ),
                 ),
             ):
+                if i >= half:
+                    time.sleep(max(0.0, paced["next"] - time.perf_counter()))
+                    paced["next"] += 1 / paced["rate"]
                 t = time.perf_counter()
                 scan(db, operation, command)
-                total[kind] = total.get(kind, 0.0) + time.perf_counter() - t
+                if i < half:
+                    total[kind] = total.get(kind, 0.0) + time.perf_counter() - t
+        while db.read(job_cost_feed.pending):
+            time.sleep(0.05)
     finally:
-        frame.production_feed.write = write  # type: ignore[attr-defined]
+        projector.stop()
+        reactions.registry.unsubscribe(timed)
+        reactions.registry.in_transaction("production.*", production_feed.react)
     after = db.read(lambda s: s.scalar(select(func.count()).select_from(Outbox)) or 0)
     out: dict[str, Any] = {"jobs": jobs, "outbox_rows_per_job": round((after - before) / jobs, 1)}
+    lags = db.read(
+        lambda s: [
+            (
+                int(payload["work_order"].split("-")[1]),
+                created.timestamp() - _stamp(payload["recorded_at"]),
+            )
+            for created, payload in s.execute(
+                select(Outbox.created_at, Outbox.payload).where(Outbox.topic == "job.cost")
+            )
+        ]
+    )
+    out["job_cost_lag_ms_back_to_back"] = summary([lag for n, lag in lags if n <= half])
+    out["paced_scans_per_s"] = round(paced["rate"], 1)
+    out["job_cost_lag_ms_paced"] = summary([lag for n, lag in lags if n > half])
     for kind, seconds in total.items():
         out[kind] = {
-            "scans_per_s": round(jobs / seconds, 1),
-            "ms_per_scan": round(seconds / jobs * 1000, 2),
+            "scans_per_s": round(half / seconds, 1),
+            "ms_per_scan": round(seconds / half * 1000, 2),
             "ms_writing_feed": round(writing.get(kind, 0.0) / jobs * 1000, 2),
-            "feed_share_pct": round(writing.get(kind, 0.0) / seconds * 100),
+            "feed_share_pct": round(writing.get(kind, 0.0) / jobs / (seconds / half) * 100),
         }
     return out
 

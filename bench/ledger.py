@@ -67,7 +67,7 @@ from rich.table import Table  # noqa: E402
 from sqlalchemy import create_engine, event, func, select, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
-from isom import schema  # noqa: E402
+from isom import composition, schema  # noqa: E402
 from isom.config import get_settings  # noqa: E402
 from isom.db import Database  # noqa: E402
 from isom.ledger import queries  # noqa: E402
@@ -87,6 +87,7 @@ from isom.masterdata.models import (  # noqa: E402
 )
 
 console = Console()
+composition.wire()  # the domains' reactions, as `isom serve` wires them
 PG_ADMIN_URL = os.environ.get(
     "ISOM_BENCH_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )

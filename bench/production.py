@@ -41,7 +41,7 @@ from rich.progress import track  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
-from isom import schema  # noqa: E402
+from isom import composition, schema  # noqa: E402
 from isom.costing import services as costing  # noqa: E402
 from isom.db import Database  # noqa: E402
 from isom.demo import DATA  # noqa: E402
@@ -227,6 +227,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=300)
     parser.add_argument("--store", choices=["sqlite", "postgresql", "both"], default="both")
     args = parser.parse_args()
+    composition.wire()  # the domains' reactions, as `isom serve` wires them
     kinds = ["sqlite", "postgresql"] if args.store == "both" else [args.store]
     results = [run(k, args.jobs) for k in kinds]
     header = (

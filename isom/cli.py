@@ -61,6 +61,7 @@ def serve(
 
     os.environ["ISOM_AGENTS"] = "on" if agents else "off"
     os.environ["ISOM_MQTT_INGEST"] = "1" if mqtt else "0"
+    os.environ.setdefault("ISOM_PROJECTORS", "on")
 
     from isom import demo as demo_plant
     from isom.auth import services as auth_service
@@ -87,7 +88,10 @@ def serve(
 
 
 def _register() -> None:
+    from isom import composition
     from isom.ops.cli import backup, restore
+
+    composition.wire()
 
     app.command("backup")(backup)
     app.command("restore")(restore)

@@ -15,9 +15,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from isom import schema
+from isom import composition, schema
 from isom.db import Database
 from isom.models import Base
+
+composition.wire()  # the domains' reactions, as the app and the command line wire them
 
 STORE = os.environ.get("ISOM_TEST_STORE", "sqlite")
 PG_ADMIN_URL = os.environ.get(

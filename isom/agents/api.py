@@ -32,10 +32,10 @@ from isom.web.deps import READERS, get_db, require_roles
 @asynccontextmanager
 async def scheduler_lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Run the agents inside the app when `ISOM_AGENTS=on` (every `ISOM_AGENTS_INTERVAL`
-    seconds, default 5, and within 2 s of an event); off otherwise, as in tests."""
+    seconds, default 60, and about a second after events quiet down); off otherwise, as in tests."""
     scheduler = None
     if os.environ.get("ISOM_AGENTS", "off").lower() in ("1", "on", "true", "yes"):
-        interval = float(os.environ.get("ISOM_AGENTS_INTERVAL", "5"))
+        interval = float(os.environ.get("ISOM_AGENTS_INTERVAL", "60"))
         scheduler = runner.Scheduler(app.state.db, interval=interval)
         scheduler.start()
     app.state.agents = scheduler

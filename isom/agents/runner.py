@@ -12,13 +12,14 @@ import datetime as dt
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from isom import reactions
 from isom.agents import alerts, intake, purchasing, shipping
 from isom.agents import appliers as _appliers  # noqa: F401 - registers how decisions apply
 from isom.agents import services as agents
@@ -92,7 +93,8 @@ def run_all(
 
 
 def log_positions(session: Session) -> tuple[int, int, int]:
-    """The ends of the ledger, production and order logs: a change means an event landed."""
+    """The ends of the ledger, production and order logs: a change means an event landed
+    (read only every few seconds, for events committed by other processes)."""
     return (
         session.scalar(select(func.max(Event.id))) or 0,
         session.scalar(select(func.max(ProductionEvent.id))) or 0,
@@ -107,13 +109,13 @@ class Debounce:
 
     def __init__(self, quiet: float, most: float) -> None:
         self.quiet, self.most = quiet, most
-        self.seen: tuple[int, int, int] | None = None
-        self.last: tuple[int, int, int] | None = None
+        self.seen: Hashable = None
+        self.last: Hashable = None
         self.first_at: float | None = None
         self.moved_at = 0.0
 
-    def due(self, positions: tuple[int, int, int], now: float) -> bool:
-        """Whether to run now, given the ends of the logs at `now`."""
+    def due(self, positions: Hashable, now: float) -> bool:
+        """Whether to run now, given where the logs stand at `now`."""
         if positions == self.seen:
             self.first_at = None
             return False
@@ -123,52 +125,60 @@ class Debounce:
             self.last, self.moved_at = positions, now
         return now - self.moved_at >= self.quiet or now - self.first_at >= self.most
 
-    def ran(self, positions: tuple[int, int, int]) -> None:
+    def ran(self, positions: Hashable) -> None:
         """What the run read: events landing during it cause another run."""
         self.seen, self.first_at = positions, None
 
 
+#: The events the agents react to (`isom.reactions`): whatever lands in the three logs.
+TOPICS = ("ledger.*", "production.*", "orders.*")
+
+
 class Scheduler:
-    """Runs the agents in a background thread every `interval` seconds, and after events land
-    (it watches the ends of the event logs every `poll` seconds and waits for a burst to quiet
-    down: `quiet` seconds without an event, at most `most` seconds); rebuilds every projection
-    when it starts and once a day, as dates move on."""
+    """Runs the agents in a background thread every `interval` seconds, and after events land:
+    it sleeps until an event commits in this process (a subscription, no polling) and waits
+    for a burst to quiet down (`quiet` seconds without an event, at most `most` seconds);
+    events of other processes it sees by reading the ends of the logs every `poll` seconds.
+    It rebuilds every projection when it starts and once a day, as dates move on."""
 
     def __init__(
         self,
         db: Database,
         *,
-        interval: float = 30.0,
-        poll: float = 0.5,
+        interval: float = 60.0,
+        poll: float = 5.0,
         quiet: float = 1.0,
         most: float = 10.0,
     ) -> None:
-        self.db, self.interval, self.poll = db, interval, poll
+        self.db, self.interval = db, interval
         self.debounce = Debounce(quiet, most)
+        self.bell = reactions.Bell(*TOPICS, outside=lambda: db.read(log_positions), every=poll)
         self._stop = threading.Event()
-        self._wake = threading.Event()
+        self._now = threading.Event()
         self._thread: threading.Thread | None = None
         self.runs = 0
         self.last_error: str | None = None
 
     def start(self) -> None:
-        """Start the background thread (idempotent)."""
+        """Subscribe and start the background thread (idempotent)."""
         if self._thread is None or not self._thread.is_alive():
             self._stop.clear()
+            self.bell.open()
             self._thread = threading.Thread(target=self._loop, name="isom-agents", daemon=True)
             self._thread.start()
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop after the run in progress."""
         self._stop.set()
-        self._wake.set()
+        self.bell.close()
         if self._thread is not None:
             self._thread.join(timeout)
         self._thread = None
 
     def wake(self) -> None:
         """Run soon, e.g. right after a burst of orders."""
-        self._wake.set()
+        self._now.set()
+        self.bell.ring([])
 
     @property
     def running(self) -> bool:
@@ -184,19 +194,30 @@ class Scheduler:
                     rebuilt = utcnow().date()
                 except Exception:  # noqa: BLE001 - retried on the next tick
                     log.exception("projection rebuild failed")
-            now_seen = self.db.read(log_positions)
+            seen = self.bell.mark()
             now = time.monotonic()
-            due = now - last >= self.interval or self.debounce.due(now_seen, now)
-            if due or self._wake.is_set():
-                self._wake.clear()
-                try:
-                    run_all(self.db)
-                    self.runs += 1
-                    self.last_error = None
-                except Exception as exc:  # noqa: BLE001 - keep the scheduler alive, log why
-                    self.last_error = str(exc)
-                    log.exception("agent run failed")
+            due = now - last >= self.interval or self.debounce.due(seen, now)
+            if due or self._now.is_set():
+                self._now.clear()
+                self._run()
                 # The agents' own writes cause one more run, which finds nothing new.
-                self.debounce.ran(now_seen)
+                self.debounce.ran(seen)
                 last = time.monotonic()
-            self._wake.wait(self.poll)
+            self.bell.wait(self._sleep(last))
+
+    def _run(self) -> None:
+        try:
+            run_all(self.db)
+            self.runs += 1
+            self.last_error = None
+        except Exception as exc:  # noqa: BLE001 - keep the scheduler alive, log why
+            self.last_error = str(exc)
+            log.exception("agent run failed")
+
+    def _sleep(self, last: float) -> float:
+        """Until the next periodic run or look at the other processes' events, or, while a
+        burst is under way, until it may have quieted down."""
+        until = min(self.bell.every, self.interval - (time.monotonic() - last))
+        if self.debounce.first_at is not None:
+            until = min(until, self.debounce.quiet / 4)
+        return max(0.01, until)

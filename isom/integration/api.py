@@ -19,12 +19,21 @@ from isom.auth.models import Role
 from isom.auth.services import Principal
 from isom.db import Database
 from isom.errors import Conflict
-from isom.integration import b2mml, capture, csv_export, delivery, epcis, feed, reconcile
+from isom.integration import (
+    b2mml,
+    capture,
+    csv_export,
+    delivery,
+    epcis,
+    feed,
+    job_cost_feed,
+    reconcile,
+)
 from isom.web import guards
 from isom.web.commands import actor_of
 from isom.web.deps import get_db, require_roles
 
-router = APIRouter(tags=["integration"])
+router = APIRouter(tags=["integration"], lifespan=job_cost_feed.lifespan)
 
 PROBLEMS: dict[int | str, dict[str, Any]] = {
     401: {"description": "Not signed in, or the token is unknown or revoked"},

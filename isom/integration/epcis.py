@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import copy
 import datetime as dt
+import functools
 import json
 import re
 import urllib.parse
@@ -393,6 +394,25 @@ def export(session: Session, events: list[Event]) -> list[dict[str, Any]]:
 # --- the CBV 2.0 event hash --------------------------------------------------------------
 
 
+@functools.cache
+def _static_contexts() -> None:
+    """Let JSON-LD keep the EPCIS context it resolved, across calls.
+
+    The hash generator's loader reads the context from a file, but without pyld's `static`
+    tag, so pyld resolves and canonicalises the whole context again for every event (two
+    thirds of the time of an EPCIS query of 1,000 events). The context never changes.
+    """
+    import epcis_event_hash_generator  # type: ignore[import-untyped]  # noqa: F401 - its loader
+    from pyld import jsonld  # type: ignore[import-untyped]
+
+    load = jsonld.get_document_loader()
+
+    def static(url: str, options: dict[str, Any] | None = None) -> dict[str, Any]:
+        return {**load(url, options or {}), "tag": "static"}
+
+    jsonld.set_document_loader(static)
+
+
 def prehash_strings(doc: dict[str, Any], ignore: tuple[str, ...] = ()) -> list[str]:
     """The canonical pre-hash string of every event in an EPCIS (query) document.
 
@@ -406,6 +426,7 @@ def prehash_strings(doc: dict[str, Any], ignore: tuple[str, ...] = ()) -> list[s
         event_list_from_epcis_document_json,
     )
 
+    _static_contexts()
     doc = copy.deepcopy(doc)
     body = doc.get("epcisBody", {})
     if "queryResults" in body:

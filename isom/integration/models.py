@@ -2,7 +2,8 @@
 
 `feed_message` gives every committed outbox row a gap-free, commit-ordered sequence number
 (`seq`): the cursor of the pull feed, of every webhook subscriber and of the NATS relay.
-The ledger's own `ledger_outbox` is read, never written.
+The outbox (`isom.outbox`) is read here; `feed_job_cost_due` queues the jobs whose cost
+message is still to write.
 """
 
 from __future__ import annotations
@@ -115,3 +116,23 @@ class Reconciliation(Base):
     differences: Mapped[list[dict[str, Any]]] = mapped_column(JsonType, default=list)
     created_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class JobCostDue(Base):
+    """A job whose cost a committed production event changed: the job-cost projector
+    (`job_cost_feed.py`) writes its `job.cost` message after the event and deletes the row.
+
+    Written in the event's transaction (a small insert instead of the whole cost), so a
+    crash between the commit and the projection loses no message: the projector finds it.
+    """
+
+    __tablename__ = "feed_job_cost_due"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    work_order: Mapped[str] = mapped_column(String(40))
+    #: The event's time: the cost is the job's cost as of then.
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    #: The message header of the production event (source, event key, kind, times, actor).
+    header: Mapped[dict[str, Any]] = mapped_column(JsonType)
+    #: The message's place among the event's messages (its stable id derives from it).
+    part: Mapped[int] = mapped_column(Integer)

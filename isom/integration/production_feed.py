@@ -1,7 +1,8 @@
 """Feed messages of production events, written to the outbox in the event's own transaction.
 
-`run_event` (the one frame of every production event) calls `write` once the event is built,
-so a scan and its messages commit or roll back together. Every message is keyed
+`react` subscribes to every production event in its transaction (`isom.reactions`; the
+production frame publishes each event once it is built), so a scan and its messages commit
+or roll back together. Every message is keyed
 `job:<work order>` (machine state spans: `workstation:<code>`), and the work-order rows are
 locked before the rows are inserted, so messages of one job reach the feed in commit order
 even when a machine event and a scan on that job commit at the same moment.
@@ -20,7 +21,8 @@ and step stays right even if it misses one):
 - `job.cost`: the job's actual and standard cost and variances, after every event that
   changes it: material in or out (consume, stop), a clock or machine state stopping or
   changing (pause, leave, stop, machine), closing. A start or resume changes nothing at that
-  instant and a release has nothing to cost, so they send none (and cost nothing to write).
+  instant and a release has nothing to cost, so they send none. The scan only queues the job
+  (`job_cost_feed.due`); the projector computes the cost after the commit, off the scan path.
 
 Rows have no ledger event (`event_id` is empty); their message ids come from the production
 event's idempotency key and their place among its messages (`source`, `part`).
@@ -31,13 +33,14 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from isom.costing import services as costing
-from isom.ledger.models import Event, Outbox
+from isom import outbox, reactions
+from isom.integration import job_cost_feed
+from isom.ledger.models import Event
 from isom.ledger.posting import plain
 from isom.masterdata.models import Item, Person, Workstation
 from isom.production import timekeeping
@@ -51,7 +54,6 @@ from isom.production.models import (
 from isom.production.schemas import ScanResult
 
 SOURCE = "production"
-OUTBOX_TABLE = cast(Table, Outbox.__table__)
 STEP_KINDS = {"start", "pause", "resume", "leave", "consume", "stop"}
 JOB_KINDS = {"create", "release", "close", "cancel"}
 #: Events after which the job's cost is what it was just before: no `job.cost` message.
@@ -110,30 +112,35 @@ def write(session: Session, event: ProductionEvent, result: ScanResult) -> None:
         for wo, step_ids in _jobs_on(session, event.workstation_id):
             jobs.append(wo)
             rows += _machine_time(session, wo, step_ids, at)
-    for wo in jobs if event.kind not in UNCOSTED else []:
-        if wo.status.value not in ("planned", "cancelled"):
-            cost = costing.job_cost(session, str(wo.number), at=at)
-            rows.append(("job.cost", job_key(str(wo.number)), cost.model_dump(mode="json")))
-    if not rows:
+    costed = [
+        wo
+        for wo in (jobs if event.kind not in UNCOSTED else [])
+        if wo.status.value not in ("planned", "cancelled")
+    ]
+    if not rows and not costed:
         return
     # Lock the jobs whose keys get messages, in id order, so per-job order is commit order.
     ids = sorted({w.id for w in jobs})
     if ids:
         session.execute(select(WorkOrder.id).where(WorkOrder.id.in_(ids)).with_for_update())
-    now = event.recorded_at
-    session.connection().execute(
-        insert(OUTBOX_TABLE),
+    outbox.enqueue(
+        session,
         [
             {
-                "event_id": None,
                 "topic": topic,
                 "message_key": key,
                 "payload": {**header, "part": part, **payload},
-                "created_at": now,
+                "created_at": event.recorded_at,
             }
             for part, (topic, key, payload) in enumerate(rows)
         ],
     )
+    job_cost_feed.due(session, [str(wo.number) for wo in costed], at, header, len(rows))
+
+
+def react(session: Session, fact: reactions.Fact) -> None:
+    """The in-transaction subscriber to production events (`isom.composition` wires it)."""
+    write(session, fact.data["event"], fact.data["result"])
 
 
 def _job_status(session: Session, wo: WorkOrder) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from isom.db import Base
+from isom.outbox import Outbox as Outbox  # the platform's outbox, re-exported for readers
 from isom.types import Exact, JsonType, UtcDateTime, enum_column, utcnow
 
 
@@ -237,20 +238,6 @@ class Genealogy(Base):
     to_container_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_container.id"))
     item_id: Mapped[int] = mapped_column(ForeignKey("md_item.id"))
     quantity: Mapped[Decimal] = mapped_column(Exact)
-
-
-class Outbox(Base):
-    """A message for the ERP feed or a device, written in the event's transaction, sent after it."""
-
-    __tablename__ = "ledger_outbox"
-
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    event_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_event.id"), index=True)
-    topic: Mapped[str] = mapped_column(String(100))
-    message_key: Mapped[str] = mapped_column(String(200))
-    payload: Mapped[dict[str, Any]] = mapped_column(JsonType)
-    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
-    sent_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
 
 
 class Counter(Base):

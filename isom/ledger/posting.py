@@ -17,6 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from isom import outbox, reactions
 from isom.errors import Conflict
 from isom.ledger import nesting
 from isom.ledger.models import (
@@ -30,7 +31,6 @@ from isom.ledger.models import (
     EventMove,
     Genealogy,
     Lot,
-    Outbox,
 )
 from isom.masterdata.models import Item, Location
 
@@ -41,7 +41,6 @@ LINE_TABLE = cast(Table, EventLine.__table__)
 GENEALOGY_TABLE = cast(Table, Genealogy.__table__)
 MOVE_TABLE = cast(Table, EventMove.__table__)
 CONTENT_TABLE = cast(Table, Content.__table__)
-OUTBOX_TABLE = cast(Table, Outbox.__table__)
 
 ContentKey = tuple[int, int, int | None, ContentStatus, str | None]
 BalanceKey = tuple[int, int, int | None, ContentStatus]
@@ -323,6 +322,7 @@ def post(session: Session, event: Event, posting: Posting) -> dict[str, Any]:
         bal["lot"] = posting.labels["lot"][bal["lot"]] if bal["lot"] else None
         bal["location"] = posting.labels["location"][bal["location"]]
     _write_outbox(session, event, lines_out, balances)
+    reactions.publish(session, f"ledger.{event.kind.value}", event_id=event.id)
     return {"lines": lines_out, "balances": balances}
 
 
@@ -603,7 +603,7 @@ def _write_outbox(
         "reason": event.reason,
         "reference": event.reference,
     }
-    rows = [
+    rows: list[outbox.Message] = [
         {
             "event_id": event.id,
             "topic": f"ledger.{event.kind.value}",
@@ -620,4 +620,4 @@ def _write_outbox(
                 "payload": {**header, **bal},
             }
         )
-    session.connection().execute(insert(OUTBOX_TABLE), rows)
+    outbox.enqueue(session, rows)

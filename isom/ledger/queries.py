@@ -646,14 +646,26 @@ class DayBalance(BaseModel):
 def on_hand_history(
     session: Session, item: str, start: dt.datetime, end: dt.datetime
 ) -> list[DayBalance]:
-    """An item's quantity in containers at the end of each day of the window, from the events."""
+    """An item's quantity in containers at the end of each day of the window, from the events.
+
+    The opening is what the containers hold now (the balances) less every change since the
+    window's start, in one statement (one snapshot): summing the whole history before the
+    start instead grows with the years the ledger has kept.
+    """
     it = md.get_item(session, item)
     in_containers = (EventLine.item_id == it.id, EventLine.container_id.is_not(None))
-    opening = session.scalar(
+    held_now = (
+        select(func.coalesce(func.sum(Balance.quantity), 0))
+        .where(Balance.item_id == it.id)
+        .scalar_subquery()
+    )
+    since_start = (
         select(func.coalesce(func.sum(EventLine.quantity), 0))
         .join(Event, Event.id == EventLine.event_id)
-        .where(*in_containers, Event.occurred_at < start)
+        .where(*in_containers, Event.occurred_at >= start)
+        .scalar_subquery()
     )
+    opening = session.scalar(select(held_now - since_start))
     moves = session.execute(
         select(Event.occurred_at, EventLine.quantity)
         .join(Event, Event.id == EventLine.event_id)

@@ -15,7 +15,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from isom import commands
+from isom import commands, reactions
 from isom.ledger import services as ledger
 from isom.orders.models import OrderCounter, OrderEvent, OrderSetting
 from isom.orders.schemas import OrderResult
@@ -69,6 +69,7 @@ def _apply(
         .where(OrderEvent.id == event_id)
         .values(result=result.model_dump(mode="json"))
     )
+    reactions.publish(session, f"orders.{kind}", event_id=event_id)
     return result
 
 

@@ -10,8 +10,7 @@ from pydantic import BaseModel
 from sqlalchemy import insert, update
 from sqlalchemy.orm import Session
 
-from isom import commands
-from isom.integration import production_feed
+from isom import commands, reactions
 from isom.ledger import services as ledger
 from isom.production.models import (
     ProductionEvent,
@@ -71,7 +70,7 @@ def _apply(
     result.key = key
     result.kind = kind
     session.flush()
-    production_feed.write(session, event, result)
+    reactions.publish(session, f"production.{kind}", event=event, result=result)
     session.execute(
         update(ProductionEvent)
         .where(ProductionEvent.id == event.id)

@@ -116,8 +116,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
 def create_app(db: Database | None = None) -> FastAPI:
     """Build the application around a database (the embedded SQLite store by default)."""
+    from isom import composition
     from isom.web import contract, guards, routes
 
+    composition.wire()
     app = FastAPI(
         title="ISOM",
         version="0.1.0",

@@ -18,7 +18,7 @@ import pytest
 from isom.costing import services as costing
 from isom.db import Database
 from isom.errors import Conflict
-from isom.integration import csv_export, delivery, feed
+from isom.integration import csv_export, delivery, feed, job_cost_feed
 from isom.ledger import services as ledger
 from isom.ledger.schemas import ShipCommand
 from isom.production import services as production
@@ -27,12 +27,21 @@ from isom.production.schemas import ConsumeScan, MachineStateCommand, StepScan, 
 from tests.builders import key
 from tests.integration.fake_erp import FakeErp
 from tests.integration.test_feed import SECRET, Clock, all_messages, drain, subscribe
-from tests.production.support import ACTOR, DAY, at, create, demo_masterdata, receive, scan
+from tests.production import support
+from tests.production.support import ACTOR, DAY, at, create, demo_masterdata, receive
 
 WO = "WO-000001"
 
 
-def run_job(db: Database) -> None:
+def run_job(db: Database, *, project: bool = True) -> None:
+    """The story; with `project`, the job-cost projector's pass follows each scan's commit,
+    as it does in the server (without, the jobs stay queued as after a crash)."""
+
+    def scan(db: Database, operation: Any, command: Any) -> None:
+        support.scan(db, operation, command)
+        if project:
+            job_cost_feed.project_all(db)
+
     demo_masterdata(db)
     receive(db, "W-RD", "WIRE-0.5-RD", "100", "0.20", "A-01", lot="W-RD-1")
     create(db, "LEAD-RD-300", "10", DAY)
@@ -161,9 +170,9 @@ def test_a_replayed_scan_writes_no_second_message(db: Database) -> None:
     demo_masterdata(db)
     create(db, "LEAD-RD-300", "10", DAY)
     cmd = StepScan(badge="B1001", work_order=WO, step=10, workstation="CUT-1", occurred_at=at(8))
-    scan(db, production.start_step, cmd, idem="k-1")
+    support.scan(db, production.start_step, cmd, idem="k-1")
     before = len(all_messages(db))
-    assert scan(db, production.start_step, cmd, idem="k-1").replayed
+    assert support.scan(db, production.start_step, cmd, idem="k-1").replayed
     assert len(all_messages(db)) == before
 
 
@@ -172,7 +181,7 @@ def test_a_refused_scan_writes_no_message(db: Database) -> None:
     create(db, "LEAD-RD-300", "10", DAY)
     before = len(all_messages(db))
     with pytest.raises(Conflict):
-        scan(
+        support.scan(
             db,
             production.start_step,
             StepScan(badge="B1003", work_order=WO, step=10, workstation="CUT-1"),  # no cut skill

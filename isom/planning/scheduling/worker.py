@@ -1,7 +1,8 @@
 """Following the floor in the background: a debounced re-plan after events, then CP-SAT.
 
-The loop reads the production and order logs after the positions the plan in force has seen
-(stored with it, so a restart picks up where it stopped). When something landed it waits for
+The loop wakes when a production or order event commits (a subscription) and reads those logs
+after the positions the plan in force has seen (stored with it, so a restart picks up where it
+stopped). When something landed it waits for
 a quiet moment (`debounce` seconds without a new event, at most `patience`), publishes the
 instant repair (one unit of work), then lets CP-SAT improve that plan outside any transaction
 and publishes the result only if it is better and still based on the plan in force (an event
@@ -19,6 +20,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from sqlalchemy.orm import Session
 
+from isom import reactions
 from isom.db import Database
 from isom.planning import sources
 from isom.planning.scheduling import services
@@ -94,7 +96,11 @@ def _summary(said: list[str]) -> str:
 
 
 class Replanner:
-    """The background thread: re-plans after events, debounced; CP-SAT after each repair."""
+    """The background thread: re-plans after events, debounced; CP-SAT after each repair.
+
+    It sleeps until a production or order event commits in this process (a subscription,
+    `isom.reactions`); events of other processes it sees by reading the ends of the logs
+    every `poll` seconds."""
 
     def __init__(
         self,
@@ -103,50 +109,54 @@ class Replanner:
         debounce: float = 2.0,
         patience: float = 10.0,
         improve_seconds: float = 5.0,
-        poll: float = 1.0,
+        poll: float = 5.0,
     ) -> None:
         self.db, self.debounce, self.patience = db, debounce, patience
-        self.improve_seconds, self.poll = improve_seconds, poll
+        self.improve_seconds = improve_seconds
+        self.bell = reactions.Bell(
+            "production.*", "orders.*", outside=lambda: db.read(sources.log_ends), every=poll
+        )
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.plans = 0
 
     def start(self) -> None:
-        """Start the thread (idempotent)."""
+        """Subscribe and start the thread (idempotent)."""
         if self._thread is None or not self._thread.is_alive():
             self._stop.clear()
+            self.bell.open()
             self._thread = threading.Thread(target=self._loop, name="isom-replan", daemon=True)
             self._thread.start()
 
     def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()
+        self.bell.close()
         if self._thread is not None:
             self._thread.join(timeout)
         self._thread = None
 
     def _quiet(self) -> None:
         """Wait until no event landed for `debounce` seconds (at most `patience`)."""
-        began, last = time.monotonic(), self.db.read(sources.log_ends)
+        began, last = time.monotonic(), self.bell.mark(fresh=True)
         while time.monotonic() - began < self.patience and not self._stop.is_set():
             self._stop.wait(self.debounce)
-            now = self.db.read(sources.log_ends)
+            now = self.bell.mark(fresh=True)
             if now == last:
                 return
             last = now
 
     def _loop(self) -> None:
-        checked: tuple[int, int] | None = None
+        checked: object = None
         while not self._stop.is_set():
             try:
-                ends = self.db.read(sources.log_ends)
-                if ends != checked:
+                if self.bell.mark() != checked:
                     self._quiet()
-                    checked = self.db.read(sources.log_ends)
+                    checked = self.bell.mark(fresh=True)
                     if replan_once(self.db, improve_seconds=self.improve_seconds):
                         self.plans += 1
             except Exception:  # noqa: BLE001 - keep following the floor; log why
                 log.exception("re-plan failed")
-            self._stop.wait(self.poll)
+            self.bell.wait(self.bell.every)
 
 
 @asynccontextmanager
