@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from fastapi import Depends, Header, Request
 
+from isom.auth import cache
 from isom.auth import services as auth_service
 from isom.auth.models import Role
 from isom.auth.services import Principal
@@ -28,7 +29,7 @@ def current_principal(request: Request, db: Database = Depends(get_db)) -> Princ
         scheme, _, secret = authz.partition(" ")
         if scheme.lower() != "bearer" or not secret:
             raise NotAuthenticated("the Authorization header must be 'Bearer <token>'")
-        found = db.read(lambda s: auth_service.principal_from_token(s, secret.strip()))
+        found = auth_service.principal_for_token(db, secret.strip())
         if found is None:
             raise NotAuthenticated("the API token is unknown or revoked")
         claimed = request.headers.get("x-device-id")
@@ -41,13 +42,13 @@ def current_principal(request: Request, db: Database = Depends(get_db)) -> Princ
                 if found.device
                 else "no X-Device-Id: only a device's own token records a device",
             )
-        if found.touch_token and found.token_id is not None:
+        if found.token_id is not None and cache.touches.due(secret.strip()):
             token_id = found.token_id
             db.write(lambda s: auth_service.touch_token(s, token_id))
         return found
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
-        found = db.read(lambda s: auth_service.principal_from_cookie(s, cookie))
+        found = auth_service.principal_for_cookie(db, cookie)
         if found is not None:
             unsafe = request.method not in ("GET", "HEAD", "OPTIONS")
             if unsafe and request.url.path.startswith("/api/"):
