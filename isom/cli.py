@@ -131,6 +131,7 @@ def _run_server(db: Database, host: str, port: int, workers: int) -> None:
         "isom.web.app:create_worker_app",
         factory=True,
         workers=workers,
+        timeout_worker_healthcheck=60,  # a process importing the app on a busy machine is slow
         host=host,
         port=port,
         loop="uvloop",
