@@ -93,21 +93,28 @@ def _drop_mark(session: Session) -> None:
     session.info.pop(_CHANGED, None)
 
 
-def remembered(
-    db: Database, kind: str, secret: str, load: Callable[[Session, str], Entry | None]
-) -> Principal | None:
-    """The caller named by `secret`, from this process's memory or else read by `load`."""
-    key = (db.url, kind, digest(secret))
-    hit = principals.get(key)
+def known(db: Database, kind: str, secret: str) -> Principal | None:
+    """The caller named by `secret` if this process remembers it (no database round trip)."""
+    hit = principals.get((db.url, kind, digest(secret)))
     if hit is not None:
         principal, expires_at = hit
         if expires_at is None or expires_at > utcnow():
             return principal
+    return None
+
+
+def remembered(
+    db: Database, kind: str, secret: str, load: Callable[[Session, str], Entry | None]
+) -> Principal | None:
+    """The caller named by `secret`, from this process's memory or else read by `load`."""
+    hit = known(db, kind, secret)
+    if hit is not None:
+        return hit
     generation = principals.generation
     found = db.read(lambda s: load(s, secret))
     if found is None:
         return None
-    principals.put(key, found, generation)
+    principals.put((db.url, kind, digest(secret)), found, generation)
     return found[0]
 
 
