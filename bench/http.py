@@ -163,10 +163,14 @@ async def _drive(
         async def worker() -> None:
             for i in counter:
                 began = time.perf_counter()
-                r = await call(c, i)
+                try:
+                    r = await call(c, i)
+                except httpx.TransportError as exc:  # e.g. a kept-alive connection it closed
+                    errors.append(f"{type(exc).__name__} {exc}")
+                else:
+                    if r.status_code >= 300:
+                        errors.append(f"{r.status_code} {r.text[:200]}")
                 latencies.append(time.perf_counter() - began)
-                if r.status_code >= 300:
-                    errors.append(f"{r.status_code} {r.text[:200]}")
                 bar()
 
         await asyncio.gather(*(worker() for _ in range(clients)))
