@@ -53,21 +53,34 @@ def serve(
     mqtt: bool = typer.Option(
         False, "--mqtt/--no-mqtt", envvar="ISOM_MQTT_INGEST", help="Ingest device events from MQTT"
     ),
+    workers: int = typer.Option(
+        1,
+        "--workers",
+        min=1,
+        envvar="ISOM_WORKERS",
+        help="API processes (PostgreSQL only); they serve requests only: run the agents and "
+        "MQTT ingest with `isom worker agents|ingest`",
+    ),
 ) -> None:
     """Migrate the database and serve the app (with `--demo`, load the demo plant first)."""
     import os
 
-    import uvicorn
-
-    os.environ["ISOM_AGENTS"] = "on" if agents else "off"
-    os.environ["ISOM_MQTT_INGEST"] = "1" if mqtt else "0"
-    os.environ.setdefault("ISOM_PROJECTORS", "on")
-
     from isom import demo as demo_plant
     from isom.auth import services as auth_service
-    from isom.web.app import create_app
 
     db = open_db()
+    if workers > 1 and db.is_sqlite:
+        typer.echo(
+            "--workers needs PostgreSQL: SQLite has one writer, so one process serves it "
+            "(`isom serve` runs everything). Set ISOM_DATABASE_URL=postgresql://... for several.",
+            err=True,
+        )
+        raise typer.Exit(2)
+    os.environ["ISOM_AGENTS"] = "on" if agents and workers == 1 else "off"
+    os.environ["ISOM_MQTT_INGEST"] = "1" if mqtt and workers == 1 else "0"
+    os.environ.setdefault("ISOM_PROJECTORS", "on" if workers == 1 else "off")
+    if workers > 1:
+        os.environ["ISOM_SCHEDULER"] = "off"
     if demo_data and demo_plant.load_if_empty(db):
         typer.echo("first start: the demo plant is loaded")
     logins = demo_plant.login_lines(db)
@@ -79,16 +92,64 @@ def serve(
             "`isom users add NAME --role admin` (it asks for the password)"
         )
     typer.echo(f"ISOM serves http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+    if workers > 1:
+        typer.echo(
+            f"{workers} API processes; agents and MQTT ingest are off in them: run "
+            "`isom worker agents`, `isom worker ingest` and `isom worker feed` beside them"
+        )
+    _run_server(db, host, port, workers)
+
+
+def _run_server(db: Database, host: str, port: int, workers: int) -> None:
+    """uvicorn with its C parser (httptools) and event loop (uvloop): one process holding `db`,
+    or `workers` processes each building its own app (uvicorn's factory)."""
+    import os
+    import tempfile
+
+    import uvicorn
+
     from isom import logs
 
     logs.configure()  # JSON lines with the request id; uvicorn's access log is ours instead
+    if workers == 1:
+        from isom.web.app import create_app
+
+        uvicorn.run(
+            create_app(db),
+            host=host,
+            port=port,
+            loop="uvloop",
+            http="httptools",
+            log_config=None,
+            access_log=False,
+            proxy_headers=False,
+        )
+        return
+    db.dispose()  # each process opens its own connections
+    # Metrics from every process, summed by whichever one Prometheus reaches.
+    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="isom-metrics-"))
     uvicorn.run(
-        create_app(db), host=host, port=port, log_config=None, access_log=False, proxy_headers=False
+        "isom.web.app:create_worker_app",
+        factory=True,
+        workers=workers,
+        timeout_worker_healthcheck=60,  # a process importing the app on a busy machine is slow
+        host=host,
+        port=port,
+        loop="uvloop",
+        http="httptools",
+        log_config=None,
+        access_log=False,
+        proxy_headers=False,
     )
 
 
 def _register() -> None:
     from isom import composition
+    from isom.workers import app as worker_app
+
+    app.add_typer(
+        worker_app, name="worker", help="Long-running workers: MQTT ingest, feed, agents."
+    )
     from isom.ops.cli import backup, restore
 
     composition.wire()

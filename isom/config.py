@@ -23,6 +23,8 @@ class Settings:
     metrics_token: str = ""
     #: /readyz fails when a feed consumer is further behind than this many seconds.
     ready_feed_lag_seconds: float = 300.0
+    #: Connections each engine keeps open: the server's thread pool size (anyio's default 40).
+    db_pool_size: int = 40
 
 
 def get_settings() -> Settings:
@@ -38,4 +40,5 @@ def get_settings() -> Settings:
         trusted_proxies=os.environ.get("ISOM_TRUSTED_PROXIES", ""),
         metrics_token=os.environ.get("ISOM_METRICS_TOKEN", ""),
         ready_feed_lag_seconds=float(os.environ.get("ISOM_READY_FEED_LAG", "300")),
+        db_pool_size=int(os.environ.get("ISOM_DB_POOL_SIZE", "40")),
     )

@@ -78,6 +78,12 @@ def is_retryable(exc: BaseException) -> bool:
     return False
 
 
+#: Connections kept open per engine: one per thread of the server's thread pool (anyio's 40),
+#: so a busy server reuses them instead of opening, configuring and closing one per request.
+#: The few more that background threads (agents, ingest lanes) may take are opened on demand.
+POOL_OVERFLOW = 8
+
+
 def _sqlite_engine(url: str, settings: Settings, *, immediate: bool) -> Engine:
     """SQLite in WAL mode; writers BEGIN IMMEDIATE so two never both read, then write."""
     parsed = make_url(url)
@@ -86,12 +92,13 @@ def _sqlite_engine(url: str, settings: Settings, *, immediate: bool) -> Engine:
     engine = create_engine(
         url,
         connect_args={"check_same_thread": False, "timeout": 30},
-        pool_size=8,
-        max_overflow=16,
+        pool_size=settings.db_pool_size,
+        max_overflow=POOL_OVERFLOW,
     )
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        """Once per connection, not per checkout: the pool keeps the connection configured."""
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
@@ -120,7 +127,12 @@ class Database:
             self.engine = _sqlite_engine(self.url, self.settings, immediate=True)
             self.read_engine = _sqlite_engine(self.url, self.settings, immediate=False)
         else:
-            self.engine = create_engine(self.url, pool_size=20, max_overflow=20, pool_pre_ping=True)
+            self.engine = create_engine(
+                self.url,
+                pool_size=self.settings.db_pool_size,
+                max_overflow=POOL_OVERFLOW,
+                pool_pre_ping=True,
+            )
             self.read_engine = self.engine
         self._writer = sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         self._reader = sessionmaker(self.read_engine, expire_on_commit=False, autoflush=False)

@@ -56,6 +56,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
             "request_id": getattr(record, "request_id", None),
+            "pid": record.process,  # which of several server processes
         }
         for name, value in vars(record).items():
             if name not in _STANDARD and name not in body:

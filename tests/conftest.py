@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from isom import composition, schema
+from isom.auth.cache import principals
 from isom.db import Database
 from isom.models import Base
 
@@ -82,6 +83,7 @@ def wipe(db: Database) -> None:
     new files for each and takes over a second; deleting the few rows a test wrote takes
     milliseconds. Ids restart so numbers made from them (WO-000001) are the same every test.
     """
+    principals.clear()  # ids restart: forget callers remembered from the last test
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
     with db.engine.begin() as conn:
         for name in tables:

@@ -12,14 +12,16 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from isom.auth import cache
 from isom.auth.models import ApiToken, Role, User, WebSession
+from isom.db import Database
 from isom.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
 from isom.types import utcnow
 
 _hasher = PasswordHasher()
 SESSION_LIFETIME = dt.timedelta(hours=12)
 #: How stale a token's `last_used_at` may get: one write a minute per token, not one per call.
-TOKEN_TOUCH_EVERY = dt.timedelta(minutes=1)
+TOKEN_TOUCH_EVERY = dt.timedelta(seconds=cache.TOUCH_EVERY)
 TOKEN_PREFIX = "isom_"
 ALL_ROLES = frozenset(r.value for r in Role)
 
@@ -34,8 +36,6 @@ class Principal:
     token_id: int | None = None
     device: str | None = None
     csrf_token: str | None = field(default=None, compare=False)
-    #: The token's `last_used_at` is a minute old or unset: record this use.
-    touch_token: bool = field(default=False, compare=False)
 
     def has_any(self, roles: frozenset[str]) -> bool:
         return Role.admin.value in self.roles or bool(self.roles & roles)
@@ -123,21 +123,38 @@ def close_web_session(session: Session, secret: str) -> None:
     """Sign out: forget the session behind this cookie."""
     row = session.scalar(select(WebSession).where(WebSession.token_hash == _sha256(secret)))
     if row is not None:
+        cache.changed(session)
         session.delete(row)
         session.flush()
 
 
+def session_principal(session: Session, secret: str) -> tuple[Principal, dt.datetime] | None:
+    """The user behind a session cookie and when the session ends, if valid and unexpired."""
+    found = session.execute(
+        select(WebSession.csrf_token, WebSession.expires_at, User.id, User.username, User.roles)
+        .join(User, User.id == WebSession.user_id)
+        .where(WebSession.token_hash == _sha256(secret), User.active.is_(True))
+    ).first()
+    if found is None or found.expires_at <= utcnow():
+        return None
+    principal = Principal(
+        name=found.username,
+        roles=frozenset(found.roles),
+        user_id=found.id,
+        csrf_token=found.csrf_token,
+    )
+    return principal, found.expires_at
+
+
 def principal_from_cookie(session: Session, secret: str) -> Principal | None:
     """The user behind a session cookie, if it is valid and unexpired."""
-    row = session.scalar(select(WebSession).where(WebSession.token_hash == _sha256(secret)))
-    if row is None or row.expires_at <= utcnow():
-        return None
-    user = session.get(User, row.user_id)
-    if user is None or not user.active:
-        return None
-    return Principal(
-        name=user.username, roles=frozenset(user.roles), user_id=user.id, csrf_token=row.csrf_token
-    )
+    found = session_principal(session, secret)
+    return None if found is None else found[0]
+
+
+def principal_for_cookie(db: Database, secret: str) -> Principal | None:
+    """`principal_from_cookie`, remembered for a second in this process (see `cache`)."""
+    return cache.remembered(db, "cookie", secret, session_principal)
 
 
 def create_api_token(
@@ -165,6 +182,7 @@ def revoke_api_token(session: Session, token_id: int) -> ApiToken:
     if token is None:
         raise NotFound(f"no API token with id {token_id}", field="token_id")
     if token.revoked_at is None:
+        cache.changed(session)
         token.revoked_at = utcnow()
         session.flush()
     return token
@@ -182,19 +200,36 @@ def device_of(token_name: str) -> str:
 
 
 def principal_from_token(session: Session, secret: str) -> Principal | None:
-    """The holder of a bearer token, if it exists and is not revoked."""
-    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _sha256(secret)))
-    if token is None or token.revoked_at is not None:
+    """The holder of a bearer token, if it exists, is not revoked and its user (if it has one)
+    is active."""
+    token = session.execute(
+        select(ApiToken.id, ApiToken.name, ApiToken.roles, ApiToken.user_id)
+        .outerjoin(User, User.id == ApiToken.user_id)
+        .where(
+            ApiToken.token_hash == _sha256(secret),
+            ApiToken.revoked_at.is_(None),
+            or_(ApiToken.user_id.is_(None), User.active.is_(True)),
+        )
+    ).first()
+    if token is None:
         return None
-    last = token.last_used_at
     return Principal(
         name=f"token:{token.name}",
         roles=frozenset(token.roles),
         user_id=token.user_id,
         token_id=token.id,
         device=device_of(token.name) if Role.device.value in token.roles else None,
-        touch_token=last is None or last <= utcnow() - TOKEN_TOUCH_EVERY,
     )
+
+
+def _token_entry(session: Session, secret: str) -> tuple[Principal, None] | None:
+    principal = principal_from_token(session, secret)
+    return None if principal is None else (principal, None)
+
+
+def principal_for_token(db: Database, secret: str) -> Principal | None:
+    """`principal_from_token`, remembered for a second in this process (see `cache`)."""
+    return cache.remembered(db, "token", secret, _token_entry)
 
 
 def touch_token(session: Session, token_id: int) -> None:
@@ -243,6 +278,7 @@ def update_user(
 ) -> User:
     """Change roles, active flag, password or name; deactivating or a new password signs out."""
     user = get_user(session, username)
+    cache.changed(session)  # roles, the active flag or the password: callers are read again
     was_admin = user.active and Role.admin.value in user.roles
     sign_out = False
     if roles is not None:

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from isom.errors import NotFound
 from isom.ledger import nesting
@@ -32,6 +32,12 @@ from isom.masterdata import services as md
 from isom.masterdata.models import Item, Location, Supplier, Unit
 
 Direction = Literal["backward", "forward"]
+# Aliases made once: making one is costly, and the same objects let statements be cached.
+_MOVED, _PARENT = aliased(Container, name="moved"), aliased(Container, name="parent")
+_FROM_PARENT = aliased(Container, name="from_parent")
+_TO_PARENT = aliased(Container, name="to_parent")
+_FROM_LOCATION = aliased(Location, name="from_location")
+_TO_LOCATION = aliased(Location, name="to_location")
 
 
 class InventoryRow(BaseModel):
@@ -214,64 +220,93 @@ def _contents(session: Session, container_id: int) -> list[ContentView]:
     ]
 
 
+def _lines_by_event(session: Session, ids: list[int]) -> dict[int, list[LineView]]:
+    """The lines of these events with their codes, in one query."""
+    rows = session.execute(
+        select(
+            EventLine.event_id,
+            Container.code,
+            EventLine.place,
+            Item.code,
+            Lot.code,
+            EventLine.status,
+            EventLine.wip_step,
+            EventLine.quantity,
+            EventLine.unit_cost,
+        )
+        .join(Item, Item.id == EventLine.item_id)
+        .outerjoin(Lot, Lot.id == EventLine.lot_id)
+        .outerjoin(Container, Container.id == EventLine.container_id)
+        .where(EventLine.event_id.in_(ids))
+        .order_by(EventLine.id)
+    ).all()
+    by_event: dict[int, list[LineView]] = {}
+    for event_id, container, place, item, lot, status, wip_step, quantity, unit_cost in rows:
+        by_event.setdefault(event_id, []).append(
+            LineView(
+                container=container,
+                place=place,
+                item=item,
+                lot=lot,
+                status=status,
+                wip_step=wip_step,
+                quantity=quantity,
+                unit_cost=unit_cost,
+            )
+        )
+    return by_event
+
+
+def _moves_by_event(session: Session, ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """The container moves of these events with their codes, in one query."""
+    moved, from_parent, to_parent = _MOVED, _FROM_PARENT, _TO_PARENT
+    from_loc, to_loc = _FROM_LOCATION, _TO_LOCATION
+    rows = session.execute(
+        select(
+            EventMove.event_id,
+            moved.code,
+            from_loc.code,
+            to_loc.code,
+            from_parent.code,
+            to_parent.code,
+            EventMove.to_status,
+        )
+        .outerjoin(moved, moved.id == EventMove.container_id)
+        .outerjoin(from_loc, from_loc.id == EventMove.from_location_id)
+        .outerjoin(to_loc, to_loc.id == EventMove.to_location_id)
+        .outerjoin(from_parent, from_parent.id == EventMove.from_parent_id)
+        .outerjoin(to_parent, to_parent.id == EventMove.to_parent_id)
+        .where(EventMove.event_id.in_(ids))
+        .order_by(EventMove.id)
+    ).all()
+    by_event: dict[int, list[dict[str, Any]]] = {}
+    for event_id, container, from_location, to_location, from_par, to_par, to_status in rows:
+        by_event.setdefault(event_id, []).append(
+            {
+                "container": container,
+                "from_location": from_location,
+                "to_location": to_location,
+                "from_parent": from_par,
+                "to_parent": to_par,
+                "to_status": to_status.value if to_status else None,
+            }
+        )
+    return by_event
+
+
 def _event_views(session: Session, events: list[Event]) -> list[EventView]:
+    """The events as applied, their lines and moves named by code: four queries for any number."""
     if not events:
         return []
     ids = [e.id for e in events]
-    lines = session.scalars(
-        select(EventLine).where(EventLine.event_id.in_(ids)).order_by(EventLine.id)
-    ).all()
-    moves = session.scalars(
-        select(EventMove).where(EventMove.event_id.in_(ids)).order_by(EventMove.id)
-    ).all()
+    lines = _lines_by_event(session, ids)
+    moves = _moves_by_event(session, ids)
     reversals = _pairs(
         session.execute(
             select(Event.reverses_event_id, Event.id).where(Event.reverses_event_id.in_(ids))
         )
     )
-    items = _codes(session, Item, {ln.item_id for ln in lines})
-    lots = _codes(session, Lot, {ln.lot_id for ln in lines if ln.lot_id})
-    conts = _codes(
-        session,
-        Container,
-        {ln.container_id for ln in lines if ln.container_id}
-        | {m.container_id for m in moves}
-        | {m.to_parent_id for m in moves if m.to_parent_id}
-        | {m.from_parent_id for m in moves if m.from_parent_id},
-    )
-    locs = _codes(
-        session,
-        Location,
-        {e.location_id for e in events if e.location_id}
-        | {m.to_location_id for m in moves if m.to_location_id}
-        | {m.from_location_id for m in moves if m.from_location_id},
-    )
-    by_event_lines: dict[int, list[LineView]] = {}
-    for ln in lines:
-        by_event_lines.setdefault(ln.event_id, []).append(
-            LineView(
-                container=conts.get(ln.container_id) if ln.container_id else None,
-                place=ln.place,
-                item=items[ln.item_id],
-                lot=lots.get(ln.lot_id) if ln.lot_id else None,
-                status=ln.status,
-                wip_step=ln.wip_step,
-                quantity=ln.quantity,
-                unit_cost=ln.unit_cost,
-            )
-        )
-    by_event_moves: dict[int, list[dict[str, Any]]] = {}
-    for m in moves:
-        by_event_moves.setdefault(m.event_id, []).append(
-            {
-                "container": conts.get(m.container_id),
-                "from_location": locs.get(m.from_location_id) if m.from_location_id else None,
-                "to_location": locs.get(m.to_location_id) if m.to_location_id else None,
-                "from_parent": conts.get(m.from_parent_id) if m.from_parent_id else None,
-                "to_parent": conts.get(m.to_parent_id) if m.to_parent_id else None,
-                "to_status": m.to_status.value if m.to_status else None,
-            }
-        )
+    locs = _codes(session, Location, {e.location_id for e in events if e.location_id})
     return [
         EventView(
             id=e.id,
@@ -287,8 +322,8 @@ def _event_views(session: Session, events: list[Event]) -> list[EventView]:
             reference=e.reference,
             reverses_event_id=e.reverses_event_id,
             reversed_by_event_id=reversals.get(e.id),
-            lines=by_event_lines.get(e.id, []),
-            moves=by_event_moves.get(e.id, []),
+            lines=lines.get(e.id, []),
+            moves=moves.get(e.id, []),
         )
         for e in events
     ]
@@ -333,9 +368,19 @@ def _carrier_event_ids(session: Session, container_id: int) -> set[int]:
     return found
 
 
-def _container_tree(session: Session, cont: Container, *, with_history: bool) -> ContainerView:
-    children = session.scalars(
-        select(Container).where(Container.parent_id == cont.id).order_by(Container.code)
+def _container_tree(
+    session: Session,
+    cont: Container,
+    location: str | None,
+    parent: str | None,
+    *,
+    with_history: bool,
+) -> ContainerView:
+    children = session.execute(
+        select(Container, Location.code)
+        .outerjoin(Location, Location.id == Container.location_id)
+        .where(Container.parent_id == cont.id)
+        .order_by(Container.code)
     ).all()
     history: list[EventView] = []
     if with_history:
@@ -356,15 +401,16 @@ def _container_tree(session: Session, cont: Container, *, with_history: bool) ->
             .limit(500)
         ).all()
         history = _event_views(session, list(events))
-    loc = session.get(Location, cont.location_id) if cont.location_id else None
-    parent = session.get(Container, cont.parent_id) if cont.parent_id else None
     return ContainerView(
         code=cont.code,
         kind=cont.kind,
         status=cont.status.value,
-        location=loc.code if loc else None,
-        parent=parent.code if parent else None,
-        children=[_container_tree(session, c, with_history=False) for c in children],
+        location=location,
+        parent=parent,
+        children=[
+            _container_tree(session, child, at, cont.code, with_history=False)
+            for child, at in children
+        ],
         contents=_contents(session, cont.id),
         history=history,
     )
@@ -372,14 +418,21 @@ def _container_tree(session: Session, cont: Container, *, with_history: bool) ->
 
 def container(session: Session, code: str) -> ContainerView:
     """A container with contents, nested children (at every depth) and its history, newest first."""
-    cont = session.scalar(select(Container).where(Container.code == code))
-    if cont is None:
+    parent = _PARENT
+    found = session.execute(
+        select(Container, Location.code, parent.code)
+        .outerjoin(Location, Location.id == Container.location_id)
+        .outerjoin(parent, parent.id == Container.parent_id)
+        .where(Container.code == code)
+    ).first()
+    if found is None:
         raise NotFound(
             f"no container with code {code!r}",
             field="code",
             expected="the code on a container's label",
         )
-    return _container_tree(session, cont, with_history=True)
+    cont, location, parent_code = found
+    return _container_tree(session, cont, location, parent_code, with_history=True)
 
 
 class LotNode(BaseModel):

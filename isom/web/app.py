@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -16,10 +17,21 @@ from isom.errors import IsomError, NotAuthenticated
 PROBLEM = "application/problem+json"
 
 
+class ProblemResponse(JSONResponse):
+    """RFC 9457 problem+json, serialised once by orjson. (Answers with a response model need no
+    such class: FastAPI has Pydantic write their JSON bytes directly, which a custom default
+    response class would turn off.)"""
+
+    media_type = PROBLEM
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content, default=str)
+
+
 def _problem(
     status: int, body: dict[str, Any], headers: Mapping[str, str] | None = None
 ) -> JSONResponse:
-    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+    return ProblemResponse(body, status_code=status, headers=headers)
 
 
 def _expected_for(error: dict[str, Any]) -> str:
@@ -140,6 +152,15 @@ def create_app(db: Database | None = None) -> FastAPI:
     routes.include_all(app)
     install_middleware(app)
     return app
+
+
+def create_worker_app() -> FastAPI:
+    """The app as each process of `isom serve --workers N` builds it (uvicorn's factory): its
+    logs configured, its store from `ISOM_DATABASE_URL`, already migrated by `isom serve`."""
+    from isom import logs
+
+    logs.configure()
+    return create_app()
 
 
 def install_middleware(app: FastAPI) -> None:

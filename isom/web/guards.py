@@ -27,8 +27,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from isom.auth.throttle import TooManyAttempts
 from isom.errors import InvalidInput, IsomError
+from isom.web.app import ProblemResponse
 
-PROBLEM = "application/problem+json"
 MiB = 1024 * 1024
 DEFAULT_CAP = 1 * MiB
 
@@ -79,9 +79,7 @@ def cap_for(path: str) -> int:
 
 def problem(error: IsomError, path: str, headers: dict[str, str]) -> JSONResponse:
     """The error as problem+json, with the headers it needs."""
-    return JSONResponse(
-        error.to_problem(path), status_code=error.status_code, media_type=PROBLEM, headers=headers
-    )
+    return ProblemResponse(error.to_problem(path), status_code=error.status_code, headers=headers)
 
 
 def _too_large(limit: int | str) -> BodyTooLarge:
