@@ -25,7 +25,16 @@ from isom.planning.scheduling.check import violations
 from isom.production import queries as production_queries
 from isom.production import services as production
 from isom.production.schemas import ChangeWorkOrder, CreateWorkOrder, MachineStateCommand, StepScan
-from tests.agents.support import customer_order, demo_masterdata, do, receive
+from isom.types import utcnow
+from tests.agents.support import (
+    TODAY,
+    customer_order,
+    decisions,
+    demo_masterdata,
+    do,
+    receive,
+    run_agents,
+)
 
 D = Decimal
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -259,6 +268,23 @@ def test_capable_to_promise_places_a_new_line_after_what_is_planned(db: Database
     busy = [(o.workstation, o.start, o.end) for o in current.operations]
     for s in promised.steps:  # never on top of planned work
         assert not any(w == s.workstation and a < s.end and s.start < b for w, a, b in busy)
+
+
+def test_the_intake_agent_says_when_a_new_line_can_be_done(db: Database) -> None:
+    """A new order line's job is proposed with its capable-to-promise date, which is the
+    promise the order screen would give for the same line."""
+    plant(db)
+    for _ in range(3):
+        job(db, "LEAD-BK-300", "4000", TODAY + dt.timedelta(days=14))
+    publish(db, "first plan", now=utcnow())
+    due = TODAY + dt.timedelta(days=1)
+    customer_order(db, "SO-8001", "ACME-ROBOTICS", [("HARN-JST-300", "100", due)])
+    expected = db.read(lambda s: whatif.promise(s, "HARN-JST-300", D(100))).promise_date
+    run_agents(db)
+    (made,) = decisions(db, rule="make-netted", demand="SO-8001/1")
+    late = f", {(expected - due).days} days late" if expected > due else ""
+    said = f"SO-8001/1 (normal, 0 reserved, can be done by {expected}{late})"
+    assert made["explanation"].startswith(said)
 
 
 def test_projected_inventory_consumes_at_the_planned_step_start(db: Database) -> None:

@@ -30,6 +30,8 @@ from isom.production import queries as production_queries
 
 MIN_OBSERVATIONS = 3
 SPAN_OVER = 240
+#: How many levels of child jobs a new job's steps go down (a guard against a cyclic BOM).
+MAX_DEPTH = 20
 #: How far ahead calendars are laid out (days).
 HORIZON_DAYS = 120
 
@@ -271,9 +273,13 @@ def route_steps(
     *,
     job_id: int = -1,
     routes: dict[int, Route] | None = None,
+    codes: dict[int, str] | None = None,
+    depth: int = 0,
 ) -> list[sources.OpenStep]:
     """The steps a new job for an item would have by its newest route (404 if none), and
-    those of a child job for each made input that stock does not cover (ids below `job_id`)."""
+    those of a child job for each made input that stock does not cover (ids below `job_id`,
+    fewer than a thousand).
+    `routes` and `codes` (item codes by id), when given, save reading them again."""
     from isom.masterdata import services as md
 
     it = md.get_item(session, item)
@@ -282,7 +288,7 @@ def route_steps(
     if route is None:
         raise NotFound(f"{it.code} has no active route", field="item", expected="a made item")
     stock = sources.on_hand(session, {i.item_id for rs in route.steps for i in rs.inputs})
-    codes = sources.item_codes(session)
+    codes = codes if codes is not None else sources.item_codes(session)
     out, child = [], job_id
     for rs in route.steps:
         per = rs.run_minutes if rs.run_basis is RunBasis.unit else rs.run_minutes / route.batch_size
@@ -296,11 +302,11 @@ def route_steps(
         )  # fmt: skip
         for input_id, need in inputs:
             short = need - stock.get(input_id, Decimal(0))
-            if input_id in routes and short > 0 and job_id > -50:
+            if input_id in routes and short > 0 and depth < MAX_DEPTH:
                 child -= 1
                 steps = route_steps(
                     session, codes[input_id], short, due, priority, f"{job}.{child}",
-                    job_id=child, routes=routes,
+                    job_id=child, routes=routes, codes=codes, depth=depth + 1,
                 )  # fmt: skip
                 for st in steps:
                     if st.job_id == child:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from pydantic import BaseModel, Field
 from sqlalchemy import select
@@ -26,7 +26,7 @@ from isom.orders.schemas import CreateCustomerOrder, CustomerLineIn
 from isom.planning import sources
 from isom.planning.scheduling import dispatch, services
 from isom.planning.scheduling.build import Floor, build, route_steps
-from isom.planning.scheduling.model import WEIGHTS
+from isom.planning.scheduling.model import WEIGHTS, Plan
 from isom.planning.scheduling.models import PlanRun
 from isom.planning.scheduling.timeline import merge
 from isom.production import services as production
@@ -228,9 +228,7 @@ def promise(
         floor = build(session, now=at, extra=extra)
         plan = dispatch.edd(floor.problem)
     else:
-        floor = build(session, now=at, only=extra)
-        busy = services.busy(session, base, floor)
-        plan = dispatch.insert(floor.problem, busy, services.frozen_minutes())
+        floor, plan = _inserted(session, base, extra, at)
     mine = sorted((k for k in plan if k.startswith(key)), key=lambda k: plan[k].start)
     finish = floor.time(max(plan[k].end for k in mine))
     return Promise(
@@ -245,3 +243,53 @@ def promise(
             for k in mine
         ],
     )  # fmt: skip
+
+
+def _inserted(
+    session: Session, base: PlanRun, steps: list[sources.OpenStep], at: dt.datetime
+) -> tuple[Floor, Plan]:
+    """New jobs' steps dispatched into the time a plan leaves free."""
+    floor = build(session, now=at, only=steps)
+    busy = services.busy(session, base, floor)
+    return floor, dispatch.insert(floor.problem, busy, services.frozen_minutes())
+
+
+class NewLine(NamedTuple):
+    """A customer line that has no job yet: what `promise_dates` is asked about."""
+
+    reference: str
+    item: str
+    quantity: Decimal
+    due_date: dt.date
+    priority: str
+
+
+def promise_dates(
+    session: Session, lines: list[NewLine], *, now: dt.datetime | None = None
+) -> dict[str, dt.date]:
+    """Capable-to-promise dates of new lines together: their jobs dispatched by due date and
+    priority into the time the plan in force leaves free (none without a plan, and none
+    for a line whose item has no route)."""
+    base = services.current(session)
+    if base is None or not lines:
+        return {}
+    at = now or utcnow()
+    routes, codes = sources.routes_by_item(session), sources.item_codes(session)
+    made = {codes[i] for i in routes if i in codes}
+    steps, keys = [], {}
+    for n, line in enumerate(x for x in lines if x.item in made):
+        key = f"{services.WHAT_IF_PREFIX}LINE{n}"
+        keys[key] = line.reference
+        steps += route_steps(
+            session, line.item, line.quantity, line.due_date, line.priority, key,
+            job_id=-1000 * (n + 1), routes=routes, codes=codes,
+        )  # fmt: skip
+    if not steps:
+        return {}
+    floor, plan = _inserted(session, base, steps, at)
+    out: dict[str, dt.date] = {}
+    for k, slot in plan.items():
+        ref = keys[k.split("/")[0].split(".")[0]]
+        day = floor.time(slot.end).date()
+        out[ref] = max(out.get(ref, day), day)
+    return out
