@@ -133,8 +133,8 @@ class _Shop:
 class _Model:
     """One neighbourhood as a CP-SAT model: `free` operations as variables, the rest fixed."""
 
-    def __init__(self, shop: _Shop, plan: Plan, free: set[str], early: set[str]) -> None:
-        self.shop, self.plan, self.free, self.early = shop, plan, free, early
+    def __init__(self, shop: _Shop, plan: Plan, free: set[str], anywhere: set[str]) -> None:
+        self.shop, self.plan, self.free, self.anywhere = shop, plan, free, anywhere
         self.model = cp_model.CpModel()
         starts = [plan[k].start for k in free]
         self.last_end = max(s.end for s in plan.values())
@@ -158,10 +158,10 @@ class _Model:
         low = max(
             op.release,
             self.shop.frozen_until,
-            now - self.radius if op.key not in self.early else 0,
+            now - self.radius if op.key not in self.anywhere else 0,
             *(self.plan[p].end for p in self.shop.before[op.key] if p not in self.free),
         )
-        return min(low, now), self.last_end if op.key in self.early else now + self.radius
+        return min(low, now), self.last_end if op.key in self.anywhere else now + self.radius
 
     def _operation(self, op: Operation) -> None:
         m, slot = self.model, self.plan[op.key]
@@ -294,14 +294,15 @@ class _Model:
         solver = cp_model.CpSolver()
         solver.parameters.max_time_in_seconds = max(0.05, seconds)
         solver.parameters.num_workers = workers
-        status = solver.solve(self.model)
-        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        solver.solve(self.model)
+        status = solver.status_name()
+        if status not in ("OPTIMAL", "FEASIBLE"):
             return None, False
         out: Plan = {}
         for key, s in self.starts.items():
             code = next(c for c, lit in self.on[key].items() if solver.value(lit))
             out[key] = Slot(code, solver.value(s), solver.value(self.ends[key]))
-        return out, status == cp_model.OPTIMAL
+        return out, status == "OPTIMAL"
 
 
 def _latest_end(down: list[tuple[int, int]], start: int, op: Operation) -> int:
@@ -328,10 +329,10 @@ def improve(
     plan, best = dict(start), cost(problem, start, old)
     rnd, size = random.Random(seed), FREE
     while (left := deadline - time.perf_counter()) > 0.1:
-        free, early = shop.neighbourhood(plan, size, rnd)
+        free, anywhere = shop.neighbourhood(plan, size, rnd)
         if not free:
             break
-        model = _Model(shop, plan, free, early)
+        model = _Model(shop, plan, free, anywhere)
         found, optimal = model.solve(min(STEP, left - 0.05), workers)
         if found is not None:
             trial = plan | found
