@@ -14,7 +14,8 @@ capable-to-promise.
    neighbourhood search for `--improve` seconds (wall time, model building included)
    warm-started from the repair: weighted tardiness, % better than the repair, moves.
 3. Capable-to-promise for one new order line on the demo plant with `--ctp-jobs` open jobs
-   and a published plan, in a fresh SQLite database (median of 5).
+   and a published plan, in a fresh SQLite database (median of 5): the line's operations
+   dispatched into the time the published plan leaves free.
 
     .venv/bin/python bench/scheduling.py                       # 10 instances at 10 and 30 s
     .venv/bin/python bench/scheduling.py --instances 4 --limits 5 --skip-ctp
