@@ -5,7 +5,8 @@ Rules, in priority order of the lines (rush, normal, low, then due date):
   line, as much as it needs.
 - `make-netted`, `make-input`, `resize-job`, `cancel-unneeded-job`: the line's own job, and
   the child jobs of every open job's made inputs, reconciled level by level with the plan
-  (`making.py`).
+  (`making.py`); a new line's job says when it can be done (capable to promise against the
+  plan in force).
 - `custom-work`: an item with no route that nobody sells us goes to engineering.
 """
 
@@ -22,6 +23,7 @@ from isom.agents import services as agents
 from isom.agents.services import Proposal
 from isom.orders import queries as orders_queries
 from isom.planning import sources
+from isom.planning.scheduling import queries as scheduling
 
 AGENT = "intake"
 ZERO = Decimal(0)
@@ -64,7 +66,8 @@ def run(session: Session, actor: agents.Actor, today: dt.date) -> list[Any]:
             )
         )
     demand = orders_queries.open_customer_demand(session)  # reserved quantities as now
-    made += making.plan_lines(session, actor, today, demand)
+    promised = scheduling.promise_new_lines(session, demand)  # capable to promise, new lines
+    made += making.plan_lines(session, actor, today, demand, promised=promised)
     made += making.plan_inputs(session, actor, today, demand)
     routes = sources.routes_by_item(session)
     sold = sources.supplier_items(session)

@@ -226,9 +226,15 @@ def _gone(job: OpenJob, scope: str, code: str, what: str) -> Proposal:
 
 
 def plan_lines(
-    session: Session, actor: agents.Actor, today: dt.date, demand: list[orders_queries.Demand]
+    session: Session,
+    actor: agents.Actor,
+    today: dt.date,
+    demand: list[orders_queries.Demand],
+    *,
+    promised: dict[str, dt.date] | None = None,
 ) -> list[Any]:
-    """Each open line of a made item gets the one job of its own its net need calls for."""
+    """Each open line of a made item gets the one job of its own its net need calls for
+    (`promised`: when a new line can be done, said in its job's explanation)."""
     routes = sources.routes_by_item(session)
     codes = sources.item_codes(session)
     jobs = production_queries.open_jobs(session)
@@ -260,7 +266,8 @@ def plan_lines(
             date=d.due_date,
             rank=d.rank[0],
             line=d.reference,
-            why=f"{d.reference} ({d.priority.value}, {_q(d.reserved_quantity)} reserved)",
+            why=f"{d.reference} ({d.priority.value}, {_q(d.reserved_quantity)} reserved"
+            f"{_promised(d, promised or {})})",
             route=routes[d.item_id].code,
         )
         mine = own.get(d.reference, [])
@@ -280,6 +287,14 @@ def plan_lines(
         if p is not None:
             wanted.append(p)
     return agents.reconcile(session, actor, AGENT, wanted, prefixes=("line:",))
+
+
+def _promised(line: orders_queries.Demand, promised: dict[str, dt.date]) -> str:
+    day = promised.get(line.reference)
+    if day is None:
+        return ""
+    late = f", {(day - line.due_date).days} days late" if day > line.due_date else ""
+    return f", can be done by {day}{late}"
 
 
 def _pools(session: Session, items: set[int]) -> dict[int, Pool]:

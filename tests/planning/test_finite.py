@@ -8,9 +8,16 @@ import datetime as dt
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from isom.agents import watch
 from isom.db import Database
-from isom.planning import views
+from isom.errors import Conflict
+from isom.masterdata.models import Customer, Workstation
+from isom.orders.models import CustomerOrder
+from isom.planning import sources, views
 from isom.planning.scheduling import queries, whatif, worker
 from isom.planning.scheduling import services as plans
 from isom.planning.scheduling.build import build
@@ -18,7 +25,16 @@ from isom.planning.scheduling.check import violations
 from isom.production import queries as production_queries
 from isom.production import services as production
 from isom.production.schemas import ChangeWorkOrder, CreateWorkOrder, MachineStateCommand, StepScan
-from tests.agents.support import demo_masterdata, do, receive
+from isom.types import utcnow
+from tests.agents.support import (
+    TODAY,
+    customer_order,
+    decisions,
+    demo_masterdata,
+    do,
+    receive,
+    run_agents,
+)
 
 D = Decimal
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -146,8 +162,9 @@ def test_a_what_if_changes_nothing_until_accepted_and_a_rush_order_goes_first(
         job(db, "LEAD-BK-300", "8000", dt.date(2026, 12, 9))
     first = publish(db, "first plan")
     rush = whatif.NewOrder(
-        item="LEAD-BK-300", quantity=D(2000), due_date=dt.date(2026, 12, 2), priority="rush"
-    )
+        customer="ACME-ROBOTICS", item="LEAD-BK-300", quantity=D(2000),
+        due_date=dt.date(2026, 12, 2), priority="rush",
+    )  # fmt: skip
     change = whatif.WhatIf(add_orders=[rush], improve_seconds=3)
     trial = db.write(
         lambda s: queries.plan_view(s, whatif.what_if(s, change, actor="pia", now=NOW))
@@ -167,12 +184,73 @@ def test_a_what_if_changes_nothing_until_accepted_and_a_rush_order_goes_first(
     assert {o.work_order for o in before_it} <= frozen
     assert trial.moved > 0 and trial.method == "cp-sat"
 
-    accepted = db.write(lambda s: queries.plan_view(s, plans.accept(s, trial.id, actor="pia")))
+    accepted = db.write(lambda s: queries.plan_view(s, whatif.accept(s, trial.id, actor="pia")))
     in_force = db.read(queries.current_plan)
     assert in_force.id == accepted.id and accepted.reason.startswith(f"what-if {trial.id}")
     assert [(o.work_order, o.start) for o in in_force.operations] == [
         (o.work_order, o.start) for o in trial.operations if o.work_order != "WHATIF-1"
     ]
+
+
+def test_accepting_a_what_if_applies_it_and_not_before(db: Database) -> None:
+    """A workstation out, an added order and a priority change: none is there while the plan
+    is a what-if; accepting it makes a machine-down record, a customer order and the job's
+    order a rush one, through their own services."""
+    plant(db)
+    customer_order(db, "SO-7001", "ACME-ROBOTICS", [("LEAD-BK-300", "500", dt.date(2026, 12, 9))])
+    cmd = CreateWorkOrder(
+        item="LEAD-BK-300", quantity=D(500), due_date=dt.date(2026, 12, 9), release=True,
+        customer_line="SO-7001/1",
+    )  # fmt: skip
+    number = str(do(db, production.create_work_order, cmd).work_order)
+    publish(db, "first plan")
+    extra = whatif.NewOrder(
+        customer="NORDIC-AGRI", item="LEAD-RD-300", quantity=D(300),
+        due_date=dt.date(2026, 12, 11), priority="low",
+    )  # fmt: skip
+    change = whatif.WhatIf(
+        add_orders=[extra],
+        machines_out=[whatif.MachineOut(workstation="CUT-1", hours=D(4))],
+        priorities=[whatif.PriorityChange(work_order=number, priority="rush")],
+    )
+    trial = db.write(lambda s: whatif.what_if(s, change, actor="pia", now=NOW).id)
+
+    def floor_state() -> tuple[set[int], dict[str, str], list[str]]:
+        def read(s: Session) -> tuple[set[int], dict[str, str], list[str]]:
+            down = set(sources.machines_down(s))
+            orders = {o.number: o.priority.value for o in s.scalars(select(CustomerOrder))}
+            customers = [
+                c.code
+                for o in s.scalars(select(CustomerOrder))
+                for c in [s.get(Customer, o.customer_id)]
+                if c is not None
+            ]
+            return down, orders, customers
+
+        return db.read(read)
+
+    assert floor_state() == (set(), {"SO-7001": "normal"}, ["ACME-ROBOTICS"])
+    db.write(lambda s: whatif.accept(s, trial, actor="pia"))
+    down, orders, customers = floor_state()
+    cut = db.read(lambda s: s.scalar(select(Workstation.id).where(Workstation.code == "CUT-1")))
+    assert down == {cut}
+    assert orders["SO-7001"] == "rush" and len(orders) == 2
+    assert sorted(customers) == ["ACME-ROBOTICS", "NORDIC-AGRI"]
+    assert db.read(queries.current_plan).reason.startswith(f"what-if {trial} accepted")
+
+
+def test_accepting_a_what_if_that_adds_an_order_needs_its_customer(db: Database) -> None:
+    plant(db)
+    job(db, "LEAD-BK-300", "500", dt.date(2026, 12, 9))
+    first = publish(db, "first plan")
+    extra = whatif.NewOrder(item="LEAD-RD-300", quantity=D(300), due_date=dt.date(2026, 12, 11))
+    trial = db.write(
+        lambda s: whatif.what_if(s, whatif.WhatIf(add_orders=[extra]), actor="pia", now=NOW).id
+    )
+    with pytest.raises(Conflict) as problem:
+        db.write(lambda s: whatif.accept(s, trial, actor="pia"))
+    assert problem.value.field == "add_orders[0].customer"
+    assert db.read(queries.current_plan).id == first.id  # nothing applied, nothing published
 
 
 def test_capable_to_promise_places_a_new_line_after_what_is_planned(db: Database) -> None:
@@ -190,6 +268,23 @@ def test_capable_to_promise_places_a_new_line_after_what_is_planned(db: Database
     busy = [(o.workstation, o.start, o.end) for o in current.operations]
     for s in promised.steps:  # never on top of planned work
         assert not any(w == s.workstation and a < s.end and s.start < b for w, a, b in busy)
+
+
+def test_the_intake_agent_says_when_a_new_line_can_be_done(db: Database) -> None:
+    """A new order line's job is proposed with its capable-to-promise date, which is the
+    promise the order screen would give for the same line."""
+    plant(db)
+    for _ in range(3):
+        job(db, "LEAD-BK-300", "4000", TODAY + dt.timedelta(days=14))
+    publish(db, "first plan", now=utcnow())
+    due = TODAY + dt.timedelta(days=1)
+    customer_order(db, "SO-8001", "ACME-ROBOTICS", [("HARN-JST-300", "100", due)])
+    expected = db.read(lambda s: whatif.promise(s, "HARN-JST-300", D(100))).promise_date
+    run_agents(db)
+    (made,) = decisions(db, rule="make-netted", demand="SO-8001/1")
+    late = f", {(expected - due).days} days late" if expected > due else ""
+    said = f"SO-8001/1 (normal, 0 reserved, can be done by {expected}{late})"
+    assert made["explanation"].startswith(said)
 
 
 def test_projected_inventory_consumes_at_the_planned_step_start(db: Database) -> None:

@@ -1,5 +1,6 @@
 """Pia's plan page on the demo plant: the first plan, its Gantt per workstation and per job,
-a what-if that changes nothing until she accepts it, and a clerk who may not."""
+a what-if that changes nothing until she accepts it (then the workstation is down), and a
+clerk who may not."""
 
 from __future__ import annotations
 
@@ -7,9 +8,12 @@ import json
 import re
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from isom import demo
 from isom.db import Database
+from isom.masterdata.models import Workstation
+from isom.planning import sources
 from isom.planning.scheduling import queries
 from tests.web.seed import sign_in, user
 
@@ -61,3 +65,10 @@ def test_the_planner_replans_tries_a_what_if_and_accepts_it(
     assert done.status_code == 303
     now = db.read(queries.current_plan)
     assert now.id != plan.id and now.reason.startswith(f"what-if {trial_id} accepted")
+    down = db.read(
+        lambda s: [
+            s.scalar(select(Workstation.code).where(Workstation.id == ws))
+            for ws in sources.machines_down(s)
+        ]
+    )
+    assert down == ["CUT-1"]  # accepting applied it: the workstation is down now

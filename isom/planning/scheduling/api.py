@@ -106,10 +106,10 @@ def post_accept(
     principal: Principal = Depends(require_roles(*PLANNERS)),
     db: Database = Depends(get_db),
 ) -> queries.PlanView:
-    """Publish a what-if plan made from the plan in force."""
+    """Publish a what-if plan made from the plan in force and apply what it tried."""
 
     def work(session: Session) -> queries.PlanView:
-        return queries.plan_view(session, services.accept(session, plan_id, actor=principal.name))
+        return queries.plan_view(session, whatif.accept(session, plan_id, actor=principal.name))
 
     return db.write(work)
 

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from isom.errors import NotFound
-from isom.masterdata.models import Calendar, RunBasis, Workstation
+from isom.masterdata.models import Calendar, Route, RunBasis, Workstation
 from isom.planning import sources
 from isom.planning.scheduling.backward import WorkCalendar
 from isom.planning.scheduling.model import WEIGHTS, Job, Operation, Problem, Slot
@@ -30,6 +30,8 @@ from isom.production import queries as production_queries
 
 MIN_OBSERVATIONS = 3
 SPAN_OVER = 240
+#: How many levels of child jobs a new job's steps go down (a guard against a cyclic BOM).
+MAX_DEPTH = 20
 #: How far ahead calendars are laid out (days).
 HORIZON_DAYS = 120
 
@@ -68,9 +70,11 @@ def build(
     now: dt.datetime,
     proposed: bool = False,
     extra: list[sources.OpenStep] | None = None,
+    only: list[sources.OpenStep] | None = None,
 ) -> Floor:
     """The problem of every open step (and planned jobs' steps when `proposed`, and `extra`
-    steps of jobs that do not exist yet: a what-if's or a promise's) as of `now`."""
+    steps of jobs that do not exist yet: a what-if's or a promise's) as of `now`; or of
+    `only` those steps, their material after what open steps still need."""
     at = now.replace(second=0, microsecond=0)
     stations = sources.workstations(session)
     down = {w.code: _unavailable(cal, at) for w, cal in stations}
@@ -80,10 +84,11 @@ def build(
         if code is not None:
             until = max(0, minute_of(at, since)) + int(down_hours() * 60)
             down[code] = merge([*down[code], (0, until)])
-    steps = sources.open_steps(session, proposed=proposed) + (extra or [])
+    steps = only if only is not None else sources.open_steps(session, proposed=proposed)
+    steps = steps + (extra or [])
     skills = sources.people_per_skill(session)
     floor = Floor(at, Problem([], down, skills), {}, {}, {})
-    jobs = _operations(session, floor, steps, stations)
+    jobs = _operations(session, floor, steps, stations, after_open=only is not None)
     _due_and_priority(session, floor, jobs, zones)
     floor.problem.jobs = list(jobs.values())
     return floor
@@ -94,10 +99,12 @@ def _operations(
     floor: Floor,
     steps: list[sources.OpenStep],
     stations: list[tuple[Workstation, Calendar | None]],
+    *,
+    after_open: bool = False,
 ) -> dict[int, Job]:
     """Each step as an operation of its job, with its minutes, workstations and release."""
     times = _learned(session)
-    release = _material(session, steps, floor.at)
+    release = _material(session, steps, floor.at, after_open=after_open)
     by_id = {w.id: w.code for w, _ in stations}
     jobs: dict[int, Job] = {}
     for st in steps:
@@ -175,15 +182,25 @@ def _minutes(
 
 
 def _material(
-    session: Session, steps: list[sources.OpenStep], at: dt.datetime
+    session: Session, steps: list[sources.OpenStep], at: dt.datetime, *, after_open: bool = False
 ) -> dict[tuple[str, int], int]:
     """The minute each step's purchased inputs are there: stock first to the earliest due
     job, then open purchase lines in date order, then what is bought now arrives after the
-    preferred supplier's lead time (made inputs wait on their child jobs)."""
+    preferred supplier's lead time (made inputs wait on their child jobs). `after_open`:
+    what open jobs' steps still need comes first (the steps are new ones)."""
     made = set(sources.routes_by_item(session))
     items = {i for st in steps for i, _ in st.inputs if i not in made}
     if not items:
         return {}
+    if after_open:
+        first = [
+            sources.OpenStep(
+                -1, d.ref, "", Decimal(0), dt.date.min, None, None, None, 0, "", None, None,
+                Decimal(0), Decimal(0), Decimal(0), None, None, [(d.item_id, d.quantity)], None,
+            )
+            for d in sources.step_demand(session, items)
+        ]  # fmt: skip
+        steps = first + steps
     stock = dict(sources.on_hand(session, items))
     lead = {
         i: offers[0].lead_time_days for i, offers in sources.supplier_items(session, items).items()
@@ -255,18 +272,23 @@ def route_steps(
     job: str,
     *,
     job_id: int = -1,
+    routes: dict[int, Route] | None = None,
+    codes: dict[int, str] | None = None,
+    depth: int = 0,
 ) -> list[sources.OpenStep]:
     """The steps a new job for an item would have by its newest route (404 if none), and
-    those of a child job for each made input that stock does not cover (ids below `job_id`)."""
+    those of a child job for each made input that stock does not cover (ids below `job_id`,
+    fewer than a thousand).
+    `routes` and `codes` (item codes by id), when given, save reading them again."""
     from isom.masterdata import services as md
 
     it = md.get_item(session, item)
-    routes = sources.routes_by_item(session)
+    routes = routes if routes is not None else sources.routes_by_item(session)
     route = routes.get(it.id)
     if route is None:
         raise NotFound(f"{it.code} has no active route", field="item", expected="a made item")
     stock = sources.on_hand(session, {i.item_id for rs in route.steps for i in rs.inputs})
-    codes = sources.item_codes(session)
+    codes = codes if codes is not None else sources.item_codes(session)
     out, child = [], job_id
     for rs in route.steps:
         per = rs.run_minutes if rs.run_basis is RunBasis.unit else rs.run_minutes / route.batch_size
@@ -280,11 +302,12 @@ def route_steps(
         )  # fmt: skip
         for input_id, need in inputs:
             short = need - stock.get(input_id, Decimal(0))
-            if input_id in routes and short > 0 and job_id > -50:
+            if input_id in routes and short > 0 and depth < MAX_DEPTH:
                 child -= 1
                 steps = route_steps(
-                    session, codes[input_id], short, due, priority, f"{job}.{child}", job_id=child
-                )
+                    session, codes[input_id], short, due, priority, f"{job}.{child}",
+                    job_id=child, routes=routes, codes=codes, depth=depth + 1,
+                )  # fmt: skip
                 for st in steps:
                     if st.job_id == child:
                         st.parent_id, st.parent_step = job_id, rs.sequence

@@ -14,7 +14,7 @@ import heapq
 from collections.abc import Callable
 
 from isom.planning.scheduling.model import Operation, Plan, Problem, Slot
-from isom.planning.scheduling.timeline import Crew, Machine, fits
+from isom.planning.scheduling.timeline import Crew, Machine, Span, fits, merge
 
 Key = Callable[[Operation], tuple[int, int, str]]
 
@@ -45,6 +45,12 @@ def repair(problem: Problem, published: Plan, frozen_until: int = 0) -> Plan:
     return _place(problem, keep, _due_key(problem), frozen_until)
 
 
+def insert(problem: Problem, busy: dict[str, list[Span]], floor: int = 0) -> Plan:
+    """New operations dispatched by due date into the time a plan leaves free (`busy`: what
+    it already runs on each workstation), not before `floor`: nothing planned moves."""
+    return _place(problem, {}, _due_key(problem), floor, busy)
+
+
 def _due_key(problem: Problem) -> Key:
     """Latest start (due minute less the work left in the job), an hour earlier per weight."""
     latest: dict[str, int] = {}
@@ -56,9 +62,12 @@ def _due_key(problem: Problem) -> Key:
     return lambda op: (latest[op.key], op.release, op.key)
 
 
-def _place(problem: Problem, keep: Plan, key: Key, floor: int) -> Plan:
+def _place(
+    problem: Problem, keep: Plan, key: Key, floor: int, busy: dict[str, list[Span]] | None = None
+) -> Plan:
     """Serial schedule generation: running operations first, then every kept slot that still
-    works (in time order), then the ready operation with the smallest key, one at a time."""
+    works (in time order), then the ready operation with the smallest key, one at a time,
+    around what is `busy` already."""
     ops = problem.operations()
     before = problem.predecessors()
     after: dict[str, list[str]] = {k: [] for k in ops}
@@ -66,6 +75,8 @@ def _place(problem: Problem, keep: Plan, key: Key, floor: int) -> Plan:
         for p in preds:
             after[p].append(k)
     machines = {m: Machine(d) for m, d in problem.down.items()}
+    for code, spans in (busy or {}).items():
+        _machine(machines, code).busy = merge(spans)
     crews = {s: Crew(n) for s, n in problem.skills.items() if n > 0}
     plan: Plan = {}
     for op in ops.values():  # running operations hold their workstation first

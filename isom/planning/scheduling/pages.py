@@ -133,6 +133,7 @@ def _change(form: dict[str, str]) -> whatif.WhatIf:
     if form.get("item", "").strip():
         data["add_orders"] = [
             {
+                "customer": form.get("customer", "").strip() or None,
                 "item": form["item"].strip(),
                 "quantity": form.get("quantity", "").strip() or "0",
                 "due_date": form.get("due_date", "").strip(),
@@ -164,7 +165,7 @@ async def accept_form(
     """Accept a what-if: it becomes the plan in force."""
     try:
         await _planner_form(request, principal)
-        db.write(lambda s: services.accept(s, plan_id, actor=principal.name).id)
+        db.write(lambda s: whatif.accept(s, plan_id, actor=principal.name).id)
     except IsomError as exc:
         return error_page(request, principal, exc)
     return RedirectResponse("/planning/plan", status_code=303)

@@ -10,8 +10,11 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from isom.planning.scheduling import services
+from isom.orders import queries as orders_queries
+from isom.planning import sources
+from isom.planning.scheduling import services, whatif
 from isom.planning.scheduling.models import PlannedOperation, PlanRun
+from isom.production.models import WorkOrder
 
 
 class OperationView(BaseModel):
@@ -214,3 +217,21 @@ def at_risk(session: Session) -> dict[str, dt.datetime]:
     ):
         out[o.work_order] = max(out.get(o.work_order, o.end), o.end)
     return out
+
+
+def promise_new_lines(session: Session, lines: list[orders_queries.Demand]) -> dict[str, dt.date]:
+    """Capable-to-promise dates (by line reference) of customer lines that have no open job
+    yet, for what their reservations leave to make, against the plan in force."""
+    taken = set(
+        session.scalars(
+            select(WorkOrder.customer_line).where(
+                WorkOrder.status.in_(sources.OPEN_JOBS), WorkOrder.customer_line.is_not(None)
+            )
+        )
+    )
+    new = [
+        whatif.NewLine(d.reference, d.item, left, d.due_date, d.priority.value)
+        for d in lines
+        if d.reference not in taken and (left := d.open_quantity - d.reserved_quantity) > 0
+    ]
+    return whatif.promise_dates(session, new)

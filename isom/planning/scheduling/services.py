@@ -20,6 +20,7 @@ from isom.planning.scheduling import dispatch, solver
 from isom.planning.scheduling.build import Floor, build
 from isom.planning.scheduling.model import Plan, Slot, moves, score
 from isom.planning.scheduling.models import PlannedOperation, PlanRun
+from isom.planning.scheduling.timeline import Span
 from isom.types import utcnow
 
 PUBLISHED, WHAT_IF, ACCEPTED = "published", "what_if", "accepted"
@@ -65,6 +66,19 @@ def as_plan(session: Session, run: PlanRun | None, floor: Floor) -> Plan:
         key = f"{row.work_order}/{row.sequence}"
         if key in floor.steps:
             out[key] = Slot(row.workstation, floor.minute(row.start), floor.minute(row.end))
+    return out
+
+
+def busy(session: Session, run: PlanRun, floor: Floor) -> dict[str, list[Span]]:
+    """What a stored plan runs on each workstation from now on, in the minutes of a floor."""
+    rows = session.execute(
+        select(PlannedOperation.workstation, PlannedOperation.start, PlannedOperation.end).where(
+            PlannedOperation.schedule_id == run.id, PlannedOperation.end > floor.at
+        )
+    )
+    out: dict[str, list[Span]] = {}
+    for code, start, end in rows:
+        out.setdefault(code, []).append((floor.minute(start), floor.minute(end)))
     return out
 
 

@@ -1,145 +1,218 @@
-"""CP-SAT improves a plan: warm-started from it, with a price on every operation it moves.
+"""CP-SAT improves a plan by neighbourhood search, warm-started from it, with a price on moves.
 
-Each operation is one interval per workstation able to do it (exactly one present). A
-workstation runs one operation at a time and none in its unavailable time, except that an
-operation allowed to span a break takes the break inside it and grows by its length. Precedence
-along routes and from child jobs, material release dates, and at most as many operations of a
-skill at once as there are people with it. The objective is weighted tardiness first, then a
-price per moved operation, then flow time (weighted too). Operations running on the floor are
-constants; frozen ones too, where the plan it starts from kept them, and those that start
-beyond the window it improves, unless their job is late (a rolling horizon: the far future is
-re-optimised as it comes near). Every variable is hinted from the starting plan, so the first
-solution CP-SAT finds is that plan.
+A model of every operation of a plant (a thousand, with alternatives and breaks) takes CP-SAT
+longer to build and presolve than the few seconds an improvement may take. So it solves many
+small ones instead (large neighbourhood search): each frees the operations of a stretch of
+the plan in time order, and those of a late job, and keeps every other operation where the
+current plan has it. A fixed operation is then only a constant: a bound on its job's free
+neighbours (precedence) and a busy span on its workstation. Each small model is hinted with
+the current plan, so CP-SAT starts from it; a better answer becomes the current plan. The time
+limit counts everything, building included.
+
+Within a model: one interval per workstation able to do an operation (exactly one present);
+a workstation runs one operation at a time and none in its unavailable time, except that an
+operation allowed to span a break takes the break inside it and grows by its length;
+precedence along routes and from child jobs; material release dates; at most as many
+operations of a skill at once as there are people with it. The objective is weighted
+tardiness first, then a price per operation moved from the published plan, then flow time.
+Operations running on the floor, and those planned to start within the frozen horizon, never
+move.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import random
+import time
+from bisect import bisect_left
+from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
-from isom.planning.scheduling import dispatch
 from isom.planning.scheduling.model import Operation, Plan, Problem, Slot, moves
+from isom.planning.scheduling.timeline import covering, finish
 
 #: Objective weights: a minute of weighted tardiness, a moved operation, a minute of flow time.
 TARDINESS = 100
 MOVE = 100 * 15
 FLOW = 1
-#: A spanning operation stays within this many minutes of its starting slot (a day), so it
-#: needs a literal only for the breaks near it.
-SPAN_WINDOW = 1440
-#: A model with more operations than this skips presolve probing and symmetry detection.
-LARGE = 400
-#: Operations starting later than this (minutes from now, 5 days) keep their starting slot.
-WINDOW = 5 * 1440
-
-Lit = cp_model.IntVar
+#: Operations freed by the first neighbourhood; it grows while CP-SAT proves them optimal
+#: within the step and shrinks when it does not.
+FREE = 120
+FREE_RANGE = (30, 400)
+#: How far (minutes) a freed operation may move either way: a day.
+RADIUS = 1440
+#: How often a neighbourhood frees whole jobs, and how often a stretch before a late job's end
+#: (else a stretch anywhere).
+SWAP_SHARE = 0.2
+LATE_SHARE = 0.6
+#: Seconds of CP-SAT per neighbourhood.
+STEP = 0.6
 
 
 @dataclass
-class _Var:
-    start: cp_model.IntVar
-    end: cp_model.IntVar
-    on: dict[str, Lit]  # presence per workstation (a constant 1 if only one)
+class _Shop:
+    """What every neighbourhood of one problem shares, computed once."""
 
+    problem: Problem
+    published: Plan
+    frozen_until: int
+    ops: dict[str, Operation] = field(init=False)
+    before: dict[str, list[str]] = field(init=False)
+    after: dict[str, list[str]] = field(init=False)
+    due: dict[str, tuple[int, int]] = field(init=False)  # last op key -> (due, weight)
+    job_ops: dict[str, list[str]] = field(init=False)
+    job_due: dict[str, tuple[int, int]] = field(init=False)
+    last: dict[str, str] = field(init=False)  # job -> its last operation
 
-class Improver:
-    """One CP-SAT model of a problem around a starting plan; `solve` returns the best plan."""
-
-    def __init__(
-        self,
-        problem: Problem,
-        start: Plan,
-        *,
-        published: Plan | None = None,
-        fixed: set[str],
-        window: int | None = None,
-        makespan: bool = False,
-    ) -> None:
-        self.problem, self.start, self.published = problem, start, published or {}
-        self.model = cp_model.CpModel()
-        last = max((s.end for s in start.values()), default=0)
-        due = max((j.due for j in problem.jobs), default=0)
-        self.horizon = max(last, due) + max(60, last // 5)
-        self.vars: dict[str, _Var] = {}
-        self.on_machine: dict[str, list[cp_model.IntervalVar]] = {}
-        self.strict: dict[str, list[cp_model.IntervalVar]] = {}
-        self.on_skill: dict[str, list[cp_model.IntervalVar]] = {}
-        self.late = late = _late_jobs(problem, start)
-        for op in problem.operations().values():
-            hint = start.get(op.key)
-            far = hint is not None and window is not None and hint.start >= window
-            far = far and op.job not in late
-            pinned = op.started or (hint if op.key in fixed or far else None)
-            if pinned is not None:
-                self._pinned(op, pinned)
-            else:
-                self._operation(op)
-        self._resources()
-        for key, preds in problem.predecessors().items():
+    def __post_init__(self) -> None:
+        self.ops = self.problem.operations()
+        self.before = self.problem.predecessors()
+        self.after = {k: [] for k in self.ops}
+        for k, preds in self.before.items():
             for p in preds:
-                self.model.add(self.vars[p].end <= self.vars[key].start)
-        if makespan:  # the classic job shop's objective, for the benchmark against its records
-            end = self.model.new_int_var(0, self.horizon, "makespan")
-            self.model.add_max_equality(end, [v.end for v in self.vars.values()])
-            self.model.minimize(end)
-        else:
-            self._objective()
+                self.after[p].append(k)
+        self.due = {j.ops[-1].key: (j.due, j.weight) for j in self.problem.jobs if j.ops}
+        self.job_ops = {j.key: [o.key for o in j.ops] for j in self.problem.jobs}
+        self.job_due = {j.key: (j.due, j.weight) for j in self.problem.jobs}
+        self.last = {j.key: j.ops[-1].key for j in self.problem.jobs if j.ops}
 
-    def _pinned(self, op: Operation, slot: Slot) -> None:
-        m = self.model
-        s, e = m.new_constant(slot.start), m.new_constant(slot.end)
-        self.vars[op.key] = _Var(s, e, {slot.machine: m.new_constant(1)})
-        iv = m.new_fixed_size_interval_var(slot.start, slot.end - slot.start, op.key)
-        self._use(op, slot.machine, iv)
+    def movable(self, plan: Plan) -> list[str]:
+        """Operations that may move, in start order: not running, not in the frozen horizon."""
+        keys = [
+            k
+            for k, op in self.ops.items()
+            if op.started is None and plan[k].start >= self.frozen_until
+        ]
+        return sorted(keys, key=lambda k: (plan[k].start, k))
+
+    def neighbourhood(self, plan: Plan, size: int, rnd: random.Random) -> tuple[set[str], set[str]]:
+        """Operations to free, and those of them that may go anywhere in the plan.
+
+        Either whole jobs: a late one and lighter ones that end before it (they may take each
+        other's places). Or a stretch of `size` operations in start order, mostly before the
+        last operation of a late job (the later and heavier, the likelier), with that job's."""
+        order = self.movable(plan)
+        if not order:
+            return set(), set()
+        mine = set(order)
+        late = [(k, w * (plan[k].end - d)) for k, (d, w) in self.due.items() if plan[k].end > d]
+        late = [(k, t) for k, t in late if k in mine]
+        draw = rnd.random()
+        if late and draw < SWAP_SHARE + LATE_SHARE:
+            keys, weights = zip(*late, strict=True)
+            anchor = rnd.choices(keys, weights)[0]
+            if draw < SWAP_SHARE:
+                free = self._swap(plan, self.ops[anchor].job, mine, size // 3, rnd)
+                return free, free
+        else:
+            anchor = rnd.choice(order)
+        at = bisect_left([plan[k].start for k in order], plan[anchor].start)
+        lo = max(0, at - (3 * size) // 4)
+        free = set(order[lo : lo + size])
+        return free | {k for k in self.job_ops[self.ops[anchor].job] if k in mine}, set()
+
+    def _swap(
+        self, plan: Plan, job: str, mine: set[str], size: int, rnd: random.Random
+    ) -> set[str]:
+        """A late job and lighter jobs that end before it: all their operations, free to
+        take each other's places anywhere in the plan."""
+        end, weight = plan[self.last[job]].end, self.job_due[job][1]
+        others = [
+            j
+            for j, last in self.last.items()
+            if j != job and plan[last].end < end and self.job_due[j][1] <= weight
+        ]
+        free = {k for k in self.job_ops[job] if k in mine}
+        for j in rnd.sample(others, len(others)):
+            if len(free) >= size:
+                break
+            free |= {k for k in self.job_ops[j] if k in mine}
+        return free
+
+
+class _Model:
+    """One neighbourhood as a CP-SAT model: `free` operations as variables, the rest fixed."""
+
+    def __init__(self, shop: _Shop, plan: Plan, free: set[str], anywhere: set[str]) -> None:
+        self.shop, self.plan, self.free, self.anywhere = shop, plan, free, anywhere
+        self.model = cp_model.CpModel()
+        starts = [plan[k].start for k in free]
+        self.last_end = max(s.end for s in plan.values())
+        self.radius = min(RADIUS, max(240, max(starts) - min(starts)))
+        self.starts: dict[str, cp_model.IntVar] = {}
+        self.ends: dict[str, cp_model.IntVar] = {}
+        self.on: dict[str, dict[str, cp_model.IntVar]] = {}
+        self.machines: dict[str, list[cp_model.IntervalVar]] = {}
+        self.strict: dict[str, list[cp_model.IntervalVar]] = {}
+        self.skills: dict[str, list[cp_model.IntervalVar]] = {}
+        self.reach: dict[str, tuple[int, int]] = {}  # per workstation: minutes free ops may use
+        for k in sorted(free):
+            self._operation(shop.ops[k])
+        self._fixed()
+        self._objective()
+
+    def _bounds(self, op: Operation) -> tuple[int, int]:
+        """Where the operation may start: near its slot now, after fixed predecessors, its
+        material and the frozen horizon."""
+        now = self.plan[op.key].start
+        low = max(
+            op.release,
+            self.shop.frozen_until,
+            now - self.radius if op.key not in self.anywhere else 0,
+            *(self.plan[p].end for p in self.shop.before[op.key] if p not in self.free),
+        )
+        return min(low, now), self.last_end if op.key in self.anywhere else now + self.radius
 
     def _operation(self, op: Operation) -> None:
-        m = self.model
-        hint = self.start.get(op.key)
-        low, high = max(op.release, 0), self.horizon
-        if op.span_breaks and hint is not None:  # a late job's may move all the way forward
-            early = low if op.job in self.late else max(low, hint.start - SPAN_WINDOW)
-            low, high = early, min(high, hint.end + SPAN_WINDOW)
+        m, slot = self.model, self.plan[op.key]
+        low, high = self._bounds(op)
+        last = max(_latest_end(self.shop.problem.down.get(c, []), high, op) for c in op.machines)
         s = m.new_int_var(low, high, f"s{op.key}")
-        e = m.new_int_var(low + op.duration, max(high, low + op.duration), f"e{op.key}")
-        on: dict[str, Lit] = {}
+        e = m.new_int_var(low + op.duration, max(last, slot.end), f"e{op.key}")
+        m.add_hint(s, slot.start)
+        m.add_hint(e, slot.end)
+        for succ in self.shop.after[op.key]:  # free pairs: added with the later-made one
+            if succ not in self.free:
+                m.add(e <= self.plan[succ].start)
+            elif succ in self.starts:
+                m.add(e <= self.starts[succ])
+        for p in self.shop.before[op.key]:
+            if p in self.ends:
+                m.add(self.ends[p] <= s)
+        on: dict[str, cp_model.IntVar] = {}
         for code in op.machines:
-            lit = m.new_constant(1) if len(op.machines) == 1 else m.new_bool_var(f"{op.key}@{code}")
+            lit = m.new_bool_var(f"{op.key}@{code}")
+            m.add_hint(lit, code == slot.machine)
             on[code] = lit
             if op.span_breaks:
-                self._spanning(op, code, s, e, lit, (low, high))
+                iv = self._spanning(op, code, (s, e, lit), (low, max(last, slot.end)))
             else:
-                iv = m.new_optional_fixed_size_interval_var(s, op.duration, lit, f"{op.key}@{code}")
-                m.add(e == s + op.duration)
+                iv = m.new_optional_fixed_size_interval_var(s, op.duration, lit, f"{op.key}")
                 self.strict.setdefault(code, []).append(iv)
-                self._use(op, code, iv)
+            self._use(op, code, iv)
+            a, b = self.reach.get(code, (low, last))
+            self.reach[code] = (min(a, low), max(b, last, slot.end))
+        if not op.span_breaks:
+            m.add(e == s + op.duration)
         m.add_exactly_one(on.values())
-        self.vars[op.key] = _Var(s, e, on)
-        if hint is not None:
-            m.add_hint(s, hint.start)
-            m.add_hint(e, hint.end)
-            for code, lit in on.items():
-                if len(on) > 1:
-                    m.add_hint(lit, code == hint.machine)
+        self.starts[op.key], self.ends[op.key], self.on[op.key] = s, e, on
 
     def _spanning(
         self,
         op: Operation,
         code: str,
-        s: cp_model.IntVar,
-        e: cp_model.IntVar,
-        lit: Lit,
+        var: tuple[cp_model.IntVar, cp_model.IntVar, cp_model.IntVar],
         window: tuple[int, int],
-    ) -> None:
+    ) -> cp_model.IntervalVar:
         """An interval that grows by each break it contains, and neither starts nor ends in
         one (a break is before it, after it, or inside it)."""
-        m = self.model
-        size = m.new_int_var(op.duration, self.horizon, f"z{op.key}@{code}")
+        m, (s, e, lit) = self.model, var
+        slot = self.plan[op.key]
+        size = m.new_int_var(op.duration, window[1] - window[0], f"z{op.key}@{code}")
         iv = m.new_optional_interval_var(s, size, e, lit, f"{op.key}@{code}")
-        hint = self.start.get(op.key)
         grow, grown = [], 0
-        for a, b in self.problem.down.get(code, []):
-            if b <= window[0] or a >= window[1] + op.duration:
+        for a, b in self.shop.problem.down.get(code, []):
+            if b <= window[0] or a >= window[1]:
                 continue
             inside, before, after = (m.new_bool_var("") for _ in range(3))
             m.add_exactly_one(inside, before, after)
@@ -148,91 +221,94 @@ class Improver:
             m.add(s < a).only_enforce_if(inside, lit)
             m.add(e > b).only_enforce_if(inside, lit)
             grow.append((b - a) * inside)
-            if hint is not None:  # any side will do where the operation is not on `code`
-                side = (
-                    inside
-                    if hint.start < a < b < hint.end
-                    else after
-                    if hint.start >= b
-                    else before
-                )
+            side = inside if slot.start < a < b < slot.end else after if slot.start >= b else before
+            if code == slot.machine:
                 grown += (b - a) * (side is inside)
-                for x in (inside, before, after):
-                    m.add_hint(x, x is side)
+            for x in (inside, before, after):
+                m.add_hint(x, x is side)
         m.add(size == op.duration + sum(grow)).only_enforce_if(lit)
-        if hint is not None:
-            m.add_hint(size, op.duration + grown)
-        self._use(op, code, iv)
+        m.add_hint(size, op.duration + grown if code == slot.machine else op.duration)
+        return iv
 
     def _use(self, op: Operation, code: str, iv: cp_model.IntervalVar) -> None:
-        self.on_machine.setdefault(code, []).append(iv)
-        if op.skill and self.problem.skills.get(op.skill, 0) > 0:
-            self.on_skill.setdefault(op.skill, []).append(iv)
+        self.machines.setdefault(code, []).append(iv)
+        if op.skill and self.shop.problem.skills.get(op.skill, 0) > 0:
+            self.skills.setdefault(op.skill, []).append(iv)
 
-    def _resources(self) -> None:
-        m = self.model
-        for code, intervals in self.on_machine.items():
+    def _fixed(self) -> None:
+        """Fixed operations and unavailable time near the free ones, as constants."""
+        m, shop = self.model, self.shop
+        low = min(a for a, _ in self.reach.values())
+        high = max(b for _, b in self.reach.values())
+        for key, slot in self.plan.items():
+            if key in self.free or slot.end <= low or slot.start >= high:
+                continue
+            op = shop.ops[key]
+            used = slot.machine in self.machines
+            skilled = op.skill in self.skills
+            if used or skilled:
+                iv = m.new_fixed_size_interval_var(slot.start, slot.end - slot.start, "")
+                if used:
+                    self.machines[slot.machine].append(iv)
+                if skilled:
+                    self.skills[str(op.skill)].append(iv)
+        for code, intervals in self.machines.items():
             m.add_no_overlap(intervals)
+            a0, b0 = self.reach[code]
             down = [
-                m.new_fixed_size_interval_var(a, b - a, f"down {code} {a}")
-                for a, b in self.problem.down.get(code, [])
-                if b > 0 and a < self.horizon
+                m.new_fixed_size_interval_var(a, b - a, "")
+                for a, b in shop.problem.down.get(code, [])
+                if b > a0 and a < b0
             ]
             if down and code in self.strict:
                 m.add_no_overlap(self.strict[code] + down)
-        for skill, intervals in self.on_skill.items():
-            m.add_cumulative(intervals, [1] * len(intervals), self.problem.skills[skill])
+        for skill, intervals in self.skills.items():
+            m.add_cumulative(intervals, [1] * len(intervals), shop.problem.skills[skill])
 
     def _objective(self) -> None:
-        m = self.model
+        m, shop = self.model, self.shop
         terms = []
-        for job in self.problem.jobs:
-            if not job.ops:
+        for key, e in self.ends.items():
+            if key not in shop.due:
                 continue
-            end = self.vars[job.ops[-1].key].end
-            late = m.new_int_var(0, self.horizon, f"t{job.key}")
-            m.add_max_equality(late, [0, end - job.due])
-            hint = self.start.get(job.ops[-1].key)
-            if hint is not None:
-                m.add_hint(late, max(0, hint.end - job.due))
-            terms += [TARDINESS * job.weight * late, FLOW * job.weight * end]
-        for key, old in self.published.items():
-            v = self.vars.get(key)
-            if v is None or old.machine not in v.on:
+            due, weight = shop.due[key]
+            late = m.new_int_var(0, max(0, e.proto.domain[-1] - due), f"t{key}")
+            m.add(late >= e - due)
+            m.add_hint(late, max(0, self.plan[key].end - due))
+            terms += [TARDINESS * weight * late, FLOW * weight * e]
+        for key, s in self.starts.items():
+            old = shop.published.get(key)
+            if old is None or old.machine not in self.on[key]:
                 continue
             moved = m.new_bool_var(f"m{key}")
-            m.add(v.start == old.start).only_enforce_if(~moved)
-            m.add(v.on[old.machine] == 1).only_enforce_if(~moved)
-            now = self.start.get(key)
-            m.add_hint(moved, now is None or (now.start, now.machine) != (old.start, old.machine))
+            m.add(s == old.start).only_enforce_if(~moved)
+            m.add(self.on[key][old.machine] == 1).only_enforce_if(~moved)
+            now = self.plan[key]
+            m.add_hint(moved, (now.start, now.machine) != (old.start, old.machine))
             terms.append(MOVE * moved)
         m.minimize(sum(terms))
 
-    def solve(self, seconds: float, workers: int = 2) -> Plan:
-        """The best plan found within the time limit; the starting plan if none was found."""
+    def solve(self, seconds: float, workers: int) -> tuple[Plan | None, bool]:
+        """The free operations' new slots (None if none found) and whether CP-SAT proved
+        them the best for this neighbourhood."""
         solver = cp_model.CpSolver()
-        solver.parameters.max_time_in_seconds = seconds
+        solver.parameters.max_time_in_seconds = max(0.05, seconds)
         solver.parameters.num_workers = workers
-        if len(self.vars) > LARGE:  # presolve probing and symmetry cost seconds on a plant
-            solver.parameters.cp_model_probing_level = 0
-            solver.parameters.symmetry_level = 0
         solver.solve(self.model)
-        if solver.status_name() not in ("OPTIMAL", "FEASIBLE"):
-            return dict(self.start)
+        status = solver.status_name()
+        if status not in ("OPTIMAL", "FEASIBLE"):
+            return None, False
         out: Plan = {}
-        for key, v in self.vars.items():
-            machine = next(c for c, lit in v.on.items() if solver.value(lit))
-            out[key] = Slot(machine, solver.value(v.start), solver.value(v.end))
-        return out
+        for key, s in self.starts.items():
+            code = next(c for c, lit in self.on[key].items() if solver.value(lit))
+            out[key] = Slot(code, solver.value(s), solver.value(self.ends[key]))
+        return out, status == "OPTIMAL"
 
 
-def _late_jobs(problem: Problem, plan: Plan) -> set[str]:
-    """Jobs that end after their due minute in a plan."""
-    return {
-        j.key
-        for j in problem.jobs
-        if j.ops and j.ops[-1].key in plan and plan[j.ops[-1].key].end > j.due
-    }
+def _latest_end(down: list[tuple[int, int]], start: int, op: Operation) -> int:
+    """The latest an operation starting by `start` can end on a workstation."""
+    span = covering(down, start)
+    return finish(down, span[1] if span else start, op.duration, op.span_breaks)
 
 
 def improve(
@@ -242,19 +318,30 @@ def improve(
     seconds: float,
     published: Plan | None = None,
     frozen_until: int = 0,
-    window: int | None = WINDOW,
     workers: int = 2,
+    seed: int = 0,
 ) -> Plan:
-    """CP-SAT from `start`: frozen operations it kept stay, moving others costs. The hint is
-    `start` or, if CP-SAT's own objective rates it better, a fresh due-date dispatch around
-    the same frozen operations (a repair keeps slots; when that leaves jobs late, the fresh
-    dispatch is the better place for CP-SAT to begin)."""
+    """The best plan neighbourhood search finds from `start` within `seconds` (wall time,
+    everything counted): never worse than `start` by CP-SAT's objective (`cost`)."""
+    deadline = time.perf_counter() + seconds
     old = published or {}
-    fixed = {k for k, s in start.items() if k in old and old[k] == s and s.start < frozen_until}
-    fresh = dispatch.repair(problem, {k: start[k] for k in fixed}, frozen_until)
-    hint = min((start, fresh), key=lambda p: cost(problem, p, old))
-    model = Improver(problem, hint, published=old, fixed=fixed, window=window)
-    return model.solve(seconds, workers)
+    shop = _Shop(problem, old, frozen_until)
+    plan, best = dict(start), cost(problem, start, old)
+    rnd, size = random.Random(seed), FREE
+    while (left := deadline - time.perf_counter()) > 0.1:
+        free, anywhere = shop.neighbourhood(plan, size, rnd)
+        if not free:
+            break
+        model = _Model(shop, plan, free, anywhere)
+        found, optimal = model.solve(min(STEP, left - 0.05), workers)
+        if found is not None:
+            trial = plan | found
+            value = cost(problem, trial, old)
+            if value < best:
+                plan, best = trial, value
+        grown = int(size * 1.25) if optimal else int(size * 0.8)
+        size = min(FREE_RANGE[1], max(FREE_RANGE[0], grown))
+    return plan
 
 
 def cost(problem: Problem, plan: Plan, published: Plan) -> int:
