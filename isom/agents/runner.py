@@ -16,10 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
-from isom.agents import alerts, intake, purchasing, shipping
+from isom.agents import alerts, intake, making, purchasing, shipping
 from isom.agents import appliers as _appliers  # noqa: F401 - registers how decisions apply
 from isom.agents import services as agents
 from isom.db import Database
@@ -32,13 +32,18 @@ from isom.types import utcnow
 log = logging.getLogger(__name__)
 
 Rule = Callable[[Session, agents.Actor, dt.date], list[Any]]
-#: Agents in the order they run: a smaller number runs first.
-AGENTS: list[tuple[str, int, Rule]] = [
-    ("intake", 1, intake.run),
-    ("purchasing", 2, purchasing.run),
-    ("shipping", 3, shipping.run),
-    ("alerts", 4, alerts.run),
+#: The steps of a run, in order, each an agent's unit of work. Intake releases after
+#: purchasing has bought for its new jobs, so a job whose inputs now come in time is released
+#: in the run that made it rather than in the next one.
+STEPS: list[tuple[str, Rule]] = [
+    ("intake", intake.run),
+    ("purchasing", purchasing.run),
+    ("intake", making.release_ready),
+    ("shipping", shipping.run),
+    ("alerts", alerts.run),
 ]
+#: Agents in the order they run (by their first step).
+AGENTS: list[str] = list(dict.fromkeys(name for name, _ in STEPS))
 ROBOT = agents.Actor(name="agents", device="agents")
 
 
@@ -53,11 +58,36 @@ class AgentRun:
     failed: int
     noted: int
 
+    def __add__(self, other: AgentRun) -> AgentRun:
+        """Two steps of one agent's run, counted as one."""
+        return AgentRun(
+            self.agent,
+            self.decisions + other.decisions,
+            self.applied + other.applied,
+            self.proposed + other.proposed,
+            self.failed + other.failed,
+            self.noted + other.noted,
+        )
+
+
+def hold_loaded(session: Session) -> None:
+    """Keep every row the session loads or writes until it closes (SQLAlchemy's identity map
+    holds them weakly): an agent's run reads the same items, routes and jobs for hundreds of
+    decisions, and each dropped row would be read again."""
+    held: list[object] = session.info.setdefault("isom.held", [])
+
+    def hold(_session: Session, instance: object) -> None:
+        held.append(instance)
+
+    for name in ("loaded_as_persistent", "pending_to_persistent", "detached_to_persistent"):
+        event.listen(session, name, hold)
+
 
 def run_agent(db: Database, name: str, rule: Rule, today: dt.date, actor: agents.Actor) -> AgentRun:
     """Run one agent in its own unit of work (the agent wrapper is one of the three that commit)."""
 
     def work(session: Session) -> AgentRun:
+        hold_loaded(session)
         if not agents.enabled(session, name):
             return AgentRun(name, 0, 0, 0, 0, 0)
         made = rule(session, actor, today)
@@ -81,14 +111,15 @@ def run_all(
 ) -> list[AgentRun]:
     """Run every agent once, in priority order, then refresh the touched projections."""
     day = today or utcnow().date()
-    out = []
-    for name, _, rule in AGENTS:
+    runs: dict[str, AgentRun] = {}
+    last = {name: n for n, (name, _) in enumerate(STEPS)}
+    for n, (name, rule) in enumerate(STEPS):
         result = run_agent(db, name, rule, day, actor)
-        out.append(result)
-        if progress:
-            progress(result)
+        runs[name] = result if name not in runs else runs[name] + result
+        if progress and last[name] == n:
+            progress(runs[name])
     db.write(lambda s: projection.refresh_dirty(s, day))
-    return out
+    return list(runs.values())
 
 
 def log_positions(session: Session) -> tuple[int, int, int]:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy import insert, select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -54,37 +54,27 @@ def run_event(
             )
         return ScanResult.model_validate({**prior.result, "replayed": True})
     now = utcnow()
-    occurred = getattr(command, "occurred_at", None) or now
+    event = ProductionEvent(
+        key=key,
+        kind=kind,
+        actor=actor.name,
+        device=actor.device,
+        occurred_at=getattr(command, "occurred_at", None) or now,
+        recorded_at=now,
+        request_hash=digest,
+        command=command.model_dump(mode="json"),
+        result={},
+    )
+    session.add(event)
     try:
-        with session.begin_nested():
-            event_id = session.execute(
-                insert(ProductionEvent)
-                .values(
-                    key=key,
-                    kind=kind,
-                    actor=actor.name,
-                    device=actor.device,
-                    occurred_at=occurred,
-                    recorded_at=now,
-                    request_hash=digest,
-                    command=command.model_dump(mode="json"),
-                    result={},
-                )
-                .returning(ProductionEvent.id)
-            ).scalar_one()
+        session.flush()
     except IntegrityError as exc:  # a concurrent request holds the key: run again to replay
         raise RetryableConflict(str(exc)) from exc
-    event = session.get(ProductionEvent, event_id)
-    assert event is not None
     result = build(session, actor, key, event, command)
     result.event_id = event.id
     result.key = key
     result.kind = kind
-    session.flush()
+    event.result = result.model_dump(mode="json")
+    session.flush()  # the event's row once more: what the build set on it, and the answer
     production_feed.write(session, event, result)
-    session.execute(
-        update(ProductionEvent)
-        .where(ProductionEvent.id == event.id)
-        .values(result=result.model_dump(mode="json"))
-    )
     return result
