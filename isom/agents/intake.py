@@ -33,7 +33,7 @@ def run(session: Session, actor: agents.Actor, today: dt.date) -> list[Any]:
     """Reserve free stock, reconcile jobs with the plan, send the unmakeable to engineering.
 
     Releasing the planned jobs whose inputs come in time is a later step of the same run
-    (`making.release_ready`, after purchasing has bought for the new jobs)."""
+    (`releasing.py`, after purchasing has bought for the new jobs)."""
     made: list[Any] = reserving.take_back(session, actor)
     demand = orders_queries.open_customer_demand(session)
     stock = sources.on_hand(session)

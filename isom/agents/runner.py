@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
-from isom.agents import alerts, intake, making, purchasing, shipping
+from isom.agents import alerts, intake, purchasing, releasing, shipping
 from isom.agents import appliers as _appliers  # noqa: F401 - registers how decisions apply
 from isom.agents import services as agents
 from isom.db import Database
@@ -32,18 +32,21 @@ from isom.types import utcnow
 log = logging.getLogger(__name__)
 
 Rule = Callable[[Session, agents.Actor, dt.date], list[Any]]
-#: The steps of a run, in order, each an agent's unit of work. Intake releases after
-#: purchasing has bought for its new jobs, so a job whose inputs now come in time is released
-#: in the run that made it rather than in the next one.
-STEPS: list[tuple[str, Rule]] = [
-    ("intake", intake.run),
-    ("purchasing", purchasing.run),
-    ("intake", making.release_ready),
-    ("shipping", shipping.run),
-    ("alerts", alerts.run),
+#: The steps of a run, in order, each an agent's unit of work, and whether it runs only when
+#: the step before it decided something. Intake releases after purchasing has bought for its
+#: new jobs, so a job whose inputs come in time is released in the run that made it; a job
+#: whose inputs come late is moved instead, and purchasing then brings its orders in line
+#: with the moved dates, in the same run.
+STEPS: list[tuple[str, Rule, bool]] = [
+    ("intake", intake.run, False),
+    ("purchasing", purchasing.run, False),
+    ("intake", releasing.release_ready, False),
+    ("purchasing", purchasing.run, True),
+    ("shipping", shipping.run, False),
+    ("alerts", alerts.run, False),
 ]
 #: Agents in the order they run (by their first step).
-AGENTS: list[str] = list(dict.fromkeys(name for name, _ in STEPS))
+AGENTS: list[str] = list(dict.fromkeys(name for name, _, _ in STEPS))
 ROBOT = agents.Actor(name="agents", device="agents")
 
 
@@ -109,13 +112,18 @@ def run_all(
     actor: agents.Actor = ROBOT,
     progress: Callable[[AgentRun], None] | None = None,
 ) -> list[AgentRun]:
-    """Run every agent once, in priority order, then refresh the touched projections."""
+    """Run the steps of every agent in order (`STEPS`), then refresh the touched projections;
+    answer what each agent did over its steps."""
     day = today or utcnow().date()
     runs: dict[str, AgentRun] = {}
-    last = {name: n for n, (name, _) in enumerate(STEPS)}
-    for n, (name, rule) in enumerate(STEPS):
-        result = run_agent(db, name, rule, day, actor)
-        runs[name] = result if name not in runs else runs[name] + result
+    last = {name: n for n, (name, _, _) in enumerate(STEPS)}
+    result: AgentRun | None = None
+    for n, (name, rule, after_changes) in enumerate(STEPS):
+        if not after_changes or result is not None and result.decisions:
+            result = run_agent(db, name, rule, day, actor)
+            runs[name] = result if name not in runs else runs[name] + result
+        else:
+            result = AgentRun(name, 0, 0, 0, 0, 0)
         if progress and last[name] == n:
             progress(runs[name])
     db.write(lambda s: projection.refresh_dirty(s, day))
