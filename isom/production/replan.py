@@ -48,6 +48,8 @@ def not_started(session: Session, wo: WorkOrder) -> bool:
     """Planned, or released with every step still waiting or ready."""
     if wo.status not in NOT_STARTED:
         return False
+    if wo.status is WorkOrderStatus.planned:
+        return True  # steps are made at release
     busy = session.scalar(
         select(WorkOrderStep.id).where(
             WorkOrderStep.work_order_id == wo.id,
