@@ -16,6 +16,7 @@ from isom.orders.schemas import (
     CreateShipOrder,
     PurchaseOrderAction,
     ReserveCommand,
+    UnreserveCommand,
 )
 from isom.production import services as production
 from isom.production.schemas import (
@@ -31,6 +32,13 @@ from isom.production.schemas import (
 def reserve(session: Session, actor: Actor, key: str, command: dict[str, Any]) -> dict[str, Any]:
     """Ship from stock: set free stock aside for the customer line."""
     result = orders.reserve(session, actor, key, ReserveCommand.model_validate(command))
+    return {"order": result.number, "status": result.status, **result.detail}
+
+
+@applier("unreserve")
+def unreserve(session: Session, actor: Actor, key: str, command: dict[str, Any]) -> dict[str, Any]:
+    """Give back a line's reservation, for a line of a higher priority to take."""
+    result = orders.unreserve(session, actor, key, UnreserveCommand.model_validate(command))
     return {"order": result.number, "status": result.status, **result.detail}
 
 

@@ -1,6 +1,8 @@
 """Order intake: each open customer line becomes ship-from-stock, make, or custom work.
 
 Rules, in priority order of the lines (rush, normal, low, then due date):
+- `take-back-reservation`: a line short of free stock takes back what lines of a lower
+  priority reserved (`reserving.py`).
 - `reserve-free-stock`: free stock of the item (available, not reserved) is set aside for the
   line, as much as it needs.
 - `make-netted`, `make-input`, `resize-job`, `cancel-unneeded-job`: the line's own job, and
@@ -18,7 +20,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from isom.agents import making
+from isom.agents import making, reserving
 from isom.agents import services as agents
 from isom.agents.services import Proposal
 from isom.orders import queries as orders_queries
@@ -30,8 +32,11 @@ ZERO = Decimal(0)
 
 
 def run(session: Session, actor: agents.Actor, today: dt.date) -> list[Any]:
-    """Reserve free stock, reconcile jobs with the plan, send the unmakeable to engineering."""
-    made: list[Any] = making.release_ready(session, actor, today)
+    """Reserve free stock, reconcile jobs with the plan, send the unmakeable to engineering.
+
+    Releasing the planned jobs whose inputs come in time is a later step of the same run
+    (`releasing.py`, after purchasing has bought for the new jobs)."""
+    made: list[Any] = reserving.take_back(session, actor)
     demand = orders_queries.open_customer_demand(session)
     stock = sources.on_hand(session)
     reserved = orders_queries.reserved_by_item(session)

@@ -9,7 +9,7 @@ whose demand is gone) taken by priority (rush, normal, low) and due date, and th
 its own job must make. Then the jobs are brought in line: made when missing, resized or
 re-dated when they differ, cancelled when nothing needs them (a started job is never touched;
 the alerts agent flags its surplus). The same plan twice changes nothing. Jobs are made
-planned; a planned job is released once every input and child job comes in time.
+planned; `releasing.py` releases them, or moves their dates, once purchasing has bought.
 """
 
 from __future__ import annotations
@@ -21,19 +21,16 @@ from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from isom.agents import services as agents
 from isom.agents import watch
-from isom.agents.models import Decision, DecisionStatus
 from isom.agents.services import Proposal
 from isom.masterdata.models import Item, Route, Unit
 from isom.orders import queries as orders_queries
 from isom.orders.models import PRIORITY_RANK, Priority
 from isom.planning import netting, projection, sources
 from isom.production import queries as production_queries
-from isom.production.models import WorkOrderStatus
 from isom.production.queries import OpenJob
 
 AGENT = "intake"
@@ -109,8 +106,12 @@ def reconcile_need(
     places: int,
     today: dt.date,
     code: str,
+    floors: dict[str, dt.date] | None = None,
 ) -> Proposal | None:
-    """What a demand's own job must become: made, resized or re-dated, cancelled, or kept."""
+    """What a demand's own job must become: made, resized or re-dated, cancelled, or kept.
+
+    A job moved later because its inputs come late (`releasing.py`) keeps its date while they
+    still do: its floor (a day after its last input comes) holds it there."""
     started = [j for j in own if j.started]
     waiting = [j for j in own if not j.started]
     running = sum((j.remaining for j in started), ZERO)
@@ -118,6 +119,9 @@ def reconcile_need(
     target = _round_up(max(need.quantity - running - pooled, ZERO), places)
     due = max(need.date, today)
     keep = waiting[0] if waiting else None
+    floor = (floors or {}).get(keep.number) if keep is not None else None
+    if keep is not None and floor is not None and keep.due_date > due:
+        due = max(due, min(keep.due_date, floor))
     covered = [f"{_q(running)} from its started jobs"] if running else []
     covered += refs
     why = (
@@ -238,6 +242,8 @@ def plan_lines(
     routes = sources.routes_by_item(session)
     codes = sources.item_codes(session)
     jobs = production_queries.open_jobs(session)
+    projection.refresh_dirty(session, today)
+    floors = watch.floors(session, {j.number: j for j in jobs})
     lines = {d.reference for d in demand}
     made_items = {d.item_id for d in demand if d.item_id in routes}
     pools = _pools(session, made_items)
@@ -283,6 +289,7 @@ def plan_lines(
             places=places[d.item_id],
             today=today,
             code=codes[d.item_id],
+            floors=floors,
         )
         if p is not None:
             wanted.append(p)
@@ -342,6 +349,7 @@ def _plan_level(
 ) -> list[Any]:
     jobs = production_queries.open_jobs(session)
     by_number = {j.number: j for j in jobs}
+    floors = watch.floors(session, by_number)
     needs: list[Need] = []
     for d in sources.step_demand(session, items):
         parent, _, step = d.ref.rpartition("/")
@@ -389,54 +397,15 @@ def _plan_level(
         for j in [j for j in mine if not j.started][1:]:
             wanted.append(_gone(j, f"{n.scope}:{j.number}", codes[j.item_id], "a second job"))
         p = reconcile_need(
-            n, mine, pools[n.item_id], places=places[n.item_id], today=today, code=codes[n.item_id]
+            n,
+            mine,
+            pools[n.item_id],
+            places=places[n.item_id],
+            today=today,
+            code=codes[n.item_id],
+            floors=floors,
         )
         if p is not None:
             wanted.append(p)
     prefixes = tuple(f"input:{codes[i]}:" for i in items)
     return agents.reconcile(session, actor, AGENT, wanted, prefixes=prefixes)
-
-
-def release_ready(session: Session, actor: agents.Actor, today: dt.date) -> list[Any]:
-    """Release the planned jobs the agents made whose inputs (and child jobs) all come in
-    time; the others wait, flagged at risk with the earliest date they can be made. A job a
-    planner planned is theirs to release."""
-    projection.refresh_dirty(session, today)
-    jobs = production_queries.open_jobs(session)
-    codes = sources.item_codes(session)
-    risky = {c.subject for c in watch.at_risk(session, {j.number: j for j in jobs}, codes)}
-    ours = _made_here(session)
-    wanted = [
-        Proposal(
-            agent=AGENT,
-            kind="work_order_release",
-            scope=f"release:{j.number}",
-            situation=f"release|{j.number}",
-            rule="release-on-time",
-            priority=NORMAL,
-            item_id=j.item_id,
-            demand=j.customer_line,
-            supply=j.number,
-            date=j.due_date,
-            explanation=(
-                f"{j.number} ({_q(j.quantity)} {codes[j.item_id]}, due {j.due_date}, for "
-                f"{j.customer_line}): every input and child job comes in time; release it."
-            ),
-            command={"work_order": j.number},
-        )
-        for j in jobs
-        if j.status is WorkOrderStatus.planned and j.number in ours and j.number not in risky
-    ]
-    return agents.reconcile(session, actor, AGENT, wanted, prefixes=("release:",))
-
-
-def _made_here(session: Session) -> set[str]:
-    """The jobs the intake agent made (from its applied decisions' results)."""
-    rows = session.scalars(
-        select(Decision.result).where(
-            Decision.agent == AGENT,
-            Decision.kind.in_(("work_order", "child_work_order")),
-            Decision.status == DecisionStatus.applied,
-        )
-    )
-    return {str(n) for result in rows for n in result.get("work_orders", [])}

@@ -16,11 +16,11 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from isom import reactions
-from isom.agents import alerts, intake, purchasing, shipping
+from isom.agents import alerts, intake, purchasing, releasing, shipping
 from isom.agents import appliers as _appliers  # noqa: F401 - registers how decisions apply
 from isom.agents import services as agents
 from isom.db import Database
@@ -33,13 +33,21 @@ from isom.types import utcnow
 log = logging.getLogger(__name__)
 
 Rule = Callable[[Session, agents.Actor, dt.date], list[Any]]
-#: Agents in the order they run: a smaller number runs first.
-AGENTS: list[tuple[str, int, Rule]] = [
-    ("intake", 1, intake.run),
-    ("purchasing", 2, purchasing.run),
-    ("shipping", 3, shipping.run),
-    ("alerts", 4, alerts.run),
+#: The steps of a run, in order, each an agent's unit of work, and whether it runs only when
+#: the step before it decided something. Intake releases after purchasing has bought for its
+#: new jobs, so a job whose inputs come in time is released in the run that made it; a job
+#: whose inputs come late is moved instead, and purchasing then brings its orders in line
+#: with the moved dates, in the same run.
+STEPS: list[tuple[str, Rule, bool]] = [
+    ("intake", intake.run, False),
+    ("purchasing", purchasing.run, False),
+    ("intake", releasing.release_ready, False),
+    ("purchasing", purchasing.run, True),
+    ("shipping", shipping.run, False),
+    ("alerts", alerts.run, False),
 ]
+#: Agents in the order they run (by their first step).
+AGENTS: list[str] = list(dict.fromkeys(name for name, _, _ in STEPS))
 ROBOT = agents.Actor(name="agents", device="agents")
 
 
@@ -54,11 +62,36 @@ class AgentRun:
     failed: int
     noted: int
 
+    def __add__(self, other: AgentRun) -> AgentRun:
+        """Two steps of one agent's run, counted as one."""
+        return AgentRun(
+            self.agent,
+            self.decisions + other.decisions,
+            self.applied + other.applied,
+            self.proposed + other.proposed,
+            self.failed + other.failed,
+            self.noted + other.noted,
+        )
+
+
+def hold_loaded(session: Session) -> None:
+    """Keep every row the session loads or writes until it closes (SQLAlchemy's identity map
+    holds them weakly): an agent's run reads the same items, routes and jobs for hundreds of
+    decisions, and each dropped row would be read again."""
+    held: list[object] = session.info.setdefault("isom.held", [])
+
+    def hold(_session: Session, instance: object) -> None:
+        held.append(instance)
+
+    for name in ("loaded_as_persistent", "pending_to_persistent", "detached_to_persistent"):
+        event.listen(session, name, hold)
+
 
 def run_agent(db: Database, name: str, rule: Rule, today: dt.date, actor: agents.Actor) -> AgentRun:
     """Run one agent in its own unit of work (the agent wrapper is one of the three that commit)."""
 
     def work(session: Session) -> AgentRun:
+        hold_loaded(session)
         if not agents.enabled(session, name):
             return AgentRun(name, 0, 0, 0, 0, 0)
         made = rule(session, actor, today)
@@ -80,16 +113,22 @@ def run_all(
     actor: agents.Actor = ROBOT,
     progress: Callable[[AgentRun], None] | None = None,
 ) -> list[AgentRun]:
-    """Run every agent once, in priority order, then refresh the touched projections."""
+    """Run the steps of every agent in order (`STEPS`), then refresh the touched projections;
+    answer what each agent did over its steps."""
     day = today or utcnow().date()
-    out = []
-    for name, _, rule in AGENTS:
-        result = run_agent(db, name, rule, day, actor)
-        out.append(result)
-        if progress:
-            progress(result)
+    runs: dict[str, AgentRun] = {}
+    last = {name: n for n, (name, _, _) in enumerate(STEPS)}
+    result: AgentRun | None = None
+    for n, (name, rule, after_changes) in enumerate(STEPS):
+        if not after_changes or result is not None and result.decisions:
+            result = run_agent(db, name, rule, day, actor)
+            runs[name] = result if name not in runs else runs[name] + result
+        else:
+            result = AgentRun(name, 0, 0, 0, 0, 0)
+        if progress and last[name] == n:
+            progress(runs[name])
     db.write(lambda s: projection.refresh_dirty(s, day))
-    return out
+    return list(runs.values())
 
 
 def log_positions(session: Session) -> tuple[int, int, int]:

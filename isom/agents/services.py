@@ -102,15 +102,23 @@ def transition(
         decision.reason = reason
 
 
+MODES = "isom.agents.modes"
+
+
 def mode_of(session: Session, agent: str, site_id: int | None) -> Mode:
-    """The agent's mode for a site: the site's own setting, else the all-sites one, else apply."""
-    rows = {
-        s.site_id: s
-        for s in session.scalars(select(AgentSetting).where(AgentSetting.agent == agent))
-    }
-    setting = rows.get(site_id) if site_id is not None else None
-    setting = setting or rows.get(None)
-    return setting.mode if setting else Mode.apply
+    """The agent's mode for a site: the site's own setting, else the all-sites one, else apply.
+
+    Read once per unit of work and agent (a run decides hundreds of times with one setting).
+    """
+    cache: dict[str, dict[int | None, Mode]] = session.info.setdefault(MODES, {})
+    if agent not in cache:
+        cache[agent] = {
+            s.site_id: s.mode
+            for s in session.scalars(select(AgentSetting).where(AgentSetting.agent == agent))
+        }
+    rows = cache[agent]
+    mode = rows.get(site_id) if site_id is not None else None
+    return mode or rows.get(None) or Mode.apply
 
 
 def enabled(session: Session, agent: str) -> bool:
@@ -142,6 +150,7 @@ def put_setting(
     setting.mode, setting.enabled = mode, on
     setting.updated_at, setting.updated_by = now, actor.name
     session.flush()
+    session.info.pop(MODES, None)
     return setting
 
 
@@ -150,13 +159,28 @@ def known_keys(session: Session, agent: str) -> set[str]:
     return set(session.scalars(select(Decision.key).where(Decision.agent == agent)))
 
 
-def decide(session: Session, actor: Actor, proposal: Proposal) -> Decision | None:
+def decided(session: Session, keys: set[str]) -> set[str]:
+    """Which of these situation keys were decided before (one read for a whole run)."""
+    chunk = sorted(keys)
+    found: set[str] = set()
+    for start in range(0, len(chunk), 500):
+        part = chunk[start : start + 500]
+        found.update(session.scalars(select(Decision.key).where(Decision.key.in_(part))))
+    return found
+
+
+def decide(
+    session: Session, actor: Actor, proposal: Proposal, *, known: set[str] | None = None
+) -> Decision | None:
     """Record a decision once per situation; apply it now or leave it proposed, per setting.
 
-    Answers None when the same situation was decided before: nothing is made twice.
+    Answers None when the same situation was decided before: nothing is made twice. `known`
+    is the keys already decided, when the caller read them for many proposals at once; the
+    caller then stores the decisions it gets back (all in one insert). A decision is applied
+    before it is stored, so its row is written once, with its outcome.
     """
     key = proposal.key
-    if session.scalar(select(Decision.id).where(Decision.key == key)) is not None:
+    if key in known if known is not None else key in decided(session, {key}):
         return None
     now = utcnow()
     decision = Decision(
@@ -177,13 +201,16 @@ def decide(session: Session, actor: Actor, proposal: Proposal) -> Decision | Non
         result={},
         created_at=now,
     )
-    session.add(decision)
-    session.flush()
     if (
         decision.status is DecisionStatus.proposed
         and mode_of(session, proposal.agent, proposal.site_id) is Mode.apply
     ):
-        apply(session, actor, decision)
+        apply(session, actor, decision, flush=False)
+    if known is None:
+        session.add(decision)
+        session.flush()  # the next decide reads the keys from the store
+    else:
+        known.add(key)  # the caller stores the run's decisions together
     return decision
 
 
@@ -228,17 +255,21 @@ def reconcile(
             if not same and d.status is not DecisionStatus.rejected:
                 transition(d, DecisionStatus.rejected, actor=actor, at=now, reason=SUPERSEDED)
     counts = _scope_counts(session, agent, set(by_scope))
-    made: list[Decision] = []
-    for scope, proposal in by_scope.items():
-        if any(
-            d.kind == proposal.kind and d.command == proposal.command
-            for d in waiting.get(scope, [])
-        ):
-            continue
+    fresh = [
+        p
+        for scope, p in by_scope.items()
+        if not any(d.kind == p.kind and d.command == p.command for d in waiting.get(scope, []))
+    ]
+    for proposal in fresh:
+        scope = str(proposal.scope)
         proposal.situation = f"{scope}|#{counts.get(scope, 0)}|{proposal.situation}"
-        decision = decide(session, actor, proposal)
+    known = decided(session, {p.key for p in fresh})
+    made: list[Decision] = []
+    for proposal in fresh:
+        decision = decide(session, actor, proposal, known=known)
         if decision is not None:
             made.append(decision)
+    session.add_all(made)
     session.flush()
     return made
 
@@ -258,8 +289,10 @@ def _scope_counts(session: Session, agent: str, scopes: set[str]) -> dict[str, i
     return out
 
 
-def apply(session: Session, actor: Actor, decision: Decision) -> Decision:
-    """Run the decision's command through its domain's service; a refusal marks it failed."""
+def apply(session: Session, actor: Actor, decision: Decision, *, flush: bool = True) -> Decision:
+    """Run the decision's command through its domain's service; a refusal marks it failed.
+
+    `flush=False` leaves writing the decision to the caller (a new one, not yet stored)."""
     run = APPLIERS.get(decision.kind)
     if run is None:
         raise Conflict(
@@ -277,11 +310,11 @@ def apply(session: Session, actor: Actor, decision: Decision) -> Decision:
         decision.result = {"error": exc.detail, "code": exc.code, "field": exc.field}
         if decision.status is not DecisionStatus.failed:
             transition(decision, DecisionStatus.failed, actor=actor, at=now)
+    else:
+        decision.result = result
+        transition(decision, DecisionStatus.applied, actor=actor, at=now)
+    if flush:
         session.flush()
-        return decision
-    decision.result = result
-    transition(decision, DecisionStatus.applied, actor=actor, at=now)
-    session.flush()
     return decision
 
 

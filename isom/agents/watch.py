@@ -94,7 +94,7 @@ def at_risk(
                 when = dt.date.fromisoformat(g["supply_date"]) if g["supply_date"] else None
                 risk.setdefault(number, {})[codes[item_id]] = when
     earliest: dict[str, dt.date | None] = {}
-    for number in sorted(risk, key=lambda n: -_depth(jobs, n)):  # children before parents
+    for number in sorted(risk, key=lambda n: -depth(jobs, n)):  # children before parents
         dates = risk[number].values()
         made_by = None if None in dates else max(d for d in dates if d) + MAKE_AFTER
         earliest[number] = made_by
@@ -127,6 +127,22 @@ def at_risk(
     return out
 
 
+def floors(session: Session, jobs: dict[str, production_queries.OpenJob]) -> dict[str, dt.date]:
+    """The earliest day each open job can be made by what its inputs are pegged to: a day
+    after the last of them comes. A job something supplies nothing to has none."""
+    dates: dict[str, list[str | None]] = {}
+    for _, pegs in projection.stored_pegging(session):
+        for g in pegs:
+            number = str(g["demand"]).rpartition("/")[0]
+            if number in jobs:
+                dates.setdefault(number, []).append(g["supply_date"])
+    return {
+        number: max(dt.date.fromisoformat(d) for d in days if d) + MAKE_AFTER
+        for number, days in dates.items()
+        if None not in days
+    }
+
+
 def late_by_plan(
     session: Session, jobs: dict[str, production_queries.OpenJob], codes: dict[int, str]
 ) -> list[Condition]:
@@ -150,7 +166,8 @@ def late_by_plan(
     return out
 
 
-def _depth(jobs: dict[str, production_queries.OpenJob], number: str) -> int:
+def depth(jobs: dict[str, production_queries.OpenJob], number: str) -> int:
+    """How many parents a job has (a top-level job: 0)."""
     depth, job = 0, jobs.get(number)
     while job is not None and job.parent is not None and depth < 20:
         depth, job = depth + 1, jobs.get(job.parent)

@@ -49,6 +49,7 @@ from isom.production.models import (
     MachineRecord,
     ProductionEvent,
     WorkOrder,
+    WorkOrderStatus,
     WorkOrderStep,
 )
 from isom.production.schemas import ScanResult
@@ -93,7 +94,7 @@ def write(session: Session, event: ProductionEvent, result: ScanResult) -> None:
         jobs.append(wo)
         if event.kind in JOB_KINDS:
             rows.append(("production.job", job_key(str(wo.number)), _job_status(session, wo)))
-        step = session.get(WorkOrderStep, event.step_id or 0)
+        step = session.get(WorkOrderStep, event.step_id) if event.step_id else None
         if step is not None and event.kind in STEP_KINDS:
             rows.append(
                 (
@@ -105,7 +106,8 @@ def write(session: Session, event: ProductionEvent, result: ScanResult) -> None:
             rows += _labour(session, wo, event)
             if event.kind in ("stop", "pause", "leave"):
                 rows += _machine_time(session, wo, {step.id}, at)
-        if event.kind in ("create", "release"):
+        made_children = event.kind == "create" and wo.status is not WorkOrderStatus.planned
+        if event.kind == "release" or made_children:  # a job created planned has none yet
             rows += _children(session, wo)
     elif event.kind == "machine" and event.workstation_id is not None:
         rows += _machine_state(session, event)
@@ -121,7 +123,7 @@ def write(session: Session, event: ProductionEvent, result: ScanResult) -> None:
         return
     # Lock the jobs whose keys get messages, in id order, so per-job order is commit order.
     ids = sorted({w.id for w in jobs})
-    if ids:
+    if ids and session.get_bind().dialect.name != "sqlite":  # SQLite: one writer at a time
         session.execute(select(WorkOrder.id).where(WorkOrder.id.in_(ids)).with_for_update())
     outbox.enqueue(
         session,

@@ -7,7 +7,6 @@ from functools import partial
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy import insert, update
 from sqlalchemy.orm import Session
 
 from isom import commands, reactions
@@ -48,32 +47,23 @@ def _apply(
 ) -> ScanResult:
     """The production event of one command: its row, its effect, its feed message."""
     now = utcnow()
-    occurred = getattr(command, "occurred_at", None) or now
-    event_id = session.execute(
-        insert(ProductionEvent)
-        .values(
-            key=key,
-            kind=kind,
-            actor=actor.name,
-            device=actor.device,
-            occurred_at=occurred,
-            recorded_at=now,
-            command=command.model_dump(mode="json"),
-            result={},
-        )
-        .returning(ProductionEvent.id)
-    ).scalar_one()
-    event = session.get(ProductionEvent, event_id)
-    assert event is not None
+    event = ProductionEvent(
+        key=key,
+        kind=kind,
+        actor=actor.name,
+        device=actor.device,
+        occurred_at=getattr(command, "occurred_at", None) or now,
+        recorded_at=now,
+        command=command.model_dump(mode="json"),
+        result={},
+    )
+    session.add(event)
+    session.flush()
     result = build(session, actor, key, event, command)
     result.event_id = event.id
     result.key = key
     result.kind = kind
-    session.flush()
+    event.result = result.model_dump(mode="json")
+    session.flush()  # the event's row once more: what the build set on it, and the answer
     reactions.publish(session, f"production.{kind}", event=event, result=result)
-    session.execute(
-        update(ProductionEvent)
-        .where(ProductionEvent.id == event.id)
-        .values(result=result.model_dump(mode="json"))
-    )
     return result

@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 
 from isom.errors import Conflict
 from isom.ledger import services as ledger
-from isom.masterdata import services as md
 from isom.production.events import run_event
 from isom.production.models import (
     MaterialRole,
@@ -32,7 +31,13 @@ from isom.production.schemas import (
     ReplanWorkOrder,
     ScanResult,
 )
-from isom.production.workorders import get_work_order, new_work_order, release, result_of
+from isom.production.workorders import (
+    get_work_order,
+    item_of,
+    new_work_order,
+    release,
+    result_of,
+)
 
 Actor = ledger.Actor
 SIX = Decimal("0.000001")
@@ -43,6 +48,8 @@ def not_started(session: Session, wo: WorkOrder) -> bool:
     """Planned, or released with every step still waiting or ready."""
     if wo.status not in NOT_STARTED:
         return False
+    if wo.status is WorkOrderStatus.planned:
+        return True  # steps are made at release
     busy = session.scalar(
         select(WorkOrderStep.id).where(
             WorkOrderStep.work_order_id == wo.id,
@@ -114,7 +121,7 @@ def create_child_work_order(
             )
         child = new_work_order(
             session,
-            md.get_item(session, cmd.item, field="item"),
+            item_of(session, cmd.item),
             cmd.quantity,
             cmd.due_date,
             actor=actor,
@@ -138,7 +145,6 @@ def release_as_planned(
         session: Session, actor: Actor, key: str, event: ProductionEvent, cmd: ReleaseWorkOrder
     ) -> ScanResult:
         wo = get_work_order(session, cmd.work_order, lock=True)
-        event.work_order_id = wo.id
         release(
             session,
             wo,
@@ -147,6 +153,7 @@ def release_as_planned(
             route_code=cmd.route,
             make_children=False,
         )
+        event.work_order_id = wo.id  # after the release's flushes: the event is written once
         return result_of(wo)
 
     return run_event(session, actor, key, "release", cmd, build)

@@ -41,6 +41,8 @@ from isom.production.states import transition_work_order
 Actor = ledger.Actor
 SIX = Decimal("0.000001")
 MAX_CHILD_DEPTH = 5
+#: Where a unit of work keeps the master data its releases read (session.info keys).
+PLANT = "isom.production.plant"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -151,7 +153,7 @@ def create_work_order(session: Session, actor: Actor, key: str, cmd: CreateWorkO
 def _create(
     session: Session, actor: Actor, key: str, event: ProductionEvent, cmd: CreateWorkOrder
 ) -> ScanResult:
-    item = md.get_item(session, cmd.item)
+    item = item_of(session, cmd.item)
     wo = new_work_order(
         session,
         item,
@@ -166,6 +168,16 @@ def _create(
     if cmd.release:
         children = release(session, wo, actor=actor, at=event.occurred_at, route_code=cmd.route)
     return result_of(wo, children=children)
+
+
+def item_of(session: Session, code: str, *, field: str = "item") -> Item:
+    """The active item with this code, read once per unit of work (an agent's run makes
+    hundreds of jobs of a few items)."""
+    cache: dict[str, Item] = session.info.setdefault(f"{PLANT}.items", {})
+    item = cache.get(code)
+    if item is None or not item.active:
+        item = cache[code] = md.get_item(session, code, field=field)
+    return item
 
 
 def new_work_order(
@@ -195,8 +207,7 @@ def new_work_order(
     )
     session.add(wo)
     session.flush()
-    wo.number = f"WO-{wo.id:06d}"
-    session.flush()
+    wo.number = f"WO-{wo.id:06d}"  # written by the event's next flush
     return wo
 
 
@@ -217,6 +228,17 @@ def _release(
 
 
 def _active_route(session: Session, item: Item, code: str | None) -> Route | None:
+    """The route to release by (the item's newest active one unless named), read once per
+    unit of work: an agent's run releases hundreds of jobs by the same few routes."""
+    routes: dict[tuple[int, str | None], Route | None] = session.info.setdefault(
+        f"{PLANT}.routes", {}
+    )
+    if (item.id, code) not in routes:
+        routes[(item.id, code)] = _read_route(session, item, code)
+    return routes[(item.id, code)]
+
+
+def _read_route(session: Session, item: Item, code: str | None) -> Route | None:
     query = select(Route).options(
         selectinload(Route.steps).selectinload(RouteStep.inputs),
         selectinload(Route.steps).selectinload(RouteStep.outputs),
@@ -232,6 +254,21 @@ def _mean(values: list[Decimal]) -> Decimal:
     if not values:
         return Decimal(0)
     return (sum(values, Decimal(0)) / len(values)).quantize(SIX, ROUND_HALF_EVEN)
+
+
+def _rates(
+    session: Session,
+) -> tuple[list[Person], list[Workstation], dict[int, Decimal]]:
+    """Active people, workstations and overhead rates (the standard rates' sources), read
+    once per unit of work."""
+    key = f"{PLANT}.rates"
+    if key not in session.info:
+        session.info[key] = (
+            list(session.scalars(select(Person).where(Person.active))),
+            list(session.scalars(select(Workstation).where(Workstation.active))),
+            costing.overhead_rates(session),
+        )
+    return session.info[key]  # type: ignore[no-any-return]
 
 
 def release(
@@ -262,9 +299,7 @@ def release(
             expected="an active route of the item, with at least one step",
         )
     wo.route_code, wo.route_revision = route.code, route.revision
-    people = session.scalars(select(Person).where(Person.active)).all()
-    stations = session.scalars(select(Workstation).where(Workstation.active)).all()
-    overheads = costing.overhead_rates(session)
+    people, stations, overheads = _rates(session)
     children: list[str] = []
     for n, rs in enumerate(route.steps):
         per_unit = (
@@ -357,6 +392,7 @@ def release(
                     role=MaterialRole(so.kind.value),
                     quantity_per=so.quantity_per,
                     quantity=(so.quantity_per * wo.quantity).quantize(SIX),
+                    floor_stock=False,  # the same columns as the inputs: one insert for all
                     std_unit_cost=it.standard_cost,
                 )
             )
