@@ -4,6 +4,7 @@ from isom.agents import models as agents_models
 from isom.auth import models as auth_models
 from isom.costing import models as costing_models
 from isom.db import Base
+from isom.dc import models as dc_models
 from isom.devices import models as devices_models
 from isom.integration import models as integration_models
 from isom.ledger import models as ledger_models
@@ -18,6 +19,7 @@ __all__ = [
     "agents_models",
     "auth_models",
     "costing_models",
+    "dc_models",
     "devices_models",
     "integration_models",
     "ledger_models",
