@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
@@ -13,6 +14,7 @@ from isom.demo import dc as demo_dc
 from isom.devices import gs1
 from isom.ledger import services as ledger
 from isom.ledger.models import Container, Content
+from isom.ledger.schemas import LotIn, ReceiveCommand, ReceiveLine
 from isom.masterdata.models import Item, Location
 from tests.builders import key
 from tests.production.support import demo_masterdata
@@ -75,3 +77,36 @@ def container(db: Database, code: str) -> dict[str, Any]:
         }
 
     return db.read(read)
+
+
+def stock(
+    db: Database, code: str, location: str, item: str, qty: str, cost: str, lot: str | None = None
+) -> None:
+    """Receive one container of one line at a DC location, at a cost."""
+    do(
+        db,
+        ledger.receive,
+        ReceiveCommand(
+            container=code,
+            location=location,
+            occurred_at=at(6),
+            lines=[
+                ReceiveLine(
+                    item=item,
+                    lot=LotIn(code=lot) if lot else None,
+                    quantity=Decimal(qty),
+                    unit_cost=Decimal(cost),
+                )
+            ],
+        ),
+    )
+
+
+def dc_stock(db: Database) -> None:
+    """Sensors, cables, brackets, kit boxes, ties and bags on the DC's shelves."""
+    stock(db, "C-SENS-1", "DC-A01", "SENSOR-PROX-M12", "40", "14.20", "SP-2611")
+    stock(db, "C-CABL-1", "DC-A02", "CABLE-M12-5M", "60", "4.10")
+    stock(db, "C-BRKT-1", "DC-B01", "BRACKET-M12", "200", "0.85")
+    stock(db, "C-BOXK-1", "DC-C01", "BOX-KIT", "50", "0.70")
+    stock(db, "C-TIES-1", "DC-B02", "CABLE-TIE-200", "1000", "0.018", "FX-7701")
+    stock(db, "C-BAGS-1", "DC-C01", "BAG-POLY-S", "500", "0.04")
