@@ -24,9 +24,16 @@ from isom.devices import services as devices
 from isom.errors import Conflict, NotFound
 from isom.ledger import services as ledger
 from isom.ledger.models import Container, ContainerStatus, Content, Lot
-from isom.ledger.schemas import Code, Positive, QuantityLine, SplitCommand, _Command
+from isom.ledger.schemas import (
+    Code,
+    CreateContainerCommand,
+    Positive,
+    QuantityLine,
+    SplitCommand,
+    _Command,
+)
 from isom.masterdata import services as md
-from isom.masterdata.models import Item, Location
+from isom.masterdata.models import Item, Location, Workstation
 from isom.orders import customer as orders_customer
 from isom.orders.events import run_order_event
 from isom.orders.reservations import stock_of
@@ -183,7 +190,7 @@ def _sources(session: Session, item_code: str, tote: str) -> list[Source]:
     item = md.get_item(session, item_code)
     out = []
     for s in stock_of(session, item):
-        if s.container == tote or s.free <= 0 or s.container.startswith("KT-"):
+        if s.container == tote or s.free <= 0:
             continue
         loc = session.scalar(
             select(Location.code)
@@ -240,7 +247,18 @@ def pick_for_kit(session: Session, actor: Actor, key: str, cmd: KitPick) -> Orde
                 field="quantity",
                 expected=f"at most {line.to_pick}",
             )
-        tote_exists = session.scalar(select(Container.id).where(Container.code == sheet.tote))
+        if session.scalar(select(Container.id).where(Container.code == sheet.tote)) is None:
+            ledger.create_container(
+                session,
+                actor,
+                f"{key}/tote",
+                CreateContainerCommand(
+                    occurred_at=cmd.occurred_at,
+                    container=sheet.tote,
+                    container_kind="tote",
+                    location=_bench(session, cmd.work_order),
+                ),
+            )
         lot = session.get(Lot, row.lot_id) if row.lot_id else None
         ledger.split(
             session,
@@ -249,9 +267,7 @@ def pick_for_kit(session: Session, actor: Actor, key: str, cmd: KitPick) -> Orde
             SplitCommand(
                 occurred_at=cmd.occurred_at,
                 container=source.code,
-                into=sheet.tote if tote_exists else None,
-                new_container=None if tote_exists else sheet.tote,
-                container_kind="tote",
+                into=sheet.tote,
                 lines=[QuantityLine(item=line.item, lot=lot.code if lot else None, quantity=qty)],
             ),
         )
@@ -262,6 +278,26 @@ def pick_for_kit(session: Session, actor: Actor, key: str, cmd: KitPick) -> Orde
         )
 
     return run_order_event(session, actor, key, "dc.kit.pick", cmd, build)
+
+
+def _bench(session: Session, number: str) -> str:
+    """Where a job's kit tote waits: at a bench of the step's kind, so what is in it is floor
+    stock there and no ship order or other kit takes it."""
+    kind = production_queries.work_order(session, number).steps[0].workstation_kind
+    where = session.scalar(
+        select(Location.code)
+        .join(Workstation, Workstation.location_id == Location.id)
+        .where(Workstation.kind == kind, Workstation.active.is_(True))
+        .order_by(Workstation.code)
+        .limit(1)
+    )
+    if where is None:
+        raise Conflict(
+            f"no {kind} bench has a location for the kit tote of {number}",
+            field="work_order",
+            expected=f"an active workstation of kind {kind} with a location",
+        )
+    return where
 
 
 def start_kit(session: Session, actor: Actor, key: str, cmd: KitStart) -> OrderResult:
@@ -350,3 +386,38 @@ def _site_of_job(session: Session, sheet: KitSheet) -> str:
             f"kit tote {sheet.tote} is not at a site", field="work_order", expected="a kit tote"
         )
     return site.code
+
+
+VAS_KINDS = frozenset({"kitting", "repack"})
+
+
+class VasJob(BaseModel):
+    work_order: str
+    item: str
+    quantity: Decimal
+    due_date: str
+    status: str
+    step_status: str
+    operation: str
+    customer_line: str | None
+
+
+def open_vas_jobs(session: Session) -> list[VasJob]:
+    """Open kitting and repack jobs (one step at a kitting bench or repack table), due first."""
+    out = []
+    for j in production_queries.open_jobs(session):
+        view = production_queries.work_order(session, j.number)
+        if len(view.steps) == 1 and view.steps[0].workstation_kind in VAS_KINDS:
+            out.append(
+                VasJob(
+                    work_order=view.number,
+                    item=view.item,
+                    quantity=view.quantity,
+                    due_date=view.due_date.isoformat(),
+                    status=view.status,
+                    step_status=view.steps[0].status,
+                    operation=view.steps[0].operation,
+                    customer_line=view.customer_line,
+                )
+            )
+    return sorted(out, key=lambda v: (v.due_date, v.work_order))

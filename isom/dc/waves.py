@@ -421,4 +421,3 @@ def despatch_advice(session: Session, number: str) -> dict[str, Any]:
     doc = epcis.document(events, created=at)
     capture.validate(doc)
     return doc
-
