@@ -100,6 +100,9 @@ DEMO_USERS: list[tuple[str, str, list[str], str]] = [
     ("integrator", "integrator-demo", [Role.integrator], "Ivy Integrator"),
 ]
 
+#: Every demo log-in: the plant's and the distribution centre's.
+ALL_USERS = [*DEMO_USERS, *demo_dc.DC_USERS]
+
 ACTOR = ledger.Actor(name="demo-loader")
 
 #: Badges of the demo people (plant.json).
@@ -572,7 +575,7 @@ def login_lines(db: Database) -> list[str]:
     def working(s: Session) -> list[tuple[str, str, list[str]]]:
         return [
             (username, password, roles)
-            for username, password, roles, _ in (*DEMO_USERS, *demo_dc.DC_USERS)
+            for username, password, roles, _ in ALL_USERS
             if auth_service.has_password(s, username, password)
         ]
 
