@@ -1,7 +1,7 @@
 """The DC's people in a real browser, on the demo: Lina, the DC clerk, receives the announced
 pallet by its SSCC and picks, packs and ships the DHL wave; Tom, the kitting operator, finishes
 picking a kit's tote, assembles the kits and gets their SSCC label. Each step checks what they
-see and what the database then holds; screenshots of the DC screens go to docs/screens/."""
+see and what the database then holds (`make screens` photographs the DC screens)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from isom.demo import dc as demo_dc
 from tests.conftest import wipe
 
 pytestmark = pytest.mark.browser
-SCREENS = Path(__file__).resolve().parents[2] / "docs" / "screens"
+SHOTS = Path("/tmp")
 PASSWORDS = {user: password for user, password, _roles, _name in demo.ALL_USERS}
 
 
@@ -59,7 +59,7 @@ def test_dc_clerk_receives_a_pallet_by_sscc_and_ships_a_wave(
     _sign_in(page, server, "dcclerk", "/dc/dock")
     pallet = demo_dc.supplier_sscc(1002)
     expect(page.locator("#expected")).to_contain_text(pallet)
-    page.screenshot(path=SCREENS / "dc-walk-dock-tablet.png", full_page=True)
+    page.screenshot(path=SHOTS / "isom-dc-walk-dock-tablet.png", full_page=True)
     _scan(page, "#receive-form", f"(00){pallet}")
     expect(page.locator("#last-received")).to_contain_text(f"Pallet {pallet} received")
     expect(page.locator("#no-differences")).to_be_visible()
@@ -74,7 +74,7 @@ def test_dc_clerk_receives_a_pallet_by_sscc_and_ships_a_wave(
     for row in todo:  # in walking order: zone by zone, location by location
         _scan(page, "#pick-form", row.container)
         expect(page.locator("#wave-message")).to_contain_text(f"into tote {row.tote}")
-    page.screenshot(path=SCREENS / "dc-walk-wave-tablet.png", full_page=True)
+    page.screenshot(path=SHOTS / "isom-dc-walk-wave-tablet.png", full_page=True)
     page.locator("#pack-wave").click()
     expect(page.locator("#wave-message")).to_contain_text("packed:")
     page.locator("#ship-wave").click()
@@ -104,6 +104,6 @@ def test_kitting_operator_picks_assembles_and_labels_a_kit(
     expect(page.locator("#kit-message")).to_contain_text(f"lot {job}")
     expect(page.locator("#kit-output")).to_contain_text("label")
     expect(page.locator("#cost-per-unit")).to_be_visible()
-    page.screenshot(path=SCREENS / "dc-walk-kit-tablet.png", full_page=True)
+    page.screenshot(path=SHOTS / "isom-dc-walk-kit-tablet.png", full_page=True)
     sheet = db.read(lambda s: kits.kit_sheet(s, job))
     assert len(sheet.output) == 1 and len(sheet.output[0]) == 18  # an SSCC: Elektro-Max wants GS1
