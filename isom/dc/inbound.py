@@ -84,6 +84,7 @@ def advice_from_epcis(session: Session, doc: Any) -> AdviceIn:
     return AdviceIn(
         number=number,
         supplier=supplier,
+        source="epcis",
         pallets=[
             AdvisedPalletIn(
                 sscc=p,
@@ -148,6 +149,7 @@ def advice_from_csv(text: str, *, number: str, supplier: str | None) -> AdviceIn
     return AdviceIn(
         number=number,
         supplier=supplier,
+        source="csv",
         pallets=[AdvisedPalletIn(sscc=s, cases=c) for s, c in by_pallet.items()],
     )
 
@@ -170,7 +172,7 @@ def register_advice(session: Session, actor: Actor, key: str, cmd: AdviceIn) -> 
         advice = DespatchAdvice(
             number=cmd.number,
             supplier_id=supplier.id if supplier else None,
-            source="api",
+            source=cmd.source,
             created_at=utcnow(),
             created_by=actor.name,
         )

@@ -114,12 +114,12 @@ def _in_tote(session: Session, tote: str) -> dict[str, Decimal]:
     ).all()
     held: dict[str, Decimal] = {}
     for item_id, qty in rows:
-        code = md_item_code(session, item_id)
+        code = _item_code(session, item_id)
         held[code] = held.get(code, ZERO) + qty
     return held
 
 
-def md_item_code(session: Session, item_id: int) -> str:
+def _item_code(session: Session, item_id: int) -> str:
     """An item's code from its id."""
     item = session.get(Item, item_id)
     return item.code if item else str(item_id)
@@ -227,7 +227,7 @@ def pick_for_kit(session: Session, actor: Actor, key: str, cmd: KitPick) -> Orde
                 expected="the code on a label",
             )
         held = {
-            md_item_code(session, r.item_id): r
+            _item_code(session, r.item_id): r
             for r in session.scalars(select(Content).where(Content.container_id == source.id))
         }
         due = [ln for ln in sheet.lines if ln.to_pick > 0 and ln.item in held]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -37,6 +38,7 @@ class AdviceIn(_Command):
 
     number: Code
     supplier: Code | None = None
+    source: Literal["api", "epcis", "csv"] = Field(default="api", description="How it came.")
     pallets: list[AdvisedPalletIn] = Field(min_length=1, max_length=200)
 
 
