@@ -5,6 +5,7 @@ from isom.agents import models as agents_models
 from isom.auth import models as auth_models
 from isom.costing import models as costing_models
 from isom.db import Base
+from isom.dc import models as dc_models
 from isom.devices import models as devices_models
 from isom.integration import models as integration_models
 from isom.ledger import models as ledger_models
@@ -20,6 +21,7 @@ __all__ = [
     "auth_models",
     "command_models",
     "costing_models",
+    "dc_models",
     "devices_models",
     "integration_models",
     "ledger_models",

@@ -33,7 +33,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("docs/screens"))
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    passwords = {user: password for user, password, _roles, _name in demo.DEMO_USERS}
+    passwords = {user: password for user, password, _roles, _name in demo.ALL_USERS}
 
     with tempfile.TemporaryDirectory() as scratch:
         db = Database(f"sqlite:///{scratch}/screens.db")

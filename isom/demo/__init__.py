@@ -45,6 +45,7 @@ from isom.auth import services as auth_service
 from isom.auth.models import Role, User
 from isom.costing import services as costing
 from isom.db import Database
+from isom.demo import dc as demo_dc
 from isom.devices import seed as devices_seed
 from isom.ledger import services as ledger
 from isom.ledger.schemas import (
@@ -99,6 +100,9 @@ DEMO_USERS: list[tuple[str, str, list[str], str]] = [
     ("integrator", "integrator-demo", [Role.integrator], "Ivy Integrator"),
 ]
 
+#: Every demo log-in: the plant's and the distribution centre's.
+ALL_USERS = [*DEMO_USERS, *demo_dc.DC_USERS]
+
 ACTOR = ledger.Actor(name="demo-loader")
 
 #: Badges of the demo people (plant.json).
@@ -113,7 +117,9 @@ def load_if_empty(db: Database) -> bool:
     db.write(lambda s: _load_masterdata(s, data))
     db.write(devices_seed.seed_demo)  # GS1 prefix and GLN of KW1, its scanners and printers
     db.write(_load_users)
-    _Story(db).tell()
+    story = _Story(db)
+    story.tell()
+    demo_dc.load(db, story.now)  # the distribution centre beside the plant (isom/demo/dc.py)
     return True
 
 
@@ -569,7 +575,7 @@ def login_lines(db: Database) -> list[str]:
     def working(s: Session) -> list[tuple[str, str, list[str]]]:
         return [
             (username, password, roles)
-            for username, password, roles, _ in DEMO_USERS
+            for username, password, roles, _ in ALL_USERS
             if auth_service.has_password(s, username, password)
         ]
 

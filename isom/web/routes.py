@@ -17,6 +17,8 @@ def include_all(app: FastAPI) -> None:
     from isom.auth import api as auth_api
     from isom.costing import api as costing_api
     from isom.costing import pages as costing_pages
+    from isom.dc import api as dc_api
+    from isom.dc import pages as dc_pages
     from isom.devices import api as devices_api
     from isom.integration import api as integration_api
     from isom.integration import pages as integration_pages
@@ -42,6 +44,7 @@ def include_all(app: FastAPI) -> None:
     app.include_router(devices_api.router, prefix="/api/v1")
     app.include_router(planning_api.router, prefix="/api/v1")
     app.include_router(agents_api.router, prefix="/api/v1")
+    app.include_router(dc_api.router, prefix="/api/v1")
     app.include_router(pages.router)
     app.include_router(scanning.router)
     app.include_router(admin.router)
@@ -54,5 +57,6 @@ def include_all(app: FastAPI) -> None:
     app.include_router(integration_pages.router)
     app.include_router(planning_pages.router)
     app.include_router(agents_pages.router)
+    app.include_router(dc_pages.router)
     app.include_router(ops_api.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

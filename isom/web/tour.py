@@ -34,4 +34,7 @@ SCREENS: tuple[Screen, ...] = (
     Screen("admin-masterdata", "admin", "/masterdata?kind=items"),
     Screen("admin-item", "admin", "/masterdata/items/WIRE-0.5-RD"),
     Screen("admin-users", "admin", "/admin"),
+    Screen("dc-clerk-dock", "dcclerk", "/dc/dock"),
+    Screen("dc-clerk-waves", "dcclerk", "/dc/waves"),
+    Screen("dc-kitter-kits", "kitter", "/dc/kits"),
 )

@@ -33,7 +33,7 @@ def test_every_screen_fits_tablet_and_phone_and_takes_the_keyboard(
     page = browser_page
     assert isinstance(page, Page)
     demo.load_if_empty(db)
-    passwords = {user: password for user, password, _roles, _name in demo.DEMO_USERS}
+    passwords = {user: password for user, password, _roles, _name in demo.ALL_USERS}
     problems: list[str] = []
     signed_in = None
     for size, (width, height) in SIZES.items():

@@ -1,0 +1,423 @@
+"""Wave picking: released ship orders grouped by carrier and cut-off, picked zone by zone.
+
+`make_waves` puts every planned ship order not yet in a wave into the wave of its customer's
+carrier and cut-off (one wave per carrier and cut-off time of the day); each ship order gets a
+tote of the wave. The wave's pick list is the ship orders' pick tasks grouped by the zone of
+the container's location, in walking order (location code, then container). A pick scan
+splits the goods into the order's tote (orders' pick); packing puts each full tote into a
+carton labelled with a new SSCC (orders' pack); shipping ships each order (orders' ship). The
+customer gets an outbound despatch advice: EPCIS events with the SSCC aggregation
+(`despatch_advice`), valid against GS1's schema.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from isom.dc.models import Wave, WaveOrder, WaveStatus
+from isom.dc.terms import terms_of
+from isom.devices import services as devices
+from isom.errors import Conflict, NotFound
+from isom.integration import capture, epcis
+from isom.ledger import services as ledger
+from isom.ledger.models import Container, Lot
+from isom.ledger.schemas import Code, Positive, _Command
+from isom.masterdata.models import Customer, Item, Location, LocationKind
+from isom.orders import services as orders
+from isom.orders.events import next_number, run_order_event
+from isom.orders.models import (
+    CustomerOrder,
+    Pick,
+    PickStatus,
+    ShipLine,
+    ShipOrder,
+    ShipOrderStatus,
+)
+from isom.orders.schemas import OrderResult, PackCommand, PickScan, ShipShipOrder
+from isom.types import utcnow
+
+Actor = ledger.Actor
+
+
+class MakeWaves(_Command):
+    """Group the released ship orders into waves for a day's cut-offs."""
+
+    day: dt.date | None = Field(default=None, description="Defaults to today (UTC).")
+
+
+class WaveAction(_Command):
+    wave: Code
+
+
+class WavePick(_Command):
+    """A container scanned on a wave's pick list: the goods go into its ship order's tote."""
+
+    wave: Code
+    container: Code
+    quantity: Positive | None = None
+
+
+class PickRow(BaseModel):
+    zone: str
+    location: str
+    container: str
+    item: str
+    lot: str | None
+    quantity: Decimal
+    ship_order: str
+    tote: str
+    status: str
+
+
+class WaveSheet(BaseModel):
+    number: str
+    carrier: str
+    cutoff: dt.datetime
+    status: str
+    orders: list[dict[str, str | None]]
+    zones: dict[str, list[PickRow]]
+    open_picks: int
+
+
+def get_wave(session: Session, number: str) -> Wave:
+    """A wave by its number, or 404."""
+    wave = session.scalar(select(Wave).where(Wave.number == number))
+    if wave is None:
+        raise NotFound(f"no wave {number!r}", field="wave", expected="an existing wave number")
+    return wave
+
+
+def _members(session: Session, wave: Wave) -> list[tuple[WaveOrder, ShipOrder]]:
+    return list(
+        session.execute(
+            select(WaveOrder, ShipOrder)
+            .join(ShipOrder, ShipOrder.id == WaveOrder.ship_order_id)
+            .where(WaveOrder.wave_id == wave.id)
+            .order_by(WaveOrder.id)
+        ).all()
+    )
+
+
+def _zone(session: Session, location_id: int | None) -> tuple[str, str]:
+    """(zone code, location code) of a location: the nearest zone above it, or its site."""
+    loc = session.get(Location, location_id) if location_id else None
+    here = loc.code if loc else "-"
+    while loc is not None and loc.kind is not LocationKind.zone and loc.parent_id:
+        loc = session.get(Location, loc.parent_id)
+    return (loc.code if loc else "-"), here
+
+
+def _cutoff(session: Session, day: dt.date, hhmm: str, ship: ShipOrder) -> dt.datetime:
+    """The cut-off in UTC: the day's HH:MM in the time zone of the site the goods are at."""
+    first = session.scalar(
+        select(Container.site_id)
+        .join(Pick, Pick.container_id == Container.id)
+        .join(ShipLine, ShipLine.id == Pick.ship_line_id)
+        .where(ShipLine.ship_order_id == ship.id)
+        .limit(1)
+    )
+    site = session.get(Location, first) if first else None
+    zone = ZoneInfo(site.timezone if site else "UTC")
+    hh, mm = (int(x) for x in hhmm.split(":"))
+    return dt.datetime(day.year, day.month, day.day, hh, mm, tzinfo=zone).astimezone(dt.UTC)
+
+
+def make_waves(session: Session, actor: Actor, key: str, cmd: MakeWaves) -> OrderResult:
+    """Put each planned ship order not in a wave into its carrier's and cut-off's new wave."""
+
+    def build(session: Session, actor: Actor, key: str, cmd: MakeWaves) -> OrderResult:
+        day = cmd.day or utcnow().date()
+        in_wave = select(WaveOrder.ship_order_id)
+        ships = session.execute(
+            select(ShipOrder, CustomerOrder.customer_id)
+            .join(CustomerOrder, CustomerOrder.id == ShipOrder.customer_order_id)
+            .where(ShipOrder.status == ShipOrderStatus.planned, ShipOrder.id.not_in(in_wave))
+            .order_by(ShipOrder.id)
+        ).all()
+        groups: dict[tuple[str, dt.datetime], list[ShipOrder]] = defaultdict(list)
+        for ship, customer_id in ships:
+            terms = terms_of(session, customer_id)
+            if terms is not None:
+                groups[(terms.carrier, _cutoff(session, day, terms.cutoff, ship))].append(ship)
+        if not groups:
+            raise Conflict(
+                "no released ship order waits for a wave",
+                field="day",
+                expected="planned ship orders of customers with a carrier and cut-off",
+            )
+        made = []
+        for (carrier, cutoff), members in sorted(groups.items(), key=lambda g: (g[0][1], g[0][0])):
+            wave = Wave(
+                number=next_number(session, "WV"),
+                carrier=carrier,
+                cutoff=cutoff,
+                status=WaveStatus.released,
+                created_at=utcnow(),
+                created_by=actor.name,
+            )
+            session.add(wave)
+            session.flush()
+            for k, ship in enumerate(members, start=1):
+                session.add(
+                    WaveOrder(wave_id=wave.id, ship_order_id=ship.id, tote=f"{wave.number}-T{k}")
+                )
+            made.append({"wave": wave.number, "carrier": carrier, "orders": len(members)})
+        session.flush()
+        return OrderResult(number=made[0]["wave"], status="released", detail={"waves": made})
+
+    return run_order_event(session, actor, key, "dc.wave.make", cmd, build)
+
+
+def _rows(session: Session, wave: Wave) -> list[PickRow]:
+    rows = []
+    for member, ship in _members(session, wave):
+        picks = session.execute(
+            select(Pick, Container, Item.code)
+            .join(ShipLine, ShipLine.id == Pick.ship_line_id)
+            .join(Container, Container.id == Pick.container_id)
+            .join(Item, Item.id == Pick.item_id)
+            .where(ShipLine.ship_order_id == ship.id, Pick.status != PickStatus.cancelled)
+        ).all()
+        for p, cont, item in picks:
+            zone, loc = _zone(session, cont.location_id)
+            lot = session.scalar(select(Lot.code).where(Lot.id == p.lot_id)) if p.lot_id else None
+            rows.append(
+                PickRow(
+                    zone=zone,
+                    location=loc,
+                    container=cont.code,
+                    item=item,
+                    lot=lot,
+                    quantity=p.quantity,
+                    ship_order=ship.number,
+                    tote=member.tote or "",
+                    status=p.status.value,
+                )
+            )
+    return sorted(rows, key=lambda r: (r.zone, r.location, r.container, r.ship_order))
+
+
+def wave_sheet(session: Session, number: str) -> WaveSheet:
+    """The wave's pick lists per zone in walking order, and where each order stands."""
+    wave = get_wave(session, number)
+    zones: dict[str, list[PickRow]] = {}
+    rows = _rows(session, wave)
+    for r in rows:
+        zones.setdefault(r.zone, []).append(r)
+    return WaveSheet(
+        number=wave.number,
+        carrier=wave.carrier,
+        cutoff=wave.cutoff,
+        status=wave.status.value,
+        orders=[
+            {"ship_order": s.number, "status": s.status.value, "tote": m.tote, "package": m.package}
+            for m, s in _members(session, wave)
+        ],
+        zones=zones,
+        open_picks=sum(1 for r in rows if r.status == PickStatus.open.value),
+    )
+
+
+def list_waves(session: Session) -> list[WaveSheet]:
+    """Waves not yet shipped first, newest first."""
+    waves = session.scalars(
+        select(Wave).order_by(Wave.status == WaveStatus.shipped, Wave.id.desc())
+    )
+    return [wave_sheet(session, w.number) for w in waves]
+
+
+def _open_wave(session: Session, number: str) -> Wave:
+    wave = session.scalar(select(Wave).where(Wave.number == number).with_for_update())
+    if wave is None:
+        raise NotFound(f"no wave {number!r}", field="wave", expected="an existing wave number")
+    if wave.status is WaveStatus.shipped:
+        raise Conflict(f"wave {wave.number} is shipped", field="wave", expected="an open wave")
+    return wave
+
+
+def wave_pick(session: Session, actor: Actor, key: str, cmd: WavePick) -> OrderResult:
+    """Pick the scanned container for the first open task of the wave on it, into its tote."""
+
+    def build(session: Session, actor: Actor, key: str, cmd: WavePick) -> OrderResult:
+        wave = _open_wave(session, cmd.wave)
+        todo = [r for r in _rows(session, wave) if r.status == PickStatus.open.value]
+        row = next((r for r in todo if r.container == cmd.container), None)
+        if row is None:
+            nxt = ", ".join(f"{r.container} at {r.location}" for r in todo[:3])
+            raise Conflict(
+                f"{cmd.container} is not on the open pick list of wave {wave.number}",
+                field="container",
+                expected=f"next: {nxt}" if nxt else "nothing: the wave is picked",
+            )
+        result = orders.pick(
+            session,
+            actor,
+            f"{key}/pick",
+            PickScan(
+                occurred_at=cmd.occurred_at,
+                ship_order=row.ship_order,
+                container=row.container,
+                quantity=cmd.quantity,
+                into=row.tote,
+            ),
+        )
+        wave.status = WaveStatus.picking
+        return OrderResult(
+            number=wave.number,
+            status=wave.status.value,
+            detail={**result.detail, "ship_order": row.ship_order, "tote": row.tote},
+        )
+
+    return run_order_event(session, actor, key, "dc.wave.pick", cmd, build)
+
+
+def wave_pack(session: Session, actor: Actor, key: str, cmd: WaveAction) -> OrderResult:
+    """Pack each fully picked order's tote into a carton labelled with a new SSCC."""
+
+    def build(session: Session, actor: Actor, key: str, cmd: WaveAction) -> OrderResult:
+        wave = _open_wave(session, cmd.wave)
+        packed = []
+        for member, ship in _members(session, wave):
+            if ship.status is not ShipOrderStatus.picked or not member.tote:
+                continue
+            tote = session.scalar(select(Container).where(Container.code == member.tote))
+            site = session.get(Location, tote.site_id) if tote and tote.site_id else None
+            if site is None:
+                continue
+            sscc = devices.allocate_sscc(session, actor, f"{key}/sscc/{ship.number}", site.code)
+            orders.pack(
+                session,
+                actor,
+                f"{key}/pack/{ship.number}",
+                PackCommand(
+                    occurred_at=cmd.occurred_at,
+                    ship_order=ship.number,
+                    container=member.tote,
+                    package=sscc.sscc,
+                    package_kind="carton",
+                ),
+            )
+            member.package = sscc.sscc
+            packed.append({"ship_order": ship.number, "package": sscc.sscc})
+        if not packed:
+            raise Conflict(
+                f"no order of wave {wave.number} is picked in full and unpacked",
+                field="wave",
+                expected="a wave with picked orders",
+            )
+        return OrderResult(number=wave.number, status=wave.status.value, detail={"packed": packed})
+
+    return run_order_event(session, actor, key, "dc.wave.pack", cmd, build)
+
+
+def wave_ship(session: Session, actor: Actor, key: str, cmd: WaveAction) -> OrderResult:
+    """Ship every packed order of the wave; the wave is shipped when none is left open."""
+
+    def build(session: Session, actor: Actor, key: str, cmd: WaveAction) -> OrderResult:
+        wave = _open_wave(session, cmd.wave)
+        shipped = []
+        for _, ship in _members(session, wave):
+            if ship.status is ShipOrderStatus.packed:
+                orders.ship(
+                    session,
+                    actor,
+                    f"{key}/ship/{ship.number}",
+                    ShipShipOrder(occurred_at=cmd.occurred_at, ship_order=ship.number),
+                )
+                shipped.append(ship.number)
+        if not shipped:
+            raise Conflict(
+                f"no order of wave {wave.number} is packed",
+                field="wave",
+                expected="a wave with packed orders",
+            )
+        if all(s.status is ShipOrderStatus.shipped for _, s in _members(session, wave)):
+            wave.status = WaveStatus.shipped
+        return OrderResult(
+            number=wave.number, status=wave.status.value, detail={"shipped": shipped}
+        )
+
+    return run_order_event(session, actor, key, "dc.wave.ship", cmd, build)
+
+
+# ---------------------------------------------------------------------------------------------
+# The outbound despatch advice.
+
+
+def despatch_advice(session: Session, number: str) -> dict[str, Any]:
+    """A shipped order as EPCIS 2.0: per carton an AggregationEvent (SSCC -> what it holds),
+    then one shipping ObjectEvent of the cartons to the customer; checked against GS1's schema."""
+    ship = session.scalar(select(ShipOrder).where(ShipOrder.number == number))
+    if ship is None or ship.status is not ShipOrderStatus.shipped:
+        raise NotFound(
+            f"no shipped ship order {number!r}", field="ship_order", expected="a shipped order"
+        )
+    order = session.get(CustomerOrder, ship.customer_order_id)
+    assert order is not None
+    customer = session.get(Customer, order.customer_id)
+    assert customer is not None
+    at = ship.shipped_at or ship.updated_at
+    contents: dict[str, dict[tuple[str, str | None], Decimal]] = defaultdict(dict)
+    gtins: dict[str, str | None] = {}
+    for p in session.scalars(
+        select(Pick)
+        .join(ShipLine, ShipLine.id == Pick.ship_line_id)
+        .where(ShipLine.ship_order_id == ship.id, Pick.status == PickStatus.shipped)
+    ):
+        item = session.get(Item, p.item_id)
+        assert item is not None and p.package_container_id is not None
+        package = session.get(Container, p.package_container_id)
+        assert package is not None
+        lot = session.scalar(select(Lot.code).where(Lot.id == p.lot_id)) if p.lot_id else None
+        gtins[item.code] = item.gtin
+        box = contents[package.code]
+        box[(item.code, lot)] = box.get((item.code, lot), Decimal(0)) + p.picked_quantity
+    common = {
+        "eventTime": epcis._time(at),
+        "eventTimeZoneOffset": "+00:00",
+        "bizTransactionList": [
+            {"type": "po", "bizTransaction": epcis.party_uri("order", order.number)},
+            {"type": "desadv", "bizTransaction": epcis.party_uri("desadv", ship.number)},
+        ],
+    }
+    events: list[dict[str, Any]] = [
+        {
+            "type": "AggregationEvent",
+            **common,
+            "parentID": epcis.container_uri(code),
+            "childEPCs": [],
+            "childQuantityList": [
+                {"epcClass": epcis.class_uri(i, gtins[i], lot), "quantity": epcis._num(q)}
+                for (i, lot), q in sorted(box.items(), key=lambda kv: str(kv[0]))
+            ],
+            "action": "ADD",
+            "bizStep": "packing",
+        }
+        for code, box in sorted(contents.items())
+    ]
+    events.append(
+        {
+            "type": "ObjectEvent",
+            **common,
+            "epcList": [epcis.container_uri(code) for code in sorted(contents)],
+            "action": "OBSERVE",
+            "bizStep": "shipping",
+            "disposition": "in_transit",
+            "destinationList": [
+                {"type": "owning_party", "destination": epcis.party_uri("customer", customer.code)}
+            ],
+        }
+    )
+    for ev in events:
+        ev["eventID"] = epcis.event_hash(ev)
+    doc = epcis.document(events, created=at)
+    capture.validate(doc)
+    return doc

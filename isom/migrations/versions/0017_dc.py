@@ -1,0 +1,176 @@
+"""distribution centre: despatch advice by SSCC, customers' shipping terms, waves
+
+Revision ID: 0017
+Revises: 0012
+Create Date: 2026-12-03 12:56:15.263194
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects import postgresql
+
+import isom.types
+
+revision: str = "0017"
+down_revision: str | None = "0012"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "dc_wave",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("number", sa.String(length=40), nullable=False),
+        sa.Column("carrier", sa.String(length=40), nullable=False),
+        sa.Column("cutoff", isom.types.UtcDateTime(timezone=True), nullable=False),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "released", "picking", "shipped", name="wavestatus", native_enum=False, length=20
+            ),
+            nullable=False,
+        ),
+        sa.Column("created_at", isom.types.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("created_by", sa.String(length=100), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_dc_wave")),
+        sa.UniqueConstraint("number", name=op.f("uq_dc_wave_number")),
+    )
+    with op.batch_alter_table("dc_wave", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_dc_wave_status"), ["status"], unique=False)
+
+    op.create_table(
+        "dc_advice",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("number", sa.String(length=64), nullable=False),
+        sa.Column("supplier_id", sa.Integer(), nullable=True),
+        sa.Column("source", sa.String(length=10), nullable=False),
+        sa.Column("created_at", isom.types.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("created_by", sa.String(length=100), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["supplier_id"], ["md_supplier.id"], name=op.f("fk_dc_advice_supplier_id_md_supplier")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_dc_advice")),
+        sa.UniqueConstraint("number", name=op.f("uq_dc_advice_number")),
+    )
+    op.create_table(
+        "dc_customer_terms",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("customer_id", sa.Integer(), nullable=False),
+        sa.Column("carrier", sa.String(length=40), nullable=False),
+        sa.Column("cutoff", sa.String(length=5), nullable=False),
+        sa.Column("gs1_labels", sa.Boolean(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["customer_id"],
+            ["md_customer.id"],
+            name=op.f("fk_dc_customer_terms_customer_id_md_customer"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_dc_customer_terms")),
+        sa.UniqueConstraint("customer_id", name=op.f("uq_dc_customer_terms_customer_id")),
+    )
+    op.create_table(
+        "dc_advised_pallet",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("advice_id", sa.Integer(), nullable=False),
+        sa.Column("sscc", sa.String(length=18), nullable=False),
+        sa.Column(
+            "status",
+            sa.Enum("advised", "received", name="palletstatus", native_enum=False, length=20),
+            nullable=False,
+        ),
+        sa.Column(
+            "received_event_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.Column("received_at", isom.types.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("received_by", sa.String(length=100), nullable=True),
+        sa.Column(
+            "differences",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.ForeignKeyConstraint(
+            ["advice_id"], ["dc_advice.id"], name=op.f("fk_dc_advised_pallet_advice_id_dc_advice")
+        ),
+        sa.ForeignKeyConstraint(
+            ["received_event_id"],
+            ["ledger_event.id"],
+            name=op.f("fk_dc_advised_pallet_received_event_id_ledger_event"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_dc_advised_pallet")),
+        sa.UniqueConstraint("sscc", name=op.f("uq_dc_advised_pallet_sscc")),
+    )
+    with op.batch_alter_table("dc_advised_pallet", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_dc_advised_pallet_advice_id"), ["advice_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_dc_advised_pallet_status"), ["status"], unique=False)
+
+    op.create_table(
+        "dc_advised_case",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("pallet_id", sa.Integer(), nullable=False),
+        sa.Column("case_code", sa.String(length=64), nullable=False),
+        sa.Column("item_id", sa.Integer(), nullable=False),
+        sa.Column("lot", sa.String(length=64), nullable=True),
+        sa.Column("expiry_date", sa.Date(), nullable=True),
+        sa.Column("quantity", isom.types.Exact(), nullable=False),
+        sa.Column("unit_cost", isom.types.Exact(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["item_id"], ["md_item.id"], name=op.f("fk_dc_advised_case_item_id_md_item")
+        ),
+        sa.ForeignKeyConstraint(
+            ["pallet_id"],
+            ["dc_advised_pallet.id"],
+            name=op.f("fk_dc_advised_case_pallet_id_dc_advised_pallet"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_dc_advised_case")),
+    )
+    with op.batch_alter_table("dc_advised_case", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_dc_advised_case_pallet_id"), ["pallet_id"], unique=False
+        )
+
+    op.create_table(
+        "dc_wave_order",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("wave_id", sa.Integer(), nullable=False),
+        sa.Column("ship_order_id", sa.Integer(), nullable=False),
+        sa.Column("tote", sa.String(length=64), nullable=True),
+        sa.Column("package", sa.String(length=64), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["ship_order_id"],
+            ["ord_ship_order.id"],
+            name=op.f("fk_dc_wave_order_ship_order_id_ord_ship_order"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["wave_id"], ["dc_wave.id"], name=op.f("fk_dc_wave_order_wave_id_dc_wave")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_dc_wave_order")),
+        sa.UniqueConstraint("ship_order_id", name=op.f("uq_dc_wave_order_ship_order_id")),
+    )
+    with op.batch_alter_table("dc_wave_order", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_dc_wave_order_wave_id"), ["wave_id"], unique=False)
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("dc_wave_order", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_dc_wave_order_wave_id"))
+
+    op.drop_table("dc_wave_order")
+    with op.batch_alter_table("dc_advised_case", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_dc_advised_case_pallet_id"))
+
+    op.drop_table("dc_advised_case")
+    with op.batch_alter_table("dc_advised_pallet", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_dc_advised_pallet_status"))
+        batch_op.drop_index(batch_op.f("ix_dc_advised_pallet_advice_id"))
+
+    op.drop_table("dc_advised_pallet")
+    op.drop_table("dc_customer_terms")
+    op.drop_table("dc_advice")
+    with op.batch_alter_table("dc_wave", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_dc_wave_status"))
+
+    op.drop_table("dc_wave")
