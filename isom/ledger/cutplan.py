@@ -109,7 +109,7 @@ def _exact(
         model.add_at_most_one(row)
     wastes = []
     for r, c in enumerate(cap):
-        given = sum(size[p] * x[p][r] for p in range(len(pieces)))
+        given = cp_model.LinearExpr.weighted_sum([x[p][r] for p in range(len(pieces))], size)
         model.add(given <= c)
         used = model.new_bool_var(f"used{r}")
         keeps = model.new_bool_var(f"keeps{r}")  # what is left is still usable stock
@@ -117,10 +117,11 @@ def _exact(
             model.add_implication(x[p][r], used)
         model.add(c - given >= floor).only_enforce_if(keeps)
         waste = model.new_int_var(0, c, f"waste{r}")
-        model.add(waste >= c - given - c * (1 - used) - c * keeps)
+        # waste >= what is left, on a used reel that keeps less than the minimum
+        model.add(waste + given + c * keeps - c * used >= 0)
         wastes.append(waste)
-    placed = sum(v for row in x for v in row)
-    model.minimize((len(pieces) - placed) * (sum(cap) + 1) + sum(wastes))
+    placed = cp_model.LinearExpr.sum([v for row in x for v in row])
+    model.minimize(-(sum(cap) + 1) * placed + cp_model.LinearExpr.sum(wastes))
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = EXACT_SECONDS
     solver.parameters.num_workers = 1
