@@ -120,6 +120,9 @@ def test_reels_that_hold_the_length_but_not_the_pieces_are_a_shortage_in_pieces(
     view = client.get(f"{API}/planning/items/CABLE-7/projection", headers=planner).json()
     assert (view["on_hand"], view["piece_length"]) == ("120", "30")
     assert (view["shortage_quantity"], view["shortage_pieces"]) == ("30", 1)
+    page = client.get("/planning/items/CABLE-7", headers=planner)
+    assert page.status_code == 200
+    assert '<span id="shortage-pieces">1 piece of 30 m</span>' in page.text
     net = plant.read(lambda s: views.net_view(s, TODAY))
     assert [(p.item, p.action, p.quantity) for p in net.planned if p.item == "CABLE-7"] == [
         ("CABLE-7", "buy", D(30))
