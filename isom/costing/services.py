@@ -27,6 +27,7 @@ from isom.costing.money import cents as cents  # other domains round money with 
 from isom.costing.schemas import BatchCost, CostLine, JobCost, StandardCost, Variances
 from isom.errors import Conflict, NotFound
 from isom.ledger.models import Event, EventKind, EventLine, Lot
+from isom.ledger.schemas import AdjustReason
 from isom.masterdata import services as md
 from isom.masterdata.models import Item, Person, Route, RouteStep, RunBasis, Workstation
 from isom.production import timekeeping
@@ -267,6 +268,32 @@ def batch_costs(session: Session, number: str, *, at: dt.datetime | None = None)
     return out
 
 
+def _scrapped_remnants(session: Session, steps: list[str]) -> list[tuple[int, Decimal, Decimal]]:
+    """Item, length and unit cost of every remnant scrapped after a cut of these steps: the job
+    that cut a reel down to a remnant bears it (docs/design/continuous.md)."""
+    rows = session.execute(
+        select(EventLine.item_id, EventLine.quantity, EventLine.unit_cost)
+        .join(Event, Event.id == EventLine.event_id)
+        .where(
+            Event.kind == EventKind.scrap,
+            Event.reason_code == AdjustReason.remnant.value,
+            Event.reference.in_(steps),
+            EventLine.place == "scrap",
+        )
+    ).all()
+    return [(item_id, q, c) for item_id, q, c in rows]
+
+
+def _remnant_figures(remnants: list[tuple[int, Decimal, Decimal]], item_id: int) -> dict[str, str]:
+    mine = [(q, c) for i, q, c in remnants if i == item_id]
+    if not mine:
+        return {}
+    return {
+        "remnant_quantity": str(sum((q for q, _ in mine), Decimal(0))),
+        "remnant_value": str(cents(sum((q * c for q, c in mine), Decimal(0)))),
+    }
+
+
 def _breakdown(session: Session, number: str, until: dt.datetime) -> _Breakdown:
     wo, steps = _job(session, number)
     by_id = {s.id: s for s in steps}
@@ -283,6 +310,10 @@ def _breakdown(session: Session, number: str, until: dt.datetime) -> _Breakdown:
     for _place, item_id, q, c in lines:
         if item_id in made_here:
             continue
+        actual_qty[item_id] += q
+        actual_val[item_id] += q * c
+    remnants = _scrapped_remnants(session, [p.removeprefix("step:") for p in places])
+    for item_id, q, c in remnants:
         actual_qty[item_id] += q
         actual_val[item_id] += q * c
     labour = timekeeping.labour_minutes(session, wo.id, until)
@@ -381,6 +412,7 @@ def _breakdown(session: Session, number: str, until: dt.datetime) -> _Breakdown:
                 "actual_quantity": str(actual_qty.get(i, Decimal(0))),
                 "standard_quantity": str(std_qty.get(i, Decimal(0))),
                 "actual_value": str(cents(actual_val.get(i, Decimal(0)))),
+                **_remnant_figures(remnants, i),
             }
             for i in sorted(set(actual_qty) | set(std_qty))
         ],

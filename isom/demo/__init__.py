@@ -6,7 +6,10 @@ of work with the idempotency keys `demo-1`, `demo-2`, ..., so the demo obeys eve
 
 The story (days before the load, times in UTC; job numbers as on an empty database):
 - day -9 to -4: reels, connectors, packaging and adhesive arrive and are put away (a 50 m and a
-  30 m reel of the same wire stay two containers); the newest adhesive lot is held in quarantine;
+  30 m reel of the same wire stay two containers; the grey cable is measured by length, on a
+  100 m reel R-1004 and the 12.5 m rest of an older reel R-1005, cut to 2.05 m pieces for the M8
+  cords, so planning counts 54 cords' worth, not 55); the newest adhesive lot is held in
+  quarantine;
   terminals are split off to the crimp press and heat-shrink put at the assembly bench as floor
   stock.
 - WO-000001, 40 JST harnesses for Acme Robotics (SO-9001), due yesterday: released with child
@@ -400,6 +403,14 @@ class _Story:
             self.day(8, 8),
             ("CABLE-4C-GY", "CG-2611-07", "100", "0.83", None),
         )
+        # The rest of an older cable reel: 12.5 m gives six 2.05 m cords, not 6.1.
+        self.receive(
+            "R-1005",
+            "WIRECO",
+            "PO-4690",
+            self.day(8, 8),
+            ("CABLE-4C-GY", "CG-2609-03", "12.5", "0.84", None),
+        )
         at = self.day(7, 9)
         self.receive(
             "B-2001", "CONNTEC", "PO-4720", at, ("CONN-M8-4F", "M8-26-113", "200", "2.35", None)
@@ -433,6 +444,7 @@ class _Story:
             ("R-1002", "A-01"),
             ("R-1003", "A-02"),
             ("R-1004", "A-03"),
+            ("R-1005", "A-03"),
         ):
             self.move(code, bin_, self.day(8, 14))
         for code, bin_ in (("B-2001", "B-01"), ("B-2002", "B-02"), ("B-2003", "B-03")):

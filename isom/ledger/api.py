@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from isom.auth.models import Role
 from isom.auth.services import Principal, validate_roles
 from isom.db import Database
-from isom.ledger import batch, counts, queries
+from isom.ledger import batch, counts, cutting, queries
 from isom.ledger import services as ledger
 from isom.ledger.models import ContentStatus, CountProposalStatus
 from isom.ledger.schemas import (
@@ -118,6 +118,14 @@ _endpoint(
     ReturnCommand,
     PRODUCTION,
     "Return unused material or WIP of a step to stock",
+)
+_endpoint("cut", cutting.cut, cutting.CutCommand, PRODUCTION, "Cut a piece from a reel into a step")
+_endpoint(
+    "remnant",
+    cutting.dispose_remnant,
+    cutting.RemnantCommand,
+    (R.operator, R.supervisor, R.device),
+    "Keep a reel's remnant as an offcut, or scrap it",
 )
 _endpoint("scrap", ledger.scrap, ScrapCommand, (R.operator, R.supervisor), "Scrap material")
 _endpoint("ship", ledger.ship, ShipCommand, (R.clerk, R.supervisor), "Ship a container")

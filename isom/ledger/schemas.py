@@ -43,6 +43,7 @@ class AdjustReason(enum.StrEnum):
     correction = "correction"
     sample = "sample"
     expired = "expired"
+    remnant = "remnant"  # what a cut leaves on a reel, too short to use
     other = "other"
 
 

@@ -38,6 +38,14 @@ class Tracking(enum.StrEnum):
     serial = "serial"
 
 
+class Measure(enum.StrEnum):
+    """How an item is counted: in units, or as continuous material by length or weight."""
+
+    count = "count"  # type: ignore[assignment]  # shadows str.count, harmlessly
+    length = "length"
+    weight = "weight"
+
+
 class LocationKind(enum.StrEnum):
     site = "site"
     area = "area"
@@ -90,8 +98,15 @@ class Item(Base):
     attributes: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
     description: Mapped[str] = mapped_column(String(1000), default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: Continuous material (cable on reels, strip on coils) is measured by length or weight;
+    #: what is left on a reel below `min_usable` is a remnant, not stock to plan with.
+    measure: Mapped[Measure] = mapped_column(enum_column(Measure), default=Measure.count)
+    min_usable: Mapped[Decimal | None] = mapped_column(Exact)
 
-    __table_args__ = (CheckConstraint("standard_cost >= 0", name="standard_cost_positive"),)
+    __table_args__ = (
+        CheckConstraint("standard_cost >= 0", name="standard_cost_positive"),
+        CheckConstraint("min_usable IS NULL OR min_usable > 0", name="min_usable_positive"),
+    )
 
 
 class UnitConversion(Base):
@@ -343,8 +358,14 @@ class StepInput(Base):
     item_id: Mapped[int] = mapped_column(ForeignKey("md_item.id"))
     quantity_per: Mapped[Decimal] = mapped_column(Exact)
     floor_stock: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: The length (or weight) of one piece cut from a reel or coil: planning counts the whole
+    #: pieces each reel yields, not its total length.
+    cut_length: Mapped[Decimal | None] = mapped_column(Exact)
 
-    __table_args__ = (CheckConstraint("quantity_per > 0", name="quantity_positive"),)
+    __table_args__ = (
+        CheckConstraint("quantity_per > 0", name="quantity_positive"),
+        CheckConstraint("cut_length IS NULL OR cut_length > 0", name="cut_length_positive"),
+    )
 
 
 class StepOutput(Base):

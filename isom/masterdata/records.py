@@ -92,6 +92,8 @@ def item_out(session: Session, item: Item) -> schemas.ItemOut:
             for c in convs
         ],
         active=item.active,
+        measure=item.measure,
+        min_usable=item.min_usable,
     )
 
 
@@ -197,6 +199,7 @@ def route_out(session: Session, route: Route) -> schemas.RouteOut:
                         item=_code_of(session, Item, i.item_id) or "",
                         quantity_per=i.quantity_per,
                         floor_stock=i.floor_stock,
+                        cut_length=i.cut_length,
                     )
                     for i in inputs
                     if i.step_id == s.id

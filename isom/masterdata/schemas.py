@@ -22,7 +22,14 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from isom import bounds
-from isom.masterdata.models import ItemType, LocationKind, OutputKind, RunBasis, Tracking
+from isom.masterdata.models import (
+    ItemType,
+    LocationKind,
+    Measure,
+    OutputKind,
+    RunBasis,
+    Tracking,
+)
 from isom.types import PlainDecimal
 
 CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._\-/]*$"
@@ -114,6 +121,12 @@ class ItemIn(_In):
         default=None, description="Item-specific units: 1 `unit` = `factor` base units."
     )
     active: bool = True
+    measure: Measure = Field(
+        default=Measure.count, description="count, or continuous material by length or weight."
+    )
+    min_usable: Positive | None = Field(
+        default=None, description="Shortest length (or weight) left on a reel that is still stock."
+    )
 
     @field_validator("gtin")
     @classmethod
@@ -153,6 +166,8 @@ class ItemOut(_Out):
     description: str
     conversions: list[ConversionOut]
     active: bool
+    measure: Measure
+    min_usable: Decimal | None
 
 
 # --- locations ---------------------------------------------------------------------------
@@ -308,6 +323,9 @@ class StepInputIn(_In):
     item: Code
     quantity_per: Positive = Field(description="Per unit of the step's output, in base units.")
     floor_stock: bool = False
+    cut_length: Positive | None = Field(
+        default=None, description="Length of one piece cut from a reel, for continuous material."
+    )
 
 
 class StepOutputIn(_In):
@@ -367,6 +385,7 @@ class StepInputOut(_Out):
     item: str
     quantity_per: Decimal
     floor_stock: bool
+    cut_length: Decimal | None = None
 
 
 class StepOutputOut(_Out):

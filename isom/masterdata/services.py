@@ -268,6 +268,8 @@ def upsert_item(session: Session, data: schemas.ItemIn) -> tuple[Item, bool]:
             "attributes",
             "description",
             "active",
+            "measure",
+            "min_usable",
         ),
     )
     session.flush()
@@ -501,6 +503,7 @@ def upsert_route(session: Session, data: schemas.RouteIn) -> tuple[Route, bool]:
                     item_id=used.id,
                     quantity_per=inp.quantity_per,
                     floor_stock=inp.floor_stock,
+                    cut_length=inp.cut_length,
                 )
             )
         for j, out in enumerate(st.outputs):

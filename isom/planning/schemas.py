@@ -39,6 +39,12 @@ class ProjectionView(BaseModel):
     shortage_quantity: Decimal
     entries: list[ProjectionEntry]
     pegging: list[PegView]
+    piece_length: Decimal | None = Field(
+        default=None, description="Cut length, for material cut from reels: counts in pieces."
+    )
+    shortage_pieces: int | None = Field(
+        default=None, description="The shortage in whole pieces of the cut length."
+    )
 
 
 class ShortageRow(BaseModel):
@@ -47,6 +53,8 @@ class ShortageRow(BaseModel):
     shortage_quantity: Decimal
     on_hand: Decimal
     computed_at: dt.datetime
+    piece_length: Decimal | None = None
+    shortage_pieces: int | None = None
 
 
 class PlannedOrderView(BaseModel):

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from isom.ledger import services as ledger
-from isom.ledger.models import Balance, ContentStatus, EventLine
+from isom.ledger.models import Balance, Content, ContentStatus, EventLine
 from isom.masterdata.models import (
     Calendar,
     Item,
@@ -75,7 +75,11 @@ class Demand:
 
 
 def on_hand(session: Session, items: set[int] | None = None) -> dict[int, Decimal]:
-    """Available (not held, not WIP) quantity per item, over every location."""
+    """Available (not held, not WIP) quantity per item, over every location.
+
+    For material cut into pieces (a step input with a cut length) it is the usable length:
+    the whole pieces each reel yields times the cut length, so that reels of 100 m and 35 m
+    count as 4 pieces of 30 m (120 m), not 4.5."""
     query = (
         select(Balance.item_id, func.sum(Balance.quantity))
         .where(Balance.status == ContentStatus.available)
@@ -84,7 +88,47 @@ def on_hand(session: Session, items: set[int] | None = None) -> dict[int, Decima
     if items is not None:
         query = query.where(Balance.item_id.in_(items))
     rows = session.execute(query).all()
-    return {item_id: Decimal(total) for item_id, total in rows}
+    stock = {item_id: Decimal(total) for item_id, total in rows}
+    cuts = cut_lengths(session, set(stock))
+    if cuts:
+        stock.update(usable_on_hand(session, cuts))
+    return stock
+
+
+def cut_lengths(session: Session, items: set[int] | None = None) -> dict[int, Decimal]:
+    """The piece length each item is cut to by active routes; the longest where several are
+    (planning then never counts on a piece a reel cannot give)."""
+    if items is not None and not items:
+        return {}
+    query = (
+        select(StepInput.item_id, func.max(StepInput.cut_length))
+        .join(RouteStep, RouteStep.id == StepInput.step_id)
+        .join(Route, Route.id == RouteStep.route_id)
+        .where(Route.active, StepInput.cut_length.is_not(None))
+        .group_by(StepInput.item_id)
+    )
+    if items is not None:
+        query = query.where(StepInput.item_id.in_(items))
+    return {item_id: Decimal(str(length)) for item_id, length in session.execute(query)}
+
+
+def usable_on_hand(session: Session, cuts: dict[int, Decimal]) -> dict[int, Decimal]:
+    """Per item, the whole pieces of its cut length on every reel (each content line one
+    length of material) times that length."""
+    rows = session.execute(
+        select(Content.item_id, Content.quantity).where(
+            Content.item_id.in_(cuts), Content.status == ContentStatus.available
+        )
+    )
+    usable = dict.fromkeys(cuts, Decimal(0))
+    for item_id, quantity in rows:
+        usable[item_id] += (Decimal(quantity) // cuts[item_id]) * cuts[item_id]
+    return usable
+
+
+def pieces(quantity: Decimal, cut_length: Decimal) -> int:
+    """How many pieces of `cut_length` a quantity stands for, a part piece counting whole."""
+    return int((quantity / cut_length).to_integral_value(ROUND_CEILING))
 
 
 def customer_demand(session: Session, items: set[int] | None = None) -> list[Demand]:

@@ -26,6 +26,7 @@ def projection_view(session: Session, item_code: str, today: dt.date) -> Project
     item = md.get_item(session, item_code)
     unit = session.get(Unit, item.base_unit_id)
     p = projection.item_projection(session, item.id, today)
+    cut = sources.cut_lengths(session, {item.id}).get(item.id)
     return ProjectionView(
         item=item.code,
         unit=unit.code if unit else "",
@@ -55,11 +56,14 @@ def projection_view(session: Session, item_code: str, today: dt.date) -> Project
             )
             for g in p.pegging
         ],
+        piece_length=cut,
+        shortage_pieces=sources.pieces(p.shortage_quantity, cut) if cut else None,
     )
 
 
 def shortage_rows(session: Session) -> list[ShortageRow]:
-    """Items whose stored projection goes short, earliest first."""
+    """Items whose stored projection goes short, earliest first (cut material in pieces too)."""
+    cuts = sources.cut_lengths(session)
     return [
         ShortageRow(
             item=code,
@@ -67,6 +71,10 @@ def shortage_rows(session: Session) -> list[ShortageRow]:
             shortage_quantity=p.shortage_quantity,
             on_hand=p.on_hand,
             computed_at=p.computed_at,
+            piece_length=cuts.get(p.item_id),
+            shortage_pieces=sources.pieces(p.shortage_quantity, cuts[p.item_id])
+            if p.item_id in cuts
+            else None,
         )
         for code, p in projection.shortages(session)
         if p.first_shortage_date is not None

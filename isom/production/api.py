@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from isom.auth.models import Role
 from isom.auth.services import Principal
 from isom.db import Database
-from isom.production import queries
+from isom.production import cutting, queries
 from isom.production import services as production
 from isom.production.schemas import (
     ChangeWorkOrder,
@@ -123,6 +123,21 @@ def get_work_order(
 ) -> WorkOrderView:
     """A job with its steps and step BOM as released."""
     return db.read(lambda s: queries.work_order(s, number))
+
+
+@router.get(
+    "/production/work-orders/{number}/steps/{sequence}/cut-plan",
+    response_model=cutting.CutPlanView,
+    responses=PROBLEMS,
+)
+def get_cut_plan(
+    number: str = Path(max_length=40),
+    sequence: int = Path(ge=0, le=1_000_000),
+    _: Principal = Depends(require_roles(*READERS)),
+    db: Database = Depends(get_db),
+) -> cutting.CutPlanView:
+    """Which reel to cut each piece a step still needs from, wasting the least."""
+    return db.read(lambda s: cutting.cut_plan(s, number, sequence))
 
 
 @router.get("/production/learned-times", response_model=list[queries.LearnedTime])

@@ -155,7 +155,12 @@ def test_a_route_with_steps_and_boms_round_trips(client, admin, units) -> None:
     assert [s["sequence"] for s in got["steps"]] == [10, 20]
     cut, crimp = got["steps"]
     assert cut["run_basis"] == "batch" and cut["inputs"][0]["quantity_per"] == "0.305"
-    assert crimp["inputs"][1] == {"item": "TERM", "quantity_per": "4", "floor_stock": True}
+    assert crimp["inputs"][1] == {
+        "item": "TERM",
+        "quantity_per": "4",
+        "floor_stock": True,
+        "cut_length": None,
+    }
     assert [(o["item"], o["kind"]) for o in crimp["outputs"]] == [
         ("HARNESS", "main"),
         ("WIRE-RED", "scrap"),
