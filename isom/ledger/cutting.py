@@ -29,6 +29,7 @@ from isom.ledger.models import (
     EventKind,
     EventLine,
 )
+from isom.ledger.operations import frame, movement, production
 from isom.ledger.posting import Posting
 from isom.ledger.schemas import (
     AdjustReason,
@@ -100,14 +101,14 @@ def is_remnant(item: Item, left: Decimal) -> bool:
 
 def cut(session: Session, actor: ledger.Actor, key: str, cmd: CutCommand) -> EventResult:
     """Cut a piece from a reel into a step; the answer says what is left and if it is a remnant."""
-    return ledger._run(session, actor, key, EventKind.consume, cmd, _cut)
+    return frame._run(session, actor, key, EventKind.consume, cmd, _cut)
 
 
 def _cut(session: Session, event: Event, cmd: CutCommand, posting: Posting) -> dict[str, Any]:
     item = _measured(session, cmd.item)
-    reel = ledger._lock(session, posting, container=cmd.container)["container"]
-    _, _, row = ledger._pick_line(session, posting, reel, _line_ref(cmd))
-    row = ledger._require_line(reel, item, None, row)
+    reel = frame._lock(session, posting, container=cmd.container)["container"]
+    _, _, row = frame._pick_line(session, posting, reel, _line_ref(cmd))
+    row = frame._require_line(reel, item, None, row)
     if cmd.length > row.quantity:
         raise Conflict(
             f"{reel.code} holds {row.quantity} of {item.code}: a piece of {cmd.length} "
@@ -116,7 +117,7 @@ def _cut(session: Session, event: Event, cmd: CutCommand, posting: Posting) -> d
             expected=f"at most {row.quantity}",
         )
     before = row.quantity
-    detail = ledger._consume(
+    detail = production._consume(
         session,
         event,
         ConsumeCommand(
@@ -151,17 +152,17 @@ def dispose_remnant(
             raise InvalidInput(
                 "scrapping a remnant needs a reason", field="reason", expected="why it is scrapped"
             )
-        return ledger._run(session, actor, key, EventKind.scrap, cmd, _scrap_remnant)
-    return ledger._run(session, actor, key, EventKind.split, cmd, _keep_offcut)
+        return frame._run(session, actor, key, EventKind.scrap, cmd, _scrap_remnant)
+    return frame._run(session, actor, key, EventKind.split, cmd, _keep_offcut)
 
 
 def _remnant_line(
     session: Session, posting: Posting, cmd: RemnantCommand
 ) -> tuple[Item, Container, Content]:
     item = _measured(session, cmd.item)
-    reel = ledger._lock(session, posting, container=cmd.container)["container"]
-    _, _, row = ledger._pick_line(session, posting, reel, _line_ref(cmd))
-    row = ledger._require_line(reel, item, None, row)
+    reel = frame._lock(session, posting, container=cmd.container)["container"]
+    _, _, row = frame._pick_line(session, posting, reel, _line_ref(cmd))
+    row = frame._require_line(reel, item, None, row)
     if not is_remnant(item, row.quantity):
         raise Conflict(
             f"{row.quantity} of {item.code} on {reel.code} is usable stock, not a remnant",
@@ -177,7 +178,7 @@ def _keep_offcut(
     session: Session, event: Event, cmd: RemnantCommand, posting: Posting
 ) -> dict[str, Any]:
     _, reel, row = _remnant_line(session, posting, cmd)
-    detail = ledger._split(
+    detail = movement._split(
         session,
         event,
         SplitCommand(
@@ -198,7 +199,7 @@ def _scrap_remnant(
     session: Session, event: Event, cmd: RemnantCommand, posting: Posting
 ) -> dict[str, Any]:
     _, reel, row = _remnant_line(session, posting, cmd)
-    detail = ledger._scrap(
+    detail = production._scrap(
         session,
         event,
         ScrapCommand(

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from isom.errors import InvalidInput
 from isom.ledger import services as ledger
 from isom.ledger.models import Container, ContentStatus, Event, EventKind
+from isom.ledger.operations import frame
 from isom.ledger.posting import COST_QUANTUM, Edge, Posting
 from isom.ledger.schemas import Code, EventResult, ReceiveLine, _Command
 from isom.masterdata import services as md
@@ -47,7 +48,7 @@ def receive_pallet(
     session: Session, actor: ledger.Actor, key: str, cmd: ReceivePalletCommand
 ) -> EventResult:
     """Receive a pallet and all its cases in one event (supplier -> each case, cases on it)."""
-    return ledger._run(session, actor, key, EventKind.receive, cmd, _receive_pallet)
+    return frame._run(session, actor, key, EventKind.receive, cmd, _receive_pallet)
 
 
 def _receive_pallet(
@@ -62,11 +63,11 @@ def _receive_pallet(
         )
     location = md.get_location(session, cmd.location, field="location")
     supplier = md.get_supplier(session, cmd.supplier) if cmd.supplier else None
-    pallet = ledger._new_container(
+    pallet = frame._new_container(
         session, posting, event, code=cmd.pallet, kind="pallet", location=location, field="pallet"
     )
     for i, case in enumerate(cmd.cases):
-        box = ledger._new_container(
+        box = frame._new_container(
             session,
             posting,
             event,
@@ -78,7 +79,7 @@ def _receive_pallet(
         posting.moves[-1].to_parent_id = pallet.id
         for j, line in enumerate(case.lines):
             _receive_line(session, event, posting, box, line, supplier, f"cases[{i}].lines[{j}]")
-    ledger._event_at(event, location)
+    frame._event_at(event, location)
     event.reference = cmd.reference
     return {"container": pallet.code, "cases": codes, "location": location.code}
 
@@ -92,12 +93,12 @@ def _receive_line(
     supplier: Supplier | None,
     field: str,
 ) -> None:
-    item = ledger._label_item(posting, md.get_item(session, line.item, field=f"{field}.item"))
+    item = frame._label_item(posting, md.get_item(session, line.item, field=f"{field}.item"))
     qty = md.to_base_quantity(session, item, line.quantity, line.unit, field=f"{field}.quantity")
     unit_cost = (line.unit_cost * line.quantity / qty).quantize(
         COST_QUANTUM, rounding=ROUND_HALF_EVEN
     )
-    lot = ledger._lot_in(
+    lot = frame._lot_in(
         session,
         posting,
         event,
