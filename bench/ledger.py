@@ -7,9 +7,11 @@ small plant, then measures in one run:
 
 1. the raw single-row INSERT + COMMIT rate of the same database through the same engine and
    settings (the physical limit of one durable event per transaction);
-2. receives/s and moves/s through the real services, `db.write(lambda s: ledger.receive(...))`,
-   one event per transaction: SQLite from one process and thread, PostgreSQL from 8 client
-   threads (each with its own sessions); the ratio to (1) at the same concurrency;
+2. receives/s and moves/s through the real services, as the API door runs them
+   (`db.write(lambda s: ledger.receive(...), one_command=True)`), one event per transaction:
+   SQLite from one process and thread, PostgreSQL from 8 client threads (each with its own
+   sessions); the ratio to (1) at the same concurrency; then, from one client, the statements
+   (counted by a `before_cursor_execute` listener) and the CPU time per receive and per move;
 3. the inventory query (`isom.ledger.queries.inventory` by item, by location subtree, by lot;
    median and p95) with 10k, 100k and 1M events of history;
 4. `isom.ledger.verify.verify` on the 1M-event ledger (it must report no difference).
@@ -357,13 +359,13 @@ def service_rates(
 
     def receive(i: int) -> None:
         cmd = receive_cmd(i)
-        db.write(lambda s: ledger.receive(s, actor, f"bench-r-{run}-{i}", cmd))
+        db.write(lambda s: ledger.receive(s, actor, f"bench-r-{run}-{i}", cmd), one_command=True)
 
     def move(i: int) -> None:
         cmd = MoveCommand(
             container=f"B{run}-{i:06d}", to_location=plant.bins[(i + 1 + i % 3) % len(plant.bins)]
         )
-        db.write(lambda s: ledger.move(s, actor, f"bench-m-{run}-{i}", cmd))
+        db.write(lambda s: ledger.move(s, actor, f"bench-m-{run}-{i}", cmd), one_command=True)
 
     warm = 20
     for i in range(n, n + warm):  # warm caches and pools outside the timed part

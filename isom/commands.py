@@ -14,14 +14,15 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any, TypeVar, cast
 
 from pydantic import BaseModel
 from sqlalchemy import BigInteger, Integer, String, Table, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Session, SessionTransaction, mapped_column
 
-from isom.db import Base, conflict_from, is_retryable
+from isom.db import ONE_COMMAND, Base, conflict_from, is_retryable
 from isom.errors import Conflict, IsomError
 from isom.types import JsonType, UtcDateTime, utcnow
 
@@ -132,52 +133,59 @@ def run(
             raise replayed_refusal(prior.answer)
         return answer.model_validate({**prior.answer, **(replayed or {"replayed": True})})
     session.info[_RUNNING] = key
-    savepoint = session.begin_nested()
+    # The one command of its unit of work needs no savepoint: a refusal rolls the whole unit
+    # back and `Database.write` then stores it (`IsomError.keep`). Any other gets one, so
+    # a refusal fails alone and its record stays in the transaction (a batch, say).
+    savepoint = None if session.info.pop(ONE_COMMAND, False) else session.begin_nested()
+    remember = partial(_record, key=key, kind=kind, digest=digest, actor=actor, device=device)
     try:
         result = effect()
-        savepoint.commit()
+        if savepoint is not None:
+            savepoint.commit()
     except IsomError as exc:
-        savepoint.rollback()
-        _refused(session, exc, key=key, kind=kind, digest=digest, actor=actor, device=device)
+        _refused(session, savepoint, exc, remember)
         raise
     except IntegrityError as exc:
         if is_retryable(exc):
             raise
-        savepoint.rollback()  # e.g. a quantity CHECK: a refusal like any other
-        error = conflict_from(exc)
-        assert isinstance(error, IsomError)  # an integrity error becomes a Conflict
-        _refused(session, error, key=key, kind=kind, digest=digest, actor=actor, device=device)
+        error = conflict_from(exc)  # e.g. a quantity CHECK: a refusal like any other
+        assert isinstance(error, IsomError)
+        _refused(session, savepoint, error, remember)
         raise error from exc
     finally:
         session.info.pop(_RUNNING, None)
-    _record(session, key, kind, digest, 200, result.model_dump(mode="json"), actor, device)
+    remember(session, 200, result.model_dump(mode="json"))
     return result
 
 
 def _refused(
     session: Session,
+    savepoint: SessionTransaction | None,
     error: IsomError,
-    *,
-    key: str,
-    kind: str,
-    digest: str,
-    actor: str,
-    device: str | None,
+    remember: Callable[[Session, int, dict[str, Any]], None],
 ) -> None:
-    """Store a refusal under its key; the unit of work commits it (`IsomError.recorded`)."""
+    """Undo the refused effect and store the refusal as the key's answer (not a 5xx: that is
+    the store's failure, not an answer). A unit of work that is one command commits the record
+    through `error.keep` after rolling back everything else."""
+    if savepoint is not None:
+        savepoint.rollback()
     if error.status_code >= 500:
         return
-    _record(session, key, kind, digest, error.status_code, error.to_problem(), actor, device)
-    error.recorded = True
+    problem = error.to_problem()
+    if savepoint is not None:
+        remember(session, error.status_code, problem)
+    status = error.status_code
+    error.keep = lambda unit: remember(unit, status, problem)
 
 
 def _record(
     session: Session,
+    status: int,
+    body: dict[str, Any],
+    *,
     key: str,
     kind: str,
     digest: str,
-    status: int,
-    body: dict[str, Any],
     actor: str,
     device: str | None,
 ) -> None:

@@ -43,6 +43,10 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+#: `session.info` key: this unit of work is one command from a door (see `Database.write`).
+ONE_COMMAND = "isom.one_command"
+
+
 class RetryableConflict(Exception):
     """Raised inside a unit of work to ask `Database.write` to run it again from the start."""
 
@@ -152,10 +156,14 @@ class Database:
         for attempt in range(1, attempts + 1):
             session = self._writer()
             try:
+                if one_command:
+                    session.info[ONE_COMMAND] = True
                 try:
                     result = work(session)
                 except IsomError as refusal:
-                    if one_command and refusal.recorded:  # the key's answer: keep it
+                    if one_command and refusal.keep is not None:  # the key's answer: keep it
+                        session.rollback()
+                        refusal.keep(session)
                         session.commit()
                     raise
                 session.commit()

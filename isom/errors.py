@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 
 class IsomError(Exception):
@@ -11,9 +15,10 @@ class IsomError(Exception):
     status_code = 400
     code = "bad_request"
     title = "Bad request"
-    # Set when the command frame stored this refusal as the key's answer: a unit of work that
-    # is one command commits that record before answering, so a resend is refused the same way.
-    recorded = False
+    # Set by the command frame on a refusal it answers: stores the refusal under its key. A
+    # unit of work that is one command runs it after its rollback and commits, so a resend is
+    # refused the same way.
+    keep: Callable[[Session], None] | None = None
 
     def __init__(
         self,
