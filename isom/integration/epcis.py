@@ -18,7 +18,9 @@ import datetime as dt
 import functools
 import json
 import re
+import threading
 import urllib.parse
+from collections import OrderedDict
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -448,10 +450,28 @@ def hashes_of(prehashes: list[str]) -> list[str]:
     return list(calculate_hashes_from_pre_hashes(prehashes))
 
 
+#: Hashes of events already seen, by their content: a page of 1,000 events costs seconds of
+#: JSON-LD work the first time and a dictionary look-up after (events never change).
+_HASHES: OrderedDict[str, str] = OrderedDict()
+_HASHES_MAX = 200_000
+_HASHES_LOCK = threading.Lock()
+
+
 def event_hash(event: dict[str, Any]) -> str:
     """`ni:///sha-256;<hex>?ver=CBV2.0` of one event (without its `isom:` extensions)."""
     core = {k: v for k, v in event.items() if not k.startswith("isom:")}
-    return hashes_of(prehash_strings(document([core])))[0]
+    content = json.dumps(core, sort_keys=True, separators=(",", ":"))
+    with _HASHES_LOCK:
+        known = _HASHES.get(content)
+        if known is not None:
+            _HASHES.move_to_end(content)
+            return known
+    value: str = hashes_of(prehash_strings(document([core])))[0]
+    with _HASHES_LOCK:
+        _HASHES[content] = value
+        if len(_HASHES) > _HASHES_MAX:
+            _HASHES.popitem(last=False)
+    return value
 
 
 # --- the query interface -----------------------------------------------------------------

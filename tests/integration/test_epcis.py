@@ -216,3 +216,21 @@ def test_identifiers() -> None:
     assert epcis.class_uri("WIRE", None, None) == "urn:isom:item:WIRE"
     for body, check in [("0234567", 3), ("04012345000000111", 2), ("123456789012", 8)]:
         assert epcis.gs1_check_digit(body) == check
+
+
+def test_a_remembered_hash_is_the_hash_of_that_very_content() -> None:
+    event = {
+        "type": "ObjectEvent",
+        "eventTime": "2026-01-01T10:00:00.000Z",
+        "eventTimeZoneOffset": "+00:00",
+        "epcList": [f"urn:epc:id:sscc:{SSCC[:7]}.{SSCC[7:17]}"],
+        "action": "OBSERVE",
+        "bizStep": "receiving",
+    }
+    first = epcis.event_hash(event)
+    reordered = dict(reversed(list(event.items())))
+    assert epcis.event_hash(reordered) == first  # remembered, and the same as computed
+    assert epcis.event_hash({**event, "isom:kind": "receive"}) == first  # extensions left out
+    assert epcis.event_hash({**event, "bizStep": "shipping"}) != first
+    fresh = epcis.hashes_of(epcis.prehash_strings(epcis.document([event])))[0]
+    assert fresh == first
