@@ -5,6 +5,7 @@ workstation is working and free, its predecessors are done, its material is ther
 of its skill is free. Dispatch orders by latest start (due date less the work left in the job,
 rush first). Repair first keeps every operation of the published plan whose slot still works,
 then dispatches only the rest: an event moves what it touches, not everything after it.
+Insertion dispatches new operations only, around what a plan already runs (promises).
 This is the one hand-written heuristic: CP-SAT (`solver.py`) improves what it publishes.
 """
 

@@ -37,7 +37,7 @@ MOVE = 100 * 15
 FLOW = 1
 #: Operations freed by the first neighbourhood; it grows while CP-SAT proves them optimal
 #: within the step and shrinks when it does not.
-FREE = 120
+FREE = 60
 FREE_RANGE = (30, 400)
 #: How far (minutes) a freed operation may move either way: a day.
 RADIUS = 1440
@@ -46,7 +46,7 @@ RADIUS = 1440
 SWAP_SHARE = 0.2
 LATE_SHARE = 0.6
 #: Seconds of CP-SAT per neighbourhood.
-STEP = 0.6
+STEP = 0.3
 
 
 @dataclass
@@ -294,6 +294,11 @@ class _Model:
         solver = cp_model.CpSolver()
         solver.parameters.max_time_in_seconds = max(0.05, seconds)
         solver.parameters.num_workers = workers
+        # a neighbourhood's fraction of a second goes to search: full presolve (probing,
+        # symmetry, repeated passes) alone can take longer than that on a busy machine
+        solver.parameters.cp_model_probing_level = 0
+        solver.parameters.symmetry_level = 0
+        solver.parameters.max_presolve_iterations = 1
         solver.solve(self.model)
         status = solver.status_name()
         if status not in ("OPTIMAL", "FEASIBLE"):
