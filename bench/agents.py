@@ -189,21 +189,25 @@ def main(argv: list[str] | None = None) -> int:
         for name in stores:
             with sqlite_store() if name == "sqlite" else postgres_store() as db:
                 results.append(bench_store(name, db, lines))
-    for r in results:
-        console.print(
-            f"[bold]{r['store']}[/bold] {r['lines']} lines: settled {r['settle_s']:.1f} s after "
-            f"the last order ({r['settle_cpu_s']:.1f} s CPU of this process; "
-            f"{len(r['runs'])} runs, {r['decisions']} decisions, "
-            f"{r['decisions_per_s']:.0f}/s; a run with nothing to do {r['idle_run_s']:.2f} s); "
-            f"burst {r['burst_s']:.1f} s; raw commits {r['raw_commits_per_s']:.0f}/s; "
-            f"load {r['load_before']} -> {r['load_after']}"
-        )
+            report(results[-1])
     if not args.no_json:
         path = ROOT / "bench" / "out" / f"agents-{dt.datetime.now():%Y%m%d-%H%M%S}.json"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps({"args": vars(args), "results": results}, indent=2))
         console.print(f"figures written to {path.relative_to(ROOT)}")
     return 0
+
+
+def report(r: dict[str, Any]) -> None:
+    """One store's and size's figures, as soon as they are measured."""
+    console.print(
+        f"[bold]{r['store']}[/bold] {r['lines']} lines: settled {r['settle_s']:.1f} s after "
+        f"the last order ({r['settle_cpu_s']:.1f} s CPU of this process; "
+        f"{len(r['runs'])} runs, {r['decisions']} decisions, "
+        f"{r['decisions_per_s']:.0f}/s; a run with nothing to do {r['idle_run_s']:.2f} s); "
+        f"burst {r['burst_s']:.1f} s; raw commits {r['raw_commits_per_s']:.0f}/s; "
+        f"load {r['load_before']} -> {r['load_after']}"
+    )
 
 
 if __name__ == "__main__":

@@ -392,7 +392,6 @@ def release(
                     role=MaterialRole(so.kind.value),
                     quantity_per=so.quantity_per,
                     quantity=(so.quantity_per * wo.quantity).quantize(SIX),
-                    floor_stock=False,  # the same columns as the inputs: one insert for all
                     std_unit_cost=it.standard_cost,
                 )
             )
