@@ -48,3 +48,4 @@ def test_the_terminal_shows_the_cut_plan_of_the_step_in_hand(
     expect(rows.first).to_contain_text("48.75 m")
     expect(rows.first).not_to_contain_text("remnant")
     expect(box.locator("p")).to_have_text("Remnant left: 0 m CABLE-4C-GY.")
+    page.screenshot(path="/tmp/isom-terminal-cut-plan.png", full_page=True)
