@@ -5,6 +5,8 @@ running step never moves."""
 from __future__ import annotations
 
 import datetime as dt
+import time
+from collections.abc import Callable
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -315,6 +317,32 @@ def test_the_background_re_plan_follows_events_and_says_which(db: Database) -> N
     assert repair.reason == "events: machine CUT-1 down" and repair.id > first
     assert second == history[0].id  # the repair, or CP-SAT's plan right after it
     assert worker.replan_once(db) is None
+
+
+def test_the_background_re_planner_is_woken_by_a_committed_event_not_by_polling(
+    db: Database,
+) -> None:
+    plant(db)
+    job(db, "HARN-JST-300", "100", dt.date(2026, 12, 10))
+    # it would look at the logs only every 10 minutes: only the event's commit can wake it
+    replanner = worker.Replanner(db, debounce=0.2, patience=2, improve_seconds=0, poll=600)
+    replanner.start()
+    try:
+        wait_until(lambda: replanner.plans == 1)  # the first plan, at start
+        machine(db, "CUT-1", "down", NOW)
+        wait_until(lambda: replanner.plans == 2)
+    finally:
+        replanner.stop()
+    assert db.read(queries.current_plan).reason == "events: machine CUT-1 down"
+
+
+def wait_until(done: Callable[[], bool]) -> None:
+    """Wait for a background thread's work (generously: the machine may be busy)."""
+    for _ in range(600):
+        if done():
+            return
+        time.sleep(0.1)
+    raise AssertionError("the background work did not happen")
 
 
 def test_a_job_the_plan_finishes_late_stands_as_one_alert_until_the_plan_catches_up(
