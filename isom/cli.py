@@ -132,7 +132,9 @@ def _run_server(db: Database, host: str, port: int, workers: int) -> None:
         "isom.web.app:create_worker_app",
         factory=True,
         workers=workers,
-        timeout_worker_healthcheck=60,  # a process importing the app on a busy machine is slow
+        # Seconds a process may take to import the app and answer uvicorn's health check (slow
+        # on a busy machine), and after which a hung one is restarted.
+        timeout_worker_healthcheck=int(os.environ.get("ISOM_WORKER_TIMEOUT", "120")),
         host=host,
         port=port,
         loop="uvloop",

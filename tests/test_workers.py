@@ -29,13 +29,18 @@ pytestmark = pytest.mark.slow
 
 
 def _start(args: list[str], url: str, log: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "ISOM_DATABASE_URL": url, "PYTHONUNBUFFERED": "1"}
+    env = {
+        **os.environ,
+        "ISOM_DATABASE_URL": url,
+        "PYTHONUNBUFFERED": "1",
+        "ISOM_WORKER_TIMEOUT": "600",  # importing the app takes minutes on a busy machine
+    }
     with log.open("wb") as out:
         return subprocess.Popen([str(ISOM), *args], stdout=out, stderr=subprocess.STDOUT, env=env)
 
 
 def _wait_for(process: subprocess.Popen[bytes], log: Path, ready: str, times: int = 1) -> None:
-    deadline = time.monotonic() + 240  # imports and migrations are slow on a busy machine
+    deadline = time.monotonic() + 600  # imports and migrations are slow on a busy machine
     while log.read_text().count(ready) < times:
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
