@@ -128,3 +128,21 @@ def test_the_plan_respects_every_rule_after_a_repair() -> None:
     assert new["B/0"] == plan["B/0"]
     assert [new[f"A/{i}"].start for i in range(3)] == [90, 150, 210]
     assert violations(problem, new) == []
+
+
+def test_insertion_fills_the_free_time_around_a_plan_and_moves_nothing() -> None:
+    """A new job goes into the gaps a plan leaves (one just long enough before the night
+    break), in working time and route order."""
+    ops = [Operation(f"N/{i}", "N", 60, ("M1", "M2")) for i in range(3)]
+    nights = merge([(d * 1440 + 960, d * 1440 + 1440) for d in range(5)])
+    problem = Problem([Job("N", 2000, 3, ops)], {"M1": nights, "M2": nights})
+    busy = {"M1": [(0, 300), (400, 900)], "M2": [(0, 500), (550, 960)]}
+    plan = dispatch.insert(problem, busy, FROZEN)
+    assert violations(problem, plan) == []
+    for slot in plan.values():
+        assert not any(a < slot.end and slot.start < b for a, b in busy[slot.machine])
+    assert [(s.machine, s.start) for s in plan.values()] == [
+        ("M1", 300),
+        ("M1", 900),
+        ("M1", 1440),
+    ]

@@ -48,7 +48,8 @@ def repair(problem: Problem, published: Plan, frozen_until: int = 0) -> Plan:
 
 def insert(problem: Problem, busy: dict[str, list[Span]], floor: int = 0) -> Plan:
     """New operations dispatched by due date into the time a plan leaves free (`busy`: what
-    it already runs on each workstation), not before `floor`: nothing planned moves."""
+    it already runs on each workstation), not before `floor`: nothing planned moves. People
+    of a skill are counted for the new operations only (a stored plan does not keep skills)."""
     return _place(problem, {}, _due_key(problem), floor, busy)
 
 
