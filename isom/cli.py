@@ -4,20 +4,11 @@ from __future__ import annotations
 
 import typer
 
-from isom.db import Database
+from isom.schema import open_db
 
 app = typer.Typer(
     help="ISOM: an Intelligent System for Operations Management.", no_args_is_help=True
 )
-
-
-def open_db() -> Database:
-    """The configured store, migrated to the current schema."""
-    from isom import schema
-
-    db = Database()
-    schema.upgrade(db)
-    return db
 
 
 @app.command()
