@@ -19,9 +19,9 @@ from isom.costing.schemas import JobCost
 from isom.db import Database
 from isom.errors import Forbidden
 from isom.production.models import WorkOrder, WorkOrderStatus
-from isom.web.charts import figure_dict
-from isom.web.deps import current_principal, get_db
-from isom.web.pages import error_page, fmt_money, guarded, render
+from isom.toolkit.charts import figure_dict
+from isom.toolkit.deps import current_principal, get_db
+from isom.toolkit.render import error_page, fmt_money, guarded, render
 
 router = APIRouter(include_in_schema=False)
 RECENT_JOBS = 50

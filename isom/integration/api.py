@@ -20,9 +20,9 @@ from isom.auth.services import Principal
 from isom.db import Database
 from isom.errors import Conflict
 from isom.integration import b2mml, capture, csv_export, delivery, epcis, feed, reconcile
-from isom.web import guards
-from isom.web.commands import actor_of
-from isom.web.deps import get_db, require_roles
+from isom.toolkit import guards
+from isom.toolkit.commands import actor_of
+from isom.toolkit.deps import get_db, require_roles
 
 router = APIRouter(tags=["integration"])
 

@@ -13,9 +13,9 @@ from isom.errors import Forbidden, InvalidInput, IsomError
 from isom.ledger import counts
 from isom.ledger.models import CountProposalStatus
 from isom.ledger.schemas import CountProposalView
-from isom.web.commands import actor_of
-from isom.web.deps import current_principal, get_db
-from isom.web.pages import check_csrf, error_page, guarded, render
+from isom.toolkit.commands import actor_of
+from isom.toolkit.deps import current_principal, get_db
+from isom.toolkit.render import check_csrf, error_page, guarded, render
 
 router = APIRouter(include_in_schema=False)
 DECIDERS = frozenset({"supervisor"})

@@ -30,8 +30,8 @@ from isom.production.schemas import (
     StopScan,
     WorkOrderView,
 )
-from isom.web.commands import PROBLEMS, add_command_route
-from isom.web.deps import READERS, get_db, require_roles
+from isom.toolkit.commands import PROBLEMS, add_command_route
+from isom.toolkit.deps import READERS, get_db, require_roles
 
 router = APIRouter(tags=["production"])
 

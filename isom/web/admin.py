@@ -27,8 +27,8 @@ from isom.db import Database
 from isom.errors import Forbidden, InvalidInput, IsomError
 from isom.masterdata import imports, records
 from isom.masterdata.api import MAX_IMPORT_BYTES, WRITERS, decode_file
-from isom.web.deps import current_principal, get_db
-from isom.web.pages import PAGE_SIZE, check_csrf, error_page, form_text, guarded, render
+from isom.toolkit.deps import current_principal, get_db
+from isom.toolkit.render import PAGE_SIZE, check_csrf, error_page, form_text, guarded, render
 
 router = APIRouter(include_in_schema=False)
 

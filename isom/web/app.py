@@ -116,7 +116,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
 def create_app(db: Database | None = None) -> FastAPI:
     """Build the application around a database (the embedded SQLite store by default)."""
-    from isom.web import contract, guards, routes
+    from isom.toolkit import guards
+    from isom.web import contract, routes
 
     app = FastAPI(
         title="ISOM",

@@ -30,7 +30,8 @@ def include_all(app: FastAPI) -> None:
     from isom.planning import pages as planning_pages
     from isom.production import api as production_api
     from isom.production import pages as production_pages
-    from isom.web import admin, charts, pages, reports, scanning
+    from isom.toolkit import charts
+    from isom.web import admin, pages, reports, scanning
 
     app.include_router(auth_api.router, prefix="/api/v1")
     app.include_router(ledger_api.router, prefix="/api/v1")
