@@ -23,6 +23,7 @@ def include_all(app: FastAPI) -> None:
     from isom.ledger import api as ledger_api
     from isom.ledger import pages as ledger_pages
     from isom.masterdata import api as masterdata_api
+    from isom.masterdata import pages as masterdata_pages
     from isom.ops import api as ops_api
     from isom.orders import api as orders_api
     from isom.orders import pages as orders_pages
@@ -45,6 +46,7 @@ def include_all(app: FastAPI) -> None:
     app.include_router(agents_api.router, prefix="/api/v1")
     app.include_router(pages.router)
     app.include_router(scanning.router)
+    app.include_router(masterdata_pages.router)
     app.include_router(admin.router)
     app.include_router(ledger_pages.router)
     app.include_router(costing_pages.router)
