@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from isom.db import Database
-from isom.errors import IsomError, NotAuthenticated
+from isom.errors import IsomError, NotAuthenticated, http_code
 
 PROBLEM = "application/problem+json"
 
@@ -107,6 +107,7 @@ def install_error_handlers(app: FastAPI) -> None:
                 "type": "about:blank",
                 "title": str(exc.detail),
                 "status": exc.status_code,
+                "code": http_code(exc.status_code),
                 "detail": str(exc.detail),
                 "instance": request.url.path,
             },
