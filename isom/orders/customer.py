@@ -38,6 +38,7 @@ from isom.orders.states import (
     customer_order_status,
     transition_customer_line,
     transition_customer_order,
+    transition_reservation,
 )
 from isom.types import utcnow
 
@@ -335,7 +336,7 @@ def _cancel_line(
             Reservation.status == ReservationStatus.active,
         )
     ):
-        res.status = ReservationStatus.released
+        transition_reservation(res, ReservationStatus.released)
         released += res.quantity
     line.quantity_reserved = Decimal(0)
     transition_customer_line(line, CustomerLineStatus.cancelled, at=at, name=name)

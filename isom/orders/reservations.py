@@ -40,6 +40,7 @@ from isom.orders.schemas import (
     ReserveCommand,
     UnreserveCommand,
 )
+from isom.orders.states import transition_reservation
 from isom.types import utcnow
 
 Actor = ledger.Actor
@@ -382,7 +383,7 @@ def unreserve(session: Session, actor: Actor, key: str, cmd: UnreserveCommand) -
                     field="container",
                     expected="a reservation that is not picked",
                 )
-            res.status = ReservationStatus.released
+            transition_reservation(res, ReservationStatus.released)
             released += res.quantity
         if released == 0:
             raise Conflict(

@@ -61,7 +61,7 @@ from isom.orders.schemas import (
     ShipOrderView,
     ShipShipOrder,
 )
-from isom.orders.states import transition_ship_order
+from isom.orders.states import transition_pick, transition_reservation, transition_ship_order
 from isom.types import utcnow
 
 Actor = ledger.Actor
@@ -452,7 +452,7 @@ def pick(session: Session, actor: Actor, key: str, cmd: PickScan) -> OrderResult
         task.picked_container_id = picked_id
         task.picked_at = now
         task.picked_by = actor.name
-        task.status = PickStatus.picked
+        transition_pick(task, PickStatus.picked)
         ship_line.quantity_picked += qty
         session.flush()
         _ship_roll_up(session, ship, actor, now)
@@ -524,7 +524,7 @@ def pack(session: Session, actor: Actor, key: str, cmd: PackCommand) -> OrderRes
         )
         for task in tasks:
             task.package_container_id = package.id
-            task.status = PickStatus.packed
+            transition_pick(task, PickStatus.packed)
         now = utcnow()
         session.flush()
         _ship_roll_up(session, ship, actor, now)
@@ -596,11 +596,11 @@ def ship(session: Session, actor: Actor, key: str, cmd: ShipShipOrder) -> OrderR
         by_line = {sl.id: sl for sl in ship_lines}
         for p in picks:
             if p.status is PickStatus.open:
-                p.status = PickStatus.cancelled
+                transition_pick(p, PickStatus.cancelled)
                 continue
             if p.status is not PickStatus.packed:
                 continue
-            p.status = PickStatus.shipped
+            transition_pick(p, PickStatus.shipped)
             sl = by_line[p.ship_line_id]
             sl.quantity_shipped += p.picked_quantity
             line = session.get(CustomerLine, sl.customer_line_id)
@@ -668,7 +668,7 @@ def _ship_reservation(session: Session, line: CustomerLine, p: Pick) -> None:
                 )
             )
         else:
-            res.status = ReservationStatus.shipped
+            transition_reservation(res, ReservationStatus.shipped)
         line.quantity_reserved -= taken
         left -= taken
 
@@ -683,7 +683,7 @@ def cancel_ship_order(
         now = utcnow()
         for p in _picks(session, ship_order):
             if p.status is PickStatus.open:
-                p.status = PickStatus.cancelled
+                transition_pick(p, PickStatus.cancelled)
         transition_ship_order(ship_order, ShipOrderStatus.cancelled, actor=actor, at=now)
         order = session.get(CustomerOrder, ship_order.customer_order_id)
         assert order is not None

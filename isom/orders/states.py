@@ -12,20 +12,24 @@ import enum
 from decimal import Decimal
 from typing import TypeVar
 
-from isom.errors import Conflict
 from isom.ledger import services as ledger
 from isom.orders.models import (
     CustomerLine,
     CustomerLineStatus,
     CustomerOrder,
     CustomerOrderStatus,
+    Pick,
+    PickStatus,
     PurchaseLine,
     PurchaseLineStatus,
     PurchaseOrder,
     PurchaseOrderStatus,
+    Reservation,
+    ReservationStatus,
     ShipOrder,
     ShipOrderStatus,
 )
+from isom.transitions import check_transition
 
 Actor = ledger.Actor
 S = TypeVar("S", bound=enum.Enum)
@@ -80,19 +84,36 @@ SHIP_ORDER_TRANSITIONS: dict[ShipOrderStatus, frozenset[ShipOrderStatus]] = {
 }
 
 
-def allowed_before(table: dict[S, frozenset[S]], to: S) -> str:
-    """The statuses from which `to` may be reached, for an error message."""
-    return " or ".join(sorted(str(k.value) for k, v in table.items() if to in v)) or "nothing"
+PICK_TRANSITIONS: dict[PickStatus, frozenset[PickStatus]] = {
+    PickStatus.open: frozenset({PickStatus.picked, PickStatus.cancelled}),
+    PickStatus.picked: frozenset({PickStatus.packed}),
+    PickStatus.packed: frozenset({PickStatus.shipped}),
+    PickStatus.shipped: frozenset(),
+    PickStatus.cancelled: frozenset(),
+}
+
+RESERVATION_TRANSITIONS: dict[ReservationStatus, frozenset[ReservationStatus]] = {
+    ReservationStatus.active: frozenset({ReservationStatus.shipped, ReservationStatus.released}),
+    ReservationStatus.shipped: frozenset(),
+    ReservationStatus.released: frozenset(),
+}
 
 
 def _check(table: dict[S, frozenset[S]], now: S, to: S, what: str, field: str) -> None:
-    if to not in table[now]:
-        kind = what.rsplit(" ", 1)[0]
-        raise Conflict(
-            f"{what} is {now.value}; it cannot become {to.value}",
-            field=field,
-            expected=f"a {kind} that is {allowed_before(table, to)}",
-        )
+    check_transition(table, now, to, what=what, kind=what.rsplit(" ", 1)[0], field=field)
+
+
+def transition_pick(pick: Pick, to: PickStatus) -> None:
+    """Move a pick task to `to` if its table allows it."""
+    _check(PICK_TRANSITIONS, pick.status, to, f"pick task {pick.id}", "pick")
+    pick.status = to
+
+
+def transition_reservation(reservation: Reservation, to: ReservationStatus) -> None:
+    """Move a reservation to `to` (shipped or released) if its table allows it."""
+    what = f"reservation {reservation.id}"
+    _check(RESERVATION_TRANSITIONS, reservation.status, to, what, "reservation")
+    reservation.status = to
 
 
 def transition_customer_order(
