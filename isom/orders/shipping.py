@@ -16,7 +16,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from isom.errors import Conflict, NotFound
+from isom.errors import AlreadyExists, Conflict, InsufficientStock, NotFound, WrongState
 from isom.ledger import services as ledger
 from isom.ledger.models import Container, ContentStatus, Lot
 from isom.ledger.schemas import CreateContainerCommand, NestCommand, QuantityLine, ShipCommand
@@ -186,7 +186,7 @@ def create_ship_order(
     def build(session: Session, actor: Actor, key: str, cmd: CreateShipOrder) -> OrderResult:
         order = get_customer_order(session, cmd.order, lock=True)
         if order.status in (CustomerOrderStatus.shipped, CustomerOrderStatus.cancelled):
-            raise Conflict(
+            raise WrongState(
                 f"customer order {order.number} is {order.status.value}",
                 field="order",
                 expected="an order with open lines",
@@ -231,7 +231,7 @@ def create_ship_order(
             updated_by=actor.name,
         )
         if session.scalar(select(ShipOrder.id).where(ShipOrder.number == ship.number)):
-            raise Conflict(
+            raise AlreadyExists(
                 f"ship order {ship.number} exists already", field="number", expected="a new number"
             )
         session.add(ship)
@@ -254,7 +254,7 @@ def create_ship_order(
             if planned < qty:
                 short[str(line.line_no)] = str(qty - planned)
         if seq == 0:
-            raise Conflict(
+            raise InsufficientStock(
                 f"no free stock for any line of {order.number}",
                 field="order",
                 expected="stock that is available, not held and not reserved for others",
@@ -297,7 +297,7 @@ def _ship_roll_up(session: Session, ship: ShipOrder, actor: Actor, at: dt.dateti
 def _open_ship(session: Session, number: str) -> ShipOrder:
     ship = get_ship_order(session, number, lock=True)
     if ship.status not in OPEN_SHIP_ORDER:
-        raise Conflict(
+        raise WrongState(
             f"ship order {ship.number} is {ship.status.value}",
             field="ship_order",
             expected="a ship order that is not shipped or cancelled",
@@ -410,7 +410,7 @@ def pick(session: Session, actor: Actor, key: str, cmd: PickScan) -> OrderResult
         ]
         held = sum((s.quantity for s in here), ZERO)
         if held < qty:
-            raise Conflict(
+            raise InsufficientStock(
                 f"container {source.code} holds only {held} of {item.code} "
                 f"{lot_code or ''} available to pick".replace("  ", " "),
                 field="quantity" if cmd.quantity is not None else "container",

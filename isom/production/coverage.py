@@ -17,7 +17,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from isom.errors import Conflict
+from isom.errors import Conflict, InsufficientStock
 from isom.ledger import queries as ledger_queries
 from isom.ledger import services as ledger
 from isom.ledger.models import Container, Content, Lot
@@ -157,7 +157,7 @@ def _backflush(
         .order_by(Content.id)
     ).all()
     if sum((r.quantity for r in rows), Decimal(0)) < need:
-        raise Conflict(
+        raise InsufficientStock(
             f"not enough floor stock of {item.code} at {ws.code} to backflush {need}",
             field="floor_stock",
             expected=f"{need} {item.code} at the workstation",

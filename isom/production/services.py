@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from isom.db import RetryableConflict
-from isom.errors import Conflict, InvalidInput
+from isom.errors import Conflict, InvalidInput, WrongState
 from isom.ledger import services as ledger
 from isom.ledger.models import Container, Content
 from isom.ledger.schemas import ConsumeCommand
@@ -248,7 +248,7 @@ def _consume(
     wo = open_job(session, cmd.work_order)
     step = get_step(session, wo, cmd.step)
     if step.status is not StepStatus.running:
-        raise Conflict(
+        raise WrongState(
             f"{wo.number}/{step.sequence} is {step.status.value}",
             field="step",
             expected="a running step: start it first",

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from isom.costing import services as costing
-from isom.errors import Conflict, InvalidInput
+from isom.errors import Conflict, InvalidInput, WrongState
 from isom.ledger import services as ledger
 from isom.ledger.models import Lot
 from isom.ledger.schemas import LotIn, ProduceCommand, ScrapCommand
@@ -60,7 +60,7 @@ def _stop(
     step = get_step(session, wo, cmd.step)
     person = person_by_badge(session, cmd.badge)
     if step.status not in (StepStatus.running, StepStatus.paused):
-        raise Conflict(
+        raise WrongState(
             f"{wo.number}/{step.sequence} is {step.status.value}",
             field="step",
             expected="a running or paused step",
