@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from isom.actors import Actor as Actor  # re-exported: the operations are called with it
 from isom.config import get_settings
-from isom.errors import Conflict, InvalidInput, NotFound
+from isom.errors import Conflict, IdempotencyKeyReused, InvalidInput, NotFound
 from isom.ledger import nesting, tolerance
 from isom.ledger.models import (
     Container,
@@ -117,7 +117,7 @@ def _run(
     prior = session.connection().execute(_PRIOR_EVENT, {"key": key}).first()
     if prior is not None:
         if prior.request_hash != digest:
-            raise Conflict(
+            raise IdempotencyKeyReused(
                 f"idempotency key {key!r} was already used for a different request "
                 f"(event {prior.id}, {prior.kind.value})",
                 field="Idempotency-Key",

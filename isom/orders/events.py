@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from isom.db import RetryableConflict
-from isom.errors import Conflict
+from isom.errors import IdempotencyKeyReused
 from isom.ledger import services as ledger
 from isom.orders.models import OrderCounter, OrderEvent, OrderSetting
 from isom.orders.schemas import OrderResult
@@ -39,7 +39,7 @@ def run_order_event(
     ).first()
     if prior is not None:
         if prior.request_hash != digest:
-            raise Conflict(
+            raise IdempotencyKeyReused(
                 f"idempotency key {key!r} was already used for a different request "
                 f"(order event {prior.id}, {prior.kind})",
                 field="Idempotency-Key",

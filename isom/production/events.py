@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from isom.db import RetryableConflict
-from isom.errors import Conflict
+from isom.errors import IdempotencyKeyReused
 from isom.integration import production_feed
 from isom.ledger import services as ledger
 from isom.production.models import (
@@ -46,7 +46,7 @@ def run_event(
     ).first()
     if prior is not None:
         if prior.request_hash != digest:
-            raise Conflict(
+            raise IdempotencyKeyReused(
                 f"idempotency key {key!r} was already used for a different request "
                 f"(production event {prior.id}, {prior.kind})",
                 field="Idempotency-Key",
