@@ -157,7 +157,6 @@ def stream_wip(
     refresh: float = Query(
         default=15, ge=1, le=600, description="Send the board at least this often (seconds)."
     ),
-    once: bool = Query(default=False, description="Send one board and end (for tests)."),
     _: Principal = Depends(require_roles(*READERS)),
     db: Database = Depends(get_db),
 ) -> StreamingResponse:
@@ -183,7 +182,7 @@ def stream_wip(
                 if text != last_text:
                     last_text = text
                     yield f"event: wip\ndata: {text}\n\n"
-            if once or await request.is_disconnected():
+            if await request.is_disconnected():
                 return
             await asyncio.sleep(WIP_POLL_SECONDS)
 
