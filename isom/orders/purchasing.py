@@ -10,8 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from isom.errors import AlreadyExists, Conflict, InvalidInput, WrongState
+from isom.ledger import queries as ledger_queries
 from isom.ledger import services as ledger
-from isom.ledger.models import Container
 from isom.ledger.schemas import HoldCommand, LotIn, ReceiveCommand, ReceiveLine
 from isom.masterdata import services as md
 from isom.masterdata.models import Item, Supplier, SupplierItem, Tracking
@@ -502,7 +502,7 @@ def receive_purchase_line(
                     reason=f"incoming inspection of {item.code} from {name}",
                 ),
             )
-        container_id = session.scalar(select(Container.id).where(Container.code == code))
+        container_id = ledger_queries.container_id(session, code)
         assert container_id is not None
         now = utcnow()
         session.add(

@@ -24,6 +24,7 @@ from isom.ledger.queries.inventory import (
     place_lots,
     place_quantities,
 )
+from isom.ledger.queries.lookups import container_id, find_lot, lot_codes_in_use
 from isom.ledger.queries.lots import (
     Direction,
     GenealogyView,
@@ -35,6 +36,9 @@ from isom.ledger.queries.lots import (
 )
 
 __all__ = [
+    "container_id",
+    "find_lot",
+    "lot_codes_in_use",
     "ContainerView",
     "ContentView",
     "DayBalance",
