@@ -43,6 +43,22 @@ def _move_reservation(
     session: Session, line: CustomerLine, task: Pick, qty: Decimal, to_id: int, actor: Actor
 ) -> None:
     """Picked goods keep their reservation: it follows them into the tote they went to."""
+
+    def reserve(quantity: Decimal) -> None:
+        """Set `quantity` aside for the line in the container it now sits in."""
+        session.add(
+            Reservation(
+                customer_line_id=line.id,
+                container_id=to_id,
+                item_id=task.item_id,
+                lot_id=task.lot_id,
+                quantity=quantity,
+                status=ReservationStatus.active,
+                created_at=utcnow(),
+                created_by=actor.name,
+            )
+        )
+
     left = qty
     for res in session.scalars(
         select(Reservation)
@@ -65,31 +81,9 @@ def _move_reservation(
             res.container_id = to_id
             continue
         res.quantity -= moved
-        session.add(
-            Reservation(
-                customer_line_id=line.id,
-                container_id=to_id,
-                item_id=task.item_id,
-                lot_id=task.lot_id,
-                quantity=moved,
-                status=ReservationStatus.active,
-                created_at=utcnow(),
-                created_by=actor.name,
-            )
-        )
+        reserve(moved)
     if left > 0:  # the line had less set aside here than was picked: reserve the difference
-        session.add(
-            Reservation(
-                customer_line_id=line.id,
-                container_id=to_id,
-                item_id=task.item_id,
-                lot_id=task.lot_id,
-                quantity=left,
-                status=ReservationStatus.active,
-                created_at=utcnow(),
-                created_by=actor.name,
-            )
-        )
+        reserve(left)
         line.quantity_reserved += left
 
 
