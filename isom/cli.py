@@ -95,6 +95,11 @@ def _register() -> None:
 
     app.add_typer(production_app, name="production", help="Work orders, WIP board, job cost.")
 
+    from isom.costing.cli import batches, cost
+
+    production_app.command("cost")(cost)
+    production_app.command("batches")(batches)
+
     from isom.orders.cli import app as orders_app
 
     app.add_typer(orders_app, name="orders", help="Customer and purchase orders: import, demand.")

@@ -1,4 +1,4 @@
-"""`isom production ...`: the WIP board, a job, its cost and batches, learned times (CLI)."""
+"""`isom production ...`: the WIP board, a job, learned times; costing adds cost and batches."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import json
 
 import typer
 
-from isom.costing import services as costing
 from isom.production import queries
 
 app = typer.Typer(no_args_is_help=True)
@@ -30,24 +29,6 @@ def job(number: str) -> None:
 
     view = open_db().read(lambda s: queries.work_order(s, number))
     typer.echo(json.dumps(view.model_dump(mode="json"), indent=2))
-
-
-@app.command()
-def cost(number: str) -> None:
-    """Print a job's actual cost against standard, with the variance split, as JSON."""
-    from isom.schema import open_db
-
-    result = open_db().read(lambda s: costing.job_cost(s, number))
-    typer.echo(json.dumps(result.model_dump(mode="json"), indent=2))
-
-
-@app.command()
-def batches(number: str) -> None:
-    """Print the cost of each finished lot (batch) of a job against standard, as JSON."""
-    from isom.schema import open_db
-
-    result = open_db().read(lambda s: costing.batch_costs(s, number))
-    typer.echo(json.dumps([b.model_dump(mode="json") for b in result], indent=2))
 
 
 @app.command()
