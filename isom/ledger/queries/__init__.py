@@ -24,7 +24,15 @@ from isom.ledger.queries.inventory import (
     place_lots,
     place_quantities,
 )
-from isom.ledger.queries.lookups import container_id, find_lot, lot_codes_in_use
+from isom.ledger.queries.lookups import (
+    StockLine,
+    container_id,
+    find_lot,
+    floor_stock,
+    lot_codes_in_use,
+    wip_lines,
+    wip_tags,
+)
 from isom.ledger.queries.lots import (
     Direction,
     GenealogyView,
@@ -36,6 +44,10 @@ from isom.ledger.queries.lots import (
 )
 
 __all__ = [
+    "StockLine",
+    "floor_stock",
+    "wip_lines",
+    "wip_tags",
     "container_id",
     "find_lot",
     "lot_codes_in_use",
