@@ -40,6 +40,7 @@ lint: install-dev
 	$(BIN)/ruff check isom tests bench
 	$(BIN)/ruff format --check isom tests bench
 	$(BIN)/mypy isom
+	$(BIN)/lint-imports
 
 bench: install-dev
 	$(BIN)/python bench/ledger.py

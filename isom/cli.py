@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
-from isom.db import Database
+from isom.schema import open_db
+
+if TYPE_CHECKING:
+    from isom.db import Database
 
 app = typer.Typer(
     help="ISOM: an Intelligent System for Operations Management.", no_args_is_help=True
 )
-
-
-def open_db() -> Database:
-    """The configured store, migrated to the current schema."""
-    from isom import schema
-
-    db = Database()
-    schema.upgrade(db)
-    return db
 
 
 @app.command()
@@ -170,6 +166,11 @@ def _register() -> None:
     from isom.production.cli import app as production_app
 
     app.add_typer(production_app, name="production", help="Work orders, WIP board, job cost.")
+
+    from isom.costing.cli import batches, cost
+
+    production_app.command("cost")(cost)
+    production_app.command("batches")(batches)
 
     from isom.orders.cli import app as orders_app
 

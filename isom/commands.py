@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, SessionTransaction, mapped_column
 
 from isom.db import ONE_COMMAND, Base, conflict_from, is_retryable
-from isom.errors import Conflict, IsomError
+from isom.errors import IdempotencyKeyReused, IsomError
 from isom.types import JsonType, UtcDateTime, utcnow
 
 A = TypeVar("A", bound=BaseModel)
@@ -124,7 +124,7 @@ def run(
     prior = session.connection().execute(_PRIOR, {"key": key}).first()
     if prior is not None:
         if prior.request_hash != digest:
-            raise Conflict(
+            raise IdempotencyKeyReused(
                 f"idempotency key {key!r} was already used for a different request ({prior.kind})",
                 field=key_field,
                 expected="a new key for a new change, or the same body to replay",

@@ -22,7 +22,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from isom.config import Settings, get_settings
-from isom.errors import Conflict, IsomError, ServiceUnavailable
+from isom.errors import Conflict, InsufficientStock, IsomError, ServiceUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -207,6 +207,8 @@ def conflict_from(exc: Exception) -> Exception:
     if isinstance(exc, IntegrityError):
         text = str(exc.orig).lower()
         if "quantity" in text and ("check" in text or "constraint" in text):
-            return Conflict("not enough quantity: the change would make a quantity negative")
+            return InsufficientStock(
+                "not enough quantity: the change would make a quantity negative"
+            )
         return Conflict(f"the change conflicts with existing data: {str(exc.orig).splitlines()[0]}")
     return exc

@@ -1,4 +1,10 @@
-"""One error hierarchy, rendered as RFC 9457 problem+json by one handler."""
+"""One error hierarchy, rendered as RFC 9457 problem+json by one handler.
+
+Every class carries a stable machine-readable `code` (the problem's `code` member and the last
+part of its `type`), so a client tells "not enough stock" from "wrong state" from "key reused"
+without reading the message. The generic classes give a default code; the frequent cases have
+small subclasses of their own, here when several domains raise them, else in the domain.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +16,8 @@ if TYPE_CHECKING:
 
 
 class IsomError(Exception):
-    """Base of every error a user or device can cause; never a 500."""
+    """Base of every error a user or device can cause; never a 500. A subclass names its `code`;
+    its docstring's first line says when it is answered (the OpenAPI document lists them)."""
 
     status_code = 400
     code = "bad_request"
@@ -93,3 +100,65 @@ class ServiceUnavailable(IsomError):
     status_code = 503
     code = "store_busy"
     title = "Store busy"
+
+
+class InvalidTransition(Conflict):
+    """A status change its transition table does not allow (a job, a step, an order)."""
+
+    code = "invalid_transition"
+    title = "Not allowed in this state"
+
+
+class WrongState(Conflict):
+    """The record is in a state in which this request makes no sense (closed, inactive, ...)."""
+
+    code = "wrong_state"
+    title = "Wrong state"
+
+
+class InsufficientStock(Conflict):
+    """Not enough quantity where it was asked for: a balance would go negative."""
+
+    code = "insufficient_stock"
+    title = "Not enough stock"
+
+
+class IdempotencyKeyReused(Conflict):
+    """The idempotency key was already used for a request with another body."""
+
+    code = "idempotency_key_reused"
+    title = "Idempotency key reused"
+
+
+class AlreadyExists(Conflict):
+    """A record with this number or code exists already."""
+
+    code = "already_exists"
+    title = "Already exists"
+
+
+#: The codes of answers no `IsomError` makes: the framework's own 404/405 and the like.
+HTTP_CODES: dict[int, str] = {
+    400: "bad_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "body_too_large",
+    415: "unsupported_media_type",
+}
+
+
+def http_code(status: int) -> str:
+    """The stable code of a plain HTTP error (unknown path, wrong method)."""
+    return HTTP_CODES.get(status, "http_error")
+
+
+def every_code() -> dict[str, tuple[int, str]]:
+    """Each code of the error classes defined so far: its status and when it is answered."""
+    found: dict[str, tuple[int, str]] = {}
+    pending: list[type[IsomError]] = [IsomError]
+    while pending:
+        cls = pending.pop()
+        pending.extend(cls.__subclasses__())
+        summary = (cls.__doc__ or cls.title).split("\n")[0].strip()
+        found.setdefault(cls.code, (cls.status_code, summary))
+    return found

@@ -30,3 +30,10 @@ def upgrade(db: Database, revision: str = "head") -> None:
         command.upgrade(cfg, revision)
         if conn.in_transaction():
             conn.commit()
+
+
+def open_db() -> Database:
+    """The configured store, migrated to the current schema (what every command line opens)."""
+    db = Database()
+    upgrade(db)
+    return db

@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 def _start() -> tuple[Database, threading.Event]:
     """The migrated store, logs configured, and an event set by SIGTERM or SIGINT."""
     from isom import logs
-    from isom.cli import open_db
+    from isom.schema import open_db
 
     logs.configure()
     stopping = threading.Event()

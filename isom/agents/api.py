@@ -25,8 +25,8 @@ from isom.auth.models import Role
 from isom.auth.services import Principal
 from isom.db import Database
 from isom.errors import Forbidden
-from isom.web.commands import PROBLEMS, actor_of
-from isom.web.deps import READERS, get_db, require_roles
+from isom.toolkit.commands import PROBLEMS, actor_of
+from isom.toolkit.deps import READERS, get_db, require_roles
 
 
 @asynccontextmanager

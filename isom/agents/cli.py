@@ -23,7 +23,7 @@ def run(
     today: str = typer.Option("", help="Plan as of this date (YYYY-MM-DD); default today (UTC)"),
 ) -> None:
     """Run every agent once in priority order; the same situation never makes anything twice."""
-    from isom.cli import open_db
+    from isom.schema import open_db
 
     db = open_db()
     day = dt.date.fromisoformat(today) if today else None
@@ -53,7 +53,7 @@ def decisions(
     limit: int = typer.Option(50, help="How many, newest first"),
 ) -> None:
     """List decisions with their explanations."""
-    from isom.cli import open_db
+    from isom.schema import open_db
 
     rows = open_db().read(lambda s: queries.decisions(s, status=status, limit=limit))
     for d in rows:
@@ -66,7 +66,7 @@ def decisions(
 @app.command()
 def approve(decision_id: int) -> None:
     """Approve a proposal: it is applied now."""
-    from isom.cli import open_db
+    from isom.schema import open_db
 
     d = open_db().write(lambda s: agents.approve(s, CLI_ACTOR, decision_id))
     typer.echo(f"decision {decision_id}: {d.status.value} {d.result}")
@@ -75,7 +75,7 @@ def approve(decision_id: int) -> None:
 @app.command()
 def reject(decision_id: int, reason: str = typer.Option(..., help="Why it is turned down")) -> None:
     """Reject a proposal with a reason."""
-    from isom.cli import open_db
+    from isom.schema import open_db
 
     open_db().write(lambda s: agents.reject(s, CLI_ACTOR, decision_id, reason))
     typer.echo(f"decision {decision_id}: rejected")
@@ -88,7 +88,7 @@ def mode(
     site: str = typer.Option("", help="A site code; all sites if empty"),
 ) -> None:
     """Make an agent apply its decisions at once or propose them for approval."""
-    from isom.cli import open_db
+    from isom.schema import open_db
 
     open_db().write(lambda s: agents.put_setting(s, CLI_ACTOR, agent, site=site or None, mode=to))
     typer.echo(f"{agent} now {to.value}s decisions" + (f" at {site}" if site else ""))

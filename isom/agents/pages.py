@@ -16,9 +16,9 @@ from isom.agents.models import DecisionStatus
 from isom.auth.services import Principal
 from isom.db import Database
 from isom.errors import Forbidden, IsomError
-from isom.web.commands import actor_of
-from isom.web.deps import current_principal, get_db
-from isom.web.pages import error_page, guarded, render
+from isom.toolkit.commands import actor_of
+from isom.toolkit.deps import current_principal, get_db
+from isom.toolkit.render import error_page, guarded, render
 
 router = APIRouter(include_in_schema=False)
 DECIDER_ROLES = frozenset({"planner", "buyer", "supervisor"})

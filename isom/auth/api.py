@@ -23,7 +23,7 @@ from isom.auth.schemas import (
 from isom.auth.services import Principal
 from isom.db import Database
 from isom.errors import NotAuthenticated
-from isom.web.deps import SESSION_COOKIE, current_principal, get_db, require_roles
+from isom.toolkit.deps import SESSION_COOKIE, current_principal, get_db, require_roles
 
 router = APIRouter(tags=["auth"])
 

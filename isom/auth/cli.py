@@ -22,9 +22,9 @@ ROLES_HELP = f"A role (repeat for several): {', '.join(sorted(auth_service.ALL_R
 
 
 def _open_db() -> Database:
-    from isom import cli as root_cli
+    from isom import schema
 
-    return root_cli.open_db()
+    return schema.open_db()
 
 
 def _write(work: Callable[[Session], T]) -> T:

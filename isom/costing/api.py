@@ -10,9 +10,9 @@ from isom.auth.services import Principal
 from isom.costing import services as costing
 from isom.costing.schemas import BatchCost, JobCost, StandardCost
 from isom.db import Database
+from isom.toolkit.commands import PROBLEMS
+from isom.toolkit.deps import get_db, require_roles
 from isom.types import PlainDecimal
-from isom.web.commands import PROBLEMS
-from isom.web.deps import get_db, require_roles
 
 router = APIRouter(tags=["costing"])
 COST_READERS = (Role.accountant, Role.supervisor, Role.planner)

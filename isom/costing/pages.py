@@ -9,7 +9,6 @@ from typing import Any
 import plotly.graph_objects as go  # type: ignore[import-untyped]
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from isom.auth.services import Principal
@@ -18,10 +17,10 @@ from isom.costing.api import COST_READERS
 from isom.costing.schemas import JobCost
 from isom.db import Database
 from isom.errors import Forbidden
-from isom.production.models import WorkOrder, WorkOrderStatus
-from isom.web.charts import figure_dict
-from isom.web.deps import current_principal, get_db
-from isom.web.pages import error_page, fmt_money, guarded, render
+from isom.production import queries as production_queries
+from isom.toolkit.charts import figure_dict
+from isom.toolkit.deps import current_principal, get_db
+from isom.toolkit.render import error_page, fmt_money, guarded, render
 
 router = APIRouter(include_in_schema=False)
 RECENT_JOBS = 50
@@ -34,7 +33,6 @@ VARIANCES = (
     ("scrap", "scrap"),
     ("overhead", "overhead"),
 )
-COSTED = (WorkOrderStatus.in_progress, WorkOrderStatus.complete, WorkOrderStatus.closed)
 
 
 def _may_read(principal: Principal) -> bool:
@@ -42,13 +40,8 @@ def _may_read(principal: Principal) -> bool:
 
 
 def _recent_costs(session: Session) -> list[JobCost]:
-    numbers = session.scalars(
-        select(WorkOrder.number)
-        .where(WorkOrder.status.in_(COSTED), WorkOrder.number.is_not(None))
-        .order_by(WorkOrder.id.desc())
-        .limit(RECENT_JOBS)
-    ).all()
-    return [costing.job_cost(session, str(n)) for n in numbers]
+    numbers = production_queries.costed_job_numbers(session, limit=RECENT_JOBS)
+    return [costing.job_cost(session, n) for n in numbers]
 
 
 def waterfall(cost: JobCost) -> dict[str, Any]:

@@ -17,8 +17,8 @@ from isom.dc.schemas import AdviceIn, PalletView, ReceiveSscc
 from isom.errors import InvalidInput
 from isom.ledger.schemas import Code
 from isom.orders.schemas import OrderResult
-from isom.web.commands import PROBLEMS, actor_of, add_command_route
-from isom.web.deps import READERS, get_db, idempotency_key, require_roles
+from isom.toolkit.commands import PROBLEMS, actor_of, add_command_route
+from isom.toolkit.deps import READERS, get_db, idempotency_key, require_roles
 
 router = APIRouter(prefix="/dc", tags=["distribution centre"])
 

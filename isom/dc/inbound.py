@@ -31,6 +31,7 @@ from isom.dc.schemas import (
 from isom.devices import gs1
 from isom.errors import Conflict, InvalidInput, NotFound
 from isom.integration import capture
+from isom.integration.capture import mapping as capture_mapping
 from isom.ledger import inbound
 from isom.ledger import services as ledger
 from isom.ledger.schemas import LotIn, ReceiveLine
@@ -100,7 +101,7 @@ def advice_from_epcis(session: Session, doc: Any) -> AdviceIn:
 
 
 def _case_of(session: Session, case: str, q: dict[str, Any], field: str) -> AdvisedCaseIn:
-    item, lot = capture._item_and_lot(session, q["epcClass"], field)
+    item, lot = capture_mapping.item_and_lot(session, q["epcClass"], field)
     return AdvisedCaseIn(case=case, item=item.code, lot=lot, quantity=Decimal(str(q["quantity"])))
 
 

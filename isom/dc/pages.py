@@ -24,9 +24,9 @@ from isom.dc import api, inbound, kits, waves
 from isom.dc.models import PalletStatus
 from isom.dc.schemas import ReceiveSscc
 from isom.errors import Forbidden, InvalidInput, IsomError
-from isom.web.commands import actor_of
-from isom.web.deps import current_principal, get_db
-from isom.web.pages import check_csrf, error_page, form_text, guarded, render
+from isom.toolkit.commands import actor_of
+from isom.toolkit.deps import current_principal, get_db
+from isom.toolkit.render import check_csrf, error_page, form_text, guarded, render
 
 router = APIRouter(include_in_schema=False)
 

@@ -79,7 +79,7 @@ from isom.orders.schemas import (
     ShipShipOrder,
 )
 from isom.production import services as production
-from isom.production.models import MachineState
+from isom.production.enums import MachineState
 from isom.production.schemas import (
     ChangeWorkOrder,
     ConsumeScan,

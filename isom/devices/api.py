@@ -40,8 +40,8 @@ from isom.devices.schemas import (
 from isom.errors import InvalidInput
 from isom.ledger.schemas import EventResult
 from isom.masterdata.models import Workstation
-from isom.web.commands import PROBLEMS, actor_of
-from isom.web.deps import READERS, get_db, idempotency_key, require_roles
+from isom.toolkit.commands import PROBLEMS, actor_of
+from isom.toolkit.deps import READERS, get_db, idempotency_key, require_roles
 
 
 @asynccontextmanager

@@ -17,9 +17,9 @@ app = typer.Typer(help="Devices: MQTT ingest, scans, labels.", no_args_is_help=T
 
 
 def _open_db() -> Database:
-    from isom import cli as root_cli
+    from isom import schema
 
-    return root_cli.open_db()
+    return schema.open_db()
 
 
 def _fail(exc: IsomError) -> typer.Exit:

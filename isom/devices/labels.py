@@ -23,7 +23,6 @@ from isom.devices import gs1
 from isom.devices.models import Gs1Site
 from isom.errors import InvalidInput, IsomError, NotFound
 from isom.ledger import queries as ledger_queries
-from isom.ledger.models import Lot
 from isom.masterdata import services as md
 from isom.masterdata.models import Location, Person
 
@@ -112,7 +111,7 @@ def container_label(session: Session, code: str) -> Label:
 def lot_label(session: Session, item_code: str, lot_code: str) -> Label:
     """GTIN (01), lot (10) and expiry (17) when the item has a GTIN; the lot code otherwise."""
     item = md.get_item(session, item_code, field="code")
-    lot = session.scalar(select(Lot).where(Lot.item_id == item.id, Lot.code == lot_code))
+    lot = ledger_queries.find_lot(session, item.id, lot_code)
     if lot is None:
         raise NotFound(f"item {item.code} has no lot {lot_code!r}", field="lot")
     lines = [item.name, f"Lot {lot.code}"]

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from isom.devices.models import DeviceKind, PrinterKind
 from isom.ledger.schemas import Code, NonNegative, Positive, ReceiveCommand
-from isom.production.models import MachineState
+from isom.production.enums import MachineState
 
 EventId = Annotated[
     str,

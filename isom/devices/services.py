@@ -27,7 +27,7 @@ from isom.devices.schemas import (
     SsccOut,
     SsccReceive,
 )
-from isom.errors import Conflict, InvalidInput, NotFound
+from isom.errors import AlreadyExists, Conflict, InvalidInput, NotFound
 from isom.ledger import services as ledger
 from isom.ledger.schemas import EventResult
 from isom.masterdata import services as md
@@ -204,7 +204,7 @@ def is_silent(dev: Device, now: dt.datetime) -> bool:
 def register_device(session: Session, data: DeviceIn) -> DeviceOut:
     """Register a device and issue its API token (device role), returned once in clear."""
     if session.scalar(select(Device.id).where(Device.code == data.code)) is not None:
-        raise Conflict(f"device {data.code!r} already exists", field="code")
+        raise AlreadyExists(f"device {data.code!r} already exists", field="code")
     site = _site(session, data.site)
     ws = (
         md.find_by_code(

@@ -29,9 +29,9 @@ from isom.integration import (
     job_cost_feed,
     reconcile,
 )
-from isom.web import guards
-from isom.web.commands import actor_of
-from isom.web.deps import get_db, require_roles
+from isom.toolkit import guards
+from isom.toolkit.commands import actor_of
+from isom.toolkit.deps import get_db, require_roles
 
 router = APIRouter(tags=["integration"], lifespan=job_cost_feed.lifespan)
 

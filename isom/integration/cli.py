@@ -24,7 +24,7 @@ def deliver(
     idle_sleep: float = typer.Option(0.5, help="Seconds to wait when there is nothing to send"),
 ) -> None:
     """Deliver the feed to every webhook subscriber (a loop; stop with Ctrl-C)."""
-    from isom.cli import open_db
+    from isom.schema import open_db
 
     logging.basicConfig(level=logging.INFO)
     db = open_db()
@@ -52,7 +52,7 @@ def relay(
     ),
 ) -> None:
     """Relay the feed to NATS JetStream (stream ISOM_FEED; a loop; stop with Ctrl-C)."""
-    from isom.cli import open_db
+    from isom.schema import open_db
 
     db = open_db()
     try:
@@ -67,7 +67,7 @@ def show(
     limit: int = typer.Option(20, help="How many"),
 ) -> None:
     """Print feed messages as JSON lines."""
-    from isom.cli import open_db
+    from isom.schema import open_db
 
     db = open_db()
     feed.sync(db)
@@ -80,7 +80,7 @@ def show(
 @app.command()
 def subscribers() -> None:
     """List webhook subscribers and how far each has got."""
-    from isom.cli import open_db
+    from isom.schema import open_db
 
     db = open_db()
     for s in db.read(delivery.list_subscribers):
@@ -94,7 +94,7 @@ def subscribers() -> None:
 @app.command("dead-letters")
 def dead_letters_command(name: str = typer.Argument(..., help="The subscriber")) -> None:
     """List a subscriber's dead letters (those not yet taken by a re-send) as JSON lines."""
-    from isom.cli import open_db
+    from isom.schema import open_db
 
     try:
         letters = open_db().read(lambda s: delivery.dead_letters(s, name))
@@ -111,7 +111,7 @@ def resend(
     letter_id: int = typer.Argument(..., help="The dead letter's id"),
 ) -> None:
     """Send one dead letter again, alone; once the receiver takes it, it is cleared."""
-    from isom.cli import open_db
+    from isom.schema import open_db
 
     try:
         view = delivery.resend_dead_letter(open_db(), name, letter_id)
@@ -124,7 +124,7 @@ def resend(
 @export_app.command("inventory")
 def export_inventory(out: Path = typer.Argument(..., help="CSV file to write")) -> None:
     """Inventory by item, location, lot and status as CSV."""
-    from isom.cli import open_db
+    from isom.schema import open_db
 
     out.write_text(open_db().read(csv_export.inventory_csv), encoding="utf-8")
     typer.echo(f"wrote {out}")
@@ -136,7 +136,7 @@ def export_feed(
     after: int = typer.Option(0, help="Cursor"),
 ) -> None:
     """The feed's messages after a cursor as CSV."""
-    from isom.cli import open_db
+    from isom.schema import open_db
 
     db = open_db()
     feed.sync(db)
@@ -147,7 +147,7 @@ def export_feed(
 @export_app.command("epcis")
 def export_epcis(out: Path = typer.Argument(..., help="JSON-LD file to write")) -> None:
     """Every ledger event as one EPCIS 2.0 JSON-LD document (first 10000 events)."""
-    from isom.cli import open_db
+    from isom.schema import open_db
 
     doc, _ = open_db().read(lambda s: epcis.query(s, epcis.EpcisQuery(per_page=10_000)))
     doc["type"] = "EPCISDocument"
@@ -159,7 +159,7 @@ def export_epcis(out: Path = typer.Argument(..., help="JSON-LD file to write")) 
 @export_app.command("b2mml-lots")
 def export_b2mml(out: Path = typer.Argument(..., help="XML file to write")) -> None:
     """Inventory by lot as a B2MML V0700 SyncMaterialLot."""
-    from isom.cli import open_db
+    from isom.schema import open_db
 
     out.write_text(open_db().read(lambda s: b2mml.sync_material_lot(s)), encoding="utf-8")
     typer.echo(f"wrote {out}")
@@ -171,7 +171,7 @@ def export_b2mml_performance(
     work_order: str | None = typer.Option(None, help="One job; default every started job"),
 ) -> None:
     """Production results as a B2MML V0700 SyncOperationsPerformance."""
-    from isom.cli import open_db
+    from isom.schema import open_db
 
     xml = open_db().read(lambda s: b2mml.sync_operations_performance(s, work_order=work_order))
     out.write_text(xml, encoding="utf-8")
@@ -184,7 +184,7 @@ def reconcile_command(
     out: Path | None = typer.Option(None, help="Write the differences to this CSV file"),
 ) -> None:
     """Compare the ERP's inventory with the containers and list the differences."""
-    from isom.cli import open_db
+    from isom.schema import open_db
 
     fmt = "json" if source.suffix.lower() == ".json" else "csv"
     text = source.read_text(encoding="utf-8")

@@ -11,8 +11,8 @@ from isom.auth.services import Principal
 from isom.db import Database
 from isom.errors import Forbidden
 from isom.integration import reconcile
-from isom.web.deps import current_principal, get_db
-from isom.web.pages import error_page, guarded, render
+from isom.toolkit.deps import current_principal, get_db
+from isom.toolkit.render import error_page, guarded, render
 
 router = APIRouter(include_in_schema=False)
 ROLES = frozenset({"integrator", "accountant", "supervisor"})

@@ -40,8 +40,8 @@ from isom.ledger.schemas import (
     SplitCommand,
     UnnestCommand,
 )
-from isom.web.commands import PROBLEMS, actor_of, add_command_route
-from isom.web.deps import READERS, get_db, idempotency_key, require_roles
+from isom.toolkit.commands import PROBLEMS, actor_of, add_command_route
+from isom.toolkit.deps import READERS, get_db, idempotency_key, require_roles
 
 router = APIRouter(tags=["ledger"])
 

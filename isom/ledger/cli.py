@@ -18,7 +18,7 @@ console = Console()
 @app.command()
 def verify() -> None:
     """Rebuild contents, container places and balances from the events; exit 1 on any difference."""
-    from isom.cli import open_db
+    from isom.schema import open_db
 
     db = open_db()
     started = time.perf_counter()
@@ -53,7 +53,7 @@ def inventory(
     lot: str | None = typer.Option(None, help="Lot code"),
 ) -> None:
     """Print inventory by item, location, lot and status."""
-    from isom.cli import open_db
+    from isom.schema import open_db
 
     db = open_db()
     page = db.read(lambda s: queries.inventory(s, item=item, location=location, lot=lot))

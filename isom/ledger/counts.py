@@ -37,6 +37,7 @@ from isom.ledger.schemas import (
     EventResult,
 )
 from isom.masterdata.models import Item, Location, LocationKind
+from isom.transitions import check_transition
 from isom.types import utcnow
 
 S = CountProposalStatus
@@ -51,12 +52,8 @@ def _transition(
     p: CountProposal, to: CountProposalStatus, *, actor: Actor, reason: str | None = None
 ) -> None:
     """The one place a proposal's status changes, recording who decided and when."""
-    if to not in TRANSITIONS[p.status]:
-        raise Conflict(
-            f"count proposal {p.id} is {p.status.value}; it cannot become {to.value}",
-            field="proposal",
-            expected="a pending count proposal",
-        )
+    what = f"count proposal {p.id}"
+    check_transition(TRANSITIONS, p.status, to, what=what, kind="count proposal", field="proposal")
     p.status, p.decided_by, p.decided_at, p.decision_reason = to, actor.name, utcnow(), reason
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from isom import outbox, reactions
-from isom.errors import Conflict
+from isom.errors import Conflict, InsufficientStock
 from isom.ledger import nesting
 from isom.ledger.models import (
     Balance,
@@ -271,7 +271,7 @@ def post(session: Session, event: Event, posting: Posting) -> dict[str, Any]:
             continue
         applied = _add_to_balance(session, key, site_of.get(key[0]), delta)
         if applied is None:
-            raise Conflict("not enough quantity: the change would make a balance negative")
+            raise InsufficientStock("not enough quantity: the change would make a balance negative")
         balance_id, quantity = applied
         if quantity == 0:
             zero_ids.append(balance_id)

@@ -14,8 +14,8 @@ from isom.auth.services import Principal
 from isom.db import Database
 from isom.errors import InvalidInput
 from isom.masterdata import imports, records, schemas
-from isom.web import guards
-from isom.web.deps import READERS, get_db, require_roles
+from isom.toolkit import guards
+from isom.toolkit.deps import READERS, get_db, require_roles
 
 router = APIRouter(prefix="/masterdata", tags=["masterdata"])
 

@@ -22,7 +22,7 @@ def import_(
     file: Path = typer.Argument(exists=True, dir_okay=False, readable=True, help="A .csv or .json"),
 ) -> None:
     """Upsert every record of the file by code, all or nothing; print each bad row and exit 1."""
-    from isom.cli import open_db
+    from isom.schema import open_db
 
     try:
         fmt = imports.format_of(file.name, None)
@@ -52,7 +52,7 @@ def list_(
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table"),
 ) -> None:
     """Show the records of a kind by code, as a table or JSON."""
-    from isom.cli import open_db
+    from isom.schema import open_db
 
     try:
         rows, total = open_db().read(lambda s: records.list_records(s, kind, q=q, limit=limit))

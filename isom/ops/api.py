@@ -17,7 +17,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from isom.db import Database
 from isom.errors import IsomError, NotFound
 from isom.ops import health, metrics
-from isom.web.deps import get_db
+from isom.toolkit.deps import get_db
 
 router = APIRouter(tags=["operations"])
 

@@ -46,9 +46,9 @@ from isom.orders.schemas import (
     WebhookSourceIn,
 )
 from isom.orders.shipping import list_ship_orders
-from isom.web import guards
-from isom.web.commands import PROBLEMS, actor_of, add_command_route
-from isom.web.deps import READERS, get_db, require_roles
+from isom.toolkit import guards
+from isom.toolkit.commands import PROBLEMS, actor_of, add_command_route
+from isom.toolkit.deps import READERS, get_db, require_roles
 
 router = APIRouter(prefix="/orders", tags=["orders"])
 

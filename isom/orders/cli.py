@@ -37,7 +37,7 @@ def import_(
     file: Path = typer.Argument(exists=True, dir_okay=False, readable=True, help="A .csv or .json"),
 ) -> None:
     """Upsert every order of the file, all or nothing; print each bad row and exit 1."""
-    from isom.cli import open_db
+    from isom.schema import open_db
 
     try:
         fmt = md_imports.format_of(file.name, None)
@@ -58,7 +58,7 @@ def import_(
 @app.command("demand")
 def demand() -> None:
     """Open customer demand, rush first, then by due date."""
-    from isom.cli import open_db
+    from isom.schema import open_db
 
     rows = open_db().read(queries.open_customer_demand)
     table = Table("line", "customer", "item", "open", "reserved", "due", "priority")
@@ -78,7 +78,7 @@ def demand() -> None:
 @app.command("supply")
 def supply() -> None:
     """Open purchase supply by due date."""
-    from isom.cli import open_db
+    from isom.schema import open_db
 
     rows = open_db().read(queries.open_purchase_supply)
     table = Table("line", "supplier", "item", "open", "due", "order status")
@@ -101,7 +101,7 @@ def shop(
     default_customer: str | None = typer.Option(None, help="Customer for orders naming none"),
 ) -> None:
     """Register a shop that may post orders to the webhook, or change its secret."""
-    from isom.cli import open_db
+    from isom.schema import open_db
 
     try:
         data = WebhookSourceIn(name=name, secret=secret, default_customer=default_customer)

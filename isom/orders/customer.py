@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from isom.errors import Conflict
+from isom.errors import Conflict, WrongState
 from isom.ledger import services as ledger
 from isom.masterdata import services as md
 from isom.masterdata.models import Customer, Item
@@ -38,6 +38,7 @@ from isom.orders.states import (
     customer_order_status,
     transition_customer_line,
     transition_customer_order,
+    transition_reservation,
 )
 from isom.types import utcnow
 
@@ -140,7 +141,7 @@ def upsert_customer_order(
     """
     customer = md.get_customer(session, cmd.customer)
     if not customer.active:
-        raise Conflict(
+        raise WrongState(
             f"customer {customer.code} is inactive", field="customer", expected="an active customer"
         )
     items = [
@@ -184,7 +185,7 @@ def upsert_customer_order(
         header = (cmd.priority, cmd.allow_partial, ship_to, cmd.note)
         changed = header != (order.priority, order.allow_partial, order.ship_to, order.note)
         if changed and order.status in CLOSED_ORDER:
-            raise Conflict(
+            raise WrongState(
                 f"customer order {order.number} is {order.status.value}; it cannot change",
                 field="order",
                 expected="an order that is not shipped or cancelled",
@@ -196,7 +197,7 @@ def upsert_customer_order(
         line = existing.get(line_no)
         if line is None:
             if order.status in CLOSED_ORDER:
-                raise Conflict(
+                raise WrongState(
                     f"customer order {order.number} is {order.status.value}; no lines can be added",
                     field=f"lines[{i}]",
                     expected="an order that is not shipped or cancelled",
@@ -249,7 +250,7 @@ def _change_line(
 ) -> None:
     name = line_reference(order.number, line.line_no)
     if line.status in (CustomerLineStatus.shipped, CustomerLineStatus.cancelled):
-        raise Conflict(
+        raise WrongState(
             f"customer line {name} is {line.status.value}; it cannot change",
             field=field,
             expected="a line that is open, reserved or partly shipped",
@@ -316,7 +317,7 @@ def _cancel_line(
         or line.status is not CustomerLineStatus.open
         and (line.status is not CustomerLineStatus.reserved)
     ):
-        raise Conflict(
+        raise WrongState(
             f"customer line {name} is {line.status.value}; only open or reserved lines cancel",
             field="line_no",
             expected="a line with nothing shipped; lower the quantity of a partly shipped line",
@@ -335,7 +336,7 @@ def _cancel_line(
             Reservation.status == ReservationStatus.active,
         )
     ):
-        res.status = ReservationStatus.released
+        transition_reservation(res, ReservationStatus.released)
         released += res.quantity
     line.quantity_reserved = Decimal(0)
     transition_customer_line(line, CustomerLineStatus.cancelled, at=at, name=name)
@@ -354,7 +355,7 @@ def cancel_customer_order(
             lines = [get_line(session, order, cmd.line_no)]
         else:
             if order.status in CLOSED_ORDER or order.status is CustomerOrderStatus.partly_shipped:
-                raise Conflict(
+                raise WrongState(
                     f"customer order {order.number} is {order.status.value}; it cannot be "
                     "cancelled",
                     field="order",

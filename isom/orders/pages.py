@@ -25,9 +25,9 @@ from isom.orders.customer import list_customer_orders
 from isom.orders.models import Priority
 from isom.orders.purchasing import list_purchase_orders
 from isom.orders.schemas import CancelCustomerOrder, CreateCustomerOrder, PurchaseOrderAction
-from isom.web.commands import actor_of
-from isom.web.deps import current_principal, get_db
-from isom.web.pages import check_csrf, error_page, form_text, guarded, render
+from isom.toolkit.commands import actor_of
+from isom.toolkit.deps import current_principal, get_db
+from isom.toolkit.render import check_csrf, error_page, form_text, guarded, render
 
 router = APIRouter(include_in_schema=False)
 FORM_LINES = 5

@@ -9,9 +9,9 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from isom.errors import Conflict, InvalidInput
+from isom.errors import AlreadyExists, Conflict, InvalidInput, WrongState
+from isom.ledger import queries as ledger_queries
 from isom.ledger import services as ledger
-from isom.ledger.models import Container
 from isom.ledger.schemas import HoldCommand, LotIn, ReceiveCommand, ReceiveLine
 from isom.masterdata import services as md
 from isom.masterdata.models import Item, Supplier, SupplierItem, Tracking
@@ -140,7 +140,7 @@ def _find_existing(session: Session, cmd: CreatePurchaseOrder) -> PurchaseOrder 
             .with_for_update()
         )
         if found is not None and cmd.number is not None:
-            raise Conflict(
+            raise AlreadyExists(
                 f"{cmd.source} {cmd.external_ref!r} is purchase order {found.number} already",
                 field="number",
                 expected=f"{found.number}, or no number",
@@ -160,7 +160,7 @@ def upsert_purchase_order(
     """
     supplier = md.get_supplier(session, cmd.supplier)
     if not supplier.active:
-        raise Conflict(
+        raise WrongState(
             f"supplier {supplier.code} is inactive", field="supplier", expected="an active supplier"
         )
     today = utcnow().date()
@@ -218,7 +218,7 @@ def upsert_purchase_order(
         line = existing.get(line_no)
         if line is None:
             if order.status not in CHANGEABLE:
-                raise Conflict(
+                raise WrongState(
                     f"purchase order {order.number} is {order.status.value}; no lines can be added",
                     field=f"lines[{i}]",
                     expected="an order that is not received, cancelled or closed",
@@ -444,14 +444,14 @@ def receive_purchase_line(
         line = get_purchase_line(session, order, cmd.line_no)
         name = line_reference(order.number, line.line_no)
         if order.status not in RECEIVABLE:
-            raise Conflict(
+            raise WrongState(
                 f"purchase order {order.number} is {order.status.value}; nothing can be "
                 "received on it",
                 field="order",
                 expected="an approved, sent or partly received order",
             )
         if line.status in (PurchaseLineStatus.cancelled, PurchaseLineStatus.closed):
-            raise Conflict(
+            raise WrongState(
                 f"purchase line {name} is {line.status.value}",
                 field="line_no",
                 expected="an open or partly received line",
@@ -502,7 +502,7 @@ def receive_purchase_line(
                     reason=f"incoming inspection of {item.code} from {name}",
                 ),
             )
-        container_id = session.scalar(select(Container.id).where(Container.code == code))
+        container_id = ledger_queries.container_id(session, code)
         assert container_id is not None
         now = utcnow()
         session.add(

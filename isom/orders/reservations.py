@@ -16,7 +16,7 @@ from decimal import Decimal
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from isom.errors import Conflict, NotFound
+from isom.errors import Conflict, InsufficientStock, NotFound, WrongState
 from isom.ledger import services as ledger
 from isom.ledger.models import Container, ContainerStatus, Content, ContentStatus, Lot
 from isom.masterdata.models import Item, Location, LocationKind
@@ -40,6 +40,7 @@ from isom.orders.schemas import (
     ReserveCommand,
     UnreserveCommand,
 )
+from isom.orders.states import transition_reservation
 from isom.types import utcnow
 
 Actor = ledger.Actor
@@ -273,7 +274,7 @@ def add_reservation(
 def check_live_line(order: CustomerOrder, line: CustomerLine) -> None:
     """409 unless the line still has something to ship."""
     if line.status not in LIVE_LINE:
-        raise Conflict(
+        raise WrongState(
             f"customer line {line_reference(order.number, line.line_no)} is {line.status.value}",
             field="line_no",
             expected="an open, reserved or partly shipped line",
@@ -314,7 +315,7 @@ def reserve(session: Session, actor: Actor, key: str, cmd: ReserveCommand) -> Or
         wanted = cmd.quantity if cmd.quantity is not None else min(need, free)
         if free <= 0 or wanted > free:
             where = f"in container {container.code}" if container else "in stock"
-            raise Conflict(
+            raise InsufficientStock(
                 f"only {free} of {item.code} is free {where} (available, not held, "
                 "not reserved, within its lot rules)",
                 field="container" if container else "quantity",
@@ -382,7 +383,7 @@ def unreserve(session: Session, actor: Actor, key: str, cmd: UnreserveCommand) -
                     field="container",
                     expected="a reservation that is not picked",
                 )
-            res.status = ReservationStatus.released
+            transition_reservation(res, ReservationStatus.released)
             released += res.quantity
         if released == 0:
             raise Conflict(

@@ -1,7 +1,7 @@
 """The order domain's one entry point: customer orders, purchasing, receiving, shipping.
 
 Every write takes the session first, then who acts, the idempotency key and a validated
-command (the shape `isom.web.commands.add_command_route` mounts); it checks everything before
+command (the shape `isom.toolkit.commands.add_command_route` mounts); it checks everything before
 it writes, moves material only through the ledger's services, and never commits. A replay of
 a key answers the stored `OrderResult` with `replayed=True`.
 

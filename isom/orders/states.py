@@ -10,22 +10,26 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from decimal import Decimal
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from isom.errors import Conflict
 from isom.ledger import services as ledger
 from isom.orders.models import (
     CustomerLine,
     CustomerLineStatus,
     CustomerOrder,
     CustomerOrderStatus,
+    Pick,
+    PickStatus,
     PurchaseLine,
     PurchaseLineStatus,
     PurchaseOrder,
     PurchaseOrderStatus,
+    Reservation,
+    ReservationStatus,
     ShipOrder,
     ShipOrderStatus,
 )
+from isom.transitions import check_transition
 
 Actor = ledger.Actor
 S = TypeVar("S", bound=enum.Enum)
@@ -80,54 +84,82 @@ SHIP_ORDER_TRANSITIONS: dict[ShipOrderStatus, frozenset[ShipOrderStatus]] = {
 }
 
 
-def allowed_before(table: dict[S, frozenset[S]], to: S) -> str:
-    """The statuses from which `to` may be reached, for an error message."""
-    return " or ".join(sorted(str(k.value) for k, v in table.items() if to in v)) or "nothing"
+PICK_TRANSITIONS: dict[PickStatus, frozenset[PickStatus]] = {
+    PickStatus.open: frozenset({PickStatus.picked, PickStatus.cancelled}),
+    PickStatus.picked: frozenset({PickStatus.packed}),
+    PickStatus.packed: frozenset({PickStatus.shipped}),
+    PickStatus.shipped: frozenset(),
+    PickStatus.cancelled: frozenset(),
+}
+
+RESERVATION_TRANSITIONS: dict[ReservationStatus, frozenset[ReservationStatus]] = {
+    ReservationStatus.active: frozenset({ReservationStatus.shipped, ReservationStatus.released}),
+    ReservationStatus.shipped: frozenset(),
+    ReservationStatus.released: frozenset(),
+}
 
 
 def _check(table: dict[S, frozenset[S]], now: S, to: S, what: str, field: str) -> None:
-    if to not in table[now]:
-        kind = what.rsplit(" ", 1)[0]
-        raise Conflict(
-            f"{what} is {now.value}; it cannot become {to.value}",
-            field=field,
-            expected=f"a {kind} that is {allowed_before(table, to)}",
-        )
+    check_transition(table, now, to, what=what, kind=what.rsplit(" ", 1)[0], field=field)
+
+
+def transition_pick(pick: Pick, to: PickStatus) -> None:
+    """Move a pick task to `to` if its table allows it."""
+    _check(PICK_TRANSITIONS, pick.status, to, f"pick task {pick.id}", "pick")
+    pick.status = to
+
+
+def transition_reservation(reservation: Reservation, to: ReservationStatus) -> None:
+    """Move a reservation to `to` (shipped or released) if its table allows it."""
+    what = f"reservation {reservation.id}"
+    _check(RESERVATION_TRANSITIONS, reservation.status, to, what, "reservation")
+    reservation.status = to
+
+
+def _move(
+    record: Any,
+    table: dict[S, frozenset[S]],
+    to: S,
+    what: str,
+    field: str,
+    *,
+    at: dt.datetime,
+    actor: Actor | None = None,
+) -> bool:
+    """Move `record` to `to` if its table allows it, recording when (and who); False when it
+    is there already."""
+    if record.status is to:
+        return False
+    _check(table, record.status, to, what, field)
+    record.status = to
+    record.updated_at = at
+    if actor is not None:
+        record.updated_by = actor.name
+    return True
 
 
 def transition_customer_order(
     order: CustomerOrder, to: CustomerOrderStatus, *, actor: Actor, at: dt.datetime
 ) -> None:
     """Move a customer order to `to` if its table allows it, recording who and when."""
-    if order.status is to:
-        return
-    _check(CUSTOMER_ORDER_TRANSITIONS, order.status, to, f"customer order {order.number}", "order")
-    order.status = to
-    order.updated_at = at
-    order.updated_by = actor.name
+    what = f"customer order {order.number}"
+    _move(order, CUSTOMER_ORDER_TRANSITIONS, to, what, "order", at=at, actor=actor)
 
 
 def transition_customer_line(
     line: CustomerLine, to: CustomerLineStatus, *, at: dt.datetime, name: str
 ) -> None:
     """Move a customer line to `to` if its table allows it."""
-    if line.status is to:
-        return
-    _check(CUSTOMER_LINE_TRANSITIONS, line.status, to, f"customer line {name}", "line_no")
-    line.status = to
-    line.updated_at = at
+    _move(line, CUSTOMER_LINE_TRANSITIONS, to, f"customer line {name}", "line_no", at=at)
 
 
 def transition_purchase_order(
     order: PurchaseOrder, to: PurchaseOrderStatus, *, actor: Actor, at: dt.datetime
 ) -> None:
     """Move a purchase order to `to` if its table allows it, recording who and when."""
-    if order.status is to:
+    what = f"purchase order {order.number}"
+    if not _move(order, PURCHASE_ORDER_TRANSITIONS, to, what, "order", at=at, actor=actor):
         return
-    _check(PURCHASE_ORDER_TRANSITIONS, order.status, to, f"purchase order {order.number}", "order")
-    order.status = to
-    order.updated_at = at
-    order.updated_by = actor.name
     if to is PurchaseOrderStatus.approved:
         order.approved_at = at
         order.approved_by = actor.name
@@ -139,25 +171,17 @@ def transition_purchase_line(
     line: PurchaseLine, to: PurchaseLineStatus, *, at: dt.datetime, name: str
 ) -> None:
     """Move a purchase line to `to` if its table allows it."""
-    if line.status is to:
-        return
-    _check(PURCHASE_LINE_TRANSITIONS, line.status, to, f"purchase line {name}", "line_no")
-    line.status = to
-    line.updated_at = at
+    _move(line, PURCHASE_LINE_TRANSITIONS, to, f"purchase line {name}", "line_no", at=at)
 
 
 def transition_ship_order(
     ship: ShipOrder, to: ShipOrderStatus, *, actor: Actor, at: dt.datetime
 ) -> None:
     """Move a ship order to `to` if its table allows it, recording who and when."""
-    if ship.status is to:
-        return
-    _check(SHIP_ORDER_TRANSITIONS, ship.status, to, f"ship order {ship.number}", "ship_order")
-    ship.status = to
-    ship.updated_at = at
-    ship.updated_by = actor.name
-    if to is ShipOrderStatus.shipped:
-        ship.shipped_at = at
+    what = f"ship order {ship.number}"
+    if _move(ship, SHIP_ORDER_TRANSITIONS, to, what, "ship_order", at=at, actor=actor):
+        if to is ShipOrderStatus.shipped:
+            ship.shipped_at = at
 
 
 # ---------------------------------------------------------------------------------------------

@@ -21,9 +21,9 @@ from isom.planning.schemas import (
     RefreshResult,
     ShortageRow,
 )
+from isom.toolkit.commands import PROBLEMS
+from isom.toolkit.deps import READERS, get_db, require_roles
 from isom.types import utcnow
-from isom.web.commands import PROBLEMS
-from isom.web.deps import READERS, get_db, require_roles
 
 router = APIRouter(tags=["planning"])
 router.include_router(scheduling_api.router)

@@ -22,7 +22,7 @@ def refresh(
     full: bool = typer.Option(False, help="Rebuild every item, not only dirty ones"),
 ) -> None:
     """Bring the stored projections up to date."""
-    from isom.cli import open_db
+    from isom.schema import open_db
 
     db = open_db()
     if full:
@@ -34,7 +34,7 @@ def refresh(
 @app.command()
 def item(code: str, today: str = typer.Option("", help="YYYY-MM-DD; default today")) -> None:
     """Print an item's projection with pegging as JSON."""
-    from isom.cli import open_db
+    from isom.schema import open_db
 
     view = open_db().read(lambda s: views.projection_view(s, code, _day(today)))
     typer.echo(json.dumps(view.model_dump(mode="json"), indent=2))
@@ -43,7 +43,7 @@ def item(code: str, today: str = typer.Option("", help="YYYY-MM-DD; default toda
 @app.command()
 def net(today: str = typer.Option("", help="YYYY-MM-DD; default today")) -> None:
     """Print the multi-level net requirements as JSON."""
-    from isom.cli import open_db
+    from isom.schema import open_db
 
     result = open_db().read(lambda s: views.net_view(s, _day(today)))
     typer.echo(json.dumps(result.model_dump(mode="json"), indent=2))
@@ -52,7 +52,7 @@ def net(today: str = typer.Option("", help="YYYY-MM-DD; default today")) -> None
 @app.command()
 def schedule(learned: bool = typer.Option(False, help="Use times learned from history")) -> None:
     """Print the backward schedule and the load per workstation and day as JSON."""
-    from isom.cli import open_db
+    from isom.schema import open_db
 
     result = open_db().read(lambda s: scheduling.backward_schedule(s, learned=learned))
     typer.echo(json.dumps(result.model_dump(mode="json"), indent=2))

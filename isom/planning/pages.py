@@ -14,10 +14,10 @@ from isom.db import Database
 from isom.planning import scheduling, views
 from isom.planning.scheduling import pages as scheduling_pages
 from isom.planning.schemas import ProjectionView
+from isom.toolkit.charts import figure_dict
+from isom.toolkit.deps import current_principal, get_db
+from isom.toolkit.render import guarded, render
 from isom.types import utcnow
-from isom.web.charts import figure_dict
-from isom.web.deps import current_principal, get_db
-from isom.web.pages import guarded, render
 
 router = APIRouter(include_in_schema=False)
 router.include_router(scheduling_pages.router)

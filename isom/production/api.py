@@ -30,8 +30,8 @@ from isom.production.schemas import (
     StopScan,
     WorkOrderView,
 )
-from isom.web.commands import PROBLEMS, add_command_route
-from isom.web.deps import READERS, get_db, require_roles
+from isom.toolkit.commands import PROBLEMS, add_command_route
+from isom.toolkit.deps import READERS, get_db, require_roles
 
 router = APIRouter(tags=["production"])
 
@@ -172,7 +172,6 @@ def stream_wip(
     refresh: float = Query(
         default=15, ge=1, le=600, description="Send the board at least this often (seconds)."
     ),
-    once: bool = Query(default=False, description="Send one board and end (for tests)."),
     _: Principal = Depends(require_roles(*READERS)),
     db: Database = Depends(get_db),
 ) -> StreamingResponse:
@@ -198,7 +197,7 @@ def stream_wip(
                 if text != last_text:
                     last_text = text
                     yield f"event: wip\ndata: {text}\n\n"
-            if once or await request.is_disconnected():
+            if await request.is_disconnected():
                 return
             await asyncio.sleep(WIP_POLL_SECONDS)
 

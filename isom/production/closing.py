@@ -15,16 +15,14 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from isom.errors import Conflict
 from isom.ledger import queries as ledger_queries
 from isom.ledger import services as ledger
-from isom.ledger.models import Container, Content, Lot
 from isom.ledger.posting import plain
 from isom.ledger.schemas import LotIn, ProduceCommand, ReturnCommand
-from isom.masterdata.models import Item, Location, Workstation
+from isom.masterdata.models import Location, Workstation
 from isom.production.coverage import needs, processed_after
 from isom.production.events import Build, run_event
 from isom.production.models import (
@@ -114,15 +112,7 @@ def _return_wip(
 
 def _tagged_lines(session: Session, ref: str) -> list[tuple[str, str, str | None, Decimal]]:
     """Container lines tagged as WIP of a step: its output waiting for the next step."""
-    rows = session.execute(
-        select(Container.code, Item.code, Lot.code, Content.quantity)
-        .join(Container, Container.id == Content.container_id)
-        .join(Item, Item.id == Content.item_id)
-        .outerjoin(Lot, Lot.id == Content.lot_id)
-        .where(Content.wip_step == ref, Content.quantity > 0)
-        .order_by(Container.code, Content.id)
-    ).all()
-    return [(str(c), str(i), lt, q) for c, i, lt, q in rows]
+    return ledger_queries.wip_lines(session, ref)
 
 
 def _return_unused(

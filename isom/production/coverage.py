@@ -14,13 +14,11 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from isom.errors import Conflict
+from isom.errors import Conflict, InsufficientStock
 from isom.ledger import queries as ledger_queries
 from isom.ledger import services as ledger
-from isom.ledger.models import Container, Content, Lot
 from isom.ledger.posting import plain
 from isom.ledger.schemas import ConsumeCommand
 from isom.masterdata import services as md
@@ -144,20 +142,9 @@ def _backflush(
     at: dt.datetime,
 ) -> list[int]:
     """Consume `need` of floor stock at the workstation's location, oldest content first."""
-    rows = session.execute(
-        select(Container.code, Content.quantity, Content.lot_id)
-        .join(Container, Container.id == Content.container_id)
-        .where(
-            Container.location_id == ws.location_id,
-            Content.item_id == item.id,
-            Content.wip_step.is_(None),
-            Content.status == "available",
-            Content.quantity > 0,
-        )
-        .order_by(Content.id)
-    ).all()
+    rows = ledger_queries.floor_stock(session, ws.location_id, item.id)
     if sum((r.quantity for r in rows), Decimal(0)) < need:
-        raise Conflict(
+        raise InsufficientStock(
             f"not enough floor stock of {item.code} at {ws.code} to backflush {need}",
             field="floor_stock",
             expected=f"{need} {item.code} at the workstation",
@@ -167,15 +154,14 @@ def _backflush(
         if need <= 0:
             break
         take = min(need, r.quantity)
-        lot = session.scalar(select(Lot.code).where(Lot.id == r.lot_id)) if r.lot_id else None
         res = ledger.consume(
             session,
             actor,
             f"{key}:backflush:{m.id}:{n}",
             ConsumeCommand(
-                container=r.code,
+                container=r.container,
                 item=item.code,
-                lot=lot,
+                lot=r.lot,
                 quantity=take,
                 step=step_ref(wo, step),
                 occurred_at=at,

@@ -22,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from isom.db import Base
+from isom.production.enums import MachineState as MachineState  # re-exported: models use it
 from isom.types import Exact, JsonType, UtcDateTime, enum_column
 
 
@@ -48,14 +49,6 @@ class MaterialRole(enum.StrEnum):
     intermediate = "intermediate"
     byproduct = "byproduct"
     scrap = "scrap"
-
-
-class MachineState(enum.StrEnum):
-    setup = "setup"
-    run = "run"
-    idle = "idle"
-    down = "down"
-    cleanup = "cleanup"
 
 
 class WorkOrder(Base):

@@ -11,9 +11,9 @@ from fastapi.responses import Response
 from isom.auth.services import Principal
 from isom.db import Database
 from isom.production import queries
-from isom.web.charts import figure_dict
-from isom.web.deps import current_principal, get_db
-from isom.web.pages import guarded, render
+from isom.toolkit.charts import figure_dict
+from isom.toolkit.deps import current_principal, get_db
+from isom.toolkit.render import guarded, render
 
 router = APIRouter(include_in_schema=False)
 

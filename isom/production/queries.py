@@ -488,3 +488,20 @@ def open_jobs(session: Session) -> list[OpenJob]:
         )
         for wo, parent_number in rows
     ]
+
+
+#: Jobs that have a cost to show: started, finished or closed.
+COSTED = (WorkOrderStatus.in_progress, WorkOrderStatus.complete, WorkOrderStatus.closed)
+
+
+def costed_job_numbers(session: Session, *, limit: int) -> list[str]:
+    """The numbers of the latest jobs that have a cost to show, newest first (costing's list)."""
+    return [
+        str(number)
+        for number in session.scalars(
+            select(WorkOrder.number)
+            .where(WorkOrder.status.in_(COSTED), WorkOrder.number.is_not(None))
+            .order_by(WorkOrder.id.desc())
+            .limit(limit)
+        )
+    ]

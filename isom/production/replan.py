@@ -13,7 +13,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from isom.errors import Conflict
+from isom.errors import WrongState
 from isom.ledger import services as ledger
 from isom.production.events import run_event
 from isom.production.models import (
@@ -68,7 +68,7 @@ def replan_work_order(session: Session, actor: Actor, key: str, cmd: ReplanWorkO
         wo = get_work_order(session, cmd.work_order, lock=True)
         event.work_order_id = wo.id
         if not not_started(session, wo):
-            raise Conflict(
+            raise WrongState(
                 f"work order {wo.number} is {wo.status.value} and has started",
                 field="work_order",
                 expected="a planned or released job with no step started",
@@ -114,7 +114,7 @@ def create_child_work_order(
     ) -> ScanResult:
         parent = get_work_order(session, cmd.parent, lock=True)
         if parent.status not in (*NOT_STARTED, WorkOrderStatus.in_progress):
-            raise Conflict(
+            raise WrongState(
                 f"work order {parent.number} is {parent.status.value}",
                 field="parent",
                 expected="an open job",

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from isom.ledger.schemas import Code, NonNegative, Positive
-from isom.production.models import MachineState
+from isom.production.enums import MachineState
 
 WorkOrderNumber = Annotated[
     str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9][A-Za-z0-9._\-]*$")

@@ -18,9 +18,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from isom.db import RetryableConflict
-from isom.errors import Conflict, InvalidInput
+from isom.errors import Conflict, InvalidInput, WrongState
+from isom.ledger import queries as ledger_queries
 from isom.ledger import services as ledger
-from isom.ledger.models import Container, Content
 from isom.ledger.schemas import ConsumeCommand
 from isom.masterdata import services as md
 from isom.masterdata.models import (
@@ -248,7 +248,7 @@ def _consume(
     wo = open_job(session, cmd.work_order)
     step = get_step(session, wo, cmd.step)
     if step.status is not StepStatus.running:
-        raise Conflict(
+        raise WrongState(
             f"{wo.number}/{step.sequence} is {step.status.value}",
             field="step",
             expected="a running step: start it first",
@@ -268,17 +268,7 @@ def _consume(
             field="item",
             expected="one of: " + (", ".join(codes) or "nothing"),
         )
-    lines = (
-        session.execute(
-            select(Content.wip_step)
-            .join(Container, Container.id == Content.container_id)
-            .where(
-                Container.code == cmd.container, Content.item_id == item.id, Content.quantity > 0
-            )
-        )
-        .scalars()
-        .all()
-    )
+    lines = ledger_queries.wip_tags(session, cmd.container, item.id)
     if wip_of is not None and wip_of in lines:
         wip = wip_of
     elif None in lines or not lines:

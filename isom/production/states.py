@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
-from isom.errors import Conflict
 from isom.ledger import services as ledger
 from isom.production.models import (
     StepStatus,
@@ -13,6 +11,7 @@ from isom.production.models import (
     WorkOrderStatus,
     WorkOrderStep,
 )
+from isom.transitions import check_transition
 
 Actor = ledger.Actor
 
@@ -45,13 +44,14 @@ def transition_work_order(
     wo: WorkOrder, to: WorkOrderStatus, *, actor: Actor, at: dt.datetime
 ) -> None:
     """Move a job to `to` if its transition table allows it, recording who and when."""
-    allowed = WORK_ORDER_TRANSITIONS[wo.status]
-    if to not in allowed:
-        raise Conflict(
-            f"work order {wo.number} is {wo.status.value}; it cannot become {to.value}",
-            field="work_order",
-            expected=f"a work order that is {allowed_before(WORK_ORDER_TRANSITIONS, to)}",
-        )
+    check_transition(
+        WORK_ORDER_TRANSITIONS,
+        wo.status,
+        to,
+        what=f"work order {wo.number}",
+        kind="work order",
+        field="work_order",
+    )
     wo.status = to
     wo.updated_at = at
     wo.updated_by = actor.name
@@ -67,12 +67,14 @@ def transition_step(
     step: WorkOrderStep, to: StepStatus, *, actor: Actor, at: dt.datetime, number: str = ""
 ) -> None:
     """Move a step to `to` if its transition table allows it, recording who and when."""
-    if to not in STEP_TRANSITIONS[step.status]:
-        raise Conflict(
-            f"step {number}/{step.sequence} is {step.status.value}; it cannot become {to.value}",
-            field="step",
-            expected=f"a step that is {allowed_before(STEP_TRANSITIONS, to)}",
-        )
+    check_transition(
+        STEP_TRANSITIONS,
+        step.status,
+        to,
+        what=f"step {number}/{step.sequence}",
+        kind="step",
+        field="step",
+    )
     step.status = to
     step.updated_at = at
     step.updated_by = actor.name
@@ -81,7 +83,3 @@ def transition_step(
         step.actual_start = at
     elif to is StepStatus.done:
         step.actual_end = at
-
-
-def allowed_before(table: dict[Any, frozenset[Any]], to: Any) -> str:
-    return " or ".join(sorted(k.value for k, v in table.items() if to in v)) or "nothing"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from isom.errors import Conflict, InvalidInput
+from isom.errors import Conflict, InvalidInput, WrongState
 from isom.masterdata.models import Person, Workstation
 from isom.production.models import (
     LabourRecord,
@@ -27,7 +27,7 @@ def open_job(
     """The job, locked for the scan, if it is in one of the `allowed` states (else 409)."""
     wo = get_work_order(session, number, lock=True)
     if wo.status not in allowed:
-        raise Conflict(
+        raise WrongState(
             f"work order {wo.number} is {wo.status.value}",
             field="work_order",
             expected="a work order that is " + " or ".join(s.value for s in allowed),

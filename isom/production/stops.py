@@ -14,13 +14,12 @@ from __future__ import annotations
 import datetime as dt
 from decimal import ROUND_HALF_EVEN, Decimal
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from isom.costing import services as costing
-from isom.errors import Conflict, InvalidInput
+from isom.errors import Conflict, InvalidInput, WrongState
+from isom.ledger import queries as ledger_queries
 from isom.ledger import services as ledger
-from isom.ledger.models import Lot
 from isom.ledger.schemas import LotIn, ProduceCommand, ScrapCommand
 from isom.masterdata import services as md
 from isom.masterdata.models import Item, Location, Tracking, Workstation
@@ -60,7 +59,7 @@ def _stop(
     step = get_step(session, wo, cmd.step)
     person = person_by_badge(session, cmd.badge)
     if step.status not in (StepStatus.running, StepStatus.paused):
-        raise Conflict(
+        raise WrongState(
             f"{wo.number}/{step.sequence} is {step.status.value}",
             field="step",
             expected="a running or paused step",
@@ -229,9 +228,7 @@ def _check_serials(session: Session, item: Item, cmd: StopScan) -> tuple[list[st
             )
         seen.add(code)
     if given:
-        used = sorted(
-            session.scalars(select(Lot.code).where(Lot.item_id == item.id, Lot.code.in_(given)))
-        )
+        used = ledger_queries.lot_codes_in_use(session, item.id, given)
         if used:
             raise Conflict(
                 f"serial {', '.join(used)} of {item.code} is already used",

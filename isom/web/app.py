@@ -5,27 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import orjson
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from isom.db import Database
-from isom.errors import IsomError, NotAuthenticated
-
-PROBLEM = "application/problem+json"
-
-
-class ProblemResponse(JSONResponse):
-    """RFC 9457 problem+json, serialised once by orjson. (Answers with a response model need no
-    such class: FastAPI has Pydantic write their JSON bytes directly, which a custom default
-    response class would turn off.)"""
-
-    media_type = PROBLEM
-
-    def render(self, content: Any) -> bytes:
-        return orjson.dumps(content, default=str)
+from isom.errors import IsomError, NotAuthenticated, http_code
+from isom.toolkit.responses import ProblemResponse
 
 
 def _problem(
@@ -119,6 +106,7 @@ def install_error_handlers(app: FastAPI) -> None:
                 "type": "about:blank",
                 "title": str(exc.detail),
                 "status": exc.status_code,
+                "code": http_code(exc.status_code),
                 "detail": str(exc.detail),
                 "instance": request.url.path,
             },
@@ -129,7 +117,8 @@ def install_error_handlers(app: FastAPI) -> None:
 def create_app(db: Database | None = None) -> FastAPI:
     """Build the application around a database (the embedded SQLite store by default)."""
     from isom import composition
-    from isom.web import contract, guards, routes
+    from isom.toolkit import guards
+    from isom.web import contract, routes
 
     composition.wire()
     app = FastAPI(

@@ -15,10 +15,10 @@ from isom.auth.services import Principal
 from isom.db import Database
 from isom.ledger import queries as ledger_queries
 from isom.production import reports
+from isom.toolkit.charts import figure_dict
+from isom.toolkit.deps import current_principal, get_db
+from isom.toolkit.render import guarded, render
 from isom.types import utcnow
-from isom.web.charts import figure_dict
-from isom.web.deps import current_principal, get_db
-from isom.web.pages import guarded, render
 
 router = APIRouter(include_in_schema=False)
 STATE_COLOURS = {

@@ -25,6 +25,7 @@ def include_all(app: FastAPI) -> None:
     from isom.ledger import api as ledger_api
     from isom.ledger import pages as ledger_pages
     from isom.masterdata import api as masterdata_api
+    from isom.masterdata import pages as masterdata_pages
     from isom.ops import api as ops_api
     from isom.orders import api as orders_api
     from isom.orders import pages as orders_pages
@@ -32,7 +33,8 @@ def include_all(app: FastAPI) -> None:
     from isom.planning import pages as planning_pages
     from isom.production import api as production_api
     from isom.production import pages as production_pages
-    from isom.web import admin, charts, pages, reports, scanning
+    from isom.toolkit import charts
+    from isom.web import admin, pages, reports, scanning
 
     app.include_router(auth_api.router, prefix="/api/v1")
     app.include_router(ledger_api.router, prefix="/api/v1")
@@ -47,6 +49,7 @@ def include_all(app: FastAPI) -> None:
     app.include_router(dc_api.router, prefix="/api/v1")
     app.include_router(pages.router)
     app.include_router(scanning.router)
+    app.include_router(masterdata_pages.router)
     app.include_router(admin.router)
     app.include_router(ledger_pages.router)
     app.include_router(costing_pages.router)

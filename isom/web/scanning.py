@@ -18,8 +18,8 @@ from isom.auth.services import Principal
 from isom.db import Database
 from isom.errors import Forbidden
 from isom.masterdata import services as md
-from isom.web.deps import current_principal, get_db
-from isom.web.pages import error_page, render
+from isom.toolkit.deps import current_principal, get_db
+from isom.toolkit.render import error_page, render
 
 router = APIRouter(include_in_schema=False)
 

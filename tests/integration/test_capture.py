@@ -13,6 +13,7 @@ from sqlalchemy import func, select, update
 
 from isom.db import Database
 from isom.integration import capture, epcis
+from isom.integration.capture.mapping import _cbv
 from isom.ledger.models import Event
 from isom.masterdata.models import Item
 from isom.web.app import create_app
@@ -354,6 +355,6 @@ def test_items_named_by_gtin_digital_link_or_lgtin_urn(pdb: Database, client: Te
 
 def test_cbv_values_in_every_form() -> None:
     for value in ("receiving", "urn:epcglobal:cbv:bizstep:receiving"):
-        assert capture._cbv(value, "BizStep") == "receiving"
-    assert capture._cbv("https://ref.gs1.org/cbv/BizStep-receiving", "BizStep") == "receiving"
-    assert capture._cbv("https://ref.gs1.org/cbv/Disp-in_transit", "Disp") == "in_transit"
+        assert _cbv(value, "BizStep") == "receiving"
+    assert _cbv("https://ref.gs1.org/cbv/BizStep-receiving", "BizStep") == "receiving"
+    assert _cbv("https://ref.gs1.org/cbv/Disp-in_transit", "Disp") == "in_transit"

@@ -13,7 +13,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 
 from isom.db import Database
-from isom.errors import Conflict, InvalidInput, NotFound
+from isom.errors import Conflict, IdempotencyKeyReused, InvalidInput, NotFound
 from isom.ledger import services as ledger
 from isom.ledger.models import EventLine
 from isom.ledger.schemas import (
@@ -190,7 +190,7 @@ def test_the_same_key_with_a_different_body_is_a_conflict(pdb: Database) -> None
     )
     err = refused(
         pdb,
-        Conflict,
+        IdempotencyKeyReused,
         ledger.consume,
         ConsumeCommand(container="R1", item="WIRE", quantity=D(31), step="WO-1/10"),
         idem=k,
@@ -200,7 +200,7 @@ def test_the_same_key_with_a_different_body_is_a_conflict(pdb: Database) -> None
     # the same key for another kind of operation is just as much a conflict
     refused(
         pdb,
-        Conflict,
+        IdempotencyKeyReused,
         ledger.scrap,
         ScrapCommand(container="R1", item="WIRE", quantity=D(30)),
         idem=k,

@@ -128,9 +128,9 @@ def test_import_needs_a_writer_role_and_a_known_kind(client, admin, db: Database
 def test_cli_import_prints_row_errors_and_exits_1(
     db: Database, tmp_path: Path, monkeypatch
 ) -> None:
-    from isom import cli
+    from isom import cli, schema
 
-    monkeypatch.setattr(cli, "open_db", lambda: db)
+    monkeypatch.setattr(schema, "open_db", lambda: db)
     runner = CliRunner()
     units = tmp_path / "units.json"
     units.write_text(json.dumps([{"code": "m", "name": "metre", "decimals": 3}]))

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from isom import cli as isom_cli
+from isom import schema as isom_schema
 from isom.db import Database
 from isom.orders import queries
 from isom.orders import services as orders
@@ -26,7 +26,7 @@ PO_CSV = (
 @pytest.fixture
 def runner(db: Database, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     order_plant(db)
-    monkeypatch.setattr(isom_cli, "open_db", lambda: db)
+    monkeypatch.setattr(isom_schema, "open_db", lambda: db)
     return CliRunner()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -157,7 +158,7 @@ def test_bad_scans_answer_4xx_with_the_field_and_change_nothing(
     assert r.status_code == 422
 
 
-def test_wip_board_stream_and_page(client: TestClient, pdb: Database) -> None:
+def test_wip_board_stream_and_page(client: TestClient, pdb: Database, server: str) -> None:
     wo = released(client, pdb)
     supervisor = token(pdb, "supervisor")
     board = client.get(f"{API}/production/wip", headers=supervisor)
@@ -165,9 +166,16 @@ def test_wip_board_stream_and_page(client: TestClient, pdb: Database) -> None:
     job = next(j for j in board.json()["jobs"] if j["work_order"] == wo)
     assert job["current_step"] == 10 and job["late"] is True
     assert wo + "/10" in board.json()["queues"]["CUT-1"]
-    with client.stream("GET", f"{API}/production/wip/stream?once=true", headers=supervisor) as r:
+    # A real server: the stream never ends by itself, it ends when the client goes away.
+    with httpx.stream(
+        "GET", f"{server}{API}/production/wip/stream", headers=supervisor, timeout=60
+    ) as r:
         assert r.status_code == 200
-        text = "".join(r.iter_text())
+        text = ""
+        for chunk in r.iter_text():
+            text += chunk
+            if "\n\n" in text:
+                break
     assert text.startswith("event: wip\ndata: ") and wo in text
     page = client.get("/wip", headers=supervisor)
     assert page.status_code == 200 and wo in page.text and "/static/wip.js" in page.text

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from isom.db import Database
-from isom.errors import Conflict, InvalidInput, NotFound
+from isom.errors import Conflict, InvalidInput, InvalidTransition, NotFound, WrongState
 from isom.ledger import services as ledger
 from isom.ledger.schemas import HoldCommand
 from isom.masterdata import imports as md_import
@@ -175,7 +175,7 @@ def test_wrong_scans_get_a_clear_answer_and_change_nothing(job: Database) -> Non
     # consuming into a step that has not started
     refused(
         job,
-        Conflict,
+        WrongState,
         production.consume_scan,
         ConsumeScan(
             work_order="WO-000001", step=10, container="W-RD", item="WIRE-0.5-RD", quantity=D(1)
@@ -243,7 +243,7 @@ def test_wrong_scans_get_a_clear_answer_and_change_nothing(job: Database) -> Non
     )
     refused(
         job,
-        Conflict,
+        InvalidTransition,
         production.release_work_order,
         ReleaseWorkOrder(work_order="WO-000001"),
         field="work_order",

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from isom import demo
 from isom.costing import services as costing
 from isom.db import Database
-from isom.web.pages import fmt_money
+from isom.toolkit.render import fmt_money
 from tests.web.seed import sign_in, user
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from isom.auth.models import LoginFailure, User
 from isom.db import Database
 from isom.masterdata.models import Person
-from isom.web import guards
+from isom.toolkit import guards
 from isom.web.app import create_app
 from tests.builders import key, plant, token
 

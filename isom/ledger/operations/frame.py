@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
 from decimal import Decimal
 from functools import partial
 from typing import Any, TypeVar, cast
@@ -20,6 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from isom import commands
+from isom.actors import Actor as Actor  # re-exported: the operations are called with it
 from isom.config import get_settings
 from isom.errors import Conflict, InvalidInput, NotFound
 from isom.ledger import nesting
@@ -43,20 +43,6 @@ from isom.masterdata.models import Item, Location, Tracking
 from isom.types import utcnow
 
 C = TypeVar("C", bound=BaseModel)
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who acts, and through which device."""
-
-    name: str
-    user_id: int | None = None
-    device: str | None = None
-    roles: frozenset[str] = frozenset()
-
-    def has_any(self, *roles: str) -> bool:
-        """Whether the actor holds one of `roles` (an admin holds them all)."""
-        return "admin" in self.roles or bool(self.roles & set(roles))
 
 
 # ---------------------------------------------------------------------------------------------

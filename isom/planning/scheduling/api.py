@@ -17,8 +17,8 @@ from isom.auth.services import Principal
 from isom.db import Database
 from isom.errors import NotFound
 from isom.planning.scheduling import queries, services, whatif, worker
-from isom.web.commands import PROBLEMS
-from isom.web.deps import READERS, get_db, require_roles
+from isom.toolkit.commands import PROBLEMS
+from isom.toolkit.deps import READERS, get_db, require_roles
 
 router = APIRouter(tags=["scheduling"], lifespan=worker.lifespan)
 PLANNERS = (Role.planner, Role.supervisor)

@@ -16,9 +16,9 @@ from isom.auth.services import Principal
 from isom.db import Database
 from isom.errors import Forbidden, InvalidInput, IsomError
 from isom.planning.scheduling import queries, services, whatif
-from isom.web.charts import figure_dict
-from isom.web.deps import current_principal, get_db
-from isom.web.pages import check_csrf, error_page, form_text, guarded, render
+from isom.toolkit.charts import figure_dict
+from isom.toolkit.deps import current_principal, get_db
+from isom.toolkit.render import check_csrf, error_page, form_text, guarded, render
 
 router = APIRouter(include_in_schema=False)
 PLANNER_ROLES = frozenset({"planner", "supervisor"})

@@ -14,11 +14,11 @@ from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
+from isom.actors import Actor
 from isom.auth.models import Role
 from isom.auth.services import Principal
 from isom.db import Database
-from isom.ledger import services as ledger
-from isom.web.deps import get_db, idempotency_key, require_roles
+from isom.toolkit.deps import get_db, idempotency_key, require_roles
 
 PROBLEMS: dict[int | str, dict[str, Any]] = {
     400: {"description": "The body is not valid JSON"},
@@ -36,9 +36,9 @@ class Replayable(Protocol):
     replayed: bool
 
 
-def actor_of(principal: Principal) -> ledger.Actor:
+def actor_of(principal: Principal) -> Actor:
     """The domains' view of who is acting."""
-    return ledger.Actor(
+    return Actor(
         name=principal.name,
         user_id=principal.user_id,
         device=principal.device,
@@ -49,7 +49,7 @@ def actor_of(principal: Principal) -> ledger.Actor:
 def add_command_route(
     router: APIRouter,
     path: str,
-    operation: Callable[[Session, ledger.Actor, str, Any], Any],
+    operation: Callable[[Session, Actor, str, Any], Any],
     command_type: type[BaseModel],
     result_type: type[BaseModel],
     roles: tuple[Role, ...],

@@ -27,7 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from isom.auth.throttle import TooManyAttempts
 from isom.errors import InvalidInput, IsomError
-from isom.web.app import ProblemResponse
+from isom.toolkit.responses import ProblemResponse
 
 MiB = 1024 * 1024
 DEFAULT_CAP = 1 * MiB

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import FileResponse, Response
 
 from isom.auth.services import Principal
-from isom.web.deps import current_principal
+from isom.toolkit.deps import current_principal
 
 router = APIRouter(include_in_schema=False)
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"

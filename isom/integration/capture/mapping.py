@@ -1,45 +1,23 @@
-"""EPCIS 2.0 capture: documents from outside become ledger events, once per eventID.
-
-A captured document is validated against GS1's EPCIS JSON schema, then each event is mapped
-(STANDARDS.md's table, read backwards) to the ledger's own services: receiving, moving,
-packing and unpacking, shipping, holding and releasing, counting, destroying, repacking.
-The whole document is one transaction, all or nothing: the first event that cannot be
-applied refuses the document with the path of that event (`epcisBody.eventList[3].epcList[0]`)
-and nothing is applied. The answer lists every event with what it did.
-
-The eventID is the idempotency key. The same eventID with the same content (`recordTime`
-aside) is a replay and applies nothing; with other content it is refused (409). An event
-carrying an `errorDeclaration` reverses, in the ledger, what the event with its eventID
-applied: one captured here, or one ISOM exported (named by `isom:ledgerEventId`, checked
-against its eventID). Production (a `transformationID` or a `prodorder`) is refused here:
-it is recorded by work-order scans, which cost the job.
-"""
+"""Reading an EPCIS event into one ledger operation: steps, dispositions, EPCs, quantities."""
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
-import os
 import re
 import urllib.parse
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
-from functools import cache
-from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from isom.errors import Conflict, InvalidInput, IsomError, NotFound
+from isom.errors import InvalidInput, NotFound
 from isom.integration import epcis
-from isom.integration.models import CapturedEvent
 from isom.ledger import services as ledger
-from isom.ledger.models import Container, Event
+from isom.ledger.models import Container
 from isom.ledger.schemas import (
-    MAX_ID,
     CountCommand,
     CreateContainerCommand,
     EventResult,
@@ -51,7 +29,6 @@ from isom.ledger.schemas import (
     ReceiveCommand,
     ReceiveLine,
     ReleaseCommand,
-    ReverseCommand,
     ScrapCommand,
     ShipCommand,
     SplitCommand,
@@ -80,227 +57,6 @@ COUNT_STEPS = {"cycle_counting", "stock_taking"}
 DESTROY_STEPS = {"destroying", "decommissioning"}
 #: UN/ECE Recommendation 20 back to the unit codes of the master data.
 UNIT_OF = {v: k for k, v in epcis.UOM.items()}
-
-
-def standards_dir() -> Path:
-    """Where GS1's reference files are read from: `ISOM_STANDARDS_DIR`, or ../shared/standards."""
-    configured = os.environ.get("ISOM_STANDARDS_DIR")
-    if configured:
-        return Path(configured)
-    return Path(__file__).resolve().parents[3] / "shared" / "standards"
-
-
-@cache
-def _validator(path: Path) -> Any:
-    import jsonschema  # type: ignore[import-untyped]
-
-    schema = json.loads(path.read_text(encoding="utf-8"))
-    cls = jsonschema.validators.validator_for(schema)
-    return cls(schema, format_checker=cls.FORMAT_CHECKER)
-
-
-class StandardsMissing(IsomError):
-    """The server cannot check documents: GS1's schema is not where it was told to be."""
-
-    status_code = 503
-    code = "standards_missing"
-    title = "Reference schema missing"
-
-
-def validate(doc: Any) -> None:
-    """Refuse a document that GS1's EPCIS 2.0 JSON schema refuses, naming where and why."""
-    path = standards_dir() / "epcis-2.0" / "EPCIS-JSON-Schema.json"
-    if not path.is_file():
-        raise StandardsMissing(
-            f"the EPCIS JSON schema is not installed at {path}",
-            field="ISOM_STANDARDS_DIR",
-            expected="the folder holding epcis-2.0/EPCIS-JSON-Schema.json",
-        )
-    found = sorted(_validator(path).iter_errors(doc), key=lambda e: [str(p) for p in e.path])
-    errors = [_deepest(e) for e in found]
-    if errors:
-        listed = [{"field": _path(e.absolute_path), "message": _message(e)} for e in errors[:20]]
-        raise InvalidInput(
-            f"the document is not valid EPCIS 2.0: {listed[0]['message']}",
-            field=listed[0]["field"],
-            expected="a document valid against GS1's EPCIS-JSON-Schema.json",
-            errors=listed,
-        )
-    if not isinstance(doc, dict) or doc.get("type") != "EPCISDocument":
-        raise InvalidInput(
-            "only an EPCISDocument can be captured",
-            field="type",
-            expected="EPCISDocument",
-        )
-
-
-def _deepest(error: Any) -> Any:
-    """Of the alternatives an `anyOf` tried, the one that got furthest into the document."""
-    while error.context:
-        error = max(error.context, key=lambda e: len(e.absolute_path))
-    return error
-
-
-def _message(error: Any) -> str:
-    if error.validator == "not":
-        return f"{_path(error.absolute_path)} is not allowed in this event"
-    return str(error.message)[:300]
-
-
-def _path(parts: Any) -> str:
-    out = ""
-    for p in parts:
-        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
-    return out or "(document)"
-
-
-class EventOutcome(BaseModel):
-    eventID: str  # noqa: N815 - the EPCIS field name
-    status: str  # applied | replayed
-    declaration: bool
-    ledger_events: list[int]
-
-
-class CaptureResult(BaseModel):
-    captureID: str  # noqa: N815 - the EPCIS field name
-    applied: int
-    replayed: int
-    events: list[EventOutcome]
-
-
-def capture(session: Session, actor: ledger.Actor, doc: Any) -> CaptureResult:
-    """Validate a document and apply its events through the ledger, all or nothing."""
-    validate(doc)
-    events: list[dict[str, Any]] = doc["epcisBody"].get("eventList", [])
-    canonical = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    capture_id = hashlib.sha256(canonical.encode()).hexdigest()[:32]
-    out: list[EventOutcome] = []
-    for i, ev in enumerate(events):
-        where = f"epcisBody.eventList[{i}]"
-        try:
-            out.append(_capture_one(session, actor, ev, capture_id, where))
-        except IsomError as exc:
-            exc.field = f"{where}.{exc.field}" if exc.field else where
-            exc.detail = f"event {i} ({ev.get('eventID', 'no eventID')}): {exc.detail}"
-            exc.extra["event_index"] = i
-            raise
-    applied = sum(1 for o in out if o.status == "applied")
-    return CaptureResult(
-        captureID=capture_id, applied=applied, replayed=len(out) - applied, events=out
-    )
-
-
-def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def _capture_one(
-    session: Session, actor: ledger.Actor, ev: dict[str, Any], capture_id: str, where: str
-) -> EventOutcome:
-    event_id = ev.get("eventID")
-    if not isinstance(event_id, str) or not event_id:
-        raise InvalidInput(
-            "every captured event needs its eventID: it is the idempotency key",
-            field="eventID",
-            expected="a UUID URN or the CBV 2.0 Event Hash ID, the same on every retry",
-        )
-    if len(event_id) > 500:
-        raise InvalidInput("eventID too long", field="eventID", expected="at most 500 characters")
-    declaration = "errorDeclaration" in ev
-    content = {k: v for k, v in ev.items() if k != "recordTime"}
-    content_hash = _digest(json.dumps(content, sort_keys=True, separators=(",", ":")))
-    prior = session.scalar(
-        select(CapturedEvent).where(
-            CapturedEvent.event_id == event_id, CapturedEvent.declaration == declaration
-        )
-    )
-    if prior is not None:
-        if prior.content_hash != content_hash:
-            raise Conflict(
-                f"eventID {event_id!r} was captured before with other content",
-                field="eventID",
-                expected="a new eventID for a new event, or the same event to retry",
-            )
-        return EventOutcome(
-            eventID=event_id,
-            status="replayed",
-            declaration=declaration,
-            ledger_events=list(prior.ledger_events),
-        )
-    key = _digest(event_id)[:40]
-    if declaration:
-        ids = _declare_error(session, actor, ev, event_id, key)
-    else:
-        try:
-            plan = _plan(session, ev)
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            raise InvalidInput(
-                f"the ledger cannot take this event: {'.'.join(map(str, err['loc']))}: "
-                f"{err['msg']}",
-                expected="codes and quantities the ledger accepts",
-            ) from exc
-        ids = []
-        for n, (operation, command) in enumerate(plan):
-            ids.append(operation(session, actor, f"epcis:{key}:{n}", command).event_id)
-    session.add(
-        CapturedEvent(
-            event_id=event_id,
-            declaration=declaration,
-            content_hash=content_hash,
-            event_type=str(ev.get("type")),
-            biz_step=(_cbv(ev.get("bizStep"), "BizStep") or "")[:100] or None,
-            ledger_events=ids,
-            capture_id=capture_id,
-            actor=actor.name,
-        )
-    )
-    session.flush()
-    return EventOutcome(
-        eventID=event_id, status="applied", declaration=declaration, ledger_events=ids
-    )
-
-
-def _declare_error(
-    session: Session, actor: ledger.Actor, ev: dict[str, Any], event_id: str, key: str
-) -> list[int]:
-    """Reverse, newest first, the ledger events that the declared event applied."""
-    original = session.scalar(
-        select(CapturedEvent).where(
-            CapturedEvent.event_id == event_id, CapturedEvent.declaration.is_(False)
-        )
-    )
-    if original is not None:
-        targets = list(reversed(original.ledger_events))
-    elif isinstance(ev.get("isom:ledgerEventId"), int) and 0 < ev["isom:ledgerEventId"] <= MAX_ID:
-        found = session.get(Event, ev["isom:ledgerEventId"])
-        if found is None or epcis.export(session, [found])[0]["eventID"] != event_id:
-            raise Conflict(
-                "the errorDeclaration's eventID is not that of the ISOM event it names",
-                field="isom:ledgerEventId",
-                expected="the eventID ISOM exported for that ledger event",
-            )
-        targets = [found.id]
-    else:
-        raise NotFound(
-            f"eventID {event_id!r} names no event captured here or exported by ISOM",
-            field="eventID",
-            expected="the eventID of the event the errorDeclaration corrects",
-        )
-    decl = ev["errorDeclaration"]
-    reason = _cbv(decl.get("reason"), "ER") or "no reason given"
-    text = f"EPCIS errorDeclaration ({reason}) of {event_id}"[:500]
-    return [
-        ledger.reverse(
-            session,
-            actor,
-            f"epcis-error:{key}:{n}",
-            ReverseCommand(
-                event_id=target, reason=text, occurred_at=_time(decl, "declarationTime")
-            ),
-        ).event_id
-        for n, target in enumerate(targets)
-    ]
 
 
 # --- reading the event -------------------------------------------------------------------
@@ -362,7 +118,7 @@ def _existing(session: Session, uri: str, field: str) -> str:
     return code
 
 
-def _item_and_lot(session: Session, uri: str, field: str) -> tuple[Item, str | None]:
+def item_and_lot(session: Session, uri: str, field: str) -> tuple[Item, str | None]:
     """The item and lot an EPC class names: a GTIN (Digital Link, LGTIN URN) or an ISOM item."""
     gtin: str | None = None
     lot: str | None = None
@@ -445,7 +201,7 @@ def _quantities(
     out = []
     for i, q in enumerate(ev.get(name) or []):
         field = f"{name}[{i}]"
-        item, lot = _item_and_lot(session, q["epcClass"], f"{field}.epcClass")
+        item, lot = item_and_lot(session, q["epcClass"], f"{field}.epcClass")
         try:
             quantity = Decimal(str(q.get("quantity")))
         except InvalidOperation as exc:

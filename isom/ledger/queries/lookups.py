@@ -1,0 +1,90 @@
+"""Look-ups other domains need: a container's id, a lot, which lot codes exist, the stock on a
+workstation's floor and the lines tagged as a step's WIP.
+
+They are the ledger's door for those reads, so no other domain queries the ledger's tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import NamedTuple
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from isom.ledger.models import Container, Content, Lot
+from isom.masterdata.models import Item
+
+
+def container_id(session: Session, code: str) -> int | None:
+    """The id of the container with `code`, if there is one."""
+    found: int | None = session.scalar(select(Container.id).where(Container.code == code))
+    return found
+
+
+def find_lot(session: Session, item_id: int, code: str) -> Lot | None:
+    """The lot `code` of an item, if it exists."""
+    return session.scalar(select(Lot).where(Lot.item_id == item_id, Lot.code == code))
+
+
+def lot_codes_in_use(session: Session, item_id: int, codes: Iterable[str]) -> list[str]:
+    """Which of `codes` are already lots (or serials) of the item, sorted."""
+    wanted = list(codes)
+    return sorted(
+        session.scalars(select(Lot.code).where(Lot.item_id == item_id, Lot.code.in_(wanted)))
+    )
+
+
+class StockLine(NamedTuple):
+    """A line of a container: its code, the quantity and the lot (if any)."""
+
+    container: str
+    quantity: Decimal
+    lot: str | None
+
+
+def floor_stock(session: Session, location_id: int | None, item_id: int) -> list[StockLine]:
+    """Available stock of an item at a location that is no step's WIP, oldest content first."""
+    rows = session.execute(
+        select(Container.code, Content.quantity, Lot.code)
+        .join(Container, Container.id == Content.container_id)
+        .outerjoin(Lot, Lot.id == Content.lot_id)
+        .where(
+            Container.location_id == location_id,
+            Content.item_id == item_id,
+            Content.wip_step.is_(None),
+            Content.status == "available",
+            Content.quantity > 0,
+        )
+        .order_by(Content.id)
+    ).all()
+    return [StockLine(str(code), quantity, lot) for code, quantity, lot in rows]
+
+
+def wip_tags(session: Session, container_code: str, item_id: int) -> list[str | None]:
+    """The WIP step each line of an item in a container belongs to (None: plain stock)."""
+    return list(
+        session.scalars(
+            select(Content.wip_step)
+            .join(Container, Container.id == Content.container_id)
+            .where(
+                Container.code == container_code,
+                Content.item_id == item_id,
+                Content.quantity > 0,
+            )
+        )
+    )
+
+
+def wip_lines(session: Session, step_ref: str) -> list[tuple[str, str, str | None, Decimal]]:
+    """Container lines tagged as WIP of a step, as (container, item, lot, quantity)."""
+    rows = session.execute(
+        select(Container.code, Item.code, Lot.code, Content.quantity)
+        .join(Container, Container.id == Content.container_id)
+        .join(Item, Item.id == Content.item_id)
+        .outerjoin(Lot, Lot.id == Content.lot_id)
+        .where(Content.wip_step == step_ref, Content.quantity > 0)
+        .order_by(Container.code, Content.id)
+    ).all()
+    return [(str(c), str(i), lt, q) for c, i, lt, q in rows]
