@@ -40,7 +40,7 @@ def test_six_planners_cannot_reserve_more_than_is_in_stock(db: Database) -> None
     with ThreadPoolExecutor(THREADS) as pool:
         outcomes = list(pool.map(reserve, range(THREADS)))
     kinds = Counter(type(o).__name__ for o in outcomes)
-    assert kinds == {"OrderResult": 3, "Conflict": 3}, outcomes  # 3 x 30 of 100 fit
+    assert kinds == {"OrderResult": 3, "InsufficientStock": 3}, outcomes  # 3 x 30 of 100 fit
     item_id = db.read(lambda s: queries.open_customer_demand(s)[0].item_id)
     assert db.read(queries.reserved_by_item) == {item_id: Decimal(90)}
     assert_projections_hold(db)
