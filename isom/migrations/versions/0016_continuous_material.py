@@ -1,7 +1,7 @@
 """continuous material: an item's measure and minimum usable length, a step input's cut length
 
 Revision ID: 0016
-Revises: 0012
+Revises: 0014
 """
 
 from collections.abc import Sequence
@@ -18,19 +18,32 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("md_item") as batch:
-        batch.add_column(
-            sa.Column("measure", sa.String(length=20), nullable=False, server_default="count")
-        )
-        batch.add_column(sa.Column("min_usable", isom.types.Exact(), nullable=True))
-        batch.create_check_constraint(
-            op.f("ck_md_item_min_usable_positive"), "min_usable IS NULL OR min_usable > 0"
-        )
-    with op.batch_alter_table("md_step_input") as batch:
-        batch.add_column(sa.Column("cut_length", isom.types.Exact(), nullable=True))
-        batch.create_check_constraint(
-            op.f("ck_md_step_input_cut_length_positive"), "cut_length IS NULL OR cut_length > 0"
-        )
+    if op.get_bind().dialect.name == "sqlite":
+        # SQLite adds a column with its CHECK in place; a batch copy of md_item would drop a
+        # table every other table points at, which its foreign keys refuse once there is data.
+        for ddl in (
+            "ALTER TABLE md_item ADD COLUMN measure VARCHAR(20) DEFAULT 'count' NOT NULL",
+            "ALTER TABLE md_item ADD COLUMN min_usable BIGINT CONSTRAINT "
+            "ck_md_item_min_usable_positive CHECK (min_usable IS NULL OR min_usable > 0)",
+            "ALTER TABLE md_step_input ADD COLUMN cut_length BIGINT CONSTRAINT "
+            "ck_md_step_input_cut_length_positive CHECK (cut_length IS NULL OR cut_length > 0)",
+        ):
+            op.execute(ddl)
+        return
+    op.add_column(
+        "md_item",
+        sa.Column("measure", sa.String(length=20), nullable=False, server_default="count"),
+    )
+    op.add_column("md_item", sa.Column("min_usable", isom.types.Exact(), nullable=True))
+    op.create_check_constraint(
+        op.f("ck_md_item_min_usable_positive"), "md_item", "min_usable IS NULL OR min_usable > 0"
+    )
+    op.add_column("md_step_input", sa.Column("cut_length", isom.types.Exact(), nullable=True))
+    op.create_check_constraint(
+        op.f("ck_md_step_input_cut_length_positive"),
+        "md_step_input",
+        "cut_length IS NULL OR cut_length > 0",
+    )
 
 
 def downgrade() -> None:
