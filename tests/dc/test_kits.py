@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
-from isom.agents import intake, runner
+from isom.agents import intake, releasing, runner
 from isom.costing import services as costing
 from isom.db import Database
 from isom.dc import kits, waves
@@ -42,8 +42,8 @@ def kit_order(db: Database) -> str:
             }
         ),
     )
-    for _ in range(2):
-        runner.run_agent(db, "intake", intake.run, DAY, runner.ROBOT)
+    runner.run_agent(db, "intake", intake.run, DAY, runner.ROBOT)  # makes the kit job
+    runner.run_agent(db, "intake", releasing.release_ready, DAY, runner.ROBOT)  # releases it
     jobs = db.read(
         lambda s: [
             (str(w.number), w.quantity, w.status.value)
