@@ -1,6 +1,6 @@
 """HTTP throughput of a real `isom serve`: keyed receives and moves, container and item reads.
 
-    .venv/bin/python bench/http.py [--store sqlite|postgresql|both] [--clients 16]
+    .venv/bin/python bench/http_load.py [--store sqlite|postgresql|both] [--clients 16]
         [--events 2000] [--reads 4000] [--workers 1] [--isom PATH]
 
 For each store it makes a fresh database, migrates it and seeds the ledger bench's small plant,
@@ -39,12 +39,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-# Named like the standard library's `http` (which httpx imports): run as a script, this file's
-# folder comes first on the path and would shadow it.
-HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
-
-ROOT = HERE.parent
+ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
