@@ -48,25 +48,17 @@ def run(session: Session, actor: agents.Actor, today: dt.date) -> list[Any]:
             continue
         free[d.item_id] -= take
         made.append(
-            agents.decide(
+            reserving.reserve(
                 session,
                 actor,
-                Proposal(
-                    agent=AGENT,
-                    kind="reserve",
-                    situation=f"reserve|{d.reference}|{d.open_quantity}|{d.reserved_quantity}|{take}",
-                    rule="reserve-free-stock",
-                    priority=d.rank[0],
-                    item_id=d.item_id,
-                    demand=d.reference,
-                    supply="stock",
-                    date=d.due_date,
-                    explanation=(
-                        f"{d.reference} ({d.priority.value}) needs {d.open_quantity} {d.item} by "
-                        f"{d.due_date}, {d.reserved_quantity} reserved; {take} of the free stock "
-                        f"is set aside for it (ship from stock)."
-                    ),
-                    command={"order": d.order_number, "line_no": d.line_no, "quantity": str(take)},
+                d,
+                take,
+                situation=f"reserve|{d.reference}|{d.open_quantity}|{d.reserved_quantity}|{take}",
+                rule="reserve-free-stock",
+                explanation=(
+                    f"{d.reference} ({d.priority.value}) needs {d.open_quantity} {d.item} by "
+                    f"{d.due_date}, {d.reserved_quantity} reserved; {take} of the free stock "
+                    f"is set aside for it (ship from stock)."
                 ),
             )
         )

@@ -131,28 +131,50 @@ def _give_back(session: Session, actor: agents.Actor, donor: Demand, taker: Dema
     )
 
 
-def _reserve_taken(
-    session: Session, actor: agents.Actor, d: Demand, take: Decimal, held: Decimal
+def reserve(
+    session: Session,
+    actor: agents.Actor,
+    d: Demand,
+    take: Decimal,
+    *,
+    situation: str,
+    rule: str,
+    explanation: str,
 ) -> Any:
+    """Decide to set `take` of the free stock aside for a customer line (ship from stock)."""
     return agents.decide(
         session,
         actor,
         Proposal(
             agent=AGENT,
             kind="reserve",
-            situation=f"reserve-taken|{d.reference}|{_q(d.open_quantity)}|{_q(held)}|{_q(take)}",
-            rule="take-back-reservation",
+            situation=situation,
+            rule=rule,
             priority=d.rank[0],
             item_id=d.item_id,
             demand=d.reference,
             supply="stock",
             date=d.due_date,
-            explanation=(
-                f"{d.reference} ({d.priority.value}) needs {_q(d.open_quantity)} {d.item} by "
-                f"{d.due_date}, {_q(held)} reserved; {_q(take)} of the stock lines of a lower "
-                "priority gave back is set aside for it."
-            ),
+            explanation=explanation,
             command={"order": d.order_number, "line_no": d.line_no, "quantity": str(take)},
+        ),
+    )
+
+
+def _reserve_taken(
+    session: Session, actor: agents.Actor, d: Demand, take: Decimal, held: Decimal
+) -> Any:
+    return reserve(
+        session,
+        actor,
+        d,
+        take,
+        situation=f"reserve-taken|{d.reference}|{_q(d.open_quantity)}|{_q(held)}|{_q(take)}",
+        rule="take-back-reservation",
+        explanation=(
+            f"{d.reference} ({d.priority.value}) needs {_q(d.open_quantity)} {d.item} by "
+            f"{d.due_date}, {_q(held)} reserved; {_q(take)} of the stock lines of a lower "
+            "priority gave back is set aside for it."
         ),
     )
 
@@ -160,24 +182,16 @@ def _reserve_taken(
 def _reserve_again(
     session: Session, actor: agents.Actor, d: Demand, take: Decimal, taker: str
 ) -> Any:
-    return agents.decide(
+    return reserve(
         session,
         actor,
-        Proposal(
-            agent=AGENT,
-            kind="reserve",
-            situation=f"reserve-again|{d.reference}|{_q(d.reserved_quantity)}|{taker}|{_q(take)}",
-            rule="take-back-reservation",
-            priority=d.rank[0],
-            item_id=d.item_id,
-            demand=d.reference,
-            supply="stock",
-            date=d.due_date,
-            explanation=(
-                f"{d.reference} ({d.priority.value}) gave back its {_q(d.reserved_quantity)} "
-                f"{d.item} to {taker}; {_q(take)} of it is still free after the lines before "
-                "it and is set aside for it again."
-            ),
-            command={"order": d.order_number, "line_no": d.line_no, "quantity": str(take)},
+        d,
+        take,
+        situation=f"reserve-again|{d.reference}|{_q(d.reserved_quantity)}|{taker}|{_q(take)}",
+        rule="take-back-reservation",
+        explanation=(
+            f"{d.reference} ({d.priority.value}) gave back its {_q(d.reserved_quantity)} "
+            f"{d.item} to {taker}; {_q(take)} of it is still free after the lines before "
+            "it and is set aside for it again."
         ),
     )
