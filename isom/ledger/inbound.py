@@ -8,7 +8,6 @@ key: one scan, one event, all or nothing.
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_EVEN
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -16,12 +15,11 @@ from sqlalchemy.orm import Session
 
 from isom.errors import InvalidInput
 from isom.ledger import services as ledger
-from isom.ledger.models import Container, ContentStatus, Event, EventKind
-from isom.ledger.operations import frame
-from isom.ledger.posting import COST_QUANTUM, Edge, Posting
+from isom.ledger.models import Event, EventKind
+from isom.ledger.operations import frame, receiving
+from isom.ledger.posting import Posting
 from isom.ledger.schemas import Code, EventResult, ReceiveLine, _Command
 from isom.masterdata import services as md
-from isom.masterdata.models import Supplier
 
 
 class CaseIn(BaseModel):
@@ -78,47 +76,9 @@ def _receive_pallet(
         )
         posting.moves[-1].to_parent_id = pallet.id
         for j, line in enumerate(case.lines):
-            _receive_line(session, event, posting, box, line, supplier, f"cases[{i}].lines[{j}]")
+            receiving.receive_line(
+                session, event, posting, box, line, supplier, f"cases[{i}].lines[{j}]"
+            )
     frame._event_at(event, location)
     event.reference = cmd.reference
     return {"container": pallet.code, "cases": codes, "location": location.code}
-
-
-def _receive_line(
-    session: Session,
-    event: Event,
-    posting: Posting,
-    box: Container,
-    line: ReceiveLine,
-    supplier: Supplier | None,
-    field: str,
-) -> None:
-    item = frame._label_item(posting, md.get_item(session, line.item, field=f"{field}.item"))
-    qty = md.to_base_quantity(session, item, line.quantity, line.unit, field=f"{field}.quantity")
-    unit_cost = (line.unit_cost * line.quantity / qty).quantize(
-        COST_QUANTUM, rounding=ROUND_HALF_EVEN
-    )
-    lot = frame._lot_in(
-        session,
-        posting,
-        event,
-        item,
-        line.lot,
-        qty,
-        field=f"{field}.lot",
-        supplier_id=supplier.id if supplier else None,
-    )
-    lot_id = lot.id if lot else None
-    posting.transfer(
-        item_id=item.id,
-        lot_id=lot_id,
-        quantity=qty,
-        unit_cost=unit_cost,
-        source=f"supplier:{supplier.code}" if supplier else "supplier",
-        target=box,
-        source_status=ContentStatus.available,
-        target_status=ContentStatus.available,
-    )
-    posting.edges.append(
-        Edge(item_id=item.id, quantity=qty, to_lot_id=lot_id, to_container_id=box.id)
-    )

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from isom.ledger.models import (
+    Container,
     ContentStatus,
     Event,
     EventKind,
@@ -25,8 +26,10 @@ from isom.ledger.schemas import (
     CreateContainerCommand,
     EventResult,
     ReceiveCommand,
+    ReceiveLine,
 )
 from isom.masterdata import services as md
+from isom.masterdata.models import Supplier
 
 
 def receive(session: Session, actor: Actor, key: str, cmd: ReceiveCommand) -> EventResult:
@@ -48,43 +51,53 @@ def _receive(
         location=location,
         field="container",
     )
-    source = f"supplier:{supplier.code}" if supplier else "supplier"
     for i, line in enumerate(cmd.lines):
-        field = f"lines[{i}]"
-        item = _label_item(posting, md.get_item(session, line.item, field=f"{field}.item"))
-        qty = md.to_base_quantity(
-            session, item, line.quantity, line.unit, field=f"{field}.quantity"
-        )
-        unit_cost = (line.unit_cost * line.quantity / qty).quantize(
-            COST_QUANTUM, rounding=ROUND_HALF_EVEN
-        )
-        lot = _lot_in(
-            session,
-            posting,
-            event,
-            item,
-            line.lot,
-            qty,
-            field=f"{field}.lot",
-            supplier_id=supplier.id if supplier else None,
-        )
-        lot_id = lot.id if lot else None
-        posting.transfer(
-            item_id=item.id,
-            lot_id=lot_id,
-            quantity=qty,
-            unit_cost=unit_cost,
-            source=source,
-            target=cont,
-            source_status=ContentStatus.available,
-            target_status=ContentStatus.available,
-        )
-        posting.edges.append(
-            Edge(item_id=item.id, quantity=qty, to_lot_id=lot_id, to_container_id=cont.id)
-        )
+        receive_line(session, event, posting, cont, line, supplier, f"lines[{i}]")
     _event_at(event, location)
     event.reference = cmd.reference
     return {"container": cont.code, "location": location.code}
+
+
+def receive_line(
+    session: Session,
+    event: Event,
+    posting: Posting,
+    cont: Container,
+    line: ReceiveLine,
+    supplier: Supplier | None,
+    field: str,
+) -> None:
+    """One supplier line into a container: its lot, its cost per base unit, its genealogy edge
+    (a plain receipt and an SSCC pallet's cases both take their lines this way)."""
+    item = _label_item(posting, md.get_item(session, line.item, field=f"{field}.item"))
+    qty = md.to_base_quantity(session, item, line.quantity, line.unit, field=f"{field}.quantity")
+    unit_cost = (line.unit_cost * line.quantity / qty).quantize(
+        COST_QUANTUM, rounding=ROUND_HALF_EVEN
+    )
+    lot = _lot_in(
+        session,
+        posting,
+        event,
+        item,
+        line.lot,
+        qty,
+        field=f"{field}.lot",
+        supplier_id=supplier.id if supplier else None,
+    )
+    lot_id = lot.id if lot else None
+    posting.transfer(
+        item_id=item.id,
+        lot_id=lot_id,
+        quantity=qty,
+        unit_cost=unit_cost,
+        source=f"supplier:{supplier.code}" if supplier else "supplier",
+        target=cont,
+        source_status=ContentStatus.available,
+        target_status=ContentStatus.available,
+    )
+    posting.edges.append(
+        Edge(item_id=item.id, quantity=qty, to_lot_id=lot_id, to_container_id=cont.id)
+    )
 
 
 def create_container(
