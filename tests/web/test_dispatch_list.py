@@ -34,7 +34,8 @@ def test_the_terminal_shows_the_workstations_dispatch_list_from_the_plan(
     page.locator("#t-scan").press("Enter")
 
     rows = page.locator("#t-dispatch tbody tr")
-    expect(page.locator("#t-dispatch h2")).to_have_text("Next at CUT-1")
+    # the list comes by a fetch after the scan: wait for it as long as the queue tests do
+    expect(page.locator("#t-dispatch h2")).to_have_text("Next at CUT-1", timeout=15_000)
     expect(rows).to_have_count(len(planned))
     steps = [f"{r.work_order}/{r.sequence}" for r in planned]
     assert [rows.nth(i).get_attribute("data-step") for i in range(len(planned))] == steps
