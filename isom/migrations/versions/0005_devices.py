@@ -8,9 +8,9 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
 
 import isom.types
+from isom.migrations.helpers import indexes, json_type
 
 revision: str = "0005"
 down_revision: str | None = "0004"
@@ -19,6 +19,16 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    _dev_dead_letter()
+    _dev_gs1_site()
+    _dev_printer()
+    _dev_sscc()
+    _dev_device()
+    _dev_message()
+    _dev_machine_count()
+
+
+def _dev_dead_letter() -> None:
     op.create_table(
         "dev_dead_letter",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -26,14 +36,13 @@ def upgrade() -> None:
         sa.Column("device", sa.String(length=64), nullable=True),
         sa.Column("event_id", sa.String(length=100), nullable=True),
         sa.Column("payload", sa.Text(), nullable=False),
-        sa.Column(
-            "error",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=False,
-        ),
+        sa.Column("error", json_type(), nullable=False),
         sa.Column("received_at", isom.types.UtcDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_dev_dead_letter")),
     )
+
+
+def _dev_gs1_site() -> None:
     op.create_table(
         "dev_gs1_site",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -53,6 +62,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_dev_gs1_site")),
         sa.UniqueConstraint("site_id", name=op.f("uq_dev_gs1_site_site_id")),
     )
+
+
+def _dev_printer() -> None:
     op.create_table(
         "dev_printer",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -75,6 +87,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_dev_printer")),
         sa.UniqueConstraint("code", name=op.f("uq_dev_printer_code")),
     )
+
+
+def _dev_sscc() -> None:
     op.create_table(
         "dev_sscc",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -90,6 +105,9 @@ def upgrade() -> None:
         sa.UniqueConstraint("key", name=op.f("uq_dev_sscc_key")),
         sa.UniqueConstraint("sscc", name=op.f("uq_dev_sscc_sscc")),
     )
+
+
+def _dev_device() -> None:
     op.create_table(
         "dev_device",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -134,6 +152,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_dev_device")),
         sa.UniqueConstraint("code", name=op.f("uq_dev_device_code")),
     )
+
+
+def _dev_message() -> None:
     op.create_table(
         "dev_message",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -141,11 +162,7 @@ def upgrade() -> None:
         sa.Column("event_id", sa.String(length=100), nullable=False),
         sa.Column("kind", sa.String(length=20), nullable=False),
         sa.Column("request_hash", sa.String(length=64), nullable=False),
-        sa.Column(
-            "result",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=False,
-        ),
+        sa.Column("result", json_type(), nullable=False),
         sa.Column("occurred_at", isom.types.UtcDateTime(timezone=True), nullable=False),
         sa.Column("received_at", isom.types.UtcDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
@@ -156,6 +173,9 @@ def upgrade() -> None:
             "device_id", "event_id", name=op.f("uq_dev_message_device_id_event_id")
         ),
     )
+
+
+def _dev_machine_count() -> None:
     op.create_table(
         "dev_machine_count",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -179,13 +199,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_dev_machine_count")),
     )
-    op.create_index(op.f("ix_dev_machine_count_step"), "dev_machine_count", ["step"], unique=False)
-    op.create_index(
-        op.f("ix_dev_machine_count_workstation_id"),
-        "dev_machine_count",
-        ["workstation_id"],
-        unique=False,
-    )
+    indexes("dev_machine_count", "step", "workstation_id")
 
 
 def downgrade() -> None:

@@ -8,9 +8,9 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
 
 import isom.types
+from isom.migrations.helpers import indexes, json_type
 
 revision: str = "0006"
 down_revision: str | None = "0005"
@@ -19,12 +19,31 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    _ord_counter()
+    _ord_event()
+    _ord_setting()
+    _ord_customer_order()
+    _ord_purchase_order()
+    _ord_webhook_source()
+    _ord_customer_line()
+    _ord_purchase_line()
+    _ord_ship_order()
+    _ord_receipt()
+    _ord_reservation()
+    _ord_ship_line()
+    _ord_pick()
+
+
+def _ord_counter() -> None:
     op.create_table(
         "ord_counter",
         sa.Column("name", sa.String(length=20), nullable=False),
         sa.Column("value", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("name", name=op.f("pk_ord_counter")),
     )
+
+
+def _ord_event() -> None:
     op.create_table(
         "ord_event",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -34,19 +53,14 @@ def upgrade() -> None:
         sa.Column("device", sa.String(length=100), nullable=True),
         sa.Column("recorded_at", isom.types.UtcDateTime(timezone=True), nullable=False),
         sa.Column("request_hash", sa.String(length=64), nullable=False),
-        sa.Column(
-            "command",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=False,
-        ),
-        sa.Column(
-            "result",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=False,
-        ),
+        sa.Column("command", json_type(), nullable=False),
+        sa.Column("result", json_type(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ord_event")),
         sa.UniqueConstraint("key", name=op.f("uq_ord_event_key")),
     )
+
+
+def _ord_setting() -> None:
     op.create_table(
         "ord_setting",
         sa.Column("name", sa.String(length=60), nullable=False),
@@ -55,6 +69,9 @@ def upgrade() -> None:
         sa.Column("updated_by", sa.String(length=100), nullable=False),
         sa.PrimaryKeyConstraint("name", name=op.f("pk_ord_setting")),
     )
+
+
+def _ord_customer_order() -> None:
     op.create_table(
         "ord_customer_order",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -98,15 +115,10 @@ def upgrade() -> None:
             "source", "external_ref", name=op.f("uq_ord_customer_order_source_external_ref")
         ),
     )
-    op.create_index(
-        op.f("ix_ord_customer_order_customer_id"),
-        "ord_customer_order",
-        ["customer_id"],
-        unique=False,
-    )
-    op.create_index(
-        op.f("ix_ord_customer_order_status"), "ord_customer_order", ["status"], unique=False
-    )
+    indexes("ord_customer_order", "customer_id", "status")
+
+
+def _ord_purchase_order() -> None:
     op.create_table(
         "ord_purchase_order",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -149,15 +161,10 @@ def upgrade() -> None:
             "source", "external_ref", name=op.f("uq_ord_purchase_order_source_external_ref")
         ),
     )
-    op.create_index(
-        op.f("ix_ord_purchase_order_status"), "ord_purchase_order", ["status"], unique=False
-    )
-    op.create_index(
-        op.f("ix_ord_purchase_order_supplier_id"),
-        "ord_purchase_order",
-        ["supplier_id"],
-        unique=False,
-    )
+    indexes("ord_purchase_order", "status", "supplier_id")
+
+
+def _ord_webhook_source() -> None:
     op.create_table(
         "ord_webhook_source",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -174,6 +181,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ord_webhook_source")),
         sa.UniqueConstraint("name", name=op.f("uq_ord_webhook_source_name")),
     )
+
+
+def _ord_customer_line() -> None:
     op.create_table(
         "ord_customer_line",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -218,15 +228,10 @@ def upgrade() -> None:
             "order_id", "line_no", name=op.f("uq_ord_customer_line_order_id_line_no")
         ),
     )
-    op.create_index(
-        op.f("ix_ord_customer_line_item_id"), "ord_customer_line", ["item_id"], unique=False
-    )
-    op.create_index(
-        op.f("ix_ord_customer_line_order_id"), "ord_customer_line", ["order_id"], unique=False
-    )
-    op.create_index(
-        op.f("ix_ord_customer_line_status"), "ord_customer_line", ["status"], unique=False
-    )
+    indexes("ord_customer_line", "item_id", "order_id", "status")
+
+
+def _ord_purchase_line() -> None:
     op.create_table(
         "ord_purchase_line",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -272,15 +277,10 @@ def upgrade() -> None:
             "order_id", "line_no", name=op.f("uq_ord_purchase_line_order_id_line_no")
         ),
     )
-    op.create_index(
-        op.f("ix_ord_purchase_line_item_id"), "ord_purchase_line", ["item_id"], unique=False
-    )
-    op.create_index(
-        op.f("ix_ord_purchase_line_order_id"), "ord_purchase_line", ["order_id"], unique=False
-    )
-    op.create_index(
-        op.f("ix_ord_purchase_line_status"), "ord_purchase_line", ["status"], unique=False
-    )
+    indexes("ord_purchase_line", "item_id", "order_id", "status")
+
+
+def _ord_ship_order() -> None:
     op.create_table(
         "ord_ship_order",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -314,13 +314,10 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ord_ship_order")),
         sa.UniqueConstraint("number", name=op.f("uq_ord_ship_order_number")),
     )
-    op.create_index(
-        op.f("ix_ord_ship_order_customer_order_id"),
-        "ord_ship_order",
-        ["customer_order_id"],
-        unique=False,
-    )
-    op.create_index(op.f("ix_ord_ship_order_status"), "ord_ship_order", ["status"], unique=False)
+    indexes("ord_ship_order", "customer_order_id", "status")
+
+
+def _ord_receipt() -> None:
     op.create_table(
         "ord_receipt",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -354,9 +351,10 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ord_receipt")),
     )
-    op.create_index(
-        op.f("ix_ord_receipt_purchase_line_id"), "ord_receipt", ["purchase_line_id"], unique=False
-    )
+    indexes("ord_receipt", "purchase_line_id")
+
+
+def _ord_reservation() -> None:
     op.create_table(
         "ord_reservation",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -398,19 +396,10 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ord_reservation")),
     )
-    op.create_index(
-        op.f("ix_ord_reservation_container_id"), "ord_reservation", ["container_id"], unique=False
-    )
-    op.create_index(
-        op.f("ix_ord_reservation_customer_line_id"),
-        "ord_reservation",
-        ["customer_line_id"],
-        unique=False,
-    )
-    op.create_index(
-        op.f("ix_ord_reservation_item_id"), "ord_reservation", ["item_id"], unique=False
-    )
-    op.create_index(op.f("ix_ord_reservation_status"), "ord_reservation", ["status"], unique=False)
+    indexes("ord_reservation", "container_id", "customer_line_id", "item_id", "status")
+
+
+def _ord_ship_line() -> None:
     op.create_table(
         "ord_ship_line",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -438,15 +427,10 @@ def upgrade() -> None:
             name=op.f("uq_ord_ship_line_ship_order_id_customer_line_id"),
         ),
     )
-    op.create_index(
-        op.f("ix_ord_ship_line_customer_line_id"),
-        "ord_ship_line",
-        ["customer_line_id"],
-        unique=False,
-    )
-    op.create_index(
-        op.f("ix_ord_ship_line_ship_order_id"), "ord_ship_line", ["ship_order_id"], unique=False
-    )
+    indexes("ord_ship_line", "customer_line_id", "ship_order_id")
+
+
+def _ord_pick() -> None:
     op.create_table(
         "ord_pick",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -506,9 +490,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ord_pick")),
     )
-    op.create_index(op.f("ix_ord_pick_container_id"), "ord_pick", ["container_id"], unique=False)
-    op.create_index(op.f("ix_ord_pick_ship_line_id"), "ord_pick", ["ship_line_id"], unique=False)
-    op.create_index(op.f("ix_ord_pick_status"), "ord_pick", ["status"], unique=False)
+    indexes("ord_pick", "container_id", "ship_line_id", "status")
 
 
 def downgrade() -> None:

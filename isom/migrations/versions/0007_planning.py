@@ -8,19 +8,28 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
 
 import isom.types
+from isom.migrations.helpers import json_type
 
 revision: str = "0007"
 down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
+JSON = json_type()
 
 
 def upgrade() -> None:
+    _plan_item_projection()
+    _plan_dirty_item()
+    _plan_cursor()
+    _plan_price_break()
+    _agent_setting()
+    _agent_decision()
+
+
+def _plan_item_projection() -> None:
     op.create_table(
         "plan_item_projection",
         sa.Column("item_id", sa.Integer(), nullable=False),
@@ -42,6 +51,9 @@ def upgrade() -> None:
             ["first_shortage_date"],
             unique=False,
         )
+
+
+def _plan_dirty_item() -> None:
     op.create_table(
         "plan_dirty_item",
         sa.Column("item_id", sa.Integer(), nullable=False),
@@ -51,12 +63,18 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("item_id", name=op.f("pk_plan_dirty_item")),
     )
+
+
+def _plan_cursor() -> None:
     op.create_table(
         "plan_cursor",
         sa.Column("name", sa.String(length=40), nullable=False),
         sa.Column("position", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("name", name=op.f("pk_plan_cursor")),
     )
+
+
+def _plan_price_break() -> None:
     op.create_table(
         "plan_price_break",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -78,6 +96,9 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_plan_price_break_supplier_item_id"), ["supplier_item_id"], unique=False
         )
+
+
+def _agent_setting() -> None:
     op.create_table(
         "agent_setting",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -102,6 +123,9 @@ def upgrade() -> None:
         ["agent", sa.text("coalesce(site_id, 0)")],
         unique=True,
     )
+
+
+def _agent_decision() -> None:
     op.create_table(
         "agent_decision",
         sa.Column("id", sa.Integer(), nullable=False),

@@ -9,9 +9,9 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
 
 import isom.types
+from isom.migrations.helpers import json_type
 
 revision: str = "0017"
 down_revision: str | None = "0016"
@@ -20,6 +20,15 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    _dc_wave()
+    _dc_advice()
+    _dc_customer_terms()
+    _dc_advised_pallet()
+    _dc_advised_case()
+    _dc_wave_order()
+
+
+def _dc_wave() -> None:
     op.create_table(
         "dc_wave",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -41,6 +50,8 @@ def upgrade() -> None:
     with op.batch_alter_table("dc_wave", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_dc_wave_status"), ["status"], unique=False)
 
+
+def _dc_advice() -> None:
     op.create_table(
         "dc_advice",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -55,6 +66,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_dc_advice")),
         sa.UniqueConstraint("number", name=op.f("uq_dc_advice_number")),
     )
+
+
+def _dc_customer_terms() -> None:
     op.create_table(
         "dc_customer_terms",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -70,6 +84,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_dc_customer_terms")),
         sa.UniqueConstraint("customer_id", name=op.f("uq_dc_customer_terms_customer_id")),
     )
+
+
+def _dc_advised_pallet() -> None:
     op.create_table(
         "dc_advised_pallet",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -85,11 +102,7 @@ def upgrade() -> None:
         ),
         sa.Column("received_at", isom.types.UtcDateTime(timezone=True), nullable=True),
         sa.Column("received_by", sa.String(length=100), nullable=True),
-        sa.Column(
-            "differences",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=False,
-        ),
+        sa.Column("differences", json_type(), nullable=False),
         sa.ForeignKeyConstraint(
             ["advice_id"], ["dc_advice.id"], name=op.f("fk_dc_advised_pallet_advice_id_dc_advice")
         ),
@@ -107,6 +120,8 @@ def upgrade() -> None:
         )
         batch_op.create_index(batch_op.f("ix_dc_advised_pallet_status"), ["status"], unique=False)
 
+
+def _dc_advised_case() -> None:
     op.create_table(
         "dc_advised_case",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -132,6 +147,8 @@ def upgrade() -> None:
             batch_op.f("ix_dc_advised_case_pallet_id"), ["pallet_id"], unique=False
         )
 
+
+def _dc_wave_order() -> None:
     op.create_table(
         "dc_wave_order",
         sa.Column("id", sa.Integer(), nullable=False),
