@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from isom.errors import AlreadyExists, Conflict, InvalidInput, WrongState
-from isom.ledger import queries as ledger_queries
 from isom.ledger import services as ledger
-from isom.ledger.schemas import HoldCommand, LotIn, ReceiveCommand, ReceiveLine
 from isom.masterdata import services as md
-from isom.masterdata.models import Item, Supplier, SupplierItem, Tracking
+from isom.masterdata.models import Item, Supplier, SupplierItem
 from isom.orders.events import (
     RECEIPT_OVER_PERCENT,
     RECEIPT_UNDER_PERCENT,
@@ -28,7 +25,6 @@ from isom.orders.models import (
     PurchaseLineStatus,
     PurchaseOrder,
     PurchaseOrderStatus,
-    Receipt,
 )
 from isom.orders.queries import line_reference, order_by_number, order_line, order_lines
 from isom.orders.schemas import (
@@ -38,7 +34,6 @@ from isom.orders.schemas import (
     PurchaseLineView,
     PurchaseOrderAction,
     PurchaseOrderView,
-    ReceivePurchaseLine,
     SetReceiptTolerance,
 )
 from isom.orders.states import (
@@ -51,9 +46,7 @@ from isom.types import utcnow
 
 Actor = ledger.Actor
 _PO = PurchaseOrderStatus
-RECEIVABLE = (_PO.approved, _PO.sent, _PO.partly_received)
 CHANGEABLE = (_PO.proposed, _PO.approved, _PO.sent, _PO.partly_received)
-LOT_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-/]*$")
 #: The item attribute that asks for incoming inspection (masterdata has no column for it).
 INSPECTION_ATTRIBUTE = "inspection_required"
 
@@ -163,8 +156,25 @@ def upsert_purchase_order(
         raise WrongState(
             f"supplier {supplier.code} is inactive", field="supplier", expected="an active supplier"
         )
+    prepared = _priced_lines(session, supplier, cmd)
+    now = utcnow()
+    order, created, existing, changed = _open_order(session, actor, supplier, cmd, now)
+    changed = _apply_lines(session, order, existing, cmd, prepared, created, now) or changed
+    session.flush()
+    if cmd.approve and order.status is PurchaseOrderStatus.proposed:
+        transition_purchase_order(order, PurchaseOrderStatus.approved, actor=actor, at=now)
+    _roll_up(session, order, actor, now)
+    session.flush()
+    return order, created, changed
+
+
+_Priced = tuple[Item, Decimal, dt.date]
+
+
+def _priced_lines(session: Session, supplier: Supplier, cmd: CreatePurchaseOrder) -> list[_Priced]:
+    """Each line's item, unit price (given, else the supplier's price list) and due date."""
     today = utcnow().date()
-    prepared: list[tuple[Item, Decimal, dt.date]] = []
+    prepared: list[_Priced] = []
     for i, line_in in enumerate(cmd.lines):
         field = f"lines[{i}]"
         item = md.get_item(session, line_in.item, field=f"{field}.item")
@@ -182,7 +192,14 @@ def upsert_purchase_order(
             )
         lead = listed.lead_time_days if listed is not None else 0
         prepared.append((item, price, line_in.due_date or today + dt.timedelta(days=lead)))
-    now = utcnow()
+    return prepared
+
+
+def _open_order(
+    session: Session, actor: Actor, supplier: Supplier, cmd: CreatePurchaseOrder, now: dt.datetime
+) -> tuple[PurchaseOrder, bool, dict[int, PurchaseLine], bool]:
+    """The order the command names, or a new proposed one: (order, created, its lines by
+    number, whether the order itself changed)."""
     order = _find_existing(session, cmd)
     created = order is None
     if order is None:
@@ -212,6 +229,20 @@ def upsert_purchase_order(
         existing = {line.line_no: line for line in purchase_lines_of(session, order)}
         changed = order.note != cmd.note
         order.note = cmd.note
+    return order, created, existing, changed
+
+
+def _apply_lines(
+    session: Session,
+    order: PurchaseOrder,
+    existing: dict[int, PurchaseLine],
+    cmd: CreatePurchaseOrder,
+    prepared: list[_Priced],
+    created: bool,
+    now: dt.datetime,
+) -> bool:
+    """Add the new lines and change the named ones; whether any line changed."""
+    changed = False
     next_no = max(existing, default=0) + 1
     for i, (line_in, (item, price, due)) in enumerate(zip(cmd.lines, prepared, strict=True)):
         line_no = line_in.line_no or (i + 1 if not created and i + 1 in existing else next_no)
@@ -250,12 +281,7 @@ def upsert_purchase_order(
             _change_line(order, line, line_in.quantity, new[1], field=f"lines[{i}]")
             line.unit_price = price
             changed = True
-    session.flush()
-    if cmd.approve and order.status is PurchaseOrderStatus.proposed:
-        transition_purchase_order(order, PurchaseOrderStatus.approved, actor=actor, at=now)
-    _roll_up(session, order, actor, now)
-    session.flush()
-    return order, created, changed
+    return changed
 
 
 def _change_line(
@@ -401,140 +427,6 @@ def set_receipt_tolerance(
         )
 
     return run_order_event(session, actor, key, "settings.receipt_tolerance", cmd, build)
-
-
-# ---------------------------------------------------------------------------------------------
-# Receiving.
-
-
-def _lot_for(item: Item, cmd: ReceivePurchaseLine) -> LotIn | None:
-    if item.tracking is Tracking.none:
-        if cmd.lot is not None:
-            raise InvalidInput(
-                f"item {item.code} is not lot-tracked", field="lot", expected="no lot"
-            )
-        return None
-    code = cmd.lot or cmd.supplier_lot
-    if code is None:
-        raise InvalidInput(
-            f"item {item.code} is {item.tracking.value}-tracked",
-            field="lot",
-            expected="our lot code, or the supplier's lot to use as ours",
-        )
-    if len(code) > 64 or not LOT_CODE.match(code):
-        raise InvalidInput(
-            f"the supplier lot {code!r} cannot be used as a lot code",
-            field="lot",
-            expected="a lot code of letters, digits, '.', '_', '-', '/'",
-        )
-    return LotIn(code=code, supplier_lot=cmd.supplier_lot, expiry_date=cmd.expiry_date)
-
-
-def receive_purchase_line(
-    session: Session, actor: Actor, key: str, cmd: ReceivePurchaseLine
-) -> OrderResult:
-    """Receive a labelled container against a PO line (ledger receive), holding it if inspected.
-
-    The running total may exceed the ordered quantity by the over-tolerance setting (else 409);
-    a line within the under-tolerance counts as received.
-    """
-
-    def build(session: Session, actor: Actor, key: str, cmd: ReceivePurchaseLine) -> OrderResult:
-        order = get_purchase_order(session, cmd.order, lock=True)
-        line = get_purchase_line(session, order, cmd.line_no)
-        name = line_reference(order.number, line.line_no)
-        if order.status not in RECEIVABLE:
-            raise WrongState(
-                f"purchase order {order.number} is {order.status.value}; nothing can be "
-                "received on it",
-                field="order",
-                expected="an approved, sent or partly received order",
-            )
-        if line.status in (PurchaseLineStatus.cancelled, PurchaseLineStatus.closed):
-            raise WrongState(
-                f"purchase line {name} is {line.status.value}",
-                field="line_no",
-                expected="an open or partly received line",
-            )
-        item = session.get(Item, line.item_id)
-        supplier = session.get(Supplier, order.supplier_id)
-        assert item is not None and supplier is not None
-        md.to_base_quantity(session, item, cmd.quantity, None, field="quantity")
-        over = get_setting(session, RECEIPT_OVER_PERCENT)
-        limit = line.quantity * (1 + over / 100)
-        total = line.quantity_received + cmd.quantity
-        if total > limit:
-            raise Conflict(
-                f"receiving {cmd.quantity} would bring {name} to {total} of {line.quantity} "
-                f"ordered, over the {over}% tolerance",
-                field="quantity",
-                expected=f"at most {limit - line.quantity_received}",
-            )
-        lot = _lot_for(item, cmd)
-        receipt = ledger.receive(
-            session,
-            actor,
-            f"{key}/receive",
-            ReceiveCommand(
-                occurred_at=cmd.occurred_at,
-                container=cmd.container,
-                container_kind=cmd.container_kind,
-                location=cmd.location,
-                supplier=supplier.code,
-                reference=name,
-                lines=[
-                    ReceiveLine(
-                        item=item.code, lot=lot, quantity=cmd.quantity, unit_cost=line.unit_price
-                    )
-                ],
-            ),
-        )
-        code = receipt.detail["container"]
-        held = needs_inspection(item)
-        if held:
-            ledger.hold(
-                session,
-                actor,
-                f"{key}/hold",
-                HoldCommand(
-                    occurred_at=cmd.occurred_at,
-                    container=code,
-                    reason=f"incoming inspection of {item.code} from {name}",
-                ),
-            )
-        container_id = ledger_queries.container_id(session, code)
-        assert container_id is not None
-        now = utcnow()
-        session.add(
-            Receipt(
-                purchase_line_id=line.id,
-                ledger_event_id=receipt.event_id,
-                container_id=container_id,
-                quantity=cmd.quantity,
-                lot_code=lot.code if lot else None,
-                supplier_lot=cmd.supplier_lot,
-                expiry_date=cmd.expiry_date,
-                held=held,
-                received_at=now,
-                received_by=actor.name,
-            )
-        )
-        line.quantity_received = total
-        line.updated_at = now
-        session.flush()
-        _roll_up(session, order, actor, now)
-        return _result(
-            order,
-            line_no=line.line_no,
-            line_status=line.status.value,
-            container=code,
-            quantity=str(cmd.quantity),
-            quantity_received=str(line.quantity_received),
-            held=held,
-            ledger_event_id=receipt.event_id,
-        )
-
-    return run_order_event(session, actor, key, "purchase_order.receive", cmd, build)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ from isom.orders.customer import (
     get_customer_order,
 )
 from isom.orders.purchase_lines import cancel_purchase_line
+from isom.orders.purchase_receiving import receive_purchase_line
 from isom.orders.purchasing import (
     approve_purchase_order,
     cancel_purchase_order,
@@ -41,7 +42,6 @@ from isom.orders.purchasing import (
     create_purchase_order,
     get_purchase_order,
     purchase_order_view,
-    receive_purchase_line,
     send_purchase_order,
     set_receipt_tolerance,
 )
