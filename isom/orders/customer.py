@@ -151,6 +151,19 @@ def upsert_customer_order(
     for i, (given, item) in enumerate(zip(cmd.lines, items, strict=True)):
         _check_quantity(session, item, given.quantity, f"lines[{i}].quantity")
     now = utcnow()
+    order, created, existing, changed = _open_order(session, actor, customer, cmd, now)
+    changed = _apply_lines(session, order, existing, cmd, items, created, now) or changed
+    session.flush()
+    roll_up(session, order, actor, now)
+    session.flush()
+    return order, created, changed
+
+
+def _open_order(
+    session: Session, actor: Actor, customer: Customer, cmd: CreateCustomerOrder, now: dt.datetime
+) -> tuple[CustomerOrder, bool, dict[int, CustomerLine], bool]:
+    """The order the command names with its header updated, or a new open one: (order,
+    created, its lines by number, whether the header changed)."""
     order = _find_existing(session, cmd)
     created = order is None
     if order is None:
@@ -191,6 +204,20 @@ def upsert_customer_order(
                 expected="an order that is not shipped or cancelled",
             )
         order.priority, order.allow_partial, order.ship_to, order.note = header
+    return order, created, existing, changed
+
+
+def _apply_lines(
+    session: Session,
+    order: CustomerOrder,
+    existing: dict[int, CustomerLine],
+    cmd: CreateCustomerOrder,
+    items: list[Item],
+    created: bool,
+    now: dt.datetime,
+) -> bool:
+    """Add the new lines and change the named ones; whether any line changed."""
+    changed = False
     next_no = max(existing, default=0) + 1
     for i, (line_in, item) in enumerate(zip(cmd.lines, items, strict=True)):
         line_no = line_in.line_no or (i + 1 if not created and i + 1 in existing else next_no)
@@ -227,10 +254,7 @@ def upsert_customer_order(
         if (line.quantity, line.due_date) != (line_in.quantity, line_in.due_date):
             _change_line(session, order, line, line_in.quantity, line_in.due_date, f"lines[{i}]")
             changed = True
-    session.flush()
-    roll_up(session, order, actor, now)
-    session.flush()
-    return order, created, changed
+    return changed
 
 
 def _fresh_number(session: Session) -> str:
