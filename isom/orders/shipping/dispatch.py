@@ -40,7 +40,6 @@ def ship(session: Session, actor: Actor, key: str, cmd: ShipShipOrder) -> OrderR
     only when every line is picked in full; otherwise what is picked ships and the rest of the
     pick list is cancelled.
     """
-
     return run_order_event(session, actor, key, "ship_order.ship", cmd, _ship)
 
 

@@ -21,6 +21,7 @@ from isom.orders.models import (
     Reservation,
     ReservationStatus,
     ShipLine,
+    ShipOrder,
 )
 from isom.orders.reservations import (
     ZERO,
@@ -92,112 +93,145 @@ def pick(session: Session, actor: Actor, key: str, cmd: PickScan) -> OrderResult
 
     Taking a whole container moves nothing in the ledger; taking part of one is a ledger split.
     """
+    return run_order_event(session, actor, key, "ship_order.pick", cmd, _pick)
 
-    def build(session: Session, actor: Actor, key: str, cmd: PickScan) -> OrderResult:
-        ship = _open_ship(session, cmd.ship_order)
-        source = container_by_code(session, cmd.container)
-        tasks = [
-            p
-            for p in _picks(session, ship)
-            if p.container_id == source.id and p.status is PickStatus.open
-        ]
-        if not tasks:
-            expected = sorted(
-                {
-                    code
-                    for p in _picks(session, ship)
-                    if p.status is PickStatus.open
-                    for code in [session.get(Container, p.container_id).code]  # type: ignore[union-attr]
-                }
-            )
-            raise Conflict(
-                f"container {source.code} is not on the open pick list of {ship.number}",
-                field="container",
-                expected="one of: " + (", ".join(expected) or "nothing left to pick"),
-            )
-        task = tasks[0]
-        qty = cmd.quantity if cmd.quantity is not None else task.quantity
-        if qty > task.quantity:
-            raise Conflict(
-                f"the pick list asks for {task.quantity} from {source.code}",
-                field="quantity",
-                expected=f"at most {task.quantity}",
-            )
-        item = session.get(Item, task.item_id)
-        ship_line = session.get(ShipLine, task.ship_line_id)
-        assert item is not None and ship_line is not None
-        line = session.get(CustomerLine, ship_line.customer_line_id)
-        assert line is not None
-        lot_code = (
-            session.scalar(select(Lot.code).where(Lot.id == task.lot_id)) if task.lot_id else None
-        )
-        here = [
-            s
-            for s in stock_of(session, item, container=source, lot_id=task.lot_id)
-            if s.lot_id == task.lot_id
-        ]
-        held = sum((s.quantity for s in here), ZERO)
-        if held < qty:
-            raise InsufficientStock(
-                f"container {source.code} holds only {held} of {item.code} "
-                f"{lot_code or ''} available to pick".replace("  ", " "),
-                field="quantity" if cmd.quantity is not None else "container",
-                expected=f"at most {held}",
-            )
-        whole = len(here) == 1 and here[0].whole and here[0].quantity == qty
-        now = utcnow()
-        if task.whole_container and whole and cmd.into is None:
-            picked_id = source.id
-            picked_code = source.code
-        else:
-            tote_exists = cmd.into is not None and session.scalar(
-                select(Container.id).where(Container.code == cmd.into)
-            )
-            split = ledger.split(
-                session,
-                actor,
-                f"{key}/split",
-                LedgerSplit(
-                    occurred_at=cmd.occurred_at,
-                    container=source.code,
-                    into=cmd.into if tote_exists else None,
-                    new_container=None if tote_exists else cmd.into,
-                    container_kind="tote",
-                    lines=[
-                        QuantityLine(
-                            item=item.code,
-                            lot=lot_code,
-                            status=ContentStatus.available,
-                            quantity=qty,
-                        )
-                    ],
-                ),
-            )
-            picked_code = split.detail["into"]
-            picked_id = container_by_code(session, picked_code).id
-            _move_reservation(session, line, task, qty, picked_id, actor)
-        task.picked_quantity = qty
-        task.picked_container_id = picked_id
-        task.picked_at = now
-        task.picked_by = actor.name
-        transition_pick(task, PickStatus.picked)
-        ship_line.quantity_picked += qty
-        session.flush()
-        _ship_roll_up(session, ship, actor, now)
-        return OrderResult(
-            number=ship.number,
-            status=ship.status.value,
-            detail={
-                "container": source.code,
-                "picked_container": picked_code,
-                "item": item.code,
-                "lot": lot_code,
-                "quantity": str(qty),
-                "short": str(task.quantity - qty),
-            },
-        )
 
-    return run_order_event(session, actor, key, "ship_order.pick", cmd, build)
+def _pick(session: Session, actor: Actor, key: str, cmd: PickScan) -> OrderResult:
+    ship = _open_ship(session, cmd.ship_order)
+    source = container_by_code(session, cmd.container)
+    task = _open_task(session, ship, source)
+    qty = cmd.quantity if cmd.quantity is not None else task.quantity
+    if qty > task.quantity:
+        raise Conflict(
+            f"the pick list asks for {task.quantity} from {source.code}",
+            field="quantity",
+            expected=f"at most {task.quantity}",
+        )
+    item = session.get(Item, task.item_id)
+    ship_line = session.get(ShipLine, task.ship_line_id)
+    assert item is not None and ship_line is not None
+    line = session.get(CustomerLine, ship_line.customer_line_id)
+    assert line is not None
+    lot_code = (
+        session.scalar(select(Lot.code).where(Lot.id == task.lot_id)) if task.lot_id else None
+    )
+    whole = _whole_available(session, cmd, task, source, item, lot_code, qty)
+    now = utcnow()
+    if task.whole_container and whole and cmd.into is None:
+        picked_id = source.id
+        picked_code = source.code
+    else:
+        picked_code = _split_into_tote(session, actor, key, cmd, source, item, lot_code, qty)
+        picked_id = container_by_code(session, picked_code).id
+        _move_reservation(session, line, task, qty, picked_id, actor)
+    task.picked_quantity = qty
+    task.picked_container_id = picked_id
+    task.picked_at = now
+    task.picked_by = actor.name
+    transition_pick(task, PickStatus.picked)
+    ship_line.quantity_picked += qty
+    session.flush()
+    _ship_roll_up(session, ship, actor, now)
+    return OrderResult(
+        number=ship.number,
+        status=ship.status.value,
+        detail={
+            "container": source.code,
+            "picked_container": picked_code,
+            "item": item.code,
+            "lot": lot_code,
+            "quantity": str(qty),
+            "short": str(task.quantity - qty),
+        },
+    )
+
+
+def _open_task(session: Session, ship: ShipOrder, source: Container) -> Pick:
+    """The first open pick task on this container, refused with the containers left to pick."""
+    tasks = [
+        p
+        for p in _picks(session, ship)
+        if p.container_id == source.id and p.status is PickStatus.open
+    ]
+    if not tasks:
+        expected = sorted(
+            {
+                code
+                for p in _picks(session, ship)
+                if p.status is PickStatus.open
+                for code in [session.get(Container, p.container_id).code]  # type: ignore[union-attr]
+            }
+        )
+        raise Conflict(
+            f"container {source.code} is not on the open pick list of {ship.number}",
+            field="container",
+            expected="one of: " + (", ".join(expected) or "nothing left to pick"),
+        )
+    return tasks[0]
+
+
+def _whole_available(
+    session: Session,
+    cmd: PickScan,
+    task: Pick,
+    source: Container,
+    item: Item,
+    lot_code: str | None,
+    qty: Decimal,
+) -> bool:
+    """Whether `qty` is all the container holds; refused when it holds less available."""
+    here = [
+        s
+        for s in stock_of(session, item, container=source, lot_id=task.lot_id)
+        if s.lot_id == task.lot_id
+    ]
+    held = sum((s.quantity for s in here), ZERO)
+    if held < qty:
+        raise InsufficientStock(
+            f"container {source.code} holds only {held} of {item.code} "
+            f"{lot_code or ''} available to pick".replace("  ", " "),
+            field="quantity" if cmd.quantity is not None else "container",
+            expected=f"at most {held}",
+        )
+    return len(here) == 1 and here[0].whole and here[0].quantity == qty
+
+
+def _split_into_tote(
+    session: Session,
+    actor: Actor,
+    key: str,
+    cmd: PickScan,
+    source: Container,
+    item: Item,
+    lot_code: str | None,
+    qty: Decimal,
+) -> str:
+    """A ledger split of the picked part into the scanned tote (or a new one): its code."""
+    tote_exists = cmd.into is not None and session.scalar(
+        select(Container.id).where(Container.code == cmd.into)
+    )
+    split = ledger.split(
+        session,
+        actor,
+        f"{key}/split",
+        LedgerSplit(
+            occurred_at=cmd.occurred_at,
+            container=source.code,
+            into=cmd.into if tote_exists else None,
+            new_container=None if tote_exists else cmd.into,
+            container_kind="tote",
+            lines=[
+                QuantityLine(
+                    item=item.code,
+                    lot=lot_code,
+                    status=ContentStatus.available,
+                    quantity=qty,
+                )
+            ],
+        ),
+    )
+    code: str = split.detail["into"]
+    return code
 
 
 def pack(session: Session, actor: Actor, key: str, cmd: PackCommand) -> OrderResult:
