@@ -129,102 +129,126 @@ def create_ship_order(
     partial shipments must be released whole, with enough stock.
     """
 
-    def build(session: Session, actor: Actor, key: str, cmd: CreateShipOrder) -> OrderResult:
-        order = get_customer_order(session, cmd.order, lock=True)
-        if order.status in (CustomerOrderStatus.shipped, CustomerOrderStatus.cancelled):
-            raise WrongState(
-                f"customer order {order.number} is {order.status.value}",
-                field="order",
-                expected="an order with open lines",
-            )
-        lines = {line.line_no: line for line in lines_of(session, order)}
-        wanted: list[tuple[CustomerLine, Decimal]] = []
-        requests = cmd.lines or [
-            ShipLineIn(line_no=n) for n, line in lines.items() if line.status in LIVE_LINE
-        ]
-        for i, req in enumerate(requests):
-            line = lines.get(req.line_no)
-            if line is None:
-                raise NotFound(
-                    f"customer order {order.number} has no line {req.line_no}",
-                    field=f"lines[{i}].line_no",
-                    expected="the number of one of the order's lines",
-                )
-            check_live_line(order, line)
-            open_qty = line.quantity - line.quantity_shipped - _on_open_ship_orders(session, line)
-            qty = req.quantity if req.quantity is not None else open_qty
-            if qty <= 0 or qty > open_qty:
-                raise Conflict(
-                    f"line {line.line_no} has {max(open_qty, ZERO)} not yet released for shipping",
-                    field=f"lines[{i}].quantity",
-                    expected=f"at most {max(open_qty, ZERO)}",
-                )
-            wanted.append((line, qty))
-        if not wanted:
-            raise Conflict(
-                f"customer order {order.number} has nothing left to release",
-                field="order",
-                expected="an order with open quantity not on another ship order",
-            )
-        now = utcnow()
-        ship = ShipOrder(
-            number=cmd.number or _fresh_ship_number(session),
-            customer_order_id=order.id,
-            status=ShipOrderStatus.planned,
-            ship_to=order.ship_to,
-            created_at=now,
-            updated_at=now,
-            updated_by=actor.name,
-        )
-        if session.scalar(select(ShipOrder.id).where(ShipOrder.number == ship.number)):
-            raise AlreadyExists(
-                f"ship order {ship.number} exists already", field="number", expected="a new number"
-            )
-        session.add(ship)
-        session.flush()
-        seq = 0
-        short: dict[str, str] = {}
-        for line, qty in wanted:
-            item = session.get(Item, line.item_id)
-            assert item is not None
-            ship_line = ShipLine(
-                ship_order_id=ship.id,
-                customer_line_id=line.id,
-                quantity=qty,
-                quantity_picked=ZERO,
-                quantity_shipped=ZERO,
-            )
-            session.add(ship_line)
-            session.flush()
-            seq, planned = _make_picks(session, actor, ship_line, line, item, seq)
-            if planned < qty:
-                short[str(line.line_no)] = str(qty - planned)
-        if seq == 0:
-            raise InsufficientStock(
-                f"no free stock for any line of {order.number}",
-                field="order",
-                expected="stock that is available, not held and not reserved for others",
-            )
-        if not order.allow_partial:
-            whole = all(
-                line.quantity - line.quantity_shipped == qty for line, qty in wanted
-            ) and len(wanted) == len([x for x in lines.values() if x.status in LIVE_LINE])
-            if not whole or short:
-                raise Conflict(
-                    f"customer order {order.number} does not allow partial shipments"
-                    + (f"; stock is short for lines {', '.join(short)}" if short else ""),
-                    field="lines" if not whole else "order",
-                    expected="the whole open order, with enough free stock",
-                )
-        session.flush()
-        roll_up(session, order, actor, now)
-        return OrderResult(
-            number=ship.number,
-            status=ship.status.value,
-            detail={"customer_order": order.number, "short": short, "picks": seq},
-        )
+    return run_order_event(session, actor, key, "ship_order.create", cmd, _create_ship_order)
 
-    return run_order_event(session, actor, key, "ship_order.create", cmd, build)
+
+def _create_ship_order(
+    session: Session, actor: Actor, key: str, cmd: CreateShipOrder
+) -> OrderResult:
+    order = get_customer_order(session, cmd.order, lock=True)
+    if order.status in (CustomerOrderStatus.shipped, CustomerOrderStatus.cancelled):
+        raise WrongState(
+            f"customer order {order.number} is {order.status.value}",
+            field="order",
+            expected="an order with open lines",
+        )
+    lines = {line.line_no: line for line in lines_of(session, order)}
+    wanted = _wanted_lines(session, order, lines, cmd)
+    now = utcnow()
+    ship = ShipOrder(
+        number=cmd.number or _fresh_ship_number(session),
+        customer_order_id=order.id,
+        status=ShipOrderStatus.planned,
+        ship_to=order.ship_to,
+        created_at=now,
+        updated_at=now,
+        updated_by=actor.name,
+    )
+    if session.scalar(select(ShipOrder.id).where(ShipOrder.number == ship.number)):
+        raise AlreadyExists(
+            f"ship order {ship.number} exists already", field="number", expected="a new number"
+        )
+    session.add(ship)
+    session.flush()
+    seq = 0
+    short: dict[str, str] = {}
+    for line, qty in wanted:
+        item = session.get(Item, line.item_id)
+        assert item is not None
+        ship_line = ShipLine(
+            ship_order_id=ship.id,
+            customer_line_id=line.id,
+            quantity=qty,
+            quantity_picked=ZERO,
+            quantity_shipped=ZERO,
+        )
+        session.add(ship_line)
+        session.flush()
+        seq, planned = _make_picks(session, actor, ship_line, line, item, seq)
+        if planned < qty:
+            short[str(line.line_no)] = str(qty - planned)
+    if seq == 0:
+        raise InsufficientStock(
+            f"no free stock for any line of {order.number}",
+            field="order",
+            expected="stock that is available, not held and not reserved for others",
+        )
+    if not order.allow_partial:
+        _check_whole(order, lines, wanted, short)
+    session.flush()
+    roll_up(session, order, actor, now)
+    return OrderResult(
+        number=ship.number,
+        status=ship.status.value,
+        detail={"customer_order": order.number, "short": short, "picks": seq},
+    )
+
+
+def _wanted_lines(
+    session: Session,
+    order: CustomerOrder,
+    lines: dict[int, CustomerLine],
+    cmd: CreateShipOrder,
+) -> list[tuple[CustomerLine, Decimal]]:
+    """The lines to release and how much of each (all that is open, unless the command says)."""
+    wanted: list[tuple[CustomerLine, Decimal]] = []
+    requests = cmd.lines or [
+        ShipLineIn(line_no=n) for n, line in lines.items() if line.status in LIVE_LINE
+    ]
+    for i, req in enumerate(requests):
+        line = lines.get(req.line_no)
+        if line is None:
+            raise NotFound(
+                f"customer order {order.number} has no line {req.line_no}",
+                field=f"lines[{i}].line_no",
+                expected="the number of one of the order's lines",
+            )
+        check_live_line(order, line)
+        open_qty = line.quantity - line.quantity_shipped - _on_open_ship_orders(session, line)
+        qty = req.quantity if req.quantity is not None else open_qty
+        if qty <= 0 or qty > open_qty:
+            raise Conflict(
+                f"line {line.line_no} has {max(open_qty, ZERO)} not yet released for shipping",
+                field=f"lines[{i}].quantity",
+                expected=f"at most {max(open_qty, ZERO)}",
+            )
+        wanted.append((line, qty))
+    if not wanted:
+        raise Conflict(
+            f"customer order {order.number} has nothing left to release",
+            field="order",
+            expected="an order with open quantity not on another ship order",
+        )
+    return wanted
+
+
+def _check_whole(
+    order: CustomerOrder,
+    lines: dict[int, CustomerLine],
+    wanted: list[tuple[CustomerLine, Decimal]],
+    short: dict[str, str],
+) -> None:
+    """An order that ships whole is released whole, with stock for every line."""
+    live = [x for x in lines.values() if x.status in LIVE_LINE]
+    released_all = all(line.quantity - line.quantity_shipped == qty for line, qty in wanted)
+    whole = released_all and len(wanted) == len(live)
+    if not whole or short:
+        raise Conflict(
+            f"customer order {order.number} does not allow partial shipments"
+            + (f"; stock is short for lines {', '.join(short)}" if short else ""),
+            field="lines" if not whole else "order",
+            expected="the whole open order, with enough free stock",
+        )
 
 
 def cancel_ship_order(
