@@ -8,6 +8,7 @@ outermost parent is), and that inventory balances equal contents at those locati
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -52,8 +53,15 @@ def verify(session: Session, *, max_events_per_difference: int = 10) -> Report:
     report = Report()
     report.events = session.scalar(select(func.count(func.distinct(EventLine.event_id)))) or 0
     report.lines = session.scalar(select(func.count()).select_from(EventLine)) or 0
+    _check_event_balances(session, report)
+    expected_contents = _check_contents(session, report, max_events_per_difference)
+    location_of = _check_containers(session, report, max_events_per_difference)
+    _check_balances(session, report, expected_contents, location_of)
+    return report
 
-    # 1. Every event balances per item.
+
+def _check_event_balances(session: Session, report: Report) -> None:
+    """1. Every event balances per item."""
     for event_id, item_id, total in session.execute(
         select(EventLine.event_id, EventLine.item_id, func.sum(EventLine.quantity))
         .group_by(EventLine.event_id, EventLine.item_id)
@@ -69,7 +77,11 @@ def verify(session: Session, *, max_events_per_difference: int = 10) -> Report:
             )
         )
 
-    # 2. Contents = sum of container lines.
+
+def _check_contents(
+    session: Session, report: Report, max_events_per_difference: int
+) -> dict[ContentKey, Decimal]:
+    """2. Contents = sum of container lines; returns the contents the lines add up to."""
     expected_contents: dict[ContentKey, Decimal] = {}
     for cid, item_id, lot_id, status, wip, total in session.execute(
         select(
@@ -113,8 +125,15 @@ def verify(session: Session, *, max_events_per_difference: int = 10) -> Report:
                     _events_for(session, key, max_events_per_difference),
                 )
             )
+    return expected_contents
 
-    # 3. Container places: the last move of each container, nested ones at their root's place.
+
+def _check_containers(
+    session: Session, report: Report, max_events_per_difference: int
+) -> Callable[[int], int | None]:
+    """3. Container places: the last move of each container, nested ones at their root's place.
+
+    Returns where each container is by its moves (what the balances are checked against)."""
     last = select(func.max(EventMove.id)).group_by(EventMove.container_id).scalar_subquery()
     placed: dict[int, tuple[int | None, int | None, str | None]] = {
         m.container_id: (
@@ -163,8 +182,16 @@ def verify(session: Session, *, max_events_per_difference: int = 10) -> Report:
                     events,
                 )
             )
+    return location_of
 
-    # 4. Balances = contents at their containers' (rebuilt) locations.
+
+def _check_balances(
+    session: Session,
+    report: Report,
+    expected_contents: dict[ContentKey, Decimal],
+    location_of: Callable[[int], int | None],
+) -> None:
+    """4. Balances = contents at their containers' (rebuilt) locations."""
     expected_balances: dict[BalanceKey, Decimal] = defaultdict(Decimal)
     for (cid, item_id, lot_id, state, _wip), qty in expected_contents.items():
         expected_balances[(location_of(cid), item_id, lot_id, state)] += qty
@@ -190,7 +217,6 @@ def verify(session: Session, *, max_events_per_difference: int = 10) -> Report:
                     act_q,
                 )
             )
-    return report
 
 
 def _sort_key(key: tuple[Any, ...]) -> tuple[str, ...]:
