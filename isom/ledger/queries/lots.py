@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -185,6 +186,22 @@ def recall(session: Session, item: str, lot: str) -> RecallView:
     lot_ids = [root.id] + [r[0] for r in _lot_closure(session, root.id, "forward")]
     lots = session.scalars(select(Lot).where(Lot.id.in_(lot_ids))).all()
     items = _codes(session, Item, {x.item_id for x in lots})
+    steps = _steps_reached(session, lot_ids)
+    shipments = _shipments(session, lot_ids, lots, items)
+    return RecallView(
+        item=it.code,
+        lot=root.code,
+        lots=[{"item": items[x.item_id], "lot": x.code} for x in lots],
+        containers=_containers_reached(session, lot_ids),
+        jobs=sorted({s.split("/")[0] for s in steps}),
+        steps=steps,
+        shipments=shipments,
+        customers=sorted({s.customer for s in shipments}),
+    )
+
+
+def _containers_reached(session: Session, lot_ids: list[int]) -> list[dict[str, Any]]:
+    """Each container the lots were put in, with what it holds of them now."""
     held = session.execute(
         select(Container.code, Container.status, Location.code, func.sum(EventLine.quantity))
         .join(EventLine, EventLine.container_id == Container.id)
@@ -201,7 +218,21 @@ def recall(session: Session, item: str, lot: str) -> RecallView:
             .group_by(Container.code)
         )
     )
-    steps = sorted(
+    return [
+        {
+            "container": code,
+            "status": status.value,
+            "location": loc,
+            "received_quantity": qty,
+            "quantity_now": now_in.get(code, Decimal(0)),
+        }
+        for code, status, loc, qty in held
+    ]
+
+
+def _steps_reached(session: Session, lot_ids: list[int]) -> list[str]:
+    """The job steps the lots went into (`job/step`)."""
+    return sorted(
         {
             place.removeprefix("step:")
             for place in session.scalars(
@@ -212,6 +243,12 @@ def recall(session: Session, item: str, lot: str) -> RecallView:
             if place
         }
     )
+
+
+def _shipments(
+    session: Session, lot_ids: list[int], lots: Sequence[Lot], items: dict[int, str]
+) -> list[Shipment]:
+    """What of the lots left in shipments that were not reversed, and to whom."""
     # A ship event's container lines say which container left; its customer line says to whom.
     shipped = session.execute(
         select(Event, EventLine, Container.code)
@@ -239,7 +276,7 @@ def recall(session: Session, item: str, lot: str) -> RecallView:
     )
     lot_code = {x.id: x.code for x in lots}
     lot_item = {x.id: items[x.item_id] for x in lots}
-    shipments = [
+    return [
         Shipment(
             event_id=e.id,
             shipped_at=e.occurred_at,
@@ -253,22 +290,3 @@ def recall(session: Session, item: str, lot: str) -> RecallView:
         for e, ln, code in shipped
         if e.id not in reversed_ids
     ]
-    return RecallView(
-        item=it.code,
-        lot=root.code,
-        lots=[{"item": items[x.item_id], "lot": x.code} for x in lots],
-        containers=[
-            {
-                "container": code,
-                "status": status.value,
-                "location": loc,
-                "received_quantity": qty,
-                "quantity_now": now_in.get(code, Decimal(0)),
-            }
-            for code, status, loc, qty in held
-        ],
-        jobs=sorted({s.split("/")[0] for s in steps}),
-        steps=steps,
-        shipments=shipments,
-        customers=sorted({s.customer for s in shipments}),
-    )
