@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, Decimal
 from zoneinfo import ZoneInfo
@@ -219,6 +220,43 @@ def _minutes(
     return fixed + per_unit * units
 
 
+def _calendars_of(session: Session, stations: Sequence[Workstation]) -> dict[int, WorkCalendar]:
+    """The working calendars of these stations, by calendar id."""
+    cal_ids = {w.calendar_id for w in stations if w.calendar_id}
+    return {
+        c.id: WorkCalendar(c)
+        for c in session.scalars(
+            select(Calendar)
+            .where(Calendar.id.in_(cal_ids))
+            .options(selectinload(Calendar.shifts), selectinload(Calendar.holidays))
+        )
+    }
+
+
+def _load_rows(
+    load: dict[tuple[str, dt.date], Decimal],
+    stations: Sequence[Workstation],
+    calendars: dict[int, WorkCalendar],
+    around_the_clock: WorkCalendar,
+) -> list[LoadRow]:
+    """Each station's load per day beside its capacity that day (its calendar's hours)."""
+    rows = []
+    for (code, day), minutes in sorted(load.items()):
+        ws = next(w for w in stations if w.code == code)
+        cal = calendars.get(ws.calendar_id or 0, around_the_clock)
+        capacity = cal.working_minutes(day) * ws.capacity
+        rows.append(
+            LoadRow(
+                workstation=code,
+                date=day,
+                load_minutes=minutes.quantize(Decimal("0.01")),
+                capacity_minutes=capacity,
+                overloaded=minutes > capacity,
+            )
+        )
+    return rows
+
+
 def backward_schedule(
     session: Session, *, learned: bool = False, now: dt.datetime | None = None
 ) -> Schedule:
@@ -231,15 +269,7 @@ def backward_schedule(
     stations = session.scalars(
         select(Workstation).where(Workstation.active).order_by(Workstation.code)
     ).all()
-    cal_ids = {w.calendar_id for w in stations if w.calendar_id}
-    calendars = {
-        c.id: WorkCalendar(c)
-        for c in session.scalars(
-            select(Calendar)
-            .where(Calendar.id.in_(cal_ids))
-            .options(selectinload(Calendar.shifts), selectinload(Calendar.holidays))
-        )
-    }
+    calendars = _calendars_of(session, stations)
     around_the_clock = WorkCalendar(None)
     by_kind: dict[str, list[Workstation]] = defaultdict(list)
     by_id = {w.id: w for w in stations}
@@ -283,20 +313,7 @@ def backward_schedule(
                 )
             )
             cursor, _ = cal.back(start, QUEUE_MINUTES)
-    rows = []
-    for (code, day), minutes in sorted(load.items()):
-        ws = next(w for w in stations if w.code == code)
-        cal = calendars.get(ws.calendar_id or 0, around_the_clock)
-        capacity = cal.working_minutes(day) * ws.capacity
-        rows.append(
-            LoadRow(
-                workstation=code,
-                date=day,
-                load_minutes=minutes.quantize(Decimal("0.01")),
-                capacity_minutes=capacity,
-                overloaded=minutes > capacity,
-            )
-        )
+    rows = _load_rows(load, stations, calendars, around_the_clock)
     steps.sort(key=lambda s: (s.planned_start, s.work_order, s.sequence))
     return Schedule(
         at=at,
