@@ -383,34 +383,28 @@ class _Story:
 
     def stock(self) -> None:
         """Receipts, put-away, floor stock and a quarantine hold."""
+        self.receipts()
+        self.put_away()
+
+    def receipts(self) -> None:
+        """What the suppliers delivered over the last nine days (reels, boxes, adhesive lots)."""
         soon = self.date(20)
         later = self.date(150)
         # Reels of wire: a 50 m and a 30 m reel are two containers, never one 80 m reel.
         at = self.day(9, 7, 30)
-        self.receive(
-            "R-1001", "WIRECO", "PO-4711", at, ("WIRE-0.5-RD", "WR-2611-01", "50", "0.118", None)
-        )
-        self.receive(
-            "R-1002", "WIRECO", "PO-4711", at, ("WIRE-0.5-RD", "WR-2611-02", "30", "0.118", None)
-        )
-        self.receive(
-            "R-1003", "WIRECO", "PO-4711", at, ("WIRE-0.5-BK", "WB-2611-01", "305", "0.114", None)
-        )
-        self.receive(
-            "R-1004",
-            "WIRECO",
-            "PO-4712",
-            self.day(8, 8),
-            ("CABLE-4C-GY", "CG-2611-07", "100", "0.83", None),
-        )
-        # The rest of an older cable reel: 12.5 m gives six 2.05 m cords, not 6.1.
-        self.receive(
-            "R-1005",
-            "WIRECO",
-            "PO-4690",
-            self.day(8, 8),
-            ("CABLE-4C-GY", "CG-2609-03", "12.5", "0.84", None),
-        )
+        for reel, item, lot, metres, cost in (
+            ("R-1001", "WIRE-0.5-RD", "WR-2611-01", "50", "0.118"),
+            ("R-1002", "WIRE-0.5-RD", "WR-2611-02", "30", "0.118"),
+            ("R-1003", "WIRE-0.5-BK", "WB-2611-01", "305", "0.114"),
+        ):
+            self.receive(reel, "WIRECO", "PO-4711", at, (item, lot, metres, cost, None))
+        at = self.day(8, 8)
+        for reel, po, lot, metres, cost in (
+            ("R-1004", "PO-4712", "CG-2611-07", "100", "0.83"),
+            # The rest of an older cable reel: 12.5 m gives six 2.05 m cords, not 6.1.
+            ("R-1005", "PO-4690", "CG-2609-03", "12.5", "0.84"),
+        ):
+            self.receive(reel, "WIRECO", po, at, ("CABLE-4C-GY", lot, metres, cost, None))
         at = self.day(7, 9)
         self.receive(
             "B-2001", "CONNTEC", "PO-4720", at, ("CONN-M8-4F", "M8-26-113", "200", "2.35", None)
@@ -439,6 +433,9 @@ class _Story:
             "B-2005", "CONNTEC", "PO-4733", at, ("ADHESIVE-UV", "UV-1126", "5", "48.10", later)
         )
         self.receive("B-2006", "WIRECO", "PO-4740", at, ("HSHRINK-6", None, "50", "0.29", None))
+
+    def put_away(self) -> None:
+        """Receipts go to their bins, one adhesive lot to quarantine, some stock to the floor."""
         for code, bin_ in (
             ("R-1001", "A-01"),
             ("R-1002", "A-01"),
