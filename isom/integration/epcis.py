@@ -257,52 +257,80 @@ def _map(e: Event, lk: _Lookups) -> dict[str, Any]:
             "action": "ADD" if k is EventKind.nest else "DELETE",
         }
     elif k in (EventKind.consume, EventKind.produce, EventKind.split, EventKind.merge):
-        ev = {"type": "TransformationEvent"}
-        ins, outs = _containers(lines, -1), _containers(lines, +1)
-        if ins:
-            ev["inputEPCList"] = ins
-            ev["inputQuantityList"] = _quantities(lk, lines, -1)
-        if outs:
-            ev["outputEPCList"] = outs
-            ev["outputQuantityList"] = _quantities(lk, lines, +1)
-        step = cmd.get("step")
-        if step:
-            ev["transformationID"] = step_uri(step)
-            ev["bizTransactionList"] = [
-                {"type": "prodorder", "bizTransaction": party_uri("workorder", step.split("/")[0])}
-            ]
+        ev = _transformation(cmd, lines, lk)
     else:
-        ev = {"type": "ObjectEvent"}
-        epcs = (
-            [container_uri(lk.containers[m.container_id]) for m in moves]
-            if moves and k in (EventKind.move, EventKind.ship, EventKind.create)
-            else _containers(lines)
-        )
-        if not epcs and cmd.get("container"):
-            epcs = [container_uri(cmd["container"])]
-        ev["epcList"] = epcs
-        if k is EventKind.scrap:
-            ev["epcList"] = []
-            ev["quantityList"] = _quantities(lk, lines, -1)
-            ev["action"] = "DELETE"
-            ev["disposition"] = "destroyed"
-        elif k is EventKind.create:
-            ev["action"] = "ADD"
-        elif k is EventKind.receive:
-            ev["action"] = "OBSERVE"
-            ev["quantityList"] = _quantities(lk, lines, +1)
-        else:
-            ev["action"] = "OBSERVE"
-        if k in (EventKind.count, EventKind.adjust):
-            ev["quantityList"] = [
-                _qty(lk, ln, Decimal(ln["quantity"])) for ln in lines if ln.get("container")
-            ]
-        if k is EventKind.hold:
-            ev["disposition"] = "non_conformant"
-        elif k is EventKind.release:
-            ev["disposition"] = "available"
-        elif k is EventKind.ship:
-            ev["disposition"] = "in_transit"
+        ev = _object_event(k, cmd, lines, moves, lk)
+    _add_parties(ev, e, cmd)
+    _add_places(ev, e, moves, lk)
+    return ev
+
+
+def _transformation(
+    cmd: dict[str, Any], lines: list[dict[str, Any]], lk: _Lookups
+) -> dict[str, Any]:
+    """Material in and out of a step (or a split or merge): a TransformationEvent."""
+    ev: dict[str, Any] = {"type": "TransformationEvent"}
+    ins, outs = _containers(lines, -1), _containers(lines, +1)
+    if ins:
+        ev["inputEPCList"] = ins
+        ev["inputQuantityList"] = _quantities(lk, lines, -1)
+    if outs:
+        ev["outputEPCList"] = outs
+        ev["outputQuantityList"] = _quantities(lk, lines, +1)
+    step = cmd.get("step")
+    if step:
+        ev["transformationID"] = step_uri(step)
+        ev["bizTransactionList"] = [
+            {"type": "prodorder", "bizTransaction": party_uri("workorder", step.split("/")[0])}
+        ]
+    return ev
+
+
+def _object_event(
+    k: EventKind,
+    cmd: dict[str, Any],
+    lines: list[dict[str, Any]],
+    moves: list[EventMove],
+    lk: _Lookups,
+) -> dict[str, Any]:
+    """Containers observed, added or destroyed, with their disposition: an ObjectEvent."""
+    ev: dict[str, Any] = {"type": "ObjectEvent"}
+    epcs = (
+        [container_uri(lk.containers[m.container_id]) for m in moves]
+        if moves and k in (EventKind.move, EventKind.ship, EventKind.create)
+        else _containers(lines)
+    )
+    if not epcs and cmd.get("container"):
+        epcs = [container_uri(cmd["container"])]
+    ev["epcList"] = epcs
+    if k is EventKind.scrap:
+        ev["epcList"] = []
+        ev["quantityList"] = _quantities(lk, lines, -1)
+        ev["action"] = "DELETE"
+        ev["disposition"] = "destroyed"
+    elif k is EventKind.create:
+        ev["action"] = "ADD"
+    elif k is EventKind.receive:
+        ev["action"] = "OBSERVE"
+        ev["quantityList"] = _quantities(lk, lines, +1)
+    else:
+        ev["action"] = "OBSERVE"
+    if k in (EventKind.count, EventKind.adjust):
+        ev["quantityList"] = [
+            _qty(lk, ln, Decimal(ln["quantity"])) for ln in lines if ln.get("container")
+        ]
+    if k is EventKind.hold:
+        ev["disposition"] = "non_conformant"
+    elif k is EventKind.release:
+        ev["disposition"] = "available"
+    elif k is EventKind.ship:
+        ev["disposition"] = "in_transit"
+    return ev
+
+
+def _add_parties(ev: dict[str, Any], e: Event, cmd: dict[str, Any]) -> None:
+    """The business step, the order it belongs to, and the supplier or customer."""
+    k = e.kind
     if k in BIZ_STEP:
         ev["bizStep"] = BIZ_STEP[k]
     if k is EventKind.receive and e.reference:
@@ -321,15 +349,17 @@ def _map(e: Event, lk: _Lookups) -> dict[str, Any]:
         ev["sourceList"] = [
             {"type": "owning_party", "source": party_uri("supplier", cmd["supplier"])}
         ]
-    # where it happened, and where the material now is
+
+
+def _add_places(ev: dict[str, Any], e: Event, moves: list[EventMove], lk: _Lookups) -> None:
+    """Where it happened, and where the material now is."""
     where = lk.locations.get(e.location_id or 0)
     to_loc = next((m.to_location_id for m in moves if m.to_location_id), None)
     now_at = lk.locations.get(to_loc or 0) or where
     if where:
         ev["readPoint"] = {"id": location_uri(where[0])}
-    if now_at and k is not EventKind.ship:
+    if now_at and e.kind is not EventKind.ship:
         ev["bizLocation"] = {"id": location_uri(now_at[0])}
-    return ev
 
 
 def to_epcis(e: Event, lk: _Lookups) -> dict[str, Any]:
