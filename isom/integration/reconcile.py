@@ -149,6 +149,9 @@ def check(session: Session, raw: list[dict[str, Any]]) -> list[ErpRow]:
     return out
 
 
+_Key = tuple[str, str, str | None]  # item, location, lot (None where the ERP keeps no lot)
+
+
 def run(session: Session, rows: list[ErpRow], *, source: str, actor: str) -> ReconciliationView:
     """Compare the ERP's rows with the containers now, store the run, answer its differences."""
     locs = {
@@ -160,11 +163,33 @@ def run(session: Session, rows: list[ErpRow], *, source: str, actor: str) -> Rec
     for r in rows:
         erp_locations[r.item].add(locs[r.location][0])
     lotless = {(r.item, r.location) for r in rows if r.lot is None}
-    erp: dict[tuple[str, str, str | None], Decimal] = defaultdict(Decimal)
+    erp: dict[_Key, Decimal] = defaultdict(Decimal)
     for r in rows:
         erp[(r.item, r.location, None if (r.item, r.location) in lotless else r.lot)] += r.quantity
-    book: dict[tuple[str, str, str | None], Decimal] = defaultdict(Decimal)
-    behind: dict[tuple[str, str, str | None], list[dict[str, Any]]] = defaultdict(list)
+    book, behind = _book(session, erp_locations, lotless, code_of)
+    differences, matched = _differences(session, erp, book, behind)
+    record = Reconciliation(
+        source=source[:200],
+        feed_head=feed.head(session),
+        erp_rows=len(rows),
+        matched=matched,
+        differences=[d.model_dump(mode="json") for d in differences],
+        created_by=actor,
+    )
+    session.add(record)
+    session.flush()
+    return _view(record)
+
+
+def _book(
+    session: Session,
+    erp_locations: dict[str, set[int]],
+    lotless: set[tuple[str, str]],
+    code_of: dict[int, str],
+) -> tuple[dict[_Key, Decimal], dict[_Key, list[dict[str, Any]]]]:
+    """Our stock summed at the places (and lots) the ERP counts it, with the containers behind."""
+    book: dict[_Key, Decimal] = defaultdict(Decimal)
+    behind: dict[_Key, list[dict[str, Any]]] = defaultdict(list)
     stock = session.execute(
         select(
             Item.code,
@@ -204,6 +229,16 @@ def run(session: Session, rows: list[ErpRow], *, source: str, actor: str) -> Rec
                 "quantity": plain(qty),
             }
         )
+    return book, behind
+
+
+def _differences(
+    session: Session,
+    erp: dict[_Key, Decimal],
+    book: dict[_Key, Decimal],
+    behind: dict[_Key, list[dict[str, Any]]],
+) -> tuple[list[Difference], int]:
+    """Where the ERP and we disagree (with containers and events), and how many keys agree."""
     units = dict(
         session.execute(select(Item.code, Unit.code).join(Unit, Unit.id == Item.base_unit_id)).all()
     )
@@ -231,17 +266,7 @@ def run(session: Session, rows: list[ErpRow], *, source: str, actor: str) -> Rec
                 events=_events(session, item, lot_key, [c["container_id"] for c in containers]),
             )
         )
-    record = Reconciliation(
-        source=source[:200],
-        feed_head=feed.head(session),
-        erp_rows=len(rows),
-        matched=matched,
-        differences=[d.model_dump(mode="json") for d in differences],
-        created_by=actor,
-    )
-    session.add(record)
-    session.flush()
-    return _view(record)
+    return differences, matched
 
 
 def _events(
