@@ -325,15 +325,8 @@ def sync_operations_performance(
     return ET.tostring(root, encoding="unicode", xml_declaration=True)
 
 
-def _performance(
-    session: Session,
-    data: ET.Element,
-    wo: WorkOrder,
-    until: dt.datetime,
-    people: dict[int, str],
-    stations: dict[int, str],
-) -> None:
-    item = session.get(Item, wo.item_id)
+def _operations_response(data: ET.Element, wo: WorkOrder, item: Item | None) -> ET.Element:
+    """The job's OperationsPerformance and its OperationsResponse header (segments go in it)."""
     perf = _el(data, "OperationsPerformance")
     _el(perf, "ID", str(wo.number))
     _el(perf, "Description", f"{item.code if item else ''} x {plain(wo.quantity)}")
@@ -354,6 +347,18 @@ def _performance(
     if wo.route_code:
         _el(resp, "OperationsDefinitionID", f"{wo.route_code}/{wo.route_revision or ''}")
     _el(resp, "ResponseState", _WO_STATE[wo.status])
+    return resp
+
+
+def _performance(
+    session: Session,
+    data: ET.Element,
+    wo: WorkOrder,
+    until: dt.datetime,
+    people: dict[int, str],
+    stations: dict[int, str],
+) -> None:
+    resp = _operations_response(data, wo, session.get(Item, wo.item_id))
     labour = timekeeping.labour_minutes(session, wo.id, until)
     machine = timekeeping.machine_minutes(session, wo.id, until)
     person_rates = dict(session.execute(select(Person.id, Person.hourly_rate)).all())
