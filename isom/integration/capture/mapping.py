@@ -251,176 +251,25 @@ def _expiry(ev: dict[str, Any]) -> dt.date | None:
 # --- the mapping -------------------------------------------------------------------------
 
 
-def _plan(session: Session, ev: dict[str, Any]) -> list[tuple[Operation, BaseModel]]:
+_Plan = list[tuple[Operation, BaseModel]]
+
+
+def _plan(session: Session, ev: dict[str, Any]) -> _Plan:
     """The ledger operations one EPCIS event stands for, in order."""
     kind = ev.get("type")
     step = _cbv(ev.get("bizStep"), "BizStep")
     disposition = _cbv(ev.get("disposition"), "Disp")
     action = ev.get("action")
     at = _time(ev, "eventTime")
+    plan: _Plan | None = None
     if kind == "ObjectEvent":
-        if step in RECEIVE_STEPS and (step == "receiving" or ev.get("quantityList")):
-            epc = _one_epc(ev, "epcList")
-            expiry = _expiry(ev)
-            lines = [
-                ReceiveLine(
-                    item=item.code,
-                    lot=LotIn(code=lot, expiry_date=expiry) if lot else None,
-                    quantity=q,
-                    unit=unit,
-                )
-                for item, lot, q, unit in _quantities(session, ev, "quantityList")
-            ]
-            cmd = ReceiveCommand(
-                container=container_code(epc, "epcList[0]"),
-                location=_location(session, ev, "bizLocation", required=True),
-                supplier=_party(session, ev, "sourceList", "supplier"),
-                reference=_reference(ev),
-                lines=lines,
-                occurred_at=at,
-            )
-            return [(ledger.receive, cmd)]
-        epcs = list(ev.get("epcList") or [])
-        if step == "commissioning" and action == "ADD":
-            loc = _location(session, ev, "bizLocation", required=True)
-            return [
-                (
-                    ledger.create_container,
-                    CreateContainerCommand(
-                        container=container_code(e, f"epcList[{i}]"),
-                        location=loc,
-                        occurred_at=at,
-                    ),
-                )
-                for i, e in enumerate(epcs)
-            ]
-        codes = [_existing(session, e, f"epcList[{i}]") for i, e in enumerate(epcs)]
-        if not codes and not ev.get("quantityList"):
-            raise InvalidInput("the event names no container", field="epcList", expected="EPCs")
-        if step in MOVE_STEPS:
-            loc = _location(session, ev, "bizLocation", required=True)
-            # A container observed where it already stands has not moved: nothing to apply.
-            standing = set(
-                session.scalars(
-                    select(Container.code)
-                    .join(Location, Location.id == Container.location_id)
-                    .where(
-                        Container.code.in_(codes),
-                        Location.code == loc,
-                        Container.parent_id.is_(None),
-                    )
-                )
-            )
-            return [
-                (ledger.move, MoveCommand(container=c, to_location=str(loc), occurred_at=at))
-                for c in codes
-                if c not in standing
-            ]
-        if step in SHIP_STEPS:
-            customer = _party(session, ev, "destinationList", "customer")
-            if customer is None:
-                raise InvalidInput(
-                    "a shipment needs its customer",
-                    field="destinationList",
-                    expected="a destination urn:isom:customer:<code>",
-                )
-            ref = _reference(ev)
-            return [
-                (
-                    ledger.ship,
-                    ShipCommand(container=c, customer=customer, reference=ref, occurred_at=at),
-                )
-                for c in codes
-            ]
-        if step in COUNT_STEPS:
-            code = _existing(session, _one_epc(ev, "epcList"), "epcList[0]")
-            return [
-                (
-                    ledger.count,
-                    CountCommand(
-                        container=code, item=item.code, lot=lot, counted_quantity=q, occurred_at=at
-                    ),
-                )
-                for item, lot, q, _ in _quantities(session, ev, "quantityList")
-            ]
-        if step in DESTROY_STEPS or (action == "DELETE" and disposition == "destroyed"):
-            code = _existing(session, _one_epc(ev, "epcList"), "epcList[0]")
-            return [
-                (
-                    ledger.scrap,
-                    ScrapCommand(
-                        container=code,
-                        item=item.code,
-                        lot=lot,
-                        quantity=q,
-                        reason=f"EPCIS {step or 'destroying'}",
-                        occurred_at=at,
-                    ),
-                )
-                for item, lot, q, _ in _quantities(session, ev, "quantityList")
-            ]
-        if step == "holding" or disposition in HOLD_DISPOSITIONS:
-            reason = f"EPCIS {step or 'event'}: {disposition or 'held'}"
-            return [
-                (ledger.hold, HoldCommand(container=c, reason=reason, occurred_at=at))
-                for c in codes
-            ]
-        if disposition in RELEASE_DISPOSITIONS:
-            reason = f"EPCIS {step or 'event'}: {disposition}"
-            return [
-                (ledger.release, ReleaseCommand(container=c, reason=reason, occurred_at=at))
-                for c in codes
-            ]
+        plan = _object_plan(session, ev, step, disposition, action, at)
     elif kind == "AggregationEvent" and action in ("ADD", "DELETE"):
-        children = [
-            _existing(session, e, f"childEPCs[{i}]")
-            for i, e in enumerate(ev.get("childEPCs") or [])
-        ]
-        if not children:
-            raise InvalidInput("the event names no child", field="childEPCs", expected="EPCs")
-        if action == "ADD":
-            parent_uri = ev.get("parentID")
-            if not parent_uri:
-                raise InvalidInput(
-                    "packing needs the parentID",
-                    field="parentID",
-                    expected="the parent container's EPC",
-                )
-            parent = _existing(session, parent_uri, "parentID")
-            return [
-                (ledger.nest, NestCommand(container=c, parent=parent, occurred_at=at))
-                for c in children
-            ]
-        loc = _location(session, ev, "bizLocation", required=False)
-        return [
-            (ledger.unnest, UnnestCommand(container=c, to_location=loc, occurred_at=at))
-            for c in children
-        ]
+        plan = _aggregation_plan(session, ev, action, at)
     elif kind == "TransformationEvent":
-        biz_types = {_cbv(b.get("type"), "BTT") for b in ev.get("bizTransactionList") or []}
-        if ev.get("transformationID") or "prodorder" in biz_types:
-            raise InvalidInput(
-                "production is not captured as EPCIS: it is recorded by work-order scans",
-                field="transformationID",
-                expected="a repacking TransformationEvent without transformationID or prodorder",
-            )
-        source = _existing(session, _one_epc(ev, "inputEPCList"), "inputEPCList[0]")
-        target_uri = _one_epc(ev, "outputEPCList")
-        target = container_code(target_uri, "outputEPCList[0]")
-        exists = session.scalar(select(Container.id).where(Container.code == target)) is not None
-        name = "outputQuantityList" if ev.get("outputQuantityList") else "inputQuantityList"
-        parts = [
-            QuantityLine(item=item.code, lot=lot, quantity=q)
-            for item, lot, q, _ in _quantities(session, ev, name)
-        ]
-        repack = SplitCommand(
-            container=source,
-            into=target if exists else None,
-            new_container=None if exists else target,
-            lines=parts,
-            occurred_at=at,
-        )
-        return [(ledger.split, repack)]
+        plan = _repack_plan(session, ev, at)
+    if plan is not None:
+        return plan
     raise InvalidInput(
         f"no ledger operation stands for a {kind} with action {action}, bizStep {step} and "
         f"disposition {disposition}",
@@ -428,3 +277,207 @@ def _plan(session: Session, ev: dict[str, Any]) -> list[tuple[Operation, BaseMod
         expected="ObjectEvent receiving/commissioning/storing/shipping/holding/cycle_counting/"
         "destroying, AggregationEvent ADD or DELETE, TransformationEvent for repacking",
     )
+
+
+def _object_plan(
+    session: Session,
+    ev: dict[str, Any],
+    step: str | None,
+    disposition: str | None,
+    action: Any,
+    at: dt.datetime | None,
+) -> _Plan | None:
+    """An ObjectEvent's operations by its business step and disposition (None: no match)."""
+    if step in RECEIVE_STEPS and (step == "receiving" or ev.get("quantityList")):
+        return _receive_plan(session, ev, at)
+    epcs = list(ev.get("epcList") or [])
+    if step == "commissioning" and action == "ADD":
+        loc = _location(session, ev, "bizLocation", required=True)
+        return [
+            (
+                ledger.create_container,
+                CreateContainerCommand(
+                    container=container_code(e, f"epcList[{i}]"),
+                    location=loc,
+                    occurred_at=at,
+                ),
+            )
+            for i, e in enumerate(epcs)
+        ]
+    codes = [_existing(session, e, f"epcList[{i}]") for i, e in enumerate(epcs)]
+    if not codes and not ev.get("quantityList"):
+        raise InvalidInput("the event names no container", field="epcList", expected="EPCs")
+    if step in MOVE_STEPS:
+        return _move_plan(session, ev, codes, at)
+    if step in SHIP_STEPS:
+        return _ship_plan(session, ev, codes, at)
+    if step in COUNT_STEPS:
+        code = _existing(session, _one_epc(ev, "epcList"), "epcList[0]")
+        return [
+            (
+                ledger.count,
+                CountCommand(
+                    container=code, item=item.code, lot=lot, counted_quantity=q, occurred_at=at
+                ),
+            )
+            for item, lot, q, _ in _quantities(session, ev, "quantityList")
+        ]
+    if step in DESTROY_STEPS or (action == "DELETE" and disposition == "destroyed"):
+        return _scrap_plan(session, ev, step, at)
+    if step == "holding" or disposition in HOLD_DISPOSITIONS:
+        reason = f"EPCIS {step or 'event'}: {disposition or 'held'}"
+        return [
+            (ledger.hold, HoldCommand(container=c, reason=reason, occurred_at=at)) for c in codes
+        ]
+    if disposition in RELEASE_DISPOSITIONS:
+        reason = f"EPCIS {step or 'event'}: {disposition}"
+        return [
+            (ledger.release, ReleaseCommand(container=c, reason=reason, occurred_at=at))
+            for c in codes
+        ]
+    return None
+
+
+def _receive_plan(session: Session, ev: dict[str, Any], at: dt.datetime | None) -> _Plan:
+    """Goods arriving into one container: a ledger receipt."""
+    epc = _one_epc(ev, "epcList")
+    expiry = _expiry(ev)
+    lines = [
+        ReceiveLine(
+            item=item.code,
+            lot=LotIn(code=lot, expiry_date=expiry) if lot else None,
+            quantity=q,
+            unit=unit,
+        )
+        for item, lot, q, unit in _quantities(session, ev, "quantityList")
+    ]
+    cmd = ReceiveCommand(
+        container=container_code(epc, "epcList[0]"),
+        location=_location(session, ev, "bizLocation", required=True),
+        supplier=_party(session, ev, "sourceList", "supplier"),
+        reference=_reference(ev),
+        lines=lines,
+        occurred_at=at,
+    )
+    return [(ledger.receive, cmd)]
+
+
+def _move_plan(
+    session: Session, ev: dict[str, Any], codes: list[str], at: dt.datetime | None
+) -> _Plan:
+    """Containers put somewhere; one observed where it already stands has not moved."""
+    loc = _location(session, ev, "bizLocation", required=True)
+    standing = set(
+        session.scalars(
+            select(Container.code)
+            .join(Location, Location.id == Container.location_id)
+            .where(
+                Container.code.in_(codes),
+                Location.code == loc,
+                Container.parent_id.is_(None),
+            )
+        )
+    )
+    return [
+        (ledger.move, MoveCommand(container=c, to_location=str(loc), occurred_at=at))
+        for c in codes
+        if c not in standing
+    ]
+
+
+def _ship_plan(
+    session: Session, ev: dict[str, Any], codes: list[str], at: dt.datetime | None
+) -> _Plan:
+    """Containers leaving for the customer in the destination list."""
+    customer = _party(session, ev, "destinationList", "customer")
+    if customer is None:
+        raise InvalidInput(
+            "a shipment needs its customer",
+            field="destinationList",
+            expected="a destination urn:isom:customer:<code>",
+        )
+    ref = _reference(ev)
+    return [
+        (
+            ledger.ship,
+            ShipCommand(container=c, customer=customer, reference=ref, occurred_at=at),
+        )
+        for c in codes
+    ]
+
+
+def _scrap_plan(
+    session: Session, ev: dict[str, Any], step: str | None, at: dt.datetime | None
+) -> _Plan:
+    """What the quantity list names destroyed in one container: ledger scraps."""
+    code = _existing(session, _one_epc(ev, "epcList"), "epcList[0]")
+    return [
+        (
+            ledger.scrap,
+            ScrapCommand(
+                container=code,
+                item=item.code,
+                lot=lot,
+                quantity=q,
+                reason=f"EPCIS {step or 'destroying'}",
+                occurred_at=at,
+            ),
+        )
+        for item, lot, q, _ in _quantities(session, ev, "quantityList")
+    ]
+
+
+def _aggregation_plan(
+    session: Session, ev: dict[str, Any], action: str, at: dt.datetime | None
+) -> _Plan:
+    """Packing children into a parent (ADD) or taking them out (DELETE)."""
+    children = [
+        _existing(session, e, f"childEPCs[{i}]") for i, e in enumerate(ev.get("childEPCs") or [])
+    ]
+    if not children:
+        raise InvalidInput("the event names no child", field="childEPCs", expected="EPCs")
+    if action == "ADD":
+        parent_uri = ev.get("parentID")
+        if not parent_uri:
+            raise InvalidInput(
+                "packing needs the parentID",
+                field="parentID",
+                expected="the parent container's EPC",
+            )
+        parent = _existing(session, parent_uri, "parentID")
+        return [
+            (ledger.nest, NestCommand(container=c, parent=parent, occurred_at=at)) for c in children
+        ]
+    loc = _location(session, ev, "bizLocation", required=False)
+    return [
+        (ledger.unnest, UnnestCommand(container=c, to_location=loc, occurred_at=at))
+        for c in children
+    ]
+
+
+def _repack_plan(session: Session, ev: dict[str, Any], at: dt.datetime | None) -> _Plan:
+    """A repacking TransformationEvent: a ledger split; production is refused (scans record it)."""
+    biz_types = {_cbv(b.get("type"), "BTT") for b in ev.get("bizTransactionList") or []}
+    if ev.get("transformationID") or "prodorder" in biz_types:
+        raise InvalidInput(
+            "production is not captured as EPCIS: it is recorded by work-order scans",
+            field="transformationID",
+            expected="a repacking TransformationEvent without transformationID or prodorder",
+        )
+    source = _existing(session, _one_epc(ev, "inputEPCList"), "inputEPCList[0]")
+    target_uri = _one_epc(ev, "outputEPCList")
+    target = container_code(target_uri, "outputEPCList[0]")
+    exists = session.scalar(select(Container.id).where(Container.code == target)) is not None
+    name = "outputQuantityList" if ev.get("outputQuantityList") else "inputQuantityList"
+    parts = [
+        QuantityLine(item=item.code, lot=lot, quantity=q)
+        for item, lot, q, _ in _quantities(session, ev, name)
+    ]
+    repack = SplitCommand(
+        container=source,
+        into=target if exists else None,
+        new_container=None if exists else target,
+        lines=parts,
+        occurred_at=at,
+    )
+    return [(ledger.split, repack)]
