@@ -4,7 +4,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import isom.types
-from isom.migrations.helpers import json_type
+from isom.migrations.helpers import foreign_key, json_type
 
 # In the order they are made (a table after those it points at); downgrade drops them backwards.
 TABLES = (
@@ -47,12 +47,7 @@ def _auth_api_token() -> None:
         sa.Column("created_at", isom.types.UtcDateTime(timezone=True), nullable=False),
         sa.Column("revoked_at", isom.types.UtcDateTime(timezone=True), nullable=True),
         sa.Column("last_used_at", isom.types.UtcDateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["user_id"],
-            ["auth_user.id"],
-            name=op.f("fk_auth_api_token_user_id_auth_user"),
-            ondelete="SET NULL",
-        ),
+        foreign_key("auth_api_token", "user_id", "auth_user", ondelete="SET NULL"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_auth_api_token")),
         sa.UniqueConstraint("name", name=op.f("uq_auth_api_token_name")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_auth_api_token_token_hash")),
@@ -70,12 +65,7 @@ def _auth_web_session() -> None:
         sa.Column("csrf_token", sa.String(length=64), nullable=False),
         sa.Column("created_at", isom.types.UtcDateTime(timezone=True), nullable=False),
         sa.Column("expires_at", isom.types.UtcDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["user_id"],
-            ["auth_user.id"],
-            name=op.f("fk_auth_web_session_user_id_auth_user"),
-            ondelete="CASCADE",
-        ),
+        foreign_key("auth_web_session", "user_id", "auth_user", ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_auth_web_session")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_auth_web_session_token_hash")),
     )

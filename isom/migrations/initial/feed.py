@@ -4,7 +4,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import isom.types
-from isom.migrations.helpers import json_type
+from isom.migrations.helpers import foreign_key, json_type
 
 # In the order they are made (a table after those it points at); downgrade drops them backwards.
 TABLES = (
@@ -65,11 +65,7 @@ def _feed_dead_letter() -> None:
         sa.Column("payload", json_type(), nullable=False),
         sa.Column("created_at", isom.types.UtcDateTime(timezone=True), nullable=False),
         sa.Column("replayed_at", isom.types.UtcDateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["subscriber_id"],
-            ["feed_subscriber.id"],
-            name=op.f("fk_feed_dead_letter_subscriber_id_feed_subscriber"),
-        ),
+        foreign_key("feed_dead_letter", "subscriber_id", "feed_subscriber"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_feed_dead_letter")),
     )
     with op.batch_alter_table("feed_dead_letter", schema=None) as batch_op:
@@ -89,11 +85,7 @@ def _feed_message() -> None:
         sa.Column("message_key", sa.String(length=200), nullable=False),
         sa.Column("created_at", isom.types.UtcDateTime(timezone=True), nullable=False),
         sa.Column("sequenced_at", isom.types.UtcDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["outbox_id"],
-            ["ledger_outbox.id"],
-            name=op.f("fk_feed_message_outbox_id_ledger_outbox"),
-        ),
+        foreign_key("feed_message", "outbox_id", "ledger_outbox"),
         sa.PrimaryKeyConstraint("seq", name=op.f("pk_feed_message")),
         sa.UniqueConstraint("outbox_id", name=op.f("uq_feed_message_outbox_id")),
     )

@@ -4,7 +4,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import isom.types
-from isom.migrations.helpers import json_type
+from isom.migrations.helpers import enum_type, foreign_key, json_type
 
 # In the order they are made (a table after those it points at); downgrade drops them backwards.
 TABLES = (
@@ -50,7 +50,8 @@ def _ledger_event() -> None:
         sa.Column("key", sa.String(length=200), nullable=False),
         sa.Column(
             "kind",
-            sa.Enum(
+            enum_type(
+                "eventkind",
                 "create",
                 "receive",
                 "move",
@@ -67,9 +68,6 @@ def _ledger_event() -> None:
                 "scrap",
                 "ship",
                 "reverse",
-                name="eventkind",
-                native_enum=False,
-                length=20,
             ),
             nullable=False,
         ),
@@ -89,22 +87,10 @@ def _ledger_event() -> None:
         sa.Column("request_hash", sa.String(length=64), nullable=False),
         sa.Column("command", json_type(), nullable=False),
         sa.Column("result", json_type(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["location_id"],
-            ["md_location.id"],
-            name=op.f("fk_ledger_event_location_id_md_location"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["reverses_event_id"],
-            ["ledger_event.id"],
-            name=op.f("fk_ledger_event_reverses_event_id_ledger_event"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["site_id"], ["md_location.id"], name=op.f("fk_ledger_event_site_id_md_location")
-        ),
-        sa.ForeignKeyConstraint(
-            ["user_id"], ["auth_user.id"], name=op.f("fk_ledger_event_user_id_auth_user")
-        ),
+        foreign_key("ledger_event", "location_id", "md_location"),
+        foreign_key("ledger_event", "reverses_event_id", "ledger_event"),
+        foreign_key("ledger_event", "site_id", "md_location"),
+        foreign_key("ledger_event", "user_id", "auth_user"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ledger_event")),
         sa.UniqueConstraint("key", name=op.f("uq_ledger_event_key")),
         sa.UniqueConstraint("reverses_event_id", name=op.f("uq_ledger_event_reverses_event_id")),
@@ -118,11 +104,7 @@ def _ledger_container() -> None:
         sa.Column("code", sa.String(length=64), nullable=False),
         sa.Column("kind", sa.String(length=30), nullable=False),
         sa.Column(
-            "status",
-            sa.Enum(
-                "active", "shipped", "void", name="containerstatus", native_enum=False, length=20
-            ),
-            nullable=False,
+            "status", enum_type("containerstatus", "active", "shipped", "void"), nullable=False
         ),
         sa.Column("location_id", sa.Integer(), nullable=True),
         sa.Column("parent_id", sa.Integer(), nullable=True),
@@ -134,29 +116,11 @@ def _ledger_container() -> None:
             "updated_event_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
         ),
         sa.Column("updated_at", isom.types.UtcDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["created_event_id"],
-            ["ledger_event.id"],
-            name=op.f("fk_ledger_container_created_event_id_ledger_event"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["location_id"],
-            ["md_location.id"],
-            name=op.f("fk_ledger_container_location_id_md_location"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["parent_id"],
-            ["ledger_container.id"],
-            name=op.f("fk_ledger_container_parent_id_ledger_container"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["site_id"], ["md_location.id"], name=op.f("fk_ledger_container_site_id_md_location")
-        ),
-        sa.ForeignKeyConstraint(
-            ["updated_event_id"],
-            ["ledger_event.id"],
-            name=op.f("fk_ledger_container_updated_event_id_ledger_event"),
-        ),
+        foreign_key("ledger_container", "created_event_id", "ledger_event"),
+        foreign_key("ledger_container", "location_id", "md_location"),
+        foreign_key("ledger_container", "parent_id", "ledger_container"),
+        foreign_key("ledger_container", "site_id", "md_location"),
+        foreign_key("ledger_container", "updated_event_id", "ledger_event"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ledger_container")),
         sa.UniqueConstraint("code", name=op.f("uq_ledger_container_code")),
     )
@@ -181,17 +145,9 @@ def _ledger_lot() -> None:
         sa.Column(
             "created_event_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
         ),
-        sa.ForeignKeyConstraint(
-            ["created_event_id"],
-            ["ledger_event.id"],
-            name=op.f("fk_ledger_lot_created_event_id_ledger_event"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["item_id"], ["md_item.id"], name=op.f("fk_ledger_lot_item_id_md_item")
-        ),
-        sa.ForeignKeyConstraint(
-            ["supplier_id"], ["md_supplier.id"], name=op.f("fk_ledger_lot_supplier_id_md_supplier")
-        ),
+        foreign_key("ledger_lot", "created_event_id", "ledger_event"),
+        foreign_key("ledger_lot", "item_id", "md_item"),
+        foreign_key("ledger_lot", "supplier_id", "md_supplier"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ledger_lot")),
         sa.UniqueConstraint("item_id", "code", name=op.f("uq_ledger_lot_item_id_code")),
     )
@@ -207,9 +163,7 @@ def _ledger_outbox() -> None:
         sa.Column("payload", json_type(), nullable=False),
         sa.Column("created_at", isom.types.UtcDateTime(timezone=True), nullable=False),
         sa.Column("sent_at", isom.types.UtcDateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["event_id"], ["ledger_event.id"], name=op.f("fk_ledger_outbox_event_id_ledger_event")
-        ),
+        foreign_key("ledger_outbox", "event_id", "ledger_event"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ledger_outbox")),
     )
     with op.batch_alter_table("ledger_outbox", schema=None) as batch_op:
@@ -224,27 +178,13 @@ def _ledger_balance() -> None:
         sa.Column("location_id", sa.Integer(), nullable=False),
         sa.Column("item_id", sa.Integer(), nullable=False),
         sa.Column("lot_id", sa.Integer(), nullable=True),
-        sa.Column(
-            "status",
-            sa.Enum("available", "hold", "wip", name="contentstatus", native_enum=False, length=20),
-            nullable=False,
-        ),
+        sa.Column("status", enum_type("contentstatus", "available", "hold", "wip"), nullable=False),
         sa.Column("quantity", isom.types.Exact(), nullable=False),
         sa.CheckConstraint("quantity >= 0", name=op.f("ck_ledger_balance_quantity_non_negative")),
-        sa.ForeignKeyConstraint(
-            ["item_id"], ["md_item.id"], name=op.f("fk_ledger_balance_item_id_md_item")
-        ),
-        sa.ForeignKeyConstraint(
-            ["location_id"],
-            ["md_location.id"],
-            name=op.f("fk_ledger_balance_location_id_md_location"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["lot_id"], ["ledger_lot.id"], name=op.f("fk_ledger_balance_lot_id_ledger_lot")
-        ),
-        sa.ForeignKeyConstraint(
-            ["site_id"], ["md_location.id"], name=op.f("fk_ledger_balance_site_id_md_location")
-        ),
+        foreign_key("ledger_balance", "item_id", "md_item"),
+        foreign_key("ledger_balance", "location_id", "md_location"),
+        foreign_key("ledger_balance", "lot_id", "ledger_lot"),
+        foreign_key("ledger_balance", "site_id", "md_location"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ledger_balance")),
     )
     with op.batch_alter_table("ledger_balance", schema=None) as batch_op:
@@ -259,26 +199,14 @@ def _ledger_content() -> None:
         sa.Column("container_id", sa.Integer(), nullable=False),
         sa.Column("item_id", sa.Integer(), nullable=False),
         sa.Column("lot_id", sa.Integer(), nullable=True),
-        sa.Column(
-            "status",
-            sa.Enum("available", "hold", "wip", name="contentstatus", native_enum=False, length=20),
-            nullable=False,
-        ),
+        sa.Column("status", enum_type("contentstatus", "available", "hold", "wip"), nullable=False),
         sa.Column("wip_step", sa.String(length=100), nullable=True),
         sa.Column("quantity", isom.types.Exact(), nullable=False),
         sa.Column("unit_cost", isom.types.Exact(), nullable=False),
         sa.CheckConstraint("quantity >= 0", name=op.f("ck_ledger_content_quantity_non_negative")),
-        sa.ForeignKeyConstraint(
-            ["container_id"],
-            ["ledger_container.id"],
-            name=op.f("fk_ledger_content_container_id_ledger_container"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["item_id"], ["md_item.id"], name=op.f("fk_ledger_content_item_id_md_item")
-        ),
-        sa.ForeignKeyConstraint(
-            ["lot_id"], ["ledger_lot.id"], name=op.f("fk_ledger_content_lot_id_ledger_lot")
-        ),
+        foreign_key("ledger_content", "container_id", "ledger_container"),
+        foreign_key("ledger_content", "item_id", "md_item"),
+        foreign_key("ledger_content", "lot_id", "ledger_lot"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ledger_content")),
     )
 
@@ -292,11 +220,7 @@ def _ledger_event_line() -> None:
         sa.Column("place", sa.String(length=100), nullable=True),
         sa.Column("item_id", sa.Integer(), nullable=False),
         sa.Column("lot_id", sa.Integer(), nullable=True),
-        sa.Column(
-            "status",
-            sa.Enum("available", "hold", "wip", name="contentstatus", native_enum=False, length=20),
-            nullable=False,
-        ),
+        sa.Column("status", enum_type("contentstatus", "available", "hold", "wip"), nullable=False),
         sa.Column("wip_step", sa.String(length=100), nullable=True),
         sa.Column("quantity", isom.types.Exact(), nullable=False),
         sa.Column("unit_cost", isom.types.Exact(), nullable=False),
@@ -304,22 +228,10 @@ def _ledger_event_line() -> None:
             "(container_id IS NULL) <> (place IS NULL)",
             name=op.f("ck_ledger_event_line_container_xor_place"),
         ),
-        sa.ForeignKeyConstraint(
-            ["container_id"],
-            ["ledger_container.id"],
-            name=op.f("fk_ledger_event_line_container_id_ledger_container"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["event_id"],
-            ["ledger_event.id"],
-            name=op.f("fk_ledger_event_line_event_id_ledger_event"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["item_id"], ["md_item.id"], name=op.f("fk_ledger_event_line_item_id_md_item")
-        ),
-        sa.ForeignKeyConstraint(
-            ["lot_id"], ["ledger_lot.id"], name=op.f("fk_ledger_event_line_lot_id_ledger_lot")
-        ),
+        foreign_key("ledger_event_line", "container_id", "ledger_container"),
+        foreign_key("ledger_event_line", "event_id", "ledger_event"),
+        foreign_key("ledger_event_line", "item_id", "md_item"),
+        foreign_key("ledger_event_line", "lot_id", "ledger_lot"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ledger_event_line")),
     )
     with op.batch_alter_table("ledger_event_line", schema=None) as batch_op:
@@ -344,49 +256,17 @@ def _ledger_event_move() -> None:
         sa.Column("from_parent_id", sa.Integer(), nullable=True),
         sa.Column("to_parent_id", sa.Integer(), nullable=True),
         sa.Column(
-            "from_status",
-            sa.Enum(
-                "active", "shipped", "void", name="containerstatus", native_enum=False, length=20
-            ),
-            nullable=True,
+            "from_status", enum_type("containerstatus", "active", "shipped", "void"), nullable=True
         ),
         sa.Column(
-            "to_status",
-            sa.Enum(
-                "active", "shipped", "void", name="containerstatus", native_enum=False, length=20
-            ),
-            nullable=True,
+            "to_status", enum_type("containerstatus", "active", "shipped", "void"), nullable=True
         ),
-        sa.ForeignKeyConstraint(
-            ["container_id"],
-            ["ledger_container.id"],
-            name=op.f("fk_ledger_event_move_container_id_ledger_container"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["event_id"],
-            ["ledger_event.id"],
-            name=op.f("fk_ledger_event_move_event_id_ledger_event"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["from_location_id"],
-            ["md_location.id"],
-            name=op.f("fk_ledger_event_move_from_location_id_md_location"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["from_parent_id"],
-            ["ledger_container.id"],
-            name=op.f("fk_ledger_event_move_from_parent_id_ledger_container"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["to_location_id"],
-            ["md_location.id"],
-            name=op.f("fk_ledger_event_move_to_location_id_md_location"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["to_parent_id"],
-            ["ledger_container.id"],
-            name=op.f("fk_ledger_event_move_to_parent_id_ledger_container"),
-        ),
+        foreign_key("ledger_event_move", "container_id", "ledger_container"),
+        foreign_key("ledger_event_move", "event_id", "ledger_event"),
+        foreign_key("ledger_event_move", "from_location_id", "md_location"),
+        foreign_key("ledger_event_move", "from_parent_id", "ledger_container"),
+        foreign_key("ledger_event_move", "to_location_id", "md_location"),
+        foreign_key("ledger_event_move", "to_parent_id", "ledger_container"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ledger_event_move")),
     )
     with op.batch_alter_table("ledger_event_move", schema=None) as batch_op:
@@ -409,32 +289,12 @@ def _ledger_genealogy() -> None:
         sa.Column("to_container_id", sa.Integer(), nullable=True),
         sa.Column("item_id", sa.Integer(), nullable=False),
         sa.Column("quantity", isom.types.Exact(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["event_id"],
-            ["ledger_event.id"],
-            name=op.f("fk_ledger_genealogy_event_id_ledger_event"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["from_container_id"],
-            ["ledger_container.id"],
-            name=op.f("fk_ledger_genealogy_from_container_id_ledger_container"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["from_lot_id"],
-            ["ledger_lot.id"],
-            name=op.f("fk_ledger_genealogy_from_lot_id_ledger_lot"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["item_id"], ["md_item.id"], name=op.f("fk_ledger_genealogy_item_id_md_item")
-        ),
-        sa.ForeignKeyConstraint(
-            ["to_container_id"],
-            ["ledger_container.id"],
-            name=op.f("fk_ledger_genealogy_to_container_id_ledger_container"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["to_lot_id"], ["ledger_lot.id"], name=op.f("fk_ledger_genealogy_to_lot_id_ledger_lot")
-        ),
+        foreign_key("ledger_genealogy", "event_id", "ledger_event"),
+        foreign_key("ledger_genealogy", "from_container_id", "ledger_container"),
+        foreign_key("ledger_genealogy", "from_lot_id", "ledger_lot"),
+        foreign_key("ledger_genealogy", "item_id", "md_item"),
+        foreign_key("ledger_genealogy", "to_container_id", "ledger_container"),
+        foreign_key("ledger_genealogy", "to_lot_id", "ledger_lot"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ledger_genealogy")),
     )
     with op.batch_alter_table("ledger_genealogy", schema=None) as batch_op:

@@ -4,7 +4,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import isom.types
-from isom.migrations.helpers import json_type
+from isom.migrations.helpers import enum_type, foreign_key, json_type
 
 # In the order they are made (a table after those it points at); downgrade drops them backwards.
 TABLES = (
@@ -82,17 +82,7 @@ def _md_location() -> None:
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column(
             "kind",
-            sa.Enum(
-                "site",
-                "area",
-                "zone",
-                "bin",
-                "workstation",
-                "dock",
-                name="locationkind",
-                native_enum=False,
-                length=20,
-            ),
+            enum_type("locationkind", "site", "area", "zone", "bin", "workstation", "dock"),
             nullable=False,
         ),
         sa.Column("parent_id", sa.Integer(), nullable=True),
@@ -100,12 +90,8 @@ def _md_location() -> None:
         sa.Column("path", sa.String(length=400), nullable=False),
         sa.Column("timezone", sa.String(length=64), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["parent_id"], ["md_location.id"], name=op.f("fk_md_location_parent_id_md_location")
-        ),
-        sa.ForeignKeyConstraint(
-            ["site_id"], ["md_location.id"], name=op.f("fk_md_location_site_id_md_location")
-        ),
+        foreign_key("md_location", "parent_id", "md_location"),
+        foreign_key("md_location", "site_id", "md_location"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_md_location")),
         sa.UniqueConstraint("code", name=op.f("uq_md_location_code")),
     )
@@ -151,12 +137,7 @@ def _md_holiday() -> None:
         sa.Column("calendar_id", sa.Integer(), nullable=False),
         sa.Column("date", sa.Date(), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["calendar_id"],
-            ["md_calendar.id"],
-            name=op.f("fk_md_holiday_calendar_id_md_calendar"),
-            ondelete="CASCADE",
-        ),
+        foreign_key("md_holiday", "calendar_id", "md_calendar", ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_md_holiday")),
         sa.UniqueConstraint("calendar_id", "date", name=op.f("uq_md_holiday_calendar_id_date")),
     )
@@ -174,24 +155,11 @@ def _md_item() -> None:
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column(
             "type",
-            sa.Enum(
-                "raw",
-                "intermediate",
-                "finished",
-                "packaging",
-                "consumable",
-                name="itemtype",
-                native_enum=False,
-                length=20,
-            ),
+            enum_type("itemtype", "raw", "intermediate", "finished", "packaging", "consumable"),
             nullable=False,
         ),
         sa.Column("base_unit_id", sa.Integer(), nullable=False),
-        sa.Column(
-            "tracking",
-            sa.Enum("none", "lot", "serial", name="tracking", native_enum=False, length=20),
-            nullable=False,
-        ),
+        sa.Column("tracking", enum_type("tracking", "none", "lot", "serial"), nullable=False),
         sa.Column("shelf_life_days", sa.Integer(), nullable=True),
         sa.Column("standard_cost", isom.types.Exact(), nullable=False),
         sa.Column("gtin", sa.String(length=14), nullable=True),
@@ -199,9 +167,7 @@ def _md_item() -> None:
         sa.Column("description", sa.String(length=1000), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.CheckConstraint("standard_cost >= 0", name=op.f("ck_md_item_standard_cost_positive")),
-        sa.ForeignKeyConstraint(
-            ["base_unit_id"], ["md_unit.id"], name=op.f("fk_md_item_base_unit_id_md_unit")
-        ),
+        foreign_key("md_item", "base_unit_id", "md_unit"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_md_item")),
         sa.UniqueConstraint("code", name=op.f("uq_md_item_code")),
         sa.UniqueConstraint("gtin", name=op.f("uq_md_item_gtin")),
@@ -222,15 +188,8 @@ def _md_person() -> None:
         sa.Column("user_id", sa.Integer(), nullable=True),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.CheckConstraint("hourly_rate >= 0", name=op.f("ck_md_person_non_negative")),
-        sa.ForeignKeyConstraint(
-            ["calendar_id"], ["md_calendar.id"], name=op.f("fk_md_person_calendar_id_md_calendar")
-        ),
-        sa.ForeignKeyConstraint(
-            ["user_id"],
-            ["auth_user.id"],
-            name=op.f("fk_md_person_user_id_auth_user"),
-            ondelete="SET NULL",
-        ),
+        foreign_key("md_person", "calendar_id", "md_calendar"),
+        foreign_key("md_person", "user_id", "auth_user", ondelete="SET NULL"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_md_person")),
         sa.UniqueConstraint("badge_code", name=op.f("uq_md_person_badge_code")),
         sa.UniqueConstraint("code", name=op.f("uq_md_person_code")),
@@ -247,12 +206,7 @@ def _md_shift() -> None:
         sa.Column("start_time", sa.Time(), nullable=False),
         sa.Column("end_time", sa.Time(), nullable=False),
         sa.CheckConstraint("weekday >= 0 AND weekday <= 6", name=op.f("ck_md_shift_weekday_range")),
-        sa.ForeignKeyConstraint(
-            ["calendar_id"],
-            ["md_calendar.id"],
-            name=op.f("fk_md_shift_calendar_id_md_calendar"),
-            ondelete="CASCADE",
-        ),
+        foreign_key("md_shift", "calendar_id", "md_calendar", ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_md_shift")),
         sa.UniqueConstraint(
             "calendar_id", "weekday", "name", name=op.f("uq_md_shift_calendar_id_weekday_name")
@@ -278,16 +232,8 @@ def _md_workstation() -> None:
         sa.CheckConstraint(
             "hourly_rate >= 0 AND capacity >= 1", name=op.f("ck_md_workstation_non_negative")
         ),
-        sa.ForeignKeyConstraint(
-            ["calendar_id"],
-            ["md_calendar.id"],
-            name=op.f("fk_md_workstation_calendar_id_md_calendar"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["location_id"],
-            ["md_location.id"],
-            name=op.f("fk_md_workstation_location_id_md_location"),
-        ),
+        foreign_key("md_workstation", "calendar_id", "md_calendar"),
+        foreign_key("md_workstation", "location_id", "md_location"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_md_workstation")),
         sa.UniqueConstraint("code", name=op.f("uq_md_workstation_code")),
     )
@@ -306,9 +252,7 @@ def _md_route() -> None:
         sa.Column("batch_size", isom.types.Exact(), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.CheckConstraint("batch_size > 0", name=op.f("ck_md_route_batch_size_positive")),
-        sa.ForeignKeyConstraint(
-            ["item_id"], ["md_item.id"], name=op.f("fk_md_route_item_id_md_item")
-        ),
+        foreign_key("md_route", "item_id", "md_item"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_md_route")),
         sa.UniqueConstraint("code", name=op.f("uq_md_route_code")),
     )
@@ -334,18 +278,8 @@ def _md_supplier_item() -> None:
             "lead_time_days >= 0 AND min_order_qty >= 0 AND order_multiple >= 0 AND price >= 0",
             name=op.f("ck_md_supplier_item_non_negative"),
         ),
-        sa.ForeignKeyConstraint(
-            ["item_id"],
-            ["md_item.id"],
-            name=op.f("fk_md_supplier_item_item_id_md_item"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["supplier_id"],
-            ["md_supplier.id"],
-            name=op.f("fk_md_supplier_item_supplier_id_md_supplier"),
-            ondelete="CASCADE",
-        ),
+        foreign_key("md_supplier_item", "item_id", "md_item", ondelete="CASCADE"),
+        foreign_key("md_supplier_item", "supplier_id", "md_supplier", ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_md_supplier_item")),
         sa.UniqueConstraint(
             "supplier_id", "item_id", name=op.f("uq_md_supplier_item_supplier_id_item_id")
@@ -365,20 +299,9 @@ def _md_unit_conversion() -> None:
         sa.CheckConstraint(
             "numerator > 0 AND denominator > 0", name=op.f("ck_md_unit_conversion_positive_ratio")
         ),
-        sa.ForeignKeyConstraint(
-            ["from_unit_id"],
-            ["md_unit.id"],
-            name=op.f("fk_md_unit_conversion_from_unit_id_md_unit"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["item_id"],
-            ["md_item.id"],
-            name=op.f("fk_md_unit_conversion_item_id_md_item"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["to_unit_id"], ["md_unit.id"], name=op.f("fk_md_unit_conversion_to_unit_id_md_unit")
-        ),
+        foreign_key("md_unit_conversion", "from_unit_id", "md_unit"),
+        foreign_key("md_unit_conversion", "item_id", "md_item", ondelete="CASCADE"),
+        foreign_key("md_unit_conversion", "to_unit_id", "md_unit"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_md_unit_conversion")),
         sa.UniqueConstraint(
             "item_id",
@@ -401,22 +324,13 @@ def _md_route_step() -> None:
         sa.Column("skill", sa.String(length=64), nullable=True),
         sa.Column("setup_minutes", isom.types.Exact(), nullable=False),
         sa.Column("run_minutes", isom.types.Exact(), nullable=False),
-        sa.Column(
-            "run_basis",
-            sa.Enum("unit", "batch", name="runbasis", native_enum=False, length=20),
-            nullable=False,
-        ),
+        sa.Column("run_basis", enum_type("runbasis", "unit", "batch"), nullable=False),
         sa.Column("cleanup_minutes", isom.types.Exact(), nullable=False),
         sa.CheckConstraint(
             "setup_minutes >= 0 AND run_minutes >= 0 AND cleanup_minutes >= 0",
             name=op.f("ck_md_route_step_non_negative"),
         ),
-        sa.ForeignKeyConstraint(
-            ["route_id"],
-            ["md_route.id"],
-            name=op.f("fk_md_route_step_route_id_md_route"),
-            ondelete="CASCADE",
-        ),
+        foreign_key("md_route_step", "route_id", "md_route", ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_md_route_step")),
         sa.UniqueConstraint(
             "route_id", "sequence", name=op.f("uq_md_route_step_route_id_sequence")
@@ -435,15 +349,8 @@ def _md_step_input() -> None:
         sa.Column("quantity_per", isom.types.Exact(), nullable=False),
         sa.Column("floor_stock", sa.Boolean(), nullable=False),
         sa.CheckConstraint("quantity_per > 0", name=op.f("ck_md_step_input_quantity_positive")),
-        sa.ForeignKeyConstraint(
-            ["item_id"], ["md_item.id"], name=op.f("fk_md_step_input_item_id_md_item")
-        ),
-        sa.ForeignKeyConstraint(
-            ["step_id"],
-            ["md_route_step.id"],
-            name=op.f("fk_md_step_input_step_id_md_route_step"),
-            ondelete="CASCADE",
-        ),
+        foreign_key("md_step_input", "item_id", "md_item"),
+        foreign_key("md_step_input", "step_id", "md_route_step", ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_md_step_input")),
     )
     with op.batch_alter_table("md_step_input", schema=None) as batch_op:
@@ -458,28 +365,13 @@ def _md_step_output() -> None:
         sa.Column("item_id", sa.Integer(), nullable=False),
         sa.Column(
             "kind",
-            sa.Enum(
-                "main",
-                "intermediate",
-                "byproduct",
-                "scrap",
-                name="outputkind",
-                native_enum=False,
-                length=20,
-            ),
+            enum_type("outputkind", "main", "intermediate", "byproduct", "scrap"),
             nullable=False,
         ),
         sa.Column("quantity_per", isom.types.Exact(), nullable=False),
         sa.CheckConstraint("quantity_per > 0", name=op.f("ck_md_step_output_quantity_positive")),
-        sa.ForeignKeyConstraint(
-            ["item_id"], ["md_item.id"], name=op.f("fk_md_step_output_item_id_md_item")
-        ),
-        sa.ForeignKeyConstraint(
-            ["step_id"],
-            ["md_route_step.id"],
-            name=op.f("fk_md_step_output_step_id_md_route_step"),
-            ondelete="CASCADE",
-        ),
+        foreign_key("md_step_output", "item_id", "md_item"),
+        foreign_key("md_step_output", "step_id", "md_route_step", ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_md_step_output")),
     )
     with op.batch_alter_table("md_step_output", schema=None) as batch_op:

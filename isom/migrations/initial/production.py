@@ -4,7 +4,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import isom.types
-from isom.migrations.helpers import json_type
+from isom.migrations.helpers import enum_type, foreign_key, json_type
 
 # In the order they are made (a table after those it points at); downgrade drops them backwards.
 TABLES = (
@@ -35,11 +35,7 @@ def _cost_overhead_rate() -> None:
         sa.Column("workstation_id", sa.Integer(), nullable=False),
         sa.Column("hourly_rate", isom.types.Exact(), nullable=False),
         sa.CheckConstraint("hourly_rate >= 0", name=op.f("ck_cost_overhead_rate_non_negative")),
-        sa.ForeignKeyConstraint(
-            ["workstation_id"],
-            ["md_workstation.id"],
-            name=op.f("fk_cost_overhead_rate_workstation_id_md_workstation"),
-        ),
+        foreign_key("cost_overhead_rate", "workstation_id", "md_workstation"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_cost_overhead_rate")),
         sa.UniqueConstraint("workstation_id", name=op.f("uq_cost_overhead_rate_workstation_id")),
     )
@@ -56,16 +52,14 @@ def _prod_work_order() -> None:
         sa.Column("customer_line", sa.String(length=100), nullable=True),
         sa.Column(
             "status",
-            sa.Enum(
+            enum_type(
+                "workorderstatus",
                 "planned",
                 "released",
                 "in_progress",
                 "complete",
                 "closed",
                 "cancelled",
-                name="workorderstatus",
-                native_enum=False,
-                length=20,
             ),
             nullable=False,
         ),
@@ -80,14 +74,8 @@ def _prod_work_order() -> None:
         sa.Column("updated_at", isom.types.UtcDateTime(timezone=True), nullable=False),
         sa.Column("updated_by", sa.String(length=100), nullable=False),
         sa.CheckConstraint("quantity > 0", name=op.f("ck_prod_work_order_quantity_positive")),
-        sa.ForeignKeyConstraint(
-            ["item_id"], ["md_item.id"], name=op.f("fk_prod_work_order_item_id_md_item")
-        ),
-        sa.ForeignKeyConstraint(
-            ["parent_id"],
-            ["prod_work_order.id"],
-            name=op.f("fk_prod_work_order_parent_id_prod_work_order"),
-        ),
+        foreign_key("prod_work_order", "item_id", "md_item"),
+        foreign_key("prod_work_order", "parent_id", "prod_work_order"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_prod_work_order")),
         sa.UniqueConstraint("number", name=op.f("uq_prod_work_order_number")),
     )
@@ -117,16 +105,7 @@ def _prod_step() -> None:
         sa.Column("std_machine_rate", isom.types.Exact(), nullable=False),
         sa.Column(
             "status",
-            sa.Enum(
-                "waiting",
-                "ready",
-                "running",
-                "paused",
-                "done",
-                name="stepstatus",
-                native_enum=False,
-                length=20,
-            ),
+            enum_type("stepstatus", "waiting", "ready", "running", "paused", "done"),
             nullable=False,
         ),
         sa.Column("workstation_id", sa.Integer(), nullable=True),
@@ -139,17 +118,8 @@ def _prod_step() -> None:
         sa.Column("quantity_rework", isom.types.Exact(), nullable=False),
         sa.Column("updated_at", isom.types.UtcDateTime(timezone=True), nullable=False),
         sa.Column("updated_by", sa.String(length=100), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["work_order_id"],
-            ["prod_work_order.id"],
-            name=op.f("fk_prod_step_work_order_id_prod_work_order"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["workstation_id"],
-            ["md_workstation.id"],
-            name=op.f("fk_prod_step_workstation_id_md_workstation"),
-        ),
+        foreign_key("prod_step", "work_order_id", "prod_work_order", ondelete="CASCADE"),
+        foreign_key("prod_step", "workstation_id", "md_workstation"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_prod_step")),
         sa.UniqueConstraint(
             "work_order_id", "sequence", name=op.f("uq_prod_step_work_order_id_sequence")
@@ -179,22 +149,10 @@ def _prod_event() -> None:
         sa.Column("request_hash", sa.String(length=64), nullable=False),
         sa.Column("command", json_type(), nullable=False),
         sa.Column("result", json_type(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["person_id"], ["md_person.id"], name=op.f("fk_prod_event_person_id_md_person")
-        ),
-        sa.ForeignKeyConstraint(
-            ["step_id"], ["prod_step.id"], name=op.f("fk_prod_event_step_id_prod_step")
-        ),
-        sa.ForeignKeyConstraint(
-            ["work_order_id"],
-            ["prod_work_order.id"],
-            name=op.f("fk_prod_event_work_order_id_prod_work_order"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["workstation_id"],
-            ["md_workstation.id"],
-            name=op.f("fk_prod_event_workstation_id_md_workstation"),
-        ),
+        foreign_key("prod_event", "person_id", "md_person"),
+        foreign_key("prod_event", "step_id", "prod_step"),
+        foreign_key("prod_event", "work_order_id", "prod_work_order"),
+        foreign_key("prod_event", "workstation_id", "md_workstation"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_prod_event")),
         sa.UniqueConstraint("key", name=op.f("uq_prod_event_key")),
     )
@@ -212,31 +170,15 @@ def _prod_step_material() -> None:
         sa.Column("item_id", sa.Integer(), nullable=False),
         sa.Column(
             "role",
-            sa.Enum(
-                "input",
-                "main",
-                "intermediate",
-                "byproduct",
-                "scrap",
-                name="materialrole",
-                native_enum=False,
-                length=20,
-            ),
+            enum_type("materialrole", "input", "main", "intermediate", "byproduct", "scrap"),
             nullable=False,
         ),
         sa.Column("quantity_per", isom.types.Exact(), nullable=False),
         sa.Column("quantity", isom.types.Exact(), nullable=False),
         sa.Column("floor_stock", sa.Boolean(), nullable=False),
         sa.Column("std_unit_cost", isom.types.Exact(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["item_id"], ["md_item.id"], name=op.f("fk_prod_step_material_item_id_md_item")
-        ),
-        sa.ForeignKeyConstraint(
-            ["step_id"],
-            ["prod_step.id"],
-            name=op.f("fk_prod_step_material_step_id_prod_step"),
-            ondelete="CASCADE",
-        ),
+        foreign_key("prod_step_material", "item_id", "md_item"),
+        foreign_key("prod_step_material", "step_id", "prod_step", ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_prod_step_material")),
     )
     with op.batch_alter_table("prod_step_material", schema=None) as batch_op:
@@ -261,30 +203,12 @@ def _prod_labour() -> None:
         sa.Column(
             "end_event_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
         ),
-        sa.ForeignKeyConstraint(
-            ["end_event_id"], ["prod_event.id"], name=op.f("fk_prod_labour_end_event_id_prod_event")
-        ),
-        sa.ForeignKeyConstraint(
-            ["person_id"], ["md_person.id"], name=op.f("fk_prod_labour_person_id_md_person")
-        ),
-        sa.ForeignKeyConstraint(
-            ["start_event_id"],
-            ["prod_event.id"],
-            name=op.f("fk_prod_labour_start_event_id_prod_event"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["step_id"], ["prod_step.id"], name=op.f("fk_prod_labour_step_id_prod_step")
-        ),
-        sa.ForeignKeyConstraint(
-            ["work_order_id"],
-            ["prod_work_order.id"],
-            name=op.f("fk_prod_labour_work_order_id_prod_work_order"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["workstation_id"],
-            ["md_workstation.id"],
-            name=op.f("fk_prod_labour_workstation_id_md_workstation"),
-        ),
+        foreign_key("prod_labour", "end_event_id", "prod_event"),
+        foreign_key("prod_labour", "person_id", "md_person"),
+        foreign_key("prod_labour", "start_event_id", "prod_event"),
+        foreign_key("prod_labour", "step_id", "prod_step"),
+        foreign_key("prod_labour", "work_order_id", "prod_work_order"),
+        foreign_key("prod_labour", "workstation_id", "md_workstation"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_prod_labour")),
     )
     with op.batch_alter_table("prod_labour", schema=None) as batch_op:
@@ -306,30 +230,15 @@ def _prod_machine() -> None:
         sa.Column("workstation_id", sa.Integer(), nullable=False),
         sa.Column(
             "state",
-            sa.Enum(
-                "setup",
-                "run",
-                "idle",
-                "down",
-                "cleanup",
-                name="machinestate",
-                native_enum=False,
-                length=20,
-            ),
+            enum_type("machinestate", "setup", "run", "idle", "down", "cleanup"),
             nullable=False,
         ),
         sa.Column("reason", sa.String(length=200), nullable=True),
         sa.Column("started_at", isom.types.UtcDateTime(timezone=True), nullable=False),
         sa.Column("ended_at", isom.types.UtcDateTime(timezone=True), nullable=True),
         sa.Column("event_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["event_id"], ["prod_event.id"], name=op.f("fk_prod_machine_event_id_prod_event")
-        ),
-        sa.ForeignKeyConstraint(
-            ["workstation_id"],
-            ["md_workstation.id"],
-            name=op.f("fk_prod_machine_workstation_id_md_workstation"),
-        ),
+        foreign_key("prod_machine", "event_id", "prod_event"),
+        foreign_key("prod_machine", "workstation_id", "md_workstation"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_prod_machine")),
     )
     with op.batch_alter_table("prod_machine", schema=None) as batch_op:

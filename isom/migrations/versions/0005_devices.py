@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import isom.types
-from isom.migrations.helpers import indexes, json_type
+from isom.migrations.helpers import enum_type, foreign_key, indexes, json_type
 
 revision: str = "0005"
 down_revision: str | None = "0004"
@@ -56,9 +56,7 @@ def _dev_gs1_site() -> None:
             name=op.f("ck_dev_gs1_site_extension_digit"),
         ),
         sa.CheckConstraint("last_serial >= 0", name=op.f("ck_dev_gs1_site_last_serial")),
-        sa.ForeignKeyConstraint(
-            ["site_id"], ["md_location.id"], name=op.f("fk_dev_gs1_site_site_id_md_location")
-        ),
+        foreign_key("dev_gs1_site", "site_id", "md_location"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_dev_gs1_site")),
         sa.UniqueConstraint("site_id", name=op.f("uq_dev_gs1_site_site_id")),
     )
@@ -69,11 +67,7 @@ def _dev_printer() -> None:
         "dev_printer",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("code", sa.String(length=64), nullable=False),
-        sa.Column(
-            "kind",
-            sa.Enum("pdf", "zpl", name="printerkind", native_enum=False, length=20),
-            nullable=False,
-        ),
+        sa.Column("kind", enum_type("printerkind", "pdf", "zpl"), nullable=False),
         sa.Column("host", sa.String(length=200), nullable=True),
         sa.Column("port", sa.Integer(), nullable=False),
         sa.Column("label_size", sa.String(length=20), nullable=False),
@@ -81,9 +75,7 @@ def _dev_printer() -> None:
         sa.Column("site_id", sa.Integer(), nullable=True),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.CheckConstraint("port > 0 AND port < 65536", name=op.f("ck_dev_printer_port_range")),
-        sa.ForeignKeyConstraint(
-            ["site_id"], ["md_location.id"], name=op.f("fk_dev_printer_site_id_md_location")
-        ),
+        foreign_key("dev_printer", "site_id", "md_location"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_dev_printer")),
         sa.UniqueConstraint("code", name=op.f("uq_dev_printer_code")),
     )
@@ -98,9 +90,7 @@ def _dev_sscc() -> None:
         sa.Column("issued_at", isom.types.UtcDateTime(timezone=True), nullable=False),
         sa.Column("issued_by", sa.String(length=100), nullable=False),
         sa.Column("key", sa.String(length=200), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["site_id"], ["md_location.id"], name=op.f("fk_dev_sscc_site_id_md_location")
-        ),
+        foreign_key("dev_sscc", "site_id", "md_location"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_dev_sscc")),
         sa.UniqueConstraint("key", name=op.f("uq_dev_sscc_key")),
         sa.UniqueConstraint("sscc", name=op.f("uq_dev_sscc_sscc")),
@@ -114,15 +104,7 @@ def _dev_device() -> None:
         sa.Column("code", sa.String(length=64), nullable=False),
         sa.Column(
             "kind",
-            sa.Enum(
-                "scanner",
-                "rfid",
-                "scale",
-                "controller",
-                name="devicekind",
-                native_enum=False,
-                length=20,
-            ),
+            enum_type("devicekind", "scanner", "rfid", "scale", "controller"),
             nullable=False,
         ),
         sa.Column("site_id", sa.Integer(), nullable=False),
@@ -132,23 +114,10 @@ def _dev_device() -> None:
         sa.Column("silent_after_minutes", sa.Integer(), nullable=False),
         sa.Column("last_seen_at", isom.types.UtcDateTime(timezone=True), nullable=True),
         sa.Column("active", sa.Boolean(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["location_id"], ["md_location.id"], name=op.f("fk_dev_device_location_id_md_location")
-        ),
-        sa.ForeignKeyConstraint(
-            ["site_id"], ["md_location.id"], name=op.f("fk_dev_device_site_id_md_location")
-        ),
-        sa.ForeignKeyConstraint(
-            ["token_id"],
-            ["auth_api_token.id"],
-            name=op.f("fk_dev_device_token_id_auth_api_token"),
-            ondelete="SET NULL",
-        ),
-        sa.ForeignKeyConstraint(
-            ["workstation_id"],
-            ["md_workstation.id"],
-            name=op.f("fk_dev_device_workstation_id_md_workstation"),
-        ),
+        foreign_key("dev_device", "location_id", "md_location"),
+        foreign_key("dev_device", "site_id", "md_location"),
+        foreign_key("dev_device", "token_id", "auth_api_token", ondelete="SET NULL"),
+        foreign_key("dev_device", "workstation_id", "md_workstation"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_dev_device")),
         sa.UniqueConstraint("code", name=op.f("uq_dev_device_code")),
     )
@@ -165,9 +134,7 @@ def _dev_message() -> None:
         sa.Column("result", json_type(), nullable=False),
         sa.Column("occurred_at", isom.types.UtcDateTime(timezone=True), nullable=False),
         sa.Column("received_at", isom.types.UtcDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["device_id"], ["dev_device.id"], name=op.f("fk_dev_message_device_id_dev_device")
-        ),
+        foreign_key("dev_message", "device_id", "dev_device"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_dev_message")),
         sa.UniqueConstraint(
             "device_id", "event_id", name=op.f("uq_dev_message_device_id_event_id")
@@ -187,16 +154,8 @@ def _dev_machine_count() -> None:
         sa.Column("pieces", isom.types.Exact(), nullable=False),
         sa.Column("counted_at", isom.types.UtcDateTime(timezone=True), nullable=False),
         sa.CheckConstraint("pieces >= 0", name=op.f("ck_dev_machine_count_pieces_non_negative")),
-        sa.ForeignKeyConstraint(
-            ["message_id"],
-            ["dev_message.id"],
-            name=op.f("fk_dev_machine_count_message_id_dev_message"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["workstation_id"],
-            ["md_workstation.id"],
-            name=op.f("fk_dev_machine_count_workstation_id_md_workstation"),
-        ),
+        foreign_key("dev_machine_count", "message_id", "dev_message"),
+        foreign_key("dev_machine_count", "workstation_id", "md_workstation"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_dev_machine_count")),
     )
     indexes("dev_machine_count", "step", "workstation_id")

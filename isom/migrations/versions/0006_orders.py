@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import isom.types
-from isom.migrations.helpers import indexes, json_type
+from isom.migrations.helpers import enum_type, foreign_key, indexes, json_type
 
 revision: str = "0006"
 down_revision: str | None = "0005"
@@ -79,24 +79,13 @@ def _ord_customer_order() -> None:
         sa.Column("customer_id", sa.Integer(), nullable=False),
         sa.Column("source", sa.String(length=40), nullable=False),
         sa.Column("external_ref", sa.String(length=100), nullable=True),
-        sa.Column(
-            "priority",
-            sa.Enum("rush", "normal", "low", name="priority", native_enum=False, length=20),
-            nullable=False,
-        ),
+        sa.Column("priority", enum_type("priority", "rush", "normal", "low"), nullable=False),
         sa.Column("allow_partial", sa.Boolean(), nullable=False),
         sa.Column("ship_to", sa.String(length=500), nullable=False),
         sa.Column(
             "status",
-            sa.Enum(
-                "open",
-                "reserved",
-                "partly_shipped",
-                "shipped",
-                "cancelled",
-                name="customerorderstatus",
-                native_enum=False,
-                length=20,
+            enum_type(
+                "customerorderstatus", "open", "reserved", "partly_shipped", "shipped", "cancelled"
             ),
             nullable=False,
         ),
@@ -104,11 +93,7 @@ def _ord_customer_order() -> None:
         sa.Column("created_at", isom.types.UtcDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", isom.types.UtcDateTime(timezone=True), nullable=False),
         sa.Column("updated_by", sa.String(length=100), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["customer_id"],
-            ["md_customer.id"],
-            name=op.f("fk_ord_customer_order_customer_id_md_customer"),
-        ),
+        foreign_key("ord_customer_order", "customer_id", "md_customer"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ord_customer_order")),
         sa.UniqueConstraint("number", name=op.f("uq_ord_customer_order_number")),
         sa.UniqueConstraint(
@@ -129,7 +114,8 @@ def _ord_purchase_order() -> None:
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column(
             "status",
-            sa.Enum(
+            enum_type(
+                "purchaseorderstatus",
                 "proposed",
                 "approved",
                 "sent",
@@ -137,9 +123,6 @@ def _ord_purchase_order() -> None:
                 "received",
                 "cancelled",
                 "closed",
-                name="purchaseorderstatus",
-                native_enum=False,
-                length=20,
             ),
             nullable=False,
         ),
@@ -150,11 +133,7 @@ def _ord_purchase_order() -> None:
         sa.Column("sent_at", isom.types.UtcDateTime(timezone=True), nullable=True),
         sa.Column("updated_at", isom.types.UtcDateTime(timezone=True), nullable=False),
         sa.Column("updated_by", sa.String(length=100), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["supplier_id"],
-            ["md_supplier.id"],
-            name=op.f("fk_ord_purchase_order_supplier_id_md_supplier"),
-        ),
+        foreign_key("ord_purchase_order", "supplier_id", "md_supplier"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ord_purchase_order")),
         sa.UniqueConstraint("number", name=op.f("uq_ord_purchase_order_number")),
         sa.UniqueConstraint(
@@ -173,11 +152,7 @@ def _ord_webhook_source() -> None:
         sa.Column("default_customer_id", sa.Integer(), nullable=True),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("created_at", isom.types.UtcDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["default_customer_id"],
-            ["md_customer.id"],
-            name=op.f("fk_ord_webhook_source_default_customer_id_md_customer"),
-        ),
+        foreign_key("ord_webhook_source", "default_customer_id", "md_customer"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ord_webhook_source")),
         sa.UniqueConstraint("name", name=op.f("uq_ord_webhook_source_name")),
     )
@@ -194,15 +169,8 @@ def _ord_customer_line() -> None:
         sa.Column("due_date", sa.Date(), nullable=False),
         sa.Column(
             "status",
-            sa.Enum(
-                "open",
-                "reserved",
-                "partly_shipped",
-                "shipped",
-                "cancelled",
-                name="customerlinestatus",
-                native_enum=False,
-                length=20,
+            enum_type(
+                "customerlinestatus", "open", "reserved", "partly_shipped", "shipped", "cancelled"
             ),
             nullable=False,
         ),
@@ -214,15 +182,8 @@ def _ord_customer_line() -> None:
             "quantity_reserved >= 0 AND quantity_shipped >= 0",
             name=op.f("ck_ord_customer_line_progress_non_negative"),
         ),
-        sa.ForeignKeyConstraint(
-            ["item_id"], ["md_item.id"], name=op.f("fk_ord_customer_line_item_id_md_item")
-        ),
-        sa.ForeignKeyConstraint(
-            ["order_id"],
-            ["ord_customer_order.id"],
-            name=op.f("fk_ord_customer_line_order_id_ord_customer_order"),
-            ondelete="CASCADE",
-        ),
+        foreign_key("ord_customer_line", "item_id", "md_item"),
+        foreign_key("ord_customer_line", "order_id", "ord_customer_order", ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ord_customer_line")),
         sa.UniqueConstraint(
             "order_id", "line_no", name=op.f("uq_ord_customer_line_order_id_line_no")
@@ -243,15 +204,8 @@ def _ord_purchase_line() -> None:
         sa.Column("unit_price", isom.types.Exact(), nullable=False),
         sa.Column(
             "status",
-            sa.Enum(
-                "open",
-                "partly_received",
-                "received",
-                "cancelled",
-                "closed",
-                name="purchaselinestatus",
-                native_enum=False,
-                length=20,
+            enum_type(
+                "purchaselinestatus", "open", "partly_received", "received", "cancelled", "closed"
             ),
             nullable=False,
         ),
@@ -263,15 +217,8 @@ def _ord_purchase_line() -> None:
         sa.CheckConstraint(
             "quantity_received >= 0", name=op.f("ck_ord_purchase_line_received_non_negative")
         ),
-        sa.ForeignKeyConstraint(
-            ["item_id"], ["md_item.id"], name=op.f("fk_ord_purchase_line_item_id_md_item")
-        ),
-        sa.ForeignKeyConstraint(
-            ["order_id"],
-            ["ord_purchase_order.id"],
-            name=op.f("fk_ord_purchase_line_order_id_ord_purchase_order"),
-            ondelete="CASCADE",
-        ),
+        foreign_key("ord_purchase_line", "item_id", "md_item"),
+        foreign_key("ord_purchase_line", "order_id", "ord_purchase_order", ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ord_purchase_line")),
         sa.UniqueConstraint(
             "order_id", "line_no", name=op.f("uq_ord_purchase_line_order_id_line_no")
@@ -288,16 +235,8 @@ def _ord_ship_order() -> None:
         sa.Column("customer_order_id", sa.Integer(), nullable=False),
         sa.Column(
             "status",
-            sa.Enum(
-                "planned",
-                "picking",
-                "picked",
-                "packed",
-                "shipped",
-                "cancelled",
-                name="shiporderstatus",
-                native_enum=False,
-                length=20,
+            enum_type(
+                "shiporderstatus", "planned", "picking", "picked", "packed", "shipped", "cancelled"
             ),
             nullable=False,
         ),
@@ -306,11 +245,7 @@ def _ord_ship_order() -> None:
         sa.Column("shipped_at", isom.types.UtcDateTime(timezone=True), nullable=True),
         sa.Column("updated_at", isom.types.UtcDateTime(timezone=True), nullable=False),
         sa.Column("updated_by", sa.String(length=100), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["customer_order_id"],
-            ["ord_customer_order.id"],
-            name=op.f("fk_ord_ship_order_customer_order_id_ord_customer_order"),
-        ),
+        foreign_key("ord_ship_order", "customer_order_id", "ord_customer_order"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ord_ship_order")),
         sa.UniqueConstraint("number", name=op.f("uq_ord_ship_order_number")),
     )
@@ -334,21 +269,9 @@ def _ord_receipt() -> None:
         sa.Column("received_at", isom.types.UtcDateTime(timezone=True), nullable=False),
         sa.Column("received_by", sa.String(length=100), nullable=False),
         sa.CheckConstraint("quantity > 0", name=op.f("ck_ord_receipt_quantity_positive")),
-        sa.ForeignKeyConstraint(
-            ["container_id"],
-            ["ledger_container.id"],
-            name=op.f("fk_ord_receipt_container_id_ledger_container"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["ledger_event_id"],
-            ["ledger_event.id"],
-            name=op.f("fk_ord_receipt_ledger_event_id_ledger_event"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["purchase_line_id"],
-            ["ord_purchase_line.id"],
-            name=op.f("fk_ord_receipt_purchase_line_id_ord_purchase_line"),
-        ),
+        foreign_key("ord_receipt", "container_id", "ledger_container"),
+        foreign_key("ord_receipt", "ledger_event_id", "ledger_event"),
+        foreign_key("ord_receipt", "purchase_line_id", "ord_purchase_line"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ord_receipt")),
     )
     indexes("ord_receipt", "purchase_line_id")
@@ -365,35 +288,16 @@ def _ord_reservation() -> None:
         sa.Column("quantity", isom.types.Exact(), nullable=False),
         sa.Column(
             "status",
-            sa.Enum(
-                "active",
-                "shipped",
-                "released",
-                name="reservationstatus",
-                native_enum=False,
-                length=20,
-            ),
+            enum_type("reservationstatus", "active", "shipped", "released"),
             nullable=False,
         ),
         sa.Column("created_at", isom.types.UtcDateTime(timezone=True), nullable=False),
         sa.Column("created_by", sa.String(length=100), nullable=False),
         sa.CheckConstraint("quantity > 0", name=op.f("ck_ord_reservation_quantity_positive")),
-        sa.ForeignKeyConstraint(
-            ["container_id"],
-            ["ledger_container.id"],
-            name=op.f("fk_ord_reservation_container_id_ledger_container"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["customer_line_id"],
-            ["ord_customer_line.id"],
-            name=op.f("fk_ord_reservation_customer_line_id_ord_customer_line"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["item_id"], ["md_item.id"], name=op.f("fk_ord_reservation_item_id_md_item")
-        ),
-        sa.ForeignKeyConstraint(
-            ["lot_id"], ["ledger_lot.id"], name=op.f("fk_ord_reservation_lot_id_ledger_lot")
-        ),
+        foreign_key("ord_reservation", "container_id", "ledger_container"),
+        foreign_key("ord_reservation", "customer_line_id", "ord_customer_line"),
+        foreign_key("ord_reservation", "item_id", "md_item"),
+        foreign_key("ord_reservation", "lot_id", "ledger_lot"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ord_reservation")),
     )
     indexes("ord_reservation", "container_id", "customer_line_id", "item_id", "status")
@@ -409,17 +313,8 @@ def _ord_ship_line() -> None:
         sa.Column("quantity_picked", isom.types.Exact(), nullable=False),
         sa.Column("quantity_shipped", isom.types.Exact(), nullable=False),
         sa.CheckConstraint("quantity > 0", name=op.f("ck_ord_ship_line_quantity_positive")),
-        sa.ForeignKeyConstraint(
-            ["customer_line_id"],
-            ["ord_customer_line.id"],
-            name=op.f("fk_ord_ship_line_customer_line_id_ord_customer_line"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["ship_order_id"],
-            ["ord_ship_order.id"],
-            name=op.f("fk_ord_ship_line_ship_order_id_ord_ship_order"),
-            ondelete="CASCADE",
-        ),
+        foreign_key("ord_ship_line", "customer_line_id", "ord_customer_line"),
+        foreign_key("ord_ship_line", "ship_order_id", "ord_ship_order", ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ord_ship_line")),
         sa.UniqueConstraint(
             "ship_order_id",
@@ -443,16 +338,7 @@ def _ord_pick() -> None:
         sa.Column("whole_container", sa.Boolean(), nullable=False),
         sa.Column(
             "status",
-            sa.Enum(
-                "open",
-                "picked",
-                "packed",
-                "shipped",
-                "cancelled",
-                name="pickstatus",
-                native_enum=False,
-                length=20,
-            ),
+            enum_type("pickstatus", "open", "picked", "packed", "shipped", "cancelled"),
             nullable=False,
         ),
         sa.Column("picked_quantity", isom.types.Exact(), nullable=False),
@@ -461,33 +347,12 @@ def _ord_pick() -> None:
         sa.Column("picked_at", isom.types.UtcDateTime(timezone=True), nullable=True),
         sa.Column("picked_by", sa.String(length=100), nullable=True),
         sa.CheckConstraint("quantity > 0", name=op.f("ck_ord_pick_quantity_positive")),
-        sa.ForeignKeyConstraint(
-            ["container_id"],
-            ["ledger_container.id"],
-            name=op.f("fk_ord_pick_container_id_ledger_container"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["item_id"], ["md_item.id"], name=op.f("fk_ord_pick_item_id_md_item")
-        ),
-        sa.ForeignKeyConstraint(
-            ["lot_id"], ["ledger_lot.id"], name=op.f("fk_ord_pick_lot_id_ledger_lot")
-        ),
-        sa.ForeignKeyConstraint(
-            ["package_container_id"],
-            ["ledger_container.id"],
-            name=op.f("fk_ord_pick_package_container_id_ledger_container"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["picked_container_id"],
-            ["ledger_container.id"],
-            name=op.f("fk_ord_pick_picked_container_id_ledger_container"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["ship_line_id"],
-            ["ord_ship_line.id"],
-            name=op.f("fk_ord_pick_ship_line_id_ord_ship_line"),
-            ondelete="CASCADE",
-        ),
+        foreign_key("ord_pick", "container_id", "ledger_container"),
+        foreign_key("ord_pick", "item_id", "md_item"),
+        foreign_key("ord_pick", "lot_id", "ledger_lot"),
+        foreign_key("ord_pick", "package_container_id", "ledger_container"),
+        foreign_key("ord_pick", "picked_container_id", "ledger_container"),
+        foreign_key("ord_pick", "ship_line_id", "ord_ship_line", ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ord_pick")),
     )
     indexes("ord_pick", "container_id", "ship_line_id", "status")

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import isom.types
-from isom.migrations.helpers import json_type
+from isom.migrations.helpers import enum_type, foreign_key, json_type
 
 revision: str = "0007"
 down_revision: str | None = "0006"
@@ -40,9 +40,7 @@ def _plan_item_projection() -> None:
         sa.Column("entries", JSON, nullable=False),
         sa.Column("pegging", JSON, nullable=False),
         sa.Column("computed_at", isom.types.UtcDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["item_id"], ["md_item.id"], name=op.f("fk_plan_item_projection_item_id_md_item")
-        ),
+        foreign_key("plan_item_projection", "item_id", "md_item"),
         sa.PrimaryKeyConstraint("item_id", name=op.f("pk_plan_item_projection")),
     )
     with op.batch_alter_table("plan_item_projection", schema=None) as batch_op:
@@ -58,9 +56,7 @@ def _plan_dirty_item() -> None:
         "plan_dirty_item",
         sa.Column("item_id", sa.Integer(), nullable=False),
         sa.Column("marked_at", isom.types.UtcDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["item_id"], ["md_item.id"], name=op.f("fk_plan_dirty_item_item_id_md_item")
-        ),
+        foreign_key("plan_dirty_item", "item_id", "md_item"),
         sa.PrimaryKeyConstraint("item_id", name=op.f("pk_plan_dirty_item")),
     )
 
@@ -84,12 +80,7 @@ def _plan_price_break() -> None:
         sa.CheckConstraint(
             "min_quantity > 0 AND price >= 0", name=op.f("ck_plan_price_break_non_negative")
         ),
-        sa.ForeignKeyConstraint(
-            ["supplier_item_id"],
-            ["md_supplier_item.id"],
-            name=op.f("fk_plan_price_break_supplier_item_id_md_supplier_item"),
-            ondelete="CASCADE",
-        ),
+        foreign_key("plan_price_break", "supplier_item_id", "md_supplier_item", ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_plan_price_break")),
     )
     with op.batch_alter_table("plan_price_break", schema=None) as batch_op:
@@ -104,17 +95,11 @@ def _agent_setting() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("agent", sa.String(length=40), nullable=False),
         sa.Column("site_id", sa.Integer(), nullable=True),
-        sa.Column(
-            "mode",
-            sa.Enum("apply", "propose", name="mode", native_enum=False, length=20),
-            nullable=False,
-        ),
+        sa.Column("mode", enum_type("mode", "apply", "propose"), nullable=False),
         sa.Column("enabled", sa.Boolean(), nullable=False),
         sa.Column("updated_at", isom.types.UtcDateTime(timezone=True), nullable=False),
         sa.Column("updated_by", sa.String(length=100), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["site_id"], ["md_location.id"], name=op.f("fk_agent_setting_site_id_md_location")
-        ),
+        foreign_key("agent_setting", "site_id", "md_location"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_agent_setting")),
     )
     op.create_index(
@@ -134,16 +119,7 @@ def _agent_decision() -> None:
         sa.Column("kind", sa.String(length=40), nullable=False),
         sa.Column(
             "status",
-            sa.Enum(
-                "proposed",
-                "applied",
-                "rejected",
-                "failed",
-                "noted",
-                name="decisionstatus",
-                native_enum=False,
-                length=20,
-            ),
+            enum_type("decisionstatus", "proposed", "applied", "rejected", "failed", "noted"),
             nullable=False,
         ),
         sa.Column("site_id", sa.Integer(), nullable=True),
@@ -160,12 +136,8 @@ def _agent_decision() -> None:
         sa.Column("decided_at", isom.types.UtcDateTime(timezone=True), nullable=True),
         sa.Column("decided_by", sa.String(length=100), nullable=True),
         sa.Column("reason", sa.String(length=500), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["item_id"], ["md_item.id"], name=op.f("fk_agent_decision_item_id_md_item")
-        ),
-        sa.ForeignKeyConstraint(
-            ["site_id"], ["md_location.id"], name=op.f("fk_agent_decision_site_id_md_location")
-        ),
+        foreign_key("agent_decision", "item_id", "md_item"),
+        foreign_key("agent_decision", "site_id", "md_location"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_agent_decision")),
         sa.UniqueConstraint("key", name=op.f("uq_agent_decision_key")),
     )

@@ -11,6 +11,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 import isom.types
+from isom.migrations.helpers import enum_type, foreign_key
 
 revision: str = "0009"
 down_revision: str | None = "0008"
@@ -30,9 +31,7 @@ def upgrade() -> None:
         sa.Column("exceed_roles", JSON, nullable=False),
         sa.Column("updated_at", isom.types.UtcDateTime(timezone=True), nullable=False),
         sa.Column("updated_by", sa.String(length=100), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["site_id"], ["md_location.id"], name=op.f("fk_ledger_count_rule_site_id_md_location")
-        ),
+        foreign_key("ledger_count_rule", "site_id", "md_location"),
         sa.PrimaryKeyConstraint("site_id", name=op.f("pk_ledger_count_rule")),
     )
     op.create_table(
@@ -48,14 +47,7 @@ def upgrade() -> None:
         sa.Column("delta", isom.types.Exact(), nullable=False),
         sa.Column(
             "status",
-            sa.Enum(
-                "pending",
-                "approved",
-                "rejected",
-                name="countproposalstatus",
-                native_enum=False,
-                length=20,
-            ),
+            enum_type("countproposalstatus", "pending", "approved", "rejected"),
             nullable=False,
         ),
         sa.Column("requested_by", sa.String(length=100), nullable=False),
@@ -64,32 +56,12 @@ def upgrade() -> None:
         sa.Column("decided_at", isom.types.UtcDateTime(timezone=True), nullable=True),
         sa.Column("decision_reason", sa.String(length=500), nullable=True),
         sa.Column("applied_event_id", EVENT_ID, nullable=True),
-        sa.ForeignKeyConstraint(
-            ["applied_event_id"],
-            ["ledger_event.id"],
-            name=op.f("fk_ledger_count_proposal_applied_event_id_ledger_event"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["container_id"],
-            ["ledger_container.id"],
-            name=op.f("fk_ledger_count_proposal_container_id_ledger_container"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["count_event_id"],
-            ["ledger_event.id"],
-            name=op.f("fk_ledger_count_proposal_count_event_id_ledger_event"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["item_id"], ["md_item.id"], name=op.f("fk_ledger_count_proposal_item_id_md_item")
-        ),
-        sa.ForeignKeyConstraint(
-            ["lot_id"], ["ledger_lot.id"], name=op.f("fk_ledger_count_proposal_lot_id_ledger_lot")
-        ),
-        sa.ForeignKeyConstraint(
-            ["site_id"],
-            ["md_location.id"],
-            name=op.f("fk_ledger_count_proposal_site_id_md_location"),
-        ),
+        foreign_key("ledger_count_proposal", "applied_event_id", "ledger_event"),
+        foreign_key("ledger_count_proposal", "container_id", "ledger_container"),
+        foreign_key("ledger_count_proposal", "count_event_id", "ledger_event"),
+        foreign_key("ledger_count_proposal", "item_id", "md_item"),
+        foreign_key("ledger_count_proposal", "lot_id", "ledger_lot"),
+        foreign_key("ledger_count_proposal", "site_id", "md_location"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ledger_count_proposal")),
         sa.UniqueConstraint("count_event_id", name=op.f("uq_ledger_count_proposal_count_event_id")),
     )

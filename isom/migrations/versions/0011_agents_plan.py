@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import isom.types
+from isom.migrations.helpers import enum_type, foreign_key
 
 revision: str = "0011"
 down_revision: str | None = "0010"
@@ -28,19 +29,13 @@ def upgrade() -> None:
         sa.Column("condition", sa.String(length=40), nullable=False),
         sa.Column("item_id", sa.Integer(), nullable=True),
         sa.Column("subject", sa.String(length=200), nullable=False),
-        sa.Column(
-            "status",
-            sa.Enum("open", "closed", name="alertstatus", native_enum=False, length=20),
-            nullable=False,
-        ),
+        sa.Column("status", enum_type("alertstatus", "open", "closed"), nullable=False),
         sa.Column("date", sa.Date(), nullable=True),
         sa.Column("text", sa.String(length=2000), nullable=False),
         sa.Column("opened_at", isom.types.UtcDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", isom.types.UtcDateTime(timezone=True), nullable=False),
         sa.Column("closed_at", isom.types.UtcDateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["item_id"], ["md_item.id"], name=op.f("fk_agent_alert_item_id_md_item")
-        ),
+        foreign_key("agent_alert", "item_id", "md_item"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_agent_alert")),
         sa.UniqueConstraint("key", name=op.f("uq_agent_alert_key")),
     )

@@ -11,6 +11,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 import isom.types
+from isom.migrations.helpers import foreign_key
 
 revision: str = "0012"
 down_revision: str | None = "0011"
@@ -37,9 +38,7 @@ def upgrade() -> None:
         sa.Column("late_jobs", sa.Integer(), nullable=False),
         sa.Column("changes", JSON, nullable=False),
         sa.Column("seen", JSON, nullable=False),
-        sa.ForeignKeyConstraint(
-            ["base_id"], ["plan_schedule.id"], name=op.f("fk_plan_schedule_base_id_plan_schedule")
-        ),
+        foreign_key("plan_schedule", "base_id", "plan_schedule"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_plan_schedule")),
     )
     with op.batch_alter_table("plan_schedule", schema=None) as batch_op:
@@ -60,12 +59,7 @@ def upgrade() -> None:
         sa.Column("state", sa.String(length=10), nullable=False),
         sa.Column("late", sa.Boolean(), nullable=False),
         sa.Column("moved", sa.Boolean(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["schedule_id"],
-            ["plan_schedule.id"],
-            name=op.f("fk_plan_schedule_op_schedule_id_plan_schedule"),
-            ondelete="CASCADE",
-        ),
+        foreign_key("plan_schedule_op", "schedule_id", "plan_schedule", ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_plan_schedule_op")),
         sa.UniqueConstraint(
             "schedule_id",

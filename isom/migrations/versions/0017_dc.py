@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import isom.types
-from isom.migrations.helpers import json_type
+from isom.migrations.helpers import enum_type, foreign_key, json_type
 
 revision: str = "0017"
 down_revision: str | None = "0016"
@@ -36,11 +36,7 @@ def _dc_wave() -> None:
         sa.Column("carrier", sa.String(length=40), nullable=False),
         sa.Column("cutoff", isom.types.UtcDateTime(timezone=True), nullable=False),
         sa.Column(
-            "status",
-            sa.Enum(
-                "released", "picking", "shipped", name="wavestatus", native_enum=False, length=20
-            ),
-            nullable=False,
+            "status", enum_type("wavestatus", "released", "picking", "shipped"), nullable=False
         ),
         sa.Column("created_at", isom.types.UtcDateTime(timezone=True), nullable=False),
         sa.Column("created_by", sa.String(length=100), nullable=False),
@@ -60,9 +56,7 @@ def _dc_advice() -> None:
         sa.Column("source", sa.String(length=10), nullable=False),
         sa.Column("created_at", isom.types.UtcDateTime(timezone=True), nullable=False),
         sa.Column("created_by", sa.String(length=100), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["supplier_id"], ["md_supplier.id"], name=op.f("fk_dc_advice_supplier_id_md_supplier")
-        ),
+        foreign_key("dc_advice", "supplier_id", "md_supplier"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_dc_advice")),
         sa.UniqueConstraint("number", name=op.f("uq_dc_advice_number")),
     )
@@ -76,11 +70,7 @@ def _dc_customer_terms() -> None:
         sa.Column("carrier", sa.String(length=40), nullable=False),
         sa.Column("cutoff", sa.String(length=5), nullable=False),
         sa.Column("gs1_labels", sa.Boolean(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["customer_id"],
-            ["md_customer.id"],
-            name=op.f("fk_dc_customer_terms_customer_id_md_customer"),
-        ),
+        foreign_key("dc_customer_terms", "customer_id", "md_customer"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_dc_customer_terms")),
         sa.UniqueConstraint("customer_id", name=op.f("uq_dc_customer_terms_customer_id")),
     )
@@ -92,25 +82,15 @@ def _dc_advised_pallet() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("advice_id", sa.Integer(), nullable=False),
         sa.Column("sscc", sa.String(length=18), nullable=False),
-        sa.Column(
-            "status",
-            sa.Enum("advised", "received", name="palletstatus", native_enum=False, length=20),
-            nullable=False,
-        ),
+        sa.Column("status", enum_type("palletstatus", "advised", "received"), nullable=False),
         sa.Column(
             "received_event_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
         ),
         sa.Column("received_at", isom.types.UtcDateTime(timezone=True), nullable=True),
         sa.Column("received_by", sa.String(length=100), nullable=True),
         sa.Column("differences", json_type(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["advice_id"], ["dc_advice.id"], name=op.f("fk_dc_advised_pallet_advice_id_dc_advice")
-        ),
-        sa.ForeignKeyConstraint(
-            ["received_event_id"],
-            ["ledger_event.id"],
-            name=op.f("fk_dc_advised_pallet_received_event_id_ledger_event"),
-        ),
+        foreign_key("dc_advised_pallet", "advice_id", "dc_advice"),
+        foreign_key("dc_advised_pallet", "received_event_id", "ledger_event"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_dc_advised_pallet")),
         sa.UniqueConstraint("sscc", name=op.f("uq_dc_advised_pallet_sscc")),
     )
@@ -132,14 +112,8 @@ def _dc_advised_case() -> None:
         sa.Column("expiry_date", sa.Date(), nullable=True),
         sa.Column("quantity", isom.types.Exact(), nullable=False),
         sa.Column("unit_cost", isom.types.Exact(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["item_id"], ["md_item.id"], name=op.f("fk_dc_advised_case_item_id_md_item")
-        ),
-        sa.ForeignKeyConstraint(
-            ["pallet_id"],
-            ["dc_advised_pallet.id"],
-            name=op.f("fk_dc_advised_case_pallet_id_dc_advised_pallet"),
-        ),
+        foreign_key("dc_advised_case", "item_id", "md_item"),
+        foreign_key("dc_advised_case", "pallet_id", "dc_advised_pallet"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_dc_advised_case")),
     )
     with op.batch_alter_table("dc_advised_case", schema=None) as batch_op:
@@ -156,14 +130,8 @@ def _dc_wave_order() -> None:
         sa.Column("ship_order_id", sa.Integer(), nullable=False),
         sa.Column("tote", sa.String(length=64), nullable=True),
         sa.Column("package", sa.String(length=64), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["ship_order_id"],
-            ["ord_ship_order.id"],
-            name=op.f("fk_dc_wave_order_ship_order_id_ord_ship_order"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["wave_id"], ["dc_wave.id"], name=op.f("fk_dc_wave_order_wave_id_dc_wave")
-        ),
+        foreign_key("dc_wave_order", "ship_order_id", "ord_ship_order"),
+        foreign_key("dc_wave_order", "wave_id", "dc_wave"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_dc_wave_order")),
         sa.UniqueConstraint("ship_order_id", name=op.f("uq_dc_wave_order_ship_order_id")),
     )
