@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 from isom.agents import services as agents
 from isom.agents import watch
 from isom.agents.services import Proposal
-from isom.ledger.models import Balance, Container, ContainerStatus, Content, ContentStatus, Lot
+from isom.ledger.enums import ContainerStatus, ContentStatus
+from isom.ledger.models import Balance, Container, Content, Lot
 from isom.planning import projection, sources
 from isom.production.models import WorkOrder
 from isom.types import utcnow

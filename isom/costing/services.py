@@ -26,18 +26,14 @@ from isom.costing.money import CENT, split_cents
 from isom.costing.money import cents as cents  # other domains round money with it
 from isom.costing.schemas import BatchCost, CostLine, JobCost, StandardCost, Variances
 from isom.errors import Conflict, NotFound
-from isom.ledger.models import Event, EventKind, EventLine, Lot
+from isom.ledger.enums import EventKind
+from isom.ledger.models import Event, EventLine, Lot
 from isom.ledger.schemas import AdjustReason
 from isom.masterdata import services as md
 from isom.masterdata.models import Item, Person, Route, RouteStep, RunBasis, Workstation
 from isom.production import timekeeping
-from isom.production.models import (
-    LabourRecord,
-    MaterialRole,
-    StepMaterial,
-    WorkOrder,
-    WorkOrderStep,
-)
+from isom.production.enums import MaterialRole
+from isom.production.models import LabourRecord, StepMaterial, WorkOrder, WorkOrderStep
 from isom.types import utcnow
 
 SIXTY = Decimal(60)

@@ -23,7 +23,8 @@ from isom.dc.terms import terms_of
 from isom.devices import services as devices
 from isom.errors import Conflict, NotFound
 from isom.ledger import services as ledger
-from isom.ledger.models import Container, ContainerStatus, Content, Lot
+from isom.ledger.enums import ContainerStatus
+from isom.ledger.models import Container, Content, Lot
 from isom.ledger.schemas import (
     Code,
     CreateContainerCommand,

@@ -32,15 +32,9 @@ from isom.ledger.models import Container, Lot
 from isom.ledger.schemas import Code, Positive, _Command
 from isom.masterdata.models import Customer, Item, Location, LocationKind
 from isom.orders import services as orders
+from isom.orders.enums import PickStatus, ShipOrderStatus
 from isom.orders.events import next_number, run_order_event
-from isom.orders.models import (
-    CustomerOrder,
-    Pick,
-    PickStatus,
-    ShipLine,
-    ShipOrder,
-    ShipOrderStatus,
-)
+from isom.orders.models import CustomerOrder, Pick, ShipLine, ShipOrder
 from isom.orders.schemas import OrderResult, PackCommand, PickScan, ShipShipOrder
 from isom.types import utcnow
 

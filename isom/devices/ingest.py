@@ -38,7 +38,8 @@ from isom.ledger.models import Container, Content, Lot
 from isom.ledger.schemas import CountCommand, LotIn, MoveCommand, ReceiveCommand, ReceiveLine
 from isom.masterdata.models import Item, Location, Unit, Workstation
 from isom.production import services as production
-from isom.production.models import StepStatus, WorkOrder, WorkOrderStep
+from isom.production.enums import StepStatus
+from isom.production.models import WorkOrder, WorkOrderStep
 from isom.production.schemas import ConsumeScan, MachineStateCommand, StepScan, StopScan
 from isom.types import utcnow
 

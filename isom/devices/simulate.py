@@ -30,7 +30,8 @@ from isom.devices.models import Device
 from isom.devices.mqtt import broker_address, topic_root
 from isom.devices.seed import SITE, seed_demo
 from isom.errors import NotFound
-from isom.ledger.models import Container, ContainerStatus, Content
+from isom.ledger.enums import ContainerStatus
+from isom.ledger.models import Container, Content
 from isom.masterdata.models import Item, Location, Person, Unit
 
 DOWN_REASONS = ("material shortage", "blade change", "jam", "quality check")

@@ -28,27 +28,14 @@ from isom.costing.services import cents
 from isom.errors import InvalidInput, NotFound
 from isom.integration import epcis, feed
 from isom.ledger import services as ledger
-from isom.ledger.models import (
-    Container,
-    ContainerStatus,
-    Content,
-    Event,
-    EventKind,
-    EventLine,
-    Lot,
-)
+from isom.ledger.enums import ContainerStatus, EventKind
+from isom.ledger.models import Container, Content, Event, EventLine, Lot
 from isom.ledger.posting import plain
 from isom.masterdata import services as md
 from isom.masterdata.models import Item, Location, Person, Unit, Workstation
 from isom.production import timekeeping
-from isom.production.models import (
-    MaterialRole,
-    StepMaterial,
-    StepStatus,
-    WorkOrder,
-    WorkOrderStatus,
-    WorkOrderStep,
-)
+from isom.production.enums import MaterialRole, StepStatus, WorkOrderStatus
+from isom.production.models import StepMaterial, WorkOrder, WorkOrderStep
 from isom.types import utcnow
 
 NS = "http://www.mesa.org/xml/B2MML"

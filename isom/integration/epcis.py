@@ -30,7 +30,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from isom.errors import InvalidInput
-from isom.ledger.models import Container, Event, EventKind, EventMove
+from isom.ledger.enums import EventKind
+from isom.ledger.models import Container, Event, EventMove
 from isom.masterdata.models import Item, Location, Unit
 
 EPCIS_CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"

@@ -44,12 +44,12 @@ from isom.ledger.models import Event
 from isom.ledger.posting import plain
 from isom.masterdata.models import Item, Person, Workstation
 from isom.production import timekeeping
+from isom.production.enums import WorkOrderStatus
 from isom.production.models import (
     LabourRecord,
     MachineRecord,
     ProductionEvent,
     WorkOrder,
-    WorkOrderStatus,
     WorkOrderStep,
 )
 from isom.production.schemas import ScanResult

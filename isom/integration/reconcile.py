@@ -30,15 +30,8 @@ from sqlalchemy.orm import Session
 from isom.errors import InvalidInput, NotFound
 from isom.integration import feed
 from isom.integration.models import Reconciliation
-from isom.ledger.models import (
-    Container,
-    ContainerStatus,
-    Content,
-    ContentStatus,
-    Event,
-    EventLine,
-    Lot,
-)
+from isom.ledger.enums import ContainerStatus, ContentStatus
+from isom.ledger.models import Container, Content, Event, EventLine, Lot
 from isom.ledger.posting import plain
 from isom.masterdata.models import Item, Location, Unit
 

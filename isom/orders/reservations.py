@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 
 from isom.errors import Conflict, InsufficientStock, NotFound, WrongState
 from isom.ledger import services as ledger
-from isom.ledger.models import Container, ContainerStatus, Content, ContentStatus, Lot
+from isom.ledger.enums import ContainerStatus, ContentStatus
+from isom.ledger.models import Container, Content, Lot
 from isom.masterdata.models import Item, Location, LocationKind
 from isom.orders.customer import get_customer_order, get_line, roll_up
 from isom.orders.events import run_order_event

@@ -16,7 +16,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from isom.ledger import services as ledger
-from isom.ledger.models import Balance, Content, ContentStatus, EventLine
+from isom.ledger.enums import ContentStatus
+from isom.ledger.models import Balance, Content, EventLine
 from isom.masterdata.models import (
     Calendar,
     Item,
@@ -29,14 +30,9 @@ from isom.masterdata.models import (
     Workstation,
 )
 from isom.orders import queries as orders_queries
-from isom.orders.models import PRIORITY_RANK, Priority
-from isom.production.models import (
-    MaterialRole,
-    StepMaterial,
-    WorkOrder,
-    WorkOrderStatus,
-    WorkOrderStep,
-)
+from isom.orders.enums import PRIORITY_RANK, Priority
+from isom.production.enums import MaterialRole, WorkOrderStatus
+from isom.production.models import StepMaterial, WorkOrder, WorkOrderStep
 
 OPEN_JOBS = (WorkOrderStatus.planned, WorkOrderStatus.released, WorkOrderStatus.in_progress)
 #: Planned consumption of a job's inputs: the day before it is due, when its children are due.
@@ -344,7 +340,7 @@ class OpenStep:
 def open_steps(session: Session, *, proposed: bool = False) -> list[OpenStep]:
     """Every step not done of released and running jobs (and of planned jobs by their newest
     route, when `proposed`), in job and route order."""
-    from isom.production.models import StepStatus
+    from isom.production.enums import StepStatus
 
     codes = dict(session.execute(select(Item.id, Item.code)).all())
     rows = session.execute(
@@ -430,7 +426,8 @@ def workstations(session: Session) -> list[tuple[Workstation, Calendar | None]]:
 
 def machines_down(session: Session) -> dict[int, dt.datetime]:
     """Workstations down right now, and since when."""
-    from isom.production.models import MachineRecord, MachineState
+    from isom.production.enums import MachineState
+    from isom.production.models import MachineRecord
 
     rows = session.execute(
         select(MachineRecord.workstation_id, MachineRecord.started_at).where(

@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 
 from isom.errors import Conflict, InsufficientStock
 from isom.ledger import services as ledger
-from isom.ledger.models import Container, ContentStatus, Lot
+from isom.ledger.enums import ContentStatus
+from isom.ledger.models import Container, Lot
 from isom.ledger.schemas import CreateContainerCommand, NestCommand, QuantityLine
 from isom.ledger.schemas import SplitCommand as LedgerSplit
 from isom.masterdata.models import Item, Location

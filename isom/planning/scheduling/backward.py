@@ -24,7 +24,8 @@ from sqlalchemy.orm import Session, selectinload
 from isom.masterdata.models import Calendar, Item, RunBasis, Workstation
 from isom.planning import sources
 from isom.production import queries as production_queries
-from isom.production.models import StepStatus, WorkOrder, WorkOrderStatus, WorkOrderStep
+from isom.production.enums import StepStatus, WorkOrderStatus
+from isom.production.models import WorkOrder, WorkOrderStep
 
 #: Waiting in front of a step before it starts, and carrying its output to the next one.
 QUEUE_MINUTES = Decimal(60)

@@ -21,7 +21,7 @@ from isom.errors import Conflict, NotFound
 from isom.ledger import services as ledger
 from isom.masterdata.models import Customer, Item
 from isom.orders import customer as customer_orders
-from isom.orders.models import Priority
+from isom.orders.enums import Priority
 from isom.orders.schemas import CreateCustomerOrder, CustomerLineIn
 from isom.planning import sources
 from isom.planning.scheduling import dispatch, services
@@ -30,7 +30,8 @@ from isom.planning.scheduling.model import WEIGHTS, Plan
 from isom.planning.scheduling.models import PlanRun
 from isom.planning.scheduling.timeline import merge
 from isom.production import services as production
-from isom.production.models import MachineState, WorkOrder
+from isom.production.enums import MachineState
+from isom.production.models import WorkOrder
 from isom.production.schemas import MachineStateCommand
 from isom.types import utcnow
 
