@@ -31,20 +31,12 @@ from isom.ledger.models import Event, EventLine, Lot
 from isom.ledger.schemas import AdjustReason
 from isom.masterdata import services as md
 from isom.masterdata.models import Item, Person, Route, RouteStep, RunBasis, Workstation
-from isom.production import timekeeping
+from isom.production import conversion, timekeeping
 from isom.production.enums import MaterialRole
-from isom.production.models import LabourRecord, StepMaterial, WorkOrder, WorkOrderStep
+from isom.production.models import StepMaterial, WorkOrder, WorkOrderStep
 from isom.types import utcnow
 
 SIXTY = Decimal(60)
-
-
-def place_value(session: Session, place: str) -> Decimal:
-    """The value a ledger place holds now: the sum of quantity x unit cost of its lines."""
-    rows = session.execute(
-        select(EventLine.quantity, EventLine.unit_cost).where(EventLine.place == place)
-    ).all()
-    return sum((q * c for q, c in rows), Decimal(0))
 
 
 def overhead_rate(session: Session, workstation_id: int) -> Decimal:
@@ -81,61 +73,6 @@ def set_overhead_rate(session: Session, workstation: str, hourly_rate: Decimal) 
         row.hourly_rate = hourly_rate
     session.flush()
     return row
-
-
-def _rates(
-    session: Session, model: type[Person] | type[Workstation], ids: set[int]
-) -> dict[int, Decimal]:
-    if not ids:
-        return {}
-    return dict(session.execute(select(model.id, model.hourly_rate).where(model.id.in_(ids))).all())
-
-
-def step_conversion_cost(session: Session, step: WorkOrderStep, until: dt.datetime) -> Decimal:
-    """Labour, machine and overhead cost of one step so far (unrounded), carried by its output."""
-    labour = {
-        k: v
-        for k, v in timekeeping.labour_minutes(session, step.work_order_id, until).items()
-        if k[0] == step.id
-    }
-    machine = {
-        k: v
-        for k, v in timekeeping.machine_minutes(session, step.work_order_id, until).items()
-        if k[0] == step.id
-    }
-    lr = _rates(session, Person, {p for _, p in labour})
-    mr = _rates(session, Workstation, {w for _, w in machine})
-    total = sum((m * lr[p] / SIXTY for (_, p), m in labour.items()), Decimal(0))
-    total += sum((m * mr[w] / SIXTY for (_, w), m in machine.items()), Decimal(0))
-    if step.workstation_id is not None:
-        total += (
-            _step_minutes_on_station(session, step, until)
-            * overhead_rate(session, step.workstation_id)
-            / SIXTY
-        )
-    return total
-
-
-def _step_minutes_on_station(session: Session, step: WorkOrderStep, until: dt.datetime) -> Decimal:
-    """Elapsed minutes the step had at least one person on it (the union of labour spans)."""
-    rows = session.execute(
-        select(LabourRecord.started_at, LabourRecord.ended_at).where(
-            LabourRecord.step_id == step.id
-        )
-    ).all()
-    spans = sorted((a, b or until) for a, b in rows)
-    total = Decimal(0)
-    cur: tuple[dt.datetime, dt.datetime] | None = None
-    for a, b in spans:
-        if cur is None or a > cur[1]:
-            if cur is not None:
-                total += timekeeping.seconds_between(*cur)
-            cur = (a, b)
-        else:
-            cur = (cur[0], max(cur[1], b))
-    if cur is not None:
-        total += timekeeping.seconds_between(*cur)
-    return total / SIXTY
 
 
 def _job(session: Session, number: str) -> tuple[WorkOrder, list[WorkOrderStep]]:
@@ -314,15 +251,15 @@ def _breakdown(session: Session, number: str, until: dt.datetime) -> _Breakdown:
         actual_val[item_id] += q * c
     labour = timekeeping.labour_minutes(session, wo.id, until)
     machine = timekeeping.machine_minutes(session, wo.id, until)
-    lr = _rates(session, Person, {p for _, p in labour})
-    mr = _rates(session, Workstation, {w for _, w in machine})
+    lr = conversion.hourly_rates(session, Person, {p for _, p in labour})
+    mr = conversion.hourly_rates(session, Workstation, {w for _, w in machine})
     labour_cost = sum((m * lr[p] / SIXTY for (_, p), m in labour.items()), Decimal(0))
     machine_cost = sum((m * mr[w] / SIXTY for (_, w), m in machine.items()), Decimal(0))
     overhead = Decimal(0)
     for s in steps:
         if s.workstation_id is not None:
             overhead += (
-                _step_minutes_on_station(session, s, until)
+                conversion.step_minutes_on_station(session, s, until)
                 * overhead_rate(session, s.workstation_id)
                 / SIXTY
             )

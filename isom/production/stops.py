@@ -16,13 +16,13 @@ from decimal import ROUND_HALF_EVEN, Decimal
 
 from sqlalchemy.orm import Session
 
-from isom.costing import services as costing
 from isom.errors import Conflict, InvalidInput, WrongState
 from isom.ledger import queries as ledger_queries
 from isom.ledger import services as ledger
 from isom.ledger.schemas import LotIn, ProduceCommand, ScrapCommand
 from isom.masterdata import services as md
 from isom.masterdata.models import Item, Location, Tracking, Workstation
+from isom.production.conversion import step_conversion_cost
 from isom.production.coverage import cover, processed_after
 from isom.production.events import run_event
 from isom.production.models import (
@@ -99,8 +99,8 @@ def _stop(
     unit_cost = Decimal(0)
     if made + cmd.rework_quantity > 0:
         # Units sent to rework keep their share of the cost in the step's place.
-        value = costing.place_value(session, ledger.step_place(ref))
-        conversion = costing.step_conversion_cost(session, step, at)
+        value = ledger_queries.place_value(session, ledger.step_place(ref))
+        conversion = step_conversion_cost(session, step, at)
         unit_cost = max(
             Decimal(0),
             ((value + conversion) / (made + cmd.rework_quantity)).quantize(SIX, ROUND_HALF_EVEN),

@@ -9,7 +9,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from isom.costing import services as costing
 from isom.errors import Conflict, NotFound
 from isom.ledger import services as ledger
 from isom.masterdata import services as md
@@ -21,6 +20,7 @@ from isom.masterdata.models import (
     RunBasis,
     Workstation,
 )
+from isom.production import conversion
 from isom.production.events import run_event
 from isom.production.models import (
     MaterialRole,
@@ -266,7 +266,7 @@ def _rates(
         session.info[key] = (
             list(session.scalars(select(Person).where(Person.active))),
             list(session.scalars(select(Workstation).where(Workstation.active))),
-            costing.overhead_rates(session),
+            conversion.overhead_rates(session),
         )
     return session.info[key]  # type: ignore[no-any-return]
 

@@ -164,6 +164,14 @@ def place_quantities(session: Session, place: str) -> dict[int, Decimal]:
     return {int(item_id): Decimal(q) for item_id, q in rows}
 
 
+def place_value(session: Session, place: str) -> Decimal:
+    """The value a virtual place holds now: the sum of quantity x unit cost of its lines."""
+    rows = session.execute(
+        select(EventLine.quantity, EventLine.unit_cost).where(EventLine.place == place)
+    ).all()
+    return sum((q * c for q, c in rows), Decimal(0))
+
+
 class PlaceLot(BaseModel):
     """One lot an item has in a virtual place, and the average cost it came in at."""
 
