@@ -23,14 +23,20 @@ from isom.ledger.queries.inventory import (
     on_hand_history,
     place_lots,
     place_quantities,
+    place_value,
 )
 from isom.ledger.queries.lookups import (
+    PlaceLine,
     StockLine,
+    WipLine,
     container_id,
     find_lot,
     floor_stock,
+    last_event_id,
     lot_codes_in_use,
+    place_lines,
     wip_lines,
+    wip_lines_of,
     wip_tags,
 )
 from isom.ledger.queries.lots import (
@@ -42,8 +48,33 @@ from isom.ledger.queries.lots import (
     genealogy,
     recall,
 )
+from isom.ledger.queries.refs import (
+    AvailableLine,
+    ContainerRef,
+    LotRef,
+    available_lines,
+    container_by_code,
+    container_code,
+    containers_by_id,
+    lot_id,
+    lots_by_id,
+)
 
 __all__ = [
+    "PlaceLine",
+    "WipLine",
+    "last_event_id",
+    "place_lines",
+    "wip_lines_of",
+    "AvailableLine",
+    "ContainerRef",
+    "LotRef",
+    "available_lines",
+    "container_by_code",
+    "container_code",
+    "containers_by_id",
+    "lot_id",
+    "lots_by_id",
     "StockLine",
     "floor_stock",
     "wip_lines",
@@ -71,6 +102,7 @@ __all__ = [
     "on_hand_history",
     "place_lots",
     "place_quantities",
+    "place_value",
     "recall",
     "subtree_codes",
 ]

@@ -1,5 +1,6 @@
 """Look-ups other domains need: a container's id, a lot, which lot codes exist, the stock on a
-workstation's floor and the lines tagged as a step's WIP.
+workstation's floor, the lines
+booked to a step or tagged as its WIP, the newest event.
 
 They are the ledger's door for those reads, so no other domain queries the ledger's tables.
 """
@@ -10,10 +11,10 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from isom.ledger.models import Container, Content, Lot
+from isom.ledger.models import Container, Content, Event, EventLine, Lot
 from isom.masterdata.models import Item
 
 
@@ -88,3 +89,55 @@ def wip_lines(session: Session, step_ref: str) -> list[tuple[str, str, str | Non
         .order_by(Container.code, Content.id)
     ).all()
     return [(str(c), str(i), lt, q) for c, i, lt, q in rows]
+
+
+class PlaceLine(NamedTuple):
+    """An event line booked to a virtual place (a step's `step:<wo>/<seq>`)."""
+
+    place: str
+    item_id: int
+    quantity: Decimal
+
+
+def place_lines(session: Session, places: Iterable[str]) -> list[PlaceLine]:
+    """Every line booked to these virtual places (consumed in, produced out)."""
+    wanted = list(places)
+    if not wanted:
+        return []
+    rows = session.execute(
+        select(EventLine.place, EventLine.item_id, EventLine.quantity).where(
+            EventLine.place.in_(wanted)
+        )
+    )
+    return [PlaceLine(str(place), item_id, q) for place, item_id, q in rows]
+
+
+class WipLine(NamedTuple):
+    """A container line tagged as a step's WIP (waiting for the next step)."""
+
+    step: str
+    container: str
+    item_id: int
+    lot: str | None
+    quantity: Decimal
+
+
+def wip_lines_of(session: Session, step_refs: Iterable[str]) -> list[WipLine]:
+    """The container lines tagged as WIP of these steps, by container code."""
+    wanted = list(step_refs)
+    if not wanted:
+        return []
+    rows = session.execute(
+        select(Content.wip_step, Container.code, Content.item_id, Lot.code, Content.quantity)
+        .join(Container, Container.id == Content.container_id)
+        .outerjoin(Lot, Lot.id == Content.lot_id)
+        .where(Content.wip_step.in_(wanted), Content.quantity > 0)
+        .order_by(Container.code)
+    )
+    return [WipLine(str(ref), code, item_id, lot, q) for ref, code, item_id, lot, q in rows]
+
+
+def last_event_id(session: Session) -> int | None:
+    """The newest ledger event's id: what a view keyed on the ledger compares to refresh."""
+    found: int | None = session.scalar(select(func.max(Event.id)))
+    return found

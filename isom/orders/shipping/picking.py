@@ -8,9 +8,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from isom.errors import Conflict, InsufficientStock
+from isom.ledger import queries as ledger_queries
 from isom.ledger import services as ledger
 from isom.ledger.enums import ContentStatus
-from isom.ledger.models import Container, Lot
 from isom.ledger.schemas import CreateContainerCommand, NestCommand, QuantityLine
 from isom.ledger.schemas import SplitCommand as LedgerSplit
 from isom.masterdata.models import Item, Location
@@ -108,7 +108,7 @@ def pick(session: Session, actor: Actor, key: str, cmd: PickScan) -> OrderResult
                     code
                     for p in _picks(session, ship)
                     if p.status is PickStatus.open
-                    for code in [session.get(Container, p.container_id).code]  # type: ignore[union-attr]
+                    for code in [ledger_queries.container_code(session, p.container_id) or "-"]
                 }
             )
             raise Conflict(
@@ -130,7 +130,9 @@ def pick(session: Session, actor: Actor, key: str, cmd: PickScan) -> OrderResult
         line = session.get(CustomerLine, ship_line.customer_line_id)
         assert line is not None
         lot_code = (
-            session.scalar(select(Lot.code).where(Lot.id == task.lot_id)) if task.lot_id else None
+            ledger_queries.lots_by_id(session, [task.lot_id])[task.lot_id].code
+            if task.lot_id
+            else None
         )
         here = [
             s
@@ -151,8 +153,9 @@ def pick(session: Session, actor: Actor, key: str, cmd: PickScan) -> OrderResult
             picked_id = source.id
             picked_code = source.code
         else:
-            tote_exists = cmd.into is not None and session.scalar(
-                select(Container.id).where(Container.code == cmd.into)
+            tote_exists = (
+                cmd.into is not None
+                and ledger_queries.container_by_code(session, cmd.into) is not None
             )
             split = ledger.split(
                 session,
@@ -219,11 +222,7 @@ def pack(session: Session, actor: Actor, key: str, cmd: PackCommand) -> OrderRes
                 expected="a container picked for this ship order",
             )
         package_code = cmd.package
-        exists = (
-            session.scalar(select(Container).where(Container.code == package_code))
-            if package_code
-            else None
-        )
+        exists = ledger_queries.container_by_code(session, package_code) if package_code else None
         if exists is None:
             location = session.get(Location, picked.location_id) if picked.location_id else None
             if location is None:

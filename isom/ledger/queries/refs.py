@@ -1,0 +1,165 @@
+"""Containers, lots and stock lines as plain rows: the ledger's door for other domains that name
+a container by its label, show a lot, or look for stock to reserve.
+
+They return frozen dataclasses, never the ledger's ORM rows, so no other domain queries or
+changes the ledger's tables.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from isom.ledger.enums import ContainerStatus, ContentStatus
+from isom.ledger.models import Container, Content, Lot
+from isom.masterdata.models import Location, LocationKind
+
+
+@dataclass(frozen=True)
+class ContainerRef:
+    """A container as other domains see it: its label, where it is and whether it is active."""
+
+    id: int
+    code: str
+    kind: str
+    location_id: int | None
+    parent_id: int | None
+    status: ContainerStatus
+
+
+@dataclass(frozen=True)
+class LotRef:
+    """A lot (or serial) of an item, with its expiry."""
+
+    id: int
+    item_id: int
+    code: str
+    expiry_date: dt.date | None
+
+
+def _container_ref(c: Container) -> ContainerRef:
+    return ContainerRef(c.id, c.code, c.kind, c.location_id, c.parent_id, c.status)
+
+
+def container_by_code(session: Session, code: str) -> ContainerRef | None:
+    """The container with this label code, if there is one."""
+    found = session.scalar(select(Container).where(Container.code == code))
+    return _container_ref(found) if found is not None else None
+
+
+def containers_by_id(session: Session, ids: Iterable[int]) -> dict[int, ContainerRef]:
+    """The containers with these ids, by id."""
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    rows = session.scalars(select(Container).where(Container.id.in_(wanted)))
+    return {c.id: _container_ref(c) for c in rows}
+
+
+def container_code(session: Session, container_id: int | None) -> str | None:
+    """The label code of a container, if it exists."""
+    if container_id is None:
+        return None
+    found: str | None = session.scalar(select(Container.code).where(Container.id == container_id))
+    return found
+
+
+def lots_by_id(session: Session, ids: Iterable[int | None]) -> dict[int, LotRef]:
+    """The lots with these ids, by id."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    rows = session.scalars(select(Lot).where(Lot.id.in_(wanted)))
+    return {lot.id: LotRef(lot.id, lot.item_id, lot.code, lot.expiry_date) for lot in rows}
+
+
+def lot_id(session: Session, item_id: int, code: str) -> int | None:
+    """The id of lot `code` of an item, if it exists."""
+    found: int | None = session.scalar(
+        select(Lot.id).where(Lot.item_id == item_id, Lot.code == code)
+    )
+    return found
+
+
+@dataclass(frozen=True)
+class AvailableLine:
+    """A line of available stock in an active container, and whether the container holds
+    nothing else (no other line, no nested container)."""
+
+    container_id: int
+    container: str
+    item_id: int
+    lot_id: int | None
+    lot: str | None
+    expiry: dt.date | None
+    quantity: Decimal
+    whole: bool
+
+
+def available_lines(
+    session: Session,
+    item_id: int,
+    *,
+    container_id: int | None = None,
+    lot_id: int | None = None,
+    lock: bool = False,
+) -> list[AvailableLine]:
+    """Available stock of an item in active containers, neither held, nor a step's WIP, nor
+    floor stock at a workstation. With `lock`, the containers are locked first, so a caller
+    reading what is free of its own reservations reads after a concurrent one committed."""
+    query = (
+        select(Content, Container.code, Lot.code, Lot.expiry_date)
+        .join(Container, Container.id == Content.container_id)
+        .outerjoin(Lot, Lot.id == Content.lot_id)
+        .outerjoin(Location, Location.id == Container.location_id)
+        .where(
+            Content.item_id == item_id,
+            Content.status == ContentStatus.available,
+            Content.wip_step.is_(None),
+            Content.quantity > 0,
+            Container.status == ContainerStatus.active,
+            or_(Location.kind.is_(None), Location.kind != LocationKind.workstation),
+        )
+    )
+    if container_id is not None:
+        query = query.where(Content.container_id == container_id)
+    if lot_id is not None:
+        query = query.where(Content.lot_id == lot_id)
+    rows = session.execute(query).all()
+    if not rows:
+        return []
+    ids = {row[0].container_id for row in rows}
+    if lock:  # two reservations of the same stock queue here; the second sees the first's rows
+        session.execute(
+            select(Container.id)
+            .where(Container.id.in_(ids))
+            .order_by(Container.id)
+            .with_for_update()
+        )
+    lines_per_container = dict(
+        session.execute(
+            select(Content.container_id, func.count())
+            .where(Content.container_id.in_(ids), Content.quantity > 0)
+            .group_by(Content.container_id)
+        ).all()
+    )
+    parents = set(session.scalars(select(Container.parent_id).where(Container.parent_id.in_(ids))))
+    return [
+        AvailableLine(
+            container_id=content.container_id,
+            container=code,
+            item_id=content.item_id,
+            lot_id=content.lot_id,
+            lot=lot_code,
+            expiry=expiry,
+            quantity=content.quantity,
+            whole=lines_per_container[content.container_id] == 1
+            and content.container_id not in parents,
+        )
+        for content, code, lot_code, expiry in rows
+    ]
