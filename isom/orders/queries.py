@@ -24,7 +24,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -37,6 +37,7 @@ from isom.orders.models import (
     CustomerLine,
     CustomerLineStatus,
     CustomerOrder,
+    OrderEvent,
     Priority,
     PurchaseLine,
     PurchaseLineStatus,
@@ -393,3 +394,67 @@ def changeable_purchase_orders(session: Session, source: str) -> list[OwnOrder]:
                 )
             )
     return list(orders.values())
+
+
+def items_of_orders(session: Session, numbers: set[str]) -> set[int]:
+    """The items on the customer, purchase and ship orders with these numbers."""
+    if not numbers:
+        return set()
+    items = set(
+        session.scalars(
+            select(CustomerLine.item_id)
+            .join(CustomerOrder, CustomerOrder.id == CustomerLine.order_id)
+            .where(CustomerOrder.number.in_(numbers))
+        )
+    )
+    items |= set(
+        session.scalars(
+            select(PurchaseLine.item_id)
+            .join(PurchaseOrder, PurchaseOrder.id == PurchaseLine.order_id)
+            .where(PurchaseOrder.number.in_(numbers))
+        )
+    )
+    items |= set(
+        session.scalars(
+            select(CustomerLine.item_id)
+            .join(ShipLine, ShipLine.customer_line_id == CustomerLine.id)
+            .join(ShipOrder, ShipOrder.id == ShipLine.ship_order_id)
+            .where(ShipOrder.number.in_(numbers))
+        )
+    )
+    return items
+
+
+@dataclass(frozen=True, slots=True)
+class EventRow:
+    """An order event as a reader of the log sees it."""
+
+    id: int
+    kind: str
+    recorded_at: dt.datetime
+    command: dict[str, Any]
+    result: dict[str, Any]
+
+
+def events_after(session: Session, after: int, *, limit: int | None = None) -> list[EventRow]:
+    """Order events after the id `after`, oldest first."""
+    query = (
+        select(
+            OrderEvent.id,
+            OrderEvent.kind,
+            OrderEvent.recorded_at,
+            OrderEvent.command,
+            OrderEvent.result,
+        )
+        .where(OrderEvent.id > after)
+        .order_by(OrderEvent.id)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    return [EventRow(*row) for row in session.execute(query)]
+
+
+def last_event_id(session: Session) -> int | None:
+    """The newest order event's id (a change means something landed)."""
+    found: int | None = session.scalar(select(func.max(OrderEvent.id)))
+    return found

@@ -63,15 +63,15 @@ def step_conversion_cost(session: Session, step: WorkOrderStep, until: dt.dateti
     total += sum((m * mr[w] / SIXTY for (_, w), m in machine.items()), Decimal(0))
     if step.workstation_id is not None:
         overhead = overhead_rates(session).get(step.workstation_id, Decimal(0))
-        total += step_minutes_on_station(session, step, until) * overhead / SIXTY
+        total += step_minutes_on_station(session, step.id, until) * overhead / SIXTY
     return total
 
 
-def step_minutes_on_station(session: Session, step: WorkOrderStep, until: dt.datetime) -> Decimal:
+def step_minutes_on_station(session: Session, step_id: int, until: dt.datetime) -> Decimal:
     """Elapsed minutes the step had at least one person on it (the union of labour spans)."""
     rows = session.execute(
         select(LabourRecord.started_at, LabourRecord.ended_at).where(
-            LabourRecord.step_id == step.id
+            LabourRecord.step_id == step_id
         )
     ).all()
     spans = sorted((a, b or until) for a, b in rows)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from decimal import Decimal
 
 from pydantic import BaseModel
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session
 from isom.errors import NotFound
 from isom.ledger.models import (
     Balance,
+    Content,
     ContentStatus,
     Event,
     EventLine,
@@ -204,3 +206,45 @@ def place_lots(session: Session, place: str) -> list[PlaceLot]:
         for (item_id, lot_id), (net, qin, vin) in held.items()
         if net > 0
     ]
+
+
+def available_by_item(session: Session, items: set[int] | None = None) -> dict[int, Decimal]:
+    """Available (not held, not WIP) quantity per item over every location (`None`: all items)."""
+    query = (
+        select(Balance.item_id, func.sum(Balance.quantity))
+        .where(Balance.status == ContentStatus.available)
+        .group_by(Balance.item_id)
+    )
+    if items is not None:
+        query = query.where(Balance.item_id.in_(items))
+    return {item_id: Decimal(total) for item_id, total in session.execute(query)}
+
+
+def available_lines_of(session: Session, items: Iterable[int]) -> list[tuple[int, Decimal]]:
+    """(item id, quantity) of every available content line of these items: one length of
+    material each, for what a reel yields when cut."""
+    rows = session.execute(
+        select(Content.item_id, Content.quantity).where(
+            Content.item_id.in_(list(items)), Content.status == ContentStatus.available
+        )
+    )
+    return [(item_id, Decimal(quantity)) for item_id, quantity in rows]
+
+
+def consumed_at_steps(
+    session: Session, places: set[str] | None = None, items: set[int] | None = None
+) -> dict[tuple[str, int], Decimal]:
+    """What steps' virtual places took in, per (place, item): of these places and items, or of
+    every step place (`None`)."""
+    query = (
+        select(EventLine.place, EventLine.item_id, func.sum(EventLine.quantity))
+        .where(EventLine.quantity > 0)
+        .group_by(EventLine.place, EventLine.item_id)
+    )
+    if places is None:
+        query = query.where(EventLine.place.like("step:%"))
+    else:
+        query = query.where(EventLine.place.in_(places))
+    if items is not None:
+        query = query.where(EventLine.item_id.in_(items))
+    return {(str(place), item_id): Decimal(q) for place, item_id, q in session.execute(query)}

@@ -7,6 +7,7 @@ They are the ledger's door for those reads, so no other domain queries the ledge
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import NamedTuple
@@ -14,7 +15,9 @@ from typing import NamedTuple
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from isom.ledger.enums import EventKind
 from isom.ledger.models import Container, Content, Event, EventLine, Lot
+from isom.ledger.schemas import AdjustReason
 from isom.masterdata.models import Item
 
 
@@ -97,6 +100,7 @@ class PlaceLine(NamedTuple):
     place: str
     item_id: int
     quantity: Decimal
+    unit_cost: Decimal
 
 
 def place_lines(session: Session, places: Iterable[str]) -> list[PlaceLine]:
@@ -105,11 +109,11 @@ def place_lines(session: Session, places: Iterable[str]) -> list[PlaceLine]:
     if not wanted:
         return []
     rows = session.execute(
-        select(EventLine.place, EventLine.item_id, EventLine.quantity).where(
+        select(EventLine.place, EventLine.item_id, EventLine.quantity, EventLine.unit_cost).where(
             EventLine.place.in_(wanted)
         )
     )
-    return [PlaceLine(str(place), item_id, q) for place, item_id, q in rows]
+    return [PlaceLine(str(place), item_id, q, c) for place, item_id, q, c in rows]
 
 
 class WipLine(NamedTuple):
@@ -141,3 +145,59 @@ def last_event_id(session: Session) -> int | None:
     """The newest ledger event's id: what a view keyed on the ledger compares to refresh."""
     found: int | None = session.scalar(select(func.max(Event.id)))
     return found
+
+
+class CostedLine(NamedTuple):
+    """A line's lot (if any), quantity and unit cost."""
+
+    item_id: int
+    lot_id: int | None
+    quantity: Decimal
+    unit_cost: Decimal
+
+
+def produced_into_stock(session: Session, step_ref: str, item_id: int) -> list[CostedLine]:
+    """The lines a step produced of an item into containers as plain stock (not WIP), in order."""
+    rows = session.execute(
+        select(EventLine.item_id, EventLine.lot_id, EventLine.quantity, EventLine.unit_cost)
+        .join(Event, Event.id == EventLine.event_id)
+        .where(
+            Event.kind == EventKind.produce,
+            Event.reference == step_ref,
+            EventLine.item_id == item_id,
+            EventLine.container_id.is_not(None),
+            EventLine.wip_step.is_(None),
+        )
+        .order_by(EventLine.id)
+    )
+    return [CostedLine(*row) for row in rows]
+
+
+def scrapped_remnants(session: Session, step_refs: Iterable[str]) -> list[CostedLine]:
+    """Every remnant scrapped after a cut of these steps (docs/design/continuous.md)."""
+    rows = session.execute(
+        select(EventLine.item_id, EventLine.lot_id, EventLine.quantity, EventLine.unit_cost)
+        .join(Event, Event.id == EventLine.event_id)
+        .where(
+            Event.kind == EventKind.scrap,
+            Event.reason_code == AdjustReason.remnant.value,
+            Event.reference.in_(list(step_refs)),
+            EventLine.place == "scrap",
+        )
+    )
+    return [CostedLine(*row) for row in rows]
+
+
+def events_after(session: Session, after: int) -> list[tuple[int, dt.datetime]]:
+    """(id, recorded at) of every ledger event after the id `after`, oldest first."""
+    rows = session.execute(
+        select(Event.id, Event.recorded_at).where(Event.id > after).order_by(Event.id)
+    )
+    return [(event_id, at) for event_id, at in rows]
+
+
+def items_touched_after(session: Session, after: int) -> set[int]:
+    """The items the lines of ledger events after the id `after` name."""
+    return set(
+        session.scalars(select(EventLine.item_id).where(EventLine.event_id > after).distinct())
+    )
