@@ -109,14 +109,17 @@ def jobs(
     *,
     statuses: Iterable[WorkOrderStatus] | None = None,
     ids: Iterable[int] | None = None,
+    due_before: dt.date | None = None,
     by: Literal["id", "due"] = "id",
 ) -> list[JobRow]:
-    """Jobs in these statuses (or with these ids), oldest first or by due date."""
+    """Jobs in these statuses (with these ids, due before a day), oldest first or by due date."""
     query = select(WorkOrder)
     if statuses is not None:
         query = query.where(WorkOrder.status.in_(list(statuses)))
     if ids is not None:
         query = query.where(WorkOrder.id.in_(set(ids)))
+    if due_before is not None:
+        query = query.where(WorkOrder.due_date < due_before)
     order = (WorkOrder.id,) if by == "id" else (WorkOrder.due_date, WorkOrder.id)
     return [job_row(wo) for wo in session.scalars(query.order_by(*order))]
 

@@ -16,12 +16,16 @@ from isom.ledger.queries.containers import (
 )
 from isom.ledger.queries.inventory import (
     DayBalance,
+    ExpiringLot,
+    IdleContainer,
     InventoryPage,
     InventoryRow,
     PlaceLot,
     available_by_item,
     available_lines_of,
     consumed_at_steps,
+    expiring_lots,
+    idle_containers,
     inventory,
     on_hand_history,
     place_lots,
@@ -69,6 +73,10 @@ from isom.ledger.queries.refs import (
 )
 
 __all__ = [
+    "ExpiringLot",
+    "IdleContainer",
+    "expiring_lots",
+    "idle_containers",
     "events_after",
     "items_touched_after",
     "available_by_item",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from decimal import Decimal
+from typing import NamedTuple
 
 from pydantic import BaseModel
 from sqlalchemy import func, select
@@ -13,6 +14,8 @@ from sqlalchemy.orm import Session
 from isom.errors import NotFound
 from isom.ledger.models import (
     Balance,
+    Container,
+    ContainerStatus,
     Content,
     ContentStatus,
     Event,
@@ -248,3 +251,54 @@ def consumed_at_steps(
     if items is not None:
         query = query.where(EventLine.item_id.in_(items))
     return {(str(place), item_id): Decimal(q) for place, item_id, q in session.execute(query)}
+
+
+class ExpiringLot(NamedTuple):
+    """Available stock of a lot at a site, and the day the lot expires."""
+
+    item_id: int
+    lot: str
+    expiry: dt.date | None
+    quantity: Decimal
+    site_id: int | None
+
+
+def expiring_lots(session: Session, until: dt.date) -> list[ExpiringLot]:
+    """Lots with available stock that expire on or before `until` (expired ones too), by site."""
+    rows = session.execute(
+        select(Lot.item_id, Lot.code, Lot.expiry_date, func.sum(Balance.quantity), Balance.site_id)
+        .join(Balance, Balance.lot_id == Lot.id)
+        .where(
+            Balance.status == ContentStatus.available,
+            Balance.quantity > 0,
+            Lot.expiry_date.is_not(None),
+            Lot.expiry_date <= until,
+        )
+        .group_by(Lot.item_id, Lot.code, Lot.expiry_date, Balance.site_id)
+    )
+    return [ExpiringLot(*row) for row in rows]
+
+
+class IdleContainer(NamedTuple):
+    """An active container holding stock, and when (and by which event) it last changed."""
+
+    code: str
+    updated_at: dt.datetime
+    updated_event_id: int | None
+    site_id: int | None
+
+
+def idle_containers(session: Session, before: dt.datetime) -> list[IdleContainer]:
+    """Active containers holding stock that have not changed since `before`, by code."""
+    rows = session.execute(
+        select(Container.code, Container.updated_at, Container.updated_event_id, Container.site_id)
+        .where(
+            Container.status == ContainerStatus.active,
+            Container.updated_at < before,
+            select(Content.id)
+            .where(Content.container_id == Container.id, Content.quantity > 0)
+            .exists(),
+        )
+        .order_by(Container.code)
+    )
+    return [IdleContainer(*row) for row in rows]

@@ -14,7 +14,6 @@ from decimal import Decimal
 from typing import Literal, NamedTuple
 
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from isom.errors import Conflict, NotFound
@@ -29,9 +28,9 @@ from isom.planning.scheduling.build import Floor, build, route_steps
 from isom.planning.scheduling.model import WEIGHTS, Plan
 from isom.planning.scheduling.models import PlanRun
 from isom.planning.scheduling.timeline import merge
+from isom.production import rows as production_rows
 from isom.production import services as production
 from isom.production.enums import MachineState
-from isom.production.models import WorkOrder
 from isom.production.schemas import MachineStateCommand
 from isom.types import utcnow
 
@@ -134,7 +133,7 @@ def _set_priority(
 ) -> None:
     """A job's priority is its customer order's: change that order's (through the orders
     service, the order and the job's line otherwise as they are)."""
-    job = session.scalar(select(WorkOrder).where(WorkOrder.number == change.work_order))
+    job = production_rows.job(session, change.work_order)
     ref = job.customer_line if job is not None else None
     if job is None or not ref or "/" not in ref:
         raise Conflict(
