@@ -36,6 +36,7 @@ from isom.orders.enums import PickStatus, ShipOrderStatus
 from isom.orders.events import next_number, run_order_event
 from isom.orders.models import CustomerOrder, Pick, ShipLine, ShipOrder
 from isom.orders.schemas import OrderResult, PackCommand, PickScan, ShipShipOrder
+from isom.transitions import move
 from isom.types import utcnow
 
 Actor = ledger.Actor
@@ -79,6 +80,18 @@ class WaveSheet(BaseModel):
     orders: list[dict[str, str | None]]
     zones: dict[str, list[PickRow]]
     open_picks: int
+
+
+#: A wave is picked (or its orders picked elsewhere), then shipped once all its orders are.
+WAVE_TRANSITIONS: dict[WaveStatus, frozenset[WaveStatus]] = {
+    WaveStatus.released: frozenset({WaveStatus.picking, WaveStatus.shipped}),
+    WaveStatus.picking: frozenset({WaveStatus.shipped}),
+    WaveStatus.shipped: frozenset(),
+}
+
+
+def _names(wave: Wave) -> dict[str, str]:
+    return {"what": f"wave {wave.number}", "kind": "wave", "field": "wave"}
 
 
 def get_wave(session: Session, number: str) -> Wave:
@@ -263,7 +276,8 @@ def wave_pick(session: Session, actor: Actor, key: str, cmd: WavePick) -> OrderR
                 into=row.tote,
             ),
         )
-        wave.status = WaveStatus.picking
+        if wave.status is not WaveStatus.picking:
+            move(wave, WAVE_TRANSITIONS, WaveStatus.picking, **_names(wave))
         return OrderResult(
             number=wave.number,
             status=wave.status.value,
@@ -334,7 +348,7 @@ def wave_ship(session: Session, actor: Actor, key: str, cmd: WaveAction) -> Orde
                 expected="a wave with packed orders",
             )
         if all(s.status is ShipOrderStatus.shipped for _, s in _members(session, wave)):
-            wave.status = WaveStatus.shipped
+            move(wave, WAVE_TRANSITIONS, WaveStatus.shipped, **_names(wave))
         return OrderResult(
             number=wave.number, status=wave.status.value, detail={"shipped": shipped}
         )
