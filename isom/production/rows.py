@@ -354,3 +354,18 @@ def customer_lines_in_production(session: Session) -> set[str]:
             )
         )
     }
+
+
+def running_step(session: Session, workstation_id: int) -> str | None:
+    """The job step running on a workstation now (`WO-000001/10`), if any."""
+    row = session.execute(
+        select(WorkOrder.number, WorkOrderStep.sequence)
+        .join(WorkOrder, WorkOrder.id == WorkOrderStep.work_order_id)
+        .where(
+            WorkOrderStep.workstation_id == workstation_id,
+            WorkOrderStep.status == StepStatus.running,
+        )
+        .order_by(WorkOrderStep.id)
+        .limit(1)
+    ).first()
+    return f"{row[0]}/{row[1]}" if row else None

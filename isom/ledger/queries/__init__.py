@@ -63,16 +63,26 @@ from isom.ledger.queries.lots import (
 from isom.ledger.queries.refs import (
     AvailableLine,
     ContainerRef,
+    ContentLine,
     LotRef,
     available_lines,
     container_by_code,
     container_code,
     containers_by_id,
+    containers_holding_lot,
+    content_lines,
+    lines_in_unit,
     lot_id,
     lots_by_id,
+    standing_containers,
 )
 
 __all__ = [
+    "ContentLine",
+    "content_lines",
+    "lines_in_unit",
+    "standing_containers",
+    "containers_holding_lot",
     "ExpiringLot",
     "IdleContainer",
     "expiring_lots",

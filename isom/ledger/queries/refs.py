@@ -11,13 +11,14 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from isom.ledger.enums import ContainerStatus, ContentStatus
 from isom.ledger.models import Container, Content, Lot
-from isom.masterdata.models import Location, LocationKind
+from isom.masterdata.models import Item, Location, LocationKind, Unit
 
 
 @dataclass(frozen=True)
@@ -163,3 +164,67 @@ def available_lines(
         )
         for content, code, lot_code, expiry in rows
     ]
+
+
+def containers_holding_lot(session: Session, item_id: int, lot_code: str) -> list[str]:
+    """The codes of the containers holding some of lot (or serial) `lot_code` of an item."""
+    return list(
+        session.scalars(
+            select(Container.code)
+            .join(Content, Content.container_id == Container.id)
+            .join(Lot, Lot.id == Content.lot_id)
+            .where(Content.item_id == item_id, Lot.code == lot_code, Content.quantity > 0)
+            .distinct()
+        )
+    )
+
+
+class ContentLine(NamedTuple):
+    """A line of a container: item code, lot, quantity, status and the step it is WIP of."""
+
+    item: str
+    lot: str | None
+    quantity: Decimal
+    status: ContentStatus
+    wip_step: str | None
+
+
+def content_lines(session: Session, container_id: int) -> list[ContentLine]:
+    """What a container holds now, line by line in the order it came in."""
+    rows = session.execute(
+        select(Item.code, Lot.code, Content.quantity, Content.status, Content.wip_step)
+        .join(Item, Item.id == Content.item_id)
+        .outerjoin(Lot, Lot.id == Content.lot_id)
+        .where(Content.container_id == container_id, Content.quantity > 0)
+        .order_by(Content.id)
+    )
+    return [ContentLine(*row) for row in rows]
+
+
+def standing_containers(session: Session, location_kind: str) -> dict[str, str]:
+    """Active top-level containers at locations of a kind (bins): code -> location code."""
+    rows = session.execute(
+        select(Container.code, Location.code)
+        .join(Location, Location.id == Container.location_id)
+        .where(
+            Container.status == ContainerStatus.active,
+            Container.parent_id.is_(None),
+            Location.kind == location_kind,
+        )
+    )
+    return {code: where for code, where in rows}
+
+
+def lines_in_unit(session: Session, unit_code: str) -> list[tuple[str, Decimal]]:
+    """(container code, quantity) of every line of an item counted in a unit (kg) in an active
+    container."""
+    rows = session.execute(
+        select(Container.code, Content.quantity)
+        .join(Content, Content.container_id == Container.id)
+        .join(Item, Item.id == Content.item_id)
+        .join(Unit, Unit.id == Item.base_unit_id)
+        .where(
+            Unit.code == unit_code, Content.quantity > 0, Container.status == ContainerStatus.active
+        )
+    )
+    return [(code, Decimal(q)) for code, q in rows]
