@@ -32,6 +32,15 @@ from isom.ledger.queries.inventory import (
     place_quantities,
     place_value,
 )
+from isom.ledger.queries.log import (
+    EventRow,
+    MoveRow,
+    container_codes,
+    event_page,
+    event_row,
+    event_rows,
+    moves_of,
+)
 from isom.ledger.queries.lookups import (
     CostedLine,
     PlaceLine,
@@ -74,10 +83,19 @@ from isom.ledger.queries.refs import (
     lines_in_unit,
     lot_id,
     lots_by_id,
+    standing_at,
     standing_containers,
 )
 
 __all__ = [
+    "EventRow",
+    "MoveRow",
+    "container_codes",
+    "event_page",
+    "event_row",
+    "event_rows",
+    "moves_of",
+    "standing_at",
     "ContentLine",
     "content_lines",
     "lines_in_unit",

@@ -228,3 +228,18 @@ def lines_in_unit(session: Session, unit_code: str) -> list[tuple[str, Decimal]]
         )
     )
     return [(code, Decimal(q)) for code, q in rows]
+
+
+def standing_at(session: Session, codes: Iterable[str], location_code: str) -> set[str]:
+    """Which of these containers stand at the location on their own (not nested in another)."""
+    return set(
+        session.scalars(
+            select(Container.code)
+            .join(Location, Location.id == Container.location_id)
+            .where(
+                Container.code.in_(list(codes)),
+                Location.code == location_code,
+                Container.parent_id.is_(None),
+            )
+        )
+    )
