@@ -75,6 +75,7 @@ class StepRow:
     quantity_in: Decimal
     quantity_good: Decimal
     quantity_scrap: Decimal
+    quantity_rework: Decimal
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,9 +111,11 @@ def jobs(
     statuses: Iterable[WorkOrderStatus] | None = None,
     ids: Iterable[int] | None = None,
     due_before: dt.date | None = None,
+    started: bool = False,
     by: Literal["id", "due"] = "id",
 ) -> list[JobRow]:
-    """Jobs in these statuses (with these ids, due before a day), oldest first or by due date."""
+    """Jobs in these statuses (with these ids, due before a day, started), oldest first or by
+    due date."""
     query = select(WorkOrder)
     if statuses is not None:
         query = query.where(WorkOrder.status.in_(list(statuses)))
@@ -120,6 +123,8 @@ def jobs(
         query = query.where(WorkOrder.id.in_(set(ids)))
     if due_before is not None:
         query = query.where(WorkOrder.due_date < due_before)
+    if started:
+        query = query.where(WorkOrder.started_at.is_not(None))
     order = (WorkOrder.id,) if by == "id" else (WorkOrder.due_date, WorkOrder.id)
     return [job_row(wo) for wo in session.scalars(query.order_by(*order))]
 

@@ -34,12 +34,16 @@ from isom.ledger.queries.inventory import (
 )
 from isom.ledger.queries.log import (
     EventRow,
+    ItemEventLine,
     MoveRow,
+    PlaceEventLine,
     container_codes,
     event_page,
     event_row,
     event_rows,
+    latest_item_lines,
     moves_of,
+    place_event_lines,
 )
 from isom.ledger.queries.lookups import (
     CostedLine,
@@ -74,6 +78,8 @@ from isom.ledger.queries.refs import (
     ContainerRef,
     ContentLine,
     LotRef,
+    LotStock,
+    StockAt,
     available_lines,
     container_by_code,
     container_code,
@@ -82,12 +88,22 @@ from isom.ledger.queries.refs import (
     content_lines,
     lines_in_unit,
     lot_id,
+    lot_stock,
     lots_by_id,
     standing_at,
     standing_containers,
+    stock_at_locations,
 )
 
 __all__ = [
+    "PlaceEventLine",
+    "place_event_lines",
+    "LotStock",
+    "lot_stock",
+    "ItemEventLine",
+    "latest_item_lines",
+    "StockAt",
+    "stock_at_locations",
     "EventRow",
     "MoveRow",
     "container_codes",

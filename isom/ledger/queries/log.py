@@ -7,13 +7,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
-from typing import Any
+from decimal import Decimal
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from isom.ledger.enums import ContainerStatus, EventKind
-from isom.ledger.models import Container, Event, EventMove
+from isom.ledger.models import Container, Event, EventLine, EventMove, Lot
+from isom.masterdata.models import Item, Unit
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,3 +114,95 @@ def container_codes(session: Session, ids: Iterable[int]) -> dict[int, str]:
         return {}
     rows = session.execute(select(Container.id, Container.code).where(Container.id.in_(wanted)))
     return {cid: code for cid, code in rows}
+
+
+class ItemEventLine(NamedTuple):
+    """A line of a ledger event that moved an item: the event and the container line."""
+
+    event_id: int
+    kind: EventKind
+    key: str
+    occurred_at: dt.datetime
+    reference: str | None
+    container: str
+    quantity: Decimal
+
+
+def latest_item_lines(
+    session: Session, item_code: str, lot: str | None, container_ids: list[int], *, limit: int
+) -> list[ItemEventLine]:
+    """The latest event lines that moved an item (and lot) in these containers (or anywhere),
+    newest first."""
+    query = (
+        select(
+            Event.id,
+            Event.kind,
+            Event.key,
+            Event.occurred_at,
+            Event.reference,
+            Container.code,
+            EventLine.quantity,
+        )
+        .join(EventLine, EventLine.event_id == Event.id)
+        .join(Item, Item.id == EventLine.item_id)
+        .join(Container, Container.id == EventLine.container_id)
+        .where(Item.code == item_code)
+        .order_by(Event.id.desc())
+        .limit(limit)
+    )
+    if lot is not None:
+        query = query.join(Lot, Lot.id == EventLine.lot_id).where(Lot.code == lot)
+    if container_ids:
+        query = query.where(EventLine.container_id.in_(container_ids))
+    return [ItemEventLine(*row) for row in session.execute(query)]
+
+
+class PlaceEventLine(NamedTuple):
+    """A container line of an event booked to a virtual place, with the kind it counts as (a
+    reversal counts as the kind it reverses)."""
+
+    kind: EventKind
+    item_id: int
+    item: str
+    lot: str | None
+    container: str
+    quantity: Decimal
+    unit_cost: Decimal
+    unit: str
+
+
+def place_event_lines(session: Session, place: str) -> list[PlaceEventLine]:
+    """The container lines of every event that booked to a virtual place, in ledger order."""
+    event_ids = select(EventLine.event_id).where(EventLine.place == place)
+    events = {
+        e.id: e
+        for e in session.scalars(select(Event).where(Event.id.in_(event_ids)).order_by(Event.id))
+    }
+    kind_of: dict[int, EventKind] = {}
+    for e in events.values():
+        if e.kind is EventKind.reverse and e.reverses_event_id in events:
+            kind_of[e.id] = events[e.reverses_event_id].kind
+        else:
+            kind_of[e.id] = e.kind
+    rows = session.execute(
+        select(
+            EventLine.event_id,
+            Item.id,
+            Item.code,
+            Lot.code,
+            Container.code,
+            EventLine.quantity,
+            EventLine.unit_cost,
+            Unit.code,
+        )
+        .join(Item, Item.id == EventLine.item_id)
+        .join(Unit, Unit.id == Item.base_unit_id)
+        .join(Container, Container.id == EventLine.container_id)
+        .outerjoin(Lot, Lot.id == EventLine.lot_id)
+        .where(EventLine.event_id.in_(list(events)))
+        .order_by(EventLine.id)
+    )
+    return [
+        PlaceEventLine(kind_of[ev_id], item_id, item, lot, container, qty, cost, unit)
+        for ev_id, item_id, item, lot, container, qty, cost, unit in rows
+    ]

@@ -243,3 +243,87 @@ def standing_at(session: Session, codes: Iterable[str], location_code: str) -> s
             )
         )
     )
+
+
+class StockAt(NamedTuple):
+    """A line of stock in an active container (held or available, not WIP), where it stands."""
+
+    item: str
+    lot: str | None
+    container_id: int
+    container: str
+    location_id: int
+    location_path: str | None
+    status: ContentStatus
+    quantity: Decimal
+
+
+def stock_at_locations(session: Session) -> list[StockAt]:
+    """Every non-WIP line of stock in active containers at a location, by item and container."""
+    rows = session.execute(
+        select(
+            Item.code,
+            Lot.code,
+            Container.id,
+            Container.code,
+            Location.id,
+            Location.path,
+            Content.status,
+            Content.quantity,
+        )
+        .join(Container, Container.id == Content.container_id)
+        .join(Item, Item.id == Content.item_id)
+        .join(Location, Location.id == Container.location_id)
+        .outerjoin(Lot, Lot.id == Content.lot_id)
+        .where(
+            Content.quantity != 0,
+            Content.status != ContentStatus.wip,
+            Container.status == ContainerStatus.active,
+        )
+        .order_by(Item.code, Container.code)
+    )
+    return [StockAt(*row) for row in rows]
+
+
+class LotStock(NamedTuple):
+    """A line of a lot in an active container, with the item's name and unit and the lot's
+    expiry and supplier lot."""
+
+    item: str
+    item_name: str
+    unit: str
+    lot: str
+    expiry_date: dt.date | None
+    supplier_lot: str | None
+    container: str
+    location: str | None
+    status: ContentStatus
+    quantity: Decimal
+
+
+def lot_stock(session: Session, item_id: int | None = None) -> list[LotStock]:
+    """Every lot's stock (of one item) by container, by item, lot, container and status."""
+    query = (
+        select(
+            Item.code,
+            Item.name,
+            Unit.code,
+            Lot.code,
+            Lot.expiry_date,
+            Lot.supplier_lot,
+            Container.code,
+            Location.code,
+            Content.status,
+            Content.quantity,
+        )
+        .join(Container, Container.id == Content.container_id)
+        .join(Lot, Lot.id == Content.lot_id)
+        .join(Item, Item.id == Content.item_id)
+        .join(Unit, Unit.id == Item.base_unit_id)
+        .outerjoin(Location, Location.id == Container.location_id)
+        .where(Content.quantity > 0, Container.status == ContainerStatus.active)
+        .order_by(Item.code, Lot.code, Container.code, Content.status)
+    )
+    if item_id is not None:
+        query = query.where(Content.item_id == item_id)
+    return [LotStock._make(row) for row in session.execute(query)]
