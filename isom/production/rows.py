@@ -9,7 +9,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -90,13 +90,17 @@ class MaterialRow:
     std_unit_cost: Decimal
 
 
-def _row(kind: Any, orm: Any) -> Any:
-    return kind(**{f.name: getattr(orm, f.name) for f in fields(kind)})
+R = TypeVar("R")
+
+
+def as_row(kind: type[R], orm: Any) -> R:
+    """A frozen copy of the columns of an ORM row that a row class names."""
+    return kind(**{f.name: getattr(orm, f.name) for f in fields(kind)})  # type: ignore[arg-type]
 
 
 def job_row(wo: WorkOrder) -> JobRow:
     """A job's row (for production's own code that holds the ORM row)."""
-    return _row(JobRow, wo)  # type: ignore[no-any-return]
+    return as_row(JobRow, wo)
 
 
 def job(session: Session, number: str) -> JobRow | None:
@@ -139,7 +143,7 @@ def steps(session: Session, job_ids: Iterable[int]) -> list[StepRow]:
         .where(WorkOrderStep.work_order_id.in_(wanted))
         .order_by(WorkOrderStep.work_order_id, WorkOrderStep.sequence)
     )
-    return [_row(StepRow, s) for s in rows]
+    return [as_row(StepRow, s) for s in rows]
 
 
 def open_steps(
@@ -153,7 +157,7 @@ def open_steps(
         .where(WorkOrder.status.in_(RELEASED), WorkOrderStep.status != StepStatus.done)
         .order_by(*order, WorkOrderStep.sequence)
     ).all()
-    return [(job_row(wo), _row(StepRow, st)) for wo, st in rows]
+    return [(job_row(wo), as_row(StepRow, st)) for wo, st in rows]
 
 
 def materials(
@@ -166,7 +170,7 @@ def materials(
     query = select(StepMaterial).where(StepMaterial.step_id.in_(wanted))
     if role is not None:
         query = query.where(StepMaterial.role == role)
-    return [_row(MaterialRow, m) for m in session.scalars(query.order_by(StepMaterial.id))]
+    return [as_row(MaterialRow, m) for m in session.scalars(query.order_by(StepMaterial.id))]
 
 
 def machines_down(session: Session) -> dict[int, dt.datetime]:
@@ -187,26 +191,35 @@ def last_event_id(session: Session) -> int | None:
 
 @dataclass(frozen=True, slots=True)
 class EventRow:
-    """A production event as a reader of the log sees it."""
+    """A production event as its readers see it: the log's readers and the facts published."""
 
     id: int
+    key: str
     kind: str
-    recorded_at: dt.datetime
     work_order_id: int | None
+    step_id: int | None
+    person_id: int | None
+    workstation_id: int | None
+    actor: str
+    device: str | None
+    occurred_at: dt.datetime
+    recorded_at: dt.datetime
     command: dict[str, Any]
+
+
+def event_row(event: ProductionEvent) -> EventRow:
+    """The row of an event production just recorded (what it publishes)."""
+    return as_row(EventRow, event)
+
+
+_EVENT_COLUMNS = [getattr(ProductionEvent, f.name) for f in fields(EventRow)]
 
 
 def events_after(
     session: Session, after: int, *, limit: int | None = None, skip_consume: bool = False
 ) -> list[EventRow]:
     """Production events after the id `after`, oldest first."""
-    query = select(
-        ProductionEvent.id,
-        ProductionEvent.kind,
-        ProductionEvent.recorded_at,
-        ProductionEvent.work_order_id,
-        ProductionEvent.command,
-    ).where(ProductionEvent.id > after)
+    query = select(*_EVENT_COLUMNS).where(ProductionEvent.id > after)
     if skip_consume:
         query = query.where(ProductionEvent.kind != "consume")
     query = query.order_by(ProductionEvent.id)
