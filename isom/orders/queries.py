@@ -38,6 +38,8 @@ from isom.orders.models import (
     CustomerLineStatus,
     CustomerOrder,
     OrderEvent,
+    Pick,
+    PickStatus,
     Priority,
     PurchaseLine,
     PurchaseLineStatus,
@@ -47,6 +49,7 @@ from isom.orders.models import (
     ReservationStatus,
     ShipLine,
     ShipOrder,
+    ShipOrderStatus,
 )
 
 Order = TypeVar("Order", CustomerOrder, PurchaseOrder)
@@ -458,3 +461,86 @@ def last_event_id(session: Session) -> int | None:
     """The newest order event's id (a change means something landed)."""
     found: int | None = session.scalar(select(func.max(OrderEvent.id)))
     return found
+
+
+@dataclass(frozen=True, slots=True)
+class ShipOrderRow:
+    """A ship order as the distribution centre's waves see it, with its customer."""
+
+    id: int
+    number: str
+    status: ShipOrderStatus
+    customer_order: str
+    customer_id: int
+    shipped_at: dt.datetime | None
+    updated_at: dt.datetime
+
+
+def _ship_rows(session: Session, *where: Any) -> list[ShipOrderRow]:
+    rows = session.execute(
+        select(ShipOrder, CustomerOrder.number, CustomerOrder.customer_id)
+        .join(CustomerOrder, CustomerOrder.id == ShipOrder.customer_order_id)
+        .where(*where)
+        .order_by(ShipOrder.id)
+    )
+    return [
+        ShipOrderRow(s.id, s.number, s.status, number, customer, s.shipped_at, s.updated_at)
+        for s, number, customer in rows
+    ]
+
+
+def ship_orders(
+    session: Session, *, ids: Iterable[int] | None = None, status: ShipOrderStatus | None = None
+) -> list[ShipOrderRow]:
+    """Ship orders with these ids (or in this status), oldest first."""
+    where: list[Any] = []
+    if ids is not None:
+        where.append(ShipOrder.id.in_(list(ids)))
+    if status is not None:
+        where.append(ShipOrder.status == status)
+    return _ship_rows(session, *where)
+
+
+def ship_order_row(session: Session, number: str) -> ShipOrderRow | None:
+    """The ship order with this number, if there is one."""
+    found = _ship_rows(session, ShipOrder.number == number)
+    return found[0] if found else None
+
+
+@dataclass(frozen=True, slots=True)
+class PickRow:
+    """A pick task of a ship order: what to take from which container, and how far it got."""
+
+    item_id: int
+    lot_id: int | None
+    container_id: int
+    quantity: Decimal
+    picked_quantity: Decimal
+    status: PickStatus
+    package_container_id: int | None
+
+
+def picks_of(
+    session: Session, ship_order_id: int, *, status: PickStatus | None = None
+) -> list[PickRow]:
+    """The pick tasks of a ship order (in one status), in the order they were made."""
+    query = (
+        select(Pick)
+        .join(ShipLine, ShipLine.id == Pick.ship_line_id)
+        .where(ShipLine.ship_order_id == ship_order_id)
+        .order_by(Pick.id)
+    )
+    if status is not None:
+        query = query.where(Pick.status == status)
+    return [
+        PickRow(
+            p.item_id,
+            p.lot_id,
+            p.container_id,
+            p.quantity,
+            p.picked_quantity,
+            p.status,
+            p.package_container_id,
+        )
+        for p in session.scalars(query)
+    ]

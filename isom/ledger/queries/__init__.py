@@ -77,6 +77,7 @@ from isom.ledger.queries.refs import (
     AvailableLine,
     ContainerRef,
     ContentLine,
+    LineRef,
     LotRef,
     LotStock,
     StockAt,
@@ -85,8 +86,11 @@ from isom.ledger.queries.refs import (
     container_code,
     containers_by_id,
     containers_holding_lot,
+    containers_with_lot_code,
     content_lines,
     lines_in_unit,
+    lines_of,
+    location_code_of,
     lot_id,
     lot_stock,
     lots_by_id,
@@ -96,6 +100,10 @@ from isom.ledger.queries.refs import (
 )
 
 __all__ = [
+    "containers_with_lot_code",
+    "LineRef",
+    "lines_of",
+    "location_code_of",
     "PlaceEventLine",
     "place_event_lines",
     "LotStock",

@@ -31,6 +31,7 @@ class ContainerRef:
     location_id: int | None
     parent_id: int | None
     status: ContainerStatus
+    site_id: int | None
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,7 @@ class LotRef:
 
 
 def _container_ref(c: Container) -> ContainerRef:
-    return ContainerRef(c.id, c.code, c.kind, c.location_id, c.parent_id, c.status)
+    return ContainerRef(c.id, c.code, c.kind, c.location_id, c.parent_id, c.status, c.site_id)
 
 
 def container_by_code(session: Session, code: str) -> ContainerRef | None:
@@ -327,3 +328,47 @@ def lot_stock(session: Session, item_id: int | None = None) -> list[LotStock]:
     if item_id is not None:
         query = query.where(Content.item_id == item_id)
     return [LotStock._make(row) for row in session.execute(query)]
+
+
+class LineRef(NamedTuple):
+    """A content line of a container by ids: item, lot, quantity."""
+
+    item_id: int
+    lot_id: int | None
+    quantity: Decimal
+
+
+def lines_of(session: Session, container_id: int, *, active_only: bool = False) -> list[LineRef]:
+    """Every content line of a container (none if `active_only` and it is not active)."""
+    query = (
+        select(Content.item_id, Content.lot_id, Content.quantity)
+        .join(Container, Container.id == Content.container_id)
+        .where(Content.container_id == container_id)
+        .order_by(Content.id)
+    )
+    if active_only:
+        query = query.where(Container.status == ContainerStatus.active)
+    return [LineRef(*row) for row in session.execute(query)]
+
+
+def location_code_of(session: Session, container_id: int) -> str | None:
+    """The code of the location a container stands at, if any."""
+    found: str | None = session.scalar(
+        select(Location.code)
+        .join(Container, Container.location_id == Location.id)
+        .where(Container.id == container_id)
+    )
+    return found
+
+
+def containers_with_lot_code(session: Session, lot_code: str) -> list[str]:
+    """The codes of the containers that hold (or held) a lot of this code, of any item."""
+    return list(
+        session.scalars(
+            select(Container.code)
+            .join(Content, Content.container_id == Container.id)
+            .join(Lot, Lot.id == Content.lot_id)
+            .where(Lot.code == lot_code)
+            .distinct()
+        )
+    )
