@@ -11,12 +11,7 @@ from isom import reactions
 
 def wire() -> None:
     """Subscribe every domain's in-transaction reactions (idempotent)."""
-    from isom.costing import services as costing
     from isom.integration import production_feed
-    from isom.production import conversion
-
-    # Production charges the overhead rates costing keeps.
-    conversion.supply_overhead_rates(costing.overhead_rates)
 
     # The feed's production messages commit or roll back with the scan.
     reactions.registry.in_transaction("production.*", production_feed.react)

@@ -46,13 +46,6 @@ def overhead_rate(session: Session, workstation_id: int) -> Decimal:
     return rate if rate is not None else Decimal(0)
 
 
-def overhead_rates(session: Session) -> dict[int, Decimal]:
-    """The overhead per hour of every workstation that has one set, by workstation id."""
-    return dict(
-        session.execute(select(OverheadRate.workstation_id, OverheadRate.hourly_rate)).all()
-    )
-
-
 def set_overhead_rate(session: Session, workstation: str, hourly_rate: Decimal) -> OverheadRate:
     """Set the overhead charged per hour a job spends on a workstation."""
     ws = session.scalar(select(Workstation).where(Workstation.code == workstation))
@@ -359,7 +352,7 @@ def standard_cost(session: Session, item_code: str, *, depth: int = 0) -> Standa
         )
     people = session.scalars(select(Person).where(Person.active)).all()
     stations = session.scalars(select(Workstation).where(Workstation.active)).all()
-    overheads = overhead_rates(session)
+    overheads = conversion.overhead_rates(session)
     mat = lab = mach = ovh = Decimal(0)
     batch = route.batch_size
     for rs in route.steps:

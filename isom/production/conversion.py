@@ -1,39 +1,29 @@
 """The conversion cost a step's output carries: labour, machine and overhead time so far.
 
-The overhead rates belong to costing, a layer above production; costing plugs its reader in
-at start-up (`isom.composition.wire`), so production asks for them here instead of calling up
-into costing.
+The overhead rates are set through costing, a layer above production; their table is declared
+in master data (`OverheadRate`), so production reads them here without calling up into costing.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
 from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from isom.masterdata.models import Person, Workstation
+from isom.masterdata.models import OverheadRate, Person, Workstation
 from isom.production import timekeeping
 from isom.production.models import LabourRecord, WorkOrderStep
 
 SIXTY = Decimal(60)
 
-OverheadRates = Callable[[Session], Mapping[int, Decimal]]
-_overheads: list[OverheadRates] = []
-
-
-def supply_overhead_rates(source: OverheadRates) -> None:
-    """Where the overhead per hour of each workstation is read (costing's, wired at start-up)."""
-    _overheads[:] = [source]
-
 
 def overhead_rates(session: Session) -> dict[int, Decimal]:
     """The overhead per hour of every workstation that has one set, by workstation id."""
-    if not _overheads:
-        raise RuntimeError("no overhead rates wired: call isom.composition.wire() at start-up")
-    return dict(_overheads[0](session))
+    return dict(
+        session.execute(select(OverheadRate.workstation_id, OverheadRate.hourly_rate)).all()
+    )
 
 
 def hourly_rates(
