@@ -11,15 +11,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from isom.agents import services as agents
 from isom.agents import watch
 from isom.agents.services import Proposal
-from isom.ledger.models import Balance, Container, ContainerStatus, Content, ContentStatus, Lot
+from isom.ledger import queries as ledger_queries
 from isom.planning import projection, sources
-from isom.production.models import WorkOrder
+from isom.production import rows as production_rows
 from isom.types import utcnow
 
 AGENT = "alerts"
@@ -47,11 +46,7 @@ def run(session: Session, actor: agents.Actor, today: dt.date) -> list[Any]:
     codes = sources.item_codes(session)
     projection.refresh_dirty(session, today)  # the stored projections, current to the last event
     watch.sync(session, today)  # shortages, jobs at risk, surplus: one alert each, in place
-    for wo in session.scalars(
-        select(WorkOrder)
-        .where(WorkOrder.status.in_(sources.OPEN_JOBS), WorkOrder.due_date < today)
-        .order_by(WorkOrder.due_date, WorkOrder.id)
-    ):
+    for wo in production_rows.jobs(session, statuses=sources.OPEN_JOBS, due_before=today, by="due"):
         notes.append(
             _note(
                 "late-job",
@@ -65,16 +60,8 @@ def run(session: Session, actor: agents.Actor, today: dt.date) -> list[Any]:
                 date=wo.due_date,
             )
         )
-    for item_id, lot_code, expiry, qty, site_id in session.execute(
-        select(Lot.item_id, Lot.code, Lot.expiry_date, func.sum(Balance.quantity), Balance.site_id)
-        .join(Balance, Balance.lot_id == Lot.id)
-        .where(
-            Balance.status == ContentStatus.available,
-            Balance.quantity > 0,
-            Lot.expiry_date.is_not(None),
-            Lot.expiry_date <= today + EXPIRY_WARNING,
-        )
-        .group_by(Lot.item_id, Lot.code, Lot.expiry_date, Balance.site_id)
+    for item_id, lot_code, expiry, qty, site_id in ledger_queries.expiring_lots(
+        session, today + EXPIRY_WARNING
     ):
         state = "expired on" if expiry is not None and expiry < today else "expires on"
         notes.append(
@@ -88,17 +75,7 @@ def run(session: Session, actor: agents.Actor, today: dt.date) -> list[Any]:
             )
         )
     before = max(utcnow(), dt.datetime.combine(today, dt.time(), dt.UTC)) - IDLE_AFTER
-    for code, updated, event_id, site_id in session.execute(
-        select(Container.code, Container.updated_at, Container.updated_event_id, Container.site_id)
-        .where(
-            Container.status == ContainerStatus.active,
-            Container.updated_at < before,
-            select(Content.id)
-            .where(Content.container_id == Container.id, Content.quantity > 0)
-            .exists(),
-        )
-        .order_by(Container.code)
-    ):
+    for code, updated, event_id, site_id in ledger_queries.idle_containers(session, before):
         notes.append(
             _note(
                 "idle-container",

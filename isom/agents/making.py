@@ -28,7 +28,7 @@ from isom.agents import watch
 from isom.agents.services import Proposal
 from isom.masterdata.models import Item, Route, Unit
 from isom.orders import queries as orders_queries
-from isom.orders.models import PRIORITY_RANK, Priority
+from isom.orders.enums import PRIORITY_RANK, Priority
 from isom.planning import netting, projection, sources
 from isom.production import queries as production_queries
 from isom.production.queries import OpenJob

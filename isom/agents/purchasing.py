@@ -28,8 +28,9 @@ from isom.agents.making import decimals
 from isom.agents.services import Proposal
 from isom.masterdata.models import Supplier, SupplierItem
 from isom.orders import queries as orders_queries
+from isom.planning import queries as planning_queries
 from isom.planning import sources
-from isom.planning.models import PriceBreak
+from isom.planning.queries import PriceBreakRow
 
 AGENT = "purchasing"
 SOURCE = "agent"
@@ -44,7 +45,7 @@ def lot_size(si: SupplierItem, need: Decimal, places: int) -> Decimal:
     return qty.quantize(Decimal(1).scaleb(-places), ROUND_CEILING).normalize() + ZERO
 
 
-def unit_price(si: SupplierItem, breaks: list[PriceBreak], quantity: Decimal) -> Decimal:
+def unit_price(si: SupplierItem, breaks: list[PriceBreakRow], quantity: Decimal) -> Decimal:
     """The list price, or the lowest price break the quantity reaches."""
     prices = [b.price for b in breaks if quantity >= b.min_quantity]
     return min([si.price, *prices])
@@ -124,7 +125,7 @@ def plan_item(
     si: SupplierItem,
     code: str,
     needs: list[Need],
-    breaks: list[PriceBreak],
+    breaks: list[PriceBreakRow],
     places: int,
     today: dt.date,
 ) -> dict[str, Line]:
@@ -174,9 +175,7 @@ def run(session: Session, actor: agents.Actor, today: dt.date) -> list[Any]:
         if not needs:
             continue
         si = offers[item_id][0]
-        breaks = list(
-            session.scalars(select(PriceBreak).where(PriceBreak.supplier_item_id == si.id))
-        )
+        breaks = planning_queries.price_breaks_of(session, si.id)
         for window, line in plan_item(
             si, codes[item_id], needs, breaks, places[item_id], today
         ).items():

@@ -23,10 +23,10 @@ from isom.agents import services as agents
 from isom.agents import watch
 from isom.agents.models import Decision, DecisionStatus
 from isom.agents.services import Proposal
-from isom.orders.models import PRIORITY_RANK, Priority
+from isom.orders.enums import PRIORITY_RANK, Priority
 from isom.planning import projection, sources
 from isom.production import queries as production_queries
-from isom.production.models import WorkOrderStatus
+from isom.production.enums import WorkOrderStatus
 from isom.production.queries import OpenJob
 
 AGENT = "intake"

@@ -16,7 +16,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import event, func, select
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from isom import reactions
@@ -24,10 +24,10 @@ from isom.agents import alerts, intake, purchasing, releasing, shipping
 from isom.agents import appliers as _appliers  # noqa: F401 - registers how decisions apply
 from isom.agents import services as agents
 from isom.db import Database
-from isom.ledger.models import Event
-from isom.orders.models import OrderEvent
+from isom.ledger import queries as ledger_queries
+from isom.orders import queries as orders_queries
 from isom.planning import projection
-from isom.production.models import ProductionEvent
+from isom.production import rows as production_rows
 from isom.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -135,9 +135,9 @@ def log_positions(session: Session) -> tuple[int, int, int]:
     """The ends of the ledger, production and order logs: a change means an event landed
     (read only every few seconds, for events committed by other processes)."""
     return (
-        session.scalar(select(func.max(Event.id))) or 0,
-        session.scalar(select(func.max(ProductionEvent.id))) or 0,
-        session.scalar(select(func.max(OrderEvent.id))) or 0,
+        ledger_queries.last_event_id(session) or 0,
+        production_rows.last_event_id(session) or 0,
+        orders_queries.last_event_id(session) or 0,
     )
 
 

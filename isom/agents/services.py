@@ -22,6 +22,7 @@ from isom.agents.models import AgentSetting, Decision, DecisionStatus, Mode
 from isom.errors import Conflict, InvalidInput, IsomError, NotFound
 from isom.ledger import services as ledger
 from isom.masterdata import services as md
+from isom.transitions import move
 from isom.types import utcnow
 
 Actor = ledger.Actor
@@ -88,14 +89,9 @@ def transition(
     reason: str | None = None,
 ) -> None:
     """The one place a decision changes state, with who and when."""
-    if to not in TRANSITIONS[decision.status]:
-        raise Conflict(
-            f"decision {decision.id} is {decision.status.value}",
-            field="decision",
-            expected="a decision that is "
-            + " or ".join(sorted(s.value for s, to_ in TRANSITIONS.items() if to in to_)),
-        )
-    decision.status = to
+    move(
+        decision, TRANSITIONS, to, what=f"decision {decision.id}", kind="decision", field="decision"
+    )
     decision.decided_at = at
     decision.decided_by = actor.name
     if reason is not None:

@@ -21,6 +21,7 @@ from isom.orders import queries as orders_queries
 from isom.planning import projection, sources
 from isom.planning.scheduling import queries as schedule_queries
 from isom.production import queries as production_queries
+from isom.transitions import move
 from isom.types import utcnow
 
 #: Inputs are consumed the day before a job is due; an input arriving on day D lets it be
@@ -174,6 +175,17 @@ def depth(jobs: dict[str, production_queries.OpenJob], number: str) -> int:
     return depth
 
 
+#: An alert opens while its condition holds, closes when it ends and opens again if it returns.
+ALERT_TRANSITIONS: dict[AlertStatus, frozenset[AlertStatus]] = {
+    AlertStatus.open: frozenset({AlertStatus.closed}),
+    AlertStatus.closed: frozenset({AlertStatus.open}),
+}
+
+
+def _alert_names(alert: Alert) -> dict[str, str]:
+    return {"what": f"alert {alert.key}", "kind": "alert", "field": "alert"}
+
+
 def sync(session: Session, today: dt.date) -> int:
     """Open, update or close the alerts so they say what holds now; answer how many changed."""
     now = utcnow()
@@ -200,16 +212,13 @@ def sync(session: Session, today: dt.date) -> int:
         elif (alert.status, alert.text, alert.date) != (AlertStatus.open, c.text[:2000], c.date):
             if alert.status is AlertStatus.closed:
                 alert.opened_at, alert.closed_at = now, None
-            alert.status, alert.text, alert.date, alert.updated_at = (
-                AlertStatus.open,
-                c.text[:2000],
-                c.date,
-                now,
-            )
+                move(alert, ALERT_TRANSITIONS, AlertStatus.open, **_alert_names(alert))
+            alert.text, alert.date, alert.updated_at = c.text[:2000], c.date, now
             changed += 1
     for key, alert in held.items():
         if key not in current and alert.status is AlertStatus.open:
-            alert.status, alert.closed_at, alert.updated_at = AlertStatus.closed, now, now
+            move(alert, ALERT_TRANSITIONS, AlertStatus.closed, **_alert_names(alert))
+            alert.closed_at, alert.updated_at = now, now
             changed += 1
     session.flush()
     return changed

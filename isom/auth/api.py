@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from isom.auth import services as auth_service
 from isom.auth import throttle
+from isom.auth.deps import SESSION_COOKIE, current_principal, get_db, require_roles
 from isom.auth.models import Role, User
 from isom.auth.schemas import (
     LoginIn,
@@ -23,7 +24,6 @@ from isom.auth.schemas import (
 from isom.auth.services import Principal
 from isom.db import Database
 from isom.errors import NotAuthenticated
-from isom.toolkit.deps import SESSION_COOKIE, current_principal, get_db, require_roles
 
 router = APIRouter(tags=["auth"])
 

@@ -26,29 +26,16 @@ from isom.costing.money import CENT, split_cents
 from isom.costing.money import cents as cents  # other domains round money with it
 from isom.costing.schemas import BatchCost, CostLine, JobCost, StandardCost, Variances
 from isom.errors import Conflict, NotFound
-from isom.ledger.models import Event, EventKind, EventLine, Lot
-from isom.ledger.schemas import AdjustReason
+from isom.ledger import queries as ledger_queries
 from isom.masterdata import services as md
 from isom.masterdata.models import Item, Person, Route, RouteStep, RunBasis, Workstation
-from isom.production import timekeeping
-from isom.production.models import (
-    LabourRecord,
-    MaterialRole,
-    StepMaterial,
-    WorkOrder,
-    WorkOrderStep,
-)
+from isom.production import conversion, timekeeping
+from isom.production import rows as production_rows
+from isom.production.enums import MaterialRole
+from isom.production.rows import JobRow, MaterialRow, StepRow
 from isom.types import utcnow
 
 SIXTY = Decimal(60)
-
-
-def place_value(session: Session, place: str) -> Decimal:
-    """The value a ledger place holds now: the sum of quantity x unit cost of its lines."""
-    rows = session.execute(
-        select(EventLine.quantity, EventLine.unit_cost).where(EventLine.place == place)
-    ).all()
-    return sum((q * c for q, c in rows), Decimal(0))
 
 
 def overhead_rate(session: Session, workstation_id: int) -> Decimal:
@@ -57,13 +44,6 @@ def overhead_rate(session: Session, workstation_id: int) -> Decimal:
         select(OverheadRate.hourly_rate).where(OverheadRate.workstation_id == workstation_id)
     )
     return rate if rate is not None else Decimal(0)
-
-
-def overhead_rates(session: Session) -> dict[int, Decimal]:
-    """The overhead per hour of every workstation that has one set, by workstation id."""
-    return dict(
-        session.execute(select(OverheadRate.workstation_id, OverheadRate.hourly_rate)).all()
-    )
 
 
 def set_overhead_rate(session: Session, workstation: str, hourly_rate: Decimal) -> OverheadRate:
@@ -87,82 +67,21 @@ def set_overhead_rate(session: Session, workstation: str, hourly_rate: Decimal) 
     return row
 
 
-def _rates(
-    session: Session, model: type[Person] | type[Workstation], ids: set[int]
-) -> dict[int, Decimal]:
-    if not ids:
-        return {}
-    return dict(session.execute(select(model.id, model.hourly_rate).where(model.id.in_(ids))).all())
-
-
-def step_conversion_cost(session: Session, step: WorkOrderStep, until: dt.datetime) -> Decimal:
-    """Labour, machine and overhead cost of one step so far (unrounded), carried by its output."""
-    labour = {
-        k: v
-        for k, v in timekeeping.labour_minutes(session, step.work_order_id, until).items()
-        if k[0] == step.id
-    }
-    machine = {
-        k: v
-        for k, v in timekeeping.machine_minutes(session, step.work_order_id, until).items()
-        if k[0] == step.id
-    }
-    lr = _rates(session, Person, {p for _, p in labour})
-    mr = _rates(session, Workstation, {w for _, w in machine})
-    total = sum((m * lr[p] / SIXTY for (_, p), m in labour.items()), Decimal(0))
-    total += sum((m * mr[w] / SIXTY for (_, w), m in machine.items()), Decimal(0))
-    if step.workstation_id is not None:
-        total += (
-            _step_minutes_on_station(session, step, until)
-            * overhead_rate(session, step.workstation_id)
-            / SIXTY
-        )
-    return total
-
-
-def _step_minutes_on_station(session: Session, step: WorkOrderStep, until: dt.datetime) -> Decimal:
-    """Elapsed minutes the step had at least one person on it (the union of labour spans)."""
-    rows = session.execute(
-        select(LabourRecord.started_at, LabourRecord.ended_at).where(
-            LabourRecord.step_id == step.id
-        )
-    ).all()
-    spans = sorted((a, b or until) for a, b in rows)
-    total = Decimal(0)
-    cur: tuple[dt.datetime, dt.datetime] | None = None
-    for a, b in spans:
-        if cur is None or a > cur[1]:
-            if cur is not None:
-                total += timekeeping.seconds_between(*cur)
-            cur = (a, b)
-        else:
-            cur = (cur[0], max(cur[1], b))
-    if cur is not None:
-        total += timekeeping.seconds_between(*cur)
-    return total / SIXTY
-
-
-def _job(session: Session, number: str) -> tuple[WorkOrder, list[WorkOrderStep]]:
-    wo = session.scalar(select(WorkOrder).where(WorkOrder.number == number))
+def _job(session: Session, number: str) -> tuple[JobRow, list[StepRow]]:
+    wo = production_rows.job(session, number)
     if wo is None:
         raise NotFound(
             f"no work order {number!r}", field="work_order", expected="an existing work order"
         )
-    steps = list(
-        session.scalars(
-            select(WorkOrderStep)
-            .where(WorkOrderStep.work_order_id == wo.id)
-            .order_by(WorkOrderStep.sequence)
-        )
-    )
-    return wo, steps
+    return wo, production_rows.steps(session, [wo.id])
 
 
 @dataclass
 class _Breakdown:
     """A job's cost figures before rounding, so that job and batch reports round only once."""
 
-    wo: WorkOrder
+    wo: JobRow
+    steps: list[StepRow]
     good: Decimal
     actual: dict[str, Decimal]
     standard: dict[str, Decimal]
@@ -217,38 +136,14 @@ def batch_costs(session: Session, number: str, *, at: dt.datetime | None = None)
     of every batch alike). `carried_value` is what the lot's stock carries in the ledger.
     """
     b = _breakdown(session, number, at or utcnow())
-    steps = list(
-        session.scalars(
-            select(WorkOrderStep)
-            .where(WorkOrderStep.work_order_id == b.wo.id)
-            .order_by(WorkOrderStep.sequence.desc())
-            .limit(1)
-        )
-    )
-    if not steps or b.good <= 0:
+    if not b.steps or b.good <= 0:
         return []
-    ref = f"{b.wo.number}/{steps[0].sequence}"
-    rows = session.execute(
-        select(EventLine.lot_id, EventLine.quantity, EventLine.unit_cost)
-        .join(Event, Event.id == EventLine.event_id)
-        .where(
-            Event.kind == EventKind.produce,
-            Event.reference == ref,
-            EventLine.item_id == b.wo.item_id,
-            EventLine.container_id.is_not(None),
-            EventLine.wip_step.is_(None),
-        )
-        .order_by(EventLine.id)
-    ).all()
+    ref = f"{b.wo.number}/{b.steps[-1].sequence}"
     batches: dict[int | None, tuple[Decimal, Decimal]] = {}
-    for lot_id, q, c in rows:
-        q0, v0 = batches.get(lot_id, (Decimal(0), Decimal(0)))
-        batches[lot_id] = (q0 + q, v0 + q * c)
-    lots = dict(
-        session.execute(
-            select(Lot.id, Lot.code).where(Lot.id.in_([k for k in batches if k is not None]))
-        ).all()
-    )
+    for line in ledger_queries.produced_into_stock(session, ref, b.wo.item_id):
+        q0, v0 = batches.get(line.lot_id, (Decimal(0), Decimal(0)))
+        batches[line.lot_id] = (q0 + line.quantity, v0 + line.quantity * line.unit_cost)
+    lots = {i: lot.code for i, lot in ledger_queries.lots_by_id(session, batches).items()}
     out = []
     for lot_id, (quantity, value) in batches.items():
         share = quantity / b.good
@@ -268,24 +163,8 @@ def batch_costs(session: Session, number: str, *, at: dt.datetime | None = None)
     return out
 
 
-def _scrapped_remnants(session: Session, steps: list[str]) -> list[tuple[int, Decimal, Decimal]]:
-    """Item, length and unit cost of every remnant scrapped after a cut of these steps: the job
-    that cut a reel down to a remnant bears it (docs/design/continuous.md)."""
-    rows = session.execute(
-        select(EventLine.item_id, EventLine.quantity, EventLine.unit_cost)
-        .join(Event, Event.id == EventLine.event_id)
-        .where(
-            Event.kind == EventKind.scrap,
-            Event.reason_code == AdjustReason.remnant.value,
-            Event.reference.in_(steps),
-            EventLine.place == "scrap",
-        )
-    ).all()
-    return [(item_id, q, c) for item_id, q, c in rows]
-
-
-def _remnant_figures(remnants: list[tuple[int, Decimal, Decimal]], item_id: int) -> dict[str, str]:
-    mine = [(q, c) for i, q, c in remnants if i == item_id]
+def _remnant_figures(remnants: list[ledger_queries.CostedLine], item_id: int) -> dict[str, str]:
+    mine = [(r.quantity, r.unit_cost) for r in remnants if r.item_id == item_id]
     if not mine:
         return {}
     return {
@@ -296,49 +175,109 @@ def _remnant_figures(remnants: list[tuple[int, Decimal, Decimal]], item_id: int)
 
 def _breakdown(session: Session, number: str, until: dt.datetime) -> _Breakdown:
     wo, steps = _job(session, number)
-    by_id = {s.id: s for s in steps}
-    materials = list(session.scalars(select(StepMaterial).where(StepMaterial.step_id.in_(by_id))))
+    materials = production_rows.materials(session, [s.id for s in steps])
     made_here = {m.item_id for m in materials if m.role is not MaterialRole.input}
-    places = {f"step:{wo.number}/{s.sequence}": s for s in steps}
-    lines = session.execute(
-        select(EventLine.place, EventLine.item_id, EventLine.quantity, EventLine.unit_cost).where(
-            EventLine.place.in_(places)
-        )
-    ).all()
+    refs = [f"{wo.number}/{s.sequence}" for s in steps]
     actual_qty: dict[int, Decimal] = defaultdict(Decimal)
     actual_val: dict[int, Decimal] = defaultdict(Decimal)
-    for _place, item_id, q, c in lines:
-        if item_id in made_here:
-            continue
-        actual_qty[item_id] += q
-        actual_val[item_id] += q * c
-    remnants = _scrapped_remnants(session, [p.removeprefix("step:") for p in places])
-    for item_id, q, c in remnants:
-        actual_qty[item_id] += q
-        actual_val[item_id] += q * c
+    for line in ledger_queries.place_lines(session, [f"step:{r}" for r in refs]):
+        if line.item_id not in made_here:
+            actual_qty[line.item_id] += line.quantity
+            actual_val[line.item_id] += line.quantity * line.unit_cost
+    remnants = ledger_queries.scrapped_remnants(session, refs)
+    for r in remnants:
+        actual_qty[r.item_id] += r.quantity
+        actual_val[r.item_id] += r.quantity * r.unit_cost
     labour = timekeeping.labour_minutes(session, wo.id, until)
     machine = timekeeping.machine_minutes(session, wo.id, until)
-    lr = _rates(session, Person, {p for _, p in labour})
-    mr = _rates(session, Workstation, {w for _, w in machine})
-    labour_cost = sum((m * lr[p] / SIXTY for (_, p), m in labour.items()), Decimal(0))
-    machine_cost = sum((m * mr[w] / SIXTY for (_, w), m in machine.items()), Decimal(0))
+    lr = conversion.hourly_rates(session, Person, {p for _, p in labour})
+    mr = conversion.hourly_rates(session, Workstation, {w for _, w in machine})
+    actual = {
+        "material": sum(actual_val.values(), Decimal(0)),
+        "labour": sum((m * lr[p] / SIXTY for (_, p), m in labour.items()), Decimal(0)),
+        "machine": sum((m * mr[w] / SIXTY for (_, w), m in machine.items()), Decimal(0)),
+        "overhead": _actual_overhead(session, steps, until),
+    }
+    good = steps[-1].quantity_good if steps else Decimal(0)
+    std = _standard(steps, materials, made_here, good)
+    price, usage = _material_variances(session, actual_qty, actual_val, std)
+    actual_hours = sum(labour.values(), Decimal(0)) / SIXTY
+    std_rate = (std.labour / std.labour_hours) if std.labour_hours else Decimal(0)
+    standard = {
+        "material": std.material,
+        "labour": std.labour,
+        "machine": std.machine,
+        "overhead": std.overhead,
+    }
+    item_ids = set(actual_qty) | set(std.quantity)
+    item_codes = dict(
+        session.execute(select(Item.id, Item.code).where(Item.id.in_(item_ids))).all()
+    )
+    return _Breakdown(
+        wo=wo,
+        steps=steps,
+        good=good,
+        actual=actual,
+        standard=standard,
+        variances={
+            "material_price": price,
+            "material_usage": usage - std.scrap["material"],
+            "labour_efficiency": (actual_hours - std.labour_hours) * std_rate - std.scrap["labour"],
+            "labour_rate": actual["labour"] - actual_hours * std_rate,
+            "machine": actual["machine"] - std.machine - std.scrap["machine"],
+            "scrap": sum(std.scrap.values(), Decimal(0)),
+            "overhead": actual["overhead"] - std.overhead - std.scrap["overhead"],
+            "total": sum(actual.values(), Decimal(0)) - sum(standard.values(), Decimal(0)),
+        },
+        materials=[
+            {
+                "item": item_codes.get(i, str(i)),
+                "actual_quantity": str(actual_qty.get(i, Decimal(0))),
+                "standard_quantity": str(std.quantity.get(i, Decimal(0))),
+                "actual_value": str(cents(actual_val.get(i, Decimal(0)))),
+                **_remnant_figures(remnants, i),
+            }
+            for i in sorted(item_ids)
+        ],
+        labour_minutes=sum(labour.values(), Decimal(0)),
+        machine_minutes=sum(machine.values(), Decimal(0)),
+    )
+
+
+def _actual_overhead(session: Session, steps: list[StepRow], until: dt.datetime) -> Decimal:
+    """Overhead charged for the minutes each step had someone on its workstation."""
     overhead = Decimal(0)
     for s in steps:
         if s.workstation_id is not None:
             overhead += (
-                _step_minutes_on_station(session, s, until)
+                conversion.step_minutes_on_station(session, s.id, until)
                 * overhead_rate(session, s.workstation_id)
                 / SIXTY
             )
-    last = steps[-1] if steps else None
-    good = last.quantity_good if last else Decimal(0)
-    # standard at the actual good output, and the standard value of what was scrapped
-    std_unit_mat: dict[int, Decimal] = {}
-    std_qty: dict[int, Decimal] = defaultdict(Decimal)
-    std_mat = std_lab = std_mach = std_ovh = Decimal(0)
-    std_lab_hours = Decimal(0)
-    scrap_mat = scrap_lab = scrap_mach = scrap_ovh = Decimal(0)
-    per_unit_mat = per_unit_lab = per_unit_mach = per_unit_ovh = Decimal(0)
+    return overhead
+
+
+@dataclass
+class _Standard:
+    """A job's standard cost at its good output, and the standard value of what it scrapped."""
+
+    unit_material: dict[int, Decimal]
+    quantity: dict[int, Decimal]
+    material: Decimal
+    labour: Decimal
+    machine: Decimal
+    overhead: Decimal
+    labour_hours: Decimal
+    scrap: dict[str, Decimal]
+
+
+def _standard(
+    steps: list[StepRow], materials: list[MaterialRow], made_here: set[int], good: Decimal
+) -> _Standard:
+    zero = Decimal(0)
+    scrap = dict.fromkeys(ELEMENTS, zero)
+    std = _Standard({}, defaultdict(Decimal), zero, zero, zero, zero, zero, scrap)
+    per_unit = dict.fromkeys(ELEMENTS, Decimal(0))
     for s in steps:
         ins = [
             m
@@ -347,78 +286,43 @@ def _breakdown(session: Session, number: str, until: dt.datetime) -> _Breakdown:
         ]
         step_mat_per_unit = sum((m.quantity_per * m.std_unit_cost for m in ins), Decimal(0))
         for m in ins:
-            std_unit_mat[m.item_id] = m.std_unit_cost
-            std_qty[m.item_id] += m.quantity_per * good
+            std.unit_material[m.item_id] = m.std_unit_cost
+            std.quantity[m.item_id] += m.quantity_per * good
         minutes = s.setup_minutes + s.run_minutes_per_unit * good + s.cleanup_minutes
-        std_mat += step_mat_per_unit * good
-        std_lab += minutes * s.std_labour_rate / SIXTY
-        std_mach += minutes * s.std_machine_rate / SIXTY
-        std_ovh += minutes * s.std_overhead_rate / SIXTY
-        std_lab_hours += minutes / SIXTY
-        per_unit_mat += step_mat_per_unit
-        per_unit_lab += s.run_minutes_per_unit * s.std_labour_rate / SIXTY
-        per_unit_mach += s.run_minutes_per_unit * s.std_machine_rate / SIXTY
-        per_unit_ovh += s.run_minutes_per_unit * s.std_overhead_rate / SIXTY
-        scrap_mat += s.quantity_scrap * per_unit_mat
-        scrap_lab += s.quantity_scrap * per_unit_lab
-        scrap_mach += s.quantity_scrap * per_unit_mach
-        scrap_ovh += s.quantity_scrap * per_unit_ovh
+        std.material += step_mat_per_unit * good
+        std.labour += minutes * s.std_labour_rate / SIXTY
+        std.machine += minutes * s.std_machine_rate / SIXTY
+        std.overhead += minutes * s.std_overhead_rate / SIXTY
+        std.labour_hours += minutes / SIXTY
+        per_unit["material"] += step_mat_per_unit
+        per_unit["labour"] += s.run_minutes_per_unit * s.std_labour_rate / SIXTY
+        per_unit["machine"] += s.run_minutes_per_unit * s.std_machine_rate / SIXTY
+        per_unit["overhead"] += s.run_minutes_per_unit * s.std_overhead_rate / SIXTY
+        for k in ELEMENTS:
+            std.scrap[k] += s.quantity_scrap * per_unit[k]
+    return std
+
+
+def _material_variances(
+    session: Session,
+    actual_qty: dict[int, Decimal],
+    actual_val: dict[int, Decimal],
+    std: _Standard,
+) -> tuple[Decimal, Decimal]:
+    """Price and usage variances of the material (usage before the scrapped units' share)."""
     price = Decimal(0)
     usage = Decimal(0)
     for item_id, aq in actual_qty.items():
-        sp = std_unit_mat.get(item_id)
+        sp = std.unit_material.get(item_id)
         if sp is None:
             item = session.get(Item, item_id)
             sp = item.standard_cost if item else Decimal(0)
         price += actual_val[item_id] - aq * sp
-        usage += (aq - std_qty.get(item_id, Decimal(0))) * sp
-    for item_id, sq in std_qty.items():
+        usage += (aq - std.quantity.get(item_id, Decimal(0))) * sp
+    for item_id, sq in std.quantity.items():
         if item_id not in actual_qty:
-            usage -= sq * std_unit_mat[item_id]
-    usage -= scrap_mat
-    actual_hours = sum(labour.values(), Decimal(0)) / SIXTY
-    std_rate = (std_lab / std_lab_hours) if std_lab_hours else Decimal(0)
-    material_cost = sum(actual_val.values(), Decimal(0))
-    actual = {
-        "material": material_cost,
-        "labour": labour_cost,
-        "machine": machine_cost,
-        "overhead": overhead,
-    }
-    standard = {"material": std_mat, "labour": std_lab, "machine": std_mach, "overhead": std_ovh}
-    item_codes = dict(
-        session.execute(
-            select(Item.id, Item.code).where(Item.id.in_(set(actual_qty) | set(std_qty)))
-        ).all()
-    )
-    return _Breakdown(
-        wo=wo,
-        good=good,
-        actual=actual,
-        standard=standard,
-        variances={
-            "material_price": price,
-            "material_usage": usage,
-            "labour_efficiency": (actual_hours - std_lab_hours) * std_rate - scrap_lab,
-            "labour_rate": labour_cost - actual_hours * std_rate,
-            "machine": machine_cost - std_mach - scrap_mach,
-            "scrap": scrap_mat + scrap_lab + scrap_mach + scrap_ovh,
-            "overhead": overhead - std_ovh - scrap_ovh,
-            "total": sum(actual.values(), Decimal(0)) - sum(standard.values(), Decimal(0)),
-        },
-        materials=[
-            {
-                "item": item_codes.get(i, str(i)),
-                "actual_quantity": str(actual_qty.get(i, Decimal(0))),
-                "standard_quantity": str(std_qty.get(i, Decimal(0))),
-                "actual_value": str(cents(actual_val.get(i, Decimal(0)))),
-                **_remnant_figures(remnants, i),
-            }
-            for i in sorted(set(actual_qty) | set(std_qty))
-        ],
-        labour_minutes=sum(labour.values(), Decimal(0)),
-        machine_minutes=sum(machine.values(), Decimal(0)),
-    )
+            usage -= sq * std.unit_material[item_id]
+    return price, usage
 
 
 def standard_cost(session: Session, item_code: str, *, depth: int = 0) -> StandardCost:
@@ -448,7 +352,7 @@ def standard_cost(session: Session, item_code: str, *, depth: int = 0) -> Standa
         )
     people = session.scalars(select(Person).where(Person.active)).all()
     stations = session.scalars(select(Workstation).where(Workstation.active)).all()
-    overheads = overhead_rates(session)
+    overheads = conversion.overhead_rates(session)
     mat = lab = mach = ovh = Decimal(0)
     batch = route.batch_size
     for rs in route.steps:

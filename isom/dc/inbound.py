@@ -39,10 +39,16 @@ from isom.masterdata import services as md
 from isom.masterdata.models import Item, Supplier
 from isom.orders.events import run_order_event
 from isom.orders.schemas import OrderResult
+from isom.transitions import move
 from isom.types import utcnow
 
 Actor = ledger.Actor
 ZERO = Decimal(0)
+#: An advised pallet is received once.
+PALLET_TRANSITIONS: dict[PalletStatus, frozenset[PalletStatus]] = {
+    PalletStatus.advised: frozenset({PalletStatus.received}),
+    PalletStatus.received: frozenset(),
+}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -285,7 +291,14 @@ def receive_by_sscc(session: Session, actor: Actor, key: str, cmd: ReceiveSscc) 
                 cases=[inbound.CaseIn(code=code, lines=lines) for code, lines in found.items()],
             ),
         )
-        pallet.status = PalletStatus.received
+        move(
+            pallet,
+            PALLET_TRANSITIONS,
+            PalletStatus.received,
+            what=f"pallet {pallet.sscc}",
+            kind="pallet",
+            field="pallet",
+        )
         pallet.received_event_id = result.event_id
         pallet.received_at = utcnow()
         pallet.received_by = actor.name

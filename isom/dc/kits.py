@@ -22,8 +22,8 @@ from isom.costing import services as costing
 from isom.dc.terms import terms_of
 from isom.devices import services as devices
 from isom.errors import Conflict, NotFound
+from isom.ledger import queries as ledger_queries
 from isom.ledger import services as ledger
-from isom.ledger.models import Container, ContainerStatus, Content, Lot
 from isom.ledger.schemas import (
     Code,
     CreateContainerCommand,
@@ -107,13 +107,10 @@ def tote_code(work_order: str) -> str:
 
 
 def _in_tote(session: Session, tote: str) -> dict[str, Decimal]:
-    rows = session.execute(
-        select(Content.item_id, Content.quantity)
-        .join(Container, Container.id == Content.container_id)
-        .where(Container.code == tote, Container.status == ContainerStatus.active)
-    ).all()
+    found = ledger_queries.container_by_code(session, tote)
+    rows = ledger_queries.lines_of(session, found.id, active_only=True) if found else []
     held: dict[str, Decimal] = {}
-    for item_id, qty in rows:
+    for item_id, _, qty in rows:
         code = _item_code(session, item_id)
         held[code] = held.get(code, ZERO) + qty
     return held
@@ -192,26 +189,14 @@ def _sources(session: Session, item_code: str, tote: str) -> list[Source]:
     for s in stock_of(session, item):
         if s.container == tote or s.free <= 0:
             continue
-        loc = session.scalar(
-            select(Location.code)
-            .join(Container, Container.location_id == Location.id)
-            .where(Container.id == s.container_id)
-        )
+        loc = ledger_queries.location_code_of(session, s.container_id)
         out.append(Source(container=s.container, location=loc, lot=s.lot, free=s.free))
     return sorted(out, key=lambda s: (s.location or "", s.container))
 
 
 def _output(session: Session, number: str) -> list[str]:
     """The containers holding the job's output lot (its number)."""
-    return list(
-        session.scalars(
-            select(Container.code)
-            .join(Content, Content.container_id == Container.id)
-            .join(Lot, Lot.id == Content.lot_id)
-            .where(Lot.code == number)
-            .distinct()
-        )
-    )
+    return ledger_queries.containers_with_lot_code(session, number)
 
 
 def pick_for_kit(session: Session, actor: Actor, key: str, cmd: KitPick) -> OrderResult:
@@ -219,7 +204,7 @@ def pick_for_kit(session: Session, actor: Actor, key: str, cmd: KitPick) -> Orde
 
     def build(session: Session, actor: Actor, key: str, cmd: KitPick) -> OrderResult:
         sheet = kit_sheet(session, cmd.work_order)
-        source = session.scalar(select(Container).where(Container.code == cmd.container))
+        source = ledger_queries.container_by_code(session, cmd.container)
         if source is None:
             raise NotFound(
                 f"no container with code {cmd.container!r}",
@@ -227,8 +212,7 @@ def pick_for_kit(session: Session, actor: Actor, key: str, cmd: KitPick) -> Orde
                 expected="the code on a label",
             )
         held = {
-            _item_code(session, r.item_id): r
-            for r in session.scalars(select(Content).where(Content.container_id == source.id))
+            _item_code(session, r.item_id): r for r in ledger_queries.lines_of(session, source.id)
         }
         due = [ln for ln in sheet.lines if ln.to_pick > 0 and ln.item in held]
         if not due:
@@ -247,7 +231,7 @@ def pick_for_kit(session: Session, actor: Actor, key: str, cmd: KitPick) -> Orde
                 field="quantity",
                 expected=f"at most {line.to_pick}",
             )
-        if session.scalar(select(Container.id).where(Container.code == sheet.tote)) is None:
+        if ledger_queries.container_by_code(session, sheet.tote) is None:
             ledger.create_container(
                 session,
                 actor,
@@ -259,7 +243,9 @@ def pick_for_kit(session: Session, actor: Actor, key: str, cmd: KitPick) -> Orde
                     location=_bench(session, cmd.work_order),
                 ),
             )
-        lot = session.get(Lot, row.lot_id) if row.lot_id else None
+        lot = (
+            ledger_queries.lots_by_id(session, [row.lot_id]).get(row.lot_id) if row.lot_id else None
+        )
         ledger.split(
             session,
             actor,
@@ -379,7 +365,7 @@ def finish_kit(session: Session, actor: Actor, key: str, cmd: KitFinish) -> Orde
 
 def _site_of_job(session: Session, sheet: KitSheet) -> str:
     """The site whose SSCC range labels the kits: the site of the kit tote."""
-    tote = session.scalar(select(Container).where(Container.code == sheet.tote))
+    tote = ledger_queries.container_by_code(session, sheet.tote)
     site = session.get(Location, tote.site_id) if tote and tote.site_id else None
     if site is None:
         raise Conflict(

@@ -27,21 +27,17 @@ from isom.dc.terms import terms_of
 from isom.devices import services as devices
 from isom.errors import Conflict, NotFound
 from isom.integration import capture, epcis
+from isom.ledger import queries as ledger_queries
 from isom.ledger import services as ledger
-from isom.ledger.models import Container, Lot
 from isom.ledger.schemas import Code, Positive, _Command
 from isom.masterdata.models import Customer, Item, Location, LocationKind
+from isom.orders import queries as orders_queries
 from isom.orders import services as orders
+from isom.orders.enums import PickStatus, ShipOrderStatus
 from isom.orders.events import next_number, run_order_event
-from isom.orders.models import (
-    CustomerOrder,
-    Pick,
-    PickStatus,
-    ShipLine,
-    ShipOrder,
-    ShipOrderStatus,
-)
+from isom.orders.queries import ShipOrderRow
 from isom.orders.schemas import OrderResult, PackCommand, PickScan, ShipShipOrder
+from isom.transitions import move
 from isom.types import utcnow
 
 Actor = ledger.Actor
@@ -87,6 +83,18 @@ class WaveSheet(BaseModel):
     open_picks: int
 
 
+#: A wave is picked (or its orders picked elsewhere), then shipped once all its orders are.
+WAVE_TRANSITIONS: dict[WaveStatus, frozenset[WaveStatus]] = {
+    WaveStatus.released: frozenset({WaveStatus.picking, WaveStatus.shipped}),
+    WaveStatus.picking: frozenset({WaveStatus.shipped}),
+    WaveStatus.shipped: frozenset(),
+}
+
+
+def _names(wave: Wave) -> dict[str, str]:
+    return {"what": f"wave {wave.number}", "kind": "wave", "field": "wave"}
+
+
 def get_wave(session: Session, number: str) -> Wave:
     """A wave by its number, or 404."""
     wave = session.scalar(select(Wave).where(Wave.number == number))
@@ -95,15 +103,16 @@ def get_wave(session: Session, number: str) -> Wave:
     return wave
 
 
-def _members(session: Session, wave: Wave) -> list[tuple[WaveOrder, ShipOrder]]:
-    return list(
-        session.execute(
-            select(WaveOrder, ShipOrder)
-            .join(ShipOrder, ShipOrder.id == WaveOrder.ship_order_id)
-            .where(WaveOrder.wave_id == wave.id)
-            .order_by(WaveOrder.id)
-        ).all()
+def _members(session: Session, wave: Wave) -> list[tuple[WaveOrder, ShipOrderRow]]:
+    members = list(
+        session.scalars(
+            select(WaveOrder).where(WaveOrder.wave_id == wave.id).order_by(WaveOrder.id)
+        )
     )
+    ships = {
+        s.id: s for s in orders_queries.ship_orders(session, ids=[m.ship_order_id for m in members])
+    }
+    return [(m, ships[m.ship_order_id]) for m in members]
 
 
 def _zone(session: Session, location_id: int | None) -> tuple[str, str]:
@@ -115,15 +124,11 @@ def _zone(session: Session, location_id: int | None) -> tuple[str, str]:
     return (loc.code if loc else "-"), here
 
 
-def _cutoff(session: Session, day: dt.date, hhmm: str, ship: ShipOrder) -> dt.datetime:
+def _cutoff(session: Session, day: dt.date, hhmm: str, ship: ShipOrderRow) -> dt.datetime:
     """The cut-off in UTC: the day's HH:MM in the time zone of the site the goods are at."""
-    first = session.scalar(
-        select(Container.site_id)
-        .join(Pick, Pick.container_id == Container.id)
-        .join(ShipLine, ShipLine.id == Pick.ship_line_id)
-        .where(ShipLine.ship_order_id == ship.id)
-        .limit(1)
-    )
+    picks = orders_queries.picks_of(session, ship.id)
+    held_in = ledger_queries.containers_by_id(session, [picks[0].container_id]) if picks else {}
+    first = next((c.site_id for c in held_in.values()), None)
     site = session.get(Location, first) if first else None
     zone = ZoneInfo(site.timezone if site else "UTC")
     hh, mm = (int(x) for x in hhmm.split(":"))
@@ -135,16 +140,15 @@ def make_waves(session: Session, actor: Actor, key: str, cmd: MakeWaves) -> Orde
 
     def build(session: Session, actor: Actor, key: str, cmd: MakeWaves) -> OrderResult:
         day = cmd.day or utcnow().date()
-        in_wave = select(WaveOrder.ship_order_id)
-        ships = session.execute(
-            select(ShipOrder, CustomerOrder.customer_id)
-            .join(CustomerOrder, CustomerOrder.id == ShipOrder.customer_order_id)
-            .where(ShipOrder.status == ShipOrderStatus.planned, ShipOrder.id.not_in(in_wave))
-            .order_by(ShipOrder.id)
-        ).all()
-        groups: dict[tuple[str, dt.datetime], list[ShipOrder]] = defaultdict(list)
-        for ship, customer_id in ships:
-            terms = terms_of(session, customer_id)
+        in_wave = set(session.scalars(select(WaveOrder.ship_order_id)))
+        ships = [
+            s
+            for s in orders_queries.ship_orders(session, status=ShipOrderStatus.planned)
+            if s.id not in in_wave
+        ]
+        groups: dict[tuple[str, dt.datetime], list[ShipOrderRow]] = defaultdict(list)
+        for ship in ships:
+            terms = terms_of(session, ship.customer_id)
             if terms is not None:
                 groups[(terms.carrier, _cutoff(session, day, terms.cutoff, ship))].append(ship)
         if not groups:
@@ -179,16 +183,22 @@ def make_waves(session: Session, actor: Actor, key: str, cmd: MakeWaves) -> Orde
 def _rows(session: Session, wave: Wave) -> list[PickRow]:
     rows = []
     for member, ship in _members(session, wave):
-        picks = session.execute(
-            select(Pick, Container, Item.code)
-            .join(ShipLine, ShipLine.id == Pick.ship_line_id)
-            .join(Container, Container.id == Pick.container_id)
-            .join(Item, Item.id == Pick.item_id)
-            .where(ShipLine.ship_order_id == ship.id, Pick.status != PickStatus.cancelled)
-        ).all()
-        for p, cont, item in picks:
+        picks = [
+            p
+            for p in orders_queries.picks_of(session, ship.id)
+            if p.status is not PickStatus.cancelled
+        ]
+        conts = ledger_queries.containers_by_id(session, {p.container_id for p in picks})
+        lots = ledger_queries.lots_by_id(session, {p.lot_id for p in picks})
+        items = dict(
+            session.execute(
+                select(Item.id, Item.code).where(Item.id.in_({p.item_id for p in picks}))
+            ).all()
+        )
+        for p in picks:
+            cont, item = conts[p.container_id], items[p.item_id]
             zone, loc = _zone(session, cont.location_id)
-            lot = session.scalar(select(Lot.code).where(Lot.id == p.lot_id)) if p.lot_id else None
+            lot = lots[p.lot_id].code if p.lot_id else None
             rows.append(
                 PickRow(
                     zone=zone,
@@ -269,7 +279,8 @@ def wave_pick(session: Session, actor: Actor, key: str, cmd: WavePick) -> OrderR
                 into=row.tote,
             ),
         )
-        wave.status = WaveStatus.picking
+        if wave.status is not WaveStatus.picking:
+            move(wave, WAVE_TRANSITIONS, WaveStatus.picking, **_names(wave))
         return OrderResult(
             number=wave.number,
             status=wave.status.value,
@@ -288,7 +299,7 @@ def wave_pack(session: Session, actor: Actor, key: str, cmd: WaveAction) -> Orde
         for member, ship in _members(session, wave):
             if ship.status is not ShipOrderStatus.picked or not member.tote:
                 continue
-            tote = session.scalar(select(Container).where(Container.code == member.tote))
+            tote = ledger_queries.container_by_code(session, member.tote)
             site = session.get(Location, tote.site_id) if tote and tote.site_id else None
             if site is None:
                 continue
@@ -340,7 +351,7 @@ def wave_ship(session: Session, actor: Actor, key: str, cmd: WaveAction) -> Orde
                 expected="a wave with packed orders",
             )
         if all(s.status is ShipOrderStatus.shipped for _, s in _members(session, wave)):
-            wave.status = WaveStatus.shipped
+            move(wave, WAVE_TRANSITIONS, WaveStatus.shipped, **_names(wave))
         return OrderResult(
             number=wave.number, status=wave.status.value, detail={"shipped": shipped}
         )
@@ -355,28 +366,26 @@ def wave_ship(session: Session, actor: Actor, key: str, cmd: WaveAction) -> Orde
 def despatch_advice(session: Session, number: str) -> dict[str, Any]:
     """A shipped order as EPCIS 2.0: per carton an AggregationEvent (SSCC -> what it holds),
     then one shipping ObjectEvent of the cartons to the customer; checked against GS1's schema."""
-    ship = session.scalar(select(ShipOrder).where(ShipOrder.number == number))
+    ship = orders_queries.ship_order_row(session, number)
     if ship is None or ship.status is not ShipOrderStatus.shipped:
         raise NotFound(
             f"no shipped ship order {number!r}", field="ship_order", expected="a shipped order"
         )
-    order = session.get(CustomerOrder, ship.customer_order_id)
-    assert order is not None
-    customer = session.get(Customer, order.customer_id)
+    customer = session.get(Customer, ship.customer_id)
     assert customer is not None
     at = ship.shipped_at or ship.updated_at
     contents: dict[str, dict[tuple[str, str | None], Decimal]] = defaultdict(dict)
     gtins: dict[str, str | None] = {}
-    for p in session.scalars(
-        select(Pick)
-        .join(ShipLine, ShipLine.id == Pick.ship_line_id)
-        .where(ShipLine.ship_order_id == ship.id, Pick.status == PickStatus.shipped)
-    ):
+    shipped = orders_queries.picks_of(session, ship.id, status=PickStatus.shipped)
+    packages = ledger_queries.containers_by_id(
+        session, {p.package_container_id for p in shipped if p.package_container_id}
+    )
+    lots = ledger_queries.lots_by_id(session, {p.lot_id for p in shipped})
+    for p in shipped:
         item = session.get(Item, p.item_id)
         assert item is not None and p.package_container_id is not None
-        package = session.get(Container, p.package_container_id)
-        assert package is not None
-        lot = session.scalar(select(Lot.code).where(Lot.id == p.lot_id)) if p.lot_id else None
+        package = packages[p.package_container_id]
+        lot = lots[p.lot_id].code if p.lot_id else None
         gtins[item.code] = item.gtin
         box = contents[package.code]
         box[(item.code, lot)] = box.get((item.code, lot), Decimal(0)) + p.picked_quantity
@@ -384,7 +393,7 @@ def despatch_advice(session: Session, number: str) -> dict[str, Any]:
         "eventTime": epcis._time(at),
         "eventTimeZoneOffset": "+00:00",
         "bizTransactionList": [
-            {"type": "po", "bizTransaction": epcis.party_uri("order", order.number)},
+            {"type": "po", "bizTransaction": epcis.party_uri("order", ship.customer_order)},
             {"type": "desadv", "bizTransaction": epcis.party_uri("desadv", ship.number)},
         ],
     }

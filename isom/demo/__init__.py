@@ -63,7 +63,7 @@ from isom.ledger.schemas import (
 )
 from isom.masterdata import imports as md_import
 from isom.orders import services as orders
-from isom.orders.models import Priority
+from isom.orders.enums import Priority
 from isom.orders.schemas import (
     ChangeCustomerLine,
     CreateCustomerOrder,

@@ -33,12 +33,12 @@ from isom.devices.schemas import (
     WeightEvent,
 )
 from isom.errors import InvalidInput, IsomError, NotAuthenticated, NotFound
+from isom.ledger import queries as ledger_queries
 from isom.ledger import services as ledger
-from isom.ledger.models import Container, Content, Lot
 from isom.ledger.schemas import CountCommand, LotIn, MoveCommand, ReceiveCommand, ReceiveLine
 from isom.masterdata.models import Item, Location, Unit, Workstation
+from isom.production import rows as production_rows
 from isom.production import services as production
-from isom.production.models import StepStatus, WorkOrder, WorkOrderStep
 from isom.production.schemas import ConsumeScan, MachineStateCommand, StepScan, StopScan
 from isom.types import utcnow
 
@@ -443,20 +443,14 @@ def _receive(
 def _containers_of_epc(session: Session, raw: str) -> list[str]:
     epc = gs1.parse_epc(raw)
     if epc.sscc is not None:
-        found = session.scalar(select(Container.code).where(Container.code == epc.sscc))
-        return [found] if found else []
+        found = ledger_queries.container_by_code(session, epc.sscc)
+        return [found.code] if found else []
     item = session.scalar(select(Item.id).where(Item.gtin.in_([epc.gtin, (epc.gtin or "")[1:]])))
     if item is None:
         return []
-    return list(
-        session.scalars(
-            select(Container.code)
-            .join(Content, Content.container_id == Container.id)
-            .join(Lot, Lot.id == Content.lot_id)
-            .where(Content.item_id == item, Lot.code == epc.serial, Content.quantity > 0)
-            .distinct()
-        )
-    )
+    if epc.serial is None:
+        return []
+    return ledger_queries.containers_holding_lot(session, item, epc.serial)
 
 
 def _rfid(
@@ -478,7 +472,7 @@ def _rfid(
         if not codes:
             unknown.append(raw)
         for code in codes:
-            cont = session.scalar(select(Container).where(Container.code == code))
+            cont = ledger_queries.container_by_code(session, code)
             assert cont is not None
             if cont.location_id == target and cont.parent_id is None:
                 already.append(code)
@@ -551,21 +545,6 @@ def _weight(
     return {"container": ev.container, "ledger_events": [res.event_id], **res.detail}
 
 
-def running_step(session: Session, workstation_id: int) -> str | None:
-    """The job step running on a workstation now (`WO-000001/10`), if any."""
-    row = session.execute(
-        select(WorkOrder.number, WorkOrderStep.sequence)
-        .join(WorkOrder, WorkOrder.id == WorkOrderStep.work_order_id)
-        .where(
-            WorkOrderStep.workstation_id == workstation_id,
-            WorkOrderStep.status == StepStatus.running,
-        )
-        .order_by(WorkOrderStep.id)
-        .limit(1)
-    ).first()
-    return f"{row[0]}/{row[1]}" if row else None
-
-
 def _machine(
     session: Session,
     dev: Device,
@@ -602,7 +581,7 @@ def _machine(
         )
         out.update(state=ev.state.value, previous=res.detail.get("previous"))
     if ev.pieces is not None:
-        step = running_step(session, ws.id)
+        step = production_rows.running_step(session, ws.id)
         session.add(
             MachineCount(
                 message_id=message.id,

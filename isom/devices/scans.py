@@ -19,7 +19,7 @@ from isom.devices import gs1
 from isom.devices.models import Gs1Site
 from isom.devices.schemas import ScanView
 from isom.errors import InvalidInput, NotFound
-from isom.ledger.models import Container, Content, Lot
+from isom.ledger import queries as ledger_queries
 from isom.masterdata.models import Item, Location, Person, Unit, Workstation
 from isom.production import services as production
 
@@ -28,19 +28,13 @@ _TYPED = {"C": "container", "L": "location", "B": "person", "J": "job", "W": "wo
 
 def _container(session: Session, code: str, *, brief: bool = False) -> dict[str, Any] | None:
     if brief:
-        found = session.scalar(select(Container.code).where(Container.code == code))
-        return {"code": found} if found else None
-    cont = session.scalar(select(Container).where(Container.code == code))
+        found = ledger_queries.container_by_code(session, code)
+        return {"code": found.code} if found else None
+    cont = ledger_queries.container_by_code(session, code)
     if cont is None:
         return None
     loc = session.get(Location, cont.location_id) if cont.location_id else None
-    rows = session.execute(
-        select(Item.code, Lot.code, Content.quantity, Content.status, Content.wip_step)
-        .join(Item, Item.id == Content.item_id)
-        .outerjoin(Lot, Lot.id == Content.lot_id)
-        .where(Content.container_id == cont.id, Content.quantity > 0)
-        .order_by(Content.id)
-    ).all()
+    rows = ledger_queries.content_lines(session, cont.id)
     return {
         "code": cont.code,
         "status": cont.status.value,

@@ -30,8 +30,8 @@ from isom.devices.models import Device
 from isom.devices.mqtt import broker_address, topic_root
 from isom.devices.seed import SITE, seed_demo
 from isom.errors import NotFound
-from isom.ledger.models import Container, ContainerStatus, Content
-from isom.masterdata.models import Item, Location, Person, Unit
+from isom.ledger import queries as ledger_queries
+from isom.masterdata.models import Location, Person
 
 DOWN_REASONS = ("material shortage", "blade change", "jam", "quality check")
 
@@ -47,31 +47,14 @@ def _prepare(session: Session) -> dict[str, Any]:
     bins = list(
         session.scalars(select(Location.code).where(Location.kind == "bin").order_by(Location.code))
     )
-    stock: dict[str, str] = {
-        code: where
-        for code, where in session.execute(
-            select(Container.code, Location.code)
-            .join(Location, Location.id == Container.location_id)
-            .where(
-                Container.status == ContainerStatus.active,
-                Container.parent_id.is_(None),
-                Location.kind == "bin",
-            )
-        )
-    }
-    drums = session.execute(
-        select(Container.code, Content.quantity)
-        .join(Content, Content.container_id == Container.id)
-        .join(Item, Item.id == Content.item_id)
-        .join(Unit, Unit.id == Item.base_unit_id)
-        .where(Unit.code == "kg", Content.quantity > 0, Container.status == ContainerStatus.active)
-    ).all()
+    stock = ledger_queries.standing_containers(session, "bin")
+    drums = ledger_queries.lines_in_unit(session, "kg")
     badges = list(session.scalars(select(Person.badge_code).where(Person.badge_code.is_not(None))))
     return {
         "tokens": tokens,
         "bins": bins,
         "stock": stock,
-        "drums": [(c, Decimal(q)) for c, q in drums],
+        "drums": drums,
         "badges": badges,
     }
 

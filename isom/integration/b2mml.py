@@ -27,28 +27,16 @@ from sqlalchemy.orm import Session
 from isom.costing.services import cents
 from isom.errors import InvalidInput, NotFound
 from isom.integration import epcis, feed
+from isom.ledger import queries as ledger_queries
 from isom.ledger import services as ledger
-from isom.ledger.models import (
-    Container,
-    ContainerStatus,
-    Content,
-    Event,
-    EventKind,
-    EventLine,
-    Lot,
-)
+from isom.ledger.enums import EventKind
 from isom.ledger.posting import plain
 from isom.masterdata import services as md
-from isom.masterdata.models import Item, Location, Person, Unit, Workstation
+from isom.masterdata.models import Item, Person, Unit, Workstation
+from isom.production import rows as production_rows
 from isom.production import timekeeping
-from isom.production.models import (
-    MaterialRole,
-    StepMaterial,
-    StepStatus,
-    WorkOrder,
-    WorkOrderStatus,
-    WorkOrderStep,
-)
+from isom.production.enums import MaterialRole, StepStatus, WorkOrderStatus
+from isom.production.rows import JobRow, StepRow
 from isom.types import utcnow
 
 NS = "http://www.mesa.org/xml/B2MML"
@@ -99,32 +87,10 @@ def sync_material_lot(
         raise InvalidInput(
             f"unknown action {action!r}", field="action", expected="Add, Change, Delete"
         )
-    query: Any = (
-        select(
-            Item.code,
-            Item.name,
-            Unit.code,
-            Lot.code,
-            Lot.expiry_date,
-            Lot.supplier_lot,
-            Container.code,
-            Location.code,
-            Content.status,
-            Content.quantity,
-        )
-        .join(Container, Container.id == Content.container_id)
-        .join(Lot, Lot.id == Content.lot_id)
-        .join(Item, Item.id == Content.item_id)
-        .join(Unit, Unit.id == Item.base_unit_id)
-        .outerjoin(Location, Location.id == Container.location_id)
-        .where(Content.quantity > 0, Container.status == ContainerStatus.active)
-        .order_by(Item.code, Lot.code, Container.code, Content.status)
-    )
-    if item is not None:
-        query = query.where(Content.item_id == md.get_item(session, item).id)
+    item_id = md.get_item(session, item).id if item is not None else None
     lots: dict[tuple[str, str], list[Any]] = defaultdict(list)
-    for row in session.execute(query):
-        lots[(row[0], row[3])].append(row)
+    for row in ledger_queries.lot_stock(session, item_id):
+        lots[(row.item, row.lot)].append(row)
     head = feed.head(session)
     bod_id = str(uuid.uuid5(_BOD_NS, f"SyncMaterialLot|{head}|{item or '*'}|{action}"))
     root = ET.Element(f"{{{NS}}}SyncMaterialLot", {"releaseID": RELEASE_ID})
@@ -207,7 +173,7 @@ def _hours(parent: ET.Element, minutes: Decimal) -> None:
 
 
 def _step_materials(
-    session: Session, wo: WorkOrder, step: WorkOrderStep
+    session: Session, wo: JobRow, step: StepRow
 ) -> tuple[list[tuple[str, str, str | None, str, Decimal, str]], Decimal, str]:
     """(use, item, lot, container, quantity, unit) per container line into or out of a step.
 
@@ -217,44 +183,14 @@ def _step_materials(
     and the UN/ECE unit of the step's main output.
     """
     place = ledger.step_place(f"{wo.number}/{step.sequence}")
-    event_ids = select(EventLine.event_id).where(EventLine.place == place)
-    events = {
-        e.id: e
-        for e in session.scalars(select(Event).where(Event.id.in_(event_ids)).order_by(Event.id))
-    }
-    kind_of: dict[int, EventKind] = {}
-    for e in events.values():
-        if e.kind is EventKind.reverse and e.reverses_event_id in events:
-            kind_of[e.id] = events[e.reverses_event_id].kind
-        else:
-            kind_of[e.id] = e.kind
-    main = session.scalar(
-        select(StepMaterial.item_id).where(
-            StepMaterial.step_id == step.id, StepMaterial.role == MaterialRole.main
-        )
+    main = next(
+        (m.item_id for m in production_rows.materials(session, [step.id], role=MaterialRole.main)),
+        None,
     )
-    rows = session.execute(
-        select(
-            EventLine.event_id,
-            Item.id,
-            Item.code,
-            Lot.code,
-            Container.code,
-            EventLine.quantity,
-            EventLine.unit_cost,
-            Unit.code,
-        )
-        .join(Item, Item.id == EventLine.item_id)
-        .join(Unit, Unit.id == Item.base_unit_id)
-        .join(Container, Container.id == EventLine.container_id)
-        .outerjoin(Lot, Lot.id == EventLine.lot_id)
-        .where(EventLine.event_id.in_(list(events)))
-        .order_by(EventLine.id)
-    ).all()
+    rows = ledger_queries.place_event_lines(session, place)
     sums: dict[tuple[str, str, str | None, str, str], Decimal] = defaultdict(Decimal)
     value = Decimal(0)
-    for ev_id, item_id, item, lot, cont, qty, cost, unit in rows:
-        kind = kind_of[ev_id]
+    for kind, item_id, item, lot, cont, qty, cost, unit in rows:
         if kind is EventKind.consume:
             use = "Consumed"
             value -= qty * cost
@@ -285,9 +221,8 @@ def sync_operations_performance(
     step's quantities and costs as `SegmentData` (B2MML has no cost element).
     """
     until = at or utcnow()
-    query = select(WorkOrder).order_by(WorkOrder.id)
     if work_order is not None:
-        found = session.scalar(query.where(WorkOrder.number == work_order))
+        found = production_rows.job(session, work_order)
         if found is None:
             raise NotFound(
                 f"no work order {work_order!r}",
@@ -296,7 +231,7 @@ def sync_operations_performance(
             )
         jobs = [found]
     else:
-        jobs = list(session.scalars(query.where(WorkOrder.started_at.is_not(None))))
+        jobs = production_rows.jobs(session, started=True)
         if not jobs:
             raise NotFound(
                 "no job has started yet: there are no production results to send",
@@ -325,7 +260,7 @@ def sync_operations_performance(
     return ET.tostring(root, encoding="unicode", xml_declaration=True)
 
 
-def _operations_response(data: ET.Element, wo: WorkOrder, item: Item | None) -> ET.Element:
+def _operations_response(data: ET.Element, wo: JobRow, item: Item | None) -> ET.Element:
     """The job's OperationsPerformance and its OperationsResponse header (segments go in it)."""
     perf = _el(data, "OperationsPerformance")
     _el(perf, "ID", str(wo.number))
@@ -353,7 +288,7 @@ def _operations_response(data: ET.Element, wo: WorkOrder, item: Item | None) -> 
 def _performance(
     session: Session,
     data: ET.Element,
-    wo: WorkOrder,
+    wo: JobRow,
     until: dt.datetime,
     people: dict[int, str],
     stations: dict[int, str],
@@ -363,11 +298,7 @@ def _performance(
     machine = timekeeping.machine_minutes(session, wo.id, until)
     person_rates = dict(session.execute(select(Person.id, Person.hourly_rate)).all())
     station_rates = dict(session.execute(select(Workstation.id, Workstation.hourly_rate)).all())
-    steps = session.scalars(
-        select(WorkOrderStep)
-        .where(WorkOrderStep.work_order_id == wo.id, WorkOrderStep.actual_start.is_not(None))
-        .order_by(WorkOrderStep.sequence)
-    ).all()
+    steps = [s for s in production_rows.steps(session, [wo.id]) if s.actual_start is not None]
     for step in steps:
         seg = _el(resp, "SegmentResponse")
         _el(seg, "ID", f"{wo.number}/{step.sequence}")

@@ -29,7 +29,9 @@ from sqlalchemy.orm import Session
 
 from isom.errors import InvalidInput
 from isom.integration.event_hash import hashes_of, prehash_strings
-from isom.ledger.models import Container, Event, EventKind, EventMove
+from isom.ledger import queries as ledger_queries
+from isom.ledger.enums import EventKind
+from isom.ledger.queries import EventRow, MoveRow
 from isom.masterdata.models import Item, Location, Unit
 
 EPCIS_CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
@@ -151,22 +153,15 @@ class _Lookups:
     items: dict[str, tuple[str | None, str]]  # code -> (gtin, unit code)
     locations: dict[int, tuple[str, str]]  # id -> (code, timezone)
     containers: dict[int, str]
-    moves: dict[int, list[EventMove]]
-    originals: dict[int, Event]
+    moves: dict[int, list[MoveRow]]
+    originals: dict[int, EventRow]
 
 
-def _lookups(session: Session, events: list[Event]) -> _Lookups:
-    originals: dict[int, Event] = {}
+def _lookups(session: Session, events: list[EventRow]) -> _Lookups:
     rev_ids = [e.reverses_event_id for e in events if e.reverses_event_id]
-    if rev_ids:
-        originals = {e.id: e for e in session.scalars(select(Event).where(Event.id.in_(rev_ids)))}
+    originals = ledger_queries.event_rows(session, rev_ids)
     every = events + list(originals.values())
-    ids = [e.id for e in every]
-    moves: dict[int, list[EventMove]] = {}
-    for mv in session.scalars(
-        select(EventMove).where(EventMove.event_id.in_(ids)).order_by(EventMove.id)
-    ):
-        moves.setdefault(mv.event_id, []).append(mv)
+    moves = ledger_queries.moves_of(session, [e.id for e in every])
     item_codes: set[str] = set()
     for e in every:
         for ln in (e.result or {}).get("lines", []):
@@ -191,12 +186,7 @@ def _lookups(session: Session, events: list[Event]) -> _Lookups:
             select(Location.id, Location.code, Location.timezone).where(Location.id.in_(loc_ids))
         )
     }
-    containers: dict[int, str] = {
-        cid: code
-        for cid, code in session.execute(
-            select(Container.id, Container.code).where(Container.id.in_(cont_ids))
-        )
-    }
+    containers = ledger_queries.container_codes(session, cont_ids)
     return _Lookups(items, locations, containers, moves, originals)
 
 
@@ -239,7 +229,7 @@ def _containers(lines: list[dict[str, Any]], sign: int = 0) -> list[str]:
     return out
 
 
-def _map(e: Event, lk: _Lookups) -> dict[str, Any]:
+def _map(e: EventRow, lk: _Lookups) -> dict[str, Any]:
     """The EPCIS body of one ledger event (without ids, times and extensions)."""
     cmd: dict[str, Any] = e.command or {}
     lines: list[dict[str, Any]] = (e.result or {}).get("lines", [])
@@ -289,7 +279,7 @@ def _object_event(
     k: EventKind,
     cmd: dict[str, Any],
     lines: list[dict[str, Any]],
-    moves: list[EventMove],
+    moves: list[MoveRow],
     lk: _Lookups,
 ) -> dict[str, Any]:
     """Containers observed, added or destroyed, with their disposition: an ObjectEvent."""
@@ -327,7 +317,7 @@ def _object_event(
     return ev
 
 
-def _add_parties(ev: dict[str, Any], e: Event, cmd: dict[str, Any]) -> None:
+def _add_parties(ev: dict[str, Any], e: EventRow, cmd: dict[str, Any]) -> None:
     """The business step, the order it belongs to, and the supplier or customer."""
     k = e.kind
     if k in BIZ_STEP:
@@ -350,7 +340,7 @@ def _add_parties(ev: dict[str, Any], e: Event, cmd: dict[str, Any]) -> None:
         ]
 
 
-def _add_places(ev: dict[str, Any], e: Event, moves: list[EventMove], lk: _Lookups) -> None:
+def _add_places(ev: dict[str, Any], e: EventRow, moves: list[MoveRow], lk: _Lookups) -> None:
     """Where it happened, and where the material now is."""
     where = lk.locations.get(e.location_id or 0)
     to_loc = next((m.to_location_id for m in moves if m.to_location_id), None)
@@ -361,7 +351,7 @@ def _add_places(ev: dict[str, Any], e: Event, moves: list[EventMove], lk: _Looku
         ev["bizLocation"] = {"id": location_uri(now_at[0])}
 
 
-def to_epcis(e: Event, lk: _Lookups) -> dict[str, Any]:
+def to_epcis(e: EventRow, lk: _Lookups) -> dict[str, Any]:
     """One ledger event as an EPCIS 2.0 event (with its CBV 2.0 hash as `eventID`)."""
     shown = lk.originals.get(e.reverses_event_id or 0, e) if e.kind is EventKind.reverse else e
     where = lk.locations.get(shown.location_id or 0)
@@ -417,7 +407,7 @@ def query_document(
     }
 
 
-def export(session: Session, events: list[Event]) -> list[dict[str, Any]]:
+def export(session: Session, events: list[EventRow]) -> list[dict[str, Any]]:
     lk = _lookups(session, events)
     return [to_epcis(e, lk) for e in events]
 
@@ -517,21 +507,28 @@ def query(session: Session, q: EpcisQuery) -> tuple[dict[str, Any], str | None]:
             expected=", ".join(EVENT_TYPES),
         )
     step = _short(q.biz_step) if q.biz_step else None
-    stmt = select(Event).where(Event.id > _after(q.page_token)).order_by(Event.id)
-    if q.ge_event_time:
-        stmt = stmt.where(Event.occurred_at >= q.ge_event_time)
-    if q.lt_event_time:
-        stmt = stmt.where(Event.occurred_at < q.lt_event_time)
+    kinds: list[EventKind] | None = None
     if step:
         kinds = [k for k, s in BIZ_STEP.items() if s == step]
         if not kinds:
             return query_document([]), None
-        stmt = stmt.where(Event.kind.in_([*kinds, EventKind.reverse]))
+        kinds.append(EventKind.reverse)
+
+    def page(after: int, limit: int) -> list[EventRow]:
+        return ledger_queries.event_page(
+            session,
+            after,
+            limit=limit,
+            occurred_from=q.ge_event_time,
+            occurred_before=q.lt_event_time,
+            kinds=kinds,
+        )
+
     out: list[dict[str, Any]] = []
     last = _after(q.page_token)
     scan = max(q.per_page, 200)
     while len(out) < q.per_page:
-        batch = list(session.scalars(stmt.where(Event.id > last).limit(scan)))
+        batch = page(last, scan)
         if not batch:
             return query_document(out), None
         for ev in export(session, batch):
@@ -551,5 +548,5 @@ def query(session: Session, q: EpcisQuery) -> tuple[dict[str, Any], str | None]:
                 break
         if len(batch) < scan and len(out) < q.per_page:
             return query_document(out), None
-    more = session.scalar(stmt.where(Event.id > last).limit(1))
-    return query_document(out), (_token(last) if more is not None else None)
+    more = page(last, 1)
+    return query_document(out), (_token(last) if more else None)

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, aliased
 from isom.db import Database
 from isom.errors import InvalidInput
 from isom.integration.models import FeedMessage, FeedState
-from isom.ledger.models import Outbox
+from isom.outbox import Outbox
 from isom.types import utcnow
 
 #: No ledger transaction lasts longer than this: rows older than it are final.

@@ -40,18 +40,12 @@ from sqlalchemy.orm import Session
 
 from isom import outbox, reactions
 from isom.integration import job_cost_feed
-from isom.ledger.models import Event
+from isom.ledger import queries as ledger_queries
 from isom.ledger.posting import plain
-from isom.masterdata.models import Item, Person, Workstation
-from isom.production import timekeeping
-from isom.production.models import (
-    LabourRecord,
-    MachineRecord,
-    ProductionEvent,
-    WorkOrder,
-    WorkOrderStatus,
-    WorkOrderStep,
-)
+from isom.masterdata.models import Item, Workstation
+from isom.production import records, timekeeping
+from isom.production.enums import WorkOrderStatus
+from isom.production.rows import EventRow, JobRow, StepRow
 from isom.production.schemas import ScanResult
 
 SOURCE = "production"
@@ -73,7 +67,7 @@ def job_key(number: str) -> str:
     return f"job:{number}"
 
 
-def write(session: Session, event: ProductionEvent, result: ScanResult) -> None:
+def write(session: Session, event: EventRow, result: ScanResult) -> None:
     """Write the feed messages of one production event to the outbox (same transaction)."""
     header = {
         "source": SOURCE,
@@ -87,14 +81,14 @@ def write(session: Session, event: ProductionEvent, result: ScanResult) -> None:
     }
     at = event.occurred_at
     rows: list[tuple[str, str, dict[str, Any]]] = []
-    jobs: list[WorkOrder] = []
+    jobs: list[JobRow] = []
     if event.work_order_id is not None:
-        wo = session.get(WorkOrder, event.work_order_id)
+        wo = records.job_by_id(session, event.work_order_id)
         assert wo is not None
         jobs.append(wo)
         if event.kind in JOB_KINDS:
             rows.append(("production.job", job_key(str(wo.number)), _job_status(session, wo)))
-        step = session.get(WorkOrderStep, event.step_id) if event.step_id else None
+        step = records.step_by_id(session, event.step_id) if event.step_id else None
         if step is not None and event.kind in STEP_KINDS:
             rows.append(
                 (
@@ -122,9 +116,7 @@ def write(session: Session, event: ProductionEvent, result: ScanResult) -> None:
     if not rows and not costed:
         return
     # Lock the jobs whose keys get messages, in id order, so per-job order is commit order.
-    ids = sorted({w.id for w in jobs})
-    if ids and session.get_bind().dialect.name != "sqlite":  # SQLite: one writer at a time
-        session.execute(select(WorkOrder.id).where(WorkOrder.id.in_(ids)).with_for_update())
+    records.lock_jobs(session, {w.id for w in jobs})
     outbox.enqueue(
         session,
         [
@@ -145,7 +137,7 @@ def react(session: Session, fact: reactions.Fact) -> None:
     write(session, fact.data["event"], fact.data["result"])
 
 
-def _job_status(session: Session, wo: WorkOrder) -> dict[str, Any]:
+def _job_status(session: Session, wo: JobRow) -> dict[str, Any]:
     item = session.get(Item, wo.item_id)
     return {
         "work_order": wo.number,
@@ -160,29 +152,22 @@ def _job_status(session: Session, wo: WorkOrder) -> dict[str, Any]:
     }
 
 
-def _children(session: Session, wo: WorkOrder) -> list[tuple[str, str, dict[str, Any]]]:
+def _children(session: Session, wo: JobRow) -> list[tuple[str, str, dict[str, Any]]]:
     """Child jobs a release made: each gets its own `production.job` message."""
-    kids = session.scalars(
-        select(WorkOrder).where(WorkOrder.parent_id == wo.id).order_by(WorkOrder.id)
-    ).all()
+    kids = records.children(session, wo.id)
     return [
         ("production.job", job_key(str(k.number)), {**_job_status(session, k), "parent": wo.number})
         for k in kids
     ]
 
 
-def _step_result(
-    session: Session, wo: WorkOrder, step: WorkOrderStep, result: ScanResult
-) -> dict[str, Any]:
+def _step_result(session: Session, wo: JobRow, step: StepRow, result: ScanResult) -> dict[str, Any]:
     moved: list[dict[str, Any]] = []
     if result.ledger_events:
-        events = session.execute(
-            select(Event.id, Event.kind, Event.result)
-            .where(Event.id.in_([e for e in result.ledger_events if e]))
-            .order_by(Event.id)
-        ).all()
-        for ev_id, kind, res in events:
-            for ln in (res or {}).get("lines", []):
+        events = ledger_queries.event_rows(session, [e for e in result.ledger_events if e])
+        for ev_id, ev in sorted(events.items()):
+            kind = ev.kind
+            for ln in (ev.result or {}).get("lines", []):
                 if ln.get("container"):
                     moved.append(
                         {
@@ -220,22 +205,13 @@ def _step_result(
     }
 
 
-def _labour(
-    session: Session, wo: WorkOrder, event: ProductionEvent
-) -> list[tuple[str, str, dict[str, Any]]]:
-    closed = session.execute(
-        select(LabourRecord, Person.code, Person.name, Workstation.code, WorkOrderStep.sequence)
-        .join(Person, Person.id == LabourRecord.person_id)
-        .join(Workstation, Workstation.id == LabourRecord.workstation_id)
-        .join(WorkOrderStep, WorkOrderStep.id == LabourRecord.step_id)
-        .where(LabourRecord.end_event_id == event.id)
-        .order_by(LabourRecord.id)
-    ).all()
+def _labour(session: Session, wo: JobRow, event: EventRow) -> list[tuple[str, str, dict[str, Any]]]:
+    closed = records.labour_closed_by(session, event.id)
     if not closed:
         return []
     charged = timekeeping.labour_minutes(session, wo.id, event.occurred_at)
     out = []
-    for rec, person, name, ws, sequence in closed:
+    for rec in closed:
         assert rec.ended_at is not None
         span = timekeeping.seconds_between(rec.started_at, rec.ended_at) / 60
         out.append(
@@ -244,10 +220,10 @@ def _labour(
                 job_key(str(wo.number)),
                 {
                     "work_order": wo.number,
-                    "step": sequence,
-                    "person": person,
-                    "person_name": name,
-                    "workstation": ws,
+                    "step": rec.sequence,
+                    "person": rec.person,
+                    "person_name": rec.person_name,
+                    "workstation": rec.workstation,
                     "started_at": _iso(rec.started_at),
                     "ended_at": _iso(rec.ended_at),
                     "minutes": _minutes(span),
@@ -261,7 +237,7 @@ def _labour(
 
 
 def _machine_time(
-    session: Session, wo: WorkOrder, step_ids: set[int], at: dt.datetime
+    session: Session, wo: JobRow, step_ids: set[int], at: dt.datetime
 ) -> list[tuple[str, str, dict[str, Any]]]:
     minutes = timekeeping.machine_minutes(session, wo.id, at)
     per_step: dict[int, dict[int, Decimal]] = defaultdict(dict)
@@ -277,11 +253,7 @@ def _machine_time(
             )
         ).all()
     )
-    seqs = dict(
-        session.execute(
-            select(WorkOrderStep.id, WorkOrderStep.sequence).where(WorkOrderStep.id.in_(per_step))
-        ).all()
-    )
+    seqs = records.step_sequences(session, per_step)
     return [
         (
             "machine.time",
@@ -301,21 +273,10 @@ def _machine_time(
     ]
 
 
-def _machine_state(
-    session: Session, event: ProductionEvent
-) -> list[tuple[str, str, dict[str, Any]]]:
+def _machine_state(session: Session, event: EventRow) -> list[tuple[str, str, dict[str, Any]]]:
     ws = session.get(Workstation, event.workstation_id or 0)
     assert ws is not None
-    closed = session.scalars(
-        select(MachineRecord)
-        .where(MachineRecord.workstation_id == ws.id, MachineRecord.ended_at == event.occurred_at)
-        .where(MachineRecord.event_id != event.id)
-        .order_by(MachineRecord.id.desc())
-        .limit(1)
-    ).first()
-    opened = session.scalars(
-        select(MachineRecord).where(MachineRecord.event_id == event.id)
-    ).first()
+    closed, opened = records.machine_change(session, ws.id, event.id, event.occurred_at)
     return [
         (
             "machine.state",
@@ -344,19 +305,12 @@ def _machine_state(
     ]
 
 
-def _jobs_on(session: Session, workstation_id: int) -> list[tuple[WorkOrder, set[int]]]:
+def _jobs_on(session: Session, workstation_id: int) -> list[tuple[JobRow, set[int]]]:
     """Jobs with someone clocked on a step at the workstation: machine time lands on them."""
-    rows = session.execute(
-        select(LabourRecord.work_order_id, LabourRecord.step_id).where(
-            LabourRecord.workstation_id == workstation_id, LabourRecord.ended_at.is_(None)
-        )
-    ).all()
-    by_job: dict[int, set[int]] = defaultdict(set)
-    for wo_id, step_id in rows:
-        by_job[wo_id].add(step_id)
+    by_job = records.clocked_on(session, workstation_id)
     out = []
     for wo_id in sorted(by_job):
-        wo = session.get(WorkOrder, wo_id)
+        wo = records.job_by_id(session, wo_id)
         assert wo is not None
         out.append((wo, by_job[wo_id]))
     return out

@@ -30,15 +30,7 @@ from sqlalchemy.orm import Session
 from isom.errors import InvalidInput, NotFound
 from isom.integration import feed
 from isom.integration.models import Reconciliation
-from isom.ledger.models import (
-    Container,
-    ContainerStatus,
-    Content,
-    ContentStatus,
-    Event,
-    EventLine,
-    Lot,
-)
+from isom.ledger import queries as ledger_queries
 from isom.ledger.posting import plain
 from isom.masterdata.models import Item, Location, Unit
 
@@ -190,28 +182,7 @@ def _book(
     """Our stock summed at the places (and lots) the ERP counts it, with the containers behind."""
     book: dict[_Key, Decimal] = defaultdict(Decimal)
     behind: dict[_Key, list[dict[str, Any]]] = defaultdict(list)
-    stock = session.execute(
-        select(
-            Item.code,
-            Lot.code,
-            Container.id,
-            Container.code,
-            Location.id,
-            Location.path,
-            Content.status,
-            Content.quantity,
-        )
-        .join(Container, Container.id == Content.container_id)
-        .join(Item, Item.id == Content.item_id)
-        .join(Location, Location.id == Container.location_id)
-        .outerjoin(Lot, Lot.id == Content.lot_id)
-        .where(
-            Content.quantity != 0,
-            Content.status != ContentStatus.wip,
-            Container.status == ContainerStatus.active,
-        )
-        .order_by(Item.code, Container.code)
-    ).all()
+    stock = ledger_queries.stock_at_locations(session)
     for item, lot, cont_id, cont, loc_id, path, status, qty in stock:
         ancestors = [int(p) for p in (path or "").strip("/").split("/") if p] or [loc_id]
         named = erp_locations.get(item, set())
@@ -273,27 +244,6 @@ def _events(
     session: Session, item: str, lot: str | None, container_ids: list[int]
 ) -> list[dict[str, Any]]:
     """The latest ledger events that moved this item (and lot) in these containers, or anywhere."""
-    query = (
-        select(
-            Event.id,
-            Event.kind,
-            Event.key,
-            Event.occurred_at,
-            Event.reference,
-            Container.code,
-            EventLine.quantity,
-        )
-        .join(EventLine, EventLine.event_id == Event.id)
-        .join(Item, Item.id == EventLine.item_id)
-        .join(Container, Container.id == EventLine.container_id)
-        .where(Item.code == item)
-        .order_by(Event.id.desc())
-        .limit(EVENTS_SHOWN)
-    )
-    if lot is not None:
-        query = query.join(Lot, Lot.id == EventLine.lot_id).where(Lot.code == lot)
-    if container_ids:
-        query = query.where(EventLine.container_id.in_(container_ids))
     return [
         {
             "event_id": ev_id,
@@ -304,7 +254,9 @@ def _events(
             "container": container,
             "quantity": plain(qty),
         }
-        for ev_id, kind, key, when, reference, container, qty in session.execute(query)
+        for ev_id, kind, key, when, reference, container, qty in ledger_queries.latest_item_lines(
+            session, item, lot, container_ids, limit=EVENTS_SHOWN
+        )
     ]
 
 

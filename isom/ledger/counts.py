@@ -37,7 +37,7 @@ from isom.ledger.schemas import (
     EventResult,
 )
 from isom.masterdata.models import Item, Location, LocationKind
-from isom.transitions import check_transition
+from isom.transitions import move
 from isom.types import utcnow
 
 S = CountProposalStatus
@@ -53,8 +53,8 @@ def _transition(
 ) -> None:
     """The one place a proposal's status changes, recording who decided and when."""
     what = f"count proposal {p.id}"
-    check_transition(TRANSITIONS, p.status, to, what=what, kind="count proposal", field="proposal")
-    p.status, p.decided_by, p.decided_at, p.decision_reason = to, actor.name, utcnow(), reason
+    move(p, TRANSITIONS, to, what=what, kind="count proposal", field="proposal")
+    p.decided_by, p.decided_at, p.decision_reason = actor.name, utcnow(), reason
 
 
 def _proposal(session: Session, proposal_id: int) -> CountProposal:

@@ -9,7 +9,6 @@ and `ledger_genealogy` are projections written in the same transaction, and
 from __future__ import annotations
 
 import datetime as dt
-import enum
 from decimal import Decimal
 from typing import Any
 
@@ -27,40 +26,12 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from isom.db import Base
+from isom.ledger.enums import ContainerStatus as ContainerStatus
+from isom.ledger.enums import ContentStatus as ContentStatus
+from isom.ledger.enums import CountProposalStatus as CountProposalStatus
+from isom.ledger.enums import EventKind as EventKind
 from isom.outbox import Outbox as Outbox  # the platform's outbox, re-exported for readers
 from isom.types import Exact, JsonType, UtcDateTime, enum_column, utcnow
-
-
-class EventKind(enum.StrEnum):
-    create = "create"
-    receive = "receive"
-    move = "move"
-    nest = "nest"
-    unnest = "unnest"
-    split = "split"  # type: ignore[assignment]  # shadows str.split, harmlessly
-    merge = "merge"
-    adjust = "adjust"
-    count = "count"  # type: ignore[assignment]  # shadows str.count, harmlessly
-    hold = "hold"
-    release = "release"
-    consume = "consume"
-    produce = "produce"
-    scrap = "scrap"
-    ship = "ship"
-    reverse = "reverse"
-    return_ = "return"  # unused material or WIP of a step back to plain stock
-
-
-class ContentStatus(enum.StrEnum):
-    available = "available"
-    hold = "hold"
-    wip = "wip"
-
-
-class ContainerStatus(enum.StrEnum):
-    active = "active"
-    shipped = "shipped"
-    void = "void"
 
 
 class Event(Base):
@@ -264,12 +235,6 @@ class CountRule(Base):
     exceed_roles: Mapped[list[str]] = mapped_column(JsonType)
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     updated_by: Mapped[str] = mapped_column(String(100))
-
-
-class CountProposalStatus(enum.StrEnum):
-    pending = "pending"
-    approved = "approved"
-    rejected = "rejected"
 
 
 class CountProposal(Base):

@@ -274,6 +274,22 @@ class Workstation(Base):
     __table_args__ = (CheckConstraint("hourly_rate >= 0 AND capacity >= 1", name="non_negative"),)
 
 
+class OverheadRate(Base):
+    """Overhead charged per hour a job spends on a workstation (0 when a station has none).
+
+    Set through costing (`costing.services.set_overhead_rate`); kept beside the workstation so
+    production snapshots and charges it at release and stop without calling up into costing.
+    """
+
+    __tablename__ = "cost_overhead_rate"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workstation_id: Mapped[int] = mapped_column(ForeignKey("md_workstation.id"), unique=True)
+    hourly_rate: Mapped[Decimal] = mapped_column(Exact, default=Decimal(0))
+
+    __table_args__ = (CheckConstraint("hourly_rate >= 0", name="non_negative"),)
+
+
 class Person(Base):
     """A person on the floor: badge, skills, labour rate and shift."""
 

@@ -8,7 +8,6 @@ moved the material; nobody edits them by hand.
 from __future__ import annotations
 
 import datetime as dt
-import enum
 from decimal import Decimal
 from typing import Any
 
@@ -25,83 +24,17 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from isom.db import Base
+from isom.orders.enums import OPEN_SHIP_ORDER as OPEN_SHIP_ORDER
+from isom.orders.enums import PRIORITY_RANK as PRIORITY_RANK
+from isom.orders.enums import CustomerLineStatus as CustomerLineStatus
+from isom.orders.enums import CustomerOrderStatus as CustomerOrderStatus
+from isom.orders.enums import PickStatus as PickStatus
+from isom.orders.enums import Priority as Priority
+from isom.orders.enums import PurchaseLineStatus as PurchaseLineStatus
+from isom.orders.enums import PurchaseOrderStatus as PurchaseOrderStatus
+from isom.orders.enums import ReservationStatus as ReservationStatus
+from isom.orders.enums import ShipOrderStatus as ShipOrderStatus
 from isom.types import Exact, JsonType, UtcDateTime, enum_column
-
-
-class Priority(enum.StrEnum):
-    rush = "rush"
-    normal = "normal"
-    low = "low"
-
-
-#: Rush before normal before low, wherever demand is ranked.
-PRIORITY_RANK = {Priority.rush: 0, Priority.normal: 1, Priority.low: 2}
-
-
-class CustomerOrderStatus(enum.StrEnum):
-    open = "open"
-    reserved = "reserved"
-    partly_shipped = "partly_shipped"
-    shipped = "shipped"
-    cancelled = "cancelled"
-
-
-class CustomerLineStatus(enum.StrEnum):
-    open = "open"
-    reserved = "reserved"
-    partly_shipped = "partly_shipped"
-    shipped = "shipped"
-    cancelled = "cancelled"
-
-
-class PurchaseOrderStatus(enum.StrEnum):
-    proposed = "proposed"
-    approved = "approved"
-    sent = "sent"
-    partly_received = "partly_received"
-    received = "received"
-    cancelled = "cancelled"
-    closed = "closed"
-
-
-class PurchaseLineStatus(enum.StrEnum):
-    open = "open"
-    partly_received = "partly_received"
-    received = "received"
-    cancelled = "cancelled"
-    closed = "closed"
-
-
-class ReservationStatus(enum.StrEnum):
-    active = "active"
-    shipped = "shipped"
-    released = "released"
-
-
-class ShipOrderStatus(enum.StrEnum):
-    planned = "planned"
-    picking = "picking"
-    picked = "picked"
-    packed = "packed"
-    shipped = "shipped"
-    cancelled = "cancelled"
-
-
-#: A ship order in these states still holds what it releases, not yet shipped.
-OPEN_SHIP_ORDER = (
-    ShipOrderStatus.planned,
-    ShipOrderStatus.picking,
-    ShipOrderStatus.picked,
-    ShipOrderStatus.packed,
-)
-
-
-class PickStatus(enum.StrEnum):
-    open = "open"
-    picked = "picked"
-    packed = "packed"
-    shipped = "shipped"
-    cancelled = "cancelled"
 
 
 class CustomerOrder(Base):

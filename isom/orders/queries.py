@@ -24,7 +24,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -37,6 +37,9 @@ from isom.orders.models import (
     CustomerLine,
     CustomerLineStatus,
     CustomerOrder,
+    OrderEvent,
+    Pick,
+    PickStatus,
     Priority,
     PurchaseLine,
     PurchaseLineStatus,
@@ -46,6 +49,7 @@ from isom.orders.models import (
     ReservationStatus,
     ShipLine,
     ShipOrder,
+    ShipOrderStatus,
 )
 
 Order = TypeVar("Order", CustomerOrder, PurchaseOrder)
@@ -393,3 +397,150 @@ def changeable_purchase_orders(session: Session, source: str) -> list[OwnOrder]:
                 )
             )
     return list(orders.values())
+
+
+def items_of_orders(session: Session, numbers: set[str]) -> set[int]:
+    """The items on the customer, purchase and ship orders with these numbers."""
+    if not numbers:
+        return set()
+    items = set(
+        session.scalars(
+            select(CustomerLine.item_id)
+            .join(CustomerOrder, CustomerOrder.id == CustomerLine.order_id)
+            .where(CustomerOrder.number.in_(numbers))
+        )
+    )
+    items |= set(
+        session.scalars(
+            select(PurchaseLine.item_id)
+            .join(PurchaseOrder, PurchaseOrder.id == PurchaseLine.order_id)
+            .where(PurchaseOrder.number.in_(numbers))
+        )
+    )
+    items |= set(
+        session.scalars(
+            select(CustomerLine.item_id)
+            .join(ShipLine, ShipLine.customer_line_id == CustomerLine.id)
+            .join(ShipOrder, ShipOrder.id == ShipLine.ship_order_id)
+            .where(ShipOrder.number.in_(numbers))
+        )
+    )
+    return items
+
+
+@dataclass(frozen=True, slots=True)
+class EventRow:
+    """An order event as a reader of the log sees it."""
+
+    id: int
+    kind: str
+    recorded_at: dt.datetime
+    command: dict[str, Any]
+    result: dict[str, Any]
+
+
+def events_after(session: Session, after: int, *, limit: int | None = None) -> list[EventRow]:
+    """Order events after the id `after`, oldest first."""
+    query = (
+        select(
+            OrderEvent.id,
+            OrderEvent.kind,
+            OrderEvent.recorded_at,
+            OrderEvent.command,
+            OrderEvent.result,
+        )
+        .where(OrderEvent.id > after)
+        .order_by(OrderEvent.id)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    return [EventRow(*row) for row in session.execute(query)]
+
+
+def last_event_id(session: Session) -> int | None:
+    """The newest order event's id (a change means something landed)."""
+    found: int | None = session.scalar(select(func.max(OrderEvent.id)))
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class ShipOrderRow:
+    """A ship order as the distribution centre's waves see it, with its customer."""
+
+    id: int
+    number: str
+    status: ShipOrderStatus
+    customer_order: str
+    customer_id: int
+    shipped_at: dt.datetime | None
+    updated_at: dt.datetime
+
+
+def _ship_rows(session: Session, *where: Any) -> list[ShipOrderRow]:
+    rows = session.execute(
+        select(ShipOrder, CustomerOrder.number, CustomerOrder.customer_id)
+        .join(CustomerOrder, CustomerOrder.id == ShipOrder.customer_order_id)
+        .where(*where)
+        .order_by(ShipOrder.id)
+    )
+    return [
+        ShipOrderRow(s.id, s.number, s.status, number, customer, s.shipped_at, s.updated_at)
+        for s, number, customer in rows
+    ]
+
+
+def ship_orders(
+    session: Session, *, ids: Iterable[int] | None = None, status: ShipOrderStatus | None = None
+) -> list[ShipOrderRow]:
+    """Ship orders with these ids (or in this status), oldest first."""
+    where: list[Any] = []
+    if ids is not None:
+        where.append(ShipOrder.id.in_(list(ids)))
+    if status is not None:
+        where.append(ShipOrder.status == status)
+    return _ship_rows(session, *where)
+
+
+def ship_order_row(session: Session, number: str) -> ShipOrderRow | None:
+    """The ship order with this number, if there is one."""
+    found = _ship_rows(session, ShipOrder.number == number)
+    return found[0] if found else None
+
+
+@dataclass(frozen=True, slots=True)
+class PickRow:
+    """A pick task of a ship order: what to take from which container, and how far it got."""
+
+    item_id: int
+    lot_id: int | None
+    container_id: int
+    quantity: Decimal
+    picked_quantity: Decimal
+    status: PickStatus
+    package_container_id: int | None
+
+
+def picks_of(
+    session: Session, ship_order_id: int, *, status: PickStatus | None = None
+) -> list[PickRow]:
+    """The pick tasks of a ship order (in one status), in the order they were made."""
+    query = (
+        select(Pick)
+        .join(ShipLine, ShipLine.id == Pick.ship_line_id)
+        .where(ShipLine.ship_order_id == ship_order_id)
+        .order_by(Pick.id)
+    )
+    if status is not None:
+        query = query.where(Pick.status == status)
+    return [
+        PickRow(
+            p.item_id,
+            p.lot_id,
+            p.container_id,
+            p.quantity,
+            p.picked_quantity,
+            p.status,
+            p.package_container_id,
+        )
+        for p in session.scalars(query)
+    ]

@@ -13,13 +13,13 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from isom.errors import Conflict, InsufficientStock, NotFound, WrongState
+from isom.ledger import queries as ledger_queries
 from isom.ledger import services as ledger
-from isom.ledger.models import Container, ContainerStatus, Content, ContentStatus, Lot
-from isom.masterdata.models import Item, Location, LocationKind
+from isom.masterdata.models import Item
 from isom.orders.customer import get_customer_order, get_line, roll_up
 from isom.orders.events import run_order_event
 from isom.orders.models import (
@@ -106,7 +106,7 @@ def stock_of(
     session: Session,
     item: Item,
     *,
-    container: Container | None = None,
+    container: ledger_queries.ContainerRef | None = None,
     lot_id: int | None = None,
     lock: bool = False,
 ) -> list[Stock]:
@@ -117,62 +117,33 @@ def stock_of(
     concurrent reservation of them has committed.
     """
     today = utcnow().date()
-    query = (
-        select(Content, Container.code, Lot.code, Lot.expiry_date)
-        .join(Container, Container.id == Content.container_id)
-        .outerjoin(Lot, Lot.id == Content.lot_id)
-        .outerjoin(Location, Location.id == Container.location_id)
-        .where(
-            Content.item_id == item.id,
-            Content.status == ContentStatus.available,
-            Content.wip_step.is_(None),
-            Content.quantity > 0,
-            Container.status == ContainerStatus.active,
-            or_(Location.kind.is_(None), Location.kind != LocationKind.workstation),
-        )
+    lines = ledger_queries.available_lines(
+        session,
+        item.id,
+        container_id=container.id if container is not None else None,
+        lot_id=lot_id,
+        lock=lock,
     )
-    if container is not None:
-        query = query.where(Content.container_id == container.id)
-    if lot_id is not None:
-        query = query.where(Content.lot_id == lot_id)
-    rows = session.execute(query).all()
-    if not rows:
+    if not lines:
         return []
-    ids = {row[0].container_id for row in rows}
-    if lock:  # two reservations of the same stock queue here; the second sees the first's rows
-        session.execute(
-            select(Container.id)
-            .where(Container.id.in_(ids))
-            .order_by(Container.id)
-            .with_for_update()
-        )
-    reserved = _reserved(session, ids)
-    lines_per_container = dict(
-        session.execute(
-            select(Content.container_id, func.count())
-            .where(Content.container_id.in_(ids), Content.quantity > 0)
-            .group_by(Content.container_id)
-        ).all()
-    )
-    parents = set(session.scalars(select(Container.parent_id).where(Container.parent_id.in_(ids))))
+    reserved = _reserved(session, {line.container_id for line in lines})
     floor = _min_expiry(item, today)
     stock = []
-    for content, code, lot_code, expiry in rows:
-        if item.tracking.value != "none" and expiry is not None and expiry < floor:
+    for line in lines:
+        if item.tracking.value != "none" and line.expiry is not None and line.expiry < floor:
             continue
-        taken = reserved.get((content.container_id, content.item_id, content.lot_id), ZERO)
+        taken = reserved.get((line.container_id, line.item_id, line.lot_id), ZERO)
         stock.append(
             Stock(
-                container_id=content.container_id,
-                container=code,
-                item_id=content.item_id,
-                lot_id=content.lot_id,
-                lot=lot_code,
-                expiry=expiry,
-                quantity=content.quantity,
-                free=max(content.quantity - taken, ZERO),
-                whole=lines_per_container[content.container_id] == 1
-                and content.container_id not in parents,
+                container_id=line.container_id,
+                container=line.container,
+                item_id=line.item_id,
+                lot_id=line.lot_id,
+                lot=line.lot,
+                expiry=line.expiry,
+                quantity=line.quantity,
+                free=max(line.quantity - taken, ZERO),
+                whole=line.whole,
             )
         )
     stock.sort(key=lambda s: (s.expiry is None, s.expiry or dt.date.max, s.lot or "", s.container))
@@ -221,9 +192,11 @@ def allocate(stock: list[Stock], need: Decimal) -> list[tuple[Stock, Decimal]]:
 # Reservations.
 
 
-def container_by_code(session: Session, code: str, *, field: str = "container") -> Container:
+def container_by_code(
+    session: Session, code: str, *, field: str = "container"
+) -> ledger_queries.ContainerRef:
     """The container with this label code, or 404."""
-    cont = session.scalar(select(Container).where(Container.code == code))
+    cont = ledger_queries.container_by_code(session, code)
     if cont is None:
         raise NotFound(
             f"no container with code {code!r}", field=field, expected="the code on a label"
@@ -234,7 +207,7 @@ def container_by_code(session: Session, code: str, *, field: str = "container") 
 def _lot_id(session: Session, item: Item, code: str | None) -> int | None:
     if code is None:
         return None
-    lot_id = session.scalar(select(Lot.id).where(Lot.item_id == item.id, Lot.code == code))
+    lot_id = ledger_queries.lot_id(session, item.id, code)
     if lot_id is None:
         raise NotFound(f"item {item.code} has no lot {code!r}", field="lot", expected="a lot")
     return lot_id

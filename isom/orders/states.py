@@ -29,7 +29,7 @@ from isom.orders.models import (
     ShipOrder,
     ShipOrderStatus,
 )
-from isom.transitions import check_transition
+from isom.transitions import move
 
 Actor = ledger.Actor
 S = TypeVar("S", bound=enum.Enum)
@@ -99,21 +99,19 @@ RESERVATION_TRANSITIONS: dict[ReservationStatus, frozenset[ReservationStatus]] =
 }
 
 
-def _check(table: dict[S, frozenset[S]], now: S, to: S, what: str, field: str) -> None:
-    check_transition(table, now, to, what=what, kind=what.rsplit(" ", 1)[0], field=field)
+def _check(record: Any, table: dict[S, frozenset[S]], to: S, what: str, field: str) -> None:
+    move(record, table, to, what=what, kind=what.rsplit(" ", 1)[0], field=field)
 
 
 def transition_pick(pick: Pick, to: PickStatus) -> None:
     """Move a pick task to `to` if its table allows it."""
-    _check(PICK_TRANSITIONS, pick.status, to, f"pick task {pick.id}", "pick")
-    pick.status = to
+    _check(pick, PICK_TRANSITIONS, to, f"pick task {pick.id}", "pick")
 
 
 def transition_reservation(reservation: Reservation, to: ReservationStatus) -> None:
     """Move a reservation to `to` (shipped or released) if its table allows it."""
     what = f"reservation {reservation.id}"
-    _check(RESERVATION_TRANSITIONS, reservation.status, to, what, "reservation")
-    reservation.status = to
+    _check(reservation, RESERVATION_TRANSITIONS, to, what, "reservation")
 
 
 def _move(
@@ -130,8 +128,7 @@ def _move(
     is there already."""
     if record.status is to:
         return False
-    _check(table, record.status, to, what, field)
-    record.status = to
+    _check(record, table, to, what, field)
     record.updated_at = at
     if actor is not None:
         record.updated_by = actor.name

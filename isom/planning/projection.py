@@ -21,21 +21,13 @@ from typing import Any, cast
 from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.orm import Session
 
-from isom.ledger.models import Event, EventLine
+from isom.ledger import queries as ledger_queries
 from isom.masterdata.models import Item, Route, RouteStep, StepInput
-from isom.orders.models import (
-    CustomerLine,
-    CustomerOrder,
-    OrderEvent,
-    PurchaseLine,
-    PurchaseOrder,
-    ShipLine,
-    ShipOrder,
-)
+from isom.orders import queries as orders_queries
 from isom.planning import sources
 from isom.planning.models import DirtyItem, ItemProjection, PlanCursor
 from isom.planning.sources import Demand, Supply
-from isom.production.models import ProductionEvent, StepMaterial, WorkOrder, WorkOrderStep
+from isom.production import rows as production_rows
 from isom.types import utcnow
 
 ZERO = Decimal(0)
@@ -286,37 +278,19 @@ def touched_since_cursors(session: Session) -> set[int]:
     """The items that events after the cursors touched; the cursors move past them."""
     cur = _cursors(session)
     items: set[int] = set()
-    ledger_rows = session.execute(
-        select(Event.id, Event.recorded_at)
-        .where(Event.id > cur["ledger"].position)
-        .order_by(Event.id)
-    ).all()
+    ledger_rows = ledger_queries.events_after(session, cur["ledger"].position)
     if ledger_rows:
-        items |= set(
-            session.scalars(
-                select(EventLine.item_id)
-                .where(EventLine.event_id > cur["ledger"].position)
-                .distinct()
-            )
-        )
-        _advance(cur["ledger"], [(r[0], r[1]) for r in ledger_rows])
-    prod_rows = session.execute(
-        select(ProductionEvent.id, ProductionEvent.recorded_at, ProductionEvent.work_order_id)
-        .where(ProductionEvent.id > cur["production"].position)
-        .order_by(ProductionEvent.id)
-    ).all()
+        items |= ledger_queries.items_touched_after(session, cur["ledger"].position)
+        _advance(cur["ledger"], ledger_rows)
+    prod_rows = production_rows.events_after(session, cur["production"].position)
     if prod_rows:
-        jobs = {r[2] for r in prod_rows if r[2] is not None}
+        jobs = {r.work_order_id for r in prod_rows if r.work_order_id is not None}
         items |= _job_items(session, jobs)
-        _advance(cur["production"], [(r[0], r[1]) for r in prod_rows])
-    order_rows = session.execute(
-        select(OrderEvent.id, OrderEvent.recorded_at, OrderEvent.command, OrderEvent.result)
-        .where(OrderEvent.id > cur["orders"].position)
-        .order_by(OrderEvent.id)
-    ).all()
+        _advance(cur["production"], [(r.id, r.recorded_at) for r in prod_rows])
+    order_rows = orders_queries.events_after(session, cur["orders"].position)
     if order_rows:
-        items |= _order_items(session, [(r[2], r[3]) for r in order_rows])
-        _advance(cur["orders"], [(r[0], r[1]) for r in order_rows])
+        items |= _order_items(session, [(r.command, r.result) for r in order_rows])
+        _advance(cur["orders"], [(r.id, r.recorded_at) for r in order_rows])
     return items
 
 
@@ -327,52 +301,12 @@ def _order_items(session: Session, events: list[tuple[dict[str, Any], dict[str, 
         for value in (result.get("number"), command.get("order"), command.get("ship_order")):
             if isinstance(value, str) and value:
                 numbers.add(value)
-    if not numbers:
-        return set()
-    items = set(
-        session.scalars(
-            select(CustomerLine.item_id)
-            .join(CustomerOrder, CustomerOrder.id == CustomerLine.order_id)
-            .where(CustomerOrder.number.in_(numbers))
-        )
-    )
-    items |= set(
-        session.scalars(
-            select(PurchaseLine.item_id)
-            .join(PurchaseOrder, PurchaseOrder.id == PurchaseLine.order_id)
-            .where(PurchaseOrder.number.in_(numbers))
-        )
-    )
-    items |= set(
-        session.scalars(
-            select(CustomerLine.item_id)
-            .join(ShipLine, ShipLine.customer_line_id == CustomerLine.id)
-            .join(ShipOrder, ShipOrder.id == ShipLine.ship_order_id)
-            .where(ShipOrder.number.in_(numbers))
-        )
-    )
-    return items
+    return orders_queries.items_of_orders(session, numbers)
 
 
 def _job_items(session: Session, jobs: set[int]) -> set[int]:
     """The items a job and its child jobs make and consume."""
-    family = set(jobs)
-    frontier = set(jobs)
-    while frontier:
-        frontier = (
-            set(session.scalars(select(WorkOrder.id).where(WorkOrder.parent_id.in_(frontier))))
-            - family
-        )
-        family |= frontier
-    items = set(session.scalars(select(WorkOrder.item_id).where(WorkOrder.id.in_(family))))
-    items |= set(
-        session.scalars(
-            select(StepMaterial.item_id)
-            .join(WorkOrderStep, WorkOrderStep.id == StepMaterial.step_id)
-            .where(WorkOrderStep.work_order_id.in_(family))
-        )
-    )
-    made = set(session.scalars(select(WorkOrder.item_id).where(WorkOrder.id.in_(family))))
+    made, items = production_rows.family_items(session, jobs)
     items |= set(
         session.scalars(
             select(StepInput.item_id)

@@ -15,8 +15,8 @@ from decimal import ROUND_CEILING, Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from isom.ledger import queries as ledger_queries
 from isom.ledger import services as ledger
-from isom.ledger.models import Balance, Content, ContentStatus, EventLine
 from isom.masterdata.models import (
     Calendar,
     Item,
@@ -29,16 +29,11 @@ from isom.masterdata.models import (
     Workstation,
 )
 from isom.orders import queries as orders_queries
-from isom.orders.models import PRIORITY_RANK, Priority
-from isom.production.models import (
-    MaterialRole,
-    StepMaterial,
-    WorkOrder,
-    WorkOrderStatus,
-    WorkOrderStep,
-)
+from isom.orders.enums import PRIORITY_RANK, Priority
+from isom.production import rows as production_rows
+from isom.production.enums import MaterialRole, StepStatus, WorkOrderStatus
 
-OPEN_JOBS = (WorkOrderStatus.planned, WorkOrderStatus.released, WorkOrderStatus.in_progress)
+OPEN_JOBS = production_rows.OPEN_JOBS
 #: Planned consumption of a job's inputs: the day before it is due, when its children are due.
 CONSUMPTION_LEAD = dt.timedelta(days=1)
 SIX = Decimal("0.000001")
@@ -80,15 +75,7 @@ def on_hand(session: Session, items: set[int] | None = None) -> dict[int, Decima
     For material cut into pieces (a step input with a cut length) it is the usable length:
     the whole pieces each reel yields times the cut length, so that reels of 100 m and 35 m
     count as 4 pieces of 30 m (120 m), not 4.5."""
-    query = (
-        select(Balance.item_id, func.sum(Balance.quantity))
-        .where(Balance.status == ContentStatus.available)
-        .group_by(Balance.item_id)
-    )
-    if items is not None:
-        query = query.where(Balance.item_id.in_(items))
-    rows = session.execute(query).all()
-    stock = {item_id: Decimal(total) for item_id, total in rows}
+    stock = ledger_queries.available_by_item(session, items)
     cuts = cut_lengths(session, set(stock))
     if cuts:
         stock.update(usable_on_hand(session, cuts))
@@ -115,11 +102,7 @@ def cut_lengths(session: Session, items: set[int] | None = None) -> dict[int, De
 def usable_on_hand(session: Session, cuts: dict[int, Decimal]) -> dict[int, Decimal]:
     """Per item, the whole pieces of its cut length on every reel (each content line one
     length of material) times that length."""
-    rows = session.execute(
-        select(Content.item_id, Content.quantity).where(
-            Content.item_id.in_(cuts), Content.status == ContentStatus.available
-        )
-    )
+    rows = ledger_queries.available_lines_of(session, cuts)
     usable = dict.fromkeys(cuts, Decimal(0))
     for item_id, quantity in rows:
         usable[item_id] += (Decimal(quantity) // cuts[item_id]) * cuts[item_id]
@@ -157,27 +140,10 @@ def purchase_supply(session: Session, items: set[int] | None = None) -> list[Sup
 
 def production_supply(session: Session, items: set[int] | None = None) -> list[Supply]:
     """What open jobs will still put into stock: quantity less their last step's good output."""
-    query = select(
-        WorkOrder.id, WorkOrder.item_id, WorkOrder.due_date, WorkOrder.quantity, WorkOrder.number
-    ).where(WorkOrder.status.in_(OPEN_JOBS))
-    jobs = session.execute(
-        query if items is None else query.where(WorkOrder.item_id.in_(items))
-    ).all()
-    if not jobs:
-        return []
-    steps = select(WorkOrderStep.work_order_id, WorkOrderStep.sequence, WorkOrderStep.quantity_good)
-    if items is not None:
-        steps = steps.where(WorkOrderStep.work_order_id.in_([j[0] for j in jobs]))
-    last: dict[int, tuple[int, Decimal]] = {}
-    for wo_id, seq, good in session.execute(steps):
-        if wo_id not in last or seq > last[wo_id][0]:
-            last[wo_id] = (seq, good)
-    out = []
-    for wo_id, item_id, due, qty, number in jobs:
-        remaining = qty - last.get(wo_id, (0, Decimal(0)))[1]
-        if remaining > 0:
-            out.append(Supply(item_id, due, remaining, "production", str(number)))
-    return out
+    return [
+        Supply(o.item_id, o.due_date, o.remaining, "production", o.number)
+        for o in production_rows.remaining_outputs(session, items)
+    ]
 
 
 def step_demand(session: Session, items: set[int] | None = None) -> list[Demand]:
@@ -185,72 +151,31 @@ def step_demand(session: Session, items: set[int] | None = None) -> list[Demand]
     and for planned jobs (no snapshot yet) their route's inputs times the job's quantity.
 
     Queries start from the jobs' status (indexed) so that a few items cost a few rows."""
-    released = (
-        select(
-            StepMaterial.item_id,
-            StepMaterial.quantity,
-            WorkOrderStep.sequence,
-            WorkOrder.number,
-            WorkOrder.due_date,
-        )
-        .select_from(WorkOrder)
-        .join(WorkOrderStep, WorkOrderStep.work_order_id == WorkOrder.id)
-        .join(StepMaterial, StepMaterial.step_id == WorkOrderStep.id)
-        .where(
-            WorkOrder.status.in_((WorkOrderStatus.released, WorkOrderStatus.in_progress)),
-            StepMaterial.role == MaterialRole.input,
-        )
-    )
-    rows = session.execute(
-        released if items is None else released.where(StepMaterial.item_id.in_(items))
-    ).all()
-    places = {ledger.step_place(f"{number}/{seq}") for _, _, seq, number, _ in rows}
-    taken: dict[tuple[str | None, int], Decimal] = {}
+    rows = production_rows.released_inputs(session, items)
+    places = {ledger.step_place(f"{r.number}/{r.sequence}") for r in rows}
+    taken: dict[tuple[str, int], Decimal] = {}
     if places:
-        consumed = (
-            select(EventLine.place, EventLine.item_id, func.sum(EventLine.quantity))
-            .where(EventLine.quantity > 0)
-            .group_by(EventLine.place, EventLine.item_id)
-        )
-        consumed = (
-            consumed.where(EventLine.place.like("step:%"))
-            if items is None
-            else consumed.where(EventLine.place.in_(places), EventLine.item_id.in_(items))
-        )
-        taken = {(place, item_id): Decimal(q) for place, item_id, q in session.execute(consumed)}
+        taken = ledger_queries.consumed_at_steps(session, None if items is None else places, items)
     out = []
-    starts = planned_starts(session, {str(r[3]) for r in rows})
-    for item_id, qty, seq, number, due in rows:
-        ref = f"{number}/{seq}"
-        remaining = qty - taken.get((ledger.step_place(ref), item_id), Decimal(0))
+    starts = planned_starts(session, {r.number for r in rows})
+    for r in rows:
+        ref = f"{r.number}/{r.sequence}"
+        remaining = r.quantity - taken.get((ledger.step_place(ref), r.item_id), Decimal(0))
         if remaining > 0:
-            day = starts.get(ref, due - CONSUMPTION_LEAD)
-            out.append(Demand(item_id, day, remaining, "step", ref))
-    planned = (
-        select(
-            StepInput.item_id,
-            StepInput.quantity_per,
-            RouteStep.sequence,
-            WorkOrder.number,
-            WorkOrder.due_date,
-            WorkOrder.quantity,
-            Route.id,
-            Route.item_id,
-        )
-        .select_from(WorkOrder)
-        .join(Route, Route.item_id == WorkOrder.item_id)
-        .join(RouteStep, RouteStep.route_id == Route.id)
-        .join(StepInput, StepInput.step_id == RouteStep.id)
-        .where(WorkOrder.status == WorkOrderStatus.planned, Route.active)
-    )
-    found = session.execute(
-        planned if items is None else planned.where(StepInput.item_id.in_(items))
-    ).all()
-    newest = _newest_routes(session, {r[7] for r in found})
-    for item_id, per, seq, number, due, qty, route_id, _ in found:
-        if route_id in newest:
+            day = starts.get(ref, r.due_date - CONSUMPTION_LEAD)
+            out.append(Demand(r.item_id, day, remaining, "step", ref))
+    found = production_rows.planned_inputs(session, items)
+    newest = _newest_routes(session, {p.route_item_id for p in found})
+    for p in found:
+        if p.route_id in newest:
             out.append(
-                Demand(item_id, due - CONSUMPTION_LEAD, exact(per * qty), "step", f"{number}/{seq}")
+                Demand(
+                    p.item_id,
+                    p.due_date - CONSUMPTION_LEAD,
+                    exact(p.quantity_per * p.quantity),
+                    "step",
+                    f"{p.number}/{p.sequence}",
+                )
             )
     return out
 
@@ -344,27 +269,11 @@ class OpenStep:
 def open_steps(session: Session, *, proposed: bool = False) -> list[OpenStep]:
     """Every step not done of released and running jobs (and of planned jobs by their newest
     route, when `proposed`), in job and route order."""
-    from isom.production.models import StepStatus
-
     codes = dict(session.execute(select(Item.id, Item.code)).all())
-    rows = session.execute(
-        select(WorkOrder, WorkOrderStep)
-        .join(WorkOrderStep, WorkOrderStep.work_order_id == WorkOrder.id)
-        .where(
-            WorkOrder.status.in_((WorkOrderStatus.released, WorkOrderStatus.in_progress)),
-            WorkOrderStep.status != StepStatus.done,
-        )
-        .order_by(WorkOrder.id, WorkOrderStep.sequence)
-    ).all()
+    rows = production_rows.open_steps(session)
     inputs: dict[int, list[tuple[int, Decimal]]] = {}
-    step_ids = [st.id for _, st in rows]
-    if step_ids:
-        for step_id, item_id, qty in session.execute(
-            select(StepMaterial.step_id, StepMaterial.item_id, StepMaterial.quantity).where(
-                StepMaterial.step_id.in_(step_ids), StepMaterial.role == MaterialRole.input
-            )
-        ):
-            inputs.setdefault(step_id, []).append((item_id, Decimal(qty)))
+    for m in production_rows.materials(session, [st.id for _, st in rows], role=MaterialRole.input):
+        inputs.setdefault(m.step_id, []).append((m.item_id, Decimal(m.quantity)))
     out = []
     for wo, st in rows:
         left = max(Decimal(0), wo.quantity - st.quantity_good - st.quantity_scrap)
@@ -387,9 +296,7 @@ def _planned_steps(session: Session, codes: dict[int, str]) -> list[OpenStep]:
     """Planned (not yet released) jobs' steps from their item's newest route."""
     routes = routes_by_item(session)
     out = []
-    for wo in session.scalars(
-        select(WorkOrder).where(WorkOrder.status == WorkOrderStatus.planned).order_by(WorkOrder.id)
-    ):
+    for wo in production_rows.jobs(session, statuses=[WorkOrderStatus.planned]):
         route = routes.get(wo.item_id)
         if route is None:
             continue
@@ -430,14 +337,7 @@ def workstations(session: Session) -> list[tuple[Workstation, Calendar | None]]:
 
 def machines_down(session: Session) -> dict[int, dt.datetime]:
     """Workstations down right now, and since when."""
-    from isom.production.models import MachineRecord, MachineState
-
-    rows = session.execute(
-        select(MachineRecord.workstation_id, MachineRecord.started_at).where(
-            MachineRecord.ended_at.is_(None), MachineRecord.state == MachineState.down
-        )
-    )
-    return {ws: since for ws, since in rows}
+    return production_rows.machines_down(session)
 
 
 def people_per_skill(session: Session) -> dict[str, int]:
@@ -459,40 +359,25 @@ def floor_events_after(
 ) -> tuple[int, int, list[str]]:
     """The ends of the production and order logs, and what landed after the given ends
     (kinds and what they name, e.g. "machine CUT-1 down"), for re-planning."""
-    from isom.orders.models import OrderEvent
-    from isom.production.models import ProductionEvent
-
-    prod = session.execute(
-        select(ProductionEvent.id, ProductionEvent.kind, ProductionEvent.command)
-        .where(ProductionEvent.id > production_after, ProductionEvent.kind != "consume")
-        .order_by(ProductionEvent.id)
-        .limit(500)
-    ).all()
-    orders = session.execute(
-        select(OrderEvent.id, OrderEvent.kind)
-        .where(OrderEvent.id > orders_after)
-        .order_by(OrderEvent.id)
-        .limit(500)
-    ).all()
+    prod = production_rows.events_after(session, production_after, limit=500, skip_consume=True)
+    orders = orders_queries.events_after(session, orders_after, limit=500)
     said = []
-    for _, kind, cmd in prod:
+    for e in prod:
+        kind, cmd = e.kind, e.command
         what = cmd.get("workstation") if kind == "machine" else cmd.get("work_order")
         state = f" {cmd.get('state')}" if kind == "machine" else ""
         said.append(f"{kind} {what or ''}{state}".strip())
-    said += [kind for _, kind in orders]
+    said += [e.kind for e in orders]
     ends = (
-        prod[-1][0] if prod else production_after,
-        orders[-1][0] if orders else orders_after,
+        prod[-1].id if prod else production_after,
+        orders[-1].id if orders else orders_after,
     )
     return ends[0], ends[1], said
 
 
 def log_ends(session: Session) -> tuple[int, int]:
     """The newest production and order event ids (a change means something landed)."""
-    from isom.orders.models import OrderEvent
-    from isom.production.models import ProductionEvent
-
     return (
-        session.scalar(select(func.max(ProductionEvent.id))) or 0,
-        session.scalar(select(func.max(OrderEvent.id))) or 0,
+        production_rows.last_event_id(session) or 0,
+        orders_queries.last_event_id(session) or 0,
     )

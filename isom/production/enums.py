@@ -12,3 +12,28 @@ class MachineState(enum.StrEnum):
     idle = "idle"
     down = "down"
     cleanup = "cleanup"
+
+
+class WorkOrderStatus(enum.StrEnum):
+    planned = "planned"
+    released = "released"
+    in_progress = "in_progress"
+    complete = "complete"
+    closed = "closed"
+    cancelled = "cancelled"
+
+
+class StepStatus(enum.StrEnum):
+    waiting = "waiting"
+    ready = "ready"
+    running = "running"
+    paused = "paused"
+    done = "done"
+
+
+class MaterialRole(enum.StrEnum):
+    input = "input"
+    main = "main"
+    intermediate = "intermediate"
+    byproduct = "byproduct"
+    scrap = "scrap"

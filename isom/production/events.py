@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from isom import commands, reactions
 from isom.ledger import services as ledger
+from isom.production import rows
 from isom.production.models import (
     ProductionEvent,
 )
@@ -65,5 +66,5 @@ def _apply(
     result.kind = kind
     event.result = result.model_dump(mode="json")
     session.flush()  # the event's row once more: what the build set on it, and the answer
-    reactions.publish(session, f"production.{kind}", event=event, result=result)
+    reactions.publish(session, f"production.{kind}", event=rows.event_row(event), result=result)
     return result

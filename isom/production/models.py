@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import enum
 from decimal import Decimal
 from typing import Any
 
@@ -23,32 +22,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from isom.db import Base
 from isom.production.enums import MachineState as MachineState  # re-exported: models use it
+from isom.production.enums import MaterialRole as MaterialRole
+from isom.production.enums import StepStatus as StepStatus
+from isom.production.enums import WorkOrderStatus as WorkOrderStatus
 from isom.types import Exact, JsonType, UtcDateTime, enum_column
-
-
-class WorkOrderStatus(enum.StrEnum):
-    planned = "planned"
-    released = "released"
-    in_progress = "in_progress"
-    complete = "complete"
-    closed = "closed"
-    cancelled = "cancelled"
-
-
-class StepStatus(enum.StrEnum):
-    waiting = "waiting"
-    ready = "ready"
-    running = "running"
-    paused = "paused"
-    done = "done"
-
-
-class MaterialRole(enum.StrEnum):
-    input = "input"
-    main = "main"
-    intermediate = "intermediate"
-    byproduct = "byproduct"
-    scrap = "scrap"
 
 
 class WorkOrder(Base):

@@ -12,8 +12,7 @@ from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
-from isom.ledger.models import Container, Content, EventLine, Lot
-from isom.ledger.models import Event as LedgerEvent
+from isom.ledger import queries as ledger_queries
 from isom.masterdata.models import Item, Person, Workstation
 from isom.production import services, timekeeping
 from isom.production.models import (
@@ -143,37 +142,62 @@ def wip(session: Session, *, stuck_minutes: int = 30, at: dt.datetime | None = N
             .order_by(WorkOrder.due_date, WorkOrder.id)
         )
     )
-    all_steps = list(
-        session.scalars(
-            select(WorkOrderStep)
-            .where(WorkOrderStep.work_order_id.in_([j.id for j in jobs]))
-            .order_by(WorkOrderStep.sequence)
-        )
-    )
-    steps_by_job: dict[int, list[WorkOrderStep]] = defaultdict(list)
-    for s in all_steps:
-        steps_by_job[s.work_order_id].append(s)
-    refs = {f"{j.number}/{s.sequence}": s for j in jobs for s in steps_by_job[j.id]}
+    steps_by_job = _steps_by_job(session, [j.id for j in jobs])
+    refs = [f"{j.number}/{s.sequence}" for j in jobs for s in steps_by_job[j.id]]
     in_step: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
-    if refs:
-        for place, item_id, q in session.execute(
-            select(EventLine.place, EventLine.item_id, EventLine.quantity).where(
-                EventLine.place.in_([f"step:{r}" for r in refs])
-            )
-        ):
-            in_step[str(place)[5:]][items[item_id]] += q
+    for line in ledger_queries.place_lines(session, [f"step:{r}" for r in refs]):
+        in_step[line.place.removeprefix("step:")][items[line.item_id]] += line.quantity
     after: dict[str, list[WipContainer]] = defaultdict(list)
-    if refs:
-        for code, item_id, lot, q, ref in session.execute(
-            select(Container.code, Content.item_id, Lot.code, Content.quantity, Content.wip_step)
-            .join(Container, Container.id == Content.container_id)
-            .outerjoin(Lot, Lot.id == Content.lot_id)
-            .where(Content.wip_step.in_(list(refs)), Content.quantity > 0)
-            .order_by(Container.code)
-        ):
-            after[str(ref)].append(
-                WipContainer(container=code, item=items[item_id], lot=lot, quantity=q)
+    for w in ledger_queries.wip_lines_of(session, refs):
+        after[w.step].append(
+            WipContainer(
+                container=w.container, item=items[w.item_id], lot=w.lot, quantity=w.quantity
             )
+        )
+    people, elapsed = _people_on_steps(session, [j.id for j in jobs], now)
+    kinds = session.execute(
+        select(Workstation.code, Workstation.kind, Workstation.operations)
+    ).all()
+    out: list[WipJob] = []
+    queues: dict[str, list[str]] = defaultdict(list)
+    for j in jobs:
+        steps = steps_by_job[j.id]
+        for s in steps:
+            if s.status is StepStatus.ready:
+                for code, kind, ops in kinds:
+                    if (not s.workstation_kind or kind == s.workstation_kind) and (
+                        not ops or s.operation in ops
+                    ):
+                        queues[code].append(f"{j.number}/{s.sequence}")
+        views = [
+            _wip_step(j, n, s, stations, in_step, after, people, elapsed)
+            for n, s in enumerate(steps)
+        ]
+        out.append(_wip_job(j, steps, views, items[j.item_id], now, stuck_minutes))
+    return WipBoard(
+        at=now,
+        jobs=out,
+        queues=dict(queues),
+        late=[j.work_order for j in out if j.late],
+        stuck=[j.work_order for j in out if j.stuck],
+    )
+
+
+def _steps_by_job(session: Session, job_ids: list[int]) -> dict[int, list[WorkOrderStep]]:
+    steps_by_job: dict[int, list[WorkOrderStep]] = defaultdict(list)
+    for s in session.scalars(
+        select(WorkOrderStep)
+        .where(WorkOrderStep.work_order_id.in_(job_ids))
+        .order_by(WorkOrderStep.sequence)
+    ):
+        steps_by_job[s.work_order_id].append(s)
+    return steps_by_job
+
+
+def _people_on_steps(
+    session: Session, job_ids: list[int], now: dt.datetime
+) -> tuple[dict[int, list[str]], dict[int, Decimal]]:
+    """Who is clocked on each step now, and the minutes clocked on each step so far."""
     open_labour = session.execute(
         select(LabourRecord.step_id, Person.name)
         .join(Person, Person.id == LabourRecord.person_id)
@@ -184,74 +208,67 @@ def wip(session: Session, *, stuck_minutes: int = 30, at: dt.datetime | None = N
         people[step_id].append(name)
     spans = session.execute(
         select(LabourRecord.step_id, LabourRecord.started_at, LabourRecord.ended_at).where(
-            LabourRecord.work_order_id.in_([j.id for j in jobs])
+            LabourRecord.work_order_id.in_(job_ids)
         )
     ).all()
     elapsed: dict[int, Decimal] = defaultdict(Decimal)
     for step_id, a, b in spans:
         delta = (b or now) - a
         elapsed[step_id] += Decimal(int(delta.total_seconds() * 1000)) / 60000
-    out: list[WipJob] = []
-    queues: dict[str, list[str]] = defaultdict(list)
-    kinds = session.execute(
-        select(Workstation.code, Workstation.kind, Workstation.operations)
-    ).all()
-    for j in jobs:
-        steps = steps_by_job[j.id]
-        current = next((s for s in steps if s.status is not StepStatus.done), None)
-        last = max((s.last_event_at for s in steps if s.last_event_at), default=None)
-        running = any(s.status is StepStatus.running for s in steps)
-        stuck = running and (last is None or now - last > dt.timedelta(minutes=stuck_minutes))
-        late = j.due_date < now.date()
-        for s in steps:
-            if s.status is StepStatus.ready:
-                for code, kind, ops in kinds:
-                    if (not s.workstation_kind or kind == s.workstation_kind) and (
-                        not ops or s.operation in ops
-                    ):
-                        queues[code].append(f"{j.number}/{s.sequence}")
-        out.append(
-            WipJob(
-                work_order=str(j.number),
-                item=items[j.item_id],
-                quantity=j.quantity,
-                due_date=j.due_date,
-                status=j.status.value,
-                current_step=current.sequence if current else None,
-                late=late,
-                stuck=stuck,
-                last_event_at=last,
-                steps=[
-                    WipStep(
-                        sequence=s.sequence,
-                        operation=s.operation,
-                        status=s.status.value,
-                        workstation=stations.get(s.workstation_id) if s.workstation_id else None,
-                        consumed={
-                            k: v for k, v in in_step[f"{j.number}/{s.sequence}"].items() if v > 0
-                        },
-                        at_step=s.quantity_in - s.quantity_good - s.quantity_scrap
-                        if n
-                        else s.rework_pending,
-                        after_step=after[f"{j.number}/{s.sequence}"],
-                        good=s.quantity_good,
-                        scrap=s.quantity_scrap,
-                        rework_pending=s.rework_pending,
-                        returned=s.quantity_returned,
-                        people=sorted(people[s.id]),
-                        elapsed_minutes=elapsed[s.id].quantize(Decimal("0.01")),
-                        standard_minutes=s.standard_minutes,
-                    )
-                    for n, s in enumerate(steps)
-                ],
-            )
-        )
-    return WipBoard(
-        at=now,
-        jobs=out,
-        queues=dict(queues),
-        late=[j.work_order for j in out if j.late],
-        stuck=[j.work_order for j in out if j.stuck],
+    return people, elapsed
+
+
+def _wip_step(
+    j: WorkOrder,
+    n: int,
+    s: WorkOrderStep,
+    stations: dict[int, str],
+    in_step: dict[str, dict[str, Decimal]],
+    after: dict[str, list[WipContainer]],
+    people: dict[int, list[str]],
+    elapsed: dict[int, Decimal],
+) -> WipStep:
+    ref = f"{j.number}/{s.sequence}"
+    return WipStep(
+        sequence=s.sequence,
+        operation=s.operation,
+        status=s.status.value,
+        workstation=stations.get(s.workstation_id) if s.workstation_id else None,
+        consumed={k: v for k, v in in_step[ref].items() if v > 0},
+        at_step=s.quantity_in - s.quantity_good - s.quantity_scrap if n else s.rework_pending,
+        after_step=after[ref],
+        good=s.quantity_good,
+        scrap=s.quantity_scrap,
+        rework_pending=s.rework_pending,
+        returned=s.quantity_returned,
+        people=sorted(people[s.id]),
+        elapsed_minutes=elapsed[s.id].quantize(Decimal("0.01")),
+        standard_minutes=s.standard_minutes,
+    )
+
+
+def _wip_job(
+    j: WorkOrder,
+    steps: list[WorkOrderStep],
+    views: list[WipStep],
+    item: str,
+    now: dt.datetime,
+    stuck_minutes: int,
+) -> WipJob:
+    current = next((s for s in steps if s.status is not StepStatus.done), None)
+    last = max((s.last_event_at for s in steps if s.last_event_at), default=None)
+    running = any(s.status is StepStatus.running for s in steps)
+    return WipJob(
+        work_order=str(j.number),
+        item=item,
+        quantity=j.quantity,
+        due_date=j.due_date,
+        status=j.status.value,
+        current_step=current.sequence if current else None,
+        late=j.due_date < now.date(),
+        stuck=running and (last is None or now - last > dt.timedelta(minutes=stuck_minutes)),
+        last_event_at=last,
+        steps=views,
     )
 
 
@@ -427,7 +444,7 @@ def wip_version(session: Session) -> tuple[int | None, int | None]:
     """The newest production and ledger event ids: the board changes only when one of them does."""
     return (
         session.scalar(select(func.max(ProductionEvent.id))),
-        session.scalar(select(func.max(LedgerEvent.id))),
+        ledger_queries.last_event_id(session),
     )
 
 

@@ -11,7 +11,7 @@ from isom.production.models import (
     WorkOrderStatus,
     WorkOrderStep,
 )
-from isom.transitions import check_transition
+from isom.transitions import move
 
 Actor = ledger.Actor
 
@@ -44,15 +44,14 @@ def transition_work_order(
     wo: WorkOrder, to: WorkOrderStatus, *, actor: Actor, at: dt.datetime
 ) -> None:
     """Move a job to `to` if its transition table allows it, recording who and when."""
-    check_transition(
+    move(
+        wo,
         WORK_ORDER_TRANSITIONS,
-        wo.status,
         to,
         what=f"work order {wo.number}",
         kind="work order",
         field="work_order",
     )
-    wo.status = to
     wo.updated_at = at
     wo.updated_by = actor.name
     if to is WorkOrderStatus.released:
@@ -67,15 +66,14 @@ def transition_step(
     step: WorkOrderStep, to: StepStatus, *, actor: Actor, at: dt.datetime, number: str = ""
 ) -> None:
     """Move a step to `to` if its transition table allows it, recording who and when."""
-    check_transition(
+    move(
+        step,
         STEP_TRANSITIONS,
-        step.status,
         to,
         what=f"step {number}/{step.sequence}",
         kind="step",
         field="step",
     )
-    step.status = to
     step.updated_at = at
     step.updated_by = actor.name
     step.last_event_at = at

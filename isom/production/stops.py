@@ -16,13 +16,13 @@ from decimal import ROUND_HALF_EVEN, Decimal
 
 from sqlalchemy.orm import Session
 
-from isom.costing import services as costing
 from isom.errors import Conflict, InvalidInput, WrongState
 from isom.ledger import queries as ledger_queries
 from isom.ledger import services as ledger
 from isom.ledger.schemas import LotIn, ProduceCommand, ScrapCommand
 from isom.masterdata import services as md
 from isom.masterdata.models import Item, Location, Tracking, Workstation
+from isom.production.conversion import step_conversion_cost
 from isom.production.coverage import cover, processed_after
 from isom.production.events import run_event
 from isom.production.models import (
@@ -30,7 +30,9 @@ from isom.production.models import (
     ProductionEvent,
     StepMaterial,
     StepStatus,
+    WorkOrder,
     WorkOrderStatus,
+    WorkOrderStep,
 )
 from isom.production.schemas import ScanResult, StopScan
 from isom.production.states import transition_step, transition_work_order
@@ -68,6 +70,113 @@ def _stop(
         raise InvalidInput(
             "scrap needs a reason", field="scrap_reason", expected="why it was scrapped"
         )
+    out_item, ws, location = _output_and_place(session, wo, step, cmd)
+    good_serials, scrap_serials = _check_serials(session, out_item, cmd)
+    final = next_step(session, wo, step) is None
+    ref = step_ref(wo, step)
+    at = event.occurred_at
+    made = cmd.good_quantity + cmd.scrap_quantity
+    processed = processed_after(step, made, cmd.rework_quantity)
+    ledger_events = cover(session, actor, key, wo, step, ws, processed, at)
+    clock_out(open_labour(session, step), event)
+    session.flush()
+    unit_cost = _unit_cost(session, step, ref, made + cmd.rework_quantity, at)
+    lot_code = cmd.lot or (str(wo.number) if out_item.tracking is Tracking.lot else None)
+    produced_into = None
+    if cmd.good_quantity > 0:
+        made_events, produced_into = _produce_good(
+            session, actor, key, cmd, ref, out_item, [*good_serials] or [lot_code], unit_cost,
+            serials=bool(good_serials), wip=not final, location=location, at=at,
+        )  # fmt: skip
+        ledger_events += made_events
+        for m in materials_of(session, step):
+            if m.role in (MaterialRole.byproduct, MaterialRole.intermediate, MaterialRole.scrap):
+                ledger_events.append(
+                    _by_product(session, actor, key, ref, m, cmd.good_quantity, location, at)
+                )
+    if cmd.scrap_quantity > 0:
+        ledger_events += _scrap_units(
+            session,
+            actor,
+            key,
+            cmd,
+            ref,
+            out_item,
+            [*scrap_serials] or [lot_code],
+            unit_cost,
+            at,
+            location=location,
+        )
+    _count_and_advance(session, wo, step, cmd, final=final, actor=actor, at=at)
+    event.work_order_id, event.step_id, event.person_id, event.workstation_id = (
+        wo.id,
+        step.id,
+        person.id,
+        ws.id,
+    )
+    return result_of(
+        wo,
+        step,
+        ledger_events=ledger_events,
+        container=produced_into,
+        unit_cost=str(unit_cost),
+        good=str(cmd.good_quantity),
+        scrap=str(cmd.scrap_quantity),
+        rework=str(cmd.rework_quantity),
+        rework_pending=str(step.rework_pending),
+        serials=good_serials,
+    )
+
+
+def _produce_good(
+    session: Session,
+    actor: Actor,
+    key: str,
+    cmd: StopScan,
+    ref: str,
+    item: Item,
+    lots: list[str | None],
+    unit_cost: Decimal,
+    *,
+    serials: bool,
+    wip: bool,
+    location: str,
+    at: dt.datetime,
+) -> tuple[list[int], str]:
+    """Produce the good units (one produce per serial, else one), all into the first container:
+    the ledger events and that container."""
+    each = Decimal(1) if serials else cmd.good_quantity
+    events: list[int] = []
+    produced_into: str | None = None
+    for n, code in enumerate(lots):
+        res = ledger.produce(
+            session,
+            actor,
+            f"{key}:produce" + (f":{n}" if serials else ""),
+            ProduceCommand(
+                step=ref,
+                item=item.code,
+                lot=LotIn(code=code) if code else None,
+                quantity=each,
+                unit_cost=unit_cost,
+                wip=wip,
+                container=produced_into or cmd.container,
+                new_container=None if produced_into else cmd.new_container,
+                location=None if produced_into or cmd.container else location,
+                occurred_at=at,
+            ),
+        )
+        events.append(res.event_id)
+        produced_into = str(res.detail["container"])
+    assert produced_into is not None
+    return events, produced_into
+
+
+def _output_and_place(
+    session: Session, wo: WorkOrder, step: WorkOrderStep, cmd: StopScan
+) -> tuple[Item, Workstation, str]:
+    """The step's main output, its workstation, and where the output is put (the scan's
+    location, else the workstation's)."""
     main = main_output(session, step)
     if main is None:
         raise Conflict(
@@ -87,67 +196,33 @@ def _stop(
         )
     out_item = session.get(Item, main.item_id)
     assert out_item is not None
-    good_serials, scrap_serials = _check_serials(session, out_item, cmd)
-    final = next_step(session, wo, step) is None
-    ref = step_ref(wo, step)
-    at = event.occurred_at
+    return out_item, ws, location
+
+
+def _unit_cost(
+    session: Session, step: WorkOrderStep, ref: str, units: Decimal, at: dt.datetime
+) -> Decimal:
+    """What each unit stopped carries: the value in the step's place plus its conversion cost
+    so far, over every unit stopped (units sent to rework keep their share in the place)."""
+    if units <= 0:
+        return Decimal(0)
+    value = ledger_queries.place_value(session, ledger.step_place(ref))
+    conversion = step_conversion_cost(session, step, at)
+    return max(Decimal(0), ((value + conversion) / units).quantize(SIX, ROUND_HALF_EVEN))
+
+
+def _count_and_advance(
+    session: Session,
+    wo: WorkOrder,
+    step: WorkOrderStep,
+    cmd: StopScan,
+    *,
+    final: bool,
+    actor: Actor,
+    at: dt.datetime,
+) -> None:
+    """Add the stop's quantities to the step, and move the step, the next one and the job on."""
     made = cmd.good_quantity + cmd.scrap_quantity
-    processed = processed_after(step, made, cmd.rework_quantity)
-    ledger_events = cover(session, actor, key, wo, step, ws, processed, at)
-    clock_out(open_labour(session, step), event)
-    session.flush()
-    unit_cost = Decimal(0)
-    if made + cmd.rework_quantity > 0:
-        # Units sent to rework keep their share of the cost in the step's place.
-        value = costing.place_value(session, ledger.step_place(ref))
-        conversion = costing.step_conversion_cost(session, step, at)
-        unit_cost = max(
-            Decimal(0),
-            ((value + conversion) / (made + cmd.rework_quantity)).quantize(SIX, ROUND_HALF_EVEN),
-        )
-    lot_code = cmd.lot or (str(wo.number) if out_item.tracking is Tracking.lot else None)
-    produced_into = None
-    if cmd.good_quantity > 0:
-        lots: list[str | None] = [*good_serials] or [lot_code]
-        each = Decimal(1) if good_serials else cmd.good_quantity
-        for n, code in enumerate(lots):
-            res = ledger.produce(
-                session,
-                actor,
-                f"{key}:produce" + (f":{n}" if good_serials else ""),
-                ProduceCommand(
-                    step=ref,
-                    item=out_item.code,
-                    lot=LotIn(code=code) if code else None,
-                    quantity=each,
-                    unit_cost=unit_cost,
-                    wip=not final,
-                    container=produced_into or cmd.container,
-                    new_container=None if produced_into else cmd.new_container,
-                    location=None if produced_into or cmd.container else location,
-                    occurred_at=at,
-                ),
-            )
-            ledger_events.append(res.event_id)
-            produced_into = str(res.detail["container"])
-        for m in materials_of(session, step):
-            if m.role in (MaterialRole.byproduct, MaterialRole.intermediate, MaterialRole.scrap):
-                ledger_events.append(
-                    _by_product(session, actor, key, ref, m, cmd.good_quantity, location, at)
-                )
-    if cmd.scrap_quantity > 0:
-        ledger_events += _scrap_units(
-            session,
-            actor,
-            key,
-            cmd,
-            ref,
-            out_item,
-            [*scrap_serials] or [lot_code],
-            unit_cost,
-            at,
-            location=location,
-        )
     step.quantity_good += cmd.good_quantity
     step.quantity_scrap += cmd.scrap_quantity
     step.quantity_rework += cmd.rework_quantity
@@ -165,24 +240,6 @@ def _stop(
         transition_step(nxt, StepStatus.ready, actor=actor, at=at, number=nb)
     if final and done:
         transition_work_order(wo, WorkOrderStatus.complete, actor=actor, at=at)
-    event.work_order_id, event.step_id, event.person_id, event.workstation_id = (
-        wo.id,
-        step.id,
-        person.id,
-        ws.id,
-    )
-    return result_of(
-        wo,
-        step,
-        ledger_events=ledger_events,
-        container=produced_into,
-        unit_cost=str(unit_cost),
-        good=str(cmd.good_quantity),
-        scrap=str(cmd.scrap_quantity),
-        rework=str(cmd.rework_quantity),
-        rework_pending=str(step.rework_pending),
-        serials=good_serials,
-    )
 
 
 def _check_serials(session: Session, item: Item, cmd: StopScan) -> tuple[list[str], list[str]]:

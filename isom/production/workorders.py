@@ -9,7 +9,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from isom.costing import services as costing
 from isom.errors import Conflict, NotFound
 from isom.ledger import services as ledger
 from isom.masterdata import services as md
@@ -21,6 +20,7 @@ from isom.masterdata.models import (
     RunBasis,
     Workstation,
 )
+from isom.production import conversion
 from isom.production.events import run_event
 from isom.production.models import (
     MaterialRole,
@@ -266,7 +266,7 @@ def _rates(
         session.info[key] = (
             list(session.scalars(select(Person).where(Person.active))),
             list(session.scalars(select(Workstation).where(Workstation.active))),
-            costing.overhead_rates(session),
+            conversion.overhead_rates(session),
         )
     return session.info[key]  # type: ignore[no-any-return]
 
@@ -299,53 +299,10 @@ def release(
             expected="an active route of the item, with at least one step",
         )
     wo.route_code, wo.route_revision = route.code, route.revision
-    people, stations, overheads = _rates(session)
+    rates = _rates(session)
     children: list[str] = []
     for n, rs in enumerate(route.steps):
-        per_unit = (
-            rs.run_minutes
-            if rs.run_basis is RunBasis.unit
-            else (rs.run_minutes / route.batch_size).quantize(SIX, ROUND_HALF_EVEN)
-        )
-        run_total = (
-            rs.run_minutes * wo.quantity
-            if rs.run_basis is RunBasis.unit
-            else (
-                rs.run_minutes * (wo.quantity / route.batch_size).to_integral_value(ROUND_CEILING)
-            )
-        )
-        step = WorkOrderStep(
-            work_order_id=wo.id,
-            sequence=rs.sequence,
-            operation=rs.operation,
-            name=rs.name,
-            workstation_kind=rs.workstation_kind,
-            skill=rs.skill,
-            setup_minutes=rs.setup_minutes,
-            run_minutes_per_unit=per_unit,
-            cleanup_minutes=rs.cleanup_minutes,
-            standard_minutes=(rs.setup_minutes + run_total + rs.cleanup_minutes).quantize(SIX),
-            std_labour_rate=_mean(
-                [p.hourly_rate for p in people if not rs.skill or rs.skill in p.skills]
-            ),
-            std_machine_rate=_mean(
-                [
-                    w.hourly_rate
-                    for w in stations
-                    if not rs.workstation_kind or w.kind == rs.workstation_kind
-                ]
-            ),
-            std_overhead_rate=_mean(
-                [
-                    overheads.get(w.id, Decimal(0))
-                    for w in stations
-                    if not rs.workstation_kind or w.kind == rs.workstation_kind
-                ]
-            ),
-            status=StepStatus.ready if n == 0 else StepStatus.waiting,
-            updated_at=at,
-            updated_by=actor.name,
-        )
+        step = _snapshot_step(wo, route, rs, rates, first=n == 0, actor=actor, at=at)
         session.add(step)
         session.flush()
         for si in rs.inputs:
@@ -369,19 +326,7 @@ def release(
                 and depth < MAX_CHILD_DEPTH
                 and _active_route(session, it, None)
             ):
-                child = new_work_order(
-                    session,
-                    it,
-                    need,
-                    wo.due_date - dt.timedelta(days=1),
-                    actor=actor,
-                    at=at,
-                    customer_line=wo.customer_line,
-                    parent=wo,
-                    parent_step=rs.sequence,
-                )
-                children.append(str(child.number))
-                children += release(session, child, actor=actor, at=at, depth=depth + 1)
+                children += _release_child(session, wo, it, need, rs.sequence, actor, at, depth)
         for so in rs.outputs:
             it = session.get(Item, so.item_id)
             assert it is not None
@@ -397,3 +342,74 @@ def release(
             )
     session.flush()
     return children
+
+
+def _release_child(
+    session: Session,
+    wo: WorkOrder,
+    item: Item,
+    need: Decimal,
+    sequence: int,
+    actor: Actor,
+    at: dt.datetime,
+    depth: int,
+) -> list[str]:
+    """Make and release the child job that makes a step's input, due the day before its parent."""
+    child = new_work_order(
+        session,
+        item,
+        need,
+        wo.due_date - dt.timedelta(days=1),
+        actor=actor,
+        at=at,
+        customer_line=wo.customer_line,
+        parent=wo,
+        parent_step=sequence,
+    )
+    return [str(child.number), *release(session, child, actor=actor, at=at, depth=depth + 1)]
+
+
+def _snapshot_step(
+    wo: WorkOrder,
+    route: Route,
+    rs: RouteStep,
+    rates: tuple[list[Person], list[Workstation], dict[int, Decimal]],
+    *,
+    first: bool,
+    actor: Actor,
+    at: dt.datetime,
+) -> WorkOrderStep:
+    """A route step as the job's step: its minutes for the job's quantity and its standard
+    rates (the mean of the people with the skill and of the workstations of the kind)."""
+    people, stations, overheads = rates
+    per_unit = (
+        rs.run_minutes
+        if rs.run_basis is RunBasis.unit
+        else (rs.run_minutes / route.batch_size).quantize(SIX, ROUND_HALF_EVEN)
+    )
+    run_total = (
+        rs.run_minutes * wo.quantity
+        if rs.run_basis is RunBasis.unit
+        else (rs.run_minutes * (wo.quantity / route.batch_size).to_integral_value(ROUND_CEILING))
+    )
+    kind = [w for w in stations if not rs.workstation_kind or w.kind == rs.workstation_kind]
+    return WorkOrderStep(
+        work_order_id=wo.id,
+        sequence=rs.sequence,
+        operation=rs.operation,
+        name=rs.name,
+        workstation_kind=rs.workstation_kind,
+        skill=rs.skill,
+        setup_minutes=rs.setup_minutes,
+        run_minutes_per_unit=per_unit,
+        cleanup_minutes=rs.cleanup_minutes,
+        standard_minutes=(rs.setup_minutes + run_total + rs.cleanup_minutes).quantize(SIX),
+        std_labour_rate=_mean(
+            [p.hourly_rate for p in people if not rs.skill or rs.skill in p.skills]
+        ),
+        std_machine_rate=_mean([w.hourly_rate for w in kind]),
+        std_overhead_rate=_mean([overheads.get(w.id, Decimal(0)) for w in kind]),
+        status=StepStatus.ready if first else StepStatus.waiting,
+        updated_at=at,
+        updated_by=actor.name,
+    )

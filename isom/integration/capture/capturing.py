@@ -15,8 +15,8 @@ from isom.integration import epcis
 from isom.integration.capture.mapping import _cbv, _plan, _time
 from isom.integration.capture.validation import validate
 from isom.integration.models import CapturedEvent
+from isom.ledger import queries as ledger_queries
 from isom.ledger import services as ledger
-from isom.ledger.models import Event
 from isom.ledger.schemas import (
     MAX_ID,
     ReverseCommand,
@@ -142,7 +142,7 @@ def _declare_error(
     if original is not None:
         targets = list(reversed(original.ledger_events))
     elif isinstance(ev.get("isom:ledgerEventId"), int) and 0 < ev["isom:ledgerEventId"] <= MAX_ID:
-        found = session.get(Event, ev["isom:ledgerEventId"])
+        found = ledger_queries.event_row(session, ev["isom:ledgerEventId"])
         if found is None or epcis.export(session, [found])[0]["eventID"] != event_id:
             raise Conflict(
                 "the errorDeclaration's eventID is not that of the ISOM event it names",

@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from isom.errors import InvalidInput, NotFound
 from isom.integration import epcis
+from isom.ledger import queries as ledger_queries
 from isom.ledger import services as ledger
-from isom.ledger.models import Container
 from isom.ledger.schemas import (
     CountCommand,
     CreateContainerCommand,
@@ -35,7 +35,7 @@ from isom.ledger.schemas import (
     UnnestCommand,
 )
 from isom.masterdata import services as md
-from isom.masterdata.models import Item, Location, Unit
+from isom.masterdata.models import Item, Unit
 
 Operation = Callable[[Session, ledger.Actor, str, Any], EventResult]
 
@@ -109,7 +109,7 @@ def container_code(uri: str, field: str) -> str:
 
 def _existing(session: Session, uri: str, field: str) -> str:
     code = container_code(uri, field)
-    if session.scalar(select(Container.id).where(Container.code == code)) is None:
+    if ledger_queries.container_by_code(session, code) is None:
         raise NotFound(
             f"no container {code!r} (from {uri})",
             field=field,
@@ -367,17 +367,7 @@ def _move_plan(
 ) -> _Plan:
     """Containers put somewhere; one observed where it already stands has not moved."""
     loc = _location(session, ev, "bizLocation", required=True)
-    standing = set(
-        session.scalars(
-            select(Container.code)
-            .join(Location, Location.id == Container.location_id)
-            .where(
-                Container.code.in_(codes),
-                Location.code == loc,
-                Container.parent_id.is_(None),
-            )
-        )
-    )
+    standing = ledger_queries.standing_at(session, codes, str(loc))
     return [
         (ledger.move, MoveCommand(container=c, to_location=str(loc), occurred_at=at))
         for c in codes
@@ -467,7 +457,7 @@ def _repack_plan(session: Session, ev: dict[str, Any], at: dt.datetime | None) -
     source = _existing(session, _one_epc(ev, "inputEPCList"), "inputEPCList[0]")
     target_uri = _one_epc(ev, "outputEPCList")
     target = container_code(target_uri, "outputEPCList[0]")
-    exists = session.scalar(select(Container.id).where(Container.code == target)) is not None
+    exists = ledger_queries.container_by_code(session, target) is not None
     name = "outputQuantityList" if ev.get("outputQuantityList") else "inputQuantityList"
     parts = [
         QuantityLine(item=item.code, lot=lot, quantity=q)

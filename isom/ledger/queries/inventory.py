@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from decimal import Decimal
+from typing import NamedTuple
 
 from pydantic import BaseModel
 from sqlalchemy import func, select
@@ -12,6 +14,9 @@ from sqlalchemy.orm import Session
 from isom.errors import NotFound
 from isom.ledger.models import (
     Balance,
+    Container,
+    ContainerStatus,
+    Content,
     ContentStatus,
     Event,
     EventLine,
@@ -164,6 +169,14 @@ def place_quantities(session: Session, place: str) -> dict[int, Decimal]:
     return {int(item_id): Decimal(q) for item_id, q in rows}
 
 
+def place_value(session: Session, place: str) -> Decimal:
+    """The value a virtual place holds now: the sum of quantity x unit cost of its lines."""
+    rows = session.execute(
+        select(EventLine.quantity, EventLine.unit_cost).where(EventLine.place == place)
+    ).all()
+    return sum((q * c for q, c in rows), Decimal(0))
+
+
 class PlaceLot(BaseModel):
     """One lot an item has in a virtual place, and the average cost it came in at."""
 
@@ -196,3 +209,96 @@ def place_lots(session: Session, place: str) -> list[PlaceLot]:
         for (item_id, lot_id), (net, qin, vin) in held.items()
         if net > 0
     ]
+
+
+def available_by_item(session: Session, items: set[int] | None = None) -> dict[int, Decimal]:
+    """Available (not held, not WIP) quantity per item over every location (`None`: all items)."""
+    query = (
+        select(Balance.item_id, func.sum(Balance.quantity))
+        .where(Balance.status == ContentStatus.available)
+        .group_by(Balance.item_id)
+    )
+    if items is not None:
+        query = query.where(Balance.item_id.in_(items))
+    return {item_id: Decimal(total) for item_id, total in session.execute(query)}
+
+
+def available_lines_of(session: Session, items: Iterable[int]) -> list[tuple[int, Decimal]]:
+    """(item id, quantity) of every available content line of these items: one length of
+    material each, for what a reel yields when cut."""
+    rows = session.execute(
+        select(Content.item_id, Content.quantity).where(
+            Content.item_id.in_(list(items)), Content.status == ContentStatus.available
+        )
+    )
+    return [(item_id, Decimal(quantity)) for item_id, quantity in rows]
+
+
+def consumed_at_steps(
+    session: Session, places: set[str] | None = None, items: set[int] | None = None
+) -> dict[tuple[str, int], Decimal]:
+    """What steps' virtual places took in, per (place, item): of these places and items, or of
+    every step place (`None`)."""
+    query = (
+        select(EventLine.place, EventLine.item_id, func.sum(EventLine.quantity))
+        .where(EventLine.quantity > 0)
+        .group_by(EventLine.place, EventLine.item_id)
+    )
+    if places is None:
+        query = query.where(EventLine.place.like("step:%"))
+    else:
+        query = query.where(EventLine.place.in_(places))
+    if items is not None:
+        query = query.where(EventLine.item_id.in_(items))
+    return {(str(place), item_id): Decimal(q) for place, item_id, q in session.execute(query)}
+
+
+class ExpiringLot(NamedTuple):
+    """Available stock of a lot at a site, and the day the lot expires."""
+
+    item_id: int
+    lot: str
+    expiry: dt.date | None
+    quantity: Decimal
+    site_id: int | None
+
+
+def expiring_lots(session: Session, until: dt.date) -> list[ExpiringLot]:
+    """Lots with available stock that expire on or before `until` (expired ones too), by site."""
+    rows = session.execute(
+        select(Lot.item_id, Lot.code, Lot.expiry_date, func.sum(Balance.quantity), Balance.site_id)
+        .join(Balance, Balance.lot_id == Lot.id)
+        .where(
+            Balance.status == ContentStatus.available,
+            Balance.quantity > 0,
+            Lot.expiry_date.is_not(None),
+            Lot.expiry_date <= until,
+        )
+        .group_by(Lot.item_id, Lot.code, Lot.expiry_date, Balance.site_id)
+    )
+    return [ExpiringLot(*row) for row in rows]
+
+
+class IdleContainer(NamedTuple):
+    """An active container holding stock, and when (and by which event) it last changed."""
+
+    code: str
+    updated_at: dt.datetime
+    updated_event_id: int | None
+    site_id: int | None
+
+
+def idle_containers(session: Session, before: dt.datetime) -> list[IdleContainer]:
+    """Active containers holding stock that have not changed since `before`, by code."""
+    rows = session.execute(
+        select(Container.code, Container.updated_at, Container.updated_event_id, Container.site_id)
+        .where(
+            Container.status == ContainerStatus.active,
+            Container.updated_at < before,
+            select(Content.id)
+            .where(Content.container_id == Container.id, Content.quantity > 0)
+            .exists(),
+        )
+        .order_by(Container.code)
+    )
+    return [IdleContainer(*row) for row in rows]

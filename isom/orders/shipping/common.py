@@ -8,8 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from isom.errors import NotFound, WrongState
+from isom.ledger import queries as ledger_queries
 from isom.ledger import services as ledger
-from isom.ledger.models import Container
 from isom.orders.models import (
     OPEN_SHIP_ORDER,
     Pick,
@@ -84,5 +84,4 @@ def _open_ship(session: Session, number: str) -> ShipOrder:
 
 
 def _code(session: Session, container_id: int | None) -> str:
-    code = session.scalar(select(Container.code).where(Container.id == container_id))
-    return code or "-"
+    return ledger_queries.container_code(session, container_id) or "-"

@@ -8,8 +8,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from isom.errors import Conflict, InsufficientStock
+from isom.ledger import queries as ledger_queries
 from isom.ledger import services as ledger
-from isom.ledger.models import Container, ContentStatus, Lot
+from isom.ledger.enums import ContentStatus
 from isom.ledger.schemas import CreateContainerCommand, NestCommand, QuantityLine
 from isom.ledger.schemas import SplitCommand as LedgerSplit
 from isom.masterdata.models import Item, Location
@@ -113,7 +114,7 @@ def _pick(session: Session, actor: Actor, key: str, cmd: PickScan) -> OrderResul
     line = session.get(CustomerLine, ship_line.customer_line_id)
     assert line is not None
     lot_code = (
-        session.scalar(select(Lot.code).where(Lot.id == task.lot_id)) if task.lot_id else None
+        ledger_queries.lots_by_id(session, [task.lot_id])[task.lot_id].code if task.lot_id else None
     )
     whole = _whole_available(session, cmd, task, source, item, lot_code, qty)
     now = utcnow()
@@ -146,7 +147,7 @@ def _pick(session: Session, actor: Actor, key: str, cmd: PickScan) -> OrderResul
     )
 
 
-def _open_task(session: Session, ship: ShipOrder, source: Container) -> Pick:
+def _open_task(session: Session, ship: ShipOrder, source: ledger_queries.ContainerRef) -> Pick:
     """The first open pick task on this container, refused with the containers left to pick."""
     tasks = [
         p
@@ -159,7 +160,7 @@ def _open_task(session: Session, ship: ShipOrder, source: Container) -> Pick:
                 code
                 for p in _picks(session, ship)
                 if p.status is PickStatus.open
-                for code in [session.get(Container, p.container_id).code]  # type: ignore[union-attr]
+                for code in [ledger_queries.container_code(session, p.container_id) or "-"]
             }
         )
         raise Conflict(
@@ -174,7 +175,7 @@ def _whole_available(
     session: Session,
     cmd: PickScan,
     task: Pick,
-    source: Container,
+    source: ledger_queries.ContainerRef,
     item: Item,
     lot_code: str | None,
     qty: Decimal,
@@ -201,14 +202,14 @@ def _split_into_tote(
     actor: Actor,
     key: str,
     cmd: PickScan,
-    source: Container,
+    source: ledger_queries.ContainerRef,
     item: Item,
     lot_code: str | None,
     qty: Decimal,
 ) -> str:
     """A ledger split of the picked part into the scanned tote (or a new one): its code."""
-    tote_exists = cmd.into is not None and session.scalar(
-        select(Container.id).where(Container.code == cmd.into)
+    tote_exists = (
+        cmd.into is not None and ledger_queries.container_by_code(session, cmd.into) is not None
     )
     split = ledger.split(
         session,
@@ -252,11 +253,7 @@ def pack(session: Session, actor: Actor, key: str, cmd: PackCommand) -> OrderRes
                 expected="a container picked for this ship order",
             )
         package_code = cmd.package
-        exists = (
-            session.scalar(select(Container).where(Container.code == package_code))
-            if package_code
-            else None
-        )
+        exists = ledger_queries.container_by_code(session, package_code) if package_code else None
         if exists is None:
             location = session.get(Location, picked.location_id) if picked.location_id else None
             if location is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from isom.ledger.models import Container, Lot
+from isom.ledger import queries as ledger_queries
 from isom.masterdata.models import Customer, Item, Location
 from isom.orders.models import (
     CustomerLine,
@@ -36,16 +36,11 @@ def ship_order_view(session: Session, number: str) -> ShipOrderView:
     picks = _picks(session, ship_order)
     item_ids = {p.item_id for p in picks} | {cl.item_id for cl in line_of.values() if cl}
     items = dict(session.execute(select(Item.id, Item.code).where(Item.id.in_(item_ids))).all())
-    lots = {
-        lot.id: lot
-        for lot in session.scalars(
-            select(Lot).where(Lot.id.in_({p.lot_id for p in picks if p.lot_id}))
-        )
-    }
+    lots = ledger_queries.lots_by_id(session, {p.lot_id for p in picks})
+    containers = ledger_queries.containers_by_id(session, {p.container_id for p in picks})
     views = []
     for p in picks:
-        cont = session.get(Container, p.container_id)
-        assert cont is not None
+        cont = containers[p.container_id]
         loc = session.get(Location, cont.location_id) if cont.location_id else None
         lot = lots.get(p.lot_id) if p.lot_id else None
         views.append(

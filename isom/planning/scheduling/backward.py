@@ -25,7 +25,9 @@ from sqlalchemy.orm import Session, selectinload
 from isom.masterdata.models import Calendar, Item, RunBasis, Workstation
 from isom.planning import sources
 from isom.production import queries as production_queries
-from isom.production.models import StepStatus, WorkOrder, WorkOrderStatus, WorkOrderStep
+from isom.production import rows as production_rows
+from isom.production.enums import WorkOrderStatus
+from isom.production.rows import JobRow
 
 #: Waiting in front of a step before it starts, and carrying its output to the next one.
 QUEUE_MINUTES = Decimal(60)
@@ -144,16 +146,7 @@ def _open_jobs(session: Session, learned: dict[tuple[str, str], Decimal]) -> dic
     """Open jobs with the work left on each step: (sequence, operation, kind, minutes, ws)."""
     codes = dict(session.execute(select(Item.id, Item.code)).all())
     jobs: dict[int, _Job] = {}
-    rows = session.execute(
-        select(WorkOrder, WorkOrderStep)
-        .join(WorkOrderStep, WorkOrderStep.work_order_id == WorkOrder.id)
-        .where(
-            WorkOrder.status.in_((WorkOrderStatus.released, WorkOrderStatus.in_progress)),
-            WorkOrderStep.status != StepStatus.done,
-        )
-        .order_by(WorkOrder.due_date, WorkOrder.id, WorkOrderStep.sequence)
-    ).all()
-    for wo, st in rows:
+    for wo, st in production_rows.open_steps(session, by="due"):
         job = jobs.setdefault(wo.id, _job(wo, codes))
         left = max(Decimal(0), wo.quantity - st.quantity_good - st.quantity_scrap)
         minutes = _minutes(
@@ -166,11 +159,7 @@ def _open_jobs(session: Session, learned: dict[tuple[str, str], Decimal]) -> dic
             (st.sequence, st.operation, st.workstation_kind, minutes, st.workstation_id)
         )
     routes = sources.routes_by_item(session)
-    for wo in session.scalars(
-        select(WorkOrder)
-        .where(WorkOrder.status == WorkOrderStatus.planned)
-        .order_by(WorkOrder.due_date, WorkOrder.id)
-    ):
+    for wo in production_rows.jobs(session, statuses=[WorkOrderStatus.planned], by="due"):
         route = routes.get(wo.item_id)
         if route is None:
             continue
@@ -192,7 +181,7 @@ def _open_jobs(session: Session, learned: dict[tuple[str, str], Decimal]) -> dic
     return jobs
 
 
-def _job(wo: WorkOrder, codes: dict[int, str]) -> _Job:
+def _job(wo: JobRow, codes: dict[int, str]) -> _Job:
     return _Job(
         str(wo.number), codes[wo.item_id], wo.due_date, wo.parent_id, wo.parent_step_sequence
     )

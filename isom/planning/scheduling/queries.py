@@ -11,10 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from isom.orders import queries as orders_queries
-from isom.planning import sources
 from isom.planning.scheduling import services, whatif
 from isom.planning.scheduling.models import PlannedOperation, PlanRun
-from isom.production.models import WorkOrder
+from isom.production import rows as production_rows
 
 
 class OperationView(BaseModel):
@@ -222,13 +221,7 @@ def at_risk(session: Session) -> dict[str, dt.datetime]:
 def promise_new_lines(session: Session, lines: list[orders_queries.Demand]) -> dict[str, dt.date]:
     """Capable-to-promise dates (by line reference) of customer lines that have no open job
     yet, for what their reservations leave to make, against the plan in force."""
-    taken = set(
-        session.scalars(
-            select(WorkOrder.customer_line).where(
-                WorkOrder.status.in_(sources.OPEN_JOBS), WorkOrder.customer_line.is_not(None)
-            )
-        )
-    )
+    taken = production_rows.customer_lines_in_production(session)
     new = [
         whatif.NewLine(d.reference, d.item, left, d.due_date, d.priority.value)
         for d in lines

@@ -21,9 +21,16 @@ from isom.planning.scheduling.build import Floor, build
 from isom.planning.scheduling.model import Plan, Slot, moves, score
 from isom.planning.scheduling.models import PlannedOperation, PlanRun
 from isom.planning.scheduling.timeline import Span
+from isom.transitions import move
 from isom.types import utcnow
 
 PUBLISHED, WHAT_IF, ACCEPTED = "published", "what_if", "accepted"
+#: A what-if is accepted once (a published copy of it then comes into force).
+RUN_TRANSITIONS: dict[str, frozenset[str]] = {
+    PUBLISHED: frozenset(),
+    WHAT_IF: frozenset({ACCEPTED}),
+    ACCEPTED: frozenset(),
+}
 
 
 def frozen_minutes() -> int:
@@ -189,7 +196,7 @@ def accept(session: Session, run_id: int, *, actor: str) -> PlanRun:
             field="plan",
             expected="a what-if made from the plan in force (make it again)",
         )
-    run.status = ACCEPTED
+    move(run, RUN_TRANSITIONS, ACCEPTED, what=f"plan {run.id}", kind="plan", field="plan")
     copy = PlanRun(
         status=PUBLISHED, method=run.method,
         reason=f"what-if {run.id} accepted: {run.reason}"[:500],

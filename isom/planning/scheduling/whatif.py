@@ -14,14 +14,13 @@ from decimal import Decimal
 from typing import Literal, NamedTuple
 
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from isom.errors import Conflict, NotFound
 from isom.ledger import services as ledger
 from isom.masterdata.models import Customer, Item
 from isom.orders import customer as customer_orders
-from isom.orders.models import Priority
+from isom.orders.enums import Priority
 from isom.orders.schemas import CreateCustomerOrder, CustomerLineIn
 from isom.planning import sources
 from isom.planning.scheduling import dispatch, services
@@ -29,8 +28,9 @@ from isom.planning.scheduling.build import Floor, build, route_steps
 from isom.planning.scheduling.model import WEIGHTS, Plan
 from isom.planning.scheduling.models import PlanRun
 from isom.planning.scheduling.timeline import merge
+from isom.production import rows as production_rows
 from isom.production import services as production
-from isom.production.models import MachineState, WorkOrder
+from isom.production.enums import MachineState
 from isom.production.schemas import MachineStateCommand
 from isom.types import utcnow
 
@@ -133,7 +133,7 @@ def _set_priority(
 ) -> None:
     """A job's priority is its customer order's: change that order's (through the orders
     service, the order and the job's line otherwise as they are)."""
-    job = session.scalar(select(WorkOrder).where(WorkOrder.number == change.work_order))
+    job = production_rows.job(session, change.work_order)
     ref = job.customer_line if job is not None else None
     if job is None or not ref or "/" not in ref:
         raise Conflict(
