@@ -23,10 +23,9 @@ from isom.agents.schemas import (
 )
 from isom.auth.models import Role
 from isom.auth.services import Principal
-from isom.db import Database
 from isom.errors import Forbidden
 from isom.toolkit.commands import PROBLEMS, actor_of
-from isom.toolkit.deps import READERS, get_db, require_roles
+from isom.toolkit.deps import Db, Reader, require_roles
 
 
 @asynccontextmanager
@@ -65,13 +64,13 @@ def may_decide(principal: Principal, kind: str) -> None:
 
 @router.get("/agents/decisions", response_model=list[DecisionView], responses=PROBLEMS)
 def list_decisions(
+    _: Reader,
+    db: Db,
     status: DecisionStatus | None = Query(default=None),
     agent: str | None = Query(default=None, max_length=40),
     kind: str | None = Query(default=None, max_length=40),
     limit: int = Query(default=200, ge=1, le=1000),
     offset: int = Query(default=0, ge=0, le=bounds.MAX_OFFSET),
-    _: Principal = Depends(require_roles(*READERS)),
-    db: Database = Depends(get_db),
 ) -> list[DecisionView]:
     """The agents' decisions, newest first, each with its explanation."""
     return db.read(
@@ -83,9 +82,7 @@ def list_decisions(
 
 @router.get("/agents/alerts", response_model=list[AlertView], responses=PROBLEMS)
 def list_alerts(
-    status: AlertStatus = Query(default=AlertStatus.open),
-    _: Principal = Depends(require_roles(*READERS)),
-    db: Database = Depends(get_db),
+    _: Reader, db: Db, status: AlertStatus = Query(default=AlertStatus.open)
 ) -> list[AlertView]:
     """Standing alerts (shortage, job at risk, surplus): one per item and condition."""
     return db.read(lambda s: queries.alerts(s, status=status))
@@ -93,9 +90,7 @@ def list_alerts(
 
 @router.get("/agents/decisions/{decision_id}", response_model=DecisionView, responses=PROBLEMS)
 def get_decision(
-    decision_id: int = Path(ge=1, le=bounds.MAX_ID),
-    _: Principal = Depends(require_roles(*READERS)),
-    db: Database = Depends(get_db),
+    _: Reader, db: Db, decision_id: int = Path(ge=1, le=bounds.MAX_ID)
 ) -> DecisionView:
     """One decision with its explanation, command and result."""
     return db.read(lambda s: queries.decision(s, decision_id))
@@ -105,9 +100,9 @@ def get_decision(
     "/agents/decisions/{decision_id}/approve", response_model=DecisionView, responses=PROBLEMS
 )
 def approve_decision(
+    db: Db,
     decision_id: int = Path(ge=1, le=bounds.MAX_ID),
     principal: Principal = Depends(require_roles(*DECIDERS)),
-    db: Database = Depends(get_db),
 ) -> DecisionView:
     """Approve a proposal: it is applied now (the decision's key makes a retry harmless)."""
 
@@ -124,9 +119,9 @@ def approve_decision(
 )
 def reject_decision(
     body: RejectCommand,
+    db: Db,
     decision_id: int = Path(ge=1, le=bounds.MAX_ID),
     principal: Principal = Depends(require_roles(*DECIDERS)),
-    db: Database = Depends(get_db),
 ) -> DecisionView:
     """Reject a proposal with a reason: nothing is made."""
 
@@ -139,10 +134,7 @@ def reject_decision(
 
 
 @router.get("/agents/settings", response_model=list[SettingView], responses=PROBLEMS)
-def list_settings(
-    _: Principal = Depends(require_roles(*READERS)),
-    db: Database = Depends(get_db),
-) -> list[SettingView]:
+def list_settings(_: Reader, db: Db) -> list[SettingView]:
     """Which agents apply at once and which propose, per site."""
     return db.read(queries.settings)
 
@@ -150,8 +142,8 @@ def list_settings(
 @router.put("/agents/settings", response_model=list[SettingView], responses=PROBLEMS)
 def put_setting(
     body: SettingIn,
+    db: Db,
     principal: Principal = Depends(require_roles(Role.planner, Role.supervisor)),
-    db: Database = Depends(get_db),
 ) -> list[SettingView]:
     """Set an agent to apply or propose (and on or off), for one site or all."""
 
@@ -171,8 +163,7 @@ def put_setting(
 
 @router.post("/agents/run", response_model=list[AgentRunView], responses=PROBLEMS)
 def run_agents(
-    principal: Principal = Depends(require_roles(Role.planner, Role.supervisor)),
-    db: Database = Depends(get_db),
+    db: Db, principal: Principal = Depends(require_roles(Role.planner, Role.supervisor))
 ) -> list[AgentRunView]:
     """Run every agent once now; the same situation never makes anything twice."""
     return [AgentRunView(**vars(r)) for r in runner.run_all(db, actor=actor_of(principal))]

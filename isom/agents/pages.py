@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import secrets
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
@@ -13,11 +13,9 @@ from isom.agents import queries
 from isom.agents import services as agents
 from isom.agents.api import may_decide
 from isom.agents.models import DecisionStatus
-from isom.auth.services import Principal
-from isom.db import Database
 from isom.errors import Forbidden, IsomError
 from isom.toolkit.commands import actor_of
-from isom.toolkit.deps import current_principal, get_db
+from isom.toolkit.deps import Caller, Db
 from isom.toolkit.render import error_page, guarded, render
 
 router = APIRouter(include_in_schema=False)
@@ -27,9 +25,9 @@ DECIDER_ROLES = frozenset({"planner", "buyer", "supervisor"})
 @router.get("/agents")
 def decisions_page(
     request: Request,
+    principal: Caller,
+    db: Db,
     status: DecisionStatus | None = Query(default=DecisionStatus.proposed),
-    principal: Principal = Depends(current_principal),
-    db: Database = Depends(get_db),
 ) -> Response:
     """Decisions of the agents (the proposals by default), newest first."""
 
@@ -54,11 +52,11 @@ def decisions_page(
 def decide_form(
     request: Request,
     decision_id: int,
+    principal: Caller,
+    db: Db,
     action: str = Form(default=""),
     reason: str = Form(default=""),
     csrf_token: str = Form(default=""),
-    principal: Principal = Depends(current_principal),
-    db: Database = Depends(get_db),
 ) -> Response:
     """Approve or reject a proposal from the page; back to the list."""
     try:

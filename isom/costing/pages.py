@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import plotly.graph_objects as go  # type: ignore[import-untyped]
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
@@ -15,11 +15,10 @@ from isom.auth.services import Principal
 from isom.costing import services as costing
 from isom.costing.api import COST_READERS
 from isom.costing.schemas import JobCost
-from isom.db import Database
 from isom.errors import Forbidden
 from isom.production import queries as production_queries
 from isom.toolkit.charts import figure_dict
-from isom.toolkit.deps import current_principal, get_db
+from isom.toolkit.deps import Caller, Db
 from isom.toolkit.render import error_page, fmt_money, guarded, render
 
 router = APIRouter(include_in_schema=False)
@@ -66,11 +65,7 @@ def waterfall(cost: JobCost) -> dict[str, Any]:
 
 
 @router.get("/costing")
-def costs_page(
-    request: Request,
-    principal: Principal = Depends(current_principal),
-    db: Database = Depends(get_db),
-) -> Response:
+def costs_page(request: Request, principal: Caller, db: Db) -> Response:
     """The latest jobs: actual against standard, and the variance of each."""
     if not _may_read(principal):
         return error_page(request, principal, Forbidden(f"{principal.name} may not read costs"))
@@ -82,12 +77,7 @@ def costs_page(
 
 
 @router.get("/costing/jobs/{number}")
-def job_cost_page(
-    request: Request,
-    number: str,
-    principal: Principal = Depends(current_principal),
-    db: Database = Depends(get_db),
-) -> Response:
+def job_cost_page(request: Request, number: str, principal: Caller, db: Db) -> Response:
     """One job's cost by element, its variances, its batches and the materials it used."""
     if not _may_read(principal):
         return error_page(request, principal, Forbidden(f"{principal.name} may not read costs"))

@@ -18,7 +18,7 @@ from isom.errors import InvalidInput
 from isom.ledger.schemas import Code
 from isom.orders.schemas import OrderResult
 from isom.toolkit.commands import PROBLEMS, actor_of, add_command_route
-from isom.toolkit.deps import READERS, get_db, idempotency_key, require_roles
+from isom.toolkit.deps import READERS, Db, Reader, get_db, idempotency_key, require_roles
 
 router = APIRouter(prefix="/dc", tags=["distribution centre"])
 
@@ -66,10 +66,10 @@ def _answer(result: OrderResult, response: Response) -> OrderResult:
 @router.post("/advices/epcis", response_model=OrderResult, responses=PROBLEMS, status_code=201)
 def register_epcis_advice(
     response: Response,
+    db: Db,
     document: dict[str, Any] = Body(description="An EPCIS 2.0 document (JSON)"),
     key: str = Depends(idempotency_key),
     principal: Principal = Depends(require_roles(*ADVISERS)),
-    db: Database = Depends(get_db),
 ) -> OrderResult:
     """Register a supplier's despatch advice sent as EPCIS 2.0 (checked against GS1's schema)."""
     actor = actor_of(principal)
@@ -83,11 +83,11 @@ def register_epcis_advice(
 async def register_csv_advice(
     request: Request,
     response: Response,
+    db: Db,
     number: Code = Query(description="The despatch advice's number"),
     supplier: Code | None = Query(default=None),
     key: str = Depends(idempotency_key),
     principal: Principal = Depends(require_roles(*ADVISERS)),
-    db: Database = Depends(get_db),
 ) -> OrderResult:
     """Register a despatch advice sent as CSV, one row per case line."""
     try:
@@ -101,11 +101,7 @@ async def register_csv_advice(
 
 
 @router.get("/pallets", response_model=list[PalletView], responses=PROBLEMS)
-def get_pallets(
-    status: PalletStatus | None = None,
-    _: Principal = Depends(require_roles(*READERS)),
-    db: Database = Depends(get_db),
-) -> list[PalletView]:
+def get_pallets(_: Reader, db: Db, status: PalletStatus | None = None) -> list[PalletView]:
     """Announced pallets: what the dock expects, and what was received with its differences."""
     return db.read(lambda s: inbound.list_pallets(s, status=status))
 
@@ -119,11 +115,7 @@ def get_pallet(
 
 
 @router.get("/kits/{work_order}", response_model=kits.KitSheet, responses=PROBLEMS)
-def get_kit(
-    work_order: str,
-    _: Principal = Depends(require_roles(*READERS)),
-    db: Database = Depends(get_db),
-) -> kits.KitSheet:
+def get_kit(work_order: str, _: Reader, db: Db) -> kits.KitSheet:
     """A kit or repack job: what its tote still needs, where to pick it, its cost per unit."""
     return db.read(lambda s: kits.kit_sheet(s, work_order))
 
@@ -147,8 +139,8 @@ def get_wave(
 @router.get("/despatch-advice/{ship_order}", responses=PROBLEMS)
 def get_despatch_advice(
     ship_order: str,
+    db: Db,
     _: Principal = Depends(require_roles(R.clerk, R.supervisor, R.integrator, R.planner)),
-    db: Database = Depends(get_db),
 ) -> dict[str, Any]:
     """The customer's despatch advice of a shipped order, as EPCIS 2.0 with SSCC aggregation."""
     return db.read(lambda s: waves.despatch_advice(s, ship_order))
@@ -156,9 +148,7 @@ def get_despatch_advice(
 
 @router.put("/customer-terms", responses=PROBLEMS)
 def put_terms(
-    data: terms.TermsIn,
-    _: Principal = Depends(require_roles(R.supervisor, R.planner)),
-    db: Database = Depends(get_db),
+    data: terms.TermsIn, db: Db, _: Principal = Depends(require_roles(R.supervisor, R.planner))
 ) -> terms.TermsIn:
     """Set a customer's carrier, cut-off and whether its packs carry GS1 labels."""
     db.write(lambda s: terms.set_terms(s, data))

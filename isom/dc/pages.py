@@ -13,19 +13,18 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
 from isom.auth.models import Role
 from isom.auth.services import Principal
-from isom.db import Database
 from isom.dc import api, inbound, kits, waves
 from isom.dc.models import PalletStatus
 from isom.dc.schemas import ReceiveSscc
 from isom.errors import Forbidden, InvalidInput, IsomError
 from isom.toolkit.commands import actor_of
-from isom.toolkit.deps import current_principal, get_db
+from isom.toolkit.deps import Caller, Db
 from isom.toolkit.render import check_csrf, error_page, form_text, guarded, render
 
 router = APIRouter(include_in_schema=False)
@@ -76,12 +75,7 @@ def _counted(text: str) -> list[dict[str, str]]:
 
 
 @router.get("/dc/dock")
-def dock_page(
-    request: Request,
-    done: str | None = None,
-    principal: Principal = Depends(current_principal),
-    db: Database = Depends(get_db),
-) -> Response:
+def dock_page(request: Request, principal: Caller, db: Db, done: str | None = None) -> Response:
     """Pallets announced and not yet here, the last received with their differences, a scan."""
 
     def build() -> Response:
@@ -105,11 +99,7 @@ def dock_page(
 
 
 @router.post("/dc/dock")
-async def dock_receive(
-    request: Request,
-    principal: Principal = Depends(current_principal),
-    db: Database = Depends(get_db),
-) -> Response:
+async def dock_receive(request: Request, principal: Caller, db: Db) -> Response:
     """Receive the scanned pallet; back to the dock with what came and what differed."""
     try:
         form = await _checked_form(request, principal, api.DOCK)
@@ -138,11 +128,7 @@ async def dock_receive(
 
 @router.get("/dc/waves")
 def waves_page(
-    request: Request,
-    wave: str | None = None,
-    msg: str | None = None,
-    principal: Principal = Depends(current_principal),
-    db: Database = Depends(get_db),
+    request: Request, principal: Caller, db: Db, wave: str | None = None, msg: str | None = None
 ) -> Response:
     """The waves, and one wave's pick lists per zone in walking order with a scan field."""
 
@@ -175,11 +161,7 @@ WAVE_ACTIONS: dict[str, tuple[Any, tuple[Role, ...]]] = {
 
 
 @router.post("/dc/waves")
-async def wave_action(
-    request: Request,
-    principal: Principal = Depends(current_principal),
-    db: Database = Depends(get_db),
-) -> Response:
+async def wave_action(request: Request, principal: Caller, db: Db) -> Response:
     """Make waves, pick a scanned container, pack or ship a wave; back to the wave."""
     form = await form_text(request)
     action = form.get("action", "")
@@ -227,11 +209,7 @@ def _wave_message(action: str, detail: dict[str, Any]) -> str:
 
 @router.get("/dc/kits")
 def kits_page(
-    request: Request,
-    job: str | None = None,
-    msg: str | None = None,
-    principal: Principal = Depends(current_principal),
-    db: Database = Depends(get_db),
+    request: Request, principal: Caller, db: Db, job: str | None = None, msg: str | None = None
 ) -> Response:
     """Open kit and repack jobs, and one job's kit tote: what to pick where, start, finish."""
 
@@ -256,11 +234,7 @@ def kits_page(
 
 
 @router.post("/dc/kits")
-async def kit_action(
-    request: Request,
-    principal: Principal = Depends(current_principal),
-    db: Database = Depends(get_db),
-) -> Response:
+async def kit_action(request: Request, principal: Caller, db: Db) -> Response:
     """Pick into the kit tote, start or finish the job; back to the job."""
     form = await form_text(request)
     action, job = form.get("action", ""), form.get("work_order", "")

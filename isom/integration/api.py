@@ -31,7 +31,7 @@ from isom.integration import (
 )
 from isom.toolkit import guards
 from isom.toolkit.commands import actor_of
-from isom.toolkit.deps import get_db, require_roles
+from isom.toolkit.deps import Db, get_db, require_roles
 
 router = APIRouter(tags=["integration"], lifespan=job_cost_feed.lifespan)
 
@@ -65,13 +65,13 @@ RunId = Annotated[int, Path(ge=1, le=bounds.MAX_ID, description="The reconciliat
 
 @router.get("/feed", responses=PROBLEMS, summary="The feed, after a cursor")
 def get_feed(
+    db: Db,
     after: int = Query(
         0, ge=0, le=bounds.MAX_BIG, description="The `next_cursor` of the previous page; 0 = start"
     ),
     limit: int = Query(100, ge=1, le=10_000),
     topic: list[str] | None = Query(None, description="Glob patterns, e.g. inventory.*"),
     _: Principal = Depends(INTEGRATOR),
-    db: Database = Depends(get_db),
 ) -> feed.FeedPage:
     feed.sync(db)
     return db.read(lambda s: feed.page(s, after, limit, topic))
@@ -149,10 +149,7 @@ def dead_letters(
     summary="Send one dead letter again",
 )
 def resend_dead_letter(
-    name: str,
-    letter_id: int = Path(ge=1, le=2**31 - 1),
-    _: Principal = Depends(ADMIN),
-    db: Database = Depends(get_db),
+    name: str, db: Db, letter_id: int = Path(ge=1, le=2**31 - 1), _: Principal = Depends(ADMIN)
 ) -> delivery.DeadLetterView:
     """Send that one message again, alone; once the receiver takes it, the letter is cleared."""
     return delivery.resend_dead_letter(db, name, letter_id)
@@ -164,6 +161,7 @@ def resend_dead_letter(
 @router.get("/epcis/events", responses=PROBLEMS, summary="EPCIS 2.0 query (JSON-LD)")
 def epcis_events(
     response: Response,
+    db: Db,
     event_type: str | None = Query(None, alias="eventType"),
     ge_event_time: dt.datetime | None = Query(None, alias="GE_eventTime"),
     lt_event_time: dt.datetime | None = Query(None, alias="LT_eventTime"),
@@ -174,7 +172,6 @@ def epcis_events(
     per_page: int = Query(100, alias="perPage", ge=1, le=1000),
     next_page_token: str | None = Query(None, alias="nextPageToken"),
     _: Principal = Depends(INTEGRATOR),
-    db: Database = Depends(get_db),
 ) -> dict[str, Any]:
     query = epcis.EpcisQuery(
         event_type=event_type,
@@ -205,9 +202,9 @@ def epcis_events(
 )
 def epcis_capture(
     response: Response,
+    db: Db,
     document: dict[str, Any] = Body(..., description="An EPCISDocument (JSON-LD)"),
     principal: Principal = Depends(CAPTURER),
-    db: Database = Depends(get_db),
 ) -> capture.CaptureResult:
     result = db.write(lambda s: capture.capture(s, actor_of(principal), document))
     response.status_code = 201 if result.applied else 200
@@ -222,9 +219,9 @@ def epcis_capture(
     summary="Capture one EPCIS 2.0 event (201; 409 when its eventID exists)",
 )
 def epcis_capture_event(
+    db: Db,
     event: dict[str, Any] = Body(..., description="One EPCIS event with its eventID"),
     principal: Principal = Depends(CAPTURER),
-    db: Database = Depends(get_db),
 ) -> capture.EventOutcome:
     def run(s: Session) -> capture.EventOutcome:
         doc = epcis.document([event])
@@ -250,9 +247,7 @@ def epcis_capture_event(
     **_text(XML, "A SyncMaterialLot document"),
 )
 def b2mml_material_lots(
-    item: str | None = None,
-    _: Principal = Depends(INTEGRATOR),
-    db: Database = Depends(get_db),
+    db: Db, item: str | None = None, _: Principal = Depends(INTEGRATOR)
 ) -> Response:
     xml = db.read(lambda s: b2mml.sync_material_lot(s, item=item))
     return Response(content=xml, media_type=XML)
@@ -264,9 +259,9 @@ def b2mml_material_lots(
     **_text(XML, "A SyncOperationsPerformance document"),
 )
 def b2mml_operations_performance(
+    db: Db,
     work_order: str | None = Query(None, description="One job; default every started job"),
     _: Principal = Depends(INTEGRATOR),
-    db: Database = Depends(get_db),
 ) -> Response:
     xml = db.read(lambda s: b2mml.sync_operations_performance(s, work_order=work_order))
     return Response(content=xml, media_type=XML)
@@ -284,10 +279,10 @@ def inventory_csv(_: Principal = Depends(INTEGRATOR), db: Database = Depends(get
 
 @router.get("/export/feed.csv", summary="The feed as CSV", **_text(CSV, "One row per feed message"))
 def feed_csv(
+    db: Db,
     after: int = Query(0, ge=0, le=bounds.MAX_BIG),
     limit: int = Query(10_000, ge=1, le=10_000),
     _: Principal = Depends(INTEGRATOR),
-    db: Database = Depends(get_db),
 ) -> Response:
     feed.sync(db)
     text = db.read(lambda s: csv_export.feed_csv(s, after, limit))
@@ -313,9 +308,9 @@ def feed_csv(
 )
 async def create_reconciliation(
     request: Request,
+    db: Db,
     source: str = Query("api", max_length=200, description="Where the file came from"),
     principal: Principal = Depends(RECONCILER),
-    db: Database = Depends(get_db),
 ) -> reconcile.ReconciliationView:
     await guards.refuse_bad_body(request)
     body = (await request.body()).decode("utf-8", errors="replace")

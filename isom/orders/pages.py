@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
@@ -26,7 +26,7 @@ from isom.orders.models import Priority
 from isom.orders.purchasing import list_purchase_orders
 from isom.orders.schemas import CancelCustomerOrder, CreateCustomerOrder, PurchaseOrderAction
 from isom.toolkit.commands import actor_of
-from isom.toolkit.deps import current_principal, get_db
+from isom.toolkit.deps import Caller, Db
 from isom.toolkit.render import check_csrf, error_page, form_text, guarded, render
 
 router = APIRouter(include_in_schema=False)
@@ -83,21 +83,13 @@ def _orders_page(
 
 
 @router.get("/orders")
-def customer_orders_page(
-    request: Request,
-    principal: Principal = Depends(current_principal),
-    db: Database = Depends(get_db),
-) -> Response:
+def customer_orders_page(request: Request, principal: Caller, db: Db) -> Response:
     """Customer orders, newest first, and a form to enter one."""
     return guarded(request, principal, lambda: _orders_page(request, principal, db))
 
 
 @router.post("/orders")
-async def enter_customer_order(
-    request: Request,
-    principal: Principal = Depends(current_principal),
-    db: Database = Depends(get_db),
-) -> Response:
+async def enter_customer_order(request: Request, principal: Caller, db: Db) -> Response:
     """Enter a customer order from the form; blank line rows are left out."""
     form = await form_text(request)
     try:
@@ -146,12 +138,7 @@ async def enter_customer_order(
 
 
 @router.get("/orders/{number}")
-def customer_order_page(
-    request: Request,
-    number: str,
-    principal: Principal = Depends(current_principal),
-    db: Database = Depends(get_db),
-) -> Response:
+def customer_order_page(request: Request, number: str, principal: Caller, db: Db) -> Response:
     """One customer order: its lines, what is reserved and shipped, and the job behind each."""
 
     def build() -> Response:
@@ -170,10 +157,7 @@ def customer_order_page(
 
 @router.post("/orders/{number}/cancel")
 async def cancel_customer_line(
-    request: Request,
-    number: str,
-    principal: Principal = Depends(current_principal),
-    db: Database = Depends(get_db),
+    request: Request, number: str, principal: Caller, db: Db
 ) -> Response:
     """Cancel one line (or the whole order when no line is given), with the reason."""
     form = await form_text(request)
@@ -198,11 +182,7 @@ async def cancel_customer_line(
 
 
 @router.get("/purchasing")
-def purchase_orders_page(
-    request: Request,
-    principal: Principal = Depends(current_principal),
-    db: Database = Depends(get_db),
-) -> Response:
+def purchase_orders_page(request: Request, principal: Caller, db: Db) -> Response:
     """Purchase orders, newest first, with approve and send for the buyer."""
 
     def build() -> Response:
@@ -222,11 +202,7 @@ def purchase_orders_page(
 
 @router.post("/purchasing/{number}/{action}")
 async def purchase_order_action(
-    request: Request,
-    number: str,
-    action: str,
-    principal: Principal = Depends(current_principal),
-    db: Database = Depends(get_db),
+    request: Request, number: str, action: str, principal: Caller, db: Db
 ) -> Response:
     """Approve, send or cancel a purchase order from its row."""
     form = await form_text(request)

@@ -6,16 +6,14 @@ import datetime as dt
 from typing import Any
 
 import plotly.graph_objects as go  # type: ignore[import-untyped]
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from isom.auth.services import Principal
-from isom.db import Database
 from isom.planning import scheduling, views
 from isom.planning.scheduling import pages as scheduling_pages
 from isom.planning.schemas import ProjectionView
 from isom.toolkit.charts import figure_dict
-from isom.toolkit.deps import current_principal, get_db
+from isom.toolkit.deps import Caller, Db
 from isom.toolkit.render import guarded, render
 from isom.types import utcnow
 
@@ -66,11 +64,7 @@ def projection_figure(view: ProjectionView) -> dict[str, Any]:
 
 
 @router.get("/planning")
-def shortages_page(
-    request: Request,
-    principal: Principal = Depends(current_principal),
-    db: Database = Depends(get_db),
-) -> Response:
+def shortages_page(request: Request, principal: Caller, db: Db) -> Response:
     """Items projected to go short, with a link to each item's chart."""
 
     def build() -> Response:
@@ -84,9 +78,9 @@ def shortages_page(
 def projection_page(
     request: Request,
     item: str,
+    principal: Caller,
+    db: Db,
     today: dt.date | None = Query(default=None),
-    principal: Principal = Depends(current_principal),
-    db: Database = Depends(get_db),
 ) -> Response:
     """One item's projected inventory: chart, movements with running balance, pegging."""
 
@@ -134,10 +128,7 @@ def gantt_figure(schedule: scheduling.Schedule) -> dict[str, Any]:
 
 @router.get("/planning/schedule")
 def schedule_page(
-    request: Request,
-    learned: bool = Query(default=False),
-    principal: Principal = Depends(current_principal),
-    db: Database = Depends(get_db),
+    request: Request, principal: Caller, db: Db, learned: bool = Query(default=False)
 ) -> Response:
     """The backward schedule as a Gantt chart per workstation, and the days over capacity."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Annotated
 
 from fastapi import Depends, Header, Request
 from starlette.concurrency import run_in_threadpool
@@ -104,3 +105,10 @@ async def idempotency_key(
 ) -> str:
     """Every write carries an idempotency key, so a retried request is applied once."""
     return key
+
+
+#: The parameters every route shares, declared once (FastAPI's `Annotated` dependencies):
+#: the store, whoever is signed in, and a caller allowed to read.
+Db = Annotated[Database, Depends(get_db)]
+Caller = Annotated[Principal, Depends(current_principal)]
+Reader = Annotated[Principal, Depends(require_roles(*READERS))]
