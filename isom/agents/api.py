@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, Depends, FastAPI, Path, Query
 from sqlalchemy.orm import Session
 
 from isom import bounds
+from isom.actors import Actor
 from isom.agents import queries, runner
 from isom.agents import services as agents
 from isom.agents.models import AlertStatus, DecisionStatus
@@ -23,6 +24,7 @@ from isom.agents.schemas import (
 )
 from isom.auth.models import Role
 from isom.auth.services import Principal
+from isom.db import Database
 from isom.errors import Forbidden
 from isom.toolkit.commands import PROBLEMS, actor_of
 from isom.toolkit.deps import Db, Reader, require_roles
@@ -96,6 +98,22 @@ def get_decision(
     return db.read(lambda s: queries.decision(s, decision_id))
 
 
+def _decide(
+    db: Database,
+    principal: Principal,
+    decision_id: int,
+    act: Callable[[Session, Actor, int], object],
+) -> DecisionView:
+    """Approve or reject a decision its kind lets this person decide, and show it after."""
+
+    def work(session: Session) -> DecisionView:
+        may_decide(principal, agents.get_decision(session, decision_id).kind)
+        act(session, actor_of(principal), decision_id)
+        return queries.decision(session, decision_id)
+
+    return db.write(work)
+
+
 @router.post(
     "/agents/decisions/{decision_id}/approve", response_model=DecisionView, responses=PROBLEMS
 )
@@ -105,13 +123,7 @@ def approve_decision(
     principal: Principal = Depends(require_roles(*DECIDERS)),
 ) -> DecisionView:
     """Approve a proposal: it is applied now (the decision's key makes a retry harmless)."""
-
-    def work(session: Session) -> DecisionView:
-        may_decide(principal, agents.get_decision(session, decision_id).kind)
-        agents.approve(session, actor_of(principal), decision_id)
-        return queries.decision(session, decision_id)
-
-    return db.write(work)
+    return _decide(db, principal, decision_id, agents.approve)
 
 
 @router.post(
@@ -124,13 +136,7 @@ def reject_decision(
     principal: Principal = Depends(require_roles(*DECIDERS)),
 ) -> DecisionView:
     """Reject a proposal with a reason: nothing is made."""
-
-    def work(session: Session) -> DecisionView:
-        may_decide(principal, agents.get_decision(session, decision_id).kind)
-        agents.reject(session, actor_of(principal), decision_id, body.reason)
-        return queries.decision(session, decision_id)
-
-    return db.write(work)
+    return _decide(db, principal, decision_id, lambda s, a, d: agents.reject(s, a, d, body.reason))
 
 
 @router.get("/agents/settings", response_model=list[SettingView], responses=PROBLEMS)
