@@ -23,7 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from isom.db import Base
 from isom.production.enums import MachineState as MachineState  # re-exported: models use it
-from isom.types import Exact, JsonType, UtcDateTime, enum_column
+from isom.types import ChangeStamp, Exact, JsonType, UtcDateTime, enum_column
 
 
 class WorkOrderStatus(enum.StrEnum):
@@ -51,7 +51,7 @@ class MaterialRole(enum.StrEnum):
     scrap = "scrap"
 
 
-class WorkOrder(Base):
+class WorkOrder(ChangeStamp, Base):
     """A job: make a quantity of an item by a snapshot of its route, for a due date."""
 
     __tablename__ = "prod_work_order"
@@ -71,13 +71,11 @@ class WorkOrder(Base):
     released_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     started_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     completed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
-    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
-    updated_by: Mapped[str] = mapped_column(String(100))
 
     __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
 
 
-class WorkOrderStep(Base):
+class WorkOrderStep(ChangeStamp, Base):
     """One step of a released job, copied from the route at release, with its actuals."""
 
     __tablename__ = "prod_step"
@@ -109,8 +107,6 @@ class WorkOrderStep(Base):
     quantity_rework: Mapped[Decimal] = mapped_column(Exact, default=Decimal(0))
     rework_pending: Mapped[Decimal] = mapped_column(Exact, default=Decimal(0))
     quantity_returned: Mapped[Decimal] = mapped_column(Exact, default=Decimal(0))
-    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
-    updated_by: Mapped[str] = mapped_column(String(100))
 
     __table_args__ = (UniqueConstraint("work_order_id", "sequence"),)
 
