@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
-from pydantic import BaseModel
 
 from isom.auth.models import Role
 from isom.auth.services import Principal
@@ -17,7 +16,7 @@ from isom.dc.schemas import AdviceIn, PalletView, ReceiveSscc
 from isom.errors import InvalidInput
 from isom.ledger.schemas import Code
 from isom.orders.schemas import OrderResult
-from isom.toolkit.commands import PROBLEMS, actor_of, add_command_route
+from isom.toolkit.commands import PROBLEMS, actor_of, command_routes
 from isom.toolkit.deps import READERS, Db, Reader, get_db, idempotency_key, require_roles
 
 router = APIRouter(prefix="/dc", tags=["distribution centre"])
@@ -30,19 +29,7 @@ PICKERS = (R.clerk, R.operator, R.supervisor, R.device)
 SHIPPERS = (R.clerk, R.supervisor)
 
 
-def _command(
-    path: str, operation: Any, command: type[BaseModel], roles: tuple[Role, ...], summary: str
-) -> None:
-    add_command_route(
-        router,
-        f"/{path}",
-        operation,
-        command,
-        OrderResult,
-        roles,
-        summary,
-        name=f"dc_{path.replace('-', '_').replace('/', '_')}",
-    )
+_command = command_routes(router, OrderResult, prefix="", name="dc")
 
 
 _command("advices", inbound.register_advice, AdviceIn, ADVISERS, "Register a despatch advice")

@@ -39,7 +39,7 @@ from isom.ledger.schemas import (
     SplitCommand,
     UnnestCommand,
 )
-from isom.toolkit.commands import PROBLEMS, actor_of, add_command_route
+from isom.toolkit.commands import PROBLEMS, actor_of, command_routes
 from isom.toolkit.deps import READERS, Db, Reader, idempotency_key, require_roles
 
 router = APIRouter(tags=["ledger"])
@@ -49,6 +49,8 @@ WAREHOUSE = (R.clerk, R.supervisor, R.device)
 FLOOR = (R.clerk, R.operator, R.supervisor, R.device)
 PRODUCTION = (R.operator, R.supervisor, R.device)
 
+
+_mount = command_routes(router, EventResult, prefix="/ledger", name="ledger")
 
 #: What the batch door takes: every single command endpoint below, by its path.
 BATCH_OPERATIONS: dict[str, batch.BatchOperation] = {}
@@ -65,17 +67,7 @@ def _endpoint(
     BATCH_OPERATIONS[path] = batch.BatchOperation(
         operation, command_type, frozenset(r.value for r in roles), more.get("accepted")
     )
-    add_command_route(
-        router,
-        f"/ledger/{path}",
-        operation,
-        command_type,
-        EventResult,
-        roles,
-        summary,
-        name=f"ledger_{path.replace('-', '_')}",
-        **more,
-    )
+    _mount(path, operation, command_type, roles, summary, **more)
 
 
 _endpoint(

@@ -3,12 +3,10 @@ documents, and the shop webhook."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from pydantic import BaseModel
-from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from isom.auth.models import Role
@@ -46,7 +44,7 @@ from isom.orders.schemas import (
 )
 from isom.orders.shipping import list_ship_orders
 from isom.toolkit import guards
-from isom.toolkit.commands import PROBLEMS, actor_of, add_command_route
+from isom.toolkit.commands import PROBLEMS, actor_of, command_routes
 from isom.toolkit.deps import Db, Reader, require_roles
 
 router = APIRouter(prefix="/orders", tags=["orders"])
@@ -58,26 +56,9 @@ APPROVERS = (R.buyer, R.supervisor)
 RECEIVERS = (R.clerk, R.operator, R.supervisor, R.device)
 WAREHOUSE = (R.clerk, R.operator, R.supervisor, R.device)
 PLANNERS = (R.planner, R.clerk, R.supervisor)
-Operation = Callable[[Session, orders.Actor, str, Any], OrderResult]
 
 
-def _endpoint(
-    path: str,
-    operation: Operation,
-    command_type: type[BaseModel],
-    roles: tuple[Role, ...],
-    summary: str,
-) -> None:
-    add_command_route(
-        router,
-        f"/{path}",
-        operation,
-        command_type,
-        OrderResult,
-        roles,
-        summary,
-        name=f"orders_{path.replace('-', '_').replace('/', '_')}",
-    )
+_endpoint = command_routes(router, OrderResult, prefix="", name="orders")
 
 
 _endpoint(

@@ -5,13 +5,10 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator, Callable
-from typing import Any
+from collections.abc import AsyncIterator
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel
-from sqlalchemy.orm import Session
 
 from isom.auth.models import Role
 from isom.production import cutting, queries
@@ -28,7 +25,7 @@ from isom.production.schemas import (
     StopScan,
     WorkOrderView,
 )
-from isom.toolkit.commands import PROBLEMS, add_command_route
+from isom.toolkit.commands import PROBLEMS, command_routes
 from isom.toolkit.deps import Db, Reader
 
 router = APIRouter(tags=["production"])
@@ -37,26 +34,9 @@ R = Role
 SCANNERS = (R.operator, R.supervisor, R.device)
 WIP_POLL_SECONDS = 0.25  # how soon the live board sees a scan
 PLANNERS = (R.planner, R.supervisor)
-Operation = Callable[[Session, production.Actor, str, Any], ScanResult]
 
 
-def _endpoint(
-    path: str,
-    operation: Operation,
-    command_type: type[BaseModel],
-    roles: tuple[Role, ...],
-    summary: str,
-) -> None:
-    add_command_route(
-        router,
-        f"/production/{path}",
-        operation,
-        command_type,
-        ScanResult,
-        roles,
-        summary,
-        name=f"production_{path.replace('-', '_').replace('/', '_')}",
-    )
+_endpoint = command_routes(router, ScanResult, prefix="/production", name="production")
 
 
 _endpoint(
