@@ -9,7 +9,6 @@ from fastapi import APIRouter, Body, Depends, Query, Request, Response
 
 from isom.auth.models import Role
 from isom.auth.services import Principal
-from isom.db import Database
 from isom.dc import inbound, kits, terms, waves
 from isom.dc.models import PalletStatus
 from isom.dc.schemas import AdviceIn, PalletView, ReceiveSscc
@@ -17,7 +16,7 @@ from isom.errors import InvalidInput
 from isom.ledger.schemas import Code
 from isom.orders.schemas import OrderResult
 from isom.toolkit.commands import PROBLEMS, actor_of, command_routes
-from isom.toolkit.deps import READERS, Db, Reader, get_db, idempotency_key, require_roles
+from isom.toolkit.deps import Db, Reader, idempotency_key, require_roles
 
 router = APIRouter(prefix="/dc", tags=["distribution centre"])
 
@@ -94,9 +93,7 @@ def get_pallets(_: Reader, db: Db, status: PalletStatus | None = None) -> list[P
 
 
 @router.get("/pallets/{sscc}", response_model=PalletView, responses=PROBLEMS)
-def get_pallet(
-    sscc: str, _: Principal = Depends(require_roles(*READERS)), db: Database = Depends(get_db)
-) -> PalletView:
+def get_pallet(db: Db, _: Reader, sscc: str) -> PalletView:
     """One announced pallet by its SSCC."""
     return db.read(lambda s: inbound.pallet_view(s, sscc))
 
@@ -108,17 +105,13 @@ def get_kit(work_order: str, _: Reader, db: Db) -> kits.KitSheet:
 
 
 @router.get("/waves", response_model=list[waves.WaveSheet], responses=PROBLEMS)
-def get_waves(
-    _: Principal = Depends(require_roles(*READERS)), db: Database = Depends(get_db)
-) -> list[waves.WaveSheet]:
+def get_waves(db: Db, _: Reader) -> list[waves.WaveSheet]:
     """Waves, open ones first, with their pick lists per zone."""
     return db.read(waves.list_waves)
 
 
 @router.get("/waves/{number}", response_model=waves.WaveSheet, responses=PROBLEMS)
-def get_wave(
-    number: str, _: Principal = Depends(require_roles(*READERS)), db: Database = Depends(get_db)
-) -> waves.WaveSheet:
+def get_wave(db: Db, _: Reader, number: str) -> waves.WaveSheet:
     """One wave: its orders and totes, and its pick lists per zone in walking order."""
     return db.read(lambda s: waves.wave_sheet(s, number))
 

@@ -230,9 +230,9 @@ async def masterdata_save(request: Request, kind: str, principal: Caller, db: Db
             raise Forbidden(f"{principal.name} may not change {kind} here")
         fields = form_fields(k.schema_in)
         data = _from_form(fields, form)
-        try:
-            payload = k.schema_in.model_validate(data)
-        except ValidationError as exc:
+
+        def refused(errors: dict[str, str], status_code: int) -> Response:
+            """The form again with what is wrong, nothing saved."""
             return _record_page(
                 request,
                 principal,
@@ -240,24 +240,20 @@ async def masterdata_save(request: Request, kind: str, principal: Caller, db: Db
                 form.get("code") or None,
                 None,
                 values=form,
-                errors=_errors(exc),
-                status_code=422,
+                errors=errors,
+                status_code=status_code,
             )
+
+        try:
+            payload = k.schema_in.model_validate(data)
+        except ValidationError as exc:
+            return refused(_errors(exc), 422)
         try:
             view, _created = db.write(lambda s: records.upsert(s, kind, payload))
         except IsomError as exc:
             if exc.status_code >= 500:
                 raise
-            return _record_page(
-                request,
-                principal,
-                kind,
-                form.get("code") or None,
-                None,
-                values=form,
-                errors={exc.field or "form": exc.detail},
-                status_code=exc.status_code,
-            )
+            return refused({exc.field or "form": exc.detail}, exc.status_code)
     except IsomError as exc:
         return error_page(request, principal, exc)
     code = str(view.model_dump()["code"])

@@ -17,9 +17,8 @@ from isom.auth import api as auth_api
 from isom.auth import services as auth_service
 from isom.auth.services import Principal
 from isom.auth.throttle import TooManyAttempts
-from isom.db import Database
 from isom.errors import Forbidden, NotAuthenticated
-from isom.toolkit.deps import SESSION_COOKIE, Caller, Db, current_principal, get_db
+from isom.toolkit.deps import SESSION_COOKIE, Caller, Db, current_principal
 from isom.toolkit.render import check_csrf, error_page, render
 
 router = APIRouter(include_in_schema=False)
@@ -71,9 +70,7 @@ def _login_form(
 
 
 @router.get("/login")
-def login_form(
-    request: Request, next: str | None = Query(default=None), db: Database = Depends(get_db)
-) -> Response:
+def login_form(db: Db, request: Request, next: str | None = Query(default=None)) -> Response:
     """The sign-in form (the one page that needs no session)."""
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie and db.read(lambda s: auth_service.principal_from_cookie(s, cookie)):
