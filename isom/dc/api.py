@@ -16,7 +16,7 @@ from isom.errors import InvalidInput
 from isom.ledger.schemas import Code
 from isom.orders.schemas import OrderResult
 from isom.toolkit.commands import PROBLEMS, actor_of, command_routes
-from isom.toolkit.deps import Db, Reader, idempotency_key, require_roles
+from isom.toolkit.deps import Db, Key, Reader, require_roles
 
 router = APIRouter(prefix="/dc", tags=["distribution centre"])
 
@@ -53,8 +53,8 @@ def _answer(result: OrderResult, response: Response) -> OrderResult:
 def register_epcis_advice(
     response: Response,
     db: Db,
+    key: Key,
     document: dict[str, Any] = Body(description="An EPCIS 2.0 document (JSON)"),
-    key: str = Depends(idempotency_key),
     principal: Principal = Depends(require_roles(*ADVISERS)),
 ) -> OrderResult:
     """Register a supplier's despatch advice sent as EPCIS 2.0 (checked against GS1's schema)."""
@@ -70,9 +70,9 @@ async def register_csv_advice(
     request: Request,
     response: Response,
     db: Db,
+    key: Key,
     number: Code = Query(description="The despatch advice's number"),
     supplier: Code | None = Query(default=None),
-    key: str = Depends(idempotency_key),
     principal: Principal = Depends(require_roles(*ADVISERS)),
 ) -> OrderResult:
     """Register a despatch advice sent as CSV, one row per case line."""

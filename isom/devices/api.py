@@ -40,7 +40,7 @@ from isom.errors import InvalidInput
 from isom.ledger.schemas import EventResult
 from isom.masterdata.models import Workstation
 from isom.toolkit.commands import PROBLEMS, actor_of
-from isom.toolkit.deps import READERS, Db, Reader, idempotency_key, require_roles
+from isom.toolkit.deps import READERS, Db, Key, Reader, require_roles
 
 
 @asynccontextmanager
@@ -102,7 +102,7 @@ def post_sscc(
     request: SsccRequest,
     response: Response,
     db: Db,
-    key: str = Depends(idempotency_key),
+    key: Key,
     principal: Principal = Depends(require_roles(*WAREHOUSE)),
 ) -> SsccOut:
     """A new SSCC from the site's counter (never reused); the same key answers the same SSCC."""
@@ -121,7 +121,7 @@ def post_receive(
     command: SsccReceive,
     response: Response,
     db: Db,
-    key: str = Depends(idempotency_key),
+    key: Key,
     principal: Principal = Depends(require_roles(*WAREHOUSE)),
 ) -> EventResult:
     """Receive through the ledger; a container without a code gets a new SSCC. With `printer`,

@@ -40,7 +40,7 @@ from isom.ledger.schemas import (
     UnnestCommand,
 )
 from isom.toolkit.commands import PROBLEMS, actor_of, command_routes
-from isom.toolkit.deps import READERS, Db, Reader, idempotency_key, require_roles
+from isom.toolkit.deps import READERS, Db, Key, Reader, require_roles
 
 router = APIRouter(tags=["ledger"])
 
@@ -155,8 +155,8 @@ def count_proposals(
 def approve_count(
     response: Response,
     db: Db,
+    _key: Key,
     proposal_id: int = Path(gt=0, le=MAX_ID),
-    _key: str = Depends(idempotency_key),
     principal: Principal = Depends(require_roles(R.supervisor)),
 ) -> EventResult:
     """Apply the count's difference through the ledger, once: the ledger event's key is the
@@ -176,8 +176,8 @@ def approve_count(
 def reject_count(
     body: RejectCount,
     db: Db,
+    _key: Key,
     proposal_id: int = Path(gt=0, le=MAX_ID),
-    _key: str = Depends(idempotency_key),
     principal: Principal = Depends(require_roles(R.supervisor)),
 ) -> CountProposalView:
     """Turn the count down with a reason; nothing in the container changes."""

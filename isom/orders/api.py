@@ -3,7 +3,7 @@ documents, and the shop webhook."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from pydantic import BaseModel
@@ -167,6 +167,19 @@ _endpoint(
 )
 
 Number = Path(max_length=40, description="The order number")
+Limit = Annotated[int, Query(ge=1, le=1000)]
+PDF = {**PROBLEMS, 200: {"content": {"application/pdf": {}}}}
+CSV = {**PROBLEMS, 200: {"content": {"text/csv": {}}}}
+
+
+def _document(content: bytes | str, media_type: str, filename: str, *, inline: bool) -> Response:
+    """A document to download (`inline` to show it in the browser), named `filename`."""
+    disposition = "inline" if inline else "attachment"
+    return Response(
+        content,
+        media_type=media_type,
+        headers={"Content-Disposition": f'{disposition}; filename="{filename}"'},
+    )
 
 
 @router.get("/customer-orders", response_model=list[CustomerOrderView], responses=PROBLEMS)
@@ -174,7 +187,7 @@ def get_customer_orders(
     _: Reader,
     db: Db,
     status: CustomerOrderStatus | None = None,
-    limit: int = Query(default=100, ge=1, le=1000),
+    limit: Limit = 100,
 ) -> list[CustomerOrderView]:
     """The newest customer orders with their lines, optionally of one status."""
     return db.read(lambda s: list_customer_orders(s, status=status, limit=limit))
@@ -191,7 +204,7 @@ def get_purchase_orders(
     _: Reader,
     db: Db,
     status: PurchaseOrderStatus | None = None,
-    limit: int = Query(default=100, ge=1, le=1000),
+    limit: Limit = 100,
 ) -> list[PurchaseOrderView]:
     """The newest purchase orders with their lines, optionally of one status."""
     return db.read(lambda s: list_purchase_orders(s, status=status, limit=limit))
@@ -205,32 +218,24 @@ def get_purchase_order(_: Reader, db: Db, number: str = Number) -> PurchaseOrder
 
 @router.get(
     "/purchase-orders/{number}/pdf",
-    responses={**PROBLEMS, 200: {"content": {"application/pdf": {}}}},
+    responses=PDF,
     response_class=Response,
 )
 def get_purchase_order_pdf(_: Reader, db: Db, number: str = Number) -> Response:
     """The purchase order as the PDF sent to the supplier."""
     pdf = db.read(lambda s: documents.purchase_order_pdf(s, number))
-    return Response(
-        pdf,
-        media_type="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="{number}.pdf"'},
-    )
+    return _document(pdf, "application/pdf", f"{number}.pdf", inline=True)
 
 
 @router.get(
     "/purchase-orders/{number}/csv",
-    responses={**PROBLEMS, 200: {"content": {"text/csv": {}}}},
+    responses=CSV,
     response_class=Response,
 )
 def get_purchase_order_csv(_: Reader, db: Db, number: str = Number) -> Response:
     """The purchase order as CSV, one line per order line."""
     text = db.read(lambda s: documents.purchase_order_csv(s, number))
-    return Response(
-        text,
-        media_type="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{number}.csv"'},
-    )
+    return _document(text, "text/csv", f"{number}.csv", inline=False)
 
 
 @router.get("/ship-orders", response_model=list[ShipOrderView], responses=PROBLEMS)
@@ -238,7 +243,7 @@ def get_ship_orders(
     _: Reader,
     db: Db,
     status: ShipOrderStatus | None = None,
-    limit: int = Query(default=100, ge=1, le=1000),
+    limit: Limit = 100,
 ) -> list[ShipOrderView]:
     """The newest ship orders with their pick lists, optionally of one status."""
     return db.read(lambda s: list_ship_orders(s, status=status, limit=limit))
@@ -252,17 +257,13 @@ def get_ship_order(_: Reader, db: Db, number: str = Number) -> ShipOrderView:
 
 @router.get(
     "/ship-orders/{number}/packing-list",
-    responses={**PROBLEMS, 200: {"content": {"application/pdf": {}}}},
+    responses=PDF,
     response_class=Response,
 )
 def get_packing_list(_: Reader, db: Db, number: str = Number) -> Response:
     """The packing list PDF: each package with its items, lots and quantities."""
     pdf = db.read(lambda s: documents.packing_list_pdf(s, number))
-    return Response(
-        pdf,
-        media_type="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="{number}-packing-list.pdf"'},
-    )
+    return _document(pdf, "application/pdf", f"{number}-packing-list.pdf", inline=True)
 
 
 class DemandRow(BaseModel):

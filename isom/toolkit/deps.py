@@ -112,3 +112,4 @@ async def idempotency_key(
 Db = Annotated[Database, Depends(get_db)]
 Caller = Annotated[Principal, Depends(current_principal)]
 Reader = Annotated[Principal, Depends(require_roles(*READERS))]
+Key = Annotated[str, Depends(idempotency_key)]
