@@ -10,9 +10,10 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator
 from pydantic_core import PydanticCustomError
-from sqlalchemy import JSON, BigInteger, DateTime, Enum
+from sqlalchemy import JSON, BigInteger, DateTime, Enum, String
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql import operators
 from sqlalchemy.types import TypeDecorator
 
@@ -130,3 +131,10 @@ def enum_column(cls: type[enum.Enum]) -> Enum:
     """A Python enum stored as its value in a short string column, checked on write; the same
     on both stores (no native PostgreSQL enum type to migrate when a value is added)."""
     return Enum(cls, native_enum=False, length=20, validate_strings=True)
+
+
+class ChangeStamp:
+    """Mixin for a table whose rows keep when they last changed and who changed them."""
+
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    updated_by: Mapped[str] = mapped_column(String(100))

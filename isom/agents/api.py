@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, Depends, FastAPI, Path, Query
 from sqlalchemy.orm import Session
 
 from isom import bounds
+from isom.actors import Actor
 from isom.agents import queries, runner
 from isom.agents import services as agents
 from isom.agents.models import AlertStatus, DecisionStatus
@@ -26,7 +27,7 @@ from isom.auth.services import Principal
 from isom.db import Database
 from isom.errors import Forbidden
 from isom.toolkit.commands import PROBLEMS, actor_of
-from isom.toolkit.deps import READERS, get_db, require_roles
+from isom.toolkit.deps import Db, Reader, require_roles
 
 
 @asynccontextmanager
@@ -65,13 +66,13 @@ def may_decide(principal: Principal, kind: str) -> None:
 
 @router.get("/agents/decisions", response_model=list[DecisionView], responses=PROBLEMS)
 def list_decisions(
+    _: Reader,
+    db: Db,
     status: DecisionStatus | None = Query(default=None),
     agent: str | None = Query(default=None, max_length=40),
     kind: str | None = Query(default=None, max_length=40),
     limit: int = Query(default=200, ge=1, le=1000),
     offset: int = Query(default=0, ge=0, le=bounds.MAX_OFFSET),
-    _: Principal = Depends(require_roles(*READERS)),
-    db: Database = Depends(get_db),
 ) -> list[DecisionView]:
     """The agents' decisions, newest first, each with its explanation."""
     return db.read(
@@ -83,9 +84,7 @@ def list_decisions(
 
 @router.get("/agents/alerts", response_model=list[AlertView], responses=PROBLEMS)
 def list_alerts(
-    status: AlertStatus = Query(default=AlertStatus.open),
-    _: Principal = Depends(require_roles(*READERS)),
-    db: Database = Depends(get_db),
+    _: Reader, db: Db, status: AlertStatus = Query(default=AlertStatus.open)
 ) -> list[AlertView]:
     """Standing alerts (shortage, job at risk, surplus): one per item and condition."""
     return db.read(lambda s: queries.alerts(s, status=status))
@@ -93,30 +92,38 @@ def list_alerts(
 
 @router.get("/agents/decisions/{decision_id}", response_model=DecisionView, responses=PROBLEMS)
 def get_decision(
-    decision_id: int = Path(ge=1, le=bounds.MAX_ID),
-    _: Principal = Depends(require_roles(*READERS)),
-    db: Database = Depends(get_db),
+    _: Reader, db: Db, decision_id: int = Path(ge=1, le=bounds.MAX_ID)
 ) -> DecisionView:
     """One decision with its explanation, command and result."""
     return db.read(lambda s: queries.decision(s, decision_id))
+
+
+def _decide(
+    db: Database,
+    principal: Principal,
+    decision_id: int,
+    act: Callable[[Session, Actor, int], object],
+) -> DecisionView:
+    """Approve or reject a decision its kind lets this person decide, and show it after."""
+
+    def work(session: Session) -> DecisionView:
+        may_decide(principal, agents.get_decision(session, decision_id).kind)
+        act(session, actor_of(principal), decision_id)
+        return queries.decision(session, decision_id)
+
+    return db.write(work)
 
 
 @router.post(
     "/agents/decisions/{decision_id}/approve", response_model=DecisionView, responses=PROBLEMS
 )
 def approve_decision(
+    db: Db,
     decision_id: int = Path(ge=1, le=bounds.MAX_ID),
     principal: Principal = Depends(require_roles(*DECIDERS)),
-    db: Database = Depends(get_db),
 ) -> DecisionView:
     """Approve a proposal: it is applied now (the decision's key makes a retry harmless)."""
-
-    def work(session: Session) -> DecisionView:
-        may_decide(principal, agents.get_decision(session, decision_id).kind)
-        agents.approve(session, actor_of(principal), decision_id)
-        return queries.decision(session, decision_id)
-
-    return db.write(work)
+    return _decide(db, principal, decision_id, agents.approve)
 
 
 @router.post(
@@ -124,25 +131,16 @@ def approve_decision(
 )
 def reject_decision(
     body: RejectCommand,
+    db: Db,
     decision_id: int = Path(ge=1, le=bounds.MAX_ID),
     principal: Principal = Depends(require_roles(*DECIDERS)),
-    db: Database = Depends(get_db),
 ) -> DecisionView:
     """Reject a proposal with a reason: nothing is made."""
-
-    def work(session: Session) -> DecisionView:
-        may_decide(principal, agents.get_decision(session, decision_id).kind)
-        agents.reject(session, actor_of(principal), decision_id, body.reason)
-        return queries.decision(session, decision_id)
-
-    return db.write(work)
+    return _decide(db, principal, decision_id, lambda s, a, d: agents.reject(s, a, d, body.reason))
 
 
 @router.get("/agents/settings", response_model=list[SettingView], responses=PROBLEMS)
-def list_settings(
-    _: Principal = Depends(require_roles(*READERS)),
-    db: Database = Depends(get_db),
-) -> list[SettingView]:
+def list_settings(_: Reader, db: Db) -> list[SettingView]:
     """Which agents apply at once and which propose, per site."""
     return db.read(queries.settings)
 
@@ -150,8 +148,8 @@ def list_settings(
 @router.put("/agents/settings", response_model=list[SettingView], responses=PROBLEMS)
 def put_setting(
     body: SettingIn,
+    db: Db,
     principal: Principal = Depends(require_roles(Role.planner, Role.supervisor)),
-    db: Database = Depends(get_db),
 ) -> list[SettingView]:
     """Set an agent to apply or propose (and on or off), for one site or all."""
 
@@ -171,8 +169,7 @@ def put_setting(
 
 @router.post("/agents/run", response_model=list[AgentRunView], responses=PROBLEMS)
 def run_agents(
-    principal: Principal = Depends(require_roles(Role.planner, Role.supervisor)),
-    db: Database = Depends(get_db),
+    db: Db, principal: Principal = Depends(require_roles(Role.planner, Role.supervisor))
 ) -> list[AgentRunView]:
     """Run every agent once now; the same situation never makes anything twice."""
     return [AgentRunView(**vars(r)) for r in runner.run_all(db, actor=actor_of(principal))]

@@ -10,7 +10,7 @@ from sqlalchemy import Date, ForeignKey, Index, Integer, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from isom.db import Base
-from isom.types import JsonType, UtcDateTime, enum_column
+from isom.types import ChangeStamp, JsonType, UtcDateTime, enum_column
 
 
 class Mode(enum.StrEnum):
@@ -26,7 +26,7 @@ class DecisionStatus(enum.StrEnum):
     noted = "noted"
 
 
-class AgentSetting(Base):
+class AgentSetting(ChangeStamp, Base):
     """Whether an agent applies its decisions at once or proposes them, for one site or all."""
 
     __tablename__ = "agent_setting"
@@ -36,8 +36,6 @@ class AgentSetting(Base):
     site_id: Mapped[int | None] = mapped_column(ForeignKey("md_location.id"))
     mode: Mapped[Mode] = mapped_column(enum_column(Mode))
     enabled: Mapped[bool] = mapped_column(default=True)
-    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
-    updated_by: Mapped[str] = mapped_column(String(100))
 
     __table_args__ = (
         Index("uq_agent_setting_key", "agent", func.coalesce(site_id, 0), unique=True),

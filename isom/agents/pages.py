@@ -3,9 +3,7 @@ reject (with a reason) the ones waiting."""
 
 from __future__ import annotations
 
-import secrets
-
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
@@ -13,12 +11,10 @@ from isom.agents import queries
 from isom.agents import services as agents
 from isom.agents.api import may_decide
 from isom.agents.models import DecisionStatus
-from isom.auth.services import Principal
-from isom.db import Database
 from isom.errors import Forbidden, IsomError
 from isom.toolkit.commands import actor_of
-from isom.toolkit.deps import current_principal, get_db
-from isom.toolkit.render import error_page, guarded, render
+from isom.toolkit.deps import Caller, Db
+from isom.toolkit.render import check_csrf, error_page, read_page
 
 router = APIRouter(include_in_schema=False)
 DECIDER_ROLES = frozenset({"planner", "buyer", "supervisor"})
@@ -27,49 +23,40 @@ DECIDER_ROLES = frozenset({"planner", "buyer", "supervisor"})
 @router.get("/agents")
 def decisions_page(
     request: Request,
+    principal: Caller,
+    db: Db,
     status: DecisionStatus | None = Query(default=DecisionStatus.proposed),
-    principal: Principal = Depends(current_principal),
-    db: Database = Depends(get_db),
 ) -> Response:
     """Decisions of the agents (the proposals by default), newest first."""
 
-    def build() -> Response:
-        rows = db.read(lambda s: queries.decisions(s, status=status, limit=200))
-        standing = db.read(queries.alerts)
-        return render(
-            request,
-            "agents.html",
-            principal,
-            rows=rows,
-            alerts=standing,
-            status=status.value if status else "",
-            statuses=[s.value for s in DecisionStatus],
-            may_decide=principal.has_any(DECIDER_ROLES),
-        )
-
-    return guarded(request, principal, build)
+    return read_page(
+        request,
+        principal,
+        db,
+        "agents.html",
+        lambda s: {
+            "rows": queries.decisions(s, status=status, limit=200),
+            "alerts": queries.alerts(s),
+        },
+        status=status.value if status else "",
+        statuses=[s.value for s in DecisionStatus],
+        may_decide=principal.has_any(DECIDER_ROLES),
+    )
 
 
 @router.post("/agents/decisions/{decision_id}")
 def decide_form(
     request: Request,
     decision_id: int,
+    principal: Caller,
+    db: Db,
     action: str = Form(default=""),
     reason: str = Form(default=""),
     csrf_token: str = Form(default=""),
-    principal: Principal = Depends(current_principal),
-    db: Database = Depends(get_db),
 ) -> Response:
     """Approve or reject a proposal from the page; back to the list."""
     try:
-        if principal.csrf_token is None or not secrets.compare_digest(
-            principal.csrf_token, csrf_token
-        ):
-            raise Forbidden(
-                "the form is stale; reload the page and try again",
-                field="csrf_token",
-                expected="the csrf token of your session",
-            )
+        check_csrf(principal, csrf_token)
         if not principal.has_any(DECIDER_ROLES):
             raise Forbidden(f"{principal.name} may not decide proposals")
 

@@ -9,6 +9,7 @@ from isom.agents.models import AgentSetting, Alert, AlertStatus, Decision, Decis
 from isom.agents.schemas import AlertView, DecisionView, SettingView
 from isom.agents.services import get_decision
 from isom.masterdata.models import Item, Location
+from isom.toolkit.views import view_of
 
 
 def decisions(
@@ -46,17 +47,7 @@ def settings(session: Session) -> list[SettingView]:
         .outerjoin(Location, Location.id == AgentSetting.site_id)
         .order_by(AgentSetting.agent, AgentSetting.id)
     ).all()
-    return [
-        SettingView(
-            agent=s.agent,
-            site=code,
-            mode=s.mode,
-            enabled=s.enabled,
-            updated_at=s.updated_at,
-            updated_by=s.updated_by,
-        )
-        for s, code in rows
-    ]
+    return [view_of(SettingView, s, site=code) for s, code in rows]
 
 
 def alerts(session: Session, *, status: AlertStatus = AlertStatus.open) -> list[AlertView]:
@@ -67,17 +58,4 @@ def alerts(session: Session, *, status: AlertStatus = AlertStatus.open) -> list[
         .where(Alert.status == status)
         .order_by(Alert.condition, Alert.subject)
     ).all()
-    return [
-        AlertView(
-            condition=a.condition,
-            subject=a.subject,
-            item=code,
-            status=a.status.value,
-            date=a.date,
-            text=a.text,
-            opened_at=a.opened_at,
-            updated_at=a.updated_at,
-            closed_at=a.closed_at,
-        )
-        for a, code in rows
-    ]
+    return [view_of(AlertView, a, item=code, status=a.status.value) for a, code in rows]

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from isom.agents.models import Decision, DecisionStatus, Mode
+from isom.toolkit.views import view_of
 
 
 class DecisionView(BaseModel):
@@ -34,26 +35,7 @@ class DecisionView(BaseModel):
 
     @classmethod
     def of(cls, d: Decision, item: str | None) -> DecisionView:
-        return cls(
-            id=d.id,
-            key=d.key,
-            agent=d.agent,
-            kind=d.kind,
-            status=d.status,
-            priority=d.priority,
-            item=item,
-            demand=d.demand,
-            supply=d.supply,
-            date=d.date,
-            rule=d.rule,
-            explanation=d.explanation,
-            command=d.command,
-            result=d.result,
-            created_at=d.created_at,
-            decided_at=d.decided_at,
-            decided_by=d.decided_by,
-            reason=d.reason,
-        )
+        return view_of(cls, d, item=item)
 
 
 class RejectCommand(BaseModel):

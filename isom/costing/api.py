@@ -9,9 +9,8 @@ from isom.auth.models import Role
 from isom.auth.services import Principal
 from isom.costing import services as costing
 from isom.costing.schemas import BatchCost, JobCost, StandardCost
-from isom.db import Database
 from isom.toolkit.commands import PROBLEMS
-from isom.toolkit.deps import get_db, require_roles
+from isom.toolkit.deps import Db, require_roles
 from isom.types import PlainDecimal
 
 router = APIRouter(tags=["costing"])
@@ -20,9 +19,7 @@ COST_READERS = (Role.accountant, Role.supervisor, Role.planner)
 
 @router.get("/costing/jobs/{number}", response_model=JobCost, responses=PROBLEMS)
 def job_cost(
-    number: str = Path(max_length=40),
-    _: Principal = Depends(require_roles(*COST_READERS)),
-    db: Database = Depends(get_db),
+    db: Db, number: str = Path(max_length=40), _: Principal = Depends(require_roles(*COST_READERS))
 ) -> JobCost:
     """A job's actual material, labour, machine and overhead cost against standard."""
     return db.read(lambda s: costing.job_cost(s, number))
@@ -30,9 +27,7 @@ def job_cost(
 
 @router.get("/costing/jobs/{number}/batches", response_model=list[BatchCost], responses=PROBLEMS)
 def batch_costs(
-    number: str = Path(max_length=40),
-    _: Principal = Depends(require_roles(*COST_READERS)),
-    db: Database = Depends(get_db),
+    db: Db, number: str = Path(max_length=40), _: Principal = Depends(require_roles(*COST_READERS))
 ) -> list[BatchCost]:
     """Cost per batch (each lot of the job's finished output) against standard, with variances."""
     return db.read(lambda s: costing.batch_costs(s, number))
@@ -40,9 +35,7 @@ def batch_costs(
 
 @router.get("/costing/standard/{item}", response_model=StandardCost, responses=PROBLEMS)
 def standard_cost(
-    item: str = Path(max_length=64),
-    _: Principal = Depends(require_roles(*COST_READERS)),
-    db: Database = Depends(get_db),
+    db: Db, item: str = Path(max_length=64), _: Principal = Depends(require_roles(*COST_READERS))
 ) -> StandardCost:
     """Standard cost per unit of an item, rolled up through its route and made inputs."""
     return db.read(lambda s: costing.standard_cost(s, item))
@@ -55,9 +48,9 @@ class OverheadIn(BaseModel):
 @router.put("/costing/overhead/{workstation}", responses=PROBLEMS)
 def set_overhead(
     body: OverheadIn,
+    db: Db,
     workstation: str = Path(max_length=64),
     _: Principal = Depends(require_roles(Role.accountant, Role.supervisor)),
-    db: Database = Depends(get_db),
 ) -> dict[str, str]:
     """Set the overhead charged per hour a job spends on a workstation."""
     db.write(lambda s: costing.set_overhead_rate(s, workstation, body.hourly_rate))

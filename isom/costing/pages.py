@@ -7,20 +7,18 @@ from decimal import Decimal
 from typing import Any
 
 import plotly.graph_objects as go  # type: ignore[import-untyped]
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from isom.auth.services import Principal
 from isom.costing import services as costing
 from isom.costing.api import COST_READERS
 from isom.costing.schemas import JobCost
-from isom.db import Database
 from isom.errors import Forbidden
 from isom.production import queries as production_queries
 from isom.toolkit.charts import figure_dict
-from isom.toolkit.deps import current_principal, get_db
-from isom.toolkit.render import error_page, fmt_money, guarded, render
+from isom.toolkit.deps import Caller, Db
+from isom.toolkit.render import error_page, fmt_money, may, read_page
 
 router = APIRouter(include_in_schema=False)
 RECENT_JOBS = 50
@@ -33,10 +31,6 @@ VARIANCES = (
     ("scrap", "scrap"),
     ("overhead", "overhead"),
 )
-
-
-def _may_read(principal: Principal) -> bool:
-    return principal.has_any(frozenset(r.value for r in COST_READERS))
 
 
 def _recent_costs(session: Session) -> list[JobCost]:
@@ -66,45 +60,27 @@ def waterfall(cost: JobCost) -> dict[str, Any]:
 
 
 @router.get("/costing")
-def costs_page(
-    request: Request,
-    principal: Principal = Depends(current_principal),
-    db: Database = Depends(get_db),
-) -> Response:
+def costs_page(request: Request, principal: Caller, db: Db) -> Response:
     """The latest jobs: actual against standard, and the variance of each."""
-    if not _may_read(principal):
+    if not may(principal, COST_READERS):
         return error_page(request, principal, Forbidden(f"{principal.name} may not read costs"))
-    return guarded(
-        request,
-        principal,
-        lambda: render(request, "costs.html", principal, jobs=db.read(_recent_costs)),
-    )
+    return read_page(request, principal, db, "costs.html", lambda s: {"jobs": _recent_costs(s)})
 
 
 @router.get("/costing/jobs/{number}")
-def job_cost_page(
-    request: Request,
-    number: str,
-    principal: Principal = Depends(current_principal),
-    db: Database = Depends(get_db),
-) -> Response:
+def job_cost_page(request: Request, number: str, principal: Caller, db: Db) -> Response:
     """One job's cost by element, its variances, its batches and the materials it used."""
-    if not _may_read(principal):
+    if not may(principal, COST_READERS):
         return error_page(request, principal, Forbidden(f"{principal.name} may not read costs"))
 
-    def build() -> Response:
-        cost, batches = db.read(
-            lambda s: (costing.job_cost(s, number), costing.batch_costs(s, number))
-        )
-        return render(
-            request,
-            "job_cost.html",
-            principal,
-            cost=cost,
-            batches=batches,
-            variances=VARIANCES,
-            figure=waterfall(cost),
-            zero=Decimal(0),
-        )
+    def read(session: Session) -> dict[str, Any]:
+        cost = costing.job_cost(session, number)
+        return {
+            "cost": cost,
+            "batches": costing.batch_costs(session, number),
+            "figure": waterfall(cost),
+        }
 
-    return guarded(request, principal, build)
+    return read_page(
+        request, principal, db, "job_cost.html", read, variances=VARIANCES, zero=Decimal(0)
+    )

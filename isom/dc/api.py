@@ -6,19 +6,17 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
-from pydantic import BaseModel
 
 from isom.auth.models import Role
 from isom.auth.services import Principal
-from isom.db import Database
 from isom.dc import inbound, kits, terms, waves
 from isom.dc.models import PalletStatus
 from isom.dc.schemas import AdviceIn, PalletView, ReceiveSscc
 from isom.errors import InvalidInput
 from isom.ledger.schemas import Code
 from isom.orders.schemas import OrderResult
-from isom.toolkit.commands import PROBLEMS, actor_of, add_command_route
-from isom.toolkit.deps import READERS, get_db, idempotency_key, require_roles
+from isom.toolkit.commands import PROBLEMS, actor_of, command_routes
+from isom.toolkit.deps import Db, Key, Reader, require_roles
 
 router = APIRouter(prefix="/dc", tags=["distribution centre"])
 
@@ -30,19 +28,7 @@ PICKERS = (R.clerk, R.operator, R.supervisor, R.device)
 SHIPPERS = (R.clerk, R.supervisor)
 
 
-def _command(
-    path: str, operation: Any, command: type[BaseModel], roles: tuple[Role, ...], summary: str
-) -> None:
-    add_command_route(
-        router,
-        f"/{path}",
-        operation,
-        command,
-        OrderResult,
-        roles,
-        summary,
-        name=f"dc_{path.replace('-', '_').replace('/', '_')}",
-    )
+_command = command_routes(router, OrderResult, prefix="", name="dc")
 
 
 _command("advices", inbound.register_advice, AdviceIn, ADVISERS, "Register a despatch advice")
@@ -66,10 +52,10 @@ def _answer(result: OrderResult, response: Response) -> OrderResult:
 @router.post("/advices/epcis", response_model=OrderResult, responses=PROBLEMS, status_code=201)
 def register_epcis_advice(
     response: Response,
+    db: Db,
+    key: Key,
     document: dict[str, Any] = Body(description="An EPCIS 2.0 document (JSON)"),
-    key: str = Depends(idempotency_key),
     principal: Principal = Depends(require_roles(*ADVISERS)),
-    db: Database = Depends(get_db),
 ) -> OrderResult:
     """Register a supplier's despatch advice sent as EPCIS 2.0 (checked against GS1's schema)."""
     actor = actor_of(principal)
@@ -83,11 +69,11 @@ def register_epcis_advice(
 async def register_csv_advice(
     request: Request,
     response: Response,
+    db: Db,
+    key: Key,
     number: Code = Query(description="The despatch advice's number"),
     supplier: Code | None = Query(default=None),
-    key: str = Depends(idempotency_key),
     principal: Principal = Depends(require_roles(*ADVISERS)),
-    db: Database = Depends(get_db),
 ) -> OrderResult:
     """Register a despatch advice sent as CSV, one row per case line."""
     try:
@@ -101,45 +87,31 @@ async def register_csv_advice(
 
 
 @router.get("/pallets", response_model=list[PalletView], responses=PROBLEMS)
-def get_pallets(
-    status: PalletStatus | None = None,
-    _: Principal = Depends(require_roles(*READERS)),
-    db: Database = Depends(get_db),
-) -> list[PalletView]:
+def get_pallets(_: Reader, db: Db, status: PalletStatus | None = None) -> list[PalletView]:
     """Announced pallets: what the dock expects, and what was received with its differences."""
     return db.read(lambda s: inbound.list_pallets(s, status=status))
 
 
 @router.get("/pallets/{sscc}", response_model=PalletView, responses=PROBLEMS)
-def get_pallet(
-    sscc: str, _: Principal = Depends(require_roles(*READERS)), db: Database = Depends(get_db)
-) -> PalletView:
+def get_pallet(db: Db, _: Reader, sscc: str) -> PalletView:
     """One announced pallet by its SSCC."""
     return db.read(lambda s: inbound.pallet_view(s, sscc))
 
 
 @router.get("/kits/{work_order}", response_model=kits.KitSheet, responses=PROBLEMS)
-def get_kit(
-    work_order: str,
-    _: Principal = Depends(require_roles(*READERS)),
-    db: Database = Depends(get_db),
-) -> kits.KitSheet:
+def get_kit(work_order: str, _: Reader, db: Db) -> kits.KitSheet:
     """A kit or repack job: what its tote still needs, where to pick it, its cost per unit."""
     return db.read(lambda s: kits.kit_sheet(s, work_order))
 
 
 @router.get("/waves", response_model=list[waves.WaveSheet], responses=PROBLEMS)
-def get_waves(
-    _: Principal = Depends(require_roles(*READERS)), db: Database = Depends(get_db)
-) -> list[waves.WaveSheet]:
+def get_waves(db: Db, _: Reader) -> list[waves.WaveSheet]:
     """Waves, open ones first, with their pick lists per zone."""
     return db.read(waves.list_waves)
 
 
 @router.get("/waves/{number}", response_model=waves.WaveSheet, responses=PROBLEMS)
-def get_wave(
-    number: str, _: Principal = Depends(require_roles(*READERS)), db: Database = Depends(get_db)
-) -> waves.WaveSheet:
+def get_wave(db: Db, _: Reader, number: str) -> waves.WaveSheet:
     """One wave: its orders and totes, and its pick lists per zone in walking order."""
     return db.read(lambda s: waves.wave_sheet(s, number))
 
@@ -147,8 +119,8 @@ def get_wave(
 @router.get("/despatch-advice/{ship_order}", responses=PROBLEMS)
 def get_despatch_advice(
     ship_order: str,
+    db: Db,
     _: Principal = Depends(require_roles(R.clerk, R.supervisor, R.integrator, R.planner)),
-    db: Database = Depends(get_db),
 ) -> dict[str, Any]:
     """The customer's despatch advice of a shipped order, as EPCIS 2.0 with SSCC aggregation."""
     return db.read(lambda s: waves.despatch_advice(s, ship_order))
@@ -156,9 +128,7 @@ def get_despatch_advice(
 
 @router.put("/customer-terms", responses=PROBLEMS)
 def put_terms(
-    data: terms.TermsIn,
-    _: Principal = Depends(require_roles(R.supervisor, R.planner)),
-    db: Database = Depends(get_db),
+    data: terms.TermsIn, db: Db, _: Principal = Depends(require_roles(R.supervisor, R.planner))
 ) -> terms.TermsIn:
     """Set a customer's carrier, cut-off and whether its packs carry GS1 labels."""
     db.write(lambda s: terms.set_terms(s, data))

@@ -26,11 +26,11 @@ from isom.ledger import queries as ledger_queries
 from isom.ledger import services as ledger
 from isom.ledger.schemas import (
     Code,
+    Command,
     CreateContainerCommand,
     Positive,
     QuantityLine,
     SplitCommand,
-    _Command,
 )
 from isom.masterdata import services as md
 from isom.masterdata.models import Item, Location, Workstation
@@ -47,7 +47,7 @@ ZERO = Decimal(0)
 STEP = 10
 
 
-class KitPick(_Command):
+class KitPick(Command):
     """A container scanned for a kit job: part of it goes into the job's kit tote."""
 
     work_order: Code
@@ -55,7 +55,7 @@ class KitPick(_Command):
     quantity: Positive | None = Field(default=None, description="Defaults to what is still due.")
 
 
-class KitStart(_Command):
+class KitStart(Command):
     """The operator scans badge and kit tote: the step starts and takes in the tote."""
 
     work_order: Code
@@ -63,7 +63,7 @@ class KitStart(_Command):
     workstation: Code
 
 
-class KitFinish(_Command):
+class KitFinish(Command):
     """The operator stops with the good quantity: the kits go into a new labelled container."""
 
     work_order: Code

@@ -8,35 +8,29 @@ checks the roles the API asks for.
 
 from __future__ import annotations
 
-import uuid
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
 
+from isom.actors import Actor
 from isom.auth.models import Role
 from isom.auth.services import Principal
 from isom.db import Database
 from isom.dc import api, inbound, kits, waves
 from isom.dc.models import PalletStatus
 from isom.dc.schemas import ReceiveSscc
-from isom.errors import Forbidden, InvalidInput, IsomError
+from isom.errors import InvalidInput, IsomError
 from isom.toolkit.commands import actor_of
-from isom.toolkit.deps import current_principal, get_db
-from isom.toolkit.render import check_csrf, error_page, form_text, guarded, render
+from isom.toolkit.deps import Caller, Db
+from isom.toolkit.render import checked_form, error_page, form_text, may, page_key, read_page
 
 router = APIRouter(include_in_schema=False)
-
-
-def _may(principal: Principal, roles: tuple[Role, ...]) -> bool:
-    return principal.has_any(frozenset(r.value for r in roles))
-
-
-def _key() -> str:
-    return f"page-{uuid.uuid4()}"
 
 
 def _invalid(exc: ValidationError) -> InvalidInput:
@@ -45,14 +39,20 @@ def _invalid(exc: ValidationError) -> InvalidInput:
     return InvalidInput(f"{where}: {err['msg']}", field=where, expected="a valid value")
 
 
-async def _checked_form(
-    request: Request, principal: Principal, roles: tuple[Role, ...]
-) -> dict[str, str]:
-    form = await form_text(request)
-    check_csrf(principal, form.get("csrf_token", ""))
-    if not _may(principal, roles):
-        raise Forbidden(f"{principal.name} may not do this here")
-    return form
+def _apply(
+    db: Database,
+    principal: Principal,
+    form: dict[str, str],
+    operation: Callable[[Session, Actor, str, Any], Any],
+    command: Callable[[], Any],
+) -> Any:
+    """Validate the form's command and apply it with the form's key, in one transaction."""
+    try:
+        cmd = command()
+    except ValidationError as exc:
+        raise _invalid(exc) from None
+    key, actor = form.get("key") or page_key(), actor_of(principal)
+    return db.write(lambda s: operation(s, actor, key, cmd))
 
 
 def _counted(text: str) -> list[dict[str, str]]:
@@ -76,45 +76,38 @@ def _counted(text: str) -> list[dict[str, str]]:
 
 
 @router.get("/dc/dock")
-def dock_page(
-    request: Request,
-    done: str | None = None,
-    principal: Principal = Depends(current_principal),
-    db: Database = Depends(get_db),
-) -> Response:
+def dock_page(request: Request, principal: Caller, db: Db, done: str | None = None) -> Response:
     """Pallets announced and not yet here, the last received with their differences, a scan."""
 
-    def build() -> Response:
-        def read(s: Any) -> dict[str, Any]:
-            return {
-                "expected": inbound.list_pallets(s, status=PalletStatus.advised),
-                "received": inbound.list_pallets(s, status=PalletStatus.received)[:20],
-                "last": inbound.pallet_view(s, done) if done else None,
-            }
+    def read(s: Session) -> dict[str, Any]:
+        return {
+            "expected": inbound.list_pallets(s, status=PalletStatus.advised),
+            "received": inbound.list_pallets(s, status=PalletStatus.received)[:20],
+            "last": inbound.pallet_view(s, done) if done else None,
+        }
 
-        return render(
-            request,
-            "dc_dock.html",
-            principal,
-            key=_key(),
-            may_receive=_may(principal, api.DOCK),
-            **db.read(read),
-        )
-
-    return guarded(request, principal, build)
+    return read_page(
+        request,
+        principal,
+        db,
+        "dc_dock.html",
+        read,
+        key=page_key(),
+        may_receive=may(principal, api.DOCK),
+    )
 
 
 @router.post("/dc/dock")
-async def dock_receive(
-    request: Request,
-    principal: Principal = Depends(current_principal),
-    db: Database = Depends(get_db),
-) -> Response:
+async def dock_receive(request: Request, principal: Caller, db: Db) -> Response:
     """Receive the scanned pallet; back to the dock with what came and what differed."""
     try:
-        form = await _checked_form(request, principal, api.DOCK)
-        try:
-            cmd = ReceiveSscc.model_validate(
+        form = await checked_form(request, principal, api.DOCK)
+        result = _apply(
+            db,
+            principal,
+            form,
+            inbound.receive_by_sscc,
+            lambda: ReceiveSscc.model_validate(
                 {
                     "scan": form.get("scan", "").strip(),
                     "location": form.get("location", "DC-DOCK-IN"),
@@ -123,11 +116,8 @@ async def dock_receive(
                     ],
                     "counted": _counted(form.get("counted", "")),
                 }
-            )
-        except ValidationError as exc:
-            raise _invalid(exc) from None
-        key, actor = form.get("key") or _key(), actor_of(principal)
-        result = db.write(lambda s: inbound.receive_by_sscc(s, actor, key, cmd))
+            ),
+        )
     except IsomError as exc:
         return error_page(request, principal, exc)
     return RedirectResponse(f"/dc/dock?done={quote(result.number)}", status_code=303)
@@ -138,32 +128,26 @@ async def dock_receive(
 
 @router.get("/dc/waves")
 def waves_page(
-    request: Request,
-    wave: str | None = None,
-    msg: str | None = None,
-    principal: Principal = Depends(current_principal),
-    db: Database = Depends(get_db),
+    request: Request, principal: Caller, db: Db, wave: str | None = None, msg: str | None = None
 ) -> Response:
     """The waves, and one wave's pick lists per zone in walking order with a scan field."""
 
-    def build() -> Response:
-        def read(s: Any) -> dict[str, Any]:
-            every = waves.list_waves(s)
-            chosen = waves.wave_sheet(s, wave) if wave else next(iter(every), None)
-            return {"waves": every, "wave": chosen}
+    def read(s: Session) -> dict[str, Any]:
+        every = waves.list_waves(s)
+        chosen = waves.wave_sheet(s, wave) if wave else next(iter(every), None)
+        return {"waves": every, "wave": chosen}
 
-        return render(
-            request,
-            "dc_waves.html",
-            principal,
-            key=_key(),
-            msg=msg,
-            may_pick=_may(principal, api.PICKERS),
-            may_ship=_may(principal, api.SHIPPERS),
-            **db.read(read),
-        )
-
-    return guarded(request, principal, build)
+    return read_page(
+        request,
+        principal,
+        db,
+        "dc_waves.html",
+        read,
+        key=page_key(),
+        msg=msg,
+        may_pick=may(principal, api.PICKERS),
+        may_ship=may(principal, api.SHIPPERS),
+    )
 
 
 WAVE_ACTIONS: dict[str, tuple[Any, tuple[Role, ...]]] = {
@@ -175,11 +159,7 @@ WAVE_ACTIONS: dict[str, tuple[Any, tuple[Role, ...]]] = {
 
 
 @router.post("/dc/waves")
-async def wave_action(
-    request: Request,
-    principal: Principal = Depends(current_principal),
-    db: Database = Depends(get_db),
-) -> Response:
+async def wave_action(request: Request, principal: Caller, db: Db) -> Response:
     """Make waves, pick a scanned container, pack or ship a wave; back to the wave."""
     form = await form_text(request)
     action = form.get("action", "")
@@ -189,20 +169,21 @@ async def wave_action(
                 f"unknown action {action!r}", field="action", expected="make, pick, pack or ship"
             )
         operation, roles = WAVE_ACTIONS[action]
-        await _checked_form(request, principal, roles)
+        await checked_form(request, principal, roles)
         wave = form.get("wave", "")
-        try:
-            cmd: Any = (
+        result = _apply(
+            db,
+            principal,
+            form,
+            operation,
+            lambda: (
                 waves.MakeWaves()
                 if action == "make"
                 else waves.WavePick(wave=wave, container=form.get("scan", "").strip())
                 if action == "pick"
                 else waves.WaveAction(wave=wave)
-            )
-        except ValidationError as exc:
-            raise _invalid(exc) from None
-        key, actor = form.get("key") or _key(), actor_of(principal)
-        result = db.write(lambda s: operation(s, actor, key, cmd))
+            ),
+        )
     except IsomError as exc:
         return error_page(request, principal, exc)
     wave_no = result.number if action == "make" else form.get("wave", "")
@@ -227,51 +208,37 @@ def _wave_message(action: str, detail: dict[str, Any]) -> str:
 
 @router.get("/dc/kits")
 def kits_page(
-    request: Request,
-    job: str | None = None,
-    msg: str | None = None,
-    principal: Principal = Depends(current_principal),
-    db: Database = Depends(get_db),
+    request: Request, principal: Caller, db: Db, job: str | None = None, msg: str | None = None
 ) -> Response:
     """Open kit and repack jobs, and one job's kit tote: what to pick where, start, finish."""
 
-    def build() -> Response:
-        def read(s: Any) -> dict[str, Any]:
-            jobs = kits.open_vas_jobs(s)
-            chosen = job or next((j.work_order for j in jobs), None)
-            return {"jobs": jobs, "sheet": kits.kit_sheet(s, chosen) if chosen else None}
+    def read(s: Session) -> dict[str, Any]:
+        jobs = kits.open_vas_jobs(s)
+        chosen = job or next((j.work_order for j in jobs), None)
+        return {"jobs": jobs, "sheet": kits.kit_sheet(s, chosen) if chosen else None}
 
-        return render(
-            request,
-            "dc_kits.html",
-            principal,
-            key=_key(),
-            msg=msg,
-            may_pick=_may(principal, api.PICKERS),
-            may_make=_may(principal, api.KITTERS),
-            **db.read(read),
-        )
-
-    return guarded(request, principal, build)
+    return read_page(
+        request,
+        principal,
+        db,
+        "dc_kits.html",
+        read,
+        key=page_key(),
+        msg=msg,
+        may_pick=may(principal, api.PICKERS),
+        may_make=may(principal, api.KITTERS),
+    )
 
 
 @router.post("/dc/kits")
-async def kit_action(
-    request: Request,
-    principal: Principal = Depends(current_principal),
-    db: Database = Depends(get_db),
-) -> Response:
+async def kit_action(request: Request, principal: Caller, db: Db) -> Response:
     """Pick into the kit tote, start or finish the job; back to the job."""
     form = await form_text(request)
     action, job = form.get("action", ""), form.get("work_order", "")
     try:
-        await _checked_form(request, principal, api.PICKERS if action == "pick" else api.KITTERS)
-        try:
-            operation, cmd = _kit_command(action, job, form)
-        except ValidationError as exc:
-            raise _invalid(exc) from None
-        key, actor = form.get("key") or _key(), actor_of(principal)
-        result = db.write(lambda s: operation(s, actor, key, cmd))
+        await checked_form(request, principal, api.PICKERS if action == "pick" else api.KITTERS)
+        operation, command = _kit_command(action, job, form)
+        result = _apply(db, principal, form, operation, command)
     except IsomError as exc:
         return error_page(request, principal, exc)
     d = result.detail
@@ -285,19 +252,19 @@ async def kit_action(
     return RedirectResponse(f"/dc/kits?job={quote(job)}&msg={quote(msg)}", status_code=303)
 
 
-def _kit_command(action: str, job: str, form: dict[str, str]) -> tuple[Any, Any]:
+def _kit_command(action: str, job: str, form: dict[str, str]) -> tuple[Any, Callable[[], Any]]:
     if action == "pick":
-        return kits.pick_for_kit, kits.KitPick(
+        return kits.pick_for_kit, lambda: kits.KitPick(
             work_order=job, container=form.get("scan", "").strip()
         )
     if action == "start":
-        return kits.start_kit, kits.KitStart(
+        return kits.start_kit, lambda: kits.KitStart(
             work_order=job,
             badge=form.get("badge", "").strip(),
             workstation=form.get("workstation", ""),
         )
     if action == "finish":
-        return kits.finish_kit, kits.KitFinish.model_validate(
+        return kits.finish_kit, lambda: kits.KitFinish.model_validate(
             {
                 "work_order": job,
                 "badge": form.get("badge", "").strip(),

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from isom.ledger.schemas import Code, NonNegative, Positive, _Command
+from isom.ledger.schemas import Code, Command, NonNegative, Positive
 
 
 class _In(BaseModel):
@@ -33,7 +33,7 @@ class AdvisedPalletIn(_In):
     cases: list[AdvisedCaseIn] = Field(min_length=1, max_length=500)
 
 
-class AdviceIn(_Command):
+class AdviceIn(Command):
     """A supplier's despatch advice: the pallets (by SSCC) on their way, case by case."""
 
     number: Code
@@ -47,7 +47,7 @@ class CountedCase(_In):
     quantity: NonNegative
 
 
-class ReceiveSscc(_Command):
+class ReceiveSscc(Command):
     """A pallet scanned at the dock: its SSCC (as scanned), where, and what the clerk saw
     differently from the advice (cases missing, cases counted to another quantity)."""
 

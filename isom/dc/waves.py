@@ -29,7 +29,7 @@ from isom.errors import Conflict, NotFound
 from isom.integration import capture, epcis
 from isom.ledger import queries as ledger_queries
 from isom.ledger import services as ledger
-from isom.ledger.schemas import Code, Positive, _Command
+from isom.ledger.schemas import Code, Command, Positive
 from isom.masterdata.models import Customer, Item, Location, LocationKind
 from isom.orders import queries as orders_queries
 from isom.orders import services as orders
@@ -43,17 +43,17 @@ from isom.types import utcnow
 Actor = ledger.Actor
 
 
-class MakeWaves(_Command):
+class MakeWaves(Command):
     """Group the released ship orders into waves for a day's cut-offs."""
 
     day: dt.date | None = Field(default=None, description="Defaults to today (UTC).")
 
 
-class WaveAction(_Command):
+class WaveAction(Command):
     wave: Code
 
 
-class WavePick(_Command):
+class WavePick(Command):
     """A container scanned on a wave's pick list: the goods go into its ship order's tote."""
 
     wave: Code

@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 
 from isom.auth.models import Role
 from isom.auth.services import Principal
-from isom.db import Database
 from isom.devices import dead_letters, labels
 from isom.devices import services as devices
 from isom.devices.ingest import ingest
@@ -41,7 +40,7 @@ from isom.errors import InvalidInput
 from isom.ledger.schemas import EventResult
 from isom.masterdata.models import Workstation
 from isom.toolkit.commands import PROBLEMS, actor_of
-from isom.toolkit.deps import READERS, get_db, idempotency_key, require_roles
+from isom.toolkit.deps import READERS, Db, Key, Reader, require_roles
 
 
 @asynccontextmanager
@@ -76,9 +75,7 @@ def _replay(response: Response, replayed: bool) -> None:
 
 @router.post("/devices/scan/resolve", responses=PROBLEMS, summary="What a scanned code names")
 def scan_resolve(
-    scan: ScanIn,
-    _: Principal = Depends(require_roles(*READERS, R.device)),
-    db: Database = Depends(get_db),
+    scan: ScanIn, db: Db, _: Principal = Depends(require_roles(*READERS, R.device))
 ) -> ScanView:
     """Parse a scan (GS1-128, DataMatrix, QR, parenthesised, Digital Link, internal code) and
     say what it names: a container, an item with lot, quantity and expiry, a location, a person,
@@ -88,20 +85,14 @@ def scan_resolve(
 
 @router.put("/devices/gs1-sites", responses=PROBLEMS, summary="Set a site's GS1 identity")
 def put_gs1_site(
-    data: Gs1SiteIn,
-    _: Principal = Depends(require_roles(*ADMINS)),
-    db: Database = Depends(get_db),
+    data: Gs1SiteIn, db: Db, _: Principal = Depends(require_roles(*ADMINS))
 ) -> Gs1SiteOut:
     """Company prefix, SSCC extension digit and GLN of a site; the serial counter is kept."""
     return db.write(lambda s: devices.set_gs1_site(s, data))
 
 
 @router.get("/devices/gs1-sites/{site}", responses=PROBLEMS, summary="A site's GS1 identity")
-def get_gs1_site(
-    site: str = Path(max_length=64),
-    _: Principal = Depends(require_roles(*READERS)),
-    db: Database = Depends(get_db),
-) -> Gs1SiteOut:
+def get_gs1_site(_: Reader, db: Db, site: str = Path(max_length=64)) -> Gs1SiteOut:
     """A site's GS1 settings and how many serial references are left."""
     return db.read(lambda s: devices.gs1_site(s, site))
 
@@ -110,9 +101,9 @@ def get_gs1_site(
 def post_sscc(
     request: SsccRequest,
     response: Response,
-    key: str = Depends(idempotency_key),
+    db: Db,
+    key: Key,
     principal: Principal = Depends(require_roles(*WAREHOUSE)),
-    db: Database = Depends(get_db),
 ) -> SsccOut:
     """A new SSCC from the site's counter (never reused); the same key answers the same SSCC."""
     out = db.write(lambda s: devices.allocate_sscc(s, actor_of(principal), key, request.site))
@@ -129,9 +120,9 @@ def post_sscc(
 def post_receive(
     command: SsccReceive,
     response: Response,
-    key: str = Depends(idempotency_key),
+    db: Db,
+    key: Key,
     principal: Principal = Depends(require_roles(*WAREHOUSE)),
-    db: Database = Depends(get_db),
 ) -> EventResult:
     """Receive through the ledger; a container without a code gets a new SSCC. With `printer`,
     its label is printed after the receive is committed."""
@@ -149,9 +140,7 @@ def post_receive(
 
 @router.post("/devices/labels/print", responses=PROBLEMS, summary="Print a label")
 def post_print_label(
-    req: PrintRequest,
-    _: Principal = Depends(require_roles(*PRINTING)),
-    db: Database = Depends(get_db),
+    req: PrintRequest, db: Db, _: Principal = Depends(require_roles(*PRINTING))
 ) -> PrintOut:
     """Send a container, lot, location or badge label to a ZPL printer, or answer the PDF's
     download address for a PDF printer."""
@@ -165,6 +154,7 @@ def post_print_label(
 )
 def get_label(
     kind: labels.LabelKind,
+    db: Db,
     code: str = Path(max_length=64),
     fmt: str = Path(pattern=r"^(pdf|zpl)$"),
     lot: str | None = Query(default=None, max_length=64),
@@ -172,7 +162,6 @@ def get_label(
     dpi: int = Query(default=203, ge=203, le=300),
     copies: int = Query(default=1, ge=1, le=50),
     _: Principal = Depends(require_roles(*READERS, R.device)),
-    db: Database = Depends(get_db),
 ) -> Response:
     """The label of a container, lot (`code` = item, `lot`), location or badge."""
     label = db.read(lambda s: labels.describe(s, kind, code, lot))
@@ -187,10 +176,7 @@ def get_label(
 
 
 @router.get("/devices/printers", responses=PROBLEMS, summary="Label printers")
-def get_printers(
-    _: Principal = Depends(require_roles(*READERS)),
-    db: Database = Depends(get_db),
-) -> list[PrinterOut]:
+def get_printers(_: Reader, db: Db) -> list[PrinterOut]:
     """The configured label printers."""
     from isom.devices.models import Printer
 
@@ -203,9 +189,7 @@ def get_printers(
 
 @router.put("/devices/printers", responses=PROBLEMS, summary="Add or change a printer")
 def put_printer(
-    data: PrinterIn,
-    _: Principal = Depends(require_roles(*ADMINS)),
-    db: Database = Depends(get_db),
+    data: PrinterIn, db: Db, _: Principal = Depends(require_roles(*ADMINS))
 ) -> PrinterOut:
     """A PDF printer (download) or a Zebra taking raw ZPL on host:port."""
     return db.write(lambda s: devices.set_printer(s, data))
@@ -213,9 +197,7 @@ def put_printer(
 
 @router.post("/devices", status_code=201, responses=PROBLEMS, summary="Register a device")
 def post_device(
-    data: DeviceIn,
-    _: Principal = Depends(require_roles(*ADMINS)),
-    db: Database = Depends(get_db),
+    data: DeviceIn, db: Db, _: Principal = Depends(require_roles(*ADMINS))
 ) -> DeviceOut:
     """Register a scanner, RFID portal, scale or controller; its API token is shown once."""
     return db.write(lambda s: devices.register_device(s, data))
@@ -223,9 +205,9 @@ def post_device(
 
 @router.get("/devices", responses=PROBLEMS, summary="Devices, with silent controllers flagged")
 def get_devices(
+    _: Reader,
+    db: Db,
     silent: bool = Query(default=False, description="Only controllers that went silent"),
-    _: Principal = Depends(require_roles(*READERS)),
-    db: Database = Depends(get_db),
 ) -> list[DeviceOut]:
     """Every device with its last message; a controller silent past its limit is flagged."""
     return db.read(lambda s: devices.list_devices(s, silent_only=silent))
@@ -235,11 +217,11 @@ def get_devices(
     "/devices/dead-letters", responses=PROBLEMS, summary="Device messages that were not applied"
 )
 def get_dead_letters(
+    db: Db,
     device: str | None = Query(default=None, max_length=64),
     after: int = Query(default=0, ge=0, le=2**62, description="Only letters after this id"),
     limit: int = Query(default=100, ge=1, le=1000),
     _: Principal = Depends(require_roles()),
-    db: Database = Depends(get_db),
 ) -> list[DeadLetterView]:
     """For an administrator: each payload as received (token blanked) and why it was refused."""
     return db.read(lambda s: dead_letters.list_letters(s, device=device, after=after, limit=limit))
@@ -247,9 +229,7 @@ def get_dead_letters(
 
 @router.get("/devices/machine-counts", responses=PROBLEMS, summary="Pieces counted per step")
 def get_machine_counts(
-    workstation: str | None = Query(default=None, max_length=64),
-    _: Principal = Depends(require_roles(*READERS)),
-    db: Database = Depends(get_db),
+    _: Reader, db: Db, workstation: str | None = Query(default=None, max_length=64)
 ) -> list[dict[str, Any]]:
     """Pieces controllers counted, per workstation and job step (None: no job was running)."""
 
@@ -278,12 +258,12 @@ def get_machine_counts(
 )
 def post_event(
     response: Response,
+    db: Db,
     payload: dict[str, Any] = Body(
         description="The same JSON a device publishes over MQTT, plus `kind` "
         "(scan, rfid, weight, machine) and `device` (the device code)."
     ),
     principal: Principal = Depends(require_roles(R.device, R.supervisor)),
-    db: Database = Depends(get_db),
 ) -> IngestAnswer:
     """For devices without MQTT: one event, applied once per (device, eventID)."""
     device = payload.get("device") or principal.device

@@ -17,7 +17,6 @@ from starlette.concurrency import run_in_threadpool
 from isom import bounds
 from isom.auth.models import Role
 from isom.auth.services import Principal
-from isom.db import Database
 from isom.errors import Conflict
 from isom.integration import (
     b2mml,
@@ -31,7 +30,7 @@ from isom.integration import (
 )
 from isom.toolkit import guards
 from isom.toolkit.commands import actor_of
-from isom.toolkit.deps import get_db, require_roles
+from isom.toolkit.deps import Db, require_roles
 
 router = APIRouter(tags=["integration"], lifespan=job_cost_feed.lifespan)
 
@@ -47,6 +46,10 @@ INTEGRATOR = require_roles(Role.integrator)
 CAPTURER = require_roles(Role.integrator, Role.device)
 RECONCILER = require_roles(Role.integrator, Role.accountant, Role.supervisor)
 ADMIN = require_roles()
+Integrator = Annotated[Principal, Depends(INTEGRATOR)]
+Capturer = Annotated[Principal, Depends(CAPTURER)]
+Reconciler = Annotated[Principal, Depends(RECONCILER)]
+Admin = Annotated[Principal, Depends(ADMIN)]
 XML = "application/xml"
 CSV = "text/csv"
 
@@ -65,13 +68,13 @@ RunId = Annotated[int, Path(ge=1, le=bounds.MAX_ID, description="The reconciliat
 
 @router.get("/feed", responses=PROBLEMS, summary="The feed, after a cursor")
 def get_feed(
+    db: Db,
+    _: Integrator,
     after: int = Query(
         0, ge=0, le=bounds.MAX_BIG, description="The `next_cursor` of the previous page; 0 = start"
     ),
     limit: int = Query(100, ge=1, le=10_000),
     topic: list[str] | None = Query(None, description="Glob patterns, e.g. inventory.*"),
-    _: Principal = Depends(INTEGRATOR),
-    db: Database = Depends(get_db),
 ) -> feed.FeedPage:
     feed.sync(db)
     return db.read(lambda s: feed.page(s, after, limit, topic))
@@ -82,63 +85,47 @@ class ReplayIn(BaseModel):
 
 
 @router.get("/feed/subscribers", responses=PROBLEMS, summary="Webhook subscribers")
-def list_subscribers(
-    _: Principal = Depends(ADMIN), db: Database = Depends(get_db)
-) -> list[delivery.SubscriberView]:
+def list_subscribers(db: Db, _: Admin) -> list[delivery.SubscriberView]:
     return db.read(delivery.list_subscribers)
 
 
 @router.post(
     "/feed/subscribers", status_code=201, responses=PROBLEMS, summary="Add a webhook subscriber"
 )
-def create_subscriber(
-    body: delivery.SubscriberIn, _: Principal = Depends(ADMIN), db: Database = Depends(get_db)
-) -> delivery.SubscriberView:
+def create_subscriber(db: Db, _: Admin, body: delivery.SubscriberIn) -> delivery.SubscriberView:
     return db.write(lambda s: delivery.create_subscriber(s, body))
 
 
 @router.get("/feed/subscribers/{name}", responses=PROBLEMS, summary="One subscriber")
-def get_subscriber(
-    name: str, _: Principal = Depends(ADMIN), db: Database = Depends(get_db)
-) -> delivery.SubscriberView:
+def get_subscriber(db: Db, _: Admin, name: str) -> delivery.SubscriberView:
     return db.read(lambda s: delivery.get_subscriber(s, name))
 
 
 @router.delete("/feed/subscribers/{name}", status_code=204, responses=PROBLEMS, summary="Remove")
-def delete_subscriber(
-    name: str, _: Principal = Depends(ADMIN), db: Database = Depends(get_db)
-) -> Response:
+def delete_subscriber(db: Db, _: Admin, name: str) -> Response:
     db.write(lambda s: delivery.delete_subscriber(s, name))
     return Response(status_code=204)
 
 
 @router.post("/feed/subscribers/{name}/pause", responses=PROBLEMS, summary="Pause delivery")
-def pause(
-    name: str, _: Principal = Depends(ADMIN), db: Database = Depends(get_db)
-) -> delivery.SubscriberView:
+def pause(db: Db, _: Admin, name: str) -> delivery.SubscriberView:
     return db.write(lambda s: delivery.set_paused(s, name, True))
 
 
 @router.post("/feed/subscribers/{name}/resume", responses=PROBLEMS, summary="Resume delivery")
-def resume(
-    name: str, _: Principal = Depends(ADMIN), db: Database = Depends(get_db)
-) -> delivery.SubscriberView:
+def resume(db: Db, _: Admin, name: str) -> delivery.SubscriberView:
     return db.write(lambda s: delivery.set_paused(s, name, False))
 
 
 @router.post("/feed/subscribers/{name}/replay", responses=PROBLEMS, summary="Replay from a cursor")
-def replay(
-    name: str, body: ReplayIn, _: Principal = Depends(ADMIN), db: Database = Depends(get_db)
-) -> delivery.SubscriberView:
+def replay(db: Db, _: Admin, name: str, body: ReplayIn) -> delivery.SubscriberView:
     return db.write(lambda s: delivery.replay(s, name, body.after))
 
 
 @router.get(
     "/feed/subscribers/{name}/dead-letters", responses=PROBLEMS, summary="Dead-lettered messages"
 )
-def dead_letters(
-    name: str, _: Principal = Depends(ADMIN), db: Database = Depends(get_db)
-) -> list[delivery.DeadLetterView]:
+def dead_letters(db: Db, _: Admin, name: str) -> list[delivery.DeadLetterView]:
     """The messages the subscriber refused, not yet taken by a re-send."""
     return db.read(lambda s: delivery.dead_letters(s, name))
 
@@ -149,10 +136,7 @@ def dead_letters(
     summary="Send one dead letter again",
 )
 def resend_dead_letter(
-    name: str,
-    letter_id: int = Path(ge=1, le=2**31 - 1),
-    _: Principal = Depends(ADMIN),
-    db: Database = Depends(get_db),
+    _: Admin, name: str, db: Db, letter_id: int = Path(ge=1, le=2**31 - 1)
 ) -> delivery.DeadLetterView:
     """Send that one message again, alone; once the receiver takes it, the letter is cleared."""
     return delivery.resend_dead_letter(db, name, letter_id)
@@ -163,7 +147,9 @@ def resend_dead_letter(
 
 @router.get("/epcis/events", responses=PROBLEMS, summary="EPCIS 2.0 query (JSON-LD)")
 def epcis_events(
+    _: Integrator,
     response: Response,
+    db: Db,
     event_type: str | None = Query(None, alias="eventType"),
     ge_event_time: dt.datetime | None = Query(None, alias="GE_eventTime"),
     lt_event_time: dt.datetime | None = Query(None, alias="LT_eventTime"),
@@ -173,8 +159,6 @@ def epcis_events(
     match_any_epc: str | None = Query(None, alias="MATCH_anyEPC"),
     per_page: int = Query(100, alias="perPage", ge=1, le=1000),
     next_page_token: str | None = Query(None, alias="nextPageToken"),
-    _: Principal = Depends(INTEGRATOR),
-    db: Database = Depends(get_db),
 ) -> dict[str, Any]:
     query = epcis.EpcisQuery(
         event_type=event_type,
@@ -204,10 +188,10 @@ def epcis_events(
     summary="Capture an EPCIS 2.0 document (all or nothing, idempotent on eventID)",
 )
 def epcis_capture(
+    principal: Capturer,
     response: Response,
+    db: Db,
     document: dict[str, Any] = Body(..., description="An EPCISDocument (JSON-LD)"),
-    principal: Principal = Depends(CAPTURER),
-    db: Database = Depends(get_db),
 ) -> capture.CaptureResult:
     result = db.write(lambda s: capture.capture(s, actor_of(principal), document))
     response.status_code = 201 if result.applied else 200
@@ -222,9 +206,9 @@ def epcis_capture(
     summary="Capture one EPCIS 2.0 event (201; 409 when its eventID exists)",
 )
 def epcis_capture_event(
+    db: Db,
+    principal: Capturer,
     event: dict[str, Any] = Body(..., description="One EPCIS event with its eventID"),
-    principal: Principal = Depends(CAPTURER),
-    db: Database = Depends(get_db),
 ) -> capture.EventOutcome:
     def run(s: Session) -> capture.EventOutcome:
         doc = epcis.document([event])
@@ -249,11 +233,7 @@ def epcis_capture_event(
     summary="B2MML V0700 SyncMaterialLot",
     **_text(XML, "A SyncMaterialLot document"),
 )
-def b2mml_material_lots(
-    item: str | None = None,
-    _: Principal = Depends(INTEGRATOR),
-    db: Database = Depends(get_db),
-) -> Response:
+def b2mml_material_lots(db: Db, _: Integrator, item: str | None = None) -> Response:
     xml = db.read(lambda s: b2mml.sync_material_lot(s, item=item))
     return Response(content=xml, media_type=XML)
 
@@ -264,9 +244,9 @@ def b2mml_material_lots(
     **_text(XML, "A SyncOperationsPerformance document"),
 )
 def b2mml_operations_performance(
+    db: Db,
+    _: Integrator,
     work_order: str | None = Query(None, description="One job; default every started job"),
-    _: Principal = Depends(INTEGRATOR),
-    db: Database = Depends(get_db),
 ) -> Response:
     xml = db.read(lambda s: b2mml.sync_operations_performance(s, work_order=work_order))
     return Response(content=xml, media_type=XML)
@@ -277,17 +257,17 @@ def b2mml_operations_performance(
     summary="Inventory as CSV",
     **_text(CSV, "One row per item, location, lot and status"),
 )
-def inventory_csv(_: Principal = Depends(INTEGRATOR), db: Database = Depends(get_db)) -> Response:
+def inventory_csv(db: Db, _: Integrator) -> Response:
     text = db.read(csv_export.inventory_csv)
     return Response(content=text, media_type="text/csv; charset=utf-8")
 
 
 @router.get("/export/feed.csv", summary="The feed as CSV", **_text(CSV, "One row per feed message"))
 def feed_csv(
+    db: Db,
+    _: Integrator,
     after: int = Query(0, ge=0, le=bounds.MAX_BIG),
     limit: int = Query(10_000, ge=1, le=10_000),
-    _: Principal = Depends(INTEGRATOR),
-    db: Database = Depends(get_db),
 ) -> Response:
     feed.sync(db)
     text = db.read(lambda s: csv_export.feed_csv(s, after, limit))
@@ -312,10 +292,10 @@ def feed_csv(
     },
 )
 async def create_reconciliation(
+    principal: Reconciler,
     request: Request,
+    db: Db,
     source: str = Query("api", max_length=200, description="Where the file came from"),
-    principal: Principal = Depends(RECONCILER),
-    db: Database = Depends(get_db),
 ) -> reconcile.ReconciliationView:
     await guards.refuse_bad_body(request)
     body = (await request.body()).decode("utf-8", errors="replace")
@@ -327,16 +307,12 @@ async def create_reconciliation(
 
 
 @router.get("/reconciliations", responses=PROBLEMS, summary="Recent reconciliations")
-def list_reconciliations(
-    _: Principal = Depends(RECONCILER), db: Database = Depends(get_db)
-) -> list[reconcile.ReconciliationView]:
+def list_reconciliations(db: Db, _: Reconciler) -> list[reconcile.ReconciliationView]:
     return db.read(reconcile.recent)
 
 
 @router.get("/reconciliations/{run_id}", responses=PROBLEMS, summary="One reconciliation")
-def get_reconciliation(
-    run_id: RunId, _: Principal = Depends(RECONCILER), db: Database = Depends(get_db)
-) -> reconcile.ReconciliationView:
+def get_reconciliation(db: Db, _: Reconciler, run_id: RunId) -> reconcile.ReconciliationView:
     return db.read(lambda s: reconcile.get(s, run_id))
 
 
@@ -345,9 +321,7 @@ def get_reconciliation(
     summary="Differences as CSV",
     **_text(CSV, "One row per difference"),
 )
-def reconciliation_csv(
-    run_id: RunId, _: Principal = Depends(RECONCILER), db: Database = Depends(get_db)
-) -> Response:
+def reconciliation_csv(db: Db, _: Reconciler, run_id: RunId) -> Response:
     view = db.read(lambda s: reconcile.get(s, run_id))
     return Response(
         content=reconcile.differences_csv(view),

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import secrets
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
 from isom.auth.services import Principal
-from isom.db import Database
 from isom.errors import Forbidden
 from isom.integration import reconcile
-from isom.toolkit.deps import current_principal, get_db
+from isom.toolkit.deps import Caller, Db
 from isom.toolkit.render import error_page, guarded, render
 
 router = APIRouter(include_in_schema=False)
@@ -23,11 +22,7 @@ def _allowed(principal: Principal) -> bool:
 
 
 @router.get("/reconciliations")
-def reconciliations_page(
-    request: Request,
-    principal: Principal = Depends(current_principal),
-    db: Database = Depends(get_db),
-) -> Response:
+def reconciliations_page(request: Request, principal: Caller, db: Db) -> Response:
     """Recent runs, and a form to load the ERP's inventory file."""
 
     def build() -> Response:
@@ -42,10 +37,10 @@ def reconciliations_page(
 @router.post("/reconciliations")
 async def reconciliations_upload(
     request: Request,
+    principal: Caller,
+    db: Db,
     file: UploadFile = File(...),
     csrf_token: str = Form(default=""),
-    principal: Principal = Depends(current_principal),
-    db: Database = Depends(get_db),
 ) -> Response:
     """Load an uploaded CSV or JSON file and show its differences."""
     if not _allowed(principal):
@@ -70,12 +65,7 @@ async def reconciliations_upload(
 
 
 @router.get("/reconciliations/{run_id}")
-def reconciliation_page(
-    run_id: int,
-    request: Request,
-    principal: Principal = Depends(current_principal),
-    db: Database = Depends(get_db),
-) -> Response:
+def reconciliation_page(run_id: int, request: Request, principal: Caller, db: Db) -> Response:
     """One run: every difference with the containers and events behind it."""
 
     def build() -> Response:

@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 
 from isom.auth.models import Role
 from isom.auth.services import Principal, validate_roles
-from isom.db import Database
 from isom.ledger import batch, counts, cutting, queries
 from isom.ledger import services as ledger
 from isom.ledger.models import ContentStatus, CountProposalStatus
@@ -40,8 +39,8 @@ from isom.ledger.schemas import (
     SplitCommand,
     UnnestCommand,
 )
-from isom.toolkit.commands import PROBLEMS, actor_of, add_command_route
-from isom.toolkit.deps import READERS, get_db, idempotency_key, require_roles
+from isom.toolkit.commands import PROBLEMS, actor_of, command_routes
+from isom.toolkit.deps import READERS, Db, Key, Reader, require_roles
 
 router = APIRouter(tags=["ledger"])
 
@@ -50,6 +49,8 @@ WAREHOUSE = (R.clerk, R.supervisor, R.device)
 FLOOR = (R.clerk, R.operator, R.supervisor, R.device)
 PRODUCTION = (R.operator, R.supervisor, R.device)
 
+
+_mount = command_routes(router, EventResult, prefix="/ledger", name="ledger")
 
 #: What the batch door takes: every single command endpoint below, by its path.
 BATCH_OPERATIONS: dict[str, batch.BatchOperation] = {}
@@ -66,17 +67,7 @@ def _endpoint(
     BATCH_OPERATIONS[path] = batch.BatchOperation(
         operation, command_type, frozenset(r.value for r in roles), more.get("accepted")
     )
-    add_command_route(
-        router,
-        f"/ledger/{path}",
-        operation,
-        command_type,
-        EventResult,
-        roles,
-        summary,
-        name=f"ledger_{path.replace('-', '_')}",
-        **more,
-    )
+    _mount(path, operation, command_type, roles, summary, **more)
 
 
 _endpoint(
@@ -138,9 +129,7 @@ _endpoint("reverse", ledger.reverse, ReverseCommand, (R.supervisor,), "Reverse a
     summary="Apply many ledger commands in one transaction, each answered on its own",
 )
 def apply_batch(
-    body: batch.BatchIn,
-    principal: Principal = Depends(require_roles(*FLOOR)),
-    db: Database = Depends(get_db),
+    body: batch.BatchIn, db: Db, principal: Principal = Depends(require_roles(*FLOOR))
 ) -> batch.BatchOut:
     """Each command carries its own key and gets the answer its own request would get (201,
     200 for a replay, 202, or its problem), in order; a refused one changes nothing."""
@@ -149,9 +138,9 @@ def apply_batch(
 
 @router.get("/ledger/count-proposals", responses=PROBLEMS, summary="Counts awaiting approval")
 def count_proposals(
+    db: Db,
     status: CountProposalStatus | None = Query(default=CountProposalStatus.pending),
     _: Principal = Depends(require_roles(*WAREHOUSE)),
-    db: Database = Depends(get_db),
 ) -> list[CountProposalView]:
     """Counts beyond tolerance, oldest first: pending by default, or of one status."""
     return db.read(lambda s: counts.proposals(s, status=status))
@@ -165,10 +154,10 @@ def count_proposals(
 )
 def approve_count(
     response: Response,
+    db: Db,
+    _key: Key,
     proposal_id: int = Path(gt=0, le=MAX_ID),
-    _key: str = Depends(idempotency_key),
     principal: Principal = Depends(require_roles(R.supervisor)),
-    db: Database = Depends(get_db),
 ) -> EventResult:
     """Apply the count's difference through the ledger, once: the ledger event's key is the
     proposal's, so any second approval (whatever its Idempotency-Key) replays the first."""
@@ -186,31 +175,24 @@ def approve_count(
 )
 def reject_count(
     body: RejectCount,
+    db: Db,
+    _key: Key,
     proposal_id: int = Path(gt=0, le=MAX_ID),
-    _key: str = Depends(idempotency_key),
     principal: Principal = Depends(require_roles(R.supervisor)),
-    db: Database = Depends(get_db),
 ) -> CountProposalView:
     """Turn the count down with a reason; nothing in the container changes."""
     return db.write(lambda s: counts.reject(s, actor_of(principal), proposal_id, body.reason))
 
 
 @router.get("/ledger/count-rules/{site}", responses=PROBLEMS, summary="A site's count tolerance")
-def count_rule(
-    site: str,
-    _: Principal = Depends(require_roles(*READERS)),
-    db: Database = Depends(get_db),
-) -> CountRuleView:
+def count_rule(site: str, _: Reader, db: Db) -> CountRuleView:
     """The tolerance in force at a site and who may count beyond it."""
     return db.read(lambda s: counts.rule(s, site))
 
 
 @router.put("/ledger/count-rules/{site}", responses=PROBLEMS, summary="Set a site's tolerance")
 def set_count_rule(
-    site: str,
-    body: CountRuleIn,
-    principal: Principal = Depends(require_roles(R.admin)),
-    db: Database = Depends(get_db),
+    site: str, body: CountRuleIn, db: Db, principal: Principal = Depends(require_roles(R.admin))
 ) -> CountRuleView:
     """Set how far a count may move the book on its own, and who may exceed that."""
     validate_roles(list(body.exceed_roles), field="exceed_roles")
@@ -219,6 +201,8 @@ def set_count_rule(
 
 @router.get("/inventory", responses=PROBLEMS, summary="Inventory by item, location, lot, status")
 def inventory(
+    _: Reader,
+    db: Db,
     item: str | None = Query(default=None, max_length=64, description="Item code"),
     location: str | None = Query(
         default=None, max_length=64, description="Location code; includes everything below it"
@@ -227,8 +211,6 @@ def inventory(
     status: ContentStatus | None = Query(default=None),
     limit: int = Query(default=500, ge=1, le=5000),
     offset: int = Query(default=0, ge=0, le=1_000_000_000),
-    _: Principal = Depends(require_roles(*READERS)),
-    db: Database = Depends(get_db),
 ) -> queries.InventoryPage:
     """The derived quantity of each item per location, lot and status."""
     return db.read(
@@ -240,9 +222,7 @@ def inventory(
 
 @router.get("/containers/{code}", responses=PROBLEMS, summary="A container")
 def container(
-    code: str,
-    _: Principal = Depends(require_roles(*READERS, R.device)),
-    db: Database = Depends(get_db),
+    code: str, db: Db, _: Principal = Depends(require_roles(*READERS, R.device))
 ) -> queries.ContainerView:
     """A container with its contents, what is nested in it, and its full history."""
     return db.read(lambda s: queries.container(s, code))
@@ -250,9 +230,7 @@ def container(
 
 @router.get("/events/{event_id}", responses=PROBLEMS, summary="One ledger event")
 def event(
-    event_id: int = Path(gt=0, le=MAX_ID, description="The event's sequence id"),
-    _: Principal = Depends(require_roles(*READERS)),
-    db: Database = Depends(get_db),
+    _: Reader, db: Db, event_id: int = Path(gt=0, le=MAX_ID, description="The event's sequence id")
 ) -> queries.EventView:
     """An event with its lines, exactly as it was applied."""
     return db.read(lambda s: queries.event(s, event_id))
@@ -260,22 +238,13 @@ def event(
 
 @router.get("/lots/{item}/{lot}/genealogy", responses=PROBLEMS, summary="Lot genealogy")
 def genealogy(
-    item: str,
-    lot: str,
-    direction: queries.Direction = Query(default="backward"),
-    _: Principal = Depends(require_roles(*READERS)),
-    db: Database = Depends(get_db),
+    item: str, lot: str, _: Reader, db: Db, direction: queries.Direction = Query(default="backward")
 ) -> queries.GenealogyView:
     """Where a lot came from (backward) or what it went into (forward), at every depth."""
     return db.read(lambda s: queries.genealogy(s, item, lot, direction))
 
 
 @router.get("/lots/{item}/{lot}/recall", responses=PROBLEMS, summary="Recall report")
-def recall(
-    item: str,
-    lot: str,
-    _: Principal = Depends(require_roles(*READERS)),
-    db: Database = Depends(get_db),
-) -> queries.RecallView:
+def recall(item: str, lot: str, _: Reader, db: Db) -> queries.RecallView:
     """Every container, job, shipment and customer a lot (and what was made from it) reached."""
     return db.read(lambda s: queries.recall(s, item, lot))

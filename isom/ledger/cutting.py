@@ -34,6 +34,7 @@ from isom.ledger.posting import Posting
 from isom.ledger.schemas import (
     AdjustReason,
     Code,
+    Command,
     ConsumeCommand,
     EventResult,
     LineRef,
@@ -42,7 +43,6 @@ from isom.ledger.schemas import (
     ScrapCommand,
     SplitCommand,
     StepRef,
-    _Command,
 )
 from isom.masterdata import services as md
 from isom.masterdata.models import Item, Measure
@@ -53,7 +53,7 @@ OFFCUT_KIND = "offcut"
 REEL_KINDS = frozenset({"reel", "coil", OFFCUT_KIND})
 
 
-class CutCommand(_Command):
+class CutCommand(Command):
     """Cut one piece of `length` from a reel or coil into a work-order step."""
 
     container: Code = Field(description="The reel, coil or offcut cut from.")
@@ -68,7 +68,7 @@ class RemnantDisposition(enum.StrEnum):
     scrap = "scrap"
 
 
-class RemnantCommand(_Command):
+class RemnantCommand(Command):
     """Keep the remnant on a reel as an offcut in a new container, or scrap it with a reason."""
 
     container: Code = Field(description="The reel holding the remnant.")

@@ -18,7 +18,7 @@ from isom.ledger import services as ledger
 from isom.ledger.models import Event, EventKind
 from isom.ledger.operations import frame, receiving
 from isom.ledger.posting import Posting
-from isom.ledger.schemas import Code, EventResult, ReceiveLine, _Command
+from isom.ledger.schemas import Code, Command, EventResult, ReceiveLine
 from isom.masterdata import services as md
 
 
@@ -32,7 +32,7 @@ class CaseIn(BaseModel):
     lines: list[ReceiveLine] = Field(min_length=1, max_length=50)
 
 
-class ReceivePalletCommand(_Command):
+class ReceivePalletCommand(Command):
     """A pallet arrives with its cases: the pallet and each case become containers at once."""
 
     pallet: Code

@@ -10,12 +10,10 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from isom.auth.services import Principal
-from isom.db import Database
 from isom.errors import Forbidden, InvalidInput, IsomError
 from isom.ledger import counts, queries
 from isom.ledger.models import ContentStatus, CountProposalStatus
@@ -23,7 +21,7 @@ from isom.ledger.schemas import CountProposalView
 from isom.masterdata import services as md
 from isom.masterdata.models import Unit
 from isom.toolkit.commands import actor_of
-from isom.toolkit.deps import current_principal, get_db
+from isom.toolkit.deps import Caller, Db
 from isom.toolkit.render import PAGE_SIZE, check_csrf, error_page, fmt_qty, fmt_utc, guarded, render
 
 router = APIRouter(include_in_schema=False)
@@ -31,11 +29,7 @@ DECIDERS = frozenset({"supervisor"})
 
 
 @router.get("/counts")
-def counts_page(
-    request: Request,
-    principal: Principal = Depends(current_principal),
-    db: Database = Depends(get_db),
-) -> Response:
+def counts_page(request: Request, principal: Caller, db: Db) -> Response:
     """Counts awaiting approval, and the last ones decided."""
 
     def build() -> Response:
@@ -61,11 +55,11 @@ def counts_page(
 def decide_count(
     request: Request,
     proposal_id: int,
+    principal: Caller,
+    db: Db,
     action: str = Form(default=""),
     reason: str = Form(default="", max_length=500),
     csrf_token: str = Form(default=""),
-    principal: Principal = Depends(current_principal),
-    db: Database = Depends(get_db),
 ) -> Response:
     """Approve or reject a count from the page; back to the list."""
     try:
@@ -108,13 +102,13 @@ def _blank(value: str | None) -> str | None:
 @router.get("/inventory")
 def inventory_page(
     request: Request,
+    principal: Caller,
+    db: Db,
     item: str | None = Query(default=None, max_length=64),
     location: str | None = Query(default=None, max_length=64),
     lot: str | None = Query(default=None, max_length=64),
     status: str | None = Query(default=None, max_length=20),
     offset: int = Query(default=0, ge=0, le=1_000_000_000),
-    principal: Principal = Depends(current_principal),
-    db: Database = Depends(get_db),
 ) -> Response:
     """Inventory by item, location, lot and status, filtered from the query string."""
     filters = {
@@ -170,10 +164,7 @@ def inventory_page(
 
 
 @router.get("/containers")
-def container_search(
-    code: str = Query(default="", max_length=64),
-    _: Principal = Depends(current_principal),
-) -> Response:
+def container_search(_: Caller, code: str = Query(default="", max_length=64)) -> Response:
     """The nav's search box: go to the container with this code."""
     code = code.strip()
     if not code:
@@ -182,12 +173,7 @@ def container_search(
 
 
 @router.get("/containers/{code:path}")
-def container_page(
-    request: Request,
-    code: str,
-    principal: Principal = Depends(current_principal),
-    db: Database = Depends(get_db),
-) -> Response:
+def container_page(request: Request, code: str, principal: Caller, db: Db) -> Response:
     """A container: contents, what is nested in it, and its full history with lines."""
 
     def load(s: Session) -> tuple[queries.ContainerView, dict[str, str]]:
@@ -205,10 +191,10 @@ def container_page(
 @router.get("/trace")
 def trace_page(
     request: Request,
+    principal: Caller,
+    db: Db,
     item: str | None = Query(default=None, max_length=64),
     lot: str | None = Query(default=None, max_length=64),
-    principal: Principal = Depends(current_principal),
-    db: Database = Depends(get_db),
 ) -> Response:
     """Lot trace: where a lot came from, what it went into, and who received it."""
     item_code, lot_code = _blank(item), _blank(lot)
@@ -254,10 +240,10 @@ def trace_page(
 @router.get("/trace.csv")
 def trace_csv(
     request: Request,
+    principal: Caller,
+    db: Db,
     item: str = Query(min_length=1, max_length=64),
     lot: str = Query(min_length=1, max_length=64),
-    principal: Principal = Depends(current_principal),
-    db: Database = Depends(get_db),
 ) -> Response:
     """The recall report as a file for the quality team: every container and shipment reached."""
 

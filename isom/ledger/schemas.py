@@ -47,7 +47,9 @@ class AdjustReason(enum.StrEnum):
     other = "other"
 
 
-class _Command(BaseModel):
+class Command(BaseModel):
+    """What every command carries: when it happened, in UTC (a time without a zone is refused)."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     occurred_at: dt.datetime | None = Field(
@@ -83,7 +85,7 @@ class ReceiveLine(BaseModel):
     unit_cost: NonNegative = Field(default=Decimal(0), description="Cost per unit given in `unit`.")
 
 
-class ReceiveCommand(_Command):
+class ReceiveCommand(Command):
     """A new labelled container arrives with lines of item, lot, quantity and cost."""
 
     container: Code | None = Field(default=None, description="Label code; generated when absent.")
@@ -94,7 +96,7 @@ class ReceiveCommand(_Command):
     lines: list[ReceiveLine] = Field(min_length=1, max_length=200)
 
 
-class CreateContainerCommand(_Command):
+class CreateContainerCommand(Command):
     """Register an empty container (a tote, a pallet) with its label code at a location."""
 
     container: Code | None = Field(default=None, description="Label code; generated when absent.")
@@ -102,21 +104,21 @@ class CreateContainerCommand(_Command):
     location: Code
 
 
-class MoveCommand(_Command):
+class MoveCommand(Command):
     """Put away or move a container (and everything nested in it) to a location."""
 
     container: Code
     to_location: Code
 
 
-class NestCommand(_Command):
+class NestCommand(Command):
     """Put a container into or onto another (box onto pallet); it takes the parent's location."""
 
     container: Code
     parent: Code
 
 
-class UnnestCommand(_Command):
+class UnnestCommand(Command):
     """Take a container off its parent, leaving it where the parent is or at `to_location`."""
 
     container: Code
@@ -138,7 +140,7 @@ class QuantityLine(LineRef):
     quantity: Positive
 
 
-class SplitCommand(_Command):
+class SplitCommand(Command):
     """Take part of a container's contents into a new (or an existing) container."""
 
     container: Code
@@ -148,14 +150,14 @@ class SplitCommand(_Command):
     lines: list[QuantityLine] = Field(min_length=1, max_length=200)
 
 
-class MergeCommand(_Command):
+class MergeCommand(Command):
     """Empty a container into another; like lines combine at their weighted average cost."""
 
     container: Code
     into: Code
 
 
-class AdjustCommand(_Command, LineRef):
+class AdjustCommand(Command, LineRef):
     """Correct a quantity up or down, with a reason code."""
 
     container: Code
@@ -171,28 +173,28 @@ class AdjustCommand(_Command, LineRef):
         return value
 
 
-class CountCommand(_Command, LineRef):
+class CountCommand(Command, LineRef):
     """Record a physical count; the difference to the book quantity is posted as an adjustment."""
 
     container: Code
     counted_quantity: NonNegative
 
 
-class HoldCommand(_Command):
+class HoldCommand(Command):
     """Quarantine everything in a container (and what is nested in it)."""
 
     container: Code
     reason: str = Field(min_length=1, max_length=500)
 
 
-class ReleaseCommand(_Command):
+class ReleaseCommand(Command):
     """Lift a hold."""
 
     container: Code
     reason: str | None = Field(default=None, max_length=500)
 
 
-class ConsumeCommand(_Command, LineRef):
+class ConsumeCommand(Command, LineRef):
     """Material leaves a container into a work-order step."""
 
     container: Code
@@ -200,7 +202,7 @@ class ConsumeCommand(_Command, LineRef):
     step: StepRef
 
 
-class ProduceCommand(_Command):
+class ProduceCommand(Command):
     """Material comes out of a work-order step into a container (new or existing)."""
 
     step: StepRef
@@ -215,7 +217,7 @@ class ProduceCommand(_Command):
     location: Code | None = Field(default=None, description="Where a new container is made.")
 
 
-class ScrapCommand(_Command, LineRef):
+class ScrapCommand(Command, LineRef):
     """Material leaves a container as scrap."""
 
     container: Code
@@ -224,7 +226,7 @@ class ScrapCommand(_Command, LineRef):
     reason: str | None = Field(default=None, max_length=500)
 
 
-class ReturnCommand(_Command):
+class ReturnCommand(Command):
     """Unused material of a work-order step back to plain stock.
 
     From the step's place (material consumed and not used) when `container` is not given, or
@@ -245,7 +247,7 @@ class ReturnCommand(_Command):
     reason: str | None = Field(default=None, max_length=500)
 
 
-class ShipCommand(_Command):
+class ShipCommand(Command):
     """A container (with everything nested in it) leaves to a customer."""
 
     container: Code
@@ -253,7 +255,7 @@ class ShipCommand(_Command):
     reference: str | None = Field(default=None, max_length=100)
 
 
-class ReverseCommand(_Command):
+class ReverseCommand(Command):
     """Correct a wrong event by applying its opposite; history is never edited."""
 
     event_id: int = Field(gt=0, le=MAX_ID)

@@ -11,11 +11,10 @@ from starlette.datastructures import UploadFile
 
 from isom.auth.models import Role
 from isom.auth.services import Principal
-from isom.db import Database
 from isom.errors import InvalidInput
 from isom.masterdata import imports, records, schemas
 from isom.toolkit import guards
-from isom.toolkit.deps import READERS, get_db, require_roles
+from isom.toolkit.deps import Db, Reader, require_roles
 
 router = APIRouter(prefix="/masterdata", tags=["masterdata"])
 
@@ -89,12 +88,12 @@ def _mount(kind: records.Kind) -> None:
     writers = require_roles(*WRITERS[name])
 
     def list_(
+        _: Reader,
+        db: Db,
         q: str | None = Query(default=None, max_length=100, description="Part of a code or name"),
         active: bool | None = Query(default=None, description="Only active or inactive ones"),
         limit: int = Query(default=100, ge=1, le=1000),
         offset: int = Query(default=0, ge=0, le=1_000_000_000),
-        _: Principal = Depends(require_roles(*READERS)),
-        db: Database = Depends(get_db),
     ) -> Page:
         rows, total = db.read(
             lambda s: records.list_records(s, name, q=q, active=active, limit=limit, offset=offset)
@@ -103,19 +102,15 @@ def _mount(kind: records.Kind) -> None:
             total=total, limit=limit, offset=offset, items=[r.model_dump(mode="json") for r in rows]
         )
 
-    def get_(
-        code: str = Path(max_length=64),
-        _: Principal = Depends(require_roles(*READERS)),
-        db: Database = Depends(get_db),
-    ) -> Any:
+    def get_(_: Reader, db: Db, code: str = Path(max_length=64)) -> Any:
         return db.read(lambda s: records.get_record(s, name, code))
 
     def put_(
         body: Any,
         response: Response,
+        db: Db,
         code: str = Path(max_length=64),
         _: Principal = Depends(writers),
-        db: Database = Depends(get_db),
     ) -> Any:
         if body.code != code:
             raise InvalidInput(
@@ -127,11 +122,7 @@ def _mount(kind: records.Kind) -> None:
         response.status_code = 201 if created else 200
         return view
 
-    def delete_(
-        code: str = Path(max_length=64),
-        _: Principal = Depends(writers),
-        db: Database = Depends(get_db),
-    ) -> Any:
+    def delete_(db: Db, code: str = Path(max_length=64), _: Principal = Depends(writers)) -> Any:
         return db.write(lambda s: records.deactivate(s, name, code))
 
     put_.__annotations__["body"] = kind.schema_in
@@ -191,9 +182,9 @@ _IMPORT_BODY = {
 )
 async def import_(
     request: Request,
+    db: Db,
+    principal: Reader,
     kind: str = Path(description=", ".join(imports.IMPORT_KINDS)),
-    db: Database = Depends(get_db),
-    principal: Principal = Depends(require_roles(*READERS)),
 ) -> schemas.ImportResult:
     """Upsert records by code from an ERP export; any bad row rejects the whole file (422)."""
     kind = imports.canonical(kind)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import NoReturn
 
 import typer
 from rich.console import Console
@@ -14,6 +15,19 @@ from isom.masterdata import imports, records
 
 app = typer.Typer(no_args_is_help=True, help="Master data: import and list.")
 console = Console()
+
+
+def fail(console: Console, exc: IsomError) -> NoReturn:
+    """Print a refusal (each bad row of an import as a table) and exit 1."""
+    console.print(f"[red]{exc.detail}[/red]")
+    if exc.errors:
+        table = Table("row", "field", "message", "expected")
+        for err in exc.errors:
+            table.add_row(str(err["row"]), err["field"], err["message"], err["expected"])
+        console.print(table)
+    elif exc.field:
+        console.print(f"field: {exc.field}; expected: {exc.expected or ''}")
+    raise typer.Exit(1) from None
 
 
 @app.command("import")
@@ -30,15 +44,7 @@ def import_(
         db = open_db()
         result = db.write(lambda s: imports.run(s, kind, content, fmt))
     except IsomError as exc:
-        console.print(f"[red]{exc.detail}[/red]")
-        if exc.errors:
-            table = Table("row", "field", "message", "expected")
-            for err in exc.errors:
-                table.add_row(str(err["row"]), err["field"], err["message"], err["expected"])
-            console.print(table)
-        elif exc.field:
-            console.print(f"field: {exc.field}; expected: {exc.expected or ''}")
-        raise typer.Exit(1) from None
+        fail(console, exc)
     console.print(
         f"imported {result.rows} {kind} rows: {result.created} created, {result.updated} updated"
     )

@@ -17,7 +17,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -89,6 +89,77 @@ class ImportFailed:
 
     def add(self, row: int, fld: str, message: str, expected: str) -> None:
         self.errors.append(schemas.RowError(row=row, field=fld, message=message, expected=expected))
+
+
+def unfit(failed: ImportFailed, rec: Record) -> bool:
+    """Note a record that is no record at all: not an object, or more cells than columns."""
+    if "__not_an_object__" in rec.data:
+        failed.add(rec.row, "row", "the record is not an object", "a JSON object")
+        return True
+    if "__extra_cells__" in rec.data:
+        rec.data.pop("__extra_cells__")
+        failed.add(rec.row, "row", "more cells than header columns", "one cell per column")
+        return True
+    return False
+
+
+def validate_into(
+    valid: list[tuple[Record, BaseModel]],
+    failed: ImportFailed,
+    rec: Record,
+    schema: type[BaseModel],
+) -> None:
+    """Add the record, validated, to `valid`, or note each thing wrong with it."""
+    try:
+        valid.append((rec, schema.model_validate(rec.data)))
+    except ValidationError as exc:
+        for err in exc.errors():
+            path = ".".join(str(p) for p in err["loc"]) or "row"
+            failed.add(rec.row_for(path), path, err["msg"], _expected(dict(err)))
+
+
+def upsert_all(
+    session: Session,
+    valid: list[tuple[Record, BaseModel]],
+    failed: ImportFailed,
+    upsert: Callable[[Session, BaseModel], bool],
+    *,
+    unique: str,
+    field_of: Callable[[str], str] = str,
+) -> tuple[int, int]:
+    """Upsert each valid record in its own savepoint, noting the row a refusal or a clash with
+    stored data comes from (`unique` says what must stay unique); (created, updated)."""
+    created = updated = 0
+    for rec, model in valid:
+        try:
+            with session.begin_nested():
+                is_new = upsert(session, model)
+        except IsomError as exc:
+            fld = field_of(exc.field or "row")
+            failed.add(rec.row_for(fld), fld, exc.detail, exc.expected or "")
+            continue
+        except IntegrityError as exc:
+            failed.add(
+                rec.row,
+                "row",
+                f"conflicts with existing data: {str(exc.orig).splitlines()[0]}",
+                unique,
+            )
+            continue
+        created += is_new
+        updated += not is_new
+    return created, updated
+
+
+def refuse_failed(failed: ImportFailed, rows: int, what: str) -> None:
+    """All or nothing: refuse the whole import, every wrong row named, when any was wrong."""
+    if failed.errors:
+        failed.errors.sort(key=lambda e: e.row)
+        n = len({e.row for e in failed.errors})
+        raise InvalidInput(
+            f"{n} of {rows} {what} are wrong; nothing was imported",
+            errors=[e.model_dump() for e in failed.errors],
+        )
 
 
 def _kind_schema(kind: str) -> type[BaseModel]:
@@ -363,12 +434,7 @@ def _apply(session: Session, kind: str, recs: list[Record]) -> schemas.ImportRes
     valid: list[tuple[Record, BaseModel]] = []
     first_row: dict[str, int] = {}
     for rec in recs:
-        if "__not_an_object__" in rec.data:
-            failed.add(rec.row, "row", "the record is not an object", "a JSON object")
-            continue
-        if "__extra_cells__" in rec.data:
-            rec.data.pop("__extra_cells__")
-            failed.add(rec.row, "row", "more cells than header columns", "one cell per column")
+        if unfit(failed, rec):
             continue
         key = _key(kind, rec.data)
         if key is not None and key in first_row:
@@ -381,40 +447,17 @@ def _apply(session: Session, kind: str, recs: list[Record]) -> schemas.ImportRes
             continue
         if key is not None:
             first_row[key] = rec.row
-        try:
-            valid.append((rec, schema.model_validate(rec.data)))
-        except ValidationError as exc:
-            for err in exc.errors():
-                path = ".".join(str(p) for p in err["loc"]) or "row"
-                failed.add(rec.row_for(path), path, err["msg"], _expected(dict(err)))
+        validate_into(valid, failed, rec, schema)
     if kind == "locations":
         valid = _order_locations(valid)
-    created = updated = 0
-    for rec, model in valid:
-        try:
-            with session.begin_nested():
-                is_new = _upsert(session, kind, model)
-        except IsomError as exc:
-            fld = exc.field or "row"
-            failed.add(rec.row_for(fld), fld, exc.detail, exc.expected or "")
-            continue
-        except IntegrityError as exc:
-            failed.add(
-                rec.row,
-                "row",
-                f"conflicts with existing data: {str(exc.orig).splitlines()[0]}",
-                "values that keep codes, badges and GTINs unique",
-            )
-            continue
-        created += is_new
-        updated += not is_new
-    if failed.errors:
-        failed.errors.sort(key=lambda e: e.row)
-        n = len({e.row for e in failed.errors})
-        raise InvalidInput(
-            f"{n} of {len(recs)} {kind} rows are wrong; nothing was imported",
-            errors=[e.model_dump() for e in failed.errors],
-        )
+    created, updated = upsert_all(
+        session,
+        valid,
+        failed,
+        lambda s, model: _upsert(s, kind, model),
+        unique="values that keep codes, badges and GTINs unique",
+    )
+    refuse_failed(failed, len(recs), f"{kind} rows")
     return schemas.ImportResult(kind=kind, rows=len(recs), created=created, updated=updated)
 
 

@@ -21,11 +21,10 @@ from pydantic import BaseModel, ValidationError
 
 from isom.auth.models import Role
 from isom.auth.services import Principal
-from isom.db import Database
 from isom.errors import Forbidden, IsomError
 from isom.masterdata import imports, records
 from isom.masterdata.api import MAX_IMPORT_BYTES, WRITERS, decode_file
-from isom.toolkit.deps import current_principal, get_db
+from isom.toolkit.deps import Caller, Db, current_principal
 from isom.toolkit.render import PAGE_SIZE, check_csrf, error_page, form_text, guarded, render
 
 router = APIRouter(include_in_schema=False)
@@ -141,11 +140,11 @@ def _values(view: BaseModel | None) -> dict[str, Any]:
 @router.get("/masterdata")
 def masterdata_list(
     request: Request,
+    principal: Caller,
+    db: Db,
     kind: str = Query(default="items", max_length=40),
     q: str = Query(default="", max_length=100),
     offset: int = Query(default=0, ge=0, le=1_000_000_000),
-    principal: Principal = Depends(current_principal),
-    db: Database = Depends(get_db),
 ) -> Response:
     """Records of one kind, searchable by code or name."""
 
@@ -209,11 +208,7 @@ def masterdata_new(
 
 @router.get("/masterdata/{kind}/{code}")
 def masterdata_record(
-    request: Request,
-    kind: str,
-    code: str,
-    principal: Principal = Depends(current_principal),
-    db: Database = Depends(get_db),
+    request: Request, kind: str, code: str, principal: Caller, db: Db
 ) -> Response:
     """One record, with a form to change it for those who may."""
 
@@ -225,12 +220,7 @@ def masterdata_record(
 
 
 @router.post("/masterdata/{kind}")
-async def masterdata_save(
-    request: Request,
-    kind: str,
-    principal: Principal = Depends(current_principal),
-    db: Database = Depends(get_db),
-) -> Response:
+async def masterdata_save(request: Request, kind: str, principal: Caller, db: Db) -> Response:
     """Create or update a record from its form; a refusal shows the form again, unsaved."""
     form = await form_text(request)
     try:
@@ -240,9 +230,9 @@ async def masterdata_save(
             raise Forbidden(f"{principal.name} may not change {kind} here")
         fields = form_fields(k.schema_in)
         data = _from_form(fields, form)
-        try:
-            payload = k.schema_in.model_validate(data)
-        except ValidationError as exc:
+
+        def refused(errors: dict[str, str], status_code: int) -> Response:
+            """The form again with what is wrong, nothing saved."""
             return _record_page(
                 request,
                 principal,
@@ -250,24 +240,20 @@ async def masterdata_save(
                 form.get("code") or None,
                 None,
                 values=form,
-                errors=_errors(exc),
-                status_code=422,
+                errors=errors,
+                status_code=status_code,
             )
+
+        try:
+            payload = k.schema_in.model_validate(data)
+        except ValidationError as exc:
+            return refused(_errors(exc), 422)
         try:
             view, _created = db.write(lambda s: records.upsert(s, kind, payload))
         except IsomError as exc:
             if exc.status_code >= 500:
                 raise
-            return _record_page(
-                request,
-                principal,
-                kind,
-                form.get("code") or None,
-                None,
-                values=form,
-                errors={exc.field or "form": exc.detail},
-                status_code=exc.status_code,
-            )
+            return refused({exc.field or "form": exc.detail}, exc.status_code)
     except IsomError as exc:
         return error_page(request, principal, exc)
     code = str(view.model_dump()["code"])
@@ -289,11 +275,11 @@ def import_form(request: Request, principal: Principal = Depends(current_princip
 @router.post("/masterdata-import")
 async def import_upload(
     request: Request,
+    principal: Caller,
+    db: Db,
     kind: str = Form(max_length=40),
     file: UploadFile = Form(),
     csrf_token: str = Form(default=""),
-    principal: Principal = Depends(current_principal),
-    db: Database = Depends(get_db),
 ) -> Response:
     """Load the file through the import service; the page lists every bad row, or the counts."""
     try:

@@ -47,6 +47,7 @@ from isom.masterdata.services import (
     upsert_unit,
     upsert_workstation,
 )
+from isom.toolkit.views import view_of
 
 # --- reading -----------------------------------------------------------------------------
 
@@ -73,17 +74,11 @@ def item_out(session: Session, item: Item) -> schemas.ItemOut:
     convs = session.scalars(
         select(UnitConversion).where(UnitConversion.item_id == item.id).order_by(UnitConversion.id)
     ).all()
-    return schemas.ItemOut(
-        code=item.code,
-        name=item.name,
-        type=item.type,
+    return view_of(
+        schemas.ItemOut,
+        item,
         base_unit=_code_of(session, Unit, item.base_unit_id) or "",
-        tracking=item.tracking,
-        shelf_life_days=item.shelf_life_days,
-        standard_cost=item.standard_cost,
-        gtin=item.gtin,
         attributes=dict(item.attributes or {}),
-        description=item.description,
         conversions=[
             schemas.ConversionOut(
                 unit=_code_of(session, Unit, c.from_unit_id) or "",
@@ -91,23 +86,16 @@ def item_out(session: Session, item: Item) -> schemas.ItemOut:
             )
             for c in convs
         ],
-        active=item.active,
-        measure=item.measure,
-        min_usable=item.min_usable,
     )
 
 
 def location_out(session: Session, loc: Location) -> schemas.LocationOut:
     """A location as the API shows it, parent and site by code."""
-    return schemas.LocationOut(
-        code=loc.code,
-        name=loc.name,
-        kind=loc.kind,
+    return view_of(
+        schemas.LocationOut,
+        loc,
         parent=_code_of(session, Location, loc.parent_id),
         site=_code_of(session, Location, loc.site_id),
-        path=loc.path,
-        timezone=loc.timezone,
-        active=loc.active,
     )
 
 
@@ -121,46 +109,35 @@ def calendar_out(session: Session, cal: Calendar) -> schemas.CalendarOut:
     holidays = session.scalars(
         select(Holiday).where(Holiday.calendar_id == cal.id).order_by(Holiday.date)
     ).all()
-    return schemas.CalendarOut(
-        code=cal.code,
-        name=cal.name,
-        timezone=cal.timezone,
+    return view_of(
+        schemas.CalendarOut,
+        cal,
         shifts=[
             schemas.ShiftOut(name=s.name, weekday=s.weekday, start=s.start_time, end=s.end_time)
             for s in shifts
         ],
         holidays=[schemas.HolidayOut(date=h.date, name=h.name) for h in holidays],
-        active=cal.active,
     )
 
 
 def workstation_out(session: Session, ws: Workstation) -> schemas.WorkstationOut:
     """A workstation as the API shows it."""
-    return schemas.WorkstationOut(
-        code=ws.code,
-        name=ws.name,
-        kind=ws.kind,
+    return view_of(
+        schemas.WorkstationOut,
+        ws,
         location=_code_of(session, Location, ws.location_id),
         operations=list(ws.operations or []),
-        capacity=ws.capacity,
-        hourly_rate=ws.hourly_rate,
         calendar=_code_of(session, Calendar, ws.calendar_id),
-        active=ws.active,
     )
 
 
 def person_out(session: Session, person: Person) -> schemas.PersonOut:
     """A person as the API shows them."""
-    return schemas.PersonOut(
-        code=person.code,
-        name=person.name,
-        badge_code=person.badge_code,
+    return view_of(
+        schemas.PersonOut,
+        person,
         skills=list(person.skills or []),
-        hourly_rate=person.hourly_rate,
-        shift=person.shift,
         calendar=_code_of(session, Calendar, person.calendar_id),
-        user_id=person.user_id,
-        active=person.active,
     )
 
 
@@ -176,40 +153,21 @@ def route_out(session: Session, route: Route) -> schemas.RouteOut:
     outputs = session.scalars(
         select(StepOutput).where(StepOutput.step_id.in_(ids)).order_by(StepOutput.id)
     ).all()
-    return schemas.RouteOut(
-        code=route.code,
-        name=route.name,
+    return view_of(
+        schemas.RouteOut,
+        route,
         item=_code_of(session, Item, route.item_id) or "",
-        revision=route.revision,
-        batch_size=route.batch_size,
-        active=route.active,
         steps=[
-            schemas.RouteStepOut(
-                sequence=s.sequence,
-                operation=s.operation,
-                name=s.name,
-                workstation_kind=s.workstation_kind,
-                skill=s.skill,
-                setup_minutes=s.setup_minutes,
-                run_minutes=s.run_minutes,
-                run_basis=s.run_basis,
-                cleanup_minutes=s.cleanup_minutes,
+            view_of(
+                schemas.RouteStepOut,
+                s,
                 inputs=[
-                    schemas.StepInputOut(
-                        item=_code_of(session, Item, i.item_id) or "",
-                        quantity_per=i.quantity_per,
-                        floor_stock=i.floor_stock,
-                        cut_length=i.cut_length,
-                    )
+                    view_of(schemas.StepInputOut, i, item=_code_of(session, Item, i.item_id) or "")
                     for i in inputs
                     if i.step_id == s.id
                 ],
                 outputs=[
-                    schemas.StepOutputOut(
-                        item=_code_of(session, Item, o.item_id) or "",
-                        kind=o.kind,
-                        quantity_per=o.quantity_per,
-                    )
+                    view_of(schemas.StepOutputOut, o, item=_code_of(session, Item, o.item_id) or "")
                     for o in outputs
                     if o.step_id == s.id
                 ],
@@ -229,25 +187,15 @@ def supplier_out(session: Session, sup: Supplier) -> schemas.SupplierOut:
     rows = session.scalars(
         select(SupplierItem).where(SupplierItem.supplier_id == sup.id).order_by(SupplierItem.id)
     ).all()
-    return schemas.SupplierOut(
-        code=sup.code,
-        name=sup.name,
-        email=sup.email,
-        phone=sup.phone,
-        currency=sup.currency,
-        active=sup.active,
+    return view_of(
+        schemas.SupplierOut,
+        sup,
         items=[
-            schemas.SupplierItemOut(
+            view_of(
+                schemas.SupplierItemOut,
+                r,
                 supplier=sup.code,
                 item=_code_of(session, Item, r.item_id) or "",
-                supplier_item_code=r.supplier_item_code,
-                lead_time_days=r.lead_time_days,
-                min_order_qty=r.min_order_qty,
-                order_multiple=r.order_multiple,
-                price=r.price,
-                currency=r.currency,
-                preferred=r.preferred,
-                valid_from=r.valid_from,
             )
             for r in rows
         ],

@@ -3,17 +3,14 @@ documents, and the shop webhook."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from pydantic import BaseModel
-from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from isom.auth.models import Role
 from isom.auth.services import Principal
-from isom.db import Database
 from isom.errors import InvalidInput
 from isom.masterdata.api import read_import_file
 from isom.masterdata.schemas import ImportResult
@@ -47,8 +44,8 @@ from isom.orders.schemas import (
 )
 from isom.orders.shipping import list_ship_orders
 from isom.toolkit import guards
-from isom.toolkit.commands import PROBLEMS, actor_of, add_command_route
-from isom.toolkit.deps import READERS, get_db, require_roles
+from isom.toolkit.commands import PROBLEMS, actor_of, command_routes
+from isom.toolkit.deps import Db, Reader, require_roles
 
 router = APIRouter(prefix="/orders", tags=["orders"])
 
@@ -59,26 +56,9 @@ APPROVERS = (R.buyer, R.supervisor)
 RECEIVERS = (R.clerk, R.operator, R.supervisor, R.device)
 WAREHOUSE = (R.clerk, R.operator, R.supervisor, R.device)
 PLANNERS = (R.planner, R.clerk, R.supervisor)
-Operation = Callable[[Session, orders.Actor, str, Any], OrderResult]
 
 
-def _endpoint(
-    path: str,
-    operation: Operation,
-    command_type: type[BaseModel],
-    roles: tuple[Role, ...],
-    summary: str,
-) -> None:
-    add_command_route(
-        router,
-        f"/{path}",
-        operation,
-        command_type,
-        OrderResult,
-        roles,
-        summary,
-        name=f"orders_{path.replace('-', '_').replace('/', '_')}",
-    )
+_endpoint = command_routes(router, OrderResult, prefix="", name="orders")
 
 
 _endpoint(
@@ -187,126 +167,103 @@ _endpoint(
 )
 
 Number = Path(max_length=40, description="The order number")
+Limit = Annotated[int, Query(ge=1, le=1000)]
+PDF = {**PROBLEMS, 200: {"content": {"application/pdf": {}}}}
+CSV = {**PROBLEMS, 200: {"content": {"text/csv": {}}}}
+
+
+def _document(content: bytes | str, media_type: str, filename: str, *, inline: bool) -> Response:
+    """A document to download (`inline` to show it in the browser), named `filename`."""
+    disposition = "inline" if inline else "attachment"
+    return Response(
+        content,
+        media_type=media_type,
+        headers={"Content-Disposition": f'{disposition}; filename="{filename}"'},
+    )
 
 
 @router.get("/customer-orders", response_model=list[CustomerOrderView], responses=PROBLEMS)
 def get_customer_orders(
+    _: Reader,
+    db: Db,
     status: CustomerOrderStatus | None = None,
-    limit: int = Query(default=100, ge=1, le=1000),
-    _: Principal = Depends(require_roles(*READERS)),
-    db: Database = Depends(get_db),
+    limit: Limit = 100,
 ) -> list[CustomerOrderView]:
     """The newest customer orders with their lines, optionally of one status."""
     return db.read(lambda s: list_customer_orders(s, status=status, limit=limit))
 
 
 @router.get("/customer-orders/{number}", response_model=CustomerOrderView, responses=PROBLEMS)
-def get_customer_order(
-    number: str = Number,
-    _: Principal = Depends(require_roles(*READERS)),
-    db: Database = Depends(get_db),
-) -> CustomerOrderView:
+def get_customer_order(_: Reader, db: Db, number: str = Number) -> CustomerOrderView:
     """A customer order with its lines: reserved, shipped and open quantities."""
     return db.read(lambda s: orders.customer_order_view(s, number))
 
 
 @router.get("/purchase-orders", response_model=list[PurchaseOrderView], responses=PROBLEMS)
 def get_purchase_orders(
+    _: Reader,
+    db: Db,
     status: PurchaseOrderStatus | None = None,
-    limit: int = Query(default=100, ge=1, le=1000),
-    _: Principal = Depends(require_roles(*READERS)),
-    db: Database = Depends(get_db),
+    limit: Limit = 100,
 ) -> list[PurchaseOrderView]:
     """The newest purchase orders with their lines, optionally of one status."""
     return db.read(lambda s: list_purchase_orders(s, status=status, limit=limit))
 
 
 @router.get("/purchase-orders/{number}", response_model=PurchaseOrderView, responses=PROBLEMS)
-def get_purchase_order(
-    number: str = Number,
-    _: Principal = Depends(require_roles(*READERS)),
-    db: Database = Depends(get_db),
-) -> PurchaseOrderView:
+def get_purchase_order(_: Reader, db: Db, number: str = Number) -> PurchaseOrderView:
     """A purchase order with its lines, prices and what has arrived."""
     return db.read(lambda s: orders.purchase_order_view(s, number))
 
 
 @router.get(
     "/purchase-orders/{number}/pdf",
-    responses={**PROBLEMS, 200: {"content": {"application/pdf": {}}}},
+    responses=PDF,
     response_class=Response,
 )
-def get_purchase_order_pdf(
-    number: str = Number,
-    _: Principal = Depends(require_roles(*READERS)),
-    db: Database = Depends(get_db),
-) -> Response:
+def get_purchase_order_pdf(_: Reader, db: Db, number: str = Number) -> Response:
     """The purchase order as the PDF sent to the supplier."""
     pdf = db.read(lambda s: documents.purchase_order_pdf(s, number))
-    return Response(
-        pdf,
-        media_type="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="{number}.pdf"'},
-    )
+    return _document(pdf, "application/pdf", f"{number}.pdf", inline=True)
 
 
 @router.get(
     "/purchase-orders/{number}/csv",
-    responses={**PROBLEMS, 200: {"content": {"text/csv": {}}}},
+    responses=CSV,
     response_class=Response,
 )
-def get_purchase_order_csv(
-    number: str = Number,
-    _: Principal = Depends(require_roles(*READERS)),
-    db: Database = Depends(get_db),
-) -> Response:
+def get_purchase_order_csv(_: Reader, db: Db, number: str = Number) -> Response:
     """The purchase order as CSV, one line per order line."""
     text = db.read(lambda s: documents.purchase_order_csv(s, number))
-    return Response(
-        text,
-        media_type="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{number}.csv"'},
-    )
+    return _document(text, "text/csv", f"{number}.csv", inline=False)
 
 
 @router.get("/ship-orders", response_model=list[ShipOrderView], responses=PROBLEMS)
 def get_ship_orders(
+    _: Reader,
+    db: Db,
     status: ShipOrderStatus | None = None,
-    limit: int = Query(default=100, ge=1, le=1000),
-    _: Principal = Depends(require_roles(*READERS)),
-    db: Database = Depends(get_db),
+    limit: Limit = 100,
 ) -> list[ShipOrderView]:
     """The newest ship orders with their pick lists, optionally of one status."""
     return db.read(lambda s: list_ship_orders(s, status=status, limit=limit))
 
 
 @router.get("/ship-orders/{number}", response_model=ShipOrderView, responses=PROBLEMS)
-def get_ship_order(
-    number: str = Number,
-    _: Principal = Depends(require_roles(*READERS)),
-    db: Database = Depends(get_db),
-) -> ShipOrderView:
+def get_ship_order(_: Reader, db: Db, number: str = Number) -> ShipOrderView:
     """A ship order with its pick list (first expiry first) and packages."""
     return db.read(lambda s: orders.ship_order_view(s, number))
 
 
 @router.get(
     "/ship-orders/{number}/packing-list",
-    responses={**PROBLEMS, 200: {"content": {"application/pdf": {}}}},
+    responses=PDF,
     response_class=Response,
 )
-def get_packing_list(
-    number: str = Number,
-    _: Principal = Depends(require_roles(*READERS)),
-    db: Database = Depends(get_db),
-) -> Response:
+def get_packing_list(_: Reader, db: Db, number: str = Number) -> Response:
     """The packing list PDF: each package with its items, lots and quantities."""
     pdf = db.read(lambda s: documents.packing_list_pdf(s, number))
-    return Response(
-        pdf,
-        media_type="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="{number}-packing-list.pdf"'},
-    )
+    return _document(pdf, "application/pdf", f"{number}-packing-list.pdf", inline=True)
 
 
 class DemandRow(BaseModel):
@@ -328,10 +285,7 @@ class SupplyRow(BaseModel):
 
 
 @router.get("/demand", response_model=list[DemandRow], responses=PROBLEMS)
-def get_demand(
-    _: Principal = Depends(require_roles(*READERS)),
-    db: Database = Depends(get_db),
-) -> list[DemandRow]:
+def get_demand(_: Reader, db: Db) -> list[DemandRow]:
     """Open customer demand, rush first, then by due date (what planning nets)."""
     return [
         DemandRow(
@@ -347,10 +301,7 @@ def get_demand(
 
 
 @router.get("/supply", response_model=list[SupplyRow], responses=PROBLEMS)
-def get_supply(
-    _: Principal = Depends(require_roles(*READERS)),
-    db: Database = Depends(get_db),
-) -> list[SupplyRow]:
+def get_supply(_: Reader, db: Db) -> list[SupplyRow]:
     """Open purchase supply by due date (what planning nets)."""
     return [
         SupplyRow(
@@ -375,10 +326,10 @@ def get_supply(
 async def import_orders(
     request: Request,
     response: Response,
+    db: Db,
     kind: str = Path(description="customer-orders or purchase-orders"),
     key: str | None = Header(default=None, alias="Idempotency-Key", max_length=200),
     principal: Principal = Depends(require_roles(R.planner, R.buyer, R.integrator, R.supervisor)),
-    db: Database = Depends(get_db),
 ) -> ImportResult:
     """Upsert orders by number or external ref; any bad row rejects the whole file (422)."""
     name = imports.canonical(kind)
@@ -403,9 +354,9 @@ async def import_orders(
 async def shop_webhook(
     request: Request,
     response: Response,
+    db: Db,
     source: str | None = Header(default=None, alias=webhook.SOURCE_HEADER),
     signature: str | None = Header(default=None, alias=webhook.SIGNATURE_HEADER),
-    db: Database = Depends(get_db),
 ) -> WebhookResult:
     """The shop signs the raw body with its secret; a retry of the same order is answered 200.
 
@@ -426,9 +377,7 @@ async def shop_webhook(
 
 @router.put("/webhook-sources", responses=PROBLEMS, status_code=200)
 def put_webhook_source(
-    data: WebhookSourceIn,
-    _: Principal = Depends(require_roles(R.integrator)),
-    db: Database = Depends(get_db),
+    data: WebhookSourceIn, db: Db, _: Principal = Depends(require_roles(R.integrator))
 ) -> dict[str, Any]:
     """Register a shop (or change its secret) so it may post orders to the webhook."""
     created = db.write(lambda s: webhook.register_source(s, data)[1])

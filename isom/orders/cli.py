@@ -11,24 +11,13 @@ from rich.table import Table
 from isom.errors import IsomError
 from isom.ledger import services as ledger
 from isom.masterdata import imports as md_imports
+from isom.masterdata.cli import fail
 from isom.orders import imports, queries, webhook
 from isom.orders.schemas import WebhookSourceIn
 
 app = typer.Typer(no_args_is_help=True, help="Customer and purchase orders.")
 console = Console()
 CLI_ACTOR = ledger.Actor(name="cli")
-
-
-def _fail(exc: IsomError) -> None:
-    console.print(f"[red]{exc.detail}[/red]")
-    if exc.errors:
-        table = Table("row", "field", "message", "expected")
-        for err in exc.errors:
-            table.add_row(str(err["row"]), err["field"], err["message"], err["expected"])
-        console.print(table)
-    elif exc.field:
-        console.print(f"field: {exc.field}; expected: {exc.expected or ''}")
-    raise typer.Exit(1) from None
 
 
 @app.command("import")
@@ -47,7 +36,7 @@ def import_(
             lambda s: imports.run(s, CLI_ACTOR, kind, content.decode("utf-8-sig"), fmt)
         )
     except IsomError as exc:
-        _fail(exc)
+        fail(console, exc)
         return
     note = " (this file was imported before: nothing changed)" if replayed else ""
     console.print(
@@ -107,7 +96,7 @@ def shop(
         data = WebhookSourceIn(name=name, secret=secret, default_customer=default_customer)
         created = open_db().write(lambda s: webhook.register_source(s, data)[1])
     except IsomError as exc:
-        _fail(exc)
+        fail(console, exc)
         return
     except ValueError as exc:
         console.print(f"[red]{exc}[/red]")

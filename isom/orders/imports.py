@@ -21,11 +21,10 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
-from sqlalchemy.exc import IntegrityError
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from isom.errors import InvalidInput, IsomError
+from isom.errors import InvalidInput
 from isom.ledger import services as ledger
 from isom.masterdata import imports as md_imports
 from isom.masterdata.schemas import ImportResult
@@ -117,48 +116,24 @@ def _apply(
     failed = md_imports.ImportFailed()
     valid: list[tuple[md_imports.Record, BaseModel]] = []
     for rec in recs:
-        if "__not_an_object__" in rec.data:
-            failed.add(rec.row, "row", "the record is not an object", "a JSON object")
-            continue
-        if "__extra_cells__" in rec.data:
-            failed.add(rec.row, "row", "more cells than header columns", "one cell per column")
-            continue
-        try:
-            valid.append((rec, _SCHEMA[kind].model_validate(rec.data)))
-        except ValidationError as exc:
-            for err in exc.errors():
-                path = ".".join(str(p) for p in err["loc"]) or "row"
-                failed.add(rec.row_for(path), path, err["msg"], md_imports._expected(dict(err)))
-    created = updated = 0
-    for rec, model in valid:
-        try:
-            with session.begin_nested():
-                if isinstance(model, CreateCustomerOrder):
-                    _, is_new, _ = upsert_customer_order(session, actor, model)
-                else:
-                    assert isinstance(model, CreatePurchaseOrder)
-                    _, is_new, _ = upsert_purchase_order(session, actor, model)
-        except IsomError as exc:
-            fld = (exc.field or "row").replace("[", ".").replace("]", "")
-            failed.add(rec.row_for(fld), fld, exc.detail, exc.expected or "")
-            continue
-        except IntegrityError as exc:
-            failed.add(
-                rec.row,
-                "row",
-                f"conflicts with existing data: {str(exc.orig).splitlines()[0]}",
-                "order numbers and external references unique",
-            )
-            continue
-        created += is_new
-        updated += not is_new
-    if failed.errors:
-        failed.errors.sort(key=lambda e: e.row)
-        n = len({e.row for e in failed.errors})
-        raise InvalidInput(
-            f"{n} of {len(recs)} {kind.replace('_', ' ')} are wrong; nothing was imported",
-            errors=[e.model_dump() for e in failed.errors],
-        )
+        if not md_imports.unfit(failed, rec):
+            md_imports.validate_into(valid, failed, rec, _SCHEMA[kind])
+
+    def upsert(session: Session, model: BaseModel) -> bool:
+        if isinstance(model, CreateCustomerOrder):
+            return upsert_customer_order(session, actor, model)[1]
+        assert isinstance(model, CreatePurchaseOrder)
+        return upsert_purchase_order(session, actor, model)[1]
+
+    created, updated = md_imports.upsert_all(
+        session,
+        valid,
+        failed,
+        upsert,
+        unique="order numbers and external references unique",
+        field_of=lambda f: f.replace("[", ".").replace("]", ""),
+    )
+    md_imports.refuse_failed(failed, len(recs), kind.replace("_", " "))
     return ImportResult(kind=kind, rows=len(recs), created=created, updated=updated)
 
 

@@ -34,10 +34,20 @@ from isom.orders.enums import PurchaseLineStatus as PurchaseLineStatus
 from isom.orders.enums import PurchaseOrderStatus as PurchaseOrderStatus
 from isom.orders.enums import ReservationStatus as ReservationStatus
 from isom.orders.enums import ShipOrderStatus as ShipOrderStatus
-from isom.types import Exact, JsonType, UtcDateTime, enum_column
+from isom.types import ChangeStamp, Exact, JsonType, UtcDateTime, enum_column
 
 
-class CustomerOrder(Base):
+class OrderLine:
+    """Mixin for the columns a customer line and a purchase line share: which line of its
+    order, what, how much and by when."""
+
+    line_no: Mapped[int] = mapped_column(Integer)
+    item_id: Mapped[int] = mapped_column(ForeignKey("md_item.id"), index=True)
+    quantity: Mapped[Decimal] = mapped_column(Exact)
+    due_date: Mapped[dt.date] = mapped_column(Date)
+
+
+class CustomerOrder(ChangeStamp, Base):
     """What a customer ordered, from a person, the API, an import or a shop's webhook."""
 
     __tablename__ = "ord_customer_order"
@@ -55,13 +65,11 @@ class CustomerOrder(Base):
     )
     note: Mapped[str] = mapped_column(String(1000), default="")
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
-    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
-    updated_by: Mapped[str] = mapped_column(String(100))
 
     __table_args__ = (UniqueConstraint("source", "external_ref"),)
 
 
-class CustomerLine(Base):
+class CustomerLine(OrderLine, Base):
     """One line of a customer order; `number/line_no` is how work orders and agents name it."""
 
     __tablename__ = "ord_customer_line"
@@ -70,10 +78,6 @@ class CustomerLine(Base):
     order_id: Mapped[int] = mapped_column(
         ForeignKey("ord_customer_order.id", ondelete="CASCADE"), index=True
     )
-    line_no: Mapped[int] = mapped_column(Integer)
-    item_id: Mapped[int] = mapped_column(ForeignKey("md_item.id"), index=True)
-    quantity: Mapped[Decimal] = mapped_column(Exact)
-    due_date: Mapped[dt.date] = mapped_column(Date)
     status: Mapped[CustomerLineStatus] = mapped_column(enum_column(CustomerLineStatus), index=True)
     quantity_reserved: Mapped[Decimal] = mapped_column(Exact, default=Decimal(0))
     quantity_shipped: Mapped[Decimal] = mapped_column(Exact, default=Decimal(0))
@@ -88,7 +92,7 @@ class CustomerLine(Base):
     )
 
 
-class PurchaseOrder(Base):
+class PurchaseOrder(ChangeStamp, Base):
     """An order to a supplier: proposed (by a buyer or an agent), approved, sent, received."""
 
     __tablename__ = "ord_purchase_order"
@@ -107,13 +111,11 @@ class PurchaseOrder(Base):
     approved_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     approved_by: Mapped[str | None] = mapped_column(String(100))
     sent_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
-    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
-    updated_by: Mapped[str] = mapped_column(String(100))
 
     __table_args__ = (UniqueConstraint("source", "external_ref"),)
 
 
-class PurchaseLine(Base):
+class PurchaseLine(OrderLine, Base):
     """One line of a purchase order, priced from the supplier's price list unless given."""
 
     __tablename__ = "ord_purchase_line"
@@ -122,10 +124,6 @@ class PurchaseLine(Base):
     order_id: Mapped[int] = mapped_column(
         ForeignKey("ord_purchase_order.id", ondelete="CASCADE"), index=True
     )
-    line_no: Mapped[int] = mapped_column(Integer)
-    item_id: Mapped[int] = mapped_column(ForeignKey("md_item.id"), index=True)
-    quantity: Mapped[Decimal] = mapped_column(Exact)
-    due_date: Mapped[dt.date] = mapped_column(Date)
     unit_price: Mapped[Decimal] = mapped_column(Exact, default=Decimal(0))
     status: Mapped[PurchaseLineStatus] = mapped_column(enum_column(PurchaseLineStatus), index=True)
     quantity_received: Mapped[Decimal] = mapped_column(Exact, default=Decimal(0))
@@ -176,7 +174,7 @@ class Reservation(Base):
     __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
 
 
-class ShipOrder(Base):
+class ShipOrder(ChangeStamp, Base):
     """A release of (part of) a customer order to pick, pack and ship together."""
 
     __tablename__ = "ord_ship_order"
@@ -188,8 +186,6 @@ class ShipOrder(Base):
     ship_to: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     shipped_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
-    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
-    updated_by: Mapped[str] = mapped_column(String(100))
 
 
 class ShipLine(Base):
@@ -269,15 +265,13 @@ class WebhookSource(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
 
 
-class OrderSetting(Base):
+class OrderSetting(ChangeStamp, Base):
     """A named setting of the order domain (e.g. receipt tolerances), as exact text."""
 
     __tablename__ = "ord_setting"
 
     name: Mapped[str] = mapped_column(String(60), primary_key=True)
     value: Mapped[str] = mapped_column(String(200))
-    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
-    updated_by: Mapped[str] = mapped_column(String(100))
 
 
 class OrderCounter(Base):

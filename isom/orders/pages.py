@@ -8,10 +8,9 @@ is wrong, and nothing is saved.
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
@@ -26,8 +25,18 @@ from isom.orders.models import Priority
 from isom.orders.purchasing import list_purchase_orders
 from isom.orders.schemas import CancelCustomerOrder, CreateCustomerOrder, PurchaseOrderAction
 from isom.toolkit.commands import actor_of
-from isom.toolkit.deps import current_principal, get_db
-from isom.toolkit.render import check_csrf, error_page, form_text, guarded, render
+from isom.toolkit.deps import Caller, Db
+from isom.toolkit.render import (
+    check_csrf,
+    checked_form,
+    error_page,
+    form_text,
+    guarded,
+    may,
+    page_key,
+    read_page,
+    render,
+)
 
 router = APIRouter(include_in_schema=False)
 FORM_LINES = 5
@@ -36,10 +45,6 @@ PO_ACTIONS = {
     "send": orders.send_purchase_order,
     "cancel": orders.cancel_purchase_order,
 }
-
-
-def _may(principal: Principal, roles: tuple[Any, ...]) -> bool:
-    return principal.has_any(frozenset(r.value for r in roles))
 
 
 def _problems(exc: ValidationError) -> list[str]:
@@ -74,36 +79,25 @@ def _orders_page(
         status_code=status_code,
         form=form or {},
         errors=errors or [],
-        key=(form or {}).get("key") or f"page-{uuid.uuid4()}",
+        key=(form or {}).get("key") or page_key(),
         lines=range(FORM_LINES),
         priorities=[p.value for p in Priority],
-        may_enter=_may(principal, SALES),
+        may_enter=may(principal, SALES),
         **db.read(read),
     )
 
 
 @router.get("/orders")
-def customer_orders_page(
-    request: Request,
-    principal: Principal = Depends(current_principal),
-    db: Database = Depends(get_db),
-) -> Response:
+def customer_orders_page(request: Request, principal: Caller, db: Db) -> Response:
     """Customer orders, newest first, and a form to enter one."""
     return guarded(request, principal, lambda: _orders_page(request, principal, db))
 
 
 @router.post("/orders")
-async def enter_customer_order(
-    request: Request,
-    principal: Principal = Depends(current_principal),
-    db: Database = Depends(get_db),
-) -> Response:
+async def enter_customer_order(request: Request, principal: Caller, db: Db) -> Response:
     """Enter a customer order from the form; blank line rows are left out."""
-    form = await form_text(request)
     try:
-        check_csrf(principal, form.get("csrf_token", ""))
-        if not _may(principal, SALES):
-            raise Forbidden(f"{principal.name} may not enter customer orders")
+        form = await checked_form(request, principal, SALES, "enter customer orders")
     except IsomError as exc:
         return error_page(request, principal, exc)
     lines = [
@@ -146,41 +140,26 @@ async def enter_customer_order(
 
 
 @router.get("/orders/{number}")
-def customer_order_page(
-    request: Request,
-    number: str,
-    principal: Principal = Depends(current_principal),
-    db: Database = Depends(get_db),
-) -> Response:
+def customer_order_page(request: Request, number: str, principal: Caller, db: Db) -> Response:
     """One customer order: its lines, what is reserved and shipped, and the job behind each."""
-
-    def build() -> Response:
-        view = db.read(lambda s: orders.customer_order_view(s, number))
-        return render(
-            request,
-            "customer_order.html",
-            principal,
-            order=view,
-            key=f"page-{uuid.uuid4()}",
-            may_change=_may(principal, SALES),
-        )
-
-    return guarded(request, principal, build)
+    return read_page(
+        request,
+        principal,
+        db,
+        "customer_order.html",
+        lambda s: {"order": orders.customer_order_view(s, number)},
+        key=page_key(),
+        may_change=may(principal, SALES),
+    )
 
 
 @router.post("/orders/{number}/cancel")
 async def cancel_customer_line(
-    request: Request,
-    number: str,
-    principal: Principal = Depends(current_principal),
-    db: Database = Depends(get_db),
+    request: Request, number: str, principal: Caller, db: Db
 ) -> Response:
     """Cancel one line (or the whole order when no line is given), with the reason."""
-    form = await form_text(request)
     try:
-        check_csrf(principal, form.get("csrf_token", ""))
-        if not _may(principal, SALES):
-            raise Forbidden(f"{principal.name} may not cancel customer orders")
+        form = await checked_form(request, principal, SALES, "cancel customer orders")
         line = form.get("line_no", "")
         cmd = CancelCustomerOrder.model_validate(
             {
@@ -198,35 +177,23 @@ async def cancel_customer_line(
 
 
 @router.get("/purchasing")
-def purchase_orders_page(
-    request: Request,
-    principal: Principal = Depends(current_principal),
-    db: Database = Depends(get_db),
-) -> Response:
+def purchase_orders_page(request: Request, principal: Caller, db: Db) -> Response:
     """Purchase orders, newest first, with approve and send for the buyer."""
-
-    def build() -> Response:
-        pos = db.read(lambda s: list_purchase_orders(s, limit=100))
-        return render(
-            request,
-            "purchase_orders.html",
-            principal,
-            orders=pos,
-            key=f"page-{uuid.uuid4()}",
-            may_approve=_may(principal, APPROVERS),
-            may_buy=_may(principal, BUYERS),
-        )
-
-    return guarded(request, principal, build)
+    return read_page(
+        request,
+        principal,
+        db,
+        "purchase_orders.html",
+        lambda s: {"orders": list_purchase_orders(s, limit=100)},
+        key=page_key(),
+        may_approve=may(principal, APPROVERS),
+        may_buy=may(principal, BUYERS),
+    )
 
 
 @router.post("/purchasing/{number}/{action}")
 async def purchase_order_action(
-    request: Request,
-    number: str,
-    action: str,
-    principal: Principal = Depends(current_principal),
-    db: Database = Depends(get_db),
+    request: Request, number: str, action: str, principal: Caller, db: Db
 ) -> Response:
     """Approve, send or cancel a purchase order from its row."""
     form = await form_text(request)
@@ -235,7 +202,7 @@ async def purchase_order_action(
         operation = PO_ACTIONS.get(action)
         if operation is None:
             raise IsomError(f"no purchase order action {action!r}", expected=", ".join(PO_ACTIONS))
-        if not _may(principal, APPROVERS):
+        if not may(principal, APPROVERS):
             raise Forbidden(f"{principal.name} may not {action} purchase orders")
         cmd = PurchaseOrderAction(order=number, reason=form.get("reason") or None)
         db.write(lambda s: operation(s, actor_of(principal), f"{form['key']}-{action}", cmd))

@@ -6,9 +6,9 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from isom.ledger.schemas import Code, NonNegative, Positive
+from isom.ledger.schemas import Code, Command, NonNegative, Positive
 from isom.orders.models import Priority
 
 OrderNumber = Annotated[
@@ -27,19 +27,10 @@ Source = Annotated[
 ExternalRef = Annotated[str, Field(min_length=1, max_length=100)]
 
 
-class _Command(BaseModel):
+class _Command(Command):
+    """An order command: the ledger's, with surrounding blanks taken off its text."""
+
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
-
-    occurred_at: dt.datetime | None = Field(
-        default=None, description="When it happened on the device (UTC); defaults to now."
-    )
-
-    @field_validator("occurred_at")
-    @classmethod
-    def _aware(cls, value: dt.datetime | None) -> dt.datetime | None:
-        if value is not None and value.tzinfo is None:
-            raise ValueError("must carry a time zone, e.g. 2026-11-27T10:00:00Z")
-        return value
 
 
 def _unique_line_numbers(lines: list[Any]) -> None:

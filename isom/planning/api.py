@@ -9,7 +9,6 @@ from sqlalchemy.orm import Session
 
 from isom.auth.models import Role
 from isom.auth.services import Principal
-from isom.db import Database
 from isom.planning import projection, scheduling, services, views
 from isom.planning.scheduling import api as scheduling_api
 from isom.planning.schemas import (
@@ -22,7 +21,7 @@ from isom.planning.schemas import (
     ShortageRow,
 )
 from isom.toolkit.commands import PROBLEMS
-from isom.toolkit.deps import READERS, get_db, require_roles
+from isom.toolkit.deps import Db, Reader, require_roles
 from isom.types import utcnow
 
 router = APIRouter(tags=["planning"])
@@ -36,29 +35,26 @@ def _today(value: dt.date | None) -> dt.date:
 
 @router.get("/planning/items/{item}/projection", response_model=ProjectionView, responses=PROBLEMS)
 def get_projection(
+    _: Reader,
+    db: Db,
     item: str = Path(max_length=64),
     today: dt.date | None = Query(default=None, description="Project from this day (UTC today)."),
-    _: Principal = Depends(require_roles(*READERS)),
-    db: Database = Depends(get_db),
 ) -> ProjectionView:
     """An item's time-phased projected inventory with pegging and its first shortage date."""
     return db.read(lambda s: views.projection_view(s, item, _today(today)))
 
 
 @router.get("/planning/shortages", response_model=list[ShortageRow], responses=PROBLEMS)
-def get_shortages(
-    _: Principal = Depends(require_roles(*READERS)),
-    db: Database = Depends(get_db),
-) -> list[ShortageRow]:
+def get_shortages(_: Reader, db: Db) -> list[ShortageRow]:
     """Items projected to go short, earliest shortage first (from the stored projections)."""
     return db.read(views.shortage_rows)
 
 
 @router.post("/planning/refresh", response_model=RefreshResult, responses=PROBLEMS)
 def post_refresh(
+    db: Db,
     full: bool = Query(default=False, description="Rebuild every item, not only dirty ones."),
     _: Principal = Depends(require_roles(*PLANNERS)),
-    db: Database = Depends(get_db),
 ) -> RefreshResult:
     """Bring the stored projections up to date (only the items events touched, unless full)."""
     if full:
@@ -67,20 +63,16 @@ def post_refresh(
 
 
 @router.get("/planning/net-requirements", response_model=NetView, responses=PROBLEMS)
-def get_net_requirements(
-    today: dt.date | None = Query(default=None),
-    _: Principal = Depends(require_roles(*READERS)),
-    db: Database = Depends(get_db),
-) -> NetView:
+def get_net_requirements(_: Reader, db: Db, today: dt.date | None = Query(default=None)) -> NetView:
     """Multi-level netting: what to make and buy, for which demand, and supply arriving late."""
     return db.read(lambda s: views.net_view(s, _today(today)))
 
 
 @router.get("/planning/schedule", response_model=scheduling.Schedule, responses=PROBLEMS)
 def get_schedule(
+    _: Reader,
+    db: Db,
     learned: bool = Query(default=False, description="Use times learned from history."),
-    _: Principal = Depends(require_roles(*READERS)),
-    db: Database = Depends(get_db),
 ) -> scheduling.Schedule:
     """Backward schedule of open jobs: step start/end, load per workstation and day, overloads."""
     return db.read(lambda s: scheduling.backward_schedule(s, learned=learned))
@@ -101,9 +93,7 @@ def _breaks_view(session: Session, supplier: str, item: str) -> PriceBreaksView:
 
 @router.put("/planning/price-breaks", response_model=PriceBreaksView, responses=PROBLEMS)
 def put_price_breaks(
-    body: PriceBreaksIn,
-    _: Principal = Depends(require_roles(Role.buyer, Role.planner)),
-    db: Database = Depends(get_db),
+    body: PriceBreaksIn, db: Db, _: Principal = Depends(require_roles(Role.buyer, Role.planner))
 ) -> PriceBreaksView:
     """Set the price breaks purchasing uses for a supplier's item (replaces the old ones)."""
 
@@ -117,10 +107,7 @@ def put_price_breaks(
 
 @router.get("/planning/price-breaks", response_model=PriceBreaksView, responses=PROBLEMS)
 def get_price_breaks(
-    supplier: str = Query(max_length=64),
-    item: str = Query(max_length=64),
-    _: Principal = Depends(require_roles(*READERS)),
-    db: Database = Depends(get_db),
+    _: Reader, db: Db, supplier: str = Query(max_length=64), item: str = Query(max_length=64)
 ) -> PriceBreaksView:
     """A supplier's list price for an item and its price breaks."""
     return db.read(lambda s: _breaks_view(s, supplier, item))

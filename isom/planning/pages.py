@@ -6,17 +6,16 @@ import datetime as dt
 from typing import Any
 
 import plotly.graph_objects as go  # type: ignore[import-untyped]
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
-from isom.auth.services import Principal
-from isom.db import Database
 from isom.planning import scheduling, views
 from isom.planning.scheduling import pages as scheduling_pages
 from isom.planning.schemas import ProjectionView
 from isom.toolkit.charts import figure_dict
-from isom.toolkit.deps import current_principal, get_db
-from isom.toolkit.render import guarded, render
+from isom.toolkit.deps import Caller, Db
+from isom.toolkit.render import read_page
 from isom.types import utcnow
 
 router = APIRouter(include_in_schema=False)
@@ -66,37 +65,28 @@ def projection_figure(view: ProjectionView) -> dict[str, Any]:
 
 
 @router.get("/planning")
-def shortages_page(
-    request: Request,
-    principal: Principal = Depends(current_principal),
-    db: Database = Depends(get_db),
-) -> Response:
+def shortages_page(request: Request, principal: Caller, db: Db) -> Response:
     """Items projected to go short, with a link to each item's chart."""
-
-    def build() -> Response:
-        rows = db.read(views.shortage_rows)
-        return render(request, "planning.html", principal, rows=rows)
-
-    return guarded(request, principal, build)
+    return read_page(
+        request, principal, db, "planning.html", lambda s: {"rows": views.shortage_rows(s)}
+    )
 
 
 @router.get("/planning/items/{item}")
 def projection_page(
     request: Request,
     item: str,
+    principal: Caller,
+    db: Db,
     today: dt.date | None = Query(default=None),
-    principal: Principal = Depends(current_principal),
-    db: Database = Depends(get_db),
 ) -> Response:
     """One item's projected inventory: chart, movements with running balance, pegging."""
 
-    def build() -> Response:
-        view = db.read(lambda s: views.projection_view(s, item, today or utcnow().date()))
-        return render(
-            request, "projection.html", principal, view=view, figure=projection_figure(view)
-        )
+    def read(session: Session) -> dict[str, Any]:
+        view = views.projection_view(session, item, today or utcnow().date())
+        return {"view": view, "figure": projection_figure(view)}
 
-    return guarded(request, principal, build)
+    return read_page(request, principal, db, "projection.html", read)
 
 
 def gantt_figure(schedule: scheduling.Schedule) -> dict[str, Any]:
@@ -134,15 +124,12 @@ def gantt_figure(schedule: scheduling.Schedule) -> dict[str, Any]:
 
 @router.get("/planning/schedule")
 def schedule_page(
-    request: Request,
-    learned: bool = Query(default=False),
-    principal: Principal = Depends(current_principal),
-    db: Database = Depends(get_db),
+    request: Request, principal: Caller, db: Db, learned: bool = Query(default=False)
 ) -> Response:
     """The backward schedule as a Gantt chart per workstation, and the days over capacity."""
 
-    def build() -> Response:
-        plan = db.read(lambda s: scheduling.backward_schedule(s, learned=learned))
-        return render(request, "schedule.html", principal, plan=plan, figure=gantt_figure(plan))
+    def read(session: Session) -> dict[str, Any]:
+        plan = scheduling.backward_schedule(session, learned=learned)
+        return {"plan": plan, "figure": gantt_figure(plan)}
 
-    return guarded(request, principal, build)
+    return read_page(request, principal, db, "schedule.html", read)

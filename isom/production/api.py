@@ -5,17 +5,12 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator, Callable
-from typing import Any
+from collections.abc import AsyncIterator
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel
-from sqlalchemy.orm import Session
 
 from isom.auth.models import Role
-from isom.auth.services import Principal
-from isom.db import Database
 from isom.production import cutting, queries
 from isom.production import services as production
 from isom.production.schemas import (
@@ -30,8 +25,8 @@ from isom.production.schemas import (
     StopScan,
     WorkOrderView,
 )
-from isom.toolkit.commands import PROBLEMS, add_command_route
-from isom.toolkit.deps import READERS, get_db, require_roles
+from isom.toolkit.commands import PROBLEMS, command_routes
+from isom.toolkit.deps import Db, Reader
 
 router = APIRouter(tags=["production"])
 
@@ -39,26 +34,9 @@ R = Role
 SCANNERS = (R.operator, R.supervisor, R.device)
 WIP_POLL_SECONDS = 0.25  # how soon the live board sees a scan
 PLANNERS = (R.planner, R.supervisor)
-Operation = Callable[[Session, production.Actor, str, Any], ScanResult]
 
 
-def _endpoint(
-    path: str,
-    operation: Operation,
-    command_type: type[BaseModel],
-    roles: tuple[Role, ...],
-    summary: str,
-) -> None:
-    add_command_route(
-        router,
-        f"/production/{path}",
-        operation,
-        command_type,
-        ScanResult,
-        roles,
-        summary,
-        name=f"production_{path.replace('-', '_').replace('/', '_')}",
-    )
+_endpoint = command_routes(router, ScanResult, prefix="/production", name="production")
 
 
 _endpoint(
@@ -116,11 +94,7 @@ _endpoint(
 
 
 @router.get("/production/work-orders/{number}", response_model=WorkOrderView, responses=PROBLEMS)
-def get_work_order(
-    number: str = Path(max_length=40),
-    _: Principal = Depends(require_roles(*READERS)),
-    db: Database = Depends(get_db),
-) -> WorkOrderView:
+def get_work_order(_: Reader, db: Db, number: str = Path(max_length=40)) -> WorkOrderView:
     """A job with its steps and step BOM as released."""
     return db.read(lambda s: queries.work_order(s, number))
 
@@ -131,29 +105,21 @@ def get_work_order(
     responses=PROBLEMS,
 )
 def get_cut_plan(
-    number: str = Path(max_length=40),
-    sequence: int = Path(ge=0, le=1_000_000),
-    _: Principal = Depends(require_roles(*READERS)),
-    db: Database = Depends(get_db),
+    _: Reader, db: Db, number: str = Path(max_length=40), sequence: int = Path(ge=0, le=1_000_000)
 ) -> cutting.CutPlanView:
     """Which reel to cut each piece a step still needs from, wasting the least."""
     return db.read(lambda s: cutting.cut_plan(s, number, sequence))
 
 
 @router.get("/production/learned-times", response_model=list[queries.LearnedTime])
-def get_learned_times(
-    _: Principal = Depends(require_roles(*READERS)),
-    db: Database = Depends(get_db),
-) -> list[queries.LearnedTime]:
+def get_learned_times(_: Reader, db: Db) -> list[queries.LearnedTime]:
     """Actual step minutes per operation, item and workstation beside the standards."""
     return db.read(queries.learned_times)
 
 
 @router.get("/production/wip", response_model=queries.WipBoard, responses=PROBLEMS)
 def get_wip(
-    stuck_minutes: int = Query(default=30, ge=1, le=10_000),
-    _: Principal = Depends(require_roles(*READERS)),
-    db: Database = Depends(get_db),
+    _: Reader, db: Db, stuck_minutes: int = Query(default=30, ge=1, le=10_000)
 ) -> queries.WipBoard:
     """Live WIP: every open job's step, quantities at and between steps, people, late/stuck."""
     return db.read(lambda s: queries.wip(s, stuck_minutes=stuck_minutes))
@@ -169,11 +135,11 @@ def get_wip(
 )
 def stream_wip(
     request: Request,
+    _: Reader,
+    db: Db,
     refresh: float = Query(
         default=15, ge=1, le=600, description="Send the board at least this often (seconds)."
     ),
-    _: Principal = Depends(require_roles(*READERS)),
-    db: Database = Depends(get_db),
 ) -> StreamingResponse:
     """Server-sent events: the WIP board, sent again within a second of any scan.
 

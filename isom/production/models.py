@@ -25,10 +25,10 @@ from isom.production.enums import MachineState as MachineState  # re-exported: m
 from isom.production.enums import MaterialRole as MaterialRole
 from isom.production.enums import StepStatus as StepStatus
 from isom.production.enums import WorkOrderStatus as WorkOrderStatus
-from isom.types import Exact, JsonType, UtcDateTime, enum_column
+from isom.types import ChangeStamp, Exact, JsonType, UtcDateTime, enum_column
 
 
-class WorkOrder(Base):
+class WorkOrder(ChangeStamp, Base):
     """A job: make a quantity of an item by a snapshot of its route, for a due date."""
 
     __tablename__ = "prod_work_order"
@@ -48,13 +48,11 @@ class WorkOrder(Base):
     released_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     started_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     completed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
-    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
-    updated_by: Mapped[str] = mapped_column(String(100))
 
     __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
 
 
-class WorkOrderStep(Base):
+class WorkOrderStep(ChangeStamp, Base):
     """One step of a released job, copied from the route at release, with its actuals."""
 
     __tablename__ = "prod_step"
@@ -86,8 +84,6 @@ class WorkOrderStep(Base):
     quantity_rework: Mapped[Decimal] = mapped_column(Exact, default=Decimal(0))
     rework_pending: Mapped[Decimal] = mapped_column(Exact, default=Decimal(0))
     quantity_returned: Mapped[Decimal] = mapped_column(Exact, default=Decimal(0))
-    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
-    updated_by: Mapped[str] = mapped_column(String(100))
 
     __table_args__ = (UniqueConstraint("work_order_id", "sequence"),)
 

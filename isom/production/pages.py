@@ -5,32 +5,22 @@ from __future__ import annotations
 from typing import Any
 
 import plotly.graph_objects as go  # type: ignore[import-untyped]
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
-from isom.auth.services import Principal
-from isom.db import Database
 from isom.production import queries
 from isom.toolkit.charts import figure_dict
-from isom.toolkit.deps import current_principal, get_db
-from isom.toolkit.render import guarded, render
+from isom.toolkit.deps import Caller, Db
+from isom.toolkit.render import read_page
 
 router = APIRouter(include_in_schema=False)
 
 
 @router.get("/wip")
-def wip_page(
-    request: Request,
-    principal: Principal = Depends(current_principal),
-    db: Database = Depends(get_db),
-) -> Response:
+def wip_page(request: Request, principal: Caller, db: Db) -> Response:
     """Every open job, its step, what is where and who is on it; updates itself."""
-
-    def build() -> Response:
-        board = db.read(lambda s: queries.wip(s))
-        return render(request, "wip.html", principal, board=board)
-
-    return guarded(request, principal, build)
+    return read_page(request, principal, db, "wip.html", lambda s: {"board": queries.wip(s)})
 
 
 def learned_figure(times: list[queries.LearnedTime]) -> dict[str, Any]:
@@ -66,17 +56,11 @@ def learned_figure(times: list[queries.LearnedTime]) -> dict[str, Any]:
 
 
 @router.get("/learned-times")
-def learned_times_page(
-    request: Request,
-    principal: Principal = Depends(current_principal),
-    db: Database = Depends(get_db),
-) -> Response:
+def learned_times_page(request: Request, principal: Caller, db: Db) -> Response:
     """Actual setup, run and cleanup learned from done steps, beside the standards."""
 
-    def build() -> Response:
-        times = db.read(queries.learned_times)
-        return render(
-            request, "learned_times.html", principal, times=times, figure=learned_figure(times)
-        )
+    def read(session: Session) -> dict[str, Any]:
+        times = queries.learned_times(session)
+        return {"times": times, "figure": learned_figure(times)}
 
-    return guarded(request, principal, build)
+    return read_page(request, principal, db, "learned_times.html", read)

@@ -6,9 +6,9 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field
 
-from isom.ledger.schemas import Code, NonNegative, Positive
+from isom.ledger.schemas import Code, Command, NonNegative, Positive
 from isom.production.enums import MachineState
 
 WorkOrderNumber = Annotated[
@@ -17,22 +17,7 @@ WorkOrderNumber = Annotated[
 Sequence = Annotated[int, Field(gt=0, le=1_000_000)]
 
 
-class _Command(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    occurred_at: dt.datetime | None = Field(
-        default=None, description="When it happened on the device (UTC); defaults to now."
-    )
-
-    @field_validator("occurred_at")
-    @classmethod
-    def _aware(cls, value: dt.datetime | None) -> dt.datetime | None:
-        if value is not None and value.tzinfo is None:
-            raise ValueError("must carry a time zone, e.g. 2026-11-27T10:00:00Z")
-        return value
-
-
-class CreateWorkOrder(_Command):
+class CreateWorkOrder(Command):
     """Plan a job: make `quantity` of `item` by its route for `due_date`."""
 
     item: Code
@@ -43,14 +28,14 @@ class CreateWorkOrder(_Command):
     release: bool = Field(default=False, description="Release at once (snapshots the route).")
 
 
-class ReleaseWorkOrder(_Command):
+class ReleaseWorkOrder(Command):
     """Release a planned job: snapshot its route and create child jobs for made inputs."""
 
     work_order: WorkOrderNumber
     route: Code | None = None
 
 
-class ChangeWorkOrder(_Command):
+class ChangeWorkOrder(Command):
     """Close a complete job or cancel one not started; a supervisor may do either to a job
     in progress, its work in process going back to stock."""
 
@@ -58,7 +43,7 @@ class ChangeWorkOrder(_Command):
     reason: str | None = Field(default=None, max_length=500)
 
 
-class StepScan(_Command):
+class StepScan(Command):
     """A badge and a job step scanned at a workstation."""
 
     badge: Code
@@ -67,7 +52,7 @@ class StepScan(_Command):
     workstation: Code | None = Field(default=None, description="Needed to start or join.")
 
 
-class ConsumeScan(_Command):
+class ConsumeScan(Command):
     """A container scanned into a running step: material leaves it into the step."""
 
     work_order: WorkOrderNumber
@@ -101,7 +86,7 @@ class StopScan(StepScan):
     )
 
 
-class ReturnScan(_Command):
+class ReturnScan(Command):
     """Unused material of a step back to plain stock (or the step's WIP output, from `container`).
 
     Without `container` the material comes out of what was consumed into the step; with it,
@@ -123,7 +108,7 @@ class ReturnScan(_Command):
     reason: str | None = Field(default=None, max_length=500)
 
 
-class MachineStateCommand(_Command):
+class MachineStateCommand(Command):
     """A workstation changes state (from a scan or a machine controller)."""
 
     workstation: Code
@@ -176,7 +161,7 @@ class WorkOrderView(BaseModel):
     steps: list[StepView]
 
 
-class ReplanWorkOrder(_Command):
+class ReplanWorkOrder(Command):
     """Resize or re-date a job that has not started (a planner's or an agent's re-plan)."""
 
     work_order: WorkOrderNumber
@@ -185,7 +170,7 @@ class ReplanWorkOrder(_Command):
     reason: str | None = Field(default=None, max_length=500)
 
 
-class CreateChildWorkOrder(_Command):
+class CreateChildWorkOrder(Command):
     """A released child job making an input of a parent job's step, for that parent's line."""
 
     parent: WorkOrderNumber

@@ -23,10 +23,7 @@ from isom.ledger import queries as ledger_queries
 from isom.ledger import services as ledger
 from isom.ledger.schemas import ConsumeCommand
 from isom.masterdata import services as md
-from isom.masterdata.models import (
-    Item,
-    Workstation,
-)
+from isom.masterdata.models import Item, Person, Workstation
 from isom.production.closing import cancel_work_order, close_work_order
 from isom.production.events import run_event
 from isom.production.models import (
@@ -35,7 +32,9 @@ from isom.production.models import (
     MaterialRole,
     ProductionEvent,
     StepStatus,
+    WorkOrder,
     WorkOrderStatus,
+    WorkOrderStep,
 )
 from isom.production.replan import (
     create_child_work_order,
@@ -113,6 +112,24 @@ __all__ = [
 # Step execution by scan.
 
 
+def _scanned(session: Session, cmd: StepScan) -> tuple[WorkOrder, WorkOrderStep, Person]:
+    """The open job, the step and the person a step scan names (404 or 409 when not)."""
+    wo = open_job(session, cmd.work_order)
+    return wo, get_step(session, wo, cmd.step), person_by_badge(session, cmd.badge)
+
+
+def _move(
+    step: WorkOrderStep, to: StepStatus, wo: WorkOrder, actor: Actor, event: ProductionEvent
+) -> None:
+    """Move a step to `to` at the time of the scan's event."""
+    transition_step(step, to, actor=actor, at=event.occurred_at, number=str(wo.number))
+
+
+def _record(event: ProductionEvent, wo: WorkOrder, step: WorkOrderStep, person: Person) -> None:
+    """Name the job, step and person on the scan's event."""
+    event.work_order_id, event.step_id, event.person_id = wo.id, step.id, person.id
+
+
 def start_step(session: Session, actor: Actor, key: str, cmd: StepScan) -> ScanResult:
     """Badge + job step + workstation: start a ready step, or join one already running there."""
     return run_event(session, actor, key, "start", cmd, _start)
@@ -121,9 +138,7 @@ def start_step(session: Session, actor: Actor, key: str, cmd: StepScan) -> ScanR
 def _start(
     session: Session, actor: Actor, key: str, event: ProductionEvent, cmd: StepScan
 ) -> ScanResult:
-    wo = open_job(session, cmd.work_order)
-    step = get_step(session, wo, cmd.step)
-    person = person_by_badge(session, cmd.badge)
+    wo, step, person = _scanned(session, cmd)
     if cmd.workstation is None:
         raise InvalidInput(
             "scan the workstation to start a step",
@@ -169,14 +184,10 @@ def pause_step(session: Session, actor: Actor, key: str, cmd: StepScan) -> ScanR
 def _pause(
     session: Session, actor: Actor, key: str, event: ProductionEvent, cmd: StepScan
 ) -> ScanResult:
-    wo = open_job(session, cmd.work_order)
-    step = get_step(session, wo, cmd.step)
-    person = person_by_badge(session, cmd.badge)
-    transition_step(
-        step, StepStatus.paused, actor=actor, at=event.occurred_at, number=str(wo.number)
-    )
+    wo, step, person = _scanned(session, cmd)
+    _move(step, StepStatus.paused, wo, actor, event)
     clock_out(open_labour(session, step), event)
-    event.work_order_id, event.step_id, event.person_id = wo.id, step.id, person.id
+    _record(event, wo, step, person)
     return result_of(wo, step, person=person.code)
 
 
@@ -188,9 +199,7 @@ def resume_step(session: Session, actor: Actor, key: str, cmd: StepScan) -> Scan
 def _resume(
     session: Session, actor: Actor, key: str, event: ProductionEvent, cmd: StepScan
 ) -> ScanResult:
-    wo = open_job(session, cmd.work_order)
-    step = get_step(session, wo, cmd.step)
-    person = person_by_badge(session, cmd.badge)
+    wo, step, person = _scanned(session, cmd)
     ws = (
         workstation_by_code(session, cmd.workstation)
         if cmd.workstation
@@ -201,9 +210,7 @@ def _resume(
             "scan the workstation", field="workstation", expected="a workstation code"
         )
     check_qualified(wo, step, person, ws)
-    transition_step(
-        step, StepStatus.running, actor=actor, at=event.occurred_at, number=str(wo.number)
-    )
+    _move(step, StepStatus.running, wo, actor, event)
     step.workstation_id = ws.id
     clock_in(session, wo, step, person, ws.id, event)
     return result_of(wo, step, person=person.code, workstation=ws.code)
@@ -217,9 +224,7 @@ def leave_step(session: Session, actor: Actor, key: str, cmd: StepScan) -> ScanR
 def _leave(
     session: Session, actor: Actor, key: str, event: ProductionEvent, cmd: StepScan
 ) -> ScanResult:
-    wo = open_job(session, cmd.work_order)
-    step = get_step(session, wo, cmd.step)
-    person = person_by_badge(session, cmd.badge)
+    wo, step, person = _scanned(session, cmd)
     mine = open_labour(session, step, person.id)
     if not mine:
         raise Conflict(
@@ -230,10 +235,8 @@ def _leave(
     clock_out(mine, event)
     session.flush()
     if not open_labour(session, step):
-        transition_step(
-            step, StepStatus.paused, actor=actor, at=event.occurred_at, number=str(wo.number)
-        )
-    event.work_order_id, event.step_id, event.person_id = wo.id, step.id, person.id
+        _move(step, StepStatus.paused, wo, actor, event)
+    _record(event, wo, step, person)
     return result_of(wo, step, person=person.code)
 
 

@@ -95,3 +95,46 @@ def add_command_route(
         summary=summary,
         name=name,
     )
+
+
+class CommandAdder(Protocol):
+    """Mounts one of a domain's commands: `add(path, operation, command_type, roles, summary)`."""
+
+    def __call__(
+        self,
+        path: str,
+        operation: Callable[[Session, Actor, str, Any], Any],
+        command_type: type[BaseModel],
+        roles: tuple[Role, ...],
+        summary: str,
+        **more: Any,
+    ) -> None: ...
+
+
+def command_routes(
+    router: APIRouter, result_type: type[BaseModel], *, prefix: str, name: str
+) -> CommandAdder:
+    """How one domain mounts its commands: each at `prefix/path`, answering `result_type`,
+    named `<name>_<path>` (dashes and slashes as underscores)."""
+
+    def add(
+        path: str,
+        operation: Callable[[Session, Actor, str, Any], Any],
+        command_type: type[BaseModel],
+        roles: tuple[Role, ...],
+        summary: str,
+        **more: Any,
+    ) -> None:
+        add_command_route(
+            router,
+            f"{prefix}/{path}",
+            operation,
+            command_type,
+            result_type,
+            roles,
+            summary,
+            name=f"{name}_{path.replace('-', '_').replace('/', '_')}",
+            **more,
+        )
+
+    return add

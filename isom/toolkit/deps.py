@@ -3,13 +3,17 @@ the role groups, and the idempotency key of a write."""
 
 from __future__ import annotations
 
-from fastapi import Header
+from typing import Annotated
+
+from fastapi import Depends, Header
 
 from isom.auth.deps import SESSION_COOKIE as SESSION_COOKIE
 from isom.auth.deps import current_principal as current_principal
 from isom.auth.deps import get_db as get_db
 from isom.auth.deps import require_roles as require_roles
 from isom.auth.models import Role
+from isom.auth.services import Principal
+from isom.db import Database
 
 ANY_ROLE = tuple(Role)
 READERS = tuple(r for r in Role if r is not Role.device)
@@ -28,3 +32,11 @@ async def idempotency_key(
 ) -> str:
     """Every write carries an idempotency key, so a retried request is applied once."""
     return key
+
+
+#: The parameters every route shares, declared once (FastAPI's `Annotated` dependencies):
+#: the store, whoever is signed in, and a caller allowed to read.
+Db = Annotated[Database, Depends(get_db)]
+Caller = Annotated[Principal, Depends(current_principal)]
+Reader = Annotated[Principal, Depends(require_roles(*READERS))]
+Key = Annotated[str, Depends(idempotency_key)]

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterable
 from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 from typing import Any
@@ -17,9 +18,11 @@ from urllib.parse import quote
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session
 
 from isom.auth.models import Role
 from isom.auth.services import Principal
+from isom.db import Database
 from isom.errors import Forbidden, IsomError
 from isom.toolkit.deps import READERS
 
@@ -123,6 +126,24 @@ async def form_text(request: Request) -> dict[str, str]:
     return {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
 
 
+def page_key() -> str:
+    """The idempotency key a form carries from when it was drawn: a double click or a resent
+    form applies once."""
+    return f"page-{uuid.uuid4()}"
+
+
+async def checked_form(
+    request: Request, principal: Principal, roles: Iterable[Role], doing: str = "do this here"
+) -> dict[str, str]:
+    """A posted form's text fields, once its csrf token is this session's and the person holds
+    one of `roles`."""
+    form = await form_text(request)
+    check_csrf(principal, form.get("csrf_token", ""))
+    if not may(principal, roles):
+        raise Forbidden(f"{principal.name} may not {doing}")
+    return form
+
+
 def check_csrf(principal: Principal, token: str) -> None:
     """Refuse a form that does not carry this session's csrf token (another site's post)."""
     if principal.csrf_token is None or not secrets.compare_digest(principal.csrf_token, token):
@@ -131,6 +152,26 @@ def check_csrf(principal: Principal, token: str) -> None:
             field="csrf_token",
             expected="the csrf token of your session",
         )
+
+
+def may(principal: Principal, roles: Iterable[Role]) -> bool:
+    """Whether this person holds one of `roles` (admins always do): what a page offers them."""
+    return principal.has_any(frozenset(r.value for r in roles))
+
+
+def read_page(
+    request: Request,
+    principal: Principal,
+    db: Database,
+    template: str,
+    read: Callable[[Session], dict[str, Any]],
+    **context: Any,
+) -> Response:
+    """A reader's page: `read` gives the template what it shows in one read transaction,
+    `context` the rest; an ISOM error while reading becomes a friendly page."""
+    return guarded(
+        request, principal, lambda: render(request, template, principal, **context, **db.read(read))
+    )
 
 
 def guarded(request: Request, principal: Principal, build: Callable[[], Response]) -> Response:

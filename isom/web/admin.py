@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
@@ -17,7 +17,7 @@ from isom.auth.models import Role
 from isom.auth.services import Principal
 from isom.db import Database
 from isom.errors import Forbidden, InvalidInput, IsomError
-from isom.toolkit.deps import current_principal, get_db
+from isom.toolkit.deps import Caller, Db
 from isom.toolkit.render import check_csrf, error_page, render
 
 router = APIRouter(include_in_schema=False)
@@ -79,11 +79,7 @@ def _users_page(
 
 
 @router.get("/admin")
-def admin_page(
-    request: Request,
-    principal: Principal = Depends(current_principal),
-    db: Database = Depends(get_db),
-) -> Response:
+def admin_page(request: Request, principal: Caller, db: Db) -> Response:
     """Users with their roles, and the API tokens of devices and the ERP."""
     try:
         _admin_guard(principal)
@@ -103,11 +99,7 @@ async def _admin_form(request: Request, principal: Principal) -> dict[str, Any]:
 
 
 @router.post("/admin/users")
-async def admin_save_user(
-    request: Request,
-    principal: Principal = Depends(current_principal),
-    db: Database = Depends(get_db),
-) -> Response:
+async def admin_save_user(request: Request, principal: Caller, db: Db) -> Response:
     """Create a user, or change one's roles, active flag or password."""
     try:
         form = await _admin_form(request, principal)
@@ -145,11 +137,7 @@ async def admin_save_user(
 
 
 @router.post("/admin/tokens")
-async def admin_tokens(
-    request: Request,
-    principal: Principal = Depends(current_principal),
-    db: Database = Depends(get_db),
-) -> Response:
+async def admin_tokens(request: Request, principal: Caller, db: Db) -> Response:
     """Issue a token (its secret is shown once, on this answer) or revoke one."""
     try:
         form = await _admin_form(request, principal)

@@ -17,9 +17,8 @@ from isom.auth import api as auth_api
 from isom.auth import services as auth_service
 from isom.auth.services import Principal
 from isom.auth.throttle import TooManyAttempts
-from isom.db import Database
 from isom.errors import Forbidden, NotAuthenticated
-from isom.toolkit.deps import SESSION_COOKIE, current_principal, get_db
+from isom.toolkit.deps import SESSION_COOKIE, Caller, Db, current_principal
 from isom.toolkit.render import check_csrf, error_page, render
 
 router = APIRouter(include_in_schema=False)
@@ -71,9 +70,7 @@ def _login_form(
 
 
 @router.get("/login")
-def login_form(
-    request: Request, next: str | None = Query(default=None), db: Database = Depends(get_db)
-) -> Response:
+def login_form(db: Db, request: Request, next: str | None = Query(default=None)) -> Response:
     """The sign-in form (the one page that needs no session)."""
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie and db.read(lambda s: auth_service.principal_from_cookie(s, cookie)):
@@ -84,11 +81,11 @@ def login_form(
 @router.post("/login")
 def login_submit(
     request: Request,
+    db: Db,
     username: str = Form(default=""),
     password: str = Form(default=""),
     next: str = Form(default=HOME),
     csrf_token: str = Form(default=""),
-    db: Database = Depends(get_db),
 ) -> Response:
     """Check the password; on success set the session cookie and go to `next`."""
     target = safe_next(next)
@@ -137,10 +134,7 @@ def login_submit(
 
 @router.post("/logout")
 def logout(
-    request: Request,
-    csrf_token: str = Form(default=""),
-    principal: Principal = Depends(current_principal),
-    db: Database = Depends(get_db),
+    request: Request, principal: Caller, db: Db, csrf_token: str = Form(default="")
 ) -> Response:
     """Sign out: needs the session's csrf token, so no other site can sign a user out."""
     try:

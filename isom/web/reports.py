@@ -7,16 +7,14 @@ import datetime as dt
 from typing import Any
 
 import plotly.graph_objects as go  # type: ignore[import-untyped]
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from isom.auth.services import Principal
-from isom.db import Database
 from isom.ledger import queries as ledger_queries
 from isom.production import reports
 from isom.toolkit.charts import figure_dict
-from isom.toolkit.deps import current_principal, get_db
+from isom.toolkit.deps import Caller, Db
 from isom.toolkit.render import guarded, render
 from isom.types import utcnow
 
@@ -116,10 +114,10 @@ def _figures(
 @router.get("/reports")
 def reports_page(
     request: Request,
+    principal: Caller,
+    db: Db,
     days: int = Query(default=14, ge=1, le=366),
     item: str | None = Query(default=None, max_length=64),
-    principal: Principal = Depends(current_principal),
-    db: Database = Depends(get_db),
 ) -> Response:
     """The last `days` of the shop floor, and one item's inventory history."""
     chosen = (item or "").strip() or None

@@ -9,16 +9,14 @@ offline: the workstations and the badges it may greet.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from isom.auth.models import Role
-from isom.auth.services import Principal
-from isom.db import Database
 from isom.errors import Forbidden
 from isom.masterdata import services as md
-from isom.toolkit.deps import current_principal, get_db
+from isom.toolkit.deps import Caller, Db
 from isom.toolkit.render import error_page, render
 
 router = APIRouter(include_in_schema=False)
@@ -37,11 +35,7 @@ SCRAP_REASONS = (
 
 
 @router.get("/terminal")
-def terminal_page(
-    request: Request,
-    principal: Principal = Depends(current_principal),
-    db: Database = Depends(get_db),
-) -> Response:
+def terminal_page(request: Request, principal: Caller, db: Db) -> Response:
     """The scan terminal for a workstation; which one is remembered by the browser."""
     if not principal.has_any(TERMINAL_ROLES):
         return error_page(
@@ -74,10 +68,7 @@ def terminal_page(
 
 
 @router.get("/warehouse")
-def warehouse_page(
-    request: Request,
-    principal: Principal = Depends(current_principal),
-) -> Response:
+def warehouse_page(request: Request, principal: Caller) -> Response:
     """Receive against a PO, put away, move, nest, split, merge, count, hold, release, pick,
     pack and ship, each by scanning."""
     if not principal.has_any(WAREHOUSE_ROLES):

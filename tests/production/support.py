@@ -26,7 +26,7 @@ from isom.production.models import (
     WorkOrder,
     WorkOrderStep,
 )
-from isom.production.schemas import CreateWorkOrder, ScanResult
+from isom.production.schemas import ConsumeScan, CreateWorkOrder, ScanResult, StepScan
 from tests.builders import key
 from tests.ledger.support import snapshot as ledger_snapshot
 
@@ -94,6 +94,44 @@ def scan(db: Database, operation: Any, command: Any, *, idem: str | None = None)
     """Apply one production action in its own unit of work, as the API does."""
     k = idem or key()
     return db.write(lambda s: operation(s, ACTOR, k, command))
+
+
+def start_and_consume(
+    db: Database,
+    work_order: str,
+    step: int,
+    badge: str,
+    workstation: str,
+    started: dt.datetime,
+    *,
+    container: str,
+    item: str,
+    quantity: Decimal,
+) -> None:
+    """A step started by badge on a workstation, and material consumed into it a minute later."""
+    scan(
+        db,
+        production.start_step,
+        StepScan(
+            badge=badge,
+            work_order=work_order,
+            step=step,
+            workstation=workstation,
+            occurred_at=started,
+        ),
+    )
+    scan(
+        db,
+        production.consume_scan,
+        ConsumeScan(
+            work_order=work_order,
+            step=step,
+            container=container,
+            item=item,
+            quantity=quantity,
+            occurred_at=started + dt.timedelta(minutes=1),
+        ),
+    )
 
 
 def create(

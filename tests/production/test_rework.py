@@ -13,11 +13,19 @@ from isom.db import Database
 from isom.ledger.models import Container, Content
 from isom.production import queries
 from isom.production import services as production
-from isom.production.schemas import ConsumeScan, StepScan, StopScan
+from isom.production.schemas import StepScan, StopScan
 from isom.web.app import create_app
 from tests.builders import token
 from tests.ledger.support import assert_verified, contents
-from tests.production.support import DAY, at, create, demo_masterdata, receive, scan
+from tests.production.support import (
+    DAY,
+    at,
+    create,
+    demo_masterdata,
+    receive,
+    scan,
+    start_and_consume,
+)
 
 D = Decimal
 
@@ -28,24 +36,16 @@ def cutting(db: Database) -> Database:
     demo_masterdata(db)
     receive(db, "W-RD", "WIRE-0.5-RD", "100", "0.20", "A-01", lot="W-RD-1")
     create(db, "LEAD-RD-300", "10", DAY)
-    scan(
+    start_and_consume(
         db,
-        production.start_step,
-        StepScan(
-            badge="B1001", work_order="WO-000001", step=10, workstation="CUT-1", occurred_at=at(8)
-        ),
-    )
-    scan(
-        db,
-        production.consume_scan,
-        ConsumeScan(
-            work_order="WO-000001",
-            step=10,
-            container="W-RD",
-            item="WIRE-0.5-RD",
-            quantity=D("3.05"),
-            occurred_at=at(8, 1),
-        ),
+        "WO-000001",
+        10,
+        "B1001",
+        "CUT-1",
+        at(8),
+        container="W-RD",
+        item="WIRE-0.5-RD",
+        quantity=D("3.05"),
     )
     return db
 

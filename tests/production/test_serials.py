@@ -13,7 +13,16 @@ from isom.ledger import queries as ledger_queries
 from isom.production import services as production
 from isom.production.schemas import ConsumeScan, StepScan, StopScan
 from tests.ledger.support import assert_verified, contents
-from tests.production.support import DAY, at, create, demo_masterdata, receive, refused, scan
+from tests.production.support import (
+    DAY,
+    at,
+    create,
+    demo_masterdata,
+    receive,
+    refused,
+    scan,
+    start_and_consume,
+)
 
 D = Decimal
 
@@ -124,24 +133,16 @@ def test_a_serial_is_never_given_twice(cords: Database) -> None:
     scan(db, production.stop_step, stop(serials=["S-001", "S-002"], good_quantity=D(2)))
     create(db, "CORD-M8-2M", "1", DAY)
     # WO-000002 (the second cord job) reuses S-002.
-    scan(
+    start_and_consume(
         db,
-        production.start_step,
-        StepScan(
-            badge="B1004", work_order="WO-000002", step=10, workstation="CUT-1", occurred_at=at(9)
-        ),
-    )
-    scan(
-        db,
-        production.consume_scan,
-        ConsumeScan(
-            work_order="WO-000002",
-            step=10,
-            container="CABLE",
-            item="CABLE-4C-GY",
-            quantity=D("2.05"),
-            occurred_at=at(9, 1),
-        ),
+        "WO-000002",
+        10,
+        "B1004",
+        "CUT-1",
+        at(9),
+        container="CABLE",
+        item="CABLE-4C-GY",
+        quantity=D("2.05"),
     )
     err = refused(
         db,

@@ -52,28 +52,27 @@ def get_location(session: Session, code: str, *, field: str = "location") -> Loc
     return loc
 
 
+def _named(session: Session, model: type[M], code: str, *, field: str, what: str) -> M:
+    """The record with this code, or a 404 naming the field."""
+    found = _by_code(session, model, code)
+    if found is None:
+        raise NotFound(f"no {what} with code {code!r}", field=field, expected=f"a {what} code")
+    return found
+
+
 def get_supplier(session: Session, code: str, *, field: str = "supplier") -> Supplier:
     """The supplier with this code."""
-    sup = session.scalar(select(Supplier).where(Supplier.code == code))
-    if sup is None:
-        raise NotFound(f"no supplier with code {code!r}", field=field, expected="a supplier code")
-    return sup
+    return _named(session, Supplier, code, field=field, what="supplier")
 
 
 def get_customer(session: Session, code: str, *, field: str = "customer") -> Customer:
     """The customer with this code."""
-    cust = session.scalar(select(Customer).where(Customer.code == code))
-    if cust is None:
-        raise NotFound(f"no customer with code {code!r}", field=field, expected="a customer code")
-    return cust
+    return _named(session, Customer, code, field=field, what="customer")
 
 
 def get_unit(session: Session, code: str, *, field: str = "unit") -> Unit:
     """The unit with this code."""
-    unit = session.scalar(select(Unit).where(Unit.code == code))
-    if unit is None:
-        raise NotFound(f"no unit with code {code!r}", field=field, expected="a unit code")
-    return unit
+    return _named(session, Unit, code, field=field, what="unit")
 
 
 def unit_decimals(session: Session, item: Item) -> int:

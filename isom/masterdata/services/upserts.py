@@ -6,6 +6,7 @@ left out keep their value; a nested list that is given replaces the stored one.
 from __future__ import annotations
 
 from fractions import Fraction
+from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import delete, select
@@ -32,7 +33,7 @@ from isom.masterdata.models import (
     UnitConversion,
     Workstation,
 )
-from isom.masterdata.services.lookups import _by_code, find_by_code
+from isom.masterdata.services.lookups import M, _by_code, find_by_code
 
 
 def _assign(obj: object, data: BaseModel, created: bool, names: tuple[str, ...]) -> None:
@@ -46,16 +47,36 @@ def _given(data: BaseModel, created: bool, name: str) -> bool:
     return created or name in data.model_fields_set
 
 
+def _fetch_or_add(session: Session, model: type[M], code: str, **new: Any) -> tuple[M, bool]:
+    """The record with `code`, or a new one added to the session, and whether it is new."""
+    found = _by_code(session, model, code)
+    if found is not None:
+        return found, False
+    record = model(code=code, **new)  # type: ignore[call-arg]  # every master model has a code
+    session.add(record)
+    return record, True
+
+
+def _upsert_plain(
+    session: Session, model: type[M], code: str, data: BaseModel, names: tuple[str, ...]
+) -> tuple[M, bool]:
+    """Create or update the record with `code` from the plain fields `names` of `data`."""
+    record, created = _fetch_or_add(session, model, code)
+    _assign(record, data, created, names)
+    session.flush()
+    return record, created
+
+
+def _calendar_id(session: Session, code: str | None) -> int | None:
+    """The calendar a code names (404 when none), or None for no calendar."""
+    if not code:
+        return None
+    return find_by_code(session, Calendar, code, field="calendar", what="calendar").id
+
+
 def upsert_unit(session: Session, data: schemas.UnitIn) -> tuple[Unit, bool]:
     """Create or update a unit of measure by code."""
-    unit = _by_code(session, Unit, data.code)
-    created = unit is None
-    if unit is None:
-        unit = Unit(code=data.code)
-        session.add(unit)
-    _assign(unit, data, created, ("name", "decimals", "active"))
-    session.flush()
-    return unit, created
+    return _upsert_plain(session, Unit, data.code, data, ("name", "decimals", "active"))
 
 
 def upsert_global_conversion(
@@ -88,12 +109,8 @@ def upsert_global_conversion(
 def upsert_item(session: Session, data: schemas.ItemIn) -> tuple[Item, bool]:
     """Create or update an item by code; its base unit, GTIN and conversions are checked."""
     base = find_by_code(session, Unit, data.base_unit, field="base_unit", what="unit")
-    item = _by_code(session, Item, data.code)
-    created = item is None
-    if item is None:
-        item = Item(code=data.code, base_unit_id=base.id)
-        session.add(item)
-    elif item.base_unit_id != base.id:
+    item, created = _fetch_or_add(session, Item, data.code, base_unit_id=base.id)
+    if item.base_unit_id != base.id:
         raise Conflict(
             f"item {data.code!r} is counted in another unit; changing it would misread its stock",
             field="base_unit",
@@ -172,12 +189,8 @@ def upsert_location(session: Session, data: schemas.LocationIn) -> tuple[Locatio
             field="parent",
             expected="a site, area, zone, workstation or dock",
         )
-    loc = _by_code(session, Location, data.code)
-    created = loc is None
-    if loc is None:
-        loc = Location(code=data.code, path="")
-        session.add(loc)
-    else:
+    loc, created = _fetch_or_add(session, Location, data.code, path="")
+    if not created:
         if parent is not None and (parent.id == loc.id or parent.path.startswith(loc.path)):
             raise InvalidInput(
                 f"{parent.code!r} is {data.code!r} or below it: that would make a cycle",
@@ -213,13 +226,7 @@ def upsert_location(session: Session, data: schemas.LocationIn) -> tuple[Locatio
 
 def upsert_calendar(session: Session, data: schemas.CalendarIn) -> tuple[Calendar, bool]:
     """Create or update a work calendar by code; given shifts or holidays replace the old ones."""
-    cal = _by_code(session, Calendar, data.code)
-    created = cal is None
-    if cal is None:
-        cal = Calendar(code=data.code)
-        session.add(cal)
-    _assign(cal, data, created, ("name", "timezone", "active"))
-    session.flush()
+    cal, created = _upsert_plain(session, Calendar, data.code, data, ("name", "timezone", "active"))
     if data.shifts is not None:
         session.execute(delete(Shift).where(Shift.calendar_id == cal.id))
         keys = [(s.weekday, s.name) for s in data.shifts]
@@ -255,11 +262,7 @@ def upsert_calendar(session: Session, data: schemas.CalendarIn) -> tuple[Calenda
 
 def upsert_workstation(session: Session, data: schemas.WorkstationIn) -> tuple[Workstation, bool]:
     """Create or update a workstation or machine by code."""
-    ws = _by_code(session, Workstation, data.code)
-    created = ws is None
-    if ws is None:
-        ws = Workstation(code=data.code)
-        session.add(ws)
+    ws, created = _fetch_or_add(session, Workstation, data.code)
     if _given(data, created, "location"):
         loc_id = None
         if data.location is not None:
@@ -273,11 +276,7 @@ def upsert_workstation(session: Session, data: schemas.WorkstationIn) -> tuple[W
             loc_id = loc.id
         ws.location_id = loc_id
     if _given(data, created, "calendar"):
-        ws.calendar_id = (
-            find_by_code(session, Calendar, data.calendar, field="calendar", what="calendar").id
-            if data.calendar
-            else None
-        )
+        ws.calendar_id = _calendar_id(session, data.calendar)
     _assign(ws, data, created, ("name", "kind", "operations", "capacity", "hourly_rate", "active"))
     session.flush()
     return ws, created
@@ -285,11 +284,7 @@ def upsert_workstation(session: Session, data: schemas.WorkstationIn) -> tuple[W
 
 def upsert_person(session: Session, data: schemas.PersonIn) -> tuple[Person, bool]:
     """Create or update a person by code; the badge code must be theirs alone."""
-    person = _by_code(session, Person, data.code)
-    created = person is None
-    if person is None:
-        person = Person(code=data.code)
-        session.add(person)
+    person, created = _fetch_or_add(session, Person, data.code)
     if data.badge_code is not None and _given(data, created, "badge_code"):
         other = session.scalar(
             select(Person.code).where(
@@ -303,11 +298,7 @@ def upsert_person(session: Session, data: schemas.PersonIn) -> tuple[Person, boo
                 expected="a badge code no one else has",
             )
     if _given(data, created, "calendar"):
-        person.calendar_id = (
-            find_by_code(session, Calendar, data.calendar, field="calendar", what="calendar").id
-            if data.calendar
-            else None
-        )
+        person.calendar_id = _calendar_id(session, data.calendar)
     _assign(
         person,
         data,
@@ -321,11 +312,7 @@ def upsert_person(session: Session, data: schemas.PersonIn) -> tuple[Person, boo
 def upsert_route(session: Session, data: schemas.RouteIn) -> tuple[Route, bool]:
     """Create or update a route by code; its steps and their BOMs are replaced as a whole."""
     item = find_by_code(session, Item, data.item, field="item", what="item")
-    route = _by_code(session, Route, data.code)
-    created = route is None
-    if route is None:
-        route = Route(code=data.code, item_id=item.id)
-        session.add(route)
+    route, created = _fetch_or_add(session, Route, data.code, item_id=item.id)
     route.item_id = item.id
     _assign(route, data, created, ("name", "revision", "batch_size", "active"))
     session.flush()
@@ -377,14 +364,9 @@ def upsert_route(session: Session, data: schemas.RouteIn) -> tuple[Route, bool]:
 
 def upsert_customer(session: Session, data: schemas.CustomerIn) -> tuple[Customer, bool]:
     """Create or update a customer by code."""
-    cust = _by_code(session, Customer, data.code)
-    created = cust is None
-    if cust is None:
-        cust = Customer(code=data.code)
-        session.add(cust)
-    _assign(cust, data, created, ("name", "email", "phone", "ship_to", "active"))
-    session.flush()
-    return cust, created
+    return _upsert_plain(
+        session, Customer, data.code, data, ("name", "email", "phone", "ship_to", "active")
+    )
 
 
 def _put_supplier_item(
@@ -425,13 +407,9 @@ def _put_supplier_item(
 
 def upsert_supplier(session: Session, data: schemas.SupplierIn) -> tuple[Supplier, bool]:
     """Create or update a supplier by code; given items replace what it sells."""
-    sup = _by_code(session, Supplier, data.code)
-    created = sup is None
-    if sup is None:
-        sup = Supplier(code=data.code)
-        session.add(sup)
-    _assign(sup, data, created, ("name", "email", "phone", "currency", "active"))
-    session.flush()
+    sup, created = _upsert_plain(
+        session, Supplier, data.code, data, ("name", "email", "phone", "currency", "active")
+    )
     if data.items is not None:
         session.execute(delete(SupplierItem).where(SupplierItem.supplier_id == sup.id))
         for i, line in enumerate(data.items):
