@@ -14,7 +14,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Callable
 
-from isom.planning.scheduling.model import Operation, Plan, Problem, Slot
+from isom.planning.scheduling.model import Operation, Plan, Problem, Slot, cost
 from isom.planning.scheduling.timeline import Crew, Machine, Span, fits, merge
 
 Key = Callable[[Operation], tuple[int, int, str]]
@@ -37,13 +37,23 @@ def edd(problem: Problem) -> Plan:
 
 
 def repair(problem: Problem, published: Plan, frozen_until: int = 0) -> Plan:
-    """The published plan where it still works; what an event made impossible (and what
-    follows it in its job), and new operations, dispatched by due date into the time left,
-    not before `frozen_until` (from now, for what was due to start before it). So a frozen
-    operation moves only if it became impossible."""
+    """The better (by CP-SAT's objective, `solver.cost`'s terms) of two instant repairs of the
+    published plan, both keeping running operations and frozen slots that still work:
+
+    - push: every other operation in its published order, on its workstation, as early as it
+      fits but never earlier than published (what an event blocks, and what queues behind it
+      or follows it in its job, shifts right just as far as it must);
+    - fill: every published slot that still works stays; what an event made impossible (and
+      what follows it in its job) is dispatched by due date into the time left.
+
+    Push keeps the sequence a plan was made with, so a job's lateness grows by about the time
+    lost; fill moves fewest operations but may send a blocked one to the end of a full plan.
+    New operations are dispatched by due date after both, not before `frozen_until`."""
     ops = problem.operations()
     keep = {k: s for k, s in published.items() if k in ops}
-    return _place(problem, keep, _due_key(problem), frozen_until)
+    key = _due_key(problem)
+    candidates = [_place(problem, keep, key, frozen_until, push=p) for p in (True, False)]
+    return min(candidates, key=lambda plan: cost(problem, plan, keep))
 
 
 def insert(problem: Problem, busy: dict[str, list[Span]], floor: int = 0) -> Plan:
@@ -64,45 +74,108 @@ def _due_key(problem: Problem) -> Key:
     return lambda op: (latest[op.key], op.release, op.key)
 
 
+class _Board:
+    """Workstations, crews and the plan while a plan is built one operation at a time."""
+
+    def __init__(self, problem: Problem, busy: dict[str, list[Span]] | None) -> None:
+        self.ops = problem.operations()
+        self.before = problem.predecessors()
+        self.after: dict[str, list[str]] = {k: [] for k in self.ops}
+        for k, preds in self.before.items():
+            for p in preds:
+                self.after[p].append(k)
+        self.machines = {m: Machine(d) for m, d in problem.down.items()}
+        for code, spans in (busy or {}).items():
+            _machine(self.machines, code).busy = merge(spans)
+        self.crews = {s: Crew(n) for s, n in problem.skills.items() if n > 0}
+        self.plan: Plan = {}
+        self.held: Plan = {}  # kept slots reserved until their moved predecessors are placed
+
+    def crew(self, op: Operation) -> Crew | None:
+        return self.crews.get(op.skill or "")
+
+    def take(self, key: str, slot: Slot) -> None:
+        self.plan[key] = _take(slot, self.machines, self.crew(self.ops[key]))
+
+    def keep(self, key: str, slot: Slot, *, hold: bool) -> None:
+        """Keep a published slot that still works; with `hold`, also one whose moved
+        predecessors are not placed yet, reserved until they are."""
+        op, preds = self.ops[key], self.before[key]
+        if key in self.plan or not _holds(op, slot, preds, self.plan, self.machines, self.crews):
+            return
+        if all(p in self.plan for p in preds):
+            self.take(key, slot)
+        elif hold:
+            self.held[key] = _take(slot, self.machines, self.crew(op))
+
+    def settle(self, key: str, low: int) -> Slot:
+        """A ready operation's slot: the one held for it if its predecessors still end in
+        time, else (released) as early as it fits from `low` on."""
+        op, slot = self.ops[key], self.held.pop(key, None)
+        if slot is not None:
+            if all(self.plan[p].end <= slot.start for p in self.before[key]):
+                return slot
+            _machine(self.machines, slot.machine).release(slot.start, slot.end)
+            if (crew := self.crew(op)) is not None:
+                crew.release(slot.start, slot.end)
+        return _put(op, self.ready_at(key, low), op.machines, self.machines, self.crew(op))
+
+    def ready_at(self, key: str, low: int) -> int:
+        """The earliest start its material, its placed predecessors and `low` allow."""
+        return max([self.ops[key].release, low, *(self.plan[p].end for p in self.before[key])])
+
+    def push(self, keep: Plan) -> None:
+        """Every kept operation not placed yet, in published order, on its workstation (any
+        able one if it lost it) as early as it fits from its published start on; one whose
+        predecessor is not placed yet (a new child job) is left to the dispatch."""
+        for k, slot in sorted(keep.items(), key=lambda kv: (kv[1].start, kv[0])):
+            if k in self.plan or any(p not in self.plan for p in self.before[k]):
+                continue
+            op = self.ops[k]
+            able = (slot.machine,) if slot.machine in op.machines else op.machines
+            est = self.ready_at(k, slot.start)
+            self.plan[k] = _put(op, est, able, self.machines, self.crew(op))
+
+    def dispatch(self, key: Key, keep: Plan, floor: int) -> None:
+        """The ready operation with the smallest key, one at a time, as early as it fits;
+        not before `floor` unless it was published to start before it."""
+        waiting = {k: sum(1 for p in self.before[k] if p not in self.plan) for k in self.ops}
+        ready = [(key(self.ops[k]), k) for k, n in waiting.items() if n == 0 and k not in self.plan]
+        heapq.heapify(ready)
+        while ready:
+            _, k = heapq.heappop(ready)
+            was = keep.get(k)
+            low = 0 if was is not None and was.start < floor else floor  # was due soon: from now
+            self.plan[k] = self.settle(k, low)
+            for nxt in self.after[k]:
+                waiting[nxt] -= 1
+                if waiting[nxt] == 0 and nxt not in self.plan:
+                    heapq.heappush(ready, (key(self.ops[nxt]), nxt))
+
+
 def _place(
-    problem: Problem, keep: Plan, key: Key, floor: int, busy: dict[str, list[Span]] | None = None
+    problem: Problem,
+    keep: Plan,
+    key: Key,
+    floor: int,
+    busy: dict[str, list[Span]] | None = None,
+    *,
+    push: bool = False,
 ) -> Plan:
-    """Serial schedule generation: running operations first, then every kept slot that still
-    works (in time order), then the ready operation with the smallest key, one at a time,
-    around what is `busy` already."""
-    ops = problem.operations()
-    before = problem.predecessors()
-    after: dict[str, list[str]] = {k: [] for k in ops}
-    for k, preds in before.items():
-        for p in preds:
-            after[p].append(k)
-    machines = {m: Machine(d) for m, d in problem.down.items()}
-    for code, spans in (busy or {}).items():
-        _machine(machines, code).busy = merge(spans)
-    crews = {s: Crew(n) for s, n in problem.skills.items() if n > 0}
-    plan: Plan = {}
-    for op in ops.values():  # running operations hold their workstation first
+    """Serial schedule generation: running operations first, then kept slots that still work
+    (in time order; with `push` only those in the frozen horizon, the rest pushed right in
+    published order), then the rest dispatched by `key`, around what is `busy` already."""
+    board = _Board(problem, busy)
+    for op in board.ops.values():  # running operations hold their workstation first
         if op.started is not None:
-            plan[op.key] = _take(op.started, machines, crews.get(op.skill or ""))
+            board.take(op.key, op.started)
     for k, slot in sorted(keep.items(), key=lambda kv: (kv[1].start, kv[0])):
-        op = ops[k]
-        if k not in plan and _holds(op, slot, before[k], plan, machines, crews):
-            plan[k] = _take(slot, machines, crews.get(op.skill or ""))
-    waiting = {k: sum(1 for p in before[k] if p not in plan) for k in ops}
-    ready = [(key(ops[k]), k) for k, n in waiting.items() if n == 0 and k not in plan]
-    heapq.heapify(ready)
-    while ready:
-        _, k = heapq.heappop(ready)
-        op = ops[k]
-        was = keep.get(k)
-        low = 0 if was is not None and was.start < floor else floor  # was due soon: from now
-        est = max([op.release, low, *(plan[p].end for p in before[k])])
-        plan[k] = _put(op, est, machines, crews.get(op.skill or ""))
-        for nxt in after[k]:
-            waiting[nxt] -= 1
-            if waiting[nxt] == 0 and nxt not in plan:
-                heapq.heappush(ready, (key(ops[nxt]), nxt))
-    return plan
+        if slot.start < floor or not push:
+            board.keep(k, slot, hold=not push)
+    if push:
+        board.push(keep)
+    board.dispatch(key, keep, floor)
+    return board.plan
 
 
 def _holds(
@@ -113,12 +186,12 @@ def _holds(
     machines: dict[str, Machine],
     crews: dict[str, Crew],
 ) -> bool:
-    """Whether a frozen slot still works: its workstation is able, working and free, its
-    predecessors already hold earlier frozen slots, and a person of its skill is free."""
+    """Whether a kept slot still works: its workstation is able, working and free, its
+    predecessors placed so far end before it, and a person of its skill is free."""
     m = machines.get(slot.machine)
     if m is None or slot.machine not in op.machines or slot.start < max(op.release, 0):
         return False  # not on an able workstation, before its material, or already past
-    if any(p not in plan or plan[p].end > slot.start for p in preds):
+    if any(p in plan and plan[p].end > slot.start for p in preds):
         return False
     if not fits(m.down, slot.start, slot.end, op.duration, op.span_breaks):
         return False
@@ -132,10 +205,12 @@ def _machine(machines: dict[str, Machine], code: str) -> Machine:
     return machines.setdefault(code, Machine([]))
 
 
-def _put(op: Operation, est: int, machines: dict[str, Machine], crew: Crew | None) -> Slot:
-    """Place one operation on the workstation where it ends first."""
+def _put(
+    op: Operation, est: int, able: tuple[str, ...], machines: dict[str, Machine], crew: Crew | None
+) -> Slot:
+    """Place one operation on the workstation of `able` where it ends first."""
     best: Slot | None = None
-    for code in op.machines:
+    for code in able:
         start, end = _earliest(op, est, _machine(machines, code), crew)
         if best is None or (end, start) < (best.end, best.start):
             best = Slot(code, start, end)

@@ -12,6 +12,11 @@ from dataclasses import dataclass, field
 
 #: Weight of a job's tardiness per priority (rush > normal > low).
 WEIGHTS = {"rush": 10, "normal": 3, "low": 1}
+#: What a plan costs (CP-SAT's objective; the repair picks by it too): per minute of weighted
+#: tardiness, per operation moved from the published plan, per minute of weighted flow time.
+TARDINESS = 100
+MOVE = 100 * 15
+FLOW = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,3 +118,14 @@ def moves(before: Plan, after: Plan) -> tuple[int, int]:
             count += 1
             minutes += abs(new.start - old.start)
     return count, minutes
+
+
+def cost(problem: Problem, plan: Plan, published: Plan) -> int:
+    """The objective CP-SAT minimises, for a complete plan."""
+    total = 0
+    for job in problem.jobs:
+        if job.ops:
+            end = max(plan[op.key].end for op in job.ops)
+            total += job.weight * (TARDINESS * max(0, end - job.due) + FLOW * end)
+    moved, _ = moves(published, plan)
+    return total + MOVE * moved

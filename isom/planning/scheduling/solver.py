@@ -2,12 +2,16 @@
 
 A model of every operation of a plant (a thousand, with alternatives and breaks) takes CP-SAT
 longer to build and presolve than the few seconds an improvement may take. So it solves many
-small ones instead (large neighbourhood search): each frees the operations of a stretch of
-the plan in time order, and those of a late job, and keeps every other operation where the
-current plan has it. A fixed operation is then only a constant: a bound on its job's free
-neighbours (precedence) and a busy span on its workstation. Each small model is hinted with
-the current plan, so CP-SAT starts from it; a better answer becomes the current plan. The time
-limit counts everything, building included.
+small ones instead (large neighbourhood search): each frees some operations and keeps every
+other operation where the current plan has it. First the jobs the event pushed past their
+published end, heaviest first: each searched for near its published slots (not hinted where
+the repair put it, at the end of a full plan, out of reach of a small model), with the
+operations around those slots free to make room. Then whole late jobs and lighter ones that
+may take each other's places, or a stretch of the plan in time order with a late job's.
+A fixed operation is then only a constant: a bound on its job's free neighbours (precedence)
+and a busy span on its workstation. Each small model is hinted with the current plan, so
+CP-SAT starts from it; a better answer becomes the current plan. The time limit counts
+everything, building included.
 
 Within a model: one interval per workstation able to do an operation (exactly one present);
 a workstation runs one operation at a time and none in its unavailable time, except that an
@@ -25,28 +29,48 @@ import random
 import time
 from bisect import bisect_left
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from ortools.sat.python import cp_model
 
-from isom.planning.scheduling.model import Operation, Plan, Problem, Slot, moves
+from isom.planning.scheduling.model import (
+    FLOW,
+    MOVE,
+    TARDINESS,
+    Operation,
+    Plan,
+    Problem,
+    Slot,
+    cost,
+)
 from isom.planning.scheduling.timeline import covering, finish
 
-#: Objective weights: a minute of weighted tardiness, a moved operation, a minute of flow time.
-TARDINESS = 100
-MOVE = 100 * 15
-FLOW = 1
 #: Operations freed by the first neighbourhood; it grows while CP-SAT proves them optimal
 #: within the step and shrinks when it does not.
 FREE = 60
 FREE_RANGE = (30, 400)
 #: How far (minutes) a freed operation may move either way: a day.
 RADIUS = 1440
-#: How often a neighbourhood frees whole jobs, and how often a stretch before a late job's end
-#: (else a stretch anywhere).
+#: How often a neighbourhood brings back a job an event pushed past its published end (while
+#: there is one not tried in this round), and the minutes around its published slots whose
+#: operations it frees to make room.
+BACK_SHARE = 0.5
+BACK = 240
+#: Else how often it frees whole jobs, and how often a stretch before a late job's end (else
+#: a stretch anywhere).
 SWAP_SHARE = 0.2
 LATE_SHARE = 0.6
 #: Seconds of CP-SAT per neighbourhood.
 STEP = 0.3
+
+
+class Pick(NamedTuple):
+    """One neighbourhood: what it frees, what of that may go anywhere, CP-SAT's seconds."""
+
+    free: set[str]
+    anywhere: set[str]
+    seconds: float
+    aim: Plan  # slots to search around (and hint) instead of the current ones
 
 
 @dataclass
@@ -63,6 +87,7 @@ class _Shop:
     job_ops: dict[str, list[str]] = field(init=False)
     job_due: dict[str, tuple[int, int]] = field(init=False)
     last: dict[str, str] = field(init=False)  # job -> its last operation
+    tried: set[str] = field(default_factory=set)  # jobs brought back in this round
 
     def __post_init__(self) -> None:
         self.ops = self.problem.operations()
@@ -85,16 +110,26 @@ class _Shop:
         ]
         return sorted(keys, key=lambda k: (plan[k].start, k))
 
-    def neighbourhood(self, plan: Plan, size: int, rnd: random.Random) -> tuple[set[str], set[str]]:
-        """Operations to free, and those of them that may go anywhere in the plan.
+    def neighbourhood(self, plan: Plan, size: int, rnd: random.Random) -> Pick:
+        """Operations to free, those of them that may go anywhere, and CP-SAT's time.
 
-        Either whole jobs: a late one and lighter ones that end before it (they may take each
-        other's places). Or a stretch of `size` operations in start order, mostly before the
-        last operation of a late job (the later and heavier, the likelier), with that job's."""
+        Mostly (while there are any) a job an event pushed past its published end, brought
+        back among the operations around its published slots, with twice the time. Else whole
+        jobs: a late one and lighter ones that end before it (they may take each other's
+        places). Else a stretch of `size` operations in start order, mostly before the last
+        operation of a late job (the later and heavier, the likelier), with that job's."""
         order = self.movable(plan)
         if not order:
-            return set(), set()
+            return Pick(set(), set(), STEP, {})
         mine = set(order)
+        draw = rnd.random()
+        if draw < BACK_SHARE:
+            pushed = self._pushed(plan)
+            if pushed is not None:
+                self.tried.add(pushed)
+                free, aim = self._back(plan, pushed, mine, size)
+                return Pick(free, set(), 2 * STEP, aim)
+            self.tried.clear()  # every pushed job had its turn: the next round starts over
         late = [(k, w * (plan[k].end - d)) for k, (d, w) in self.due.items() if plan[k].end > d]
         late = [(k, t) for k, t in late if k in mine]
         draw = rnd.random()
@@ -103,13 +138,50 @@ class _Shop:
             anchor = rnd.choices(keys, weights)[0]
             if draw < SWAP_SHARE:
                 free = self._swap(plan, self.ops[anchor].job, mine, size // 3, rnd)
-                return free, free
+                return Pick(free, free, STEP, {})
         else:
             anchor = rnd.choice(order)
         at = bisect_left([plan[k].start for k in order], plan[anchor].start)
         lo = max(0, at - (3 * size) // 4)
         free = set(order[lo : lo + size])
-        return free | {k for k in self.job_ops[self.ops[anchor].job] if k in mine}, set()
+        own = {k for k in self.job_ops[self.ops[anchor].job] if k in mine}
+        return Pick(free | own, set(), STEP, {})
+
+    def _pushed(self, plan: Plan) -> str | None:
+        """The job whose end was pushed furthest (by weight) past its published end, of
+        those not tried in this round."""
+        worst, most = None, 0
+        for job, last in self.last.items():
+            was = self.published.get(last)
+            if was is None or job in self.tried:
+                continue
+            pushed = self.job_due[job][1] * (plan[last].end - max(was.end, self.job_due[job][0]))
+            if pushed > most:
+                worst, most = job, pushed
+        return worst
+
+    def _back(self, plan: Plan, job: str, mine: set[str], size: int) -> tuple[set[str], Plan]:
+        """A job an event pushed later than published, to be placed near its published
+        slots, and the operations on its workstations around them, free to make room."""
+        own = {k for k in self.job_ops[job] if k in mine}
+        around: set[str] = set()
+        spans: dict[str, list[tuple[int, int]]] = {}
+        for k in own:
+            was = self.published.get(k, plan[k])
+            for code in self.ops[k].machines:
+                spans.setdefault(code, []).append((was.start - BACK, was.end + BACK))
+        near = sorted(
+            (abs(plan[k].start - self.published.get(own_k, plan[own_k]).start), k)
+            for k in mine - own
+            for own_k in own
+            if plan[k].machine in self.ops[own_k].machines
+            and any(a <= plan[k].start < b for a, b in spans[plan[k].machine])
+        )
+        for _, k in near:
+            if len(around) >= size:
+                break
+            around.add(k)
+        return own | around, {k: self.published[k] for k in own if k in self.published}
 
     def _swap(
         self, plan: Plan, job: str, mine: set[str], size: int, rnd: random.Random
@@ -133,8 +205,10 @@ class _Shop:
 class _Model:
     """One neighbourhood as a CP-SAT model: `free` operations as variables, the rest fixed."""
 
-    def __init__(self, shop: _Shop, plan: Plan, free: set[str], anywhere: set[str]) -> None:
-        self.shop, self.plan, self.free, self.anywhere = shop, plan, free, anywhere
+    def __init__(self, shop: _Shop, plan: Plan, pick: Pick) -> None:
+        free, self.anywhere = pick.free, pick.anywhere
+        plan = plan | pick.aim  # an aimed operation is searched for (and hinted) near its aim
+        self.shop, self.plan, self.free = shop, plan, free
         self.model = cp_model.CpModel()
         starts = [plan[k].start for k in free]
         self.last_end = max(s.end for s in plan.values())
@@ -334,11 +408,11 @@ def improve(
     plan, best = dict(start), cost(problem, start, old)
     rnd, size = random.Random(seed), FREE
     while (left := deadline - time.perf_counter()) > 0.1:
-        free, anywhere = shop.neighbourhood(plan, size, rnd)
-        if not free:
+        pick = shop.neighbourhood(plan, size, rnd)
+        if not pick.free:
             break
-        model = _Model(shop, plan, free, anywhere)
-        found, optimal = model.solve(min(STEP, left - 0.05), workers)
+        model = _Model(shop, plan, pick)
+        found, optimal = model.solve(min(pick.seconds, left - 0.05), workers)
         if found is not None:
             trial = plan | found
             value = cost(problem, trial, old)
@@ -347,14 +421,3 @@ def improve(
         grown = int(size * 1.25) if optimal else int(size * 0.8)
         size = min(FREE_RANGE[1], max(FREE_RANGE[0], grown))
     return plan
-
-
-def cost(problem: Problem, plan: Plan, published: Plan) -> int:
-    """The objective CP-SAT minimises, for a complete plan."""
-    total = 0
-    for job in problem.jobs:
-        if job.ops:
-            end = plan[job.ops[-1].key].end
-            total += job.weight * (TARDINESS * max(0, end - job.due) + FLOW * end)
-    moved, _ = moves(published, plan)
-    return total + MOVE * moved

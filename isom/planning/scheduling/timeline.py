@@ -97,6 +97,9 @@ class Machine:
     def take(self, start: int, end: int) -> None:
         insort(self.busy, (start, end))
 
+    def release(self, start: int, end: int) -> None:
+        self.busy.remove((start, end))
+
 
 class Crew:
     """People of one skill while a plan is built: at most `size` operations at once."""
@@ -118,3 +121,6 @@ class Crew:
 
     def take(self, start: int, end: int) -> None:
         self.busy.append((start, end))
+
+    def release(self, start: int, end: int) -> None:
+        self.busy.remove((start, end))
