@@ -11,9 +11,11 @@ capable-to-promise.
 2. A generated plant: `--jobs` jobs x 5 steps on 10 workstations (5 kinds, 2 of each), two
    shifts on weekdays, maintenance windows, long steps that may pause over a break, due dates
    and priorities. The first plan (dispatch), then workstation down for 8 hours from now: the
-   instant repair (time, moved operations) against re-dispatching everything, then CP-SAT's
-   neighbourhood search for `--improve` seconds (wall time, model building included)
-   warm-started from the repair: weighted tardiness, % better than the repair, moves.
+   instant repair (the cheaper of pushing right and filling gaps; time, moved operations)
+   against re-dispatching everything, then CP-SAT's neighbourhood search for `--improve`
+   seconds (wall time, model building included) warm-started from the repair, with the
+   price on moves and the frozen horizon in force: weighted tardiness, % better than the
+   repair, moves.
 3. Capable-to-promise for one new order line on the demo plant with `--ctp-jobs` open jobs
    and a published plan, in a fresh SQLite database (median of 5): the line's operations
    dispatched into the time the published plan leaves free.

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from isom.planning.scheduling import dispatch, solver
 from isom.planning.scheduling.check import violations
-from isom.planning.scheduling.model import Job, Operation, Plan, Problem, Slot
+from isom.planning.scheduling.model import Job, Operation, Plan, Problem, Slot, cost, moves, score
 from isom.planning.scheduling.timeline import merge
 
 FROZEN = 120
@@ -146,3 +146,65 @@ def test_insertion_fills_the_free_time_around_a_plan_and_moves_nothing() -> None
         ("M1", 900),
         ("M1", 1440),
     ]
+
+
+def test_a_moved_operation_s_successor_keeps_its_slot_while_it_still_ends_in_time() -> None:
+    """The machine-down moves the first step; the second keeps its later slot (a re-dispatch
+    would move it up into the free time); a step the move overruns moves after it."""
+    a = [Operation("A/0", "A", 60, ("M1",)), Operation("A/1", "A", 60, ("M2",))]
+    c = [Operation("C/0", "C", 60, ("M1",)), Operation("C/1", "C", 60, ("M2",))]
+    b = [Operation("B/0", "B", 100, ("M2",))]
+    jobs = [Job("A", 2000, 3, a), Job("B", 2000, 3, b), Job("C", 2000, 3, c)]
+    problem = Problem(jobs, {"M1": [], "M2": []})
+    published = {
+        "A/0": Slot("M1", 0, 60),
+        "C/0": Slot("M1", 60, 120),
+        "B/0": Slot("M2", 0, 100),
+        "C/1": Slot("M2", 130, 190),
+        "A/1": Slot("M2", 600, 660),
+    }
+    problem.down["M1"] = [(0, 90)]
+    new = dispatch.repair(problem, published, 0)
+    assert violations(problem, new) == []
+    assert new["A/0"] == Slot("M1", 90, 150) and new["C/0"] == Slot("M1", 150, 210)
+    assert new["A/1"] == published["A/1"] and new["B/0"] == published["B/0"]
+    assert new["C/1"] == Slot("M2", 210, 270)  # its predecessor now ends at 210
+    assert moves(published, new)[0] < moves(published, dispatch.edd(problem))[0]
+
+
+@settings(max_examples=30, deadline=None)
+@given(problem=problems(), machine=st.sampled_from(MACHINES), at=st.integers(0, 600))
+def test_the_repair_is_no_worse_than_shifting_the_down_machine_s_queue_right(
+    problem: Problem, machine: str, at: int
+) -> None:
+    """Over random problems and outages: the repair is valid and costs no more (weighted
+    tardiness, then moves) than keeping every sequence and shifting right what the outage
+    blocks, nor than filling the gaps; both of those are valid plans too."""
+    plan = dispatch.edd(problem)
+    problem.down[machine] = merge([*problem.down[machine], (at, at + 480)])
+    new = dispatch.repair(problem, plan, FROZEN)
+    for other in (dispatch.push(problem, plan, FROZEN), dispatch.fill(problem, plan, FROZEN)):
+        assert violations(problem, other) == []
+        assert cost(problem, new, plan) <= cost(problem, other, plan)
+    assert violations(problem, new) == []
+
+
+def test_cp_sat_brings_back_on_time_a_job_the_repair_made_late() -> None:
+    """An outage moves a rush job's first step; filling the gaps sends its second step to the
+    next free hour of a full workstation, late; CP-SAT shifts the light jobs in its way and
+    brings it back on time, moving nothing it does not need to."""
+    x = [Operation("X/0", "X", 60, ("M1",)), Operation("X/1", "X", 60, ("M3",))]
+    jobs = [Job("X", 300, 10, x)]
+    published = {"X/0": Slot("M1", 0, 60), "X/1": Slot("M3", 60, 120)}
+    for n, start in enumerate([0, 120, 180, 240, 420, 480, 540, 600]):  # free 300-420
+        jobs.append(Job(f"Y{n}", 5000, 1, [Operation(f"Y{n}/0", f"Y{n}", 60, ("M3",))]))
+        published[f"Y{n}/0"] = Slot("M3", start, start + 60)
+    problem = Problem(jobs, {"M1": [(0, 90)], "M3": []})
+    filled = dispatch.fill(problem, published, 0)
+    assert filled["X/1"] == Slot("M3", 300, 360)  # the next free hour: X is 60 minutes late
+    better = solver.improve(problem, filled, seconds=2, published=published)
+    assert violations(problem, better) == []
+    assert better["X/0"] == Slot("M1", 90, 150) and better["X/1"].end <= 300
+    assert score(problem, better).weighted_tardiness == 0
+    assert better["Y0/0"] == published["Y0/0"]  # before the outage's reach: untouched
+    assert all(better[f"Y{n}/0"] == published[f"Y{n}/0"] for n in range(4, 8))

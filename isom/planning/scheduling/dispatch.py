@@ -3,8 +3,10 @@
 Both place operations one at a time, in a priority order, each at the earliest minute its
 workstation is working and free, its predecessors are done, its material is there and a person
 of its skill is free. Dispatch orders by latest start (due date less the work left in the job,
-rush first). Repair first keeps every operation of the published plan whose slot still works,
-then dispatches only the rest: an event moves what it touches, not everything after it.
+rush first). Repair keeps running operations and frozen slots that still work, then either
+pushes the rest right in their published order (`push`) or keeps every published slot that
+still works and dispatches only the rest into the time left (`fill`), whichever costs less:
+an event moves what it touches, not everything after it.
 Insertion dispatches new operations only, around what a plan already runs (promises).
 This is the one hand-written heuristic: CP-SAT (`solver.py`) improves what it publishes.
 """
@@ -37,23 +39,35 @@ def edd(problem: Problem) -> Plan:
 
 
 def repair(problem: Problem, published: Plan, frozen_until: int = 0) -> Plan:
-    """The better (by CP-SAT's objective, `solver.cost`'s terms) of two instant repairs of the
-    published plan, both keeping running operations and frozen slots that still work:
+    """The cheaper (by CP-SAT's objective, `model.cost`) of `push` and `fill`: push keeps
+    the sequence a plan was made with, so a job's lateness grows by about the time lost; fill
+    moves fewest operations but may send a blocked one to the end of a full plan."""
+    keep = _known(problem, published)
+    plans = [push(problem, keep, frozen_until), fill(problem, keep, frozen_until)]
+    return min(plans, key=lambda plan: cost(problem, plan, keep))
 
-    - push: every other operation in its published order, on its workstation, as early as it
-      fits but never earlier than published (what an event blocks, and what queues behind it
-      or follows it in its job, shifts right just as far as it must);
-    - fill: every published slot that still works stays; what an event made impossible (and
-      what follows it in its job) is dispatched by due date into the time left.
 
-    Push keeps the sequence a plan was made with, so a job's lateness grows by about the time
-    lost; fill moves fewest operations but may send a blocked one to the end of a full plan.
-    New operations are dispatched by due date after both, not before `frozen_until`."""
+def push(problem: Problem, published: Plan, frozen_until: int = 0) -> Plan:
+    """Running operations and frozen slots that still work stay; every other operation keeps
+    its published order and workstation (any able one if it lost it) and goes as early as it
+    fits but never earlier than published: what an event blocks, and what queues behind it or
+    follows it in its job, shifts right just as far as it must. New operations are
+    dispatched by due date after, not before `frozen_until`."""
+    return _place(problem, _known(problem, published), _due_key(problem), frozen_until, push=True)
+
+
+def fill(problem: Problem, published: Plan, frozen_until: int = 0) -> Plan:
+    """The published plan where it still works, a slot whose moved predecessor still ends in
+    time included; what an event made impossible (and what it overruns in its job), and new
+    operations, dispatched by due date into the time left, not before `frozen_until` (from
+    now, for what was due to start before it). So a frozen operation moves only if it became
+    impossible."""
+    return _place(problem, _known(problem, published), _due_key(problem), frozen_until)
+
+
+def _known(problem: Problem, published: Plan) -> Plan:
     ops = problem.operations()
-    keep = {k: s for k, s in published.items() if k in ops}
-    key = _due_key(problem)
-    candidates = [_place(problem, keep, key, frozen_until, push=p) for p in (True, False)]
-    return min(candidates, key=lambda plan: cost(problem, plan, keep))
+    return {k: s for k, s in published.items() if k in ops}
 
 
 def insert(problem: Problem, busy: dict[str, list[Span]], floor: int = 0) -> Plan:
