@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from isom.auth import services as auth_service
@@ -107,3 +109,21 @@ def token(db: Database, *roles: str) -> dict[str, str]:
 def key() -> str:
     """A fresh idempotency key."""
     return uuid.uuid4().hex
+
+
+def poster(prefix: str) -> Callable[..., Any]:
+    """`post(client, path, body, headers, idem=None)`: POST a command to `prefix/path` with an
+    Idempotency-Key (a fresh one unless `idem` is given)."""
+
+    def post(
+        client: TestClient,
+        path: str,
+        body: dict[str, Any],
+        headers: dict[str, str],
+        idem: str | None = None,
+    ) -> Any:
+        return client.post(
+            f"{prefix}/{path}", json=body, headers={**headers, "Idempotency-Key": idem or key()}
+        )
+
+    return post

@@ -7,13 +7,13 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from isom.db import Database
 from isom.demo import dc as demo_dc
 from isom.devices import gs1
 from isom.ledger import services as ledger
-from isom.ledger.models import Container, Content
+from isom.ledger.models import Container, Content, Genealogy, Lot
 from isom.ledger.schemas import LotIn, ReceiveCommand, ReceiveLine
 from isom.masterdata.models import Item, Location
 from tests.builders import key
@@ -44,6 +44,21 @@ def do(db: Database, operation: Any, command: Any, *, idem: str | None = None) -
     """Apply one command in its own unit of work, as the API does."""
     k = idem or key()
     return db.write(lambda s: operation(s, ACTOR, k, command))
+
+
+def source_lots(db: Database, lot: str) -> set[str]:
+    """The lots the genealogy says `lot` was made from."""
+    made_from = aliased(Lot)
+    return db.read(
+        lambda s: set(
+            s.scalars(
+                select(made_from.code)
+                .join(Genealogy, Genealogy.from_lot_id == made_from.id)
+                .join(Lot, Lot.id == Genealogy.to_lot_id)
+                .where(Lot.code == lot)
+            )
+        )
+    )
 
 
 def contents(db: Database, code: str) -> dict[str, str]:

@@ -8,7 +8,6 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import aliased
 
 from isom.agents import intake, releasing, runner
 from isom.costing import services as costing
@@ -16,11 +15,10 @@ from isom.db import Database
 from isom.dc import kits, waves
 from isom.errors import Conflict
 from isom.integration import capture
-from isom.ledger.models import Genealogy, Lot
 from isom.orders import services as orders
 from isom.orders.schemas import CreateCustomerOrder, CreateShipOrder
 from isom.production.models import WorkOrder
-from tests.dc.support import DAY, at, container, contents, dc_site, dc_stock, do
+from tests.dc.support import DAY, at, container, contents, dc_site, dc_stock, do, source_lots
 from tests.ledger.support import assert_verified
 
 D = Decimal
@@ -114,18 +112,7 @@ def test_a_kit_order_is_kitted_labelled_and_shipped_with_a_despatch_advice(db: D
     assert db.read(lambda s: kits.kit_sheet(s, job)).cost_per_unit == D("41.33")
 
     # Genealogy: the kit's lot (the job number) comes from the sensors' supplier lot.
-    made_from = aliased(Lot)
-    sources = db.read(
-        lambda s: set(
-            s.scalars(
-                select(made_from.code)
-                .join(Genealogy, Genealogy.from_lot_id == made_from.id)
-                .join(Lot, Lot.id == Genealogy.to_lot_id)
-                .where(Lot.code == job)
-            )
-        )
-    )
-    assert sources == {"SP-2611"}
+    assert source_lots(db, job) == {"SP-2611"}
 
     # Shipping: the order is released, waved (DHL, 15:00), picked into a tote, packed, shipped.
     do(db, orders.create_ship_order, CreateShipOrder(order="SO-DC-1"))

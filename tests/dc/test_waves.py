@@ -7,19 +7,16 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
-from sqlalchemy.orm import aliased
 
 from isom.db import Database
 from isom.dc import kits, waves
 from isom.errors import Conflict
 from isom.integration import capture
-from isom.ledger.models import Genealogy, Lot
 from isom.orders import services as orders
 from isom.orders.schemas import CreateCustomerOrder, CreateShipOrder
 from isom.production import services as production
 from isom.production.schemas import CreateWorkOrder
-from tests.dc.support import DAY, at, container, contents, dc_site, dc_stock, do
+from tests.dc.support import DAY, at, container, contents, dc_site, dc_stock, do, source_lots
 from tests.ledger.support import assert_verified
 
 D = Decimal
@@ -117,16 +114,5 @@ def test_a_repack_breaks_a_supplier_case_into_bags_with_the_supplier_lot(db: Dat
     assert (made["lot"], made["gs1"]) == (job, False)
     assert contents(db, made["container"]) == {"TIE-BAG-50": "4"}
     assert contents(db, "C-TIES-1") == {"CABLE-TIE-200": "800"}
-    made_from = aliased(Lot)
-    sources = db.read(
-        lambda s: set(
-            s.scalars(
-                select(made_from.code)
-                .join(Genealogy, Genealogy.from_lot_id == made_from.id)
-                .join(Lot, Lot.id == Genealogy.to_lot_id)
-                .where(Lot.code == job)
-            )
-        )
-    )
-    assert sources == {"FX-7701"}
+    assert source_lots(db, job) == {"FX-7701"}
     assert_verified(db)

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from isom.db import Database
 from isom.web.app import create_app
-from tests.builders import key, token
+from tests.builders import key, poster, token
 
 PROBLEM = "application/problem+json"
 API = "/api/v1"
@@ -33,16 +33,7 @@ def supervisor(pdb: Database) -> dict[str, str]:
     return token(pdb, "supervisor")
 
 
-def post(
-    client: TestClient,
-    path: str,
-    body: dict[str, Any],
-    headers: dict[str, str],
-    idem: str | None = None,
-) -> Any:
-    return client.post(
-        f"{API}/ledger/{path}", json=body, headers={**headers, "Idempotency-Key": idem or key()}
-    )
+post = poster(f"{API}/ledger")
 
 
 def reel(

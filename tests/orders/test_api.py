@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from isom.db import Database
 from isom.orders.webhook import SIGNATURE_HEADER, SOURCE_HEADER, sign
 from isom.web.app import create_app
-from tests.builders import key, token
+from tests.builders import key, poster, token
 from tests.orders.support import TODAY, order_plant, stock
 
 API = "/api/v1/orders"
@@ -34,12 +34,7 @@ def client(odb: Database) -> Iterator[TestClient]:
         yield c
 
 
-def post(
-    client: TestClient, path: str, body: dict[str, Any], headers: dict[str, str], idem: str = ""
-) -> Any:
-    return client.post(
-        f"{API}/{path}", json=body, headers={**headers, "Idempotency-Key": idem or key()}
-    )
+post = poster(API)
 
 
 def so_body(**extra: Any) -> dict[str, Any]:

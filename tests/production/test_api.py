@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from isom.db import Database
 from isom.web.app import create_app
-from tests.builders import key, token
+from tests.builders import key, poster, token
 from tests.production.support import DAY, demo_masterdata, receive, snapshot
 
 API = "/api/v1"
@@ -30,16 +30,7 @@ def client(pdb: Database) -> Iterator[TestClient]:
         yield c
 
 
-def post(
-    client: TestClient,
-    path: str,
-    body: dict[str, Any],
-    headers: dict[str, str],
-    idem: str | None = None,
-) -> Any:
-    return client.post(
-        f"{API}/production/{path}", json=body, headers={**headers, "Idempotency-Key": idem or key()}
-    )
+post = poster(f"{API}/production")
 
 
 def released(client: TestClient, pdb: Database) -> str:
