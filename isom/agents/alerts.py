@@ -108,5 +108,4 @@ def run(session: Session, actor: agents.Actor, today: dt.date) -> list[Any]:
                 site_id=site_id,
             )
         )
-    made = [agents.decide(session, actor, n) for n in notes]
-    return [m for m in made if m is not None]
+    return list(agents.decide_all(session, actor, notes))
