@@ -46,16 +46,11 @@ def take_back(session: Session) -> list[Proposal]:
     return made
 
 
-def _donors(lines: list[Demand], taker: Demand, released: dict[int, Decimal]) -> list[Demand]:
-    """Lines of a lower priority holding stock no ship order has released: lowest, latest first."""
+def _holders(lines: list[Demand], released: dict[int, Decimal]) -> list[Demand]:
+    """Lines holding stock no ship order has released: lowest, latest first (read once per
+    item, not once per short line: most lines hold nothing)."""
     return sorted(
-        (
-            d
-            for d in lines
-            if d.rank[0] > taker.rank[0]
-            and d.reserved_quantity > 0
-            and released.get(d.line_id, ZERO) == 0
-        ),
+        (d for d in lines if d.reserved_quantity > 0 and released.get(d.line_id, ZERO) == 0),
         key=lambda d: d.rank,
         reverse=True,
     )
@@ -64,6 +59,8 @@ def _donors(lines: list[Demand], taker: Demand, released: dict[int, Decimal]) ->
 def _item(lines: list[Demand], free: Decimal, released: dict[int, Decimal]) -> list[Proposal]:
     """One item's lines in the order intake serves them; decisions only where stock moves."""
     gave: dict[str, str] = {}  # line -> whom it gave its reservation to
+    takers: set[str] = set()
+    holders = _holders(lines, released)
     made: list[Proposal] = []
     for d in lines:
         held = ZERO if d.reference in gave else d.reserved_quantity
@@ -78,16 +75,18 @@ def _item(lines: list[Demand], free: Decimal, released: dict[int, Decimal]) -> l
             free -= max(need, ZERO)
             continue
         short = need - free
-        for donor in _donors(lines, d, released):
+        rank = d.rank[0]
+        for donor in (h for h in holders if h.rank[0] > rank):
             if short <= 0:
                 break
             if donor.reference in gave:
                 continue
             gave[donor.reference] = d.reference
+            takers.add(d.reference)
             free += donor.reserved_quantity
             short -= donor.reserved_quantity
             made.append(_give_back(donor, d))
-        if free > 0 and d.reference in {t for t in gave.values()}:
+        if free > 0 and d.reference in takers:
             take = min(need, free)
             free -= take
             made.append(_reserve_taken(d, take, held))

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from isom.agents.models import AgentSetting, Decision, DecisionStatus, Mode
@@ -204,9 +204,24 @@ def decide_all(session: Session, actor: Actor, proposals: list[Proposal]) -> lis
             and mode_of(session, d.agent, d.site_id) is Mode.apply
         ],
     )
-    session.add_all(made)
-    session.flush()
+    store(session, made)
     return made
+
+
+#: The columns a new decision is stored with.
+COLUMNS = (
+    "key", "scope", "agent", "kind", "status", "site_id", "priority", "item_id", "demand",
+    "supply", "date", "rule", "explanation", "command", "result", "created_at", "decided_at",
+    "decided_by", "reason",
+)  # fmt: skip
+
+
+def store(session: Session, decisions: list[Decision]) -> None:
+    """Insert new decisions in one statement (executemany, no ids read back: nothing in a
+    run needs them, and SQLite would otherwise insert row by row to return them)."""
+    if decisions:
+        rows = [{c: getattr(d, c) for c in COLUMNS} for d in decisions]
+        session.execute(insert(Decision), rows)
 
 
 def _decision(proposal: Proposal, key: str, now: dt.datetime) -> Decision:

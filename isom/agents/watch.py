@@ -13,7 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from isom.agents.models import Alert, AlertStatus
@@ -180,23 +180,23 @@ def sync(session: Session, today: dt.date) -> int:
     held = {a.key: a for a in session.scalars(select(Alert))}
     current = {c.key: c for c in conditions(session, today)}
     changed = 0
+    opened: list[dict[str, object]] = []
     for key, c in current.items():
         alert = held.get(key)
         if alert is None:
-            session.add(
-                Alert(
-                    key=key,
-                    condition=c.condition,
-                    item_id=c.item_id,
-                    subject=c.subject,
-                    status=AlertStatus.open,
-                    date=c.date,
-                    text=c.text[:2000],
-                    opened_at=now,
-                    updated_at=now,
-                )
+            opened.append(
+                {
+                    "key": key,
+                    "condition": c.condition,
+                    "item_id": c.item_id,
+                    "subject": c.subject,
+                    "status": AlertStatus.open,
+                    "date": c.date,
+                    "text": c.text[:2000],
+                    "opened_at": now,
+                    "updated_at": now,
+                }
             )
-            changed += 1
         elif (alert.status, alert.text, alert.date) != (AlertStatus.open, c.text[:2000], c.date):
             if alert.status is AlertStatus.closed:
                 alert.opened_at, alert.closed_at = now, None
@@ -207,6 +207,9 @@ def sync(session: Session, today: dt.date) -> int:
                 now,
             )
             changed += 1
+    if opened:  # one statement for the new alerts
+        session.execute(insert(Alert), opened)
+        changed += len(opened)
     for key, alert in held.items():
         if key not in current and alert.status is AlertStatus.open:
             alert.status, alert.closed_at, alert.updated_at = AlertStatus.closed, now, now
