@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from isom.agents import master, watch
 from isom.agents import services as agents
-from isom.agents import watch
 from isom.agents.services import Proposal
 from isom.ledger.models import Balance, Container, ContainerStatus, Content, ContentStatus, Lot
 from isom.planning import projection, sources
@@ -44,7 +44,7 @@ def run(session: Session, actor: agents.Actor, today: dt.date) -> list[Any]:
     The standing alerts come from the stored projections, brought up to date first.
     """
     notes: list[Proposal] = []
-    codes = sources.item_codes(session)
+    codes = master.codes(session)
     projection.refresh_dirty(session, today)  # the stored projections, current to the last event
     watch.sync(session, today)  # shortages, jobs at risk, surplus: one alert each, in place
     for wo in session.scalars(

@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from isom.agents import making, reserving
+from isom.agents import making, master, reserving
 from isom.agents import services as agents
 from isom.agents.services import Proposal
 from isom.orders import queries as orders_queries
@@ -66,8 +66,8 @@ def run(session: Session, actor: agents.Actor, today: dt.date) -> list[Any]:
     promised = scheduling.promise_new_lines(session, demand)  # capable to promise, new lines
     made += making.plan_lines(session, actor, today, demand, promised=promised)
     made += making.plan_inputs(session, actor, today, demand)
-    routes = sources.routes_by_item(session)
-    sold = sources.supplier_items(session)
+    routes = master.routes(session)
+    sold = master.offers(session)
     custom = [_engineering(d) for d in demand if d.item_id not in routes and d.item_id not in sold]
     return made + agents.decide_all(session, actor, custom)
 

@@ -16,9 +16,10 @@ from decimal import Decimal
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from isom.agents import master
 from isom.agents.models import Alert, AlertStatus
 from isom.orders import queries as orders_queries
-from isom.planning import projection, sources
+from isom.planning import projection
 from isom.planning.scheduling import queries as schedule_queries
 from isom.production import queries as production_queries
 from isom.types import utcnow
@@ -45,7 +46,7 @@ class Condition:
 
 def conditions(session: Session, today: dt.date) -> list[Condition]:
     """Every shortage, job at risk and surplus job that holds now."""
-    codes = sources.item_codes(session)
+    codes = master.codes(session)
     jobs = {j.number: j for j in production_queries.open_jobs(session)}
     out: list[Condition] = []
     for code, p in projection.shortages(session):
