@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 
 from isom.masterdata.models import Item, Route, Supplier, SupplierItem, Unit
 from isom.planning import sources
-from isom.planning.models import PriceBreak
 
 KEY = "isom.agents.master"
 T = TypeVar("T")
@@ -68,14 +67,7 @@ def places(session: Session) -> dict[int, int]:
 
 def price_breaks(session: Session) -> dict[int, list[tuple[Decimal, Decimal]]]:
     """Each supplier offer's price breaks (from quantity, price), all in one read."""
-
-    def read() -> dict[int, list[tuple[Decimal, Decimal]]]:
-        out: dict[int, list[tuple[Decimal, Decimal]]] = {}
-        for b in session.scalars(select(PriceBreak)):
-            out.setdefault(b.supplier_item_id, []).append((b.min_quantity, b.price))
-        return out
-
-    return _cached(session, "breaks", read)
+    return _cached(session, "breaks", lambda: sources.price_breaks(session))
 
 
 def suppliers(session: Session) -> dict[int, str]:

@@ -2,8 +2,9 @@
 
 Intake runs first (it reserves and makes jobs), then purchasing (it buys for those jobs), then
 shipping (it releases what is reserved), then alerts. Each agent reads the situation fresh, so
-one sees what the one before it decided. After them, the projections of the items the run
-touched are refreshed.
+one sees what the one before it decided; only master data is read once per run and shared by
+the steps (`master.py`). After them, the projections of the items the run touched are
+refreshed.
 """
 
 from __future__ import annotations

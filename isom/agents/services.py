@@ -1,10 +1,11 @@
 """Decisions: record what an agent decided, apply it or propose it, approve and reject.
 
-An agent hands over a `Proposal`; `decide` records it once per situation key. Whether it is
-applied at once or waits for a planner or buyer is the agent's setting for the site (apply by
-default, except where a setting says propose). Applying runs the owning domain's service
-with the decision's key as idempotency key, inside a savepoint: a refused command marks the
-decision failed with the domain's error and changes nothing else.
+An agent hands over its `Proposal`s; `decide_all` records each once per situation key.
+Whether it is applied at once or waits for a planner or buyer is the agent's setting for the
+site (apply by default, except where a setting says propose). Applying runs the owning
+domain's service with the decision's key as idempotency key, inside a savepoint (one per group
+of decisions, see `apply_all`): a refused command marks the decision failed with the domain's
+error and changes nothing else.
 """
 
 from __future__ import annotations
