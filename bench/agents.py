@@ -8,7 +8,9 @@ quantities 1-50, due in 3-20 days, a fifth rush and a tenth low) through the ord
 then the agents run (`runner.run_all`, as the scheduler does after its debounce) until a run
 decides nothing. Reported: the time from the last order to the settled plan (and the CPU time
 this process spent in it: on a shared machine the wall time mostly measures the others), the
-decisions and the decisions per second, the time of the run that finds nothing to do, and, as
+decisions and the decisions per second, the SQL statements the settle sent (SAVEPOINT and
+RELEASE included: round trips, which on PostgreSQL are the cost, and which do not depend on
+the machine's load), the time of the run that finds nothing to do, and, as
 the physical limit, the raw commit rate of the same store (one tiny insert per transaction) in
 the same run.
 Figures are printed and written to `bench/out/agents-<time>.json`.
