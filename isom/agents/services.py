@@ -171,14 +171,6 @@ def decided(session: Session, keys: set[str]) -> set[str]:
     return found
 
 
-def decide(session: Session, actor: Actor, proposal: Proposal) -> Decision | None:
-    """Record a decision once per situation; apply it now or leave it proposed, per setting.
-
-    Answers None when the same situation was decided before: nothing is made twice."""
-    made = decide_all(session, actor, [proposal])
-    return made[0] if made else None
-
-
 def decide_all(session: Session, actor: Actor, proposals: list[Proposal]) -> list[Decision]:
     """Record each proposal's decision once per situation, apply those whose agent applies,
     and store them all in one insert; answer the new decisions, in order.
@@ -343,7 +335,7 @@ def apply(session: Session, actor: Actor, decision: Decision, *, flush: bool = T
     """Run the decision's command through its domain's service; a refusal marks it failed.
 
     `flush=False` leaves writing the decision to the caller (a new one, not yet stored)."""
-    _runner(decision)
+    _runner(decision)  # a kind that cannot be applied is a 409, not a failed decision
     now = utcnow()
     savepoint = session.begin_nested()
     try:
