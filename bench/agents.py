@@ -8,7 +8,9 @@ quantities 1-50, due in 3-20 days, a fifth rush and a tenth low) through the ord
 then the agents run (`runner.run_all`, as the scheduler does after its debounce) until a run
 decides nothing. Reported: the time from the last order to the settled plan (and the CPU time
 this process spent in it: on a shared machine the wall time mostly measures the others), the
-decisions and the decisions per second, the time of the run that finds nothing to do, and, as
+decisions and the decisions per second, the SQL statements the settle sent (SAVEPOINT and
+RELEASE included: round trips, which on PostgreSQL are the cost, and which do not depend on
+the machine's load), the time of the run that finds nothing to do, and, as
 the physical limit, the raw commit rate of the same store (one tiny insert per transaction) in
 the same run.
 Figures are printed and written to `bench/out/agents-<time>.json`.
@@ -32,6 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from sqlalchemy import event  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from bench.ledger import (  # noqa: E402
@@ -125,6 +128,33 @@ def burst(seed: int, lines: int) -> Iterator[CreateCustomerOrder]:
         )
 
 
+class StatementCount:
+    """What the process sends the store: statements (SAVEPOINT and RELEASE included) and
+    transactions. These are the round trips a settle costs, and do not depend on the load."""
+
+    EVENTS = ("before_cursor_execute", "commit", "rollback")
+
+    def __init__(self, db: Database) -> None:
+        self.db, self.statements, self.transactions = db, 0, 0
+
+    def __enter__(self) -> StatementCount:
+        event.listen(self.db.engine, "before_cursor_execute", self._statement)
+        event.listen(self.db.engine, "commit", self._transaction)
+        event.listen(self.db.engine, "rollback", self._transaction)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        event.remove(self.db.engine, "before_cursor_execute", self._statement)
+        event.remove(self.db.engine, "commit", self._transaction)
+        event.remove(self.db.engine, "rollback", self._transaction)
+
+    def _statement(self, *_args: object) -> None:
+        self.statements += 1
+
+    def _transaction(self, *_args: object) -> None:
+        self.transactions += 1
+
+
 def load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
@@ -149,14 +179,23 @@ def bench_store(name: str, db: Database, lines: int) -> dict[str, Any]:
         start, cpu = time.perf_counter(), time.process_time()
         while True:
             t = time.perf_counter()
-            made = {r.agent: r.decisions for r in runner.run_all(db, today=TODAY)}
-            runs.append({"decisions": made, "s": time.perf_counter() - t})
+            with StatementCount(db) as sent:
+                made = {r.agent: r.decisions for r in runner.run_all(db, today=TODAY)}
+            runs.append(
+                {
+                    "decisions": made,
+                    "s": time.perf_counter() - t,
+                    "statements": sent.statements,
+                    "transactions": sent.transactions,
+                }
+            )
             bar.advance(task)
             if not any(made.values()) or len(runs) >= 5:
                 break
         settle_s = time.perf_counter() - start
         settle_cpu_s = time.process_time() - cpu
     decisions = sum(sum(r["decisions"].values()) for r in runs)
+    statements = sum(r["statements"] for r in runs)
     return {
         "store": name,
         "lines": lines,
@@ -164,9 +203,12 @@ def bench_store(name: str, db: Database, lines: int) -> dict[str, Any]:
         "settle_s": settle_s,
         "settle_cpu_s": settle_cpu_s,
         "decisions": decisions,
+        "statements": statements,
+        "statements_per_decision": statements / decisions if decisions else 0.0,
         "decisions_per_s": decisions / settle_s if settle_s else 0.0,
         "runs": runs,
         "idle_run_s": runs[-1]["s"],
+        "idle_run_statements": runs[-1]["statements"],
         "raw_commits_per_s": raw,
         "load_before": load_before,
         "load_after": load(),
@@ -204,7 +246,9 @@ def report(r: dict[str, Any]) -> None:
         f"[bold]{r['store']}[/bold] {r['lines']} lines: settled {r['settle_s']:.1f} s after "
         f"the last order ({r['settle_cpu_s']:.1f} s CPU of this process; "
         f"{len(r['runs'])} runs, {r['decisions']} decisions, "
-        f"{r['decisions_per_s']:.0f}/s; a run with nothing to do {r['idle_run_s']:.2f} s); "
+        f"{r['decisions_per_s']:.0f}/s; {r['statements']} SQL statements, "
+        f"{r['statements_per_decision']:.1f} per decision; a run with nothing to do "
+        f"{r['idle_run_s']:.2f} s, {r['idle_run_statements']} statements); "
         f"burst {r['burst_s']:.1f} s; raw commits {r['raw_commits_per_s']:.0f}/s; "
         f"load {r['load_before']} -> {r['load_after']}"
     )

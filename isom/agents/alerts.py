@@ -13,8 +13,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from isom.agents import master, watch
 from isom.agents import services as agents
-from isom.agents import watch
 from isom.agents.services import Proposal
 from isom.ledger import queries as ledger_queries
 from isom.planning import projection, sources
@@ -43,7 +43,7 @@ def run(session: Session, actor: agents.Actor, today: dt.date) -> list[Any]:
     The standing alerts come from the stored projections, brought up to date first.
     """
     notes: list[Proposal] = []
-    codes = sources.item_codes(session)
+    codes = master.codes(session)
     projection.refresh_dirty(session, today)  # the stored projections, current to the last event
     watch.sync(session, today)  # shortages, jobs at risk, surplus: one alert each, in place
     for wo in production_rows.jobs(session, statuses=sources.OPEN_JOBS, due_before=today, by="due"):
@@ -85,5 +85,4 @@ def run(session: Session, actor: agents.Actor, today: dt.date) -> list[Any]:
                 site_id=site_id,
             )
         )
-    made = [agents.decide(session, actor, n) for n in notes]
-    return [m for m in made if m is not None]
+    return list(agents.decide_all(session, actor, notes))

@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from isom.agents import making, reserving
+from isom.agents import making, master, reserving
 from isom.agents import services as agents
 from isom.agents.services import Proposal
 from isom.orders import queries as orders_queries
@@ -36,7 +36,8 @@ def run(session: Session, actor: agents.Actor, today: dt.date) -> list[Any]:
 
     Releasing the planned jobs whose inputs come in time is a later step of the same run
     (`releasing.py`, after purchasing has bought for the new jobs)."""
-    made: list[Any] = reserving.take_back(session, actor)
+    made: list[Any] = agents.decide_all(session, actor, reserving.take_back(session))
+    reservations: list[Proposal] = []
     demand = orders_queries.open_customer_demand(session)
     stock = sources.on_hand(session)
     reserved = orders_queries.reserved_by_item(session)
@@ -47,10 +48,8 @@ def run(session: Session, actor: agents.Actor, today: dt.date) -> list[Any]:
         if take <= 0:
             continue
         free[d.item_id] -= take
-        made.append(
+        reservations.append(
             reserving.reserve(
-                session,
-                actor,
                 d,
                 take,
                 situation=f"reserve|{d.reference}|{d.open_quantity}|{d.reserved_quantity}|{take}",
@@ -62,33 +61,30 @@ def run(session: Session, actor: agents.Actor, today: dt.date) -> list[Any]:
                 ),
             )
         )
+    made += agents.decide_all(session, actor, reservations)
     demand = orders_queries.open_customer_demand(session)  # reserved quantities as now
     promised = scheduling.promise_new_lines(session, demand)  # capable to promise, new lines
     made += making.plan_lines(session, actor, today, demand, promised=promised)
     made += making.plan_inputs(session, actor, today, demand)
-    routes = sources.routes_by_item(session)
-    sold = sources.supplier_items(session)
-    for d in demand:
-        if d.item_id not in routes and d.item_id not in sold:
-            made.append(
-                agents.decide(
-                    session,
-                    actor,
-                    Proposal(
-                        agent=AGENT,
-                        kind="engineering",
-                        situation=f"engineering|{d.reference}|{d.open_quantity}|{d.due_date}",
-                        rule="custom-work",
-                        priority=d.rank[0],
-                        item_id=d.item_id,
-                        demand=d.reference,
-                        date=d.due_date,
-                        explanation=(
-                            f"{d.reference} asks for {d.open_quantity} {d.item} by {d.due_date}: "
-                            "the item has no route and no supplier sells it, so engineering has "
-                            "to work out how to make it."
-                        ),
-                    ),
-                )
-            )
-    return [m for m in made if m is not None]
+    routes = master.routes(session)
+    sold = master.offers(session)
+    custom = [_engineering(d) for d in demand if d.item_id not in routes and d.item_id not in sold]
+    return made + agents.decide_all(session, actor, custom)
+
+
+def _engineering(d: orders_queries.Demand) -> Proposal:
+    return Proposal(
+        agent=AGENT,
+        kind="engineering",
+        situation=f"engineering|{d.reference}|{d.open_quantity}|{d.due_date}",
+        rule="custom-work",
+        priority=d.rank[0],
+        item_id=d.item_id,
+        demand=d.reference,
+        date=d.due_date,
+        explanation=(
+            f"{d.reference} asks for {d.open_quantity} {d.item} by {d.due_date}: "
+            "the item has no route and no supplier sells it, so engineering has "
+            "to work out how to make it."
+        ),
+    )

@@ -16,17 +16,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from isom.agents import master, watch
 from isom.agents import services as agents
-from isom.agents import watch
 from isom.agents.services import Proposal
-from isom.masterdata.models import Item, Route, Unit
+from isom.masterdata.models import Route
 from isom.orders import queries as orders_queries
 from isom.orders.enums import PRIORITY_RANK, Priority
 from isom.planning import netting, projection, sources
@@ -57,19 +56,30 @@ class Need:
 
 @dataclass
 class Pool:
-    """Supply of one item that no demand owns, earliest first; demands take it by priority."""
+    """Supply of one item that no demand owns, earliest first; demands take it by priority.
+
+    Rows are sorted once before the first take after an add, and the rows taken up are
+    skipped from then on (thousands of lines take from one pool)."""
 
     rows: list[list[Any]] = field(default_factory=list)
+    at: int = 0
+    ordered: bool = True
 
     def add(self, day: dt.date, quantity: Decimal, ref: str) -> None:
         if quantity > 0:
             self.rows.append([day, ref, quantity])
-            self.rows.sort(key=lambda r: (r[0], r[1]))
+            self.ordered = False
 
     def take(self, need: Decimal) -> tuple[Decimal, list[str]]:
         """Take up to `need`; answer how much and from what."""
+        if not self.ordered:
+            self.rows.sort(key=lambda r: (r[0], r[1]))
+            self.at, self.ordered = 0, True
         got, refs = ZERO, []
-        for row in self.rows:
+        while self.at < len(self.rows) and self.rows[self.at][2] <= 0:
+            self.at += 1
+        for n in range(self.at, len(self.rows)):
+            row = self.rows[n]
             if need - got <= 0:
                 break
             part = min(row[2], need - got)
@@ -82,16 +92,6 @@ class Pool:
 
 def _round_up(quantity: Decimal, places: int) -> Decimal:
     return quantity.quantize(Decimal(1).scaleb(-places), ROUND_CEILING).normalize() + ZERO
-
-
-def decimals(session: Session, items: Iterable[int]) -> dict[int, int]:
-    """Each item's unit precision (decimal places)."""
-    out = {}
-    for item_id in set(items):
-        item = session.get(Item, item_id)
-        unit = session.get(Unit, item.base_unit_id) if item else None
-        out[item_id] = unit.decimals if unit else 0
-    return out
 
 
 def _q(value: Decimal) -> str:
@@ -239,8 +239,8 @@ def plan_lines(
 ) -> list[Any]:
     """Each open line of a made item gets the one job of its own its net need calls for
     (`promised`: when a new line can be done, said in its job's explanation)."""
-    routes = sources.routes_by_item(session)
-    codes = sources.item_codes(session)
+    routes = master.routes(session)
+    codes = master.codes(session)
     jobs = production_queries.open_jobs(session)
     projection.refresh_dirty(session, today)
     floors = watch.floors(session, {j.number: j for j in jobs})
@@ -260,7 +260,7 @@ def plan_lines(
             pools[j.item_id].add(j.due_date, j.remaining, j.number)  # flagged by alerts
         else:
             wanted.append(_gone(j, f"line:gone:{j.number}", codes[j.item_id], j.customer_line))
-    places = decimals(session, made_items)
+    places = master.places(session)
     for d in demand:
         if d.item_id not in routes:
             continue
@@ -286,7 +286,7 @@ def plan_lines(
             need,
             mine,
             pools[d.item_id],
-            places=places[d.item_id],
+            places=places.get(d.item_id, 0),
             today=today,
             code=codes[d.item_id],
             floors=floors,
@@ -323,9 +323,9 @@ def plan_inputs(
     session: Session, actor: agents.Actor, today: dt.date, demand: list[orders_queries.Demand]
 ) -> list[Any]:
     """Level by level below the lines: each made input of an open job's step gets its child."""
-    routes = sources.routes_by_item(session)
+    routes = master.routes(session)
     levels = netting.low_level_codes(routes)
-    codes = sources.item_codes(session)
+    codes = master.codes(session)
     ranks = {d.reference: d.rank[0] for d in demand}
     made: list[Any] = []
     by_level: dict[int, set[int]] = defaultdict(set)
@@ -391,7 +391,7 @@ def _plan_level(
             wanted.append(
                 _gone(j, f"input:{codes[j.item_id]}:gone:{j.number}", codes[j.item_id], what)
             )
-    places = decimals(session, items)
+    places = master.places(session)
     for n in sorted(needs, key=lambda n: (n.rank, n.date, n.ref)):
         mine = own.get((n.parent, n.parent_step, n.item_id), [])
         for j in [j for j in mine if not j.started][1:]:
@@ -400,7 +400,7 @@ def _plan_level(
             n,
             mine,
             pools[n.item_id],
-            places=places[n.item_id],
+            places=places.get(n.item_id, 0),
             today=today,
             code=codes[n.item_id],
             floors=floors,

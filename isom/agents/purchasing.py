@@ -20,17 +20,14 @@ from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from isom.agents import master
 from isom.agents import services as agents
-from isom.agents.making import decimals
 from isom.agents.services import Proposal
-from isom.masterdata.models import Supplier, SupplierItem
+from isom.masterdata.models import SupplierItem
 from isom.orders import queries as orders_queries
-from isom.planning import queries as planning_queries
 from isom.planning import sources
-from isom.planning.queries import PriceBreakRow
 
 AGENT = "purchasing"
 SOURCE = "agent"
@@ -45,9 +42,11 @@ def lot_size(si: SupplierItem, need: Decimal, places: int) -> Decimal:
     return qty.quantize(Decimal(1).scaleb(-places), ROUND_CEILING).normalize() + ZERO
 
 
-def unit_price(si: SupplierItem, breaks: list[PriceBreakRow], quantity: Decimal) -> Decimal:
-    """The list price, or the lowest price break the quantity reaches."""
-    prices = [b.price for b in breaks if quantity >= b.min_quantity]
+def unit_price(
+    si: SupplierItem, breaks: list[tuple[Decimal, Decimal]], quantity: Decimal
+) -> Decimal:
+    """The list price, or the lowest price break (from quantity, price) the quantity reaches."""
+    prices = [price for least, price in breaks if quantity >= least]
     return min([si.price, *prices])
 
 
@@ -125,7 +124,7 @@ def plan_item(
     si: SupplierItem,
     code: str,
     needs: list[Need],
-    breaks: list[PriceBreakRow],
+    breaks: list[tuple[Decimal, Decimal]],
     places: int,
     today: dt.date,
 ) -> dict[str, Line]:
@@ -154,8 +153,8 @@ def plan_item(
 
 def run(session: Session, actor: agents.Actor, today: dt.date) -> list[Any]:
     """Reconcile the agent's purchase orders with the net requirements of every bought item."""
-    routes = sources.routes_by_item(session)
-    offers = {i: o for i, o in sources.supplier_items(session).items() if i not in routes}
+    routes = master.routes(session)
+    offers = {i: o for i, o in master.offers(session).items() if i not in routes}
     own = orders_queries.changeable_purchase_orders(session, SOURCE)
     owned = {f"{o.number}/{line.line_no}" for o in own for line in o.lines}
     items = set(offers)
@@ -167,21 +166,20 @@ def run(session: Session, actor: agents.Actor, today: dt.date) -> list[Any]:
     demands: dict[int, list[sources.Demand]] = defaultdict(list)
     for d in sources.customer_demand(session, items) + sources.step_demand(session, items):
         demands[d.item_id].append(d)
-    codes = sources.item_codes(session)
-    places = decimals(session, demands)
+    codes = master.codes(session)
+    places = master.places(session)
+    breaks = master.price_breaks(session)
     plan: dict[tuple[int, str], list[Line]] = defaultdict(list)
     for item_id in sorted(demands):
         needs = net_needs(stock.get(item_id, ZERO), supplies[item_id], demands[item_id], today)
         if not needs:
             continue
         si = offers[item_id][0]
-        breaks = planning_queries.price_breaks_of(session, si.id)
         for window, line in plan_item(
-            si, codes[item_id], needs, breaks, places[item_id], today
+            si, codes[item_id], needs, breaks.get(si.id, []), places.get(item_id, 0), today
         ).items():
             plan[(si.supplier_id, window)].append(line)
-    suppliers = {s.id: s.code for s in session.scalars(select(Supplier))}
-    wanted = _reconcile(plan, own, suppliers, codes)
+    wanted = _reconcile(plan, own, master.suppliers(session), codes)
     return agents.reconcile(session, actor, AGENT, wanted, prefixes=("po:",))
 
 

@@ -19,8 +19,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from isom.agents import master, watch
 from isom.agents import services as agents
-from isom.agents import watch
 from isom.agents.models import Decision, DecisionStatus
 from isom.agents.services import Proposal
 from isom.orders.enums import PRIORITY_RANK, Priority
@@ -42,7 +42,7 @@ def release_ready(session: Session, actor: agents.Actor, today: dt.date) -> list
     inputs all come in time (by their date, moved or not)."""
     projection.refresh_dirty(session, today)
     jobs = {j.number: j for j in production_queries.open_jobs(session)}
-    codes = sources.item_codes(session)
+    codes = master.codes(session)
     risky = {c.subject: c for c in watch.at_risk(session, jobs, codes)}
     ours = {n for n in _made_here(session) if n in jobs}
     planned = {n for n in ours if jobs[n].status is WorkOrderStatus.planned}

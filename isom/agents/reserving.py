@@ -14,11 +14,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy.orm import Session
 
-from isom.agents import services as agents
 from isom.agents.services import Proposal
 from isom.orders import queries as orders_queries
 from isom.orders.queries import Demand
@@ -32,7 +30,7 @@ def _q(value: Decimal) -> str:
     return f"{value.normalize():f}"
 
 
-def take_back(session: Session, actor: agents.Actor) -> list[Any]:
+def take_back(session: Session) -> list[Proposal]:
     """Give back lower-priority reservations to the lines short of free stock, and reserve."""
     demand = orders_queries.open_customer_demand(session)
     released = orders_queries.released_for_shipping(session)
@@ -42,37 +40,28 @@ def take_back(session: Session, actor: agents.Actor) -> list[Any]:
     by_item: dict[int, list[Demand]] = defaultdict(list)
     for d in demand:
         by_item[d.item_id].append(d)
-    made: list[Any] = []
+    made: list[Proposal] = []
     for item_id, lines in by_item.items():
-        made += _item(session, actor, lines, free.get(item_id, ZERO), released)
-    return [m for m in made if m is not None]
+        made += _item(lines, free.get(item_id, ZERO), released)
+    return made
 
 
-def _donors(lines: list[Demand], taker: Demand, released: dict[int, Decimal]) -> list[Demand]:
-    """Lines of a lower priority holding stock no ship order has released: lowest, latest first."""
+def _holders(lines: list[Demand], released: dict[int, Decimal]) -> list[Demand]:
+    """Lines holding stock no ship order has released: lowest, latest first (read once per
+    item, not once per short line: most lines hold nothing)."""
     return sorted(
-        (
-            d
-            for d in lines
-            if d.rank[0] > taker.rank[0]
-            and d.reserved_quantity > 0
-            and released.get(d.line_id, ZERO) == 0
-        ),
+        (d for d in lines if d.reserved_quantity > 0 and released.get(d.line_id, ZERO) == 0),
         key=lambda d: d.rank,
         reverse=True,
     )
 
 
-def _item(
-    session: Session,
-    actor: agents.Actor,
-    lines: list[Demand],
-    free: Decimal,
-    released: dict[int, Decimal],
-) -> list[Any]:
+def _item(lines: list[Demand], free: Decimal, released: dict[int, Decimal]) -> list[Proposal]:
     """One item's lines in the order intake serves them; decisions only where stock moves."""
     gave: dict[str, str] = {}  # line -> whom it gave its reservation to
-    made: list[Any] = []
+    takers: set[str] = set()
+    holders = _holders(lines, released)
+    made: list[Proposal] = []
     for d in lines:
         held = ZERO if d.reference in gave else d.reserved_quantity
         need = d.open_quantity - held
@@ -80,93 +69,74 @@ def _item(
             take = min(need, free)
             free -= take
             if take > 0:
-                made.append(_reserve_again(session, actor, d, take, gave[d.reference]))
+                made.append(_reserve_again(d, take, gave[d.reference]))
             continue
         if need <= free:
             free -= max(need, ZERO)
             continue
         short = need - free
-        for donor in _donors(lines, d, released):
+        rank = d.rank[0]
+        for donor in (h for h in holders if h.rank[0] > rank):
             if short <= 0:
                 break
             if donor.reference in gave:
                 continue
             gave[donor.reference] = d.reference
+            takers.add(d.reference)
             free += donor.reserved_quantity
             short -= donor.reserved_quantity
-            made.append(_give_back(session, actor, donor, d))
-        if free > 0 and d.reference in {t for t in gave.values()}:
+            made.append(_give_back(donor, d))
+        if free > 0 and d.reference in takers:
             take = min(need, free)
             free -= take
-            made.append(_reserve_taken(session, actor, d, take, held))
+            made.append(_reserve_taken(d, take, held))
         else:
             free -= min(need, free)
     return made
 
 
-def _give_back(session: Session, actor: agents.Actor, donor: Demand, taker: Demand) -> Any:
-    return agents.decide(
-        session,
-        actor,
-        Proposal(
-            agent=AGENT,
-            kind="unreserve",
-            situation=f"take-back|{donor.reference}|{_q(donor.reserved_quantity)}|{taker.reference}"
-            f"|{_q(taker.open_quantity)}|{_q(taker.reserved_quantity)}",
-            rule="take-back-reservation",
-            priority=taker.rank[0],
-            item_id=donor.item_id,
-            demand=taker.reference,
-            supply=donor.reference,
-            date=taker.due_date,
-            explanation=(
-                f"{taker.reference} ({taker.priority.value}) needs {_q(taker.open_quantity)} "
-                f"{taker.item} by {taker.due_date} and free stock is short; "
-                f"{donor.reference} ({donor.priority.value}, due {donor.due_date}) gives back the "
-                f"{_q(donor.reserved_quantity)} it holds (nothing of it is released to a ship "
-                "order): a higher priority is served first."
-            ),
-            command={"order": donor.order_number, "line_no": donor.line_no},
+def _give_back(donor: Demand, taker: Demand) -> Proposal:
+    return Proposal(
+        agent=AGENT,
+        kind="unreserve",
+        situation=f"take-back|{donor.reference}|{_q(donor.reserved_quantity)}|{taker.reference}"
+        f"|{_q(taker.open_quantity)}|{_q(taker.reserved_quantity)}",
+        rule="take-back-reservation",
+        priority=taker.rank[0],
+        item_id=donor.item_id,
+        demand=taker.reference,
+        supply=donor.reference,
+        date=taker.due_date,
+        explanation=(
+            f"{taker.reference} ({taker.priority.value}) needs {_q(taker.open_quantity)} "
+            f"{taker.item} by {taker.due_date} and free stock is short; "
+            f"{donor.reference} ({donor.priority.value}, due {donor.due_date}) gives back the "
+            f"{_q(donor.reserved_quantity)} it holds (nothing of it is released to a ship "
+            "order): a higher priority is served first."
         ),
+        command={"order": donor.order_number, "line_no": donor.line_no},
     )
 
 
-def reserve(
-    session: Session,
-    actor: agents.Actor,
-    d: Demand,
-    take: Decimal,
-    *,
-    situation: str,
-    rule: str,
-    explanation: str,
-) -> Any:
-    """Decide to set `take` of the free stock aside for a customer line (ship from stock)."""
-    return agents.decide(
-        session,
-        actor,
-        Proposal(
-            agent=AGENT,
-            kind="reserve",
-            situation=situation,
-            rule=rule,
-            priority=d.rank[0],
-            item_id=d.item_id,
-            demand=d.reference,
-            supply="stock",
-            date=d.due_date,
-            explanation=explanation,
-            command={"order": d.order_number, "line_no": d.line_no, "quantity": str(take)},
-        ),
+def reserve(d: Demand, take: Decimal, *, situation: str, rule: str, explanation: str) -> Proposal:
+    """Propose to set `take` of the free stock aside for a customer line (ship from stock)."""
+    return Proposal(
+        agent=AGENT,
+        kind="reserve",
+        situation=situation,
+        rule=rule,
+        priority=d.rank[0],
+        item_id=d.item_id,
+        demand=d.reference,
+        supply="stock",
+        date=d.due_date,
+        explanation=explanation,
+        command={"order": d.order_number, "line_no": d.line_no, "quantity": str(take)},
     )
 
 
-def _reserve_taken(
-    session: Session, actor: agents.Actor, d: Demand, take: Decimal, held: Decimal
-) -> Any:
+def _reserve_taken(d: Demand, take: Decimal, held: Decimal) -> Proposal:
     return reserve(
-        session,
-        actor,
         d,
         take,
         situation=f"reserve-taken|{d.reference}|{_q(d.open_quantity)}|{_q(held)}|{_q(take)}",
@@ -179,12 +149,8 @@ def _reserve_taken(
     )
 
 
-def _reserve_again(
-    session: Session, actor: agents.Actor, d: Demand, take: Decimal, taker: str
-) -> Any:
+def _reserve_again(d: Demand, take: Decimal, taker: str) -> Proposal:
     return reserve(
-        session,
-        actor,
         d,
         take,
         situation=f"reserve-again|{d.reference}|{_q(d.reserved_quantity)}|{taker}|{_q(take)}",

@@ -2,8 +2,9 @@
 
 Intake runs first (it reserves and makes jobs), then purchasing (it buys for those jobs), then
 shipping (it releases what is reserved), then alerts. Each agent reads the situation fresh, so
-one sees what the one before it decided. After them, the projections of the items the run
-touched are refreshed.
+one sees what the one before it decided; only master data is read once per run and shared by
+the steps (`master.py`). After them, the projections of the items the run touched are
+refreshed.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from isom import reactions
-from isom.agents import alerts, intake, purchasing, releasing, shipping
+from isom.agents import alerts, intake, master, purchasing, releasing, shipping
 from isom.agents import appliers as _appliers  # noqa: F401 - registers how decisions apply
 from isom.agents import services as agents
 from isom.db import Database
@@ -87,11 +88,22 @@ def hold_loaded(session: Session) -> None:
         event.listen(session, name, hold)
 
 
-def run_agent(db: Database, name: str, rule: Rule, today: dt.date, actor: agents.Actor) -> AgentRun:
-    """Run one agent in its own unit of work (the agent wrapper is one of the three that commit)."""
+def run_agent(
+    db: Database,
+    name: str,
+    rule: Rule,
+    today: dt.date,
+    actor: agents.Actor,
+    *,
+    cache: dict[str, Any] | None = None,
+) -> AgentRun:
+    """Run one agent in its own unit of work (the agent wrapper is one of the three that commit);
+    `cache` is the master data of the run it is a step of (`master.py`)."""
 
     def work(session: Session) -> AgentRun:
         hold_loaded(session)
+        if cache is not None:
+            master.share(session, cache)
         if not agents.enabled(session, name):
             return AgentRun(name, 0, 0, 0, 0, 0)
         made = rule(session, actor, today)
@@ -119,9 +131,10 @@ def run_all(
     runs: dict[str, AgentRun] = {}
     last = {name: n for n, (name, _, _) in enumerate(STEPS)}
     result: AgentRun | None = None
+    cache: dict[str, Any] = {}
     for n, (name, rule, after_changes) in enumerate(STEPS):
         if not after_changes or result is not None and result.decisions:
-            result = run_agent(db, name, rule, day, actor)
+            result = run_agent(db, name, rule, day, actor, cache=cache)
             runs[name] = result if name not in runs else runs[name] + result
         else:
             result = AgentRun(name, 0, 0, 0, 0, 0)

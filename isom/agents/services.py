@@ -1,10 +1,11 @@
 """Decisions: record what an agent decided, apply it or propose it, approve and reject.
 
-An agent hands over a `Proposal`; `decide` records it once per situation key. Whether it is
-applied at once or waits for a planner or buyer is the agent's setting for the site (apply by
-default, except where a setting says propose). Applying runs the owning domain's service
-with the decision's key as idempotency key, inside a savepoint: a refused command marks the
-decision failed with the domain's error and changes nothing else.
+An agent hands over its `Proposal`s; `decide_all` records each once per situation key.
+Whether it is applied at once or waits for a planner or buyer is the agent's setting for the
+site (apply by default, except where a setting says propose). Applying runs the owning
+domain's service with the decision's key as idempotency key, inside a savepoint (one per group
+of decisions, see `apply_all`): a refused command marks the decision failed with the domain's
+error and changes nothing else.
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from isom.agents.models import AgentSetting, Decision, DecisionStatus, Mode
+from isom.db import ONE_COMMAND
 from isom.errors import Conflict, InvalidInput, IsomError, NotFound
 from isom.ledger import services as ledger
 from isom.masterdata import services as md
@@ -165,21 +167,54 @@ def decided(session: Session, keys: set[str]) -> set[str]:
     return found
 
 
-def decide(
-    session: Session, actor: Actor, proposal: Proposal, *, known: set[str] | None = None
-) -> Decision | None:
-    """Record a decision once per situation; apply it now or leave it proposed, per setting.
+def decide_all(session: Session, actor: Actor, proposals: list[Proposal]) -> list[Decision]:
+    """Record each proposal's decision once per situation, apply those whose agent applies,
+    and store them all in one insert; answer the new decisions, in order.
 
-    Answers None when the same situation was decided before: nothing is made twice. `known`
-    is the keys already decided, when the caller read them for many proposals at once; the
-    caller then stores the decisions it gets back (all in one insert). A decision is applied
-    before it is stored, so its row is written once, with its outcome.
-    """
-    key = proposal.key
-    if key in known if known is not None else key in decided(session, {key}):
-        return None
+    The keys decided before are read in one query; a situation decided before (or twice in
+    the list) makes nothing. A decision is applied before it is stored, so its row is
+    written once, with its outcome."""
+    known = decided(session, {p.key for p in proposals})
     now = utcnow()
-    decision = Decision(
+    made: list[Decision] = []
+    for proposal in proposals:
+        key = proposal.key
+        if key in known:
+            continue
+        known.add(key)
+        made.append(_decision(proposal, key, now))
+    apply_all(
+        session,
+        actor,
+        [
+            d
+            for d in made
+            if d.status is DecisionStatus.proposed
+            and mode_of(session, d.agent, d.site_id) is Mode.apply
+        ],
+    )
+    store(session, made)
+    return made
+
+
+#: The columns a new decision is stored with.
+COLUMNS = (
+    "key", "scope", "agent", "kind", "status", "site_id", "priority", "item_id", "demand",
+    "supply", "date", "rule", "explanation", "command", "result", "created_at", "decided_at",
+    "decided_by", "reason",
+)  # fmt: skip
+
+
+def store(session: Session, decisions: list[Decision]) -> None:
+    """Insert new decisions in one statement (executemany, no ids read back: nothing in a
+    run needs them, and SQLite would otherwise insert row by row to return them)."""
+    if decisions:
+        rows = [{c: getattr(d, c) for c in COLUMNS} for d in decisions]
+        session.execute(insert(Decision), rows)
+
+
+def _decision(proposal: Proposal, key: str, now: dt.datetime) -> Decision:
+    return Decision(
         key=key,
         scope=proposal.scope,
         agent=proposal.agent,
@@ -197,17 +232,32 @@ def decide(
         result={},
         created_at=now,
     )
-    if (
-        decision.status is DecisionStatus.proposed
-        and mode_of(session, proposal.agent, proposal.site_id) is Mode.apply
-    ):
-        apply(session, actor, decision, flush=False)
-    if known is None:
-        session.add(decision)
-        session.flush()  # the next decide reads the keys from the store
-    else:
-        known.add(key)  # the caller stores the run's decisions together
-    return decision
+
+
+#: Decisions applied under one savepoint: a refusal is rare, and then its group is applied
+#: again one by one, so each refusal still fails alone and changes nothing.
+GROUP = 100
+
+
+def apply_all(session: Session, actor: Actor, decisions: list[Decision]) -> None:
+    """Apply new decisions in order, a group at a time under one savepoint (two round trips
+    a group instead of two a decision); a group with a refusal is undone and applied again
+    one decision at a time, each in its own savepoint, as `apply` does."""
+    for start in range(0, len(decisions), GROUP):
+        group = decisions[start : start + GROUP]
+        savepoint = session.begin_nested()
+        try:
+            results = [_run(session, actor, d) for d in group]
+            savepoint.commit()
+        except IsomError:
+            savepoint.rollback()
+            for d in group:
+                apply(session, actor, d, flush=False)
+            continue
+        now = utcnow()
+        for d, result in zip(group, results, strict=True):
+            d.result = result
+            transition(d, DecisionStatus.applied, actor=actor, at=now)
 
 
 SUPERSEDED = "superseded: the plan changed before anyone approved this"
@@ -259,15 +309,7 @@ def reconcile(
     for proposal in fresh:
         scope = str(proposal.scope)
         proposal.situation = f"{scope}|#{counts.get(scope, 0)}|{proposal.situation}"
-    known = decided(session, {p.key for p in fresh})
-    made: list[Decision] = []
-    for proposal in fresh:
-        decision = decide(session, actor, proposal, known=known)
-        if decision is not None:
-            made.append(decision)
-    session.add_all(made)
-    session.flush()
-    return made
+    return decide_all(session, actor, fresh)
 
 
 def _scope_counts(session: Session, agent: str, scopes: set[str]) -> dict[str, int]:
@@ -289,17 +331,11 @@ def apply(session: Session, actor: Actor, decision: Decision, *, flush: bool = T
     """Run the decision's command through its domain's service; a refusal marks it failed.
 
     `flush=False` leaves writing the decision to the caller (a new one, not yet stored)."""
-    run = APPLIERS.get(decision.kind)
-    if run is None:
-        raise Conflict(
-            f"decisions of kind {decision.kind!r} cannot be applied",
-            field="decision",
-            expected="a decision that makes an order or a reservation",
-        )
+    _runner(decision)  # a kind that cannot be applied is a 409, not a failed decision
     now = utcnow()
     savepoint = session.begin_nested()
     try:
-        result = run(session, actor, decision.key, decision.command)
+        result = _run(session, actor, decision)
         savepoint.commit()
     except IsomError as exc:
         savepoint.rollback()
@@ -312,6 +348,30 @@ def apply(session: Session, actor: Actor, decision: Decision, *, flush: bool = T
     if flush:
         session.flush()
     return decision
+
+
+def _run(session: Session, actor: Actor, decision: Decision) -> dict[str, Any]:
+    """Apply one decision inside the caller's savepoint. The caller's savepoint undoes a
+    refusal, so the command frame needs none of its own (`ONE_COMMAND`: two round trips
+    fewer a decision); the frame still records the command under the decision's key."""
+    run = _runner(decision)
+    session.info[ONE_COMMAND] = True
+    try:
+        return run(session, actor, decision.key, decision.command)
+    finally:
+        session.info.pop(ONE_COMMAND, None)
+
+
+def _runner(decision: Decision) -> Applier:
+    """How the decision's kind is applied, or 409."""
+    run = APPLIERS.get(decision.kind)
+    if run is None:
+        raise Conflict(
+            f"decisions of kind {decision.kind!r} cannot be applied",
+            field="decision",
+            expected="a decision that makes an order or a reservation",
+        )
+    return run
 
 
 def get_decision(session: Session, decision_id: int, *, lock: bool = False) -> Decision:

@@ -53,37 +53,31 @@ def run(session: Session, actor: agents.Actor, today: dt.date) -> list[Any]:
             if d.line_no in ship
         )
         made.append(
-            agents.decide(
-                session,
-                actor,
-                Proposal(
-                    agent=AGENT,
-                    kind="ship_order",
-                    situation=f"ship|{number}|"
-                    + ";".join(
-                        f"{d.line_no}:{ship.get(d.line_no, ZERO)}:{d.open_quantity}" for d in lines
-                    ),
-                    rule="release-reserved-stock" if partial else "release-complete-order",
-                    priority=first.rank[0],
-                    item_id=first.item_id if len(ship) == 1 else None,
-                    demand=number,
-                    supply="reserved stock",
-                    date=min(d.due_date for d in lines),
-                    explanation=(
-                        f"{number} ({first.priority.value}) has stock set aside: {text}. "
-                        + (
-                            "The order allows partial shipments, so what is ready ships now."
-                            if partial
-                            else "Every line is covered, so the order ships complete."
-                        )
-                    ),
-                    command={
-                        "order": number,
-                        "lines": [
-                            {"line_no": n, "quantity": str(q)} for n, q in sorted(ship.items())
-                        ],
-                    },
+            Proposal(
+                agent=AGENT,
+                kind="ship_order",
+                situation=f"ship|{number}|"
+                + ";".join(
+                    f"{d.line_no}:{ship.get(d.line_no, ZERO)}:{d.open_quantity}" for d in lines
                 ),
+                rule="release-reserved-stock" if partial else "release-complete-order",
+                priority=first.rank[0],
+                item_id=first.item_id if len(ship) == 1 else None,
+                demand=number,
+                supply="reserved stock",
+                date=min(d.due_date for d in lines),
+                explanation=(
+                    f"{number} ({first.priority.value}) has stock set aside: {text}. "
+                    + (
+                        "The order allows partial shipments, so what is ready ships now."
+                        if partial
+                        else "Every line is covered, so the order ships complete."
+                    )
+                ),
+                command={
+                    "order": number,
+                    "lines": [{"line_no": n, "quantity": str(q)} for n, q in sorted(ship.items())],
+                },
             )
         )
-    return [m for m in made if m is not None]
+    return list(agents.decide_all(session, actor, made))

@@ -13,12 +13,13 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from isom.agents import master
 from isom.agents.models import Alert, AlertStatus
 from isom.orders import queries as orders_queries
-from isom.planning import projection, sources
+from isom.planning import projection
 from isom.planning.scheduling import queries as schedule_queries
 from isom.production import queries as production_queries
 from isom.transitions import move
@@ -46,7 +47,7 @@ class Condition:
 
 def conditions(session: Session, today: dt.date) -> list[Condition]:
     """Every shortage, job at risk and surplus job that holds now."""
-    codes = sources.item_codes(session)
+    codes = master.codes(session)
     jobs = {j.number: j for j in production_queries.open_jobs(session)}
     out: list[Condition] = []
     for code, p in projection.shortages(session):
@@ -192,29 +193,32 @@ def sync(session: Session, today: dt.date) -> int:
     held = {a.key: a for a in session.scalars(select(Alert))}
     current = {c.key: c for c in conditions(session, today)}
     changed = 0
+    opened: list[dict[str, object]] = []
     for key, c in current.items():
         alert = held.get(key)
         if alert is None:
-            session.add(
-                Alert(
-                    key=key,
-                    condition=c.condition,
-                    item_id=c.item_id,
-                    subject=c.subject,
-                    status=AlertStatus.open,
-                    date=c.date,
-                    text=c.text[:2000],
-                    opened_at=now,
-                    updated_at=now,
-                )
+            opened.append(
+                {
+                    "key": key,
+                    "condition": c.condition,
+                    "item_id": c.item_id,
+                    "subject": c.subject,
+                    "status": AlertStatus.open,
+                    "date": c.date,
+                    "text": c.text[:2000],
+                    "opened_at": now,
+                    "updated_at": now,
+                }
             )
-            changed += 1
         elif (alert.status, alert.text, alert.date) != (AlertStatus.open, c.text[:2000], c.date):
             if alert.status is AlertStatus.closed:
                 alert.opened_at, alert.closed_at = now, None
                 move(alert, ALERT_TRANSITIONS, AlertStatus.open, **_alert_names(alert))
             alert.text, alert.date, alert.updated_at = c.text[:2000], c.date, now
             changed += 1
+    if opened:  # one statement for the new alerts
+        session.execute(insert(Alert), opened)
+        changed += len(opened)
     for key, alert in held.items():
         if key not in current and alert.status is AlertStatus.open:
             move(alert, ALERT_TRANSITIONS, AlertStatus.closed, **_alert_names(alert))

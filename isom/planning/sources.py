@@ -30,6 +30,7 @@ from isom.masterdata.models import (
 )
 from isom.orders import queries as orders_queries
 from isom.orders.enums import PRIORITY_RANK, Priority
+from isom.planning.models import PriceBreak
 from isom.production import rows as production_rows
 from isom.production.enums import MaterialRole, StepStatus, WorkOrderStatus
 
@@ -226,6 +227,16 @@ def supplier_items(
     out: dict[int, list[SupplierItem]] = {}
     for si in session.scalars(query):
         out.setdefault(si.item_id, []).append(si)
+    return out
+
+
+def price_breaks(session: Session) -> dict[int, list[tuple[Decimal, Decimal]]]:
+    """Each supplier offer's price breaks as (from quantity, unit price), all in one read."""
+    out: dict[int, list[tuple[Decimal, Decimal]]] = {}
+    for offer, least, price in session.execute(
+        select(PriceBreak.supplier_item_id, PriceBreak.min_quantity, PriceBreak.price)
+    ):
+        out.setdefault(offer, []).append((least, price))
     return out
 
 

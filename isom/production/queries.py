@@ -465,10 +465,22 @@ class OpenJob:
 
 
 def open_jobs(session: Session) -> list[OpenJob]:
-    """Every planned, released or running job, oldest first, with what it has still to make."""
+    """Every planned, released or running job, oldest first, with what it has still to make.
+
+    Read as plain columns, not entities: the agents read every open job several times a run."""
     parent = aliased(WorkOrder)
     rows = session.execute(
-        select(WorkOrder, parent.number)
+        select(
+            WorkOrder.id,
+            WorkOrder.number,
+            WorkOrder.item_id,
+            WorkOrder.quantity,
+            WorkOrder.due_date,
+            WorkOrder.status,
+            WorkOrder.customer_line,
+            WorkOrder.parent_step_sequence,
+            parent.number,
+        )
         .outerjoin(parent, parent.id == WorkOrder.parent_id)
         .where(WorkOrder.status.in_((WorkOrderStatus.planned, *OPEN)))
         .order_by(WorkOrder.id)
@@ -477,7 +489,7 @@ def open_jobs(session: Session) -> list[OpenJob]:
         return []
     last: dict[int, tuple[int, Decimal]] = {}
     busy: set[int] = set()
-    ids = [wo.id for wo, _ in rows]
+    ids = [row[0] for row in rows]
     for wo_id, seq, good, status in session.execute(
         select(
             WorkOrderStep.work_order_id,
@@ -492,18 +504,28 @@ def open_jobs(session: Session) -> list[OpenJob]:
             busy.add(wo_id)
     return [
         OpenJob(
-            number=str(wo.number),
-            item_id=wo.item_id,
-            quantity=wo.quantity,
-            remaining=wo.quantity - last.get(wo.id, (0, Decimal(0)))[1],
-            due_date=wo.due_date,
-            status=wo.status,
-            started=wo.status is WorkOrderStatus.in_progress or wo.id in busy,
-            customer_line=wo.customer_line,
+            number=str(number),
+            item_id=item_id,
+            quantity=quantity,
+            remaining=quantity - last.get(wo_id, (0, Decimal(0)))[1],
+            due_date=due_date,
+            status=status,
+            started=status is WorkOrderStatus.in_progress or wo_id in busy,
+            customer_line=customer_line,
             parent=parent_number,
-            parent_step=wo.parent_step_sequence,
+            parent_step=parent_step,
         )
-        for wo, parent_number in rows
+        for (
+            wo_id,
+            number,
+            item_id,
+            quantity,
+            due_date,
+            status,
+            customer_line,
+            parent_step,
+            parent_number,
+        ) in rows
     ]
 
 
