@@ -16,7 +16,7 @@ from typing import Any, TypeVar, cast
 from pydantic import BaseModel
 from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from isom import commands
 from isom.actors import Actor as Actor  # re-exported: the operations are called with it
@@ -31,7 +31,17 @@ from isom.ledger.models import (
     EventKind,
     Lot,
 )
-from isom.ledger.posting import BOX_COLUMNS, HELD_COLUMNS, Box, Held, Move, Posting, post
+from isom.ledger.posting import (
+    BOX_COLUMNS,
+    HELD_COLUMNS,
+    Box,
+    Held,
+    Move,
+    Place,
+    Posting,
+    Where,
+    post,
+)
 from isom.ledger.posting.model import CONTAINER_TABLE, CONTENT_TABLE
 from isom.ledger.schemas import (
     EventResult,
@@ -173,11 +183,16 @@ def _label_container(posting: Posting, container: Box) -> Box:
 # The containers' locations come along (noted on the posting, where `_container_location`
 # finds them without another round trip), and so may one more location by code (where a move
 # goes); only the containers are locked. Plain Core: no ORM identity map on the hot path.
-_TARGET = aliased(Location)
+_HERE = cast(Table, Location.__table__).alias("here")
+_THERE = cast(Table, Location.__table__).alias("there")
 _LOCK_BY_CODE = (
-    select(*BOX_COLUMNS, Location, _TARGET)
-    .outerjoin(Location, Location.id == _C.location_id)
-    .outerjoin(_TARGET, _TARGET.code == bindparam("location_code"))
+    select(
+        *BOX_COLUMNS,
+        *(_HERE.c[name] for name in Place._fields),
+        *(_THERE.c[name] for name in Place._fields),
+    )
+    .outerjoin(_HERE, _HERE.c.id == _C.location_id)
+    .outerjoin(_THERE, _THERE.c.code == bindparam("location_code"))
     .where(_C.code.in_(bindparam("codes", expanding=True)))
     .order_by(_C.id)
     .with_for_update(of=CONTAINER_TABLE)
@@ -193,6 +208,7 @@ _LOCK_SUBTREE = (
     .with_for_update(of=CONTAINER_TABLE)
 )
 _BOX_WIDTH = len(BOX_COLUMNS)
+_HERE_END = _BOX_WIDTH + len(Place._fields)
 _HELD_END = _BOX_WIDTH + len(HELD_COLUMNS)
 
 
@@ -203,18 +219,19 @@ def _lock(session: Session, posting: Posting, **codes: str) -> dict[str, Box]:
 
 def _lock_at(
     session: Session, posting: Posting, location: tuple[str, str] | None, **codes: str
-) -> tuple[dict[str, Box], Location | None]:
+) -> tuple[dict[str, Box], Where | None]:
     """`_lock`, and in the same round trip the active location `location` = (field, code)."""
     params = {"codes": sorted(set(codes.values())), "location_code": location and location[1]}
-    rows = session.execute(_LOCK_BY_CODE, params).all()
+    rows = session.connection().execute(_LOCK_BY_CODE, params).all()
     by_code: dict[str, Box] = {}
-    target: Location | None = None
+    target: Where | None = None
     for row in rows:
         box = Box(*row[:_BOX_WIDTH])
         by_code[box.code] = box
-        current, target = row[_BOX_WIDTH], row[_BOX_WIDTH + 1]
-        if current is not None:
-            posting.note_location(current)
+        if row[_BOX_WIDTH] is not None:
+            posting.note_location(Place(*row[_BOX_WIDTH:_HERE_END]))
+        if row[_HERE_END] is not None:
+            target = Place(*row[_HERE_END:])
     found: dict[str, Box] = {}
     for field_name, code in codes.items():
         cont = by_code.get(code)
@@ -398,13 +415,13 @@ def _require_line(container: Box, item: Item, lot: Lot | None, row: Content | No
     return row
 
 
-def _event_at(event: Event, location: Location | None) -> None:
+def _event_at(event: Event, location: Where | None) -> None:
     if location is not None:
         event.location_id = location.id
         event.site_id = location.site_id
 
 
-def _container_location(session: Session, posting: Posting, cont: Box) -> Location | None:
+def _container_location(session: Session, posting: Posting, cont: Box) -> Where | None:
     if cont.location_id is None:
         return None
     loc = posting.locations.get(cont.location_id) or session.get(Location, cont.location_id)
@@ -445,7 +462,7 @@ def _new_container(
     *,
     code: str | None,
     kind: str,
-    location: Location,
+    location: Where,
     field: str,
 ) -> Box:
     conn = session.connection()

@@ -31,7 +31,9 @@ from isom.ledger.posting.model import (
     Held,
     Line,
     Move,
+    Place,
     Posting,
+    Where,
     plain,
 )
 from isom.ledger.posting.moves import apply_moves
@@ -45,7 +47,9 @@ __all__ = [
     "Held",
     "Line",
     "Move",
+    "Place",
     "Posting",
+    "Where",
     "plain",
     "post",
 ]

@@ -56,6 +56,19 @@ class Held(NamedTuple):
 HELD_COLUMNS = tuple(CONTENT_TABLE.c[name] for name in Held._fields)
 
 
+class Place(NamedTuple):
+    """A location as an event needs it, read with Core beside the containers it holds."""
+
+    id: int
+    code: str
+    site_id: int | None
+    active: bool
+
+
+#: A location from master data (ORM) or read beside a container (`Place`): both serve.
+Where = Location | Place
+
+
 @dataclass(slots=True)
 class Line:
     """One signed quantity at a container or a virtual place."""
@@ -104,13 +117,13 @@ class Posting:
     #: Contents of the containers read with their subtree (locked): posting reads them no more.
     held: dict[int, list[Held]] = field(default_factory=dict)
     sites: dict[int, int | None] = field(default_factory=dict)
-    locations: dict[int, Location] = field(default_factory=dict)
+    locations: dict[int, Where] = field(default_factory=dict)
     new_containers: set[int] = field(default_factory=set)  # made by this event: still empty
     labels: dict[str, dict[int, str]] = field(
         default_factory=lambda: {"item": {}, "lot": {}, "location": {}, "container": {}}
     )
 
-    def note_location(self, location: Location) -> None:
+    def note_location(self, location: Where) -> None:
         """Remember a location's code and site, so posting needs no look-up for them."""
         self.locations[location.id] = location
         self.labels["location"][location.id] = location.code
