@@ -300,7 +300,7 @@ def event_cost(
     db: Database, label: str, n: int, work: Callable[[int], None], *, show: bool = False
 ) -> EventCost:
     """Run work(0..n-1) from one client, counting statements (before_cursor_execute) and CPU;
-    `show` prints the statements of the last event."""
+    `show` prints the statements of the last event (or read)."""
     sent: list[str] = []
 
     def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
@@ -394,6 +394,21 @@ def service_rates(
         db, f"{store} {setting}: move", costed, lambda i: move(first + i), show=cost_only
     )
     if cost_only:
+        reads = min(costed, 100)
+        event_cost(
+            db,
+            f"{store} {setting}: container read",
+            reads,
+            lambda i: db.read(lambda s: queries.container(s, f"B{run}-{first + i:06d}")),
+            show=True,
+        )
+        event_cost(
+            db,
+            f"{store} {setting}: inventory by item",
+            reads,
+            lambda i: db.read(lambda s: queries.inventory(s, item=plant.items[i % ITEMS][1])),
+            show=True,
+        )
         return RateResult(store, setting, 1, costed, 0, 0, 0, receive_cost, move_cost)
     rec_rate, _ = run_clients(
         f"{store} {setting}: receives ({clients} client)", n, clients, receive
