@@ -306,14 +306,17 @@ def event_cost(
     def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         sent.append(statement)
 
-    event.listen(db.engine, "before_cursor_execute", count)
+    engines = {db.engine, db.read_engine}  # SQLite reads have their own engine
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", count)
     try:
         cpu = time.process_time()
         for i in range(n):
             work(i)
         cpu = time.process_time() - cpu
     finally:
-        event.remove(db.engine, "before_cursor_execute", count)
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", count)
     control = sum(1 for st in sent if st.lstrip().upper().startswith(_CONTROL))
     cost = EventCost((len(sent) - control) / n, control / n, 1000 * cpu / n)
     console.print(
