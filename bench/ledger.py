@@ -296,27 +296,37 @@ class EventCost:
 _CONTROL = ("BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK", "COMMIT")
 
 
-def event_cost(db: Database, label: str, n: int, work: Callable[[int], None]) -> EventCost:
-    """Run work(0..n-1) from one client, counting statements (before_cursor_execute) and CPU."""
+def event_cost(
+    db: Database, label: str, n: int, work: Callable[[int], None], *, show: bool = False
+) -> EventCost:
+    """Run work(0..n-1) from one client, counting statements (before_cursor_execute) and CPU;
+    `show` prints the statements of the last event (or read)."""
     sent: list[str] = []
 
     def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         sent.append(statement)
 
-    event.listen(db.engine, "before_cursor_execute", count)
+    engines = {db.engine, db.read_engine}  # SQLite reads have their own engine
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", count)
     try:
         cpu = time.process_time()
         for i in range(n):
             work(i)
         cpu = time.process_time() - cpu
     finally:
-        event.remove(db.engine, "before_cursor_execute", count)
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", count)
     control = sum(1 for st in sent if st.lstrip().upper().startswith(_CONTROL))
     cost = EventCost((len(sent) - control) / n, control / n, 1000 * cpu / n)
     console.print(
         f"{label}: {cost.statements:.1f} statements + {cost.control:.1f} transaction control, "
         f"{cost.cpu_ms:.2f} ms CPU per event"
     )
+    if show:
+        per_event = len(sent) // n
+        for statement in sent[-per_event:]:
+            console.print("   ", " ".join(statement.split())[:150], markup=False)
     return cost
 
 
@@ -334,7 +344,14 @@ class RateResult:
 
 
 def service_rates(
-    db: Database, plant: Plant, *, store: str, setting: str, clients: int, n: int
+    db: Database,
+    plant: Plant,
+    *,
+    store: str,
+    setting: str,
+    clients: int,
+    n: int,
+    cost_only: bool = False,
 ) -> RateResult:
     actor = ledger.Actor("bench", device="bench")
     run = uuid.uuid4().hex[:8]
@@ -374,9 +391,28 @@ def service_rates(
     # Cost per event: one client, after the warm-up, on events beyond the timed ones.
     first, costed = n + warm, min(n, 300)
     receive_cost = event_cost(
-        db, f"{store} {setting}: receive", costed, lambda i: receive(first + i)
+        db, f"{store} {setting}: receive", costed, lambda i: receive(first + i), show=cost_only
     )
-    move_cost = event_cost(db, f"{store} {setting}: move", costed, lambda i: move(first + i))
+    move_cost = event_cost(
+        db, f"{store} {setting}: move", costed, lambda i: move(first + i), show=cost_only
+    )
+    if cost_only:
+        reads = min(costed, 100)
+        event_cost(
+            db,
+            f"{store} {setting}: container read",
+            reads,
+            lambda i: db.read(lambda s: queries.container(s, f"B{run}-{first + i:06d}")),
+            show=True,
+        )
+        event_cost(
+            db,
+            f"{store} {setting}: inventory by item",
+            reads,
+            lambda i: db.read(lambda s: queries.inventory(s, item=plant.items[i % ITEMS][1])),
+            show=True,
+        )
+        return RateResult(store, setting, 1, costed, 0, 0, 0, receive_cost, move_cost)
     rec_rate, _ = run_clients(
         f"{store} {setting}: receives ({clients} client)", n, clients, receive
     )
@@ -874,8 +910,12 @@ def bench_store(store: str, args: argparse.Namespace, figures: dict[str, Any]) -
         schema.upgrade(db)
         plant = seed(db)
         setting = "synchronous=FULL" if store == "sqlite" else "defaults (fsync on)"
-        rates = service_rates(db, plant, store=store, setting=setting, clients=clients, n=n)
+        rates = service_rates(
+            db, plant, store=store, setting=setting, clients=clients, n=n, cost_only=args.cost
+        )
         figures["rates"].append(dataclasses.asdict(rates))
+        if args.cost:
+            return
         history = History(db, plant)
         figures["queries"][store] = []
         for size in sizes:
@@ -979,6 +1019,8 @@ def print_report(figures: dict[str, Any]) -> None:
             col, justify="right" if "/" in col or "%" in col or col == "clients" else "left"
         )
     for r in figures["rates"]:
+        if not r["raw_per_s"]:  # --cost: no throughput measured
+            continue
         rates.add_row(
             r["store"],
             r["setting"],
@@ -1048,6 +1090,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="few events, 10k history only")
     parser.add_argument("--store", choices=("sqlite", "postgresql", "both"), default="both")
     parser.add_argument("--events", type=int, default=None, help="events per timed phase")
+    parser.add_argument(
+        "--cost",
+        action="store_true",
+        help="only the statements and CPU per receive and move (one client), then stop",
+    )
     parser.add_argument("--no-json", action="store_true", help="do not write bench/out/*.json")
     args = parser.parse_args(argv)
     if args.events is None:

@@ -30,7 +30,7 @@ from isom.ledger.models import (
     EventLine,
 )
 from isom.ledger.operations import frame, movement, production
-from isom.ledger.posting import Posting
+from isom.ledger.posting import Box, Posting
 from isom.ledger.schemas import (
     AdjustReason,
     Code,
@@ -158,7 +158,7 @@ def dispose_remnant(
 
 def _remnant_line(
     session: Session, posting: Posting, cmd: RemnantCommand
-) -> tuple[Item, Container, Content]:
+) -> tuple[Item, Box, Content]:
     item = _measured(session, cmd.item)
     reel = frame._lock(session, posting, container=cmd.container)["container"]
     _, _, row = frame._pick_line(session, posting, reel, _line_ref(cmd))

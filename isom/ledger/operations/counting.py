@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 from isom.errors import InvalidInput
 from isom.ledger import tolerance
 from isom.ledger.models import (
-    Container,
     ContentStatus,
     Event,
     EventKind,
@@ -26,7 +25,7 @@ from isom.ledger.operations.frame import (
     _require_line,
     _run,
 )
-from isom.ledger.posting import Posting, plain
+from isom.ledger.posting import Box, Posting, plain
 from isom.ledger.schemas import (
     AdjustCommand,
     CountCommand,
@@ -43,7 +42,7 @@ def _item_code(session: Session, item_id: int) -> str:
 
 
 def _line_for_change(
-    session: Session, posting: Posting, cont: Container, ref: LineRef, *, allow_new: bool
+    session: Session, posting: Posting, cont: Box, ref: LineRef, *, allow_new: bool
 ) -> tuple[Item, Lot | None, ContentStatus, str | None, Decimal, Decimal]:
     """Resolve the line an adjust or count acts on; a line not yet there may be created."""
     item, lot, row = _pick_line(session, posting, cont, ref)
@@ -93,7 +92,7 @@ def _unit_code(session: Session, item: Item) -> str:
 
 def _transfer_adjustment(
     posting: Posting,
-    cont: Container,
+    cont: Box,
     item: Item,
     lot: Lot | None,
     status: ContentStatus,
@@ -101,8 +100,8 @@ def _transfer_adjustment(
     delta: Decimal,
     cost: Decimal,
 ) -> None:
-    source: Container | str = "adjustment" if delta > 0 else cont
-    target: Container | str = cont if delta > 0 else "adjustment"
+    source: Box | str = "adjustment" if delta > 0 else cont
+    target: Box | str = cont if delta > 0 else "adjustment"
     posting.transfer(
         item_id=item.id,
         lot_id=lot.id if lot else None,

@@ -24,7 +24,6 @@ from isom.config import get_settings
 from isom.errors import Conflict, InvalidInput, NotFound
 from isom.ledger import nesting
 from isom.ledger.models import (
-    Container,
     ContainerStatus,
     Content,
     Counter,
@@ -32,7 +31,18 @@ from isom.ledger.models import (
     EventKind,
     Lot,
 )
-from isom.ledger.posting import Move, Posting, post
+from isom.ledger.posting import (
+    BOX_COLUMNS,
+    HELD_COLUMNS,
+    Box,
+    Held,
+    Move,
+    Place,
+    Posting,
+    Where,
+    post,
+)
+from isom.ledger.posting.model import CONTAINER_TABLE, CONTENT_TABLE
 from isom.ledger.schemas import (
     EventResult,
     LineRef,
@@ -43,6 +53,7 @@ from isom.masterdata.models import Item, Location, Tracking
 from isom.types import utcnow
 
 C = TypeVar("C", bound=BaseModel)
+_C = CONTAINER_TABLE.c
 
 
 # ---------------------------------------------------------------------------------------------
@@ -163,37 +174,65 @@ def _label_item(posting: Posting, item: Item) -> Item:
     return item
 
 
-def _label_container(posting: Posting, container: Container) -> Container:
+def _label_container(posting: Posting, container: Box) -> Box:
     posting.labels["container"][container.id] = container.code
     posting.containers[container.id] = container
     return container
 
 
-# The container's location comes along (noted on the posting, where `_container_location`
-# finds it without another round trip); only the container is locked.
+# The containers' locations come along (noted on the posting, where `_container_location`
+# finds them without another round trip), and so may one more location by code (where a move
+# goes); only the containers are locked. Plain Core: no ORM identity map on the hot path.
+_HERE = cast(Table, Location.__table__).alias("here")
+_THERE = cast(Table, Location.__table__).alias("there")
 _LOCK_BY_CODE = (
-    select(Container, Location)
-    .outerjoin(Location, Location.id == Container.location_id)
-    .where(Container.code.in_(bindparam("codes", expanding=True)))
-    .order_by(Container.id)
-    .with_for_update(of=Container)
+    select(
+        *BOX_COLUMNS,
+        *(_HERE.c[name] for name in Place._fields),
+        *(_THERE.c[name] for name in Place._fields),
+    )
+    .outerjoin(_HERE, _HERE.c.id == _C.location_id)
+    .outerjoin(_THERE, _THERE.c.code == bindparam("location_code"))
+    .where(_C.code.in_(bindparam("codes", expanding=True)))
+    .order_by(_C.id)
+    .with_for_update(of=CONTAINER_TABLE)
 )
+# A subtree's containers and what they hold, with the codes the answer names: one read.
 _LOCK_SUBTREE = (
-    select(Container)
-    .where(Container.id.in_(nesting.SUBTREE))
-    .order_by(Container.id)
-    .with_for_update()
+    select(*BOX_COLUMNS, *HELD_COLUMNS, Item.code, Lot.code)
+    .outerjoin(CONTENT_TABLE, CONTENT_TABLE.c.container_id == _C.id)
+    .outerjoin(Item, Item.id == CONTENT_TABLE.c.item_id)
+    .outerjoin(Lot, Lot.id == CONTENT_TABLE.c.lot_id)
+    .where(_C.id.in_(nesting.SUBTREE))
+    .order_by(_C.id, CONTENT_TABLE.c.id)
+    .with_for_update(of=CONTAINER_TABLE)
 )
+_BOX_WIDTH = len(BOX_COLUMNS)
+_HERE_END = _BOX_WIDTH + len(Place._fields)
+_HELD_END = _BOX_WIDTH + len(HELD_COLUMNS)
 
 
-def _lock(session: Session, posting: Posting, **codes: str) -> dict[str, Container]:
+def _lock(session: Session, posting: Posting, **codes: str) -> dict[str, Box]:
     """Lock the named containers in ascending id order (no deadlocks) and check they exist."""
-    rows = session.execute(_LOCK_BY_CODE, {"codes": sorted(set(codes.values()))}).all()
-    by_code = {c.code: c for c, _location in rows}
-    for _container, location in rows:
-        if location is not None:
-            posting.note_location(location)
-    found: dict[str, Container] = {}
+    return _lock_at(session, posting, None, **codes)[0]
+
+
+def _lock_at(
+    session: Session, posting: Posting, location: tuple[str, str] | None, **codes: str
+) -> tuple[dict[str, Box], Where | None]:
+    """`_lock`, and in the same round trip the active location `location` = (field, code)."""
+    params = {"codes": sorted(set(codes.values())), "location_code": location and location[1]}
+    rows = session.connection().execute(_LOCK_BY_CODE, params).all()
+    by_code: dict[str, Box] = {}
+    target: Where | None = None
+    for row in rows:
+        box = Box(*row[:_BOX_WIDTH])
+        by_code[box.code] = box
+        if row[_BOX_WIDTH] is not None:
+            posting.note_location(Place(*row[_BOX_WIDTH:_HERE_END]))
+        if row[_HERE_END] is not None:
+            target = Place(*row[_HERE_END:])
+    found: dict[str, Box] = {}
     for field_name, code in codes.items():
         cont = by_code.get(code)
         if cont is None:
@@ -208,14 +247,44 @@ def _lock(session: Session, posting: Posting, **codes: str) -> dict[str, Contain
                 field=field_name,
             )
         found[field_name] = _label_container(posting, cont)
-    return found
+    if location is not None and (target is None or not target.active):
+        target = md.get_location(session, location[1], field=location[0])  # its refusal
+    return found, target
 
 
-def _lock_subtree(session: Session, posting: Posting, root: Container) -> list[Container]:
-    """Lock everything nested in `root` (after `root` itself is locked, so the tree is fresh)."""
-    rows = session.scalars(_LOCK_SUBTREE, {"root_id": root.id}).all()
-    posting.subtrees[root.id] = [c.id for c in rows]
-    return [_label_container(posting, c) for c in rows]
+_LOCK_BY_ID = (
+    select(*BOX_COLUMNS)
+    .where(_C.id.in_(bindparam("ids", expanding=True)))
+    .order_by(_C.id)
+    .with_for_update()
+)
+
+
+def lock_boxes(session: Session, ids: list[int]) -> dict[int, Box]:
+    """Lock containers by id, in ascending id order (no deadlocks), whatever their status."""
+    rows = session.connection().execute(_LOCK_BY_ID, {"ids": sorted(ids)})
+    return {row[0]: Box(*row) for row in rows}
+
+
+def _lock_subtree(session: Session, posting: Posting, root: Box) -> list[Box]:
+    """Lock everything nested in `root` (after `root` itself is locked, so the tree is fresh)
+    and read what it holds, so posting reads the contents no more."""
+    rows = session.connection().execute(_LOCK_SUBTREE, {"root_id": root.id}).all()
+    boxes: dict[int, Box] = {}
+    labels = posting.labels
+    for row in rows:
+        box_id = row[0]
+        if box_id not in boxes:
+            boxes[box_id] = posting.containers.get(box_id) or Box(*row[:_BOX_WIDTH])
+            posting.held[box_id] = []
+        if row[_BOX_WIDTH] is not None:
+            held = Held(*row[_BOX_WIDTH:_HELD_END])
+            posting.held[box_id].append(held)
+            labels["item"][held.item_id] = row[_HELD_END]
+            if held.lot_id is not None:
+                labels["lot"][held.lot_id] = row[_HELD_END + 1]
+    posting.subtrees[root.id] = list(boxes)
+    return [_label_container(posting, box) for box in boxes.values()]
 
 
 def _lot(session: Session, posting: Posting, item: Item, code: str, *, field: str) -> Lot:
@@ -294,7 +363,7 @@ def _lot_in(
 
 
 def _pick_line(
-    session: Session, posting: Posting, container: Container, ref: LineRef, *, field: str = "item"
+    session: Session, posting: Posting, container: Box, ref: LineRef, *, field: str = "item"
 ) -> tuple[Item, Lot | None, Content | None]:
     """The content line of `container` that `ref` names (item, and lot/status/step if needed)."""
     item = _label_item(posting, md.get_item(session, ref.item, field=field))
@@ -335,9 +404,7 @@ def _lot_code(session: Session, lot_id: int | None) -> str:
     return lot.code if lot else str(lot_id)
 
 
-def _require_line(
-    container: Container, item: Item, lot: Lot | None, row: Content | None
-) -> Content:
+def _require_line(container: Box, item: Item, lot: Lot | None, row: Content | None) -> Content:
     if row is None:
         raise Conflict(
             f"container {container.code} holds no {item.code}"
@@ -348,13 +415,13 @@ def _require_line(
     return row
 
 
-def _event_at(event: Event, location: Location | None) -> None:
+def _event_at(event: Event, location: Where | None) -> None:
     if location is not None:
         event.location_id = location.id
         event.site_id = location.site_id
 
 
-def _container_location(session: Session, posting: Posting, cont: Container) -> Location | None:
+def _container_location(session: Session, posting: Posting, cont: Box) -> Where | None:
     if cont.location_id is None:
         return None
     loc = posting.locations.get(cont.location_id) or session.get(Location, cont.location_id)
@@ -378,6 +445,16 @@ def next_container_code(session: Session, prefix: str) -> str:
     return f"{prefix}{updated:07d}"
 
 
+def _insert_container(dialect: str) -> Any:
+    """Insert a container unless its code is taken (then nothing comes back): one statement
+    instead of a look-up and an insert, and concurrent inserts of one code queue on it."""
+    stmt: Any = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(CONTAINER_TABLE)
+    return stmt.on_conflict_do_nothing(index_elements=[_C.code]).returning(_C.id)
+
+
+_INSERT_CONTAINER = {name: _insert_container(name) for name in ("postgresql", "sqlite")}
+
+
 def _new_container(
     session: Session,
     posting: Posting,
@@ -385,31 +462,33 @@ def _new_container(
     *,
     code: str | None,
     kind: str,
-    location: Location,
+    location: Where,
     field: str,
-) -> Container:
-    if code is None:
-        code = next_container_code(session, get_settings().container_prefix)
-        while session.scalar(select(Container.id).where(Container.code == code)) is not None:
-            code = next_container_code(session, get_settings().container_prefix)
-    elif session.scalar(select(Container.id).where(Container.code == code)) is not None:
-        raise Conflict(
-            f"container code {code!r} is already in use",
-            field=field,
-            expected="a code not used by any other container",
-        )
-    cont = Container(
-        code=code,
-        kind=kind,
-        status=ContainerStatus.active,
-        location_id=location.id,
-        site_id=location.site_id,
-        created_event_id=event.id,
-        updated_event_id=event.id,
-        updated_at=event.recorded_at,
+) -> Box:
+    conn = session.connection()
+    row = {
+        "kind": kind,
+        "status": ContainerStatus.active,
+        "location_id": location.id,
+        "site_id": location.site_id,
+        "created_event_id": event.id,
+        "updated_event_id": event.id,
+        "updated_at": event.recorded_at,
+    }
+    insert_container = _INSERT_CONTAINER[conn.dialect.name]
+    new_id = None
+    while new_id is None:
+        given = code or next_container_code(session, get_settings().container_prefix)
+        new_id = conn.execute(insert_container, {**row, "code": given}).scalar()
+        if new_id is None and code is not None:
+            raise Conflict(
+                f"container code {code!r} is already in use",
+                field=field,
+                expected="a code not used by any other container",
+            )
+    cont = Box(
+        new_id, given, kind, ContainerStatus.active, location.id, None, location.site_id, event.id
     )
-    session.add(cont)
-    session.flush()
     posting.new_containers.add(cont.id)
     posting.note_location(location)
     posting.moves.append(Move(cont, location.id, None, ContainerStatus.active))

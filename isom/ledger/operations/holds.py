@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from isom.errors import Conflict
 from isom.ledger.models import (
-    Container,
-    Content,
     ContentStatus,
     Event,
     EventKind,
@@ -23,7 +20,7 @@ from isom.ledger.operations.frame import (
     _lock_subtree,
     _run,
 )
-from isom.ledger.posting import Posting
+from isom.ledger.posting import Box, Posting
 from isom.ledger.schemas import (
     EventResult,
     HoldCommand,
@@ -41,10 +38,10 @@ def release(session: Session, actor: Actor, key: str, cmd: ReleaseCommand) -> Ev
     return _run(session, actor, key, EventKind.release, cmd, _release)
 
 
-def _change_status(session: Session, posting: Posting, root: Container, *, to_hold: bool) -> int:
+def _change_status(session: Session, posting: Posting, root: Box, *, to_hold: bool) -> int:
     changed = 0
     for cont in _lock_subtree(session, posting, root):
-        for row in session.scalars(select(Content).where(Content.container_id == cont.id)):
+        for row in posting.held[cont.id]:
             if (row.status == ContentStatus.hold) == to_hold:
                 continue
             target = (

@@ -24,13 +24,15 @@ from isom.ledger.operations.frame import (
     _container_location,
     _event_at,
     _lock,
+    _lock_at,
     _lock_subtree,
     _new_container,
     _pick_line,
     _require_line,
     _run,
+    lock_boxes,
 )
-from isom.ledger.posting import Edge, Move, Posting
+from isom.ledger.posting import Box, Edge, Held, Move, Posting
 from isom.ledger.schemas import (
     EventResult,
     MergeCommand,
@@ -49,8 +51,11 @@ def move(session: Session, actor: Actor, key: str, cmd: MoveCommand) -> EventRes
 
 
 def _move(session: Session, event: Event, cmd: MoveCommand, posting: Posting) -> dict[str, Any]:
-    cont = _lock(session, posting, container=cmd.container)["container"]
-    target = md.get_location(session, cmd.to_location, field="to_location")
+    found, target = _lock_at(
+        session, posting, ("to_location", cmd.to_location), container=cmd.container
+    )
+    cont = found["container"]
+    assert target is not None
     if cont.location_id == target.id and cont.parent_id is None:
         raise Conflict(
             f"container {cont.code} is already at {target.code}",
@@ -157,7 +162,7 @@ def _split(session: Session, event: Event, cmd: SplitCommand, posting: Posting) 
 
 
 def _container_to_container(
-    posting: Posting, row: Content, quantity: Decimal, source: Container, target: Container
+    posting: Posting, row: Content | Held, quantity: Decimal, source: Box, target: Box
 ) -> None:
     """Move `quantity` of a content line to another container, with its cost, status and step,
     and record the container-to-container genealogy edge."""
@@ -228,7 +233,7 @@ def _ship(session: Session, event: Event, cmd: ShipCommand, posting: Posting) ->
     place = f"customer:{customer.code}"
     shipped = 0
     for cont in _lock_subtree(session, posting, root):
-        for row in session.scalars(select(Content).where(Content.container_id == cont.id)):
+        for row in posting.held[cont.id]:
             if row.status != ContentStatus.available:
                 raise Conflict(
                     f"{cont.code} holds {_item_code(session, row.item_id)} that is "
@@ -254,10 +259,9 @@ def _ship(session: Session, event: Event, cmd: ShipCommand, posting: Posting) ->
     return {"container": root.code, "customer": customer.code}
 
 
-def _parent_to_return_to(session: Session, cont: Container, parent_id: int) -> Container:
+def _parent_to_return_to(session: Session, posting: Posting, cont: Box, parent_id: int) -> Box:
     """The parent a reversal puts `cont` back onto: still active, and not inside `cont` now."""
-    parent = session.scalar(select(Container).where(Container.id == parent_id).with_for_update())
-    assert parent is not None
+    parent = posting.containers.get(parent_id) or lock_boxes(session, [parent_id])[parent_id]
     if parent.status != ContainerStatus.active:
         raise Conflict(
             f"{cont.code} came off {parent.code}, which is {parent.status.value} now; "

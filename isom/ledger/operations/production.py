@@ -10,7 +10,6 @@ from sqlalchemy.orm import Session
 
 from isom.errors import Conflict, InvalidInput
 from isom.ledger.models import (
-    Container,
     ContentStatus,
     Event,
     EventKind,
@@ -31,7 +30,7 @@ from isom.ledger.operations.frame import (
     _require_line,
     _run,
 )
-from isom.ledger.posting import COST_QUANTUM, Edge, Posting, plain
+from isom.ledger.posting import COST_QUANTUM, Box, Edge, Posting, plain
 from isom.ledger.schemas import (
     ConsumeCommand,
     EventResult,
@@ -240,54 +239,10 @@ def _return(session: Session, event: Event, cmd: ReturnCommand, posting: Posting
         field="quantity",
         unit_code=_unit_code(session, item),
     )
-    source: Container | str
-    if "container" in found:
-        source = found["container"]
-        item, lot, row = _pick_line(
-            session, posting, source, LineRef(item=cmd.item, lot=cmd.lot, wip_step=cmd.step)
-        )
-        if row is None:
-            raise Conflict(
-                f"container {source.code} holds no {item.code} that is WIP of {cmd.step}",
-                field="container",
-                expected=f"a container with {item.code} tagged with step {cmd.step}",
-            )
-        if row.status == ContentStatus.hold:
-            raise Conflict(
-                f"{item.code} in {source.code} is on hold; release it before returning it",
-                field="container",
-                expected="material that is not on hold",
-            )
-        lot_id, cost, source_status = row.lot_id, row.unit_cost, row.status
-    else:
-        source = step_place(cmd.step)
-        lot_id, cost = _in_step(session, posting, cmd, item)
-        source_status = ContentStatus.available
-    target = found.get("into")
-    if target is None and (cmd.new_container or cmd.location):
-        if not cmd.location:
-            raise InvalidInput(
-                "a new container needs a location",
-                field="location",
-                expected="the stock location the material goes back to",
-            )
-        target = _new_container(
-            session,
-            posting,
-            event,
-            code=cmd.new_container,
-            kind=cmd.container_kind,
-            location=md.get_location(session, cmd.location, field="location"),
-            field="new_container",
-        )
-    if target is None:
-        if not isinstance(source, Container):
-            raise InvalidInput(
-                "say where the returned material goes",
-                field="location",
-                expected="into (an existing container) or a location for a new container",
-            )
-        target = source  # the tagged line becomes plain stock where it is
+    source, item, lot_id, cost, source_status = _return_source(
+        session, posting, cmd, item, found.get("container")
+    )
+    target = found.get("into") or _return_target(session, posting, event, cmd, source)
     posting.transfer(
         item_id=item.id,
         lot_id=lot_id,
@@ -300,12 +255,13 @@ def _return(session: Session, event: Event, cmd: ReturnCommand, posting: Posting
         source_wip=cmd.step,
         target_wip=None,
     )
+    from_box = source if isinstance(source, Box) else None
     posting.edges.append(
         Edge(
             item_id=item.id,
             quantity=cmd.quantity,
             from_lot_id=lot_id,
-            from_container_id=source.id if isinstance(source, Container) else None,
+            from_container_id=from_box.id if from_box else None,
             to_lot_id=lot_id,
             to_container_id=target.id,
         )
@@ -315,10 +271,66 @@ def _return(session: Session, event: Event, cmd: ReturnCommand, posting: Posting
     _event_at(event, _container_location(session, posting, target))
     return {
         "step": cmd.step,
-        "from": source.code if isinstance(source, Container) else source,
+        "from": from_box.code if from_box else source,
         "container": target.code,
         "unit_cost": plain(cost),
     }
+
+
+def _return_source(
+    session: Session, posting: Posting, cmd: ReturnCommand, item: Item, container: Box | None
+) -> tuple[Box | str, Item, int | None, Decimal, ContentStatus]:
+    """Where returned material comes from: a container's line tagged with the step, or the
+    step's own place; with its item, lot, unit cost and status."""
+    if container is None:
+        lot_id, cost = _in_step(session, posting, cmd, item)
+        return step_place(cmd.step), item, lot_id, cost, ContentStatus.available
+    item, _lot, row = _pick_line(
+        session, posting, container, LineRef(item=cmd.item, lot=cmd.lot, wip_step=cmd.step)
+    )
+    if row is None:
+        raise Conflict(
+            f"container {container.code} holds no {item.code} that is WIP of {cmd.step}",
+            field="container",
+            expected=f"a container with {item.code} tagged with step {cmd.step}",
+        )
+    if row.status == ContentStatus.hold:
+        raise Conflict(
+            f"{item.code} in {container.code} is on hold; release it before returning it",
+            field="container",
+            expected="material that is not on hold",
+        )
+    return container, item, row.lot_id, row.unit_cost, row.status
+
+
+def _return_target(
+    session: Session, posting: Posting, event: Event, cmd: ReturnCommand, source: Box | str
+) -> Box:
+    """Where returned material goes when no container is named: a new container at the given
+    location, or plain stock where the tagged line already is."""
+    if cmd.new_container or cmd.location:
+        if not cmd.location:
+            raise InvalidInput(
+                "a new container needs a location",
+                field="location",
+                expected="the stock location the material goes back to",
+            )
+        return _new_container(
+            session,
+            posting,
+            event,
+            code=cmd.new_container,
+            kind=cmd.container_kind,
+            location=md.get_location(session, cmd.location, field="location"),
+            field="new_container",
+        )
+    if not isinstance(source, Box):
+        raise InvalidInput(
+            "say where the returned material goes",
+            field="location",
+            expected="into (an existing container) or a location for a new container",
+        )
+    return source  # the tagged line becomes plain stock where it is
 
 
 def _in_step(

@@ -8,7 +8,6 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from isom.ledger.models import (
-    Container,
     ContentStatus,
     Event,
     EventKind,
@@ -21,7 +20,7 @@ from isom.ledger.operations.frame import (
     _new_container,
     _run,
 )
-from isom.ledger.posting import COST_QUANTUM, Edge, Posting
+from isom.ledger.posting import COST_QUANTUM, Box, Edge, Posting
 from isom.ledger.schemas import (
     CreateContainerCommand,
     EventResult,
@@ -62,7 +61,7 @@ def receive_line(
     session: Session,
     event: Event,
     posting: Posting,
-    cont: Container,
+    cont: Box,
     line: ReceiveLine,
     supplier: Supplier | None,
     field: str,

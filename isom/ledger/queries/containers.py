@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from isom.errors import NotFound
@@ -22,7 +23,6 @@ from isom.ledger.models import (
     EventMove,
     Lot,
 )
-from isom.ledger.queries.common import _codes, _pairs
 from isom.masterdata.models import Item, Location, Unit
 
 # Aliases made once: making one is costly, and the same objects let statements be cached.
@@ -31,6 +31,8 @@ _FROM_PARENT = aliased(Container, name="from_parent")
 _TO_PARENT = aliased(Container, name="to_parent")
 _FROM_LOCATION = aliased(Location, name="from_location")
 _TO_LOCATION = aliased(Location, name="to_location")
+_REVERSAL = aliased(Event, name="reversal")
+_CENT = Decimal("0.01")
 
 
 class ContentView(BaseModel):
@@ -86,64 +88,128 @@ class ContainerView(BaseModel):
     history: list[EventView]
 
 
-def _contents(session: Session, container_id: int) -> list[ContentView]:
-    rows = session.execute(
-        select(Content, Item.code, Item.name, Unit.code, Lot.code, Lot.expiry_date)
-        .join(Item, Item.id == Content.item_id)
-        .join(Unit, Unit.id == Item.base_unit_id)
-        .outerjoin(Lot, Lot.id == Content.lot_id)
-        .where(Content.container_id == container_id)
-        .order_by(Item.code, Lot.code)
-    ).all()
-    return [
-        ContentView(
-            item=icode,
-            item_name=iname,
-            unit=ucode,
-            lot=lotcode,
-            expiry_date=expiry,
-            status=ct.status,
-            wip_step=ct.wip_step,
-            quantity=ct.quantity,
-            unit_cost=ct.unit_cost,
-            value=(ct.quantity * ct.unit_cost).quantize(Decimal("0.01")),
+_CONTENTS = (
+    select(
+        Content.container_id,
+        Item.code,
+        Item.name,
+        Unit.code,
+        Lot.code,
+        Lot.expiry_date,
+        Content.status,
+        Content.wip_step,
+        Content.quantity,
+        Content.unit_cost,
+    )
+    .join(Item, Item.id == Content.item_id)
+    .join(Unit, Unit.id == Item.base_unit_id)
+    .outerjoin(Lot, Lot.id == Content.lot_id)
+    .where(Content.container_id.in_(bindparam("ids", expanding=True)))
+    .order_by(Item.code, Lot.code)
+)
+
+
+def _contents(session: Session, ids: list[int]) -> dict[int, list[ContentView]]:
+    """What each of these containers holds, in one query; rows of our own projection, already
+    typed, so the views are made without validating them again."""
+    by_container: dict[int, list[ContentView]] = {}
+    for cid, icode, iname, ucode, lotcode, expiry, status, wip, qty, cost in session.execute(
+        _CONTENTS, {"ids": ids}
+    ):
+        by_container.setdefault(cid, []).append(
+            ContentView.model_construct(
+                item=icode,
+                item_name=iname,
+                unit=ucode,
+                lot=lotcode,
+                expiry_date=expiry,
+                status=status,
+                wip_step=wip,
+                quantity=qty,
+                unit_cost=cost,
+                value=(qty * cost).quantize(_CENT),
+            )
         )
-        for ct, icode, iname, ucode, lotcode, expiry in rows
-    ]
+    return by_container
+
+
+_LINES = (
+    select(
+        EventLine.event_id,
+        Container.code,
+        EventLine.place,
+        Item.code,
+        Lot.code,
+        EventLine.status,
+        EventLine.wip_step,
+        EventLine.quantity,
+        EventLine.unit_cost,
+    )
+    .join(Item, Item.id == EventLine.item_id)
+    .outerjoin(Lot, Lot.id == EventLine.lot_id)
+    .outerjoin(Container, Container.id == EventLine.container_id)
+    .where(EventLine.event_id.in_(bindparam("ids", expanding=True)))
+    .order_by(EventLine.id)
+)
+_MOVES = (
+    select(
+        EventMove.event_id,
+        _MOVED.code,
+        _FROM_LOCATION.code,
+        _TO_LOCATION.code,
+        _FROM_PARENT.code,
+        _TO_PARENT.code,
+        EventMove.to_status,
+    )
+    .outerjoin(_MOVED, _MOVED.id == EventMove.container_id)
+    .outerjoin(_FROM_LOCATION, _FROM_LOCATION.id == EventMove.from_location_id)
+    .outerjoin(_TO_LOCATION, _TO_LOCATION.id == EventMove.to_location_id)
+    .outerjoin(_FROM_PARENT, _FROM_PARENT.id == EventMove.from_parent_id)
+    .outerjoin(_TO_PARENT, _TO_PARENT.id == EventMove.to_parent_id)
+    .where(EventMove.event_id.in_(bindparam("ids", expanding=True)))
+    .order_by(EventMove.id)
+)
+# An event with its location's code and the event that reversed it, if any: one row each.
+_EVENTS = (
+    select(
+        Event.id,
+        Event.key,
+        Event.kind,
+        Event.occurred_at,
+        Event.recorded_at,
+        Event.actor,
+        Event.device,
+        Location.code,
+        Event.reason,
+        Event.reason_code,
+        Event.reference,
+        Event.reverses_event_id,
+        _REVERSAL.id,
+    )
+    .outerjoin(Location, Location.id == Event.location_id)
+    .outerjoin(_REVERSAL, _REVERSAL.reverses_event_id == Event.id)
+)
+
+
+_EVENT_BY_ID = _EVENTS.where(Event.id == bindparam("event_id"))
 
 
 def _lines_by_event(session: Session, ids: list[int]) -> dict[int, list[LineView]]:
     """The lines of these events with their codes, in one query."""
-    rows = session.execute(
-        select(
-            EventLine.event_id,
-            Container.code,
-            EventLine.place,
-            Item.code,
-            Lot.code,
-            EventLine.status,
-            EventLine.wip_step,
-            EventLine.quantity,
-            EventLine.unit_cost,
-        )
-        .join(Item, Item.id == EventLine.item_id)
-        .outerjoin(Lot, Lot.id == EventLine.lot_id)
-        .outerjoin(Container, Container.id == EventLine.container_id)
-        .where(EventLine.event_id.in_(ids))
-        .order_by(EventLine.id)
-    ).all()
     by_event: dict[int, list[LineView]] = {}
-    for event_id, container, place, item, lot, status, wip_step, quantity, unit_cost in rows:
+    for event_id, container, place, item, lot, status, wip, quantity, cost in session.execute(
+        _LINES, {"ids": ids}
+    ):
         by_event.setdefault(event_id, []).append(
-            LineView(
+            LineView.model_construct(
                 container=container,
                 place=place,
                 item=item,
                 lot=lot,
                 status=status,
-                wip_step=wip_step,
+                wip_step=wip,
                 quantity=quantity,
-                unit_cost=unit_cost,
+                unit_cost=cost,
             )
         )
     return by_event
@@ -151,28 +217,16 @@ def _lines_by_event(session: Session, ids: list[int]) -> dict[int, list[LineView
 
 def _moves_by_event(session: Session, ids: list[int]) -> dict[int, list[dict[str, Any]]]:
     """The container moves of these events with their codes, in one query."""
-    moved, from_parent, to_parent = _MOVED, _FROM_PARENT, _TO_PARENT
-    from_loc, to_loc = _FROM_LOCATION, _TO_LOCATION
-    rows = session.execute(
-        select(
-            EventMove.event_id,
-            moved.code,
-            from_loc.code,
-            to_loc.code,
-            from_parent.code,
-            to_parent.code,
-            EventMove.to_status,
-        )
-        .outerjoin(moved, moved.id == EventMove.container_id)
-        .outerjoin(from_loc, from_loc.id == EventMove.from_location_id)
-        .outerjoin(to_loc, to_loc.id == EventMove.to_location_id)
-        .outerjoin(from_parent, from_parent.id == EventMove.from_parent_id)
-        .outerjoin(to_parent, to_parent.id == EventMove.to_parent_id)
-        .where(EventMove.event_id.in_(ids))
-        .order_by(EventMove.id)
-    ).all()
     by_event: dict[int, list[dict[str, Any]]] = {}
-    for event_id, container, from_location, to_location, from_par, to_par, to_status in rows:
+    for (
+        event_id,
+        container,
+        from_location,
+        to_location,
+        from_par,
+        to_par,
+        to_status,
+    ) in session.execute(_MOVES, {"ids": ids}):
         by_event.setdefault(event_id, []).append(
             {
                 "container": container,
@@ -186,47 +240,65 @@ def _moves_by_event(session: Session, ids: list[int]) -> dict[int, list[dict[str
     return by_event
 
 
-def _event_views(session: Session, events: list[Event]) -> list[EventView]:
-    """The events as applied, their lines and moves named by code: four queries for any number."""
+def _event_views(session: Session, events: Sequence[Any]) -> list[EventView]:
+    """Rows of `_EVENTS` as views, their lines and moves named by code: two more queries for
+    any number of events."""
     if not events:
         return []
-    ids = [e.id for e in events]
+    ids = [e[0] for e in events]
     lines = _lines_by_event(session, ids)
     moves = _moves_by_event(session, ids)
-    reversals = _pairs(
-        session.execute(
-            select(Event.reverses_event_id, Event.id).where(Event.reverses_event_id.in_(ids))
-        )
-    )
-    locs = _codes(session, Location, {e.location_id for e in events if e.location_id})
     return [
-        EventView(
-            id=e.id,
-            key=e.key,
-            kind=e.kind,
-            occurred_at=e.occurred_at,
-            recorded_at=e.recorded_at,
-            actor=e.actor,
-            device=e.device,
-            location=locs.get(e.location_id) if e.location_id else None,
-            reason=e.reason,
-            reason_code=e.reason_code,
-            reference=e.reference,
-            reverses_event_id=e.reverses_event_id,
-            reversed_by_event_id=reversals.get(e.id),
-            lines=lines.get(e.id, []),
-            moves=moves.get(e.id, []),
+        EventView.model_construct(
+            id=event_id,
+            key=key,
+            kind=kind,
+            occurred_at=occurred_at,
+            recorded_at=recorded_at,
+            actor=actor,
+            device=device,
+            location=location,
+            reason=reason,
+            reason_code=reason_code,
+            reference=reference,
+            reverses_event_id=reverses,
+            reversed_by_event_id=reversed_by,
+            lines=lines.get(event_id, []),
+            moves=moves.get(event_id, []),
         )
-        for e in events
+        for (
+            event_id,
+            key,
+            kind,
+            occurred_at,
+            recorded_at,
+            actor,
+            device,
+            location,
+            reason,
+            reason_code,
+            reference,
+            reverses,
+            reversed_by,
+        ) in events
     ]
 
 
 def event(session: Session, event_id: int) -> EventView:
     """One event as it was applied."""
-    found = session.get(Event, event_id)
-    if found is None:
+    found = session.execute(
+        _EVENTS.where(Event.id == bindparam("event_id")), {"event_id": event_id}
+    ).all()
+    if not found:
         raise NotFound(f"no event {event_id}", field="event_id")
-    return _event_views(session, [found])[0]
+    return _event_views(session, found)[0]
+
+
+_RIDES = (
+    select(EventMove.event_id, EventMove.to_parent_id)
+    .where(EventMove.container_id == bindparam("container_id"))
+    .order_by(EventMove.event_id, EventMove.id)
+)
 
 
 def _carrier_event_ids(session: Session, container_id: int) -> set[int]:
@@ -241,11 +313,7 @@ def _carrier_event_ids(session: Session, container_id: int) -> set[int]:
             continue
         seen.add(window)
         cid, lo, hi = window
-        moves = session.execute(
-            select(EventMove.event_id, EventMove.to_parent_id)
-            .where(EventMove.container_id == cid)
-            .order_by(EventMove.event_id, EventMove.id)
-        ).all()
+        moves = session.execute(_RIDES, {"container_id": cid}).all()
         if cid != container_id:
             found.update(e for e, _ in moves if e > lo and (hi is None or e < hi))
         parent: int | None = None
@@ -260,71 +328,86 @@ def _carrier_event_ids(session: Session, container_id: int) -> set[int]:
     return found
 
 
-def _container_tree(
-    session: Session,
-    cont: Container,
-    location: str | None,
-    parent: str | None,
-    *,
-    with_history: bool,
-) -> ContainerView:
-    children = session.execute(
-        select(Container, Location.code)
-        .outerjoin(Location, Location.id == Container.location_id)
-        .where(Container.parent_id == cont.id)
-        .order_by(Container.code)
-    ).all()
-    history: list[EventView] = []
-    if with_history:
-        event_ids = (
-            select(EventLine.event_id)
-            .where(EventLine.container_id == cont.id)
-            .union(
-                select(EventMove.event_id).where(
-                    or_(EventMove.container_id == cont.id, EventMove.to_parent_id == cont.id)
-                )
-            )
-        )
-        carried = _carrier_event_ids(session, cont.id)
-        events = session.scalars(
-            select(Event)
-            .where(or_(Event.id.in_(event_ids), Event.id.in_(carried)))
-            .order_by(Event.id.desc())
-            .limit(500)
-        ).all()
-        history = _event_views(session, list(events))
-    return ContainerView(
-        code=cont.code,
-        kind=cont.kind,
-        status=cont.status.value,
-        location=location,
-        parent=parent,
-        children=[
-            _container_tree(session, child, at, cont.code, with_history=False)
-            for child, at in children
-        ],
-        contents=_contents(session, cont.id),
-        history=history,
+def _tree_by_code() -> Any:
+    """A container by code and everything nested in it, each with its location's and its
+    parent's code: the whole tree in one query."""
+    tree = (
+        select(Container.id).where(Container.code == bindparam("code")).cte("tree", recursive=True)
     )
+    tree = tree.union_all(select(Container.id).where(Container.parent_id == tree.c.id))
+    return (
+        select(
+            Container.id,
+            Container.code,
+            Container.kind,
+            Container.status,
+            Container.parent_id,
+            Location.code,
+            _PARENT.code,
+        )
+        .outerjoin(Location, Location.id == Container.location_id)
+        .outerjoin(_PARENT, _PARENT.id == Container.parent_id)
+        .where(Container.id.in_(select(tree.c.id)))
+        .order_by(Container.code)
+    )
+
+
+_TREE = _tree_by_code()
+_HISTORY = (
+    _EVENTS.where(
+        or_(
+            Event.id.in_(
+                select(EventLine.event_id)
+                .where(EventLine.container_id == bindparam("container_id"))
+                .union(
+                    select(EventMove.event_id).where(
+                        or_(
+                            EventMove.container_id == bindparam("container_id"),
+                            EventMove.to_parent_id == bindparam("container_id"),
+                        )
+                    )
+                )
+            ),
+            Event.id.in_(bindparam("carried", expanding=True)),
+        )
+    )
+    .order_by(Event.id.desc())
+    .limit(500)
+)
 
 
 def container(session: Session, code: str) -> ContainerView:
     """A container with contents, nested children (at every depth) and its history, newest first."""
-    parent = _PARENT
-    found = session.execute(
-        select(Container, Location.code, parent.code)
-        .outerjoin(Location, Location.id == Container.location_id)
-        .outerjoin(parent, parent.id == Container.parent_id)
-        .where(Container.code == code)
-    ).first()
-    if found is None:
+    tree = session.execute(_TREE, {"code": code}).all()
+    root = next((row for row in tree if row[1] == code), None)
+    if root is None:
         raise NotFound(
             f"no container with code {code!r}",
             field="code",
             expected="the code on a container's label",
         )
-    cont, location, parent_code = found
-    return _container_tree(session, cont, location, parent_code, with_history=True)
+    contents = _contents(session, [row[0] for row in tree])
+    children: dict[int, list[Any]] = {}
+    for row in tree:  # in code order
+        if row[0] != root[0] and row[4] is not None:
+            children.setdefault(row[4], []).append(row)
+    carried = sorted(_carrier_event_ids(session, root[0]))
+    history = session.execute(_HISTORY, {"container_id": root[0], "carried": carried}).all()
+
+    def view(row: Any, history: list[EventView]) -> ContainerView:
+        cid, ccode, kind, status, _parent_id, location, parent = row
+        return ContainerView.model_construct(
+            code=ccode,
+            kind=kind,
+            status=status.value,
+            location=location,
+            parent=parent,
+            children=[view(child, []) for child in children.get(cid, [])],
+            contents=contents.get(cid, []),
+            history=history,
+        )
+
+    return view(root, _event_views(session, history))
 
 
 def subtree_codes(session: Session, code: str) -> list[str]:

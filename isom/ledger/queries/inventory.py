@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from isom.errors import NotFound
@@ -45,6 +45,49 @@ class InventoryPage(BaseModel):
     offset: int
 
 
+_INVENTORY = (
+    select(
+        Balance.status,
+        Balance.quantity,
+        Item.code,
+        Item.name,
+        Unit.code,
+        Location.code,
+        Lot.code,
+        Lot.expiry_date,
+        Item.active,
+    )
+    .join(Item, Item.id == Balance.item_id)
+    .join(Unit, Unit.id == Item.base_unit_id)
+    .join(Location, Location.id == Balance.location_id)
+    .outerjoin(Lot, Lot.id == Balance.lot_id)
+    .where(Balance.quantity != 0)
+)
+_FILTERS: dict[str, Any] = {
+    "item": Item.code == bindparam("item"),
+    "item_lot": Lot.code == bindparam("lot"),
+    "lot": Balance.lot_id.in_(select(Lot.id).where(Lot.code == bindparam("lot"))),
+    "status": Balance.status == bindparam("status"),
+}
+_PAGED: dict[tuple[str, ...], Any] = {}  # built once per combination of filters
+
+
+def _paged(filters: tuple[str, ...], location_path: str | None) -> Any:
+    query = _PAGED.get(filters) if location_path is None else None
+    if query is None:
+        query = _INVENTORY.where(*(_FILTERS[f] for f in filters))
+        if location_path is not None:  # a prefix to escape: no statement of its own to cache
+            query = query.where(Location.path.startswith(location_path, autoescape=True))
+        query = (
+            query.order_by(Item.code, Location.code, Lot.code, Balance.status)
+            .limit(bindparam("limit"))
+            .offset(bindparam("offset"))
+        )
+        if location_path is None:
+            _PAGED[filters] = query
+    return query
+
+
 def inventory(
     session: Session,
     *,
@@ -55,44 +98,24 @@ def inventory(
     limit: int = 500,
     offset: int = 0,
 ) -> InventoryPage:
-    """Quantities per item, location, lot and status; a location includes everything below it."""
-    query = (
-        select(
-            Balance.status,
-            Balance.quantity,
-            Item.code,
-            Item.name,
-            Unit.code,
-            Location.code,
-            Lot.code,
-            Lot.expiry_date,
+    """Quantities per item, location, lot and status; a location includes everything below it.
+
+    The item and lot filter by code in the one query; only an empty or inactive answer looks
+    them up, to say what was wrong."""
+    path = md.get_location(session, location).path if location is not None else None
+    filters = tuple(
+        name
+        for name, given in (
+            ("item", item),
+            ("item_lot" if item is not None else "lot", lot),
+            ("status", status),
         )
-        .join(Item, Item.id == Balance.item_id)
-        .join(Unit, Unit.id == Item.base_unit_id)
-        .join(Location, Location.id == Balance.location_id)
-        .outerjoin(Lot, Lot.id == Balance.lot_id)
-        .where(Balance.quantity != 0)
+        if given is not None
     )
-    if item is not None:
-        it = md.get_item(session, item)
-        query = query.where(Balance.item_id == it.id)
-        if lot is not None:
-            found = session.scalar(select(Lot).where(Lot.item_id == it.id, Lot.code == lot))
-            if found is None:
-                raise NotFound(f"item {item} has no lot {lot!r}", field="lot")
-            query = query.where(Balance.lot_id == found.id)
-    elif lot is not None:
-        query = query.where(Balance.lot_id.in_(select(Lot.id).where(Lot.code == lot)))
-    if location is not None:
-        loc = md.get_location(session, location)
-        query = query.where(Location.path.startswith(loc.path, autoescape=True))
-    if status is not None:
-        query = query.where(Balance.status == status)
-    rows = session.execute(
-        query.order_by(Item.code, Location.code, Lot.code, Balance.status)
-        .limit(limit)
-        .offset(offset)
-    ).all()
+    params = {"item": item, "lot": lot, "status": status, "limit": limit, "offset": offset}
+    rows = session.execute(_paged(filters, path), params).all()
+    if item is not None and (not rows or not rows[0][-1]):
+        _check_item_lot(session, item, lot)
     # Rows come from our own projection, already typed: no need to validate them again.
     out = [
         InventoryRow.model_construct(
@@ -105,12 +128,21 @@ def inventory(
             status=status_,
             quantity=quantity,
         )
-        for status_, quantity, icode, iname, ucode, lcode, lotcode, expiry in rows
+        for status_, quantity, icode, iname, ucode, lcode, lotcode, expiry, _active in rows
     ]
     totals: dict[str, Decimal] = {}
     for row in out:
         totals[row.item] = totals.get(row.item, Decimal(0)) + row.quantity
     return InventoryPage(rows=out, total_quantity_by_item=totals, limit=limit, offset=offset)
+
+
+def _check_item_lot(session: Session, item: str, lot: str | None) -> None:
+    """Refuse an unknown or inactive item, or a lot the item does not have."""
+    it = md.get_item(session, item)
+    if lot is not None:
+        found = session.scalar(select(Lot.id).where(Lot.item_id == it.id, Lot.code == lot))
+        if found is None:
+            raise NotFound(f"item {item} has no lot {lot!r}", field="lot")
 
 
 class DayBalance(BaseModel):

@@ -1,0 +1,129 @@
+"""Applying an event: lines to contents and balances, moves, genealogy and the outbox, in one go.
+
+Every operation validates its command, then hands a `Posting` to `post()`. Everything here is
+plain Core with statements built once at import and bound parameters (`executemany` for the
+lines, moves, contents and outbox rows): no ORM unit of work or identity map on the hot path.
+Nothing here commits; the caller's unit of work does.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any, cast
+
+from sqlalchemy import Table, bindparam, insert, update
+from sqlalchemy.orm import Session
+
+from isom import reactions
+from isom.ledger.models import Event, EventLine, Genealogy
+from isom.ledger.posting.answer import fill_labels, label_balances, line_label, write_outbox
+from isom.ledger.posting.balances import apply_balances
+from isom.ledger.posting.contents import apply_content_lines
+from isom.ledger.posting.model import (
+    BOX_COLUMNS,
+    CONTAINER_TABLE,
+    COST_QUANTUM,
+    HELD_COLUMNS,
+    BalanceKey,
+    Box,
+    Edge,
+    Held,
+    Line,
+    Move,
+    Place,
+    Posting,
+    Where,
+    plain,
+)
+from isom.ledger.posting.moves import apply_moves
+
+__all__ = [
+    "BOX_COLUMNS",
+    "COST_QUANTUM",
+    "HELD_COLUMNS",
+    "Box",
+    "Edge",
+    "Held",
+    "Line",
+    "Move",
+    "Place",
+    "Posting",
+    "Where",
+    "plain",
+    "post",
+]
+
+_INSERT_LINES = insert(cast(Table, EventLine.__table__))
+_INSERT_EDGES = insert(cast(Table, Genealogy.__table__))
+_TOUCH = (
+    update(CONTAINER_TABLE)
+    .where(CONTAINER_TABLE.c.id.in_(bindparam("ids", expanding=True)))
+    .values(updated_event_id=bindparam("event_id"), updated_at=bindparam("at"))
+)
+
+
+def post(session: Session, event: Event, posting: Posting) -> dict[str, Any]:
+    """Write the event's lines, update contents, balances, containers, genealogy and outbox;
+    answer the lines and the balances it changed, by code."""
+    _check_balanced(posting)
+    balance_deltas: dict[BalanceKey, Decimal] = defaultdict(Decimal)
+    site_of: dict[int, int | None] = {}
+    # Moves first take contents out of their old location and into the new one.
+    moved = apply_moves(session, event, posting, balance_deltas, site_of)
+    container_lines = [ln for ln in posting.lines if ln.container_id is not None]
+    if container_lines:
+        apply_content_lines(session, posting, container_lines, balance_deltas, site_of)
+    conn = session.connection()
+    if posting.lines:
+        conn.execute(_INSERT_LINES, [_line_row(event, ln) for ln in posting.lines])
+    balances = apply_balances(session, balance_deltas, site_of)
+    if posting.edges:
+        conn.execute(_INSERT_EDGES, [_edge_row(event, e) for e in posting.edges])
+    # Containers whose contents changed but that did not move record the event too.
+    touched = {ln.container_id for ln in container_lines if ln.container_id} - moved
+    if touched:
+        conn.execute(
+            _TOUCH, {"ids": sorted(touched), "event_id": event.id, "at": event.recorded_at}
+        )
+    fill_labels(session, posting, balance_deltas)
+    lines_out = [line_label(posting, ln) for ln in posting.lines]
+    label_balances(posting, balances)
+    write_outbox(session, event, lines_out, balances)
+    reactions.publish(session, f"ledger.{event.kind.value}", event_id=event.id)
+    return {"lines": lines_out, "balances": balances}
+
+
+def _line_row(event: Event, ln: Line) -> dict[str, Any]:
+    return {
+        "event_id": event.id,
+        "container_id": ln.container_id,
+        "place": ln.place,
+        "item_id": ln.item_id,
+        "lot_id": ln.lot_id,
+        "status": ln.status,
+        "wip_step": ln.wip_step,
+        "quantity": ln.quantity,
+        "unit_cost": ln.unit_cost,
+    }
+
+
+def _edge_row(event: Event, e: Edge) -> dict[str, Any]:
+    return {
+        "event_id": event.id,
+        "from_lot_id": e.from_lot_id,
+        "from_container_id": e.from_container_id,
+        "to_lot_id": e.to_lot_id,
+        "to_container_id": e.to_container_id,
+        "item_id": e.item_id,
+        "quantity": e.quantity,
+    }
+
+
+def _check_balanced(posting: Posting) -> None:
+    per_item: dict[int, Decimal] = defaultdict(Decimal)
+    for ln in posting.lines:
+        per_item[ln.item_id] += ln.quantity
+    unbalanced = {k: v for k, v in per_item.items() if v != 0}
+    if unbalanced:
+        raise AssertionError(f"event lines do not balance per item: {unbalanced}")
