@@ -40,7 +40,7 @@ from isom.ledger.schemas import (
     SplitCommand,
     UnnestCommand,
 )
-from isom.toolkit.commands import PROBLEMS, actor_of, add_command_route
+from isom.toolkit.commands import PROBLEMS, actor_of, add_command_route, apply_command
 from isom.toolkit.deps import READERS, get_db, idempotency_key, require_roles
 
 router = APIRouter(tags=["ledger"])
@@ -75,6 +75,7 @@ def _endpoint(
         roles,
         summary,
         name=f"ledger_{path.replace('-', '_')}",
+        grouped=True,
         **more,
     )
 
@@ -137,14 +138,19 @@ _endpoint("reverse", ledger.reverse, ReverseCommand, (R.supervisor,), "Reverse a
     responses={**PROBLEMS, 413: {"description": "More than the batch door takes"}},
     summary="Apply many ledger commands in one transaction, each answered on its own",
 )
-def apply_batch(
+async def apply_batch(
     body: batch.BatchIn,
     principal: Principal = Depends(require_roles(*FLOOR)),
     db: Database = Depends(get_db),
 ) -> batch.BatchOut:
     """Each command carries its own key and gets the answer its own request would get (201,
-    200 for a replay, 202, or its problem), in order; a refused one changes nothing."""
-    return db.write(lambda s: batch.apply(s, actor_of(principal), body.commands, BATCH_OPERATIONS))
+    200 for a replay, 202, or its problem), in order; a refused one changes nothing. The
+    batch is committed with the commands other callers send meanwhile (group commit)."""
+
+    def work(session: Session) -> batch.BatchOut:
+        return batch.apply(session, actor_of(principal), body.commands, BATCH_OPERATIONS)
+
+    return await apply_command(db, work, grouped=True, one_command=False)
 
 
 @router.get("/ledger/count-proposals", responses=PROBLEMS, summary="Counts awaiting approval")
