@@ -174,3 +174,45 @@ def rejected(device: str | None, kind: str | None, event_id: Any, error: IsomErr
         status="rejected",
         error=error.to_problem(),
     )
+
+
+#: Events one batch message may carry (an MQTT payload is at most 256 KiB anyway).
+MAX_BATCH = 1000
+
+
+def ingest_batch(
+    session: Session,
+    *,
+    device: str,
+    payload: dict[str, Any],
+    site: str | None = None,
+) -> list[IngestAnswer]:
+    """Apply the events of one batch message in order, each once under its own eventID (the
+    same key as when sent alone); a malformed or refused one is answered alone and changes
+    nothing, the others are applied. `payload`: `{"token": ..., "events": [{...}, ...]}`,
+    each event with its `kind` (a scan when absent) and its own eventID."""
+    events = payload.get("events")
+    if not isinstance(events, list) or not 1 <= len(events) <= MAX_BATCH:
+        raise InvalidInput(
+            "a batch message carries its events as a list",
+            field="events",
+            expected=f"a list of 1 to {MAX_BATCH} device events",
+        )
+    token = payload.get("token")
+    return [_batched(session, device, site, token, event) for event in events]
+
+
+def _batched(
+    session: Session, device: str, site: str | None, token: Any, event: Any
+) -> IngestAnswer:
+    if not isinstance(event, dict):
+        error = InvalidInput(
+            "an event of the batch is not a JSON object", field="events", expected="an object"
+        )
+        return rejected(device, None, None, error)
+    kind = event.get("kind") or "scan"
+    body = {"token": token, **event} if token is not None else event
+    try:
+        return ingest(session, device=device, kind=str(kind), payload=body, site=site)
+    except IsomError as refusal:
+        return rejected(device, str(kind), event.get("eventID"), refusal)
