@@ -107,27 +107,30 @@ class GroupWriter:
 
     def _take(self) -> list[_Pending] | None:
         """The next group: commands to try again first, then all that wait; None to end."""
-        group, self._again = self._again, []
-        if not group:
+        again, self._again = self._again, []
+        fresh: list[_Pending] = []
+        if not again:
             try:
-                group.append(self._queue.get(timeout=IDLE_EXIT))
+                fresh.append(self._queue.get(timeout=IDLE_EXIT))
             except queue.Empty:
                 with self._lock:
                     if self._queue.empty():
                         self._thread = None
                         return None
                 return []
-        self._drain(group)
-        if len(group) == 1 and self.linger > 0:
+        self._drain(fresh, self.limit - len(again))
+        if len(again) + len(fresh) == 1 and self.linger > 0:
             try:
-                group.append(self._queue.get(timeout=self.linger))
+                fresh.append(self._queue.get(timeout=self.linger))
             except queue.Empty:
-                return group
-            self._drain(group)
-        return group
+                pass
+            self._drain(fresh, self.limit - len(again))
+        # A caller that gave up (its request was cancelled) before its turn is not applied;
+        # once running, its future can no longer be cancelled, so its answer always lands.
+        return again + [p for p in fresh if p.future.set_running_or_notify_cancel()]
 
-    def _drain(self, group: list[_Pending]) -> None:
-        while len(group) < self.limit:
+    def _drain(self, group: list[_Pending], room: int) -> None:
+        while len(group) < room:
             try:
                 group.append(self._queue.get_nowait())
             except queue.Empty:
