@@ -227,8 +227,8 @@ def run_kind(
     )
 
 
-def calls(plant: Plant, containers: list[tuple[str, int]], batch: int) -> dict[str, Call]:
-    """The kinds of request; receives fill `containers` (code, bin), which the others use."""
+def calls(plant: Plant, containers: list[list[Any]], batch: int) -> dict[str, Call]:
+    """The kinds of request; receives fill `containers` ([code, bin]), which the others use."""
     untracked = [code for _id, code, tracked in plant.items if not tracked]
     bins = plant.bins
 
@@ -241,17 +241,17 @@ def calls(plant: Plant, containers: list[tuple[str, int]], batch: int) -> dict[s
             "/api/v1/ledger/receive", json=body, headers={"Idempotency-Key": uuid.uuid4().hex}
         )
         if r.status_code < 300:
-            containers.append((r.json()["containers"][0], i % len(bins)))
+            containers.append([r.json()["containers"][0], i % len(bins)])
         return r
 
     moved = [0]  # moves so far, one request or batched: the rotation goes on across kinds
 
     def next_move() -> dict[str, str]:
-        """Round r moves each container from bin b + r to bin b + r + 1: never onto itself."""
+        """Each container in turn to the bin after its own: never onto itself."""
         i, moved[0] = moved[0], moved[0] + 1
-        code, at = containers[i % len(containers)]
-        step = i // len(containers) + 1
-        return {"container": code, "to_location": bins[(at + step) % len(bins)]}
+        container = containers[i % len(containers)]
+        container[1] = (container[1] + 1) % len(bins)
+        return {"container": container[0], "to_location": bins[container[1]]}
 
     async def move(c: httpx.AsyncClient, i: int) -> httpx.Response:
         return await c.post(
@@ -302,7 +302,7 @@ def bench_store(store: str, db: Database, args: argparse.Namespace) -> list[Figu
     modes = {"on": [True], "off": [False], "both": [True, False]}[args.group_commit]
     figures = []
     for group in modes:
-        containers: list[tuple[str, int]] = []
+        containers: list[list[Any]] = []
         kinds = calls(plant, containers, args.batch)
         with served(db, args.isom, args.workers, group) as (url, pid):
             for clients in args.clients:
