@@ -1,7 +1,8 @@
 """HTTP throughput of a real `isom serve`: keyed receives and moves, container and item reads.
 
-    .venv/bin/python bench/http_load.py [--store sqlite|postgresql|both] [--clients 16]
-        [--events 2000] [--reads 4000] [--workers 1] [--isom PATH]
+    .venv/bin/python bench/http_load.py [--store sqlite|postgresql|both] [--clients 16 [64 ...]]
+        [--events 2000] [--reads 4000] [--batch 500] [--group-commit on|off|both]
+        [--workers 1] [--isom PATH]
 
 For each store it makes a fresh database, migrates it and seeds the ledger bench's small plant,
 measures the raw single-row INSERT + COMMIT rate of that database (the physical limit of one
@@ -10,8 +11,14 @@ drives it over loopback from `--clients` concurrent keep-alive connections (asyn
 
 1. receives, one new container per request, each with its own `Idempotency-Key`;
 2. moves of those containers to another bin, keyed;
-3. authenticated reads of a container (`GET /api/v1/containers/{code}`) and of the inventory
+3. moves through the batch door (`POST /api/v1/ledger/batch`), `--batch` keyed moves per
+   request: its events/s is set beside the raw commit rate, which only group commit can pass;
+4. authenticated reads of a container (`GET /api/v1/containers/{code}`) and of the inventory
    of one item (`GET /api/v1/inventory?item=...`).
+
+Receives and moves (one command per request) and the batch door run once per `--clients` count;
+the reads with the first. `--group-commit` runs the server with the writer on (default, see
+`isom.writer`), off (`ISOM_GROUP_COMMIT=0`, one transaction per command), or both in turn.
 
 It reports per kind the requests per second, p50/p95/max latency, the server's CPU per request
 (the processes' own clock, so a busy machine shows in the rate, not here) and the client's, beside
@@ -45,6 +52,7 @@ if str(ROOT) not in sys.path:
 
 import httpx  # noqa: E402
 import uvloop  # noqa: E402
+from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 from bench.ledger import (  # noqa: E402
@@ -79,7 +87,13 @@ class Figure:
     server_cpu_ms: float
     client_cpu_ms: float
     raw_commit_per_s: float
+    clients: int = 0
+    group_commit: bool = True
+    events_per_request: int = 1
 
+
+#: The kinds that write, set beside the raw commit rate.
+WRITES = ("receive", "move", "batch move")
 
 Call = Callable[[httpx.AsyncClient, int], Awaitable[httpx.Response]]
 
@@ -113,11 +127,16 @@ def _cpu_seconds(pid: int) -> float:
 
 
 @contextmanager
-def served(db: Database, isom: str, workers: int) -> Iterator[tuple[str, int]]:
+def served(db: Database, isom: str, workers: int, group: bool) -> Iterator[tuple[str, int]]:
     """`isom serve` on `db` in a subprocess: its base URL and pid; stopped at the end."""
     port = _free_port()
     log = Path(tempfile.mkstemp(prefix="isom-http-bench-", suffix=".log")[1])
-    env = {**os.environ, "ISOM_DATABASE_URL": db.url, "ISOM_LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "ISOM_DATABASE_URL": db.url,
+        "ISOM_LOG_LEVEL": "WARNING",
+        "ISOM_GROUP_COMMIT": "1" if group else "0",
+    }
     args = [isom, "serve", "--no-agents", "--port", str(port)]
     if workers > 1:
         args += ["--workers", str(workers)]
@@ -174,8 +193,9 @@ async def _drive(
 
 def run_kind(
     store: str, kind: str, url: str, pid: int, headers: dict[str, str], n: int, clients: int,
-    call: Call, raw: float,
+    call: Call, raw: float, per_request: int = 1,
 ) -> Figure:  # fmt: skip
+    """`n` requests of one kind; a figure per event (`per_request` events in each request)."""
     with progress() as bars:
         task = bars.add_task(f"{store} {kind} ({clients} clients)", total=n)
         server_before, client_before = _cpu_seconds(pid), time.process_time()
@@ -188,24 +208,27 @@ def run_kind(
         client_cpu = time.process_time() - client_before
     if errors:
         console.print(f"[red]{kind}: {len(errors)} errors, first: {errors[0]}[/red]")
-    cuts = statistics.quantiles(latencies, n=100)
+    cuts = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else latencies * 99
+    events = n * per_request
     return Figure(
         store=store,
         kind=kind,
         requests=n,
-        per_s=n / elapsed,
+        per_s=events / elapsed,
         p50_ms=cuts[49] * 1000,
         p95_ms=cuts[94] * 1000,
         max_ms=max(latencies) * 1000,
         errors=len(errors),
-        server_cpu_ms=server_cpu / n * 1000,
-        client_cpu_ms=client_cpu / n * 1000,
+        server_cpu_ms=server_cpu / events * 1000,
+        client_cpu_ms=client_cpu / events * 1000,
         raw_commit_per_s=raw,
+        clients=clients,
+        events_per_request=per_request,
     )
 
 
-def calls(plant: Plant, containers: list[tuple[str, int]]) -> dict[str, Call]:
-    """The four kinds of request; receives fill `containers` (code, bin), which the others use."""
+def calls(plant: Plant, containers: list[list[Any]], batch: int) -> dict[str, Call]:
+    """The kinds of request; receives fill `containers` ([code, bin]), which the others use."""
     untracked = [code for _id, code, tracked in plant.items if not tracked]
     bins = plant.bins
 
@@ -218,17 +241,33 @@ def calls(plant: Plant, containers: list[tuple[str, int]]) -> dict[str, Call]:
             "/api/v1/ledger/receive", json=body, headers={"Idempotency-Key": uuid.uuid4().hex}
         )
         if r.status_code < 300:
-            containers.append((r.json()["containers"][0], i % len(bins)))
+            containers.append([r.json()["containers"][0], i % len(bins)])
         return r
 
+    moved = [0]  # moves so far, one request or batched: the rotation goes on across kinds
+
+    def next_move() -> dict[str, str]:
+        """Each container in turn to the bin after its own: never onto itself."""
+        i, moved[0] = moved[0], moved[0] + 1
+        container = containers[i % len(containers)]
+        container[1] = (container[1] + 1) % len(bins)
+        return {"container": container[0], "to_location": bins[container[1]]}
+
     async def move(c: httpx.AsyncClient, i: int) -> httpx.Response:
-        """Round r moves each container from bin b + r to bin b + r + 1: never onto itself."""
-        code, at = containers[i % len(containers)]
-        step = i // len(containers) + 1
-        body = {"container": code, "to_location": bins[(at + step) % len(bins)]}
         return await c.post(
-            "/api/v1/ledger/move", json=body, headers={"Idempotency-Key": uuid.uuid4().hex}
+            "/api/v1/ledger/move", json=next_move(), headers={"Idempotency-Key": uuid.uuid4().hex}
         )
+
+    async def batch_move(c: httpx.AsyncClient, i: int) -> httpx.Response:
+        commands = [
+            {"key": uuid.uuid4().hex, "operation": "move", "body": next_move()}
+            for _ in range(batch)
+        ]
+        r = await c.post("/api/v1/ledger/batch", json={"commands": commands})
+        if r.status_code < 300 and r.json()["refused"]:
+            first = next(a for a in r.json()["answers"] if a["outcome"] == "refused")
+            return httpx.Response(409, json=first["body"])  # counted as an error
+        return r
 
     async def container_read(c: httpx.AsyncClient, i: int) -> httpx.Response:
         code, _ = containers[(i * 7919) % len(containers)]
@@ -240,6 +279,7 @@ def calls(plant: Plant, containers: list[tuple[str, int]]) -> dict[str, Call]:
     return {
         "receive": receive,
         "move": move,
+        "batch move": batch_move,
         "container read": container_read,
         "inventory by item": inventory_read,
     }
@@ -255,29 +295,45 @@ def bench_store(store: str, db: Database, args: argparse.Namespace) -> list[Figu
     secret, _ = db.write(
         lambda s: auth_service.create_api_token(s, name="bench-clerk", roles=["clerk"])
     )
-    raw_clients = 1 if db.is_sqlite else min(args.clients, 16)
+    raw_clients = 1 if db.is_sqlite else min(args.clients[0], 16)
     raw = raw_insert_rate(db, args.raw, raw_clients)
     db.dispose()  # the server owns the connections from here on
-    containers: list[tuple[str, int]] = []
-    kinds = calls(plant, containers)
     headers = {"Authorization": f"Bearer {secret}"}
+    modes = {"on": [True], "off": [False], "both": [True, False]}[args.group_commit]
     figures = []
-    with served(db, args.isom, args.workers) as (url, pid):
-        for kind, call in kinds.items():
-            n = args.events if kind in ("receive", "move") else args.reads
-            figures.append(run_kind(store, kind, url, pid, headers, n, args.clients, call, raw))
+    for group in modes:
+        containers: list[list[Any]] = []
+        kinds = calls(plant, containers, args.batch)
+        with served(db, args.isom, args.workers, group) as (url, pid):
+            for clients in args.clients:
+                for kind in WRITES:
+                    per_request = args.batch if kind == "batch move" else 1
+                    n = max(1, args.events // per_request)
+                    figure = run_kind(
+                        store, kind, url, pid, headers, n, clients, kinds[kind], raw, per_request
+                    )
+                    figure.group_commit = group
+                    figures.append(figure)
+            for kind in ("container read", "inventory by item"):
+                figure = run_kind(
+                    store, kind, url, pid, headers, args.reads, args.clients[0], kinds[kind], raw
+                )
+                figure.group_commit = group
+                figures.append(figure)
     return figures
 
 
 def report(figures: list[Figure], args: argparse.Namespace) -> None:
-    table = Table(title=f"isom serve over HTTP, {args.clients} clients, {args.workers} process(es)")
-    columns = ("store", "kind", "n", "/s", "p50 ms", "p95 ms", "max ms", "errors")
-    for col in (*columns, "server CPU ms", "client CPU ms", "raw commit /s"):
-        table.add_column(col, justify="left" if col in ("store", "kind") else "right")
+    table = Table(title=f"isom serve over HTTP, {args.workers} process(es); /s = events per second")
+    columns = ("store", "group", "kind", "clients", "requests", "/s", "p50 ms", "p95 ms", "max ms")
+    for col in (*columns, "errors", "server CPU ms", "client CPU ms", "raw commit /s", "/s ÷ raw"):
+        table.add_column(col, justify="left" if col in ("store", "group", "kind") else "right")
     for f in figures:
         table.add_row(
             f.store,
-            f.kind,
+            "on" if f.group_commit else "off",
+            f.kind + (f" ×{f.events_per_request}" if f.events_per_request > 1 else ""),
+            str(f.clients),
             str(f.requests),
             f"{f.per_s:,.0f}",
             f"{f.p50_ms:.1f}",
@@ -287,8 +343,9 @@ def report(figures: list[Figure], args: argparse.Namespace) -> None:
             f"{f.server_cpu_ms:.2f}",
             f"{f.client_cpu_ms:.2f}",
             f"{f.raw_commit_per_s:,.0f}",
+            f"{f.per_s / f.raw_commit_per_s:.2f}" if f.kind in WRITES else "",
         )
-    console.print(table, width=160)
+    Console(width=200).print(table)
     uptime = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
     console.print(f"uptime: {uptime}")
     OUT.mkdir(parents=True, exist_ok=True)
@@ -306,10 +363,16 @@ def report(figures: list[Figure], args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--store", choices=["sqlite", "postgresql", "both"], default="both")
-    parser.add_argument("--clients", type=int, default=16, help="concurrent connections (16-64)")
+    parser.add_argument(
+        "--clients", type=int, nargs="+", default=[16], help="concurrent connections (16-64)"
+    )
     parser.add_argument("--events", type=int, default=2000, help="receives, then as many moves")
     parser.add_argument("--reads", type=int, default=4000, help="requests per read kind")
     parser.add_argument("--raw", type=int, default=2000, help="raw single-row commits")
+    parser.add_argument("--batch", type=int, default=500, help="moves per batch-door request")
+    parser.add_argument(
+        "--group-commit", choices=["on", "off", "both"], default="on", help="the server's writer"
+    )
     parser.add_argument("--workers", type=int, default=1, help="server processes (PostgreSQL)")
     parser.add_argument(
         "--isom", default=str(Path(sys.executable).with_name("isom")), help="the isom to serve"

@@ -1,20 +1,24 @@
 """MQTT ingest benchmark: scans per second end to end, and latency, on SQLite and PostgreSQL.
 
-    .venv/bin/python bench/ingest.py [--events 900] [--rate 30] [--store sqlite|postgresql|both]
+    .venv/bin/python bench/ingest.py [--events 900] [--rate 30] [--batch 50]
+        [--store sqlite|postgresql|both]
 
 For each store: a fresh database migrated with `isom.schema.upgrade`, the demo plant's master
 data, its devices (`isom.devices.seed.seed_demo`), 8 bench scanners and 24 containers in the
 store. An `IngestWorker` (the one `isom devices listen` runs) subscribes at the real broker
-(127.0.0.1:1883): one lane (thread) on SQLite, four on PostgreSQL; a device's events always
-take the same lane, so they apply in order. A publisher sends scan events (`action: move`, one
+(127.0.0.1:1883): four lanes (threads) handing their messages to the process's writer (group
+commit; one lane on SQLite with ISOM_GROUP_COMMIT=0); a device's events always take the same
+lane, so they apply in order. A publisher sends scan events (`action: move`, one
 ledger move each) from the 8 scanners with QoS 1 and listens on their reply topics. The worker
 replies only after the event's transaction committed, so reply time - publish time bounds
 "publish to committed event".
 
-Two runs per store:
+Three runs per store:
 1. saturation: all events published at once; throughput = events / (last reply - first publish),
    latency includes the queue;
-2. paced: events at a fixed rate below saturation; latency p50 / p95 / max.
+2. paced: events at a fixed rate below saturation; latency p50 / p95 / max;
+3. batch: as many events again, sent as batch messages of `--batch` scans each
+   (`isom/<site>/<device>/batch`), every scan answered on its own; latency per scan.
 Figures are printed and written to `bench/out/ingest-<time>.json`.
 """
 
@@ -25,6 +29,7 @@ import datetime as dt
 import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -141,20 +146,39 @@ class Publisher:
             self.answered.setdefault(body["eventID"], now)
             self.statuses[body["status"]] = self.statuses.get(body["status"], 0) + 1
 
-    def publish(self) -> None:
+    def _next(self) -> tuple[str, dict[str, Any]]:
+        """The next move scan and its scanner."""
         n = self.n
         self.n += 1
-        event_id = f"b-{uuid.uuid4().hex}"
         # Scanner k moves its own containers (every SCANNERS-th), so lanes never share one.
         device = self.devices[n % SCANNERS]
         body = {
-            "eventID": event_id,
-            "token": self.tokens[device],
+            "eventID": f"b-{uuid.uuid4().hex}",
             "codes": [f"BT-{n % CONTAINERS:03d}", "A-02" if (n // CONTAINERS) % 2 == 0 else "A-01"],
             "action": "move",
         }
-        self.sent[event_id] = time.perf_counter()
+        return device, body
+
+    def publish(self) -> None:
+        device, body = self._next()
+        self.sent[body["eventID"]] = time.perf_counter()
+        body["token"] = self.tokens[device]
         self.client.publish(f"{TOPIC_ROOT}/KW1/{device}/scan", json.dumps(body), qos=1)
+
+    def publish_batches(self, events: int, size: int) -> None:
+        """`events` scans as batch messages of `size`, each scanner's in its own messages."""
+        queued: dict[str, list[dict[str, Any]]] = {}
+        for _ in range(events):
+            device, body = self._next()
+            queued.setdefault(device, []).append(body)
+        for device, bodies in queued.items():
+            for start in range(0, len(bodies), size):
+                chunk = bodies[start : start + size]
+                now = time.perf_counter()
+                for body in chunk:
+                    self.sent[body["eventID"]] = now
+                message = {"token": self.tokens[device], "events": chunk}
+                self.client.publish(f"{TOPIC_ROOT}/KW1/{device}/batch", json.dumps(message), qos=1)
 
     def wait(
         self, total: int, progress: Progress, task: Any, base: int = 0, timeout: float = 600
@@ -184,7 +208,7 @@ def figures(pub: Publisher, ids: list[str]) -> dict[str, float]:
     }
 
 
-def run_store(store: str, events: int, rate: float) -> dict[str, Any]:
+def run_store(store: str, events: int, rate: float, batch: int) -> dict[str, Any]:
     db, drop = fresh_db(store)
     try:
         tokens = prepare(db)
@@ -216,6 +240,13 @@ def run_store(store: str, events: int, rate: float) -> dict[str, Any]:
                 ids = [i for i in pub.sent if i not in before]
                 pub.wait(events + paced, progress, task, base=events)
                 out["paced"] = {**figures(pub, ids), "rate": rate}
+                task = progress.add_task(f"{store}: batches of {batch}", total=events)
+                before = set(pub.sent)
+                base = len(pub.answered)
+                pub.publish_batches(events, batch)
+                ids = [i for i in pub.sent if i not in before]
+                pub.wait(base + events, progress, task, base=base)
+                out["batch"] = {**figures(pub, ids), "size": batch}
                 out["statuses"] = dict(pub.statuses)
         finally:
             pub.close()
@@ -241,15 +272,16 @@ def main() -> None:
         help="saturation burst; keep it under the broker's max_queued_messages (1000 by default)",
     )
     parser.add_argument("--rate", type=float, default=50.0, help="paced run, events per second")
+    parser.add_argument("--batch", type=int, default=50, help="scans per batch message")
     parser.add_argument("--store", choices=["sqlite", "postgresql", "both"], default="both")
     args = parser.parse_args()
     stores = ["sqlite", "postgresql"] if args.store == "both" else [args.store]
-    results = [run_store(s, args.events, args.rate) for s in stores]
+    results = [run_store(s, args.events, args.rate, args.batch) for s in stores]
     table = Table(title="MQTT ingest: move scans, publish -> committed -> reply")
     for col in ("store", "run", "events", "per second", "p50 ms", "p95 ms", "max ms"):
         table.add_column(col, justify="right")
     for r in results:
-        for run in ("saturation", "paced"):
+        for run in ("saturation", "paced", "batch"):
             f = r[run]
             table.add_row(
                 r["store"],
@@ -261,6 +293,8 @@ def main() -> None:
                 str(f["max_ms"]),
             )
     console.print(table)
+    uptime = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+    console.print(f"uptime: {uptime}")
     out = ROOT / "bench" / "out"
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"ingest-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}.json"

@@ -22,6 +22,7 @@ from sqlalchemy import BigInteger, Integer, String, Table, bindparam, insert, se
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, SessionTransaction, mapped_column
 
+from isom import reactions
 from isom.db import ONE_COMMAND, Base, conflict_from, is_retryable
 from isom.errors import IdempotencyKeyReused, IsomError
 from isom.types import JsonType, UtcDateTime, utcnow
@@ -137,6 +138,7 @@ def run(
     # back and `Database.write` then stores it (`IsomError.keep`). Any other gets one, so
     # a refusal fails alone and its record stays in the transaction (a batch, say).
     savepoint = None if session.info.pop(ONE_COMMAND, False) else session.begin_nested()
+    facts = reactions.pending_count(session)
     remember = partial(_record, key=key, kind=kind, digest=digest, actor=actor, device=device)
     try:
         result = effect()
@@ -144,6 +146,7 @@ def run(
             savepoint.commit()
     except IsomError as exc:
         _refused(session, savepoint, exc, remember)
+        reactions.forget_since(session, facts)
         raise
     except IntegrityError as exc:
         if is_retryable(exc):
@@ -151,6 +154,7 @@ def run(
         error = conflict_from(exc)  # e.g. a quantity CHECK: a refusal like any other
         assert isinstance(error, IsomError)
         _refused(session, savepoint, error, remember)
+        reactions.forget_since(session, facts)
         raise error from exc
     finally:
         session.info.pop(_RUNNING, None)

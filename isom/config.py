@@ -25,6 +25,8 @@ class Settings:
     ready_feed_lag_seconds: float = 300.0
     #: Connections each engine keeps open: the server's thread pool size (anyio's default 40).
     db_pool_size: int = 40
+    #: The ledger's doors hand commands to the process's writer, many per commit (isom.writer).
+    group_commit: bool = True
 
 
 def get_settings() -> Settings:
@@ -41,4 +43,5 @@ def get_settings() -> Settings:
         metrics_token=os.environ.get("ISOM_METRICS_TOKEN", ""),
         ready_feed_lag_seconds=float(os.environ.get("ISOM_READY_FEED_LAG", "300")),
         db_pool_size=int(os.environ.get("ISOM_DB_POOL_SIZE", "40")),
+        group_commit=os.environ.get("ISOM_GROUP_COMMIT", "1") != "0",
     )

@@ -102,6 +102,18 @@ def publish(session: Session, topic: str, **data: Any) -> None:
         session.info.setdefault(_PENDING, []).append(fact)
 
 
+def pending_count(session: Session) -> int:
+    """How many facts wait for this transaction's commit: a mark for `forget_since`."""
+    return len(session.info.get(_PENDING, ()))
+
+
+def forget_since(session: Session, mark: int) -> None:
+    """Drop the facts published since `mark`: their savepoint was rolled back."""
+    pending = session.info.get(_PENDING)
+    if pending is not None:
+        del pending[mark:]
+
+
 @event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
     facts = session.info.pop(_PENDING, None)

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, Body, Depends, FastAPI, Path, Query, Response
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -39,7 +40,7 @@ from isom.devices.schemas import (
 from isom.errors import InvalidInput
 from isom.ledger.schemas import EventResult
 from isom.masterdata.models import Workstation
-from isom.toolkit.commands import PROBLEMS, actor_of
+from isom.toolkit.commands import PROBLEMS, actor_of, apply_command
 from isom.toolkit.deps import READERS, Db, Key, Reader, require_roles
 
 
@@ -256,7 +257,7 @@ def get_machine_counts(
     responses={200: {"description": "A replay of an earlier eventID"}, **PROBLEMS},
     summary="HTTP ingest of a device event",
 )
-def post_event(
+async def post_event(
     response: Response,
     db: Db,
     payload: dict[str, Any] = Body(
@@ -274,11 +275,12 @@ def post_event(
         raise InvalidInput(
             "the event kind is missing", field="kind", expected="scan, rfid, weight or machine"
         )
-    answer = db.write(
-        lambda s: ingest(s, device=device, kind=kind, payload=payload, principal=principal),
-        one_command=True,
-    )
+
+    def work(session: Session) -> IngestAnswer:
+        return ingest(session, device=device, kind=kind, payload=payload, principal=principal)
+
+    answer = await apply_command(db, work, grouped=True)  # committed with its peers' events
     _replay(response, answer.status == "replayed")
     if answer.status == "accepted":
-        print_after(db, answer)
+        await run_in_threadpool(print_after, db, answer)  # a printer is slow I/O
     return answer

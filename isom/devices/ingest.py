@@ -21,25 +21,15 @@ from isom import commands
 from isom.auth import services as auth_service
 from isom.auth.models import Role
 from isom.auth.services import Principal
-from isom.devices import gs1, scans
-from isom.devices.models import Device, DeviceKind, DeviceMessage, MachineCount
+from isom.devices import readings, scanning
+from isom.devices.models import Device, DeviceMessage
 from isom.devices.schemas import (
     EVENT_TYPES,
     IngestAnswer,
-    MachineEvent,
-    RfidEvent,
-    ScanEvent,
-    ScanView,
-    WeightEvent,
 )
 from isom.errors import InvalidInput, IsomError, NotAuthenticated, NotFound
-from isom.ledger import queries as ledger_queries
 from isom.ledger import services as ledger
-from isom.ledger.schemas import CountCommand, LotIn, MoveCommand, ReceiveCommand, ReceiveLine
-from isom.masterdata.models import Item, Location, Unit, Workstation
-from isom.production import rows as production_rows
-from isom.production import services as production
-from isom.production.schemas import ConsumeScan, MachineStateCommand, StepScan, StopScan
+from isom.masterdata.models import Location
 from isom.types import utcnow
 
 
@@ -160,7 +150,12 @@ def _apply(
     )
     session.add(message)
     session.flush()
-    handler: Any = {"scan": _scan, "rfid": _rfid, "weight": _weight, "machine": _machine}[kind]
+    handler: Any = {
+        "scan": scanning.scan,
+        "rfid": readings.rfid,
+        "weight": readings.weight,
+        "machine": readings.machine,
+    }[kind]
     key = f"dev:{dev.code}:{event.eventID}"
     result: dict[str, Any] = handler(session, dev, actor, key, event, message)
     dev.last_seen_at = now
@@ -181,415 +176,43 @@ def rejected(device: str | None, kind: str | None, event_id: Any, error: IsomErr
     )
 
 
-# ---------------------------------------------------------------------------------------------
-# Scans: resolve each code, then act.
+#: Events one batch message may carry (an MQTT payload is at most 256 KiB anyway).
+MAX_BATCH = 1000
 
 
-def _where(session: Session, dev: Device, given: str | None, views: list[ScanView]) -> str:
-    for v in views:
-        if v.kind == "location" and v.code:
-            return v.code
-    if given:
-        return given
-    if dev.location_id:
-        loc = session.get(Location, dev.location_id)
-        if loc is not None:
-            return loc.code
-    raise InvalidInput(
-        "scan a location (or give one): the device has no place of its own",
-        field="codes",
-        expected="a location label among the codes",
-    )
-
-
-def _one(views: list[ScanView], kind: str, action: str) -> ScanView:
-    found = [v for v in views if v.kind == kind]
-    if len(found) != 1:
-        raise InvalidInput(
-            f"{action} needs exactly one {kind} code, got {len(found)}",
-            field="codes",
-            expected=f"one {kind} label among the codes",
-        )
-    return found[0]
-
-
-def _workstation(session: Session, dev: Device, given: str | None, views: list[ScanView]) -> str:
-    for v in views:
-        if v.kind == "workstation" and v.code:
-            return v.code
-    if given:
-        return given
-    if dev.workstation_id:
-        ws = session.get(Workstation, dev.workstation_id)
-        if ws is not None:
-            return ws.code
-    raise InvalidInput(
-        "scan the workstation (or give one)", field="workstation", expected="a workstation code"
-    )
-
-
-def _job_ref(views: list[ScanView], action: str) -> tuple[str, int]:
-    job = _one(views, "job", action).job
-    assert job is not None
-    if job.get("step") is None:
-        raise InvalidInput(
-            f"{action} needs a job step, e.g. WO-000001/10",
-            field="codes",
-            expected="a job step label (<work order>/<step>)",
-        )
-    return str(job["work_order"]), int(job["step"])
-
-
-def _scan(
+def ingest_batch(
     session: Session,
-    dev: Device,
-    actor: ledger.Actor,
-    key: str,
-    ev: ScanEvent,
-    message: DeviceMessage,
-) -> dict[str, Any]:
-    full = ev.action in ("identify", "consume", "receive")
-    views = [scans.resolve(session, code, brief=not full) for code in ev.codes]
-    unknown = [v.data for v in views if v.kind == "unknown"]
-    if unknown and ev.action != "identify":
-        raise NotFound(
-            f"nothing is labelled {unknown[0]!r}",
-            field="codes",
-            expected="the label of a container, job step, badge, workstation or location",
-        )
-    out: dict[str, Any] = {
-        "action": ev.action,
-        "scans": [
-            v.model_dump(mode="json", exclude_none=True)
-            if full
-            else {"data": v.data, "kind": v.kind, "code": v.code}
-            for v in views
-        ],
-    }
-    at = ev.occurred_at
-    if ev.action == "identify":
-        return out
-    if ev.action == "move":
-        to = _where(session, dev, ev.location, views)
-        moved = []
-        for n, v in enumerate(x for x in views if x.kind == "container"):
-            moved_by = ledger.move(
-                session,
-                actor,
-                f"{key}:move:{n}",
-                MoveCommand(container=str(v.code), to_location=to, occurred_at=at),
-            )
-            moved.append(moved_by.event_id)
-        if not moved:
-            raise InvalidInput("move needs a container code", field="codes", expected="a container")
-        return {**out, "location": to, "ledger_events": moved}
-    if ev.action == "receive":
-        received = _receive(session, dev, actor, key, ev, views)
-        return {**out, **received, **_label(ev, received["container"])}
-    badge_views = [v for v in views if v.kind == "person"]
-    badge = badge_views[0].person["badge"] if badge_views and badge_views[0].person else None
-    if ev.action in ("start", "pause", "resume", "leave", "stop") and badge is None:
+    *,
+    device: str,
+    payload: dict[str, Any],
+    site: str | None = None,
+) -> list[IngestAnswer]:
+    """Apply the events of one batch message in order, each once under its own eventID (the
+    same key as when sent alone); a malformed or refused one is answered alone and changes
+    nothing, the others are applied. `payload`: `{"token": ..., "events": [{...}, ...]}`,
+    each event with its `kind` (a scan when absent) and its own eventID."""
+    events = payload.get("events")
+    if not isinstance(events, list) or not 1 <= len(events) <= MAX_BATCH:
         raise InvalidInput(
-            f"{ev.action} needs the operator's badge", field="codes", expected="a badge code"
+            "a batch message carries its events as a list",
+            field="events",
+            expected=f"a list of 1 to {MAX_BATCH} device events",
         )
-    number, step = _job_ref(views, ev.action)
-    if ev.action in ("start", "pause", "resume", "leave"):
-        cmd = StepScan(
-            badge=str(badge),
-            work_order=number,
-            step=step,
-            workstation=_workstation(session, dev, ev.workstation, views)
-            if ev.action in ("start", "resume")
-            else None,
-            occurred_at=at,
+    token = payload.get("token")
+    return [_batched(session, device, site, token, event) for event in events]
+
+
+def _batched(
+    session: Session, device: str, site: str | None, token: Any, event: Any
+) -> IngestAnswer:
+    if not isinstance(event, dict):
+        error = InvalidInput(
+            "an event of the batch is not a JSON object", field="events", expected="an object"
         )
-        operation = {
-            "start": production.start_step,
-            "pause": production.pause_step,
-            "resume": production.resume_step,
-            "leave": production.leave_step,
-        }[ev.action]
-        res = operation(session, actor, key, cmd)
-    elif ev.action == "consume":
-        res = production.consume_scan(
-            session, actor, key, _consume_scan(session, views, number, step, ev, badge)
-        )
-    else:
-        if ev.quantity is None and ev.scrap_quantity == 0:
-            raise InvalidInput(
-                "stop needs the good quantity", field="quantity", expected="a positive number"
-            )
-        res = production.stop_step(
-            session,
-            actor,
-            key,
-            StopScan(
-                badge=str(badge),
-                work_order=number,
-                step=step,
-                good_quantity=ev.quantity or Decimal(0),
-                scrap_quantity=ev.scrap_quantity,
-                scrap_reason=ev.scrap_reason,
-                complete=ev.complete,
-                occurred_at=at,
-            ),
-        )
-    made = res.detail.get("container") if ev.action == "stop" else None
-    return {**out, "production": res.model_dump(mode="json"), **_label(ev, made)}
-
-
-def _label(ev: ScanEvent, container: str | None) -> dict[str, Any]:
-    """Ask for a label to be printed after commit (see `printing.print_after`)."""
-    if ev.printer is None or container is None:
-        return {}
-    return {"label": {"printer": ev.printer, "container": container}}
-
-
-def _consume_scan(
-    session: Session,
-    views: list[ScanView],
-    number: str,
-    step: int,
-    ev: ScanEvent,
-    badge: str | None,
-) -> ConsumeScan:
-    cont = _one(views, "container", "consume")
-    contents = (cont.container or {}).get("contents", [])
-    item = cont.item["code"] if cont.item else None
-    lot = cont.item.get("lot") if cont.item else None
-    if item is None:
-        items = sorted({c["item"] for c in contents})
-        if len(items) != 1:
-            raise InvalidInput(
-                f"container {cont.code} holds {len(items)} items; say which",
-                field="codes",
-                expected="a GS1 label with the item's GTIN, or a container of one item",
-            )
-        item = items[0]
-    quantity = ev.quantity
-    if quantity is None and cont.item and cont.item.get("quantity"):
-        quantity = Decimal(cont.item["quantity"])
-    if quantity is None:
-        raise InvalidInput(
-            "consume needs a quantity", field="quantity", expected="a positive number"
-        )
-    return ConsumeScan(
-        work_order=number,
-        step=step,
-        container=str(cont.code),
-        item=item,
-        lot=lot,
-        quantity=quantity,
-        badge=badge,
-        occurred_at=ev.occurred_at,
-    )
-
-
-def _receive(
-    session: Session,
-    dev: Device,
-    actor: ledger.Actor,
-    key: str,
-    ev: ScanEvent,
-    views: list[ScanView],
-) -> dict[str, Any]:
-    labels = [v for v in views if v.item is not None]
-    if len(labels) != 1:
-        raise InvalidInput(
-            "receive needs one GS1 label with the item's GTIN",
-            field="codes",
-            expected="a label with (00) or (91), (01)/(02), (10) and (37)/(30)/(310n)",
-        )
-    label = labels[0]
-    assert label.item is not None
-    container = label.container["code"] if label.container else None
-    if container is None:
-        raise InvalidInput(
-            "the label names no container", field="codes", expected="an SSCC (00) or (91)"
-        )
-    quantity = ev.quantity or (Decimal(label.item["quantity"]) if label.item["quantity"] else None)
-    if quantity is None:
-        raise InvalidInput(
-            "the label carries no quantity",
-            field="quantity",
-            expected="(37)/(30)/(310n) on the label, or a quantity",
-        )
-    lot = label.item["lot"]
-    expiry = label.item["expiry_date"]
-    res = ledger.receive(
-        session,
-        actor,
-        key,
-        ReceiveCommand(
-            container=container,
-            location=_where(session, dev, ev.location, views),
-            lines=[
-                ReceiveLine(
-                    item=label.item["code"],
-                    lot=LotIn(code=lot, expiry_date=expiry) if lot else None,
-                    quantity=quantity,
-                )
-            ],
-            occurred_at=ev.occurred_at,
-        ),
-    )
-    return {"container": container, "ledger_events": [res.event_id]}
-
-
-# ---------------------------------------------------------------------------------------------
-# RFID portal reads, scale weights, machine states.
-
-
-def _containers_of_epc(session: Session, raw: str) -> list[str]:
-    epc = gs1.parse_epc(raw)
-    if epc.sscc is not None:
-        found = ledger_queries.container_by_code(session, epc.sscc)
-        return [found.code] if found else []
-    item = session.scalar(select(Item.id).where(Item.gtin.in_([epc.gtin, (epc.gtin or "")[1:]])))
-    if item is None:
-        return []
-    if epc.serial is None:
-        return []
-    return ledger_queries.containers_holding_lot(session, item, epc.serial)
-
-
-def _rfid(
-    session: Session,
-    dev: Device,
-    actor: ledger.Actor,
-    key: str,
-    ev: RfidEvent,
-    message: DeviceMessage,
-) -> dict[str, Any]:
-    to = _where(session, dev, ev.location, [])
-    target = session.scalar(select(Location.id).where(Location.code == to))
-    moved: list[str] = []
-    already: list[str] = []
-    unknown: list[str] = []
-    events: list[int] = []
-    for raw in dict.fromkeys(ev.epcs):  # a portal reads a tag many times: once each
-        codes = _containers_of_epc(session, raw)
-        if not codes:
-            unknown.append(raw)
-        for code in codes:
-            cont = ledger_queries.container_by_code(session, code)
-            assert cont is not None
-            if cont.location_id == target and cont.parent_id is None:
-                already.append(code)
-                continue
-            if cont.parent_id is not None or code in moved:
-                continue  # it travels with its parent
-            res = ledger.move(
-                session,
-                actor,
-                f"{key}:move:{code}",
-                MoveCommand(container=code, to_location=to, occurred_at=ev.occurred_at),
-            )
-            moved.append(code)
-            events.append(res.event_id)
-    return {
-        "location": to,
-        "moved": moved,
-        "already_there": already,
-        "unknown": unknown,
-        "ledger_events": events,
-    }
-
-
-def _weight(
-    session: Session,
-    dev: Device,
-    actor: ledger.Actor,
-    key: str,
-    ev: WeightEvent,
-    message: DeviceMessage,
-) -> dict[str, Any]:
-    view = scans.resolve(session, f"C:{ev.container}")
-    if view.container is None:
-        raise NotFound(
-            f"no container with code {ev.container!r}", field="container", expected="a container"
-        )
-    lines = [c for c in view.container["contents"] if ev.item in (None, c["item"])]
-    if ev.lot is not None:
-        lines = [c for c in lines if c["lot"] == ev.lot]
-    if len(lines) != 1:
-        raise InvalidInput(
-            f"container {ev.container} holds {len(lines)} matching lines",
-            field="item",
-            expected="an item (and lot) that names one line of the container",
-        )
-    line = lines[0]
-    item = session.scalar(select(Item).where(Item.code == line["item"]))
-    assert item is not None
-    unit = session.get(Unit, item.base_unit_id)
-    if unit is None or unit.code.lower() != ev.unit:
-        raise InvalidInput(
-            f"{item.code} is counted in {unit.code if unit else '?'}, not weighed in {ev.unit}",
-            field="container",
-            expected="a container of an item whose unit is kg",
-        )
-    res = ledger.count(
-        session,
-        actor,
-        key,
-        CountCommand(
-            container=ev.container,
-            item=item.code,
-            lot=line["lot"],
-            status=line["status"],
-            wip_step=line["wip_step"],
-            counted_quantity=ev.weight,
-            occurred_at=ev.occurred_at,
-        ),
-    )
-    return {"container": ev.container, "ledger_events": [res.event_id], **res.detail}
-
-
-def _machine(
-    session: Session,
-    dev: Device,
-    actor: ledger.Actor,
-    key: str,
-    ev: MachineEvent,
-    message: DeviceMessage,
-) -> dict[str, Any]:
-    if ev.state is None and ev.pieces is None:
-        raise InvalidInput(
-            "a machine event carries a state, a piece count, or both",
-            field="state",
-            expected="run, idle, down (with reason), setup or cleanup; and/or pieces",
-        )
-    ws_code = _workstation(session, dev, ev.workstation, [])
-    ws = session.scalar(select(Workstation).where(Workstation.code == ws_code))
-    if ws is None:
-        raise NotFound(f"no workstation {ws_code!r}", field="workstation", expected="a workstation")
-    if dev.kind == DeviceKind.controller and dev.workstation_id not in (None, ws.id):
-        raise InvalidInput(
-            f"controller {dev.code} does not run workstation {ws_code}",
-            field="workstation",
-            expected="the controller's own workstation",
-        )
-    out: dict[str, Any] = {"workstation": ws.code}
-    if ev.state is not None:
-        res = production.machine_state(
-            session,
-            actor,
-            key,
-            MachineStateCommand(
-                workstation=ws.code, state=ev.state, reason=ev.reason, occurred_at=ev.occurred_at
-            ),
-        )
-        out.update(state=ev.state.value, previous=res.detail.get("previous"))
-    if ev.pieces is not None:
-        step = production_rows.running_step(session, ws.id)
-        session.add(
-            MachineCount(
-                message_id=message.id,
-                workstation_id=ws.id,
-                step=step,
-                pieces=ev.pieces,
-                counted_at=message.occurred_at,
-            )
-        )
-        out.update(pieces=str(ev.pieces), step=step)
-    return out
+        return rejected(device, None, None, error)
+    kind = event.get("kind") or "scan"
+    body = {"token": token, **event} if token is not None else event
+    try:
+        return ingest(session, device=device, kind=str(kind), payload=body, site=site)
+    except IsomError as refusal:
+        return rejected(device, str(kind), event.get("eventID"), refusal)

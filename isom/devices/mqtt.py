@@ -2,7 +2,12 @@
 
 Topics: devices publish to `isom/<site>/<device>/{scan,rfid,weight,machine}` (QoS 1) and get
 their answer on `isom/<site>/<device>/reply`; what cannot be applied is also published to
-`isom/<site>/dead-letter` and kept in `dev_dead_letter`.
+`isom/<site>/dead-letter` and kept in `dev_dead_letter`. A device holding a queue of events
+sends them as one message on `isom/<site>/<device>/batch` (`{"token", "events": [...]}`): each
+is applied under its own eventID and answered on the reply topic, in order.
+
+With group commit on (the default), the lanes hand their messages to the process's writer
+(`isom.writer`), so the messages of several lanes share one commit.
 
 The worker keeps a persistent session (fixed client id, clean session off) and acknowledges a
 message only after its transaction committed (paho's manual ack). A worker that drops before
@@ -20,23 +25,28 @@ import os
 import threading
 import zlib
 from collections import deque
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.orm import Session
 
 from isom.db import Database
 from isom.devices import dead_letters
 from isom.devices.dead_letters import clean_json, clean_text
-from isom.devices.ingest import ingest, parse_payload, rejected
+from isom.devices.ingest import ingest, ingest_batch, parse_payload, rejected
 from isom.devices.printing import print_after
 from isom.devices.schemas import EVENT_TYPES, IngestAnswer
 from isom.errors import InvalidInput, IsomError, ServiceUnavailable
+from isom.writer import group_commit, writer_for
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 KINDS = tuple(EVENT_TYPES)
+BATCH = "batch"
 DEFAULT_CLIENT_ID = "isom-ingest"
 
 
@@ -79,11 +89,11 @@ def _transient(exc: BaseException) -> bool:
 
 def _route(topic: str, root: str) -> tuple[str, str, str]:
     parts = topic.split("/")
-    if len(parts) != 4 or parts[0] != root or parts[3] not in KINDS:
+    if len(parts) != 4 or parts[0] != root or parts[3] not in (*KINDS, BATCH):
         raise InvalidInput(
             f"topic {topic!r} is not a device event topic",
             field="topic",
-            expected=f"{root}/<site>/<device>/{{{','.join(KINDS)}}}",
+            expected=f"{root}/<site>/<device>/{{{','.join((*KINDS, BATCH))}}}",
         )
     return parts[1], parts[2], parts[3]
 
@@ -114,10 +124,18 @@ def _problem(exc: Exception, topic: str) -> IsomError:
     return IsomError(f"internal error ({type(exc).__name__}); the message is kept as a dead letter")
 
 
+def _write(db: Database, work: Callable[[Session], T], *, one_command: bool) -> T:
+    """One message's unit of work: through the process's writer under group commit."""
+    if group_commit(db):
+        return writer_for(db).run(work, one_command=one_command)
+    return db.write(work, one_command=one_command)
+
+
 def handle(
     db: Database, topic: str, raw: bytes, root: str = "isom", *, give_up: bool = True
-) -> tuple[IngestAnswer, str | None]:
-    """Apply one MQTT message, or dead-letter it; the answer, and its site (None: bad topic).
+) -> tuple[list[IngestAnswer], str | None]:
+    """Apply one MQTT message, or dead-letter it; its answers (one per event, in order), and
+    its site (None: bad topic).
 
     A failure of the store raises `_StoreDown` (the caller tries again) unless `give_up`, when
     the message is dead-lettered with a 503 answer. Nothing a payload holds makes this raise.
@@ -129,33 +147,73 @@ def handle(
         site, device, kind = _route(topic, root)
         payload = _decode(raw)
         event_id, token = payload.get("eventID"), payload.get("token")
-        answer = db.write(
-            lambda s: ingest(s, device=str(device), kind=str(kind), payload=payload, site=site),
-            one_command=True,
-        )
-        return answer, site
+        if kind == BATCH:
+            answers = _write(
+                db,
+                lambda s: ingest_batch(s, device=str(device), payload=payload, site=site),
+                one_command=False,
+            )
+        else:
+            answers = [
+                _write(
+                    db,
+                    lambda s: ingest(
+                        s, device=str(device), kind=str(kind), payload=payload, site=site
+                    ),
+                    one_command=True,
+                )
+            ]
     except Exception as exc:  # noqa: BLE001 - whatever the payload does, it ends answered
         if _transient(exc) and not give_up:
             raise _StoreDown(str(exc)) from exc
-        answer = rejected(device, kind, event_id, _problem(exc, topic))
-    answer.eventID = clean_text(answer.eventID, 100) if answer.eventID is not None else None
-    answer.error = clean_json(answer.error)
-    letter = answer.error or {}
-    try:
-        db.write(
-            lambda s: dead_letters.record(
-                s,
+        answers = [rejected(device, kind, event_id, _problem(exc, topic))]
+        _dead_letters(db, topic, device, raw, token, answers)
+        return answers, site
+    if kind == BATCH:
+        letters = [
+            (a, json.dumps(e, default=str).encode())
+            for a, e in zip(answers, payload["events"], strict=True)
+            if a.status == "rejected"
+        ]
+        _dead_letters(
+            db, topic, device, None, token, [a for a, _ in letters], [r for _, r in letters]
+        )
+    return answers, site
+
+
+def _dead_letters(
+    db: Database,
+    topic: str,
+    device: str | None,
+    raw: bytes | None,
+    token: Any,
+    answers: list[IngestAnswer],
+    raws: list[bytes] | None = None,
+) -> None:
+    """Keep what could not be applied (the message, or each refused event of a batch)."""
+    if not answers:
+        return
+    for answer in answers:
+        answer.eventID = clean_text(answer.eventID, 100) if answer.eventID is not None else None
+        answer.error = clean_json(answer.error)
+    kept = raws or [raw or b""] * len(answers)
+
+    def record(session: Session) -> None:
+        for answer, body in zip(answers, kept, strict=True):
+            dead_letters.record(
+                session,
                 topic=topic,
                 device=device,
                 event_id=answer.eventID,
-                raw=raw,
-                error=letter,
+                raw=body,
+                error=answer.error or {},
                 token=token if isinstance(token, str) else None,
             )
-        )
+
+    try:
+        db.write(record)
     except Exception as exc:  # noqa: BLE001 - only the store can fail here: try again later
         raise _StoreDown(str(exc)) from exc
-    return answer, site
 
 
 class _Lane:
@@ -227,8 +285,8 @@ class IngestWorker:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         # One thread per lane; a device always uses the same lane, so its events apply in the
-        # order it sent them. SQLite has one writer: one lane is enough.
-        self._lane_count = workers or (1 if db.is_sqlite else 4)
+        # order it sent them. SQLite has one writer: without group commit one lane is enough.
+        self._lane_count = workers or (4 if group_commit(db) or not db.is_sqlite else 1)
         self._lanes: list[_Lane] = []
         self._threads: list[threading.Thread] = []
         self.client = mqtt.Client(
@@ -247,7 +305,7 @@ class IngestWorker:
         if reason.is_failure:
             log.error("MQTT connect refused: %s", reason)
             return
-        client.subscribe([(f"{self.root}/{self.site}/+/{kind}", 1) for kind in KINDS])
+        client.subscribe([(f"{self.root}/{self.site}/+/{kind}", 1) for kind in (*KINDS, BATCH)])
 
     def _on_subscribe(self, _c: Any, _u: Any, _mid: Any, _codes: Any, _p: Any) -> None:
         self.subscribed.set()
@@ -258,7 +316,7 @@ class IngestWorker:
         device = parts[2] if len(parts) > 2 else ""
         self._lanes[zlib.crc32(device.encode()) % len(self._lanes)].put(device, msg)
 
-    def _settle(self, msg: mqtt.MQTTMessage) -> tuple[IngestAnswer, str | None] | None:
+    def _settle(self, msg: mqtt.MQTTMessage) -> tuple[list[IngestAnswer], str | None] | None:
         """Apply or dead-letter a message; while the store fails, try again with backoff.
 
         None when the worker stops first: the message stays unacknowledged, and the broker
@@ -291,7 +349,12 @@ class IngestWorker:
                 self.handled += 1
             self.client.ack(msg.mid, msg.qos)
 
-    def _answer(self, topic: str, answer: IngestAnswer, site: str | None) -> None:
+    def _answer(self, topic: str, answers: list[IngestAnswer], site: str | None) -> None:
+        """Answer each event of the message in order."""
+        for answer in answers:
+            self._answer_one(topic, answer, site)
+
+    def _answer_one(self, topic: str, answer: IngestAnswer, site: str | None) -> None:
         """Print what the event asked for, then publish the reply (and the dead letter)."""
         if answer.status == "accepted":
             print_after(self.db, answer)

@@ -39,7 +39,7 @@ from isom.ledger.schemas import (
     SplitCommand,
     UnnestCommand,
 )
-from isom.toolkit.commands import PROBLEMS, actor_of, command_routes
+from isom.toolkit.commands import PROBLEMS, actor_of, apply_command, command_routes
 from isom.toolkit.deps import READERS, Db, Key, Reader, require_roles
 
 router = APIRouter(tags=["ledger"])
@@ -67,7 +67,7 @@ def _endpoint(
     BATCH_OPERATIONS[path] = batch.BatchOperation(
         operation, command_type, frozenset(r.value for r in roles), more.get("accepted")
     )
-    _mount(path, operation, command_type, roles, summary, **more)
+    _mount(path, operation, command_type, roles, summary, grouped=True, **more)
 
 
 _endpoint(
@@ -128,12 +128,17 @@ _endpoint("reverse", ledger.reverse, ReverseCommand, (R.supervisor,), "Reverse a
     responses={**PROBLEMS, 413: {"description": "More than the batch door takes"}},
     summary="Apply many ledger commands in one transaction, each answered on its own",
 )
-def apply_batch(
+async def apply_batch(
     body: batch.BatchIn, db: Db, principal: Principal = Depends(require_roles(*FLOOR))
 ) -> batch.BatchOut:
     """Each command carries its own key and gets the answer its own request would get (201,
-    200 for a replay, 202, or its problem), in order; a refused one changes nothing."""
-    return db.write(lambda s: batch.apply(s, actor_of(principal), body.commands, BATCH_OPERATIONS))
+    200 for a replay, 202, or its problem), in order; a refused one changes nothing. The
+    batch is committed with the commands other callers send meanwhile (group commit)."""
+
+    def work(session: Session) -> batch.BatchOut:
+        return batch.apply(session, actor_of(principal), body.commands, BATCH_OPERATIONS)
+
+    return await apply_command(db, work, grouped=True, one_command=False)
 
 
 @router.get("/ledger/count-proposals", responses=PROBLEMS, summary="Counts awaiting approval")

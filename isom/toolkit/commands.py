@@ -7,10 +7,12 @@ change or 200 with `Idempotent-Replayed: true` for a replay of the same key and 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from fastapi import APIRouter, Depends, Response
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
@@ -19,6 +21,9 @@ from isom.auth.models import Role
 from isom.auth.services import Principal
 from isom.db import Database
 from isom.toolkit.deps import get_db, idempotency_key, require_roles
+from isom.writer import group_commit, writer_for
+
+T = TypeVar("T")
 
 PROBLEMS: dict[int | str, dict[str, Any]] = {
     400: {"description": "The body is not valid JSON"},
@@ -46,6 +51,16 @@ def actor_of(principal: Principal) -> Actor:
     )
 
 
+async def apply_command(
+    db: Database, work: Callable[[Session], T], *, grouped: bool, one_command: bool = True
+) -> T:
+    """Run a door's command off the event loop: through the process's writer (group commit)
+    when `grouped` and enabled, else in its own transaction on a pool thread."""
+    if grouped and group_commit(db):
+        return await asyncio.wrap_future(writer_for(db).submit(work, one_command=one_command))
+    return await run_in_threadpool(db.write, work, one_command=one_command)
+
+
 def add_command_route(
     router: APIRouter,
     path: str,
@@ -58,20 +73,23 @@ def add_command_route(
     name: str,
     accepted: Callable[[Any], bool] | None = None,
     responses: dict[int | str, dict[str, Any]] | None = None,
+    grouped: bool = False,
 ) -> None:
     """Mount `operation` as POST `path`: role-checked, idempotent, one transaction. An answer
-    `accepted` says is recorded but not yet applied (awaiting approval) is a 202."""
+    `accepted` says is recorded but not yet applied (awaiting approval) is a 202. `grouped`:
+    the command goes to the process's writer, committed with its concurrent peers."""
 
-    def endpoint(
+    async def endpoint(
         command: BaseModel,
         response: Response,
         key: str = Depends(idempotency_key),
         principal: Principal = Depends(require_roles(*roles)),
         db: Database = Depends(get_db),
     ) -> Any:
-        result: Replayable = db.write(
-            lambda s: operation(s, actor_of(principal), key, command), one_command=True
-        )
+        def work(session: Session) -> Any:
+            return operation(session, actor_of(principal), key, command)
+
+        result: Replayable = await apply_command(db, work, grouped=grouped)
         response.status_code = 200 if result.replayed else 201
         if result.replayed:
             response.headers["Idempotent-Replayed"] = "true"
