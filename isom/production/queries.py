@@ -312,6 +312,10 @@ def run_length_band(units: Decimal) -> str:
 Spans = list[tuple[dt.datetime, dt.datetime]]
 
 
+_Timing = dict[str, Decimal]
+_StateSpans = dict[int, list[tuple[MachineState, dt.datetime, dt.datetime]]]
+
+
 def learned_times(session: Session, *, now: dt.datetime | None = None) -> list[LearnedTime]:
     """Actual setup, run and cleanup of done steps, per operation, item, workstation and run
     length, beside the standards snapshotted at release.
@@ -329,89 +333,111 @@ def learned_times(session: Session, *, now: dt.datetime | None = None) -> list[L
         .join(WorkOrder, WorkOrder.id == WorkOrderStep.work_order_id)
         .where(WorkOrderStep.status == StepStatus.done, WorkOrderStep.workstation_id.is_not(None))
     ).all()
-    spans: dict[int, Spans] = defaultdict(list)
-    states: dict[int, list[tuple[MachineState, dt.datetime, dt.datetime]]] = defaultdict(list)
-    if done:
-        for step_id, a, b in session.execute(
-            select(LabourRecord.step_id, LabourRecord.started_at, LabourRecord.ended_at).where(
-                LabourRecord.step_id.in_([s.id for s, _ in done]),
-                LabourRecord.ended_at.is_not(None),
-            )
-        ).all():
-            spans[step_id].append((a, b or a))
-        for ws_id, state, a, b in session.execute(
-            select(
-                MachineRecord.workstation_id,
-                MachineRecord.state,
-                MachineRecord.started_at,
-                MachineRecord.ended_at,
-            ).where(
-                MachineRecord.workstation_id.in_({s.workstation_id for s, _ in done}),
-                MachineRecord.state.in_(
-                    (MachineState.setup, MachineState.cleanup, MachineState.down)
-                ),
-            )
-        ).all():
-            states[ws_id].append((state, a, b or until))
-    groups: dict[tuple[str, int, int, str], list[dict[str, Decimal]]] = defaultdict(list)
+    spans, states = _clocked_and_states(session, [s for s, _ in done], until)
+    groups: dict[tuple[str, int, int, str], list[_Timing]] = defaultdict(list)
     for step, item_id in done:
         units = step.quantity_good + step.quantity_scrap
-        clocked = _union(spans[step.id])
-        split = {k: Decimal(0) for k in ("setup", "cleanup", "down")}
-        for state, a, b in states[step.workstation_id or 0]:
-            split[state.value] += _overlap_minutes(clocked, a, b)
-        elapsed = _union_minutes(clocked)
-        groups[(step.operation, item_id, step.workstation_id or 0, run_length_band(units))].append(
-            {
-                "units": units,
-                "elapsed": elapsed,
-                "setup": split["setup"],
-                "cleanup": split["cleanup"],
-                "down": split["down"],
-                "run": elapsed - split["setup"] - split["cleanup"] - split["down"],
-                "standard": step.standard_minutes,
-                "std_setup": step.setup_minutes,
-                "std_run": step.run_minutes_per_unit,
-                "std_cleanup": step.cleanup_minutes,
-            }
+        band = run_length_band(units)
+        groups[(step.operation, item_id, step.workstation_id or 0, band)].append(
+            _step_timing(step, units, spans[step.id], states[step.workstation_id or 0])
         )
-    out = []
+    return [
+        _learned(operation, items[item_id], stations.get(ws_id, "?"), band, rows)
+        for (operation, item_id, ws_id, band), rows in sorted(groups.items())
+    ]
+
+
+def _clocked_and_states(
+    session: Session, steps: list[WorkOrderStep], until: dt.datetime
+) -> tuple[dict[int, Spans], _StateSpans]:
+    """The done steps' labour spans, and their workstations' setup, cleanup and down spans."""
+    spans: dict[int, Spans] = defaultdict(list)
+    states: _StateSpans = defaultdict(list)
+    if not steps:
+        return spans, states
+    for step_id, a, b in session.execute(
+        select(LabourRecord.step_id, LabourRecord.started_at, LabourRecord.ended_at).where(
+            LabourRecord.step_id.in_([s.id for s in steps]),
+            LabourRecord.ended_at.is_not(None),
+        )
+    ).all():
+        spans[step_id].append((a, b or a))
+    for ws_id, state, a, b in session.execute(
+        select(
+            MachineRecord.workstation_id,
+            MachineRecord.state,
+            MachineRecord.started_at,
+            MachineRecord.ended_at,
+        ).where(
+            MachineRecord.workstation_id.in_({s.workstation_id for s in steps}),
+            MachineRecord.state.in_((MachineState.setup, MachineState.cleanup, MachineState.down)),
+        )
+    ).all():
+        states[ws_id].append((state, a, b or until))
+    return spans, states
+
+
+def _step_timing(
+    step: WorkOrderStep,
+    units: Decimal,
+    spans: Spans,
+    states: list[tuple[MachineState, dt.datetime, dt.datetime]],
+) -> _Timing:
+    """One done step's clocked minutes split into setup, cleanup, down and run."""
+    clocked = _union(spans)
+    split = {k: Decimal(0) for k in ("setup", "cleanup", "down")}
+    for state, a, b in states:
+        split[state.value] += _overlap_minutes(clocked, a, b)
+    elapsed = _union_minutes(clocked)
+    return {
+        "units": units,
+        "elapsed": elapsed,
+        "setup": split["setup"],
+        "cleanup": split["cleanup"],
+        "down": split["down"],
+        "run": elapsed - split["setup"] - split["cleanup"] - split["down"],
+        "standard": step.standard_minutes,
+        "std_setup": step.setup_minutes,
+        "std_run": step.run_minutes_per_unit,
+        "std_cleanup": step.cleanup_minutes,
+    }
+
+
+def _learned(
+    operation: str, item: str, workstation: str, band: str, rows: list[_Timing]
+) -> LearnedTime:
+    """The means and totals of one group of done steps, beside their standards."""
+    n = len(rows)
     q, q4 = Decimal("0.01"), Decimal("0.0001")
-    for (operation, item_id, ws_id, band), rows in sorted(groups.items()):
-        n = len(rows)
 
-        def total(k: str, rows: list[dict[str, Decimal]] = rows) -> Decimal:
-            return sum((r[k] for r in rows), Decimal(0))
+    def total(k: str) -> Decimal:
+        return sum((r[k] for r in rows), Decimal(0))
 
-        units = total("units")
-        out.append(
-            LearnedTime(
-                operation=operation,
-                item=items[item_id],
-                workstation=stations.get(ws_id, "?"),
-                run_length=band,
-                steps=n,
-                units=units,
-                mean_run_length=(units / n).quantize(q),
-                setup_minutes=(total("setup") / n).quantize(q),
-                run_minutes=total("run").quantize(q),
-                cleanup_minutes=(total("cleanup") / n).quantize(q),
-                down_minutes=total("down").quantize(q),
-                run_minutes_per_unit=(total("run") / units).quantize(q4) if units else Decimal(0),
-                standard_setup_minutes=(total("std_setup") / n).quantize(q),
-                standard_run_minutes_per_unit=(total("std_run") / n).quantize(q4),
-                standard_cleanup_minutes=(total("std_cleanup") / n).quantize(q),
-                actual_minutes=total("elapsed").quantize(q),
-                standard_minutes=total("standard").quantize(q),
-                actual_minutes_per_unit=(total("elapsed") / units).quantize(q4)
-                if units
-                else Decimal(0),
-                standard_minutes_per_unit=(total("standard") / units).quantize(q4)
-                if units
-                else Decimal(0),
-            )
-        )
-    return out
+    def per_unit(k: str) -> Decimal:
+        return (total(k) / units).quantize(q4) if units else Decimal(0)
+
+    units = total("units")
+    return LearnedTime(
+        operation=operation,
+        item=item,
+        workstation=workstation,
+        run_length=band,
+        steps=n,
+        units=units,
+        mean_run_length=(units / n).quantize(q),
+        setup_minutes=(total("setup") / n).quantize(q),
+        run_minutes=total("run").quantize(q),
+        cleanup_minutes=(total("cleanup") / n).quantize(q),
+        down_minutes=total("down").quantize(q),
+        run_minutes_per_unit=per_unit("run"),
+        standard_setup_minutes=(total("std_setup") / n).quantize(q),
+        standard_run_minutes_per_unit=(total("std_run") / n).quantize(q4),
+        standard_cleanup_minutes=(total("std_cleanup") / n).quantize(q),
+        actual_minutes=total("elapsed").quantize(q),
+        standard_minutes=total("standard").quantize(q),
+        actual_minutes_per_unit=per_unit("elapsed"),
+        standard_minutes_per_unit=per_unit("standard"),
+    )
 
 
 def _union(spans: Spans) -> Spans:
