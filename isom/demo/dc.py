@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from isom.auth import grants, sites
 from isom.auth import services as auth_service
 from isom.auth.models import Role, User
 from isom.db import Database
@@ -83,6 +84,7 @@ def load_devices_and_users(session: Session) -> None:
                 roles=[str(r) for r in roles],
                 full_name=full_name,
             )
+            grants.grant_user_site(session, username, SITE)
 
 
 def supplier_sscc(serial: int) -> str:
@@ -156,6 +158,7 @@ class DcStory:
 
     def __init__(self, db: Database, now: dt.datetime) -> None:
         self.db, self.n, self.now = db, 0, now
+        self.site = db.read(lambda s: grants.site_id(s, SITE))
 
     def ago(self, hours: float) -> dt.datetime:
         return self.now - dt.timedelta(hours=hours)
@@ -163,7 +166,8 @@ class DcStory:
     def do(self, operation: Any, command: Any) -> Any:
         self.n += 1
         key = f"demo-dc-{self.n}"
-        return self.db.write(lambda s: operation(s, ACTOR, key, command))
+        with sites.acting_in({self.site}):  # what the DC's people do, at the DC
+            return self.db.write(lambda s: operation(s, ACTOR, key, command))
 
     def tell(self) -> None:
         self.inbound()

@@ -8,6 +8,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from isom.auth import sites
 from isom.errors import Conflict, WrongState
 from isom.ledger import services as ledger
 from isom.masterdata import services as md
@@ -158,6 +159,7 @@ def upsert_customer_order(
         order = CustomerOrder(
             number=number,
             customer_id=customer.id,
+            site_id=sites.home_site(session),
             source=cmd.source,
             external_ref=cmd.external_ref,
             priority=cmd.priority,
@@ -433,7 +435,12 @@ def list_customer_orders(
     session: Session, *, status: CustomerOrderStatus | None = None, limit: int = 100
 ) -> list[CustomerOrderView]:
     """The newest customer orders, optionally of one status."""
-    query = select(CustomerOrder.number).order_by(CustomerOrder.id.desc()).limit(limit)
+    query = (
+        select(CustomerOrder.number)
+        .where(sites.within(CustomerOrder.site_id))
+        .order_by(CustomerOrder.id.desc())
+        .limit(limit)
+    )
     if status is not None:
         query = query.where(CustomerOrder.status == status)
     return [customer_order_view(session, number) for number in session.scalars(query)]

@@ -112,6 +112,8 @@ class CustomerOrder(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     number: Mapped[str] = mapped_column(String(40), unique=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("md_customer.id"), index=True)
+    #: The site it belongs to (sites apart: `isom.auth.sites`).
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("md_location.id"), index=True)
     source: Mapped[str] = mapped_column(String(40), default="manual")
     external_ref: Mapped[str | None] = mapped_column(String(100))
     priority: Mapped[Priority] = mapped_column(enum_column(Priority), default=Priority.normal)
@@ -163,6 +165,8 @@ class PurchaseOrder(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     number: Mapped[str] = mapped_column(String(40), unique=True)
     supplier_id: Mapped[int] = mapped_column(ForeignKey("md_supplier.id"), index=True)
+    #: The site it belongs to (sites apart: `isom.auth.sites`).
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("md_location.id"), index=True)
     source: Mapped[str] = mapped_column(String(40), default="manual")
     external_ref: Mapped[str | None] = mapped_column(String(100))
     currency: Mapped[str] = mapped_column(String(3), default="EUR")
@@ -251,6 +255,8 @@ class ShipOrder(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     number: Mapped[str] = mapped_column(String(40), unique=True)
     customer_order_id: Mapped[int] = mapped_column(ForeignKey("ord_customer_order.id"), index=True)
+    #: The site it belongs to (sites apart: `isom.auth.sites`).
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("md_location.id"), index=True)
     status: Mapped[ShipOrderStatus] = mapped_column(enum_column(ShipOrderStatus), index=True)
     ship_to: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)

@@ -29,6 +29,7 @@ from typing import TypeVar
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from isom.auth import sites
 from isom.errors import InvalidInput, NotFound
 from isom.masterdata.models import Customer, Item, Supplier
 from isom.orders.models import (
@@ -62,6 +63,7 @@ def order_by_number(
     order = session.scalar(query)
     if order is None:
         raise NotFound(f"no {what} {number!r}", field="order", expected="an existing order number")
+    sites.check(order.site_id, what, number, field="order")
     return order
 
 
@@ -317,6 +319,12 @@ def line_by_reference(session: Session, reference: str) -> CustomerLine:
             expected="the reference of an existing customer order line",
         )
     return line
+
+
+def line_site(session: Session, reference: str) -> int | None:
+    """The site of the order a customer line reference names (None: no such line)."""
+    number = reference.rpartition("/")[0]
+    return session.scalar(select(CustomerOrder.site_id).where(CustomerOrder.number == number))
 
 
 def released_for_shipping(

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
+from isom.auth import sites
 from isom.ledger.models import Container, Content, EventLine, Lot
 from isom.ledger.models import Event as LedgerEvent
 from isom.masterdata.models import Item, Person, Workstation
@@ -139,7 +140,7 @@ def wip(session: Session, *, stuck_minutes: int = 30, at: dt.datetime | None = N
     jobs = list(
         session.scalars(
             select(WorkOrder)
-            .where(WorkOrder.status.in_(OPEN))
+            .where(WorkOrder.status.in_(OPEN), sites.within(WorkOrder.site_id))
             .order_by(WorkOrder.due_date, WorkOrder.id)
         )
     )

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, aliased
 
+from isom.auth import sites
 from isom.errors import NotFound
 from isom.ledger import nesting
 from isom.ledger.models import (
@@ -224,7 +225,7 @@ def _event_views(session: Session, events: list[Event]) -> list[EventView]:
 def event(session: Session, event_id: int) -> EventView:
     """One event as it was applied."""
     found = session.get(Event, event_id)
-    if found is None:
+    if found is None or not sites.allows(found.site_id):
         raise NotFound(f"no event {event_id}", field="event_id")
     return _event_views(session, [found])[0]
 
@@ -317,7 +318,7 @@ def container(session: Session, code: str) -> ContainerView:
         .outerjoin(parent, parent.id == Container.parent_id)
         .where(Container.code == code)
     ).first()
-    if found is None:
+    if found is None or not sites.allows(found[0].site_id):
         raise NotFound(
             f"no container with code {code!r}",
             field="code",
@@ -330,7 +331,7 @@ def container(session: Session, code: str) -> ContainerView:
 def subtree_codes(session: Session, code: str) -> list[str]:
     """The codes of a container and everything nested in it."""
     cont = session.scalar(select(Container).where(Container.code == code))
-    if cont is None:
+    if cont is None or not sites.allows(cont.site_id):
         raise NotFound(f"no container with code {code!r}", field="code")
     ids = nesting.subtree_ids(session, cont.id)
     return list(session.scalars(select(Container.code).where(Container.id.in_(ids))))

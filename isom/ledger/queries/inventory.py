@@ -9,6 +9,7 @@ from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from isom.auth import sites
 from isom.errors import NotFound
 from isom.ledger.models import (
     Balance,
@@ -66,7 +67,7 @@ def inventory(
         .join(Unit, Unit.id == Item.base_unit_id)
         .join(Location, Location.id == Balance.location_id)
         .outerjoin(Lot, Lot.id == Balance.lot_id)
-        .where(Balance.quantity != 0)
+        .where(Balance.quantity != 0, sites.within(Location.site_id))
     )
     if item is not None:
         it = md.get_item(session, item)
