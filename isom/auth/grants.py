@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from isom.auth import cache
 from isom.auth.models import ApiToken, TokenSite, User, UserSite
-from isom.errors import NotFound
+from isom.errors import Conflict, NotFound
 
 #: Master data's locations, read by name only (auth sits below master data).
 _LOCATION = table("md_location", column("id"), column("code"), column("kind"))
@@ -63,11 +63,30 @@ def grant_user_site(session: Session, username: str, site: str) -> list[str]:
 
 
 def revoke_user_site(session: Session, username: str, site: str) -> list[str]:
-    """Take `site` from a user (taking the last one makes the user span every site again)."""
+    """Take `site` from a user; never the last one (that would silently widen it to every
+    site): grant another first, or let it span every site on purpose (`span_user`)."""
     user, sid = _user(session, username), site_id(session, site)
     cache.changed(session)
     session.execute(delete(UserSite).where(UserSite.user_id == user.id, UserSite.site_id == sid))
-    return sites_of_user(session, user.id)
+    left = sites_of_user(session, user.id)
+    if not left:
+        raise _last_site(f"user {username}")
+    return left
+
+
+def span_user(session: Session, username: str) -> None:
+    """Let a user act at every site: its site grants are dropped."""
+    user = _user(session, username)
+    cache.changed(session)
+    session.execute(delete(UserSite).where(UserSite.user_id == user.id))
+
+
+def _last_site(holder: str) -> Conflict:
+    return Conflict(
+        f"{holder} would hold no site, which means every site",
+        field="site",
+        expected="grant another site first, or let it span every site on purpose (span)",
+    )
 
 
 def grant_token_site(session: Session, name: str, site: str) -> list[str]:
@@ -81,13 +100,24 @@ def grant_token_site(session: Session, name: str, site: str) -> list[str]:
 
 
 def revoke_token_site(session: Session, name: str, site: str) -> list[str]:
-    """Take `site` from an API token."""
+    """Take `site` from an API token; never the last one (see `revoke_user_site`)."""
     token, sid = _token(session, name), site_id(session, site)
     cache.changed(session)
     session.execute(
         delete(TokenSite).where(TokenSite.token_id == token.id, TokenSite.site_id == sid)
     )
-    return sites_of_token(session, token.id)
+    left = sites_of_token(session, token.id)
+    if not left:
+        raise _last_site(f"token {name}")
+    return left
+
+
+def span_token(session: Session, name: str) -> None:
+    """Let a token act in its user's sites, or every site when it has no user: its own site
+    grants are dropped."""
+    token = _token(session, name)
+    cache.changed(session)
+    session.execute(delete(TokenSite).where(TokenSite.token_id == token.id))
 
 
 def sites_of_user(session: Session, user_id: int) -> list[str]:

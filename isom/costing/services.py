@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from isom.auth import sites
 from isom.costing.models import OverheadRate
 from isom.costing.money import CENT, split_cents
 from isom.costing.money import cents as cents  # other domains round money with it
@@ -144,7 +145,7 @@ def _step_minutes_on_station(session: Session, step: WorkOrderStep, until: dt.da
 
 def _job(session: Session, number: str) -> tuple[WorkOrder, list[WorkOrderStep]]:
     wo = session.scalar(select(WorkOrder).where(WorkOrder.number == number))
-    if wo is None:
+    if wo is None or not sites.allows(wo.site_id):
         raise NotFound(
             f"no work order {number!r}", field="work_order", expected="an existing work order"
         )

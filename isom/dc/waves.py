@@ -19,9 +19,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from isom.auth import sites
 from isom.dc.models import Wave, WaveOrder, WaveStatus
 from isom.dc.terms import terms_of
 from isom.devices import services as devices
@@ -90,9 +91,28 @@ class WaveSheet(BaseModel):
 def get_wave(session: Session, number: str) -> Wave:
     """A wave by its number, or 404."""
     wave = session.scalar(select(Wave).where(Wave.number == number))
-    if wave is None:
+    if wave is None or not sites.allows(_site_of(session, wave.id)):
         raise NotFound(f"no wave {number!r}", field="wave", expected="an existing wave number")
     return wave
+
+
+def _wave_sites() -> Any:
+    """The site of a wave (per `Wave.id`): its ship orders', all of one site."""
+    return (
+        select(func.min(ShipOrder.site_id))
+        .join(WaveOrder, WaveOrder.ship_order_id == ShipOrder.id)
+        .where(WaveOrder.wave_id == Wave.id)
+        .correlate(Wave)
+        .scalar_subquery()
+    )
+
+
+def _site_of(session: Session, wave_id: int) -> int | None:
+    return session.scalar(
+        select(func.min(ShipOrder.site_id))
+        .join(WaveOrder, WaveOrder.ship_order_id == ShipOrder.id)
+        .where(WaveOrder.wave_id == wave_id)
+    )
 
 
 def _members(session: Session, wave: Wave) -> list[tuple[WaveOrder, ShipOrder]]:
@@ -229,14 +249,16 @@ def wave_sheet(session: Session, number: str) -> WaveSheet:
 def list_waves(session: Session) -> list[WaveSheet]:
     """Waves not yet shipped first, newest first."""
     waves = session.scalars(
-        select(Wave).order_by(Wave.status == WaveStatus.shipped, Wave.id.desc())
+        select(Wave)
+        .where(sites.within(_wave_sites()))
+        .order_by(Wave.status == WaveStatus.shipped, Wave.id.desc())
     )
     return [wave_sheet(session, w.number) for w in waves]
 
 
 def _open_wave(session: Session, number: str) -> Wave:
     wave = session.scalar(select(Wave).where(Wave.number == number).with_for_update())
-    if wave is None:
+    if wave is None or not sites.allows(_site_of(session, wave.id)):
         raise NotFound(f"no wave {number!r}", field="wave", expected="an existing wave number")
     if wave.status is WaveStatus.shipped:
         raise Conflict(f"wave {wave.number} is shipped", field="wave", expected="an open wave")
@@ -356,7 +378,7 @@ def despatch_advice(session: Session, number: str) -> dict[str, Any]:
     """A shipped order as EPCIS 2.0: per carton an AggregationEvent (SSCC -> what it holds),
     then one shipping ObjectEvent of the cartons to the customer; checked against GS1's schema."""
     ship = session.scalar(select(ShipOrder).where(ShipOrder.number == number))
-    if ship is None or ship.status is not ShipOrderStatus.shipped:
+    if ship is None or ship.status is not ShipOrderStatus.shipped or not sites.allows(ship.site_id):
         raise NotFound(
             f"no shipped ship order {number!r}", field="ship_order", expected="a shipped order"
         )
@@ -380,9 +402,11 @@ def despatch_advice(session: Session, number: str) -> dict[str, Any]:
         gtins[item.code] = item.gtin
         box = contents[package.code]
         box[(item.code, lot)] = box.get((item.code, lot), Decimal(0)) + p.picked_quantity
+    site = session.get(Location, ship.site_id) if ship.site_id else None
     common = {
         "eventTime": epcis._time(at),
         "eventTimeZoneOffset": "+00:00",
+        **({"readPoint": {"id": epcis.location_uri(site.code)}} if site else {}),
         "bizTransactionList": [
             {"type": "po", "bizTransaction": epcis.party_uri("order", order.number)},
             {"type": "desadv", "bizTransaction": epcis.party_uri("desadv", ship.number)},

@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from isom.auth import sites
 from isom.errors import InvalidInput
 from isom.ledger.models import Container, Event, EventKind, EventMove
 from isom.masterdata.models import Item, Location, Unit
@@ -180,7 +181,7 @@ def _lookups(session: Session, events: list[Event]) -> _Lookups:
             .where(Item.code.in_(item_codes))
         )
     }
-    loc_ids: set[int] = {e.location_id for e in every if e.location_id}
+    loc_ids: set[int] = {x for e in every for x in (e.location_id, e.site_id) if x}
     cont_ids: set[int] = set()
     for mvs in moves.values():
         for mv in mvs:
@@ -354,6 +355,9 @@ def to_epcis(e: Event, lk: _Lookups) -> dict[str, Any]:
     ev["isom:eventKey"] = shown.key
     ev["isom:ledgerEventId"] = e.id
     ev["isom:kind"] = e.kind.value
+    site = lk.locations.get(shown.site_id or 0)
+    if site:
+        ev["isom:site"] = site[0]  # which site's event (its readPoint names the place itself)
     if shown.actor:
         ev["isom:actor"] = shown.actor
     if shown.device:
@@ -542,7 +546,11 @@ def query(session: Session, q: EpcisQuery) -> tuple[dict[str, Any], str | None]:
             expected=", ".join(EVENT_TYPES),
         )
     step = _short(q.biz_step) if q.biz_step else None
-    stmt = select(Event).where(Event.id > _after(q.page_token)).order_by(Event.id)
+    stmt = (
+        select(Event)
+        .where(Event.id > _after(q.page_token), sites.within(Event.site_id))
+        .order_by(Event.id)
+    )
     if q.ge_event_time:
         stmt = stmt.where(Event.occurred_at >= q.ge_event_time)
     if q.lt_event_time:

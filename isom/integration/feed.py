@@ -23,10 +23,12 @@ from pydantic import BaseModel
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, aliased
 
+from isom.auth import sites
 from isom.db import Database
 from isom.errors import InvalidInput
 from isom.integration.models import FeedMessage, FeedState
-from isom.ledger.models import Outbox
+from isom.ledger.models import Event, Outbox
+from isom.masterdata.models import Location
 from isom.types import utcnow
 
 #: No ledger transaction lasts longer than this: rows older than it are final.
@@ -45,6 +47,8 @@ class Message(BaseModel):
     key: str
     time: dt.datetime
     event_id: int | None
+    #: The code of the site where the ledger event happened (None: not a site's event).
+    site: str | None = None
     payload: dict[str, Any]
 
 
@@ -192,15 +196,17 @@ def read_after(
             .scalar_subquery()
         )
         rows = session.execute(
-            select(FeedMessage, Outbox.event_id, Outbox.payload, rank)
+            select(FeedMessage, Outbox.event_id, Outbox.payload, rank, Location.code)
             .join(Outbox, Outbox.id == FeedMessage.outbox_id)
-            .where(FeedMessage.seq > cursor)
+            .outerjoin(Event, Event.id == Outbox.event_id)
+            .outerjoin(Location, Location.id == Event.site_id)
+            .where(FeedMessage.seq > cursor, sites.within(Event.site_id))
             .order_by(FeedMessage.seq)
             .limit(scan)
         ).all()
         if not rows:
             return out, cursor, False
-        for fm, event_id, payload, place in rows:
+        for fm, event_id, payload, place, site in rows:
             if len(out) >= limit:
                 break
             cursor = fm.seq
@@ -224,6 +230,7 @@ def read_after(
                         key=fm.message_key,
                         time=fm.created_at,
                         event_id=event_id,
+                        site=site,
                         payload=payload,
                     )
                 )

@@ -19,7 +19,7 @@ from isom.auth import services as auth_service
 from isom.auth.models import Role
 from isom.auth.sites import acting_in
 from isom.db import Database
-from isom.dc.models import AdvisedPallet, Wave
+from isom.dc.models import AdvisedPallet, PalletStatus, Wave
 from isom.demo import dc as demo_dc
 from isom.ledger.models import Balance, Container, ContainerStatus, Content, Event
 from isom.masterdata.models import Item, Location, Supplier
@@ -180,7 +180,10 @@ def fill(route: Route, objects: dict[str, str]) -> str:
 # Body fields that name a container, location or order, and what fills the other required ones.
 BODY_KINDS = {
     "container": "container",
+    "parent": "container2",
+    "into": "container2",
     "location": "location",
+    "to_location": "location",
     "order": None,  # a customer or purchase order: by the path
     "ship_order": "ship_order",
     "work_order": "work_order",
@@ -225,11 +228,11 @@ def command_routes() -> list[tuple[str, str, list[str]]]:
 
 
 def command_body(
-    path: str, objects: dict[str, str], doc: dict[str, Any]
+    path: str, objects: dict[str, str], doc: dict[str, Any], method: str = "post"
 ) -> tuple[dict[str, Any], set[str]]:
     """A body for the command at `path`: its site-bound fields set to `objects`, the other
     required ones to plausible values; and which fields are site-bound."""
-    operation = doc["paths"][path]["post"]
+    operation = doc["paths"][path][method]
     fields = body_fields(doc, operation)
     body: dict[str, Any] = {}
     bound = set()
@@ -238,8 +241,15 @@ def command_body(
         if kind:
             body[name] = objects[kind]
             bound.add(name)
-    plausible = {
+    plausible: dict[str, Any] = {
         "quantity": "1",
+        "quantity_delta": "1",
+        "counted_quantity": "1",
+        "length": "1",
+        "name": "Sites apart",
+        "code": f"SITES-{key()[:6]}",
+        "site": objects["site"],
+        "scan": f"(00){objects['advised']}",
         "good_quantity": "1",
         "line_no": 1,
         "item": objects["item"],
@@ -253,13 +263,31 @@ def command_body(
         "counted": "1",
         "package": f"PKG-{key()[:8]}",
         "lines": [{"item": objects["item"], "quantity": "1"}],
-        "into": objects["container"],
     }
     for name in fields["required"]:
-        if name not in body:
-            assert name in plausible, f"POST {path}: give the tests a value for {name!r}"
+        if name in body:
+            continue
+        schema = fields["properties"][name]
+        if "$ref" in schema:
+            schema = doc["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+        if "enum" in schema:
+            body[name] = schema["enum"][0]
+        elif name == "step" and schema.get("type") == "string":
+            body[name] = f"{objects['work_order']}/1"
+        else:
+            assert name in plausible, f"{method} {path}: give the tests a value for {name!r}"
             body[name] = plausible[name]
     return body, bound
+
+
+def path_body(route: Route, objects: dict[str, str], doc: dict[str, Any]) -> dict[str, Any] | None:
+    """The JSON body a path route takes, if it takes one."""
+    operation = doc["paths"].get(route.path, {}).get(route.method.lower())
+    if operation is None or "application/json" not in operation.get("requestBody", {}).get(
+        "content", {}
+    ):
+        return None
+    return command_body(route.path, objects, doc, route.method.lower())[0]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -298,7 +326,20 @@ def objects_of(s: Session, code: str) -> dict[str, str]:
         .where(Container.code == container),
     )
     wave = s.scalar(select(Wave.number).order_by(Wave.id).limit(1))
-    pallet = s.scalar(select(AdvisedPallet.sscc).order_by(AdvisedPallet.id).limit(1))
+    pallets = {
+        status: s.scalar(
+            select(AdvisedPallet.sscc)
+            .where(AdvisedPallet.status == status)
+            .order_by(AdvisedPallet.id)
+            .limit(1)
+        )
+        for status in PalletStatus
+    }
+    containers = select(Container.code).where(
+        Container.site_id == site,
+        Container.status == ContainerStatus.active,
+        Container.id.in_(held),
+    )
     ship = select(ShipOrder.number).where(ShipOrder.site_id == site).order_by(ShipOrder.id)
     return {
         "site": code,
@@ -318,7 +359,11 @@ def objects_of(s: Session, code: str) -> dict[str, str]:
         "ship_order": _first(s, ship),
         "work_order": _first(s, select(WorkOrder.number).where(WorkOrder.site_id == site)),
         "wave": str(wave) if code == DC else "WAVE-NONE",
-        "pallet": str(pallet) if code == DC else "000000000000000000",
+        "pallet": str(pallets[PalletStatus.received]) if code == DC else "000000000000000000",
+        "advised": str(pallets[PalletStatus.advised]),
+        "container2": _first(
+            s, containers.where(Container.code != container).order_by(Container.id)
+        ),
         "proposal": "999999",
         "badge": "B2002" if code == DC else "B1001",
         "workstation": "KIT-1" if code == DC else "CUT-1",
