@@ -26,11 +26,13 @@ from isom.masterdata.models import Item, Location, Supplier
 from isom.orders import services as orders
 from isom.orders.models import CustomerOrder, Pick, PurchaseOrder, ShipOrder
 from isom.orders.schemas import CreatePurchaseOrder, PurchaseLineIn
-from isom.production.models import ProductionEvent, WorkOrder
+from isom.production.models import ProductionEvent, WorkOrder, WorkOrderStep
 from isom.web.app import create_app
 from tests.builders import key
 
 PLANT, DC = "KW1", demo_dc.SITE
+#: What stands for an object a site has none of (the plant has no waves): always 404.
+NONE = "NONE-AT-THIS-SITE"
 
 #: Every role but admin and device: a caller who may do nearly anything, at one site.
 BROAD = [r.value for r in Role if r not in (Role.admin, Role.device)]
@@ -96,13 +98,13 @@ PATH_KINDS: list[tuple[str, str, str]] = [
     ("/events/", "event_id", "event"),
     ("/production/work-orders/", "number", "work_order"),
     ("/costing/jobs/", "number", "work_order"),
-    ("/dc/kits/", "work_order", "work_order"),
+    ("/dc/kits/", "work_order", "kit_job"),
     ("/orders/customer-orders/", "number", "customer_order"),
     ("/orders/{number}", "number", "customer_order"),
     ("/orders/purchase-orders/", "number", "purchase_order"),
     ("/purchasing/", "number", "purchase_order"),
     ("/orders/ship-orders/", "number", "ship_order"),
-    ("/dc/despatch-advice/", "ship_order", "ship_order"),
+    ("/dc/despatch-advice/", "ship_order", "shipped_order"),
     ("/dc/waves/", "number", "wave"),
     ("/dc/pallets/", "sscc", "pallet"),
 ]
@@ -170,7 +172,7 @@ def fill(route: Route, objects: dict[str, str]) -> str:
     path = route.path.replace("{code:path}", "{code}")
     for param in route.params:
         kind = kind_of(route.path, param)
-        value = objects[kind] if kind else FILLERS.get(param, "x")
+        value = objects[kind] if kind else objects.get(param, FILLERS.get(param, "x"))
         if param == "kind" and "/masterdata/" in route.path:
             value = "locations"
         path = path.replace(f"{{{param}}}", value)
@@ -193,6 +195,8 @@ BODY_KINDS = {
 
 
 def body_kind(path: str, field: str) -> str | None:
+    if field == "parent" and "/locations/" in path:
+        return "site"
     kind = BODY_KINDS.get(field, "")
     if kind is None:
         return "purchase_order" if "purchase-orders" in path else "customer_order"
@@ -236,11 +240,15 @@ def command_body(
     fields = body_fields(doc, operation)
     body: dict[str, Any] = {}
     bound = set()
-    for name in fields["properties"]:
+    properties = fields["properties"]
+    for name in properties:
         kind = body_kind(path, name)
-        if kind:
+        exclusive = name == "location" and {"container", "into"} & set(properties)
+        if kind and not (exclusive and name not in fields["required"]):
             body[name] = objects[kind]
             bound.add(name)
+    if "quantity" in properties and "quantity" not in body:
+        body["quantity"] = "1"  # a change of line names what changes
     plausible: dict[str, Any] = {
         "quantity": "1",
         "quantity_delta": "1",
@@ -252,7 +260,7 @@ def command_body(
         "scan": f"(00){objects['advised']}",
         "good_quantity": "1",
         "line_no": 1,
-        "item": objects["item"],
+        "item": objects["length_item"] if path.endswith(("/cut", "/remnant")) else objects["item"],
         "reason": "sites apart",
         "customer": objects["customer"],
         "status": "available",
@@ -271,7 +279,7 @@ def command_body(
         if "$ref" in schema:
             schema = doc["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
         if "enum" in schema:
-            body[name] = schema["enum"][0]
+            body[name] = "bin" if "bin" in schema["enum"] else schema["enum"][0]
         elif name == "step" and schema.get("type") == "string":
             body[name] = f"{objects['work_order']}/1"
         else:
@@ -287,7 +295,10 @@ def path_body(route: Route, objects: dict[str, str], doc: dict[str, Any]) -> dic
         "content", {}
     ):
         return None
-    return command_body(route.path, objects, doc, route.method.lower())[0]
+    body = command_body(route.path, objects, doc, route.method.lower())[0]
+    if "code" in body and "code" in route.params:
+        body["code"] = objects[str(kind_of(route.path, "code"))]  # as in the URL
+    return body
 
 
 # ---------------------------------------------------------------------------------------------
@@ -341,6 +352,11 @@ def objects_of(s: Session, code: str) -> dict[str, str]:
         Container.id.in_(held),
     )
     ship = select(ShipOrder.number).where(ShipOrder.site_id == site).order_by(ShipOrder.id)
+    jobs = (
+        select(WorkOrder.number)
+        .where(WorkOrder.site_id == site, WorkOrder.id.in_(select(WorkOrderStep.work_order_id)))
+        .order_by(WorkOrder.id)
+    )
     return {
         "site": code,
         "container": container,
@@ -357,14 +373,25 @@ def objects_of(s: Session, code: str) -> dict[str, str]:
             s, select(PurchaseOrder.number).where(PurchaseOrder.site_id == site)
         ),
         "ship_order": _first(s, ship),
-        "work_order": _first(s, select(WorkOrder.number).where(WorkOrder.site_id == site)),
-        "wave": str(wave) if code == DC else "WAVE-NONE",
-        "pallet": str(pallets[PalletStatus.received]) if code == DC else "000000000000000000",
+        "work_order": _first(s, jobs),
+        "sequence": _first(
+            s,
+            select(func.min(WorkOrderStep.sequence))
+            .join(WorkOrder, WorkOrder.id == WorkOrderStep.work_order_id)
+            .where(WorkOrder.number == _first(s, jobs)),
+        ),
+        "wave": str(wave) if code == DC else NONE,
+        "pallet": str(pallets[PalletStatus.received]) if code == DC else NONE,
+        "kit_job": _first(s, jobs.where(WorkOrder.route_code.like("R-KIT%")))
+        if code == DC
+        else NONE,
+        "shipped_order": s.scalar(ship.where(ShipOrder.status == "shipped").limit(1)) or NONE,
+        "length_item": _first(s, select(Item.code).where(Item.measure == "length")),
         "advised": str(pallets[PalletStatus.advised]),
         "container2": _first(
             s, containers.where(Container.code != container).order_by(Container.id)
         ),
-        "proposal": "999999",
+        "proposal": NONE,
         "badge": "B2002" if code == DC else "B1001",
         "workstation": "KIT-1" if code == DC else "CUT-1",
     }

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from isom.auth import sites
 from isom.errors import Conflict, NotFound
 from isom.ledger.models import (
     Container,
@@ -35,7 +36,7 @@ def _reverse(
     session: Session, event: Event, cmd: ReverseCommand, posting: Posting
 ) -> dict[str, Any]:
     original = session.get(Event, cmd.event_id)
-    if original is None:
+    if original is None or not sites.allows(original.site_id):
         raise NotFound(f"no event {cmd.event_id}", field="event_id", expected="an event id")
     if original.kind == EventKind.reverse:
         raise Conflict(

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from isom.auth import sites
 from isom.errors import Conflict, InvalidInput
 from isom.masterdata import schemas
 from isom.masterdata.models import (
@@ -160,6 +161,7 @@ def upsert_location(session: Session, data: schemas.LocationIn) -> tuple[Locatio
     parent: Location | None = None
     if data.parent is not None:
         parent = find_by_code(session, Location, data.parent, field="parent", what="location")
+        sites.check(parent.site_id, "location", data.parent, field="parent")
     if data.kind is LocationKind.site and parent is not None:
         raise InvalidInput("a site has no parent", field="parent", expected="no parent for a site")
     if data.kind is not LocationKind.site and parent is None:
@@ -174,6 +176,8 @@ def upsert_location(session: Session, data: schemas.LocationIn) -> tuple[Locatio
         )
     loc = _by_code(session, Location, data.code)
     created = loc is None
+    if loc is not None:
+        sites.check(loc.site_id, "location", data.code, field="code")
     if loc is None:
         loc = Location(code=data.code, path="")
         session.add(loc)
