@@ -8,16 +8,13 @@ that takes a container, location or order is covered without touching this file 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from isom.db import Database
-from isom.web.app import create_app
 from tests.builders import key
-from tests.conftest import wipe
 from tests.sites.support import (
     DC,
     NONE,
@@ -28,7 +25,6 @@ from tests.sites.support import (
     command_routes,
     fill,
     kind_of,
-    load,
     openapi,
     path_body,
     site_bound_routes,
@@ -45,19 +41,6 @@ INTRUDERS = [
     ("dc-clerk", PLANT),
     ("dc-broad", PLANT),
 ]
-
-
-@pytest.fixture(scope="module")
-def sites(migrated_db: Database) -> Iterator[Sites]:
-    wipe(migrated_db)
-    yield load(migrated_db)
-    wipe(migrated_db)
-
-
-@pytest.fixture(scope="module")
-def client(migrated_db: Database, sites: Sites) -> Iterator[TestClient]:
-    with TestClient(create_app(migrated_db), follow_redirects=False) as c:
-        yield c
 
 
 def _headers(route_method: str, caller: dict[str, str]) -> dict[str, str]:
