@@ -21,7 +21,9 @@ from isom.auth.sites import acting_in
 from isom.db import Database
 from isom.dc.models import AdvisedPallet, PalletStatus, Wave
 from isom.demo import dc as demo_dc
-from isom.ledger.models import Balance, Container, ContainerStatus, Content, Event
+from isom.ledger import services as ledger
+from isom.ledger.models import Balance, Container, ContainerStatus, Content, CountProposal, Event
+from isom.ledger.schemas import CountCommand
 from isom.masterdata.models import Item, Location, Supplier
 from isom.orders import services as orders
 from isom.orders.models import CustomerOrder, Pick, PurchaseOrder, ShipOrder
@@ -391,10 +393,37 @@ def objects_of(s: Session, code: str) -> dict[str, str]:
         "container2": _first(
             s, containers.where(Container.code != container).order_by(Container.id)
         ),
-        "proposal": NONE,
+        "proposal": _first(
+            s,
+            select(CountProposal.id)
+            .where(CountProposal.site_id == site)
+            .order_by(CountProposal.id),
+        ),
         "badge": "B2002" if code == DC else "B1001",
         "workstation": "KIT-1" if code == DC else "CUT-1",
     }
+
+
+def _count_proposal(db: Database, site: str) -> None:
+    """A count far off the book at the site, by a clerk: it waits for a supervisor."""
+
+    def target(s: Session) -> tuple[int, str, str]:
+        sid = _site_id(s, site)
+        found = s.execute(
+            select(Container.code, Item.code)
+            .join(Content, Content.container_id == Container.id)
+            .join(Item, Item.id == Content.item_id)
+            .where(Container.site_id == sid, Content.lot_id.is_(None))
+            .order_by(Container.id)
+            .limit(1)
+        ).one()
+        return sid, found[0], found[1]
+
+    sid, container, item = db.read(target)
+    clerk = ledger.Actor(name="counter", roles=frozenset({"clerk"}))
+    cmd = CountCommand(container=container, item=item, counted_quantity=Decimal(100000))
+    with acting_in({sid}):
+        db.write(lambda s: ledger.count(s, clerk, key(), cmd))
 
 
 def _dc_purchase_order(db: Database) -> None:
@@ -426,6 +455,8 @@ def load(db: Database) -> Sites:
     """The demo plant and DC, a token per caller of interest, one object per kind and site."""
     assert demo.load_if_empty(db)
     _dc_purchase_order(db)
+    for site in (PLANT, DC):
+        _count_proposal(db, site)
 
     def tokens(s: Session) -> dict[str, dict[str, str]]:
         made = {}
