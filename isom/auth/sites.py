@@ -70,12 +70,23 @@ def within(column: Any) -> ColumnElement[bool]:
     return column.in_(sorted(sites))  # type: ignore[no-any-return]
 
 
+#: The home site: the first one.
+_HOME = select(_LOCATION.c.id).where(_LOCATION.c.kind == "site").order_by(_LOCATION.c.id).limit(1)
+
+
 def home_site(session: Session) -> int | None:
     """The site a new order belongs to when nothing names one: the caller's only site, else
     the first site (the installation's home)."""
     sites = _HELD.get()
     if sites is not None and len(sites) == 1:
         return next(iter(sites))
-    return session.scalar(
-        select(_LOCATION.c.id).where(_LOCATION.c.kind == "site").order_by(_LOCATION.c.id).limit(1)
-    )
+    return session.scalar(_HOME)
+
+
+def new_order_site(context: Any) -> int | None:
+    """The column default of a new order's site (`home_site`, in the insert's connection)."""
+    sites = _HELD.get()
+    if sites is not None and len(sites) == 1:
+        return next(iter(sites))
+    found = context.connection.scalar(_HOME)
+    return None if found is None else int(found)

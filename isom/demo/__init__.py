@@ -44,7 +44,6 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from isom.auth import grants
 from isom.auth import services as auth_service
 from isom.auth.models import Role, User
 from isom.costing import services as costing
@@ -140,11 +139,6 @@ def _load_masterdata(session: Session, data: dict[str, list[dict[str, Any]]]) ->
         costing.set_overhead_rate(session, row["workstation"], Decimal(row["hourly_rate"]))
 
 
-#: Who spans both sites: the administrator and the ERP integrator; the rest work at the plant.
-SPANNING = frozenset({"admin", "integrator"})
-PLANT_SITE = "KW1"
-
-
 def _load_users(session: Session) -> None:
     for username, password, roles, full_name in DEMO_USERS:
         auth_service.create_user(
@@ -154,8 +148,6 @@ def _load_users(session: Session) -> None:
             roles=[str(r) for r in roles],
             full_name=full_name,
         )
-        if username not in SPANNING:
-            grants.grant_user_site(session, username, PLANT_SITE)
 
 
 class _Story:

@@ -37,6 +37,9 @@ from isom.production.schemas import CreateWorkOrder
 
 DATA = Path(__file__).with_name("dc.json")
 SITE = "DC1"
+PLANT = "KW1"
+#: Who spans both sites: the administrator and the ERP integrator.
+SPANNING = frozenset({"admin", "integrator"})
 ACTOR = ledger.Actor(name="demo-loader")
 
 #: The DC's log-ins: user name, password, roles, full name.
@@ -85,6 +88,9 @@ def load_devices_and_users(session: Session) -> None:
                 full_name=full_name,
             )
             grants.grant_user_site(session, username, SITE)
+    for user in auth_service.list_users(session):  # the plant's people work at the plant
+        if user.username not in SPANNING and not grants.sites_of_user(session, user.id):
+            grants.grant_user_site(session, user.username, PLANT)
 
 
 def supplier_sscc(serial: int) -> str:

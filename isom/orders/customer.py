@@ -8,7 +8,6 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from isom.auth import sites
 from isom.errors import Conflict, WrongState
 from isom.ledger import services as ledger
 from isom.masterdata import services as md
@@ -25,7 +24,7 @@ from isom.orders.models import (
     ShipLine,
     ShipOrder,
 )
-from isom.orders.queries import line_reference, order_by_number, order_line, order_lines
+from isom.orders.queries import line_reference, newest, order_by_number, order_line, order_lines
 from isom.orders.schemas import (
     CancelCustomerOrder,
     ChangeCustomerLine,
@@ -159,7 +158,6 @@ def upsert_customer_order(
         order = CustomerOrder(
             number=number,
             customer_id=customer.id,
-            site_id=sites.home_site(session),
             source=cmd.source,
             external_ref=cmd.external_ref,
             priority=cmd.priority,
@@ -435,12 +433,5 @@ def list_customer_orders(
     session: Session, *, status: CustomerOrderStatus | None = None, limit: int = 100
 ) -> list[CustomerOrderView]:
     """The newest customer orders, optionally of one status."""
-    query = (
-        select(CustomerOrder.number)
-        .where(sites.within(CustomerOrder.site_id))
-        .order_by(CustomerOrder.id.desc())
-        .limit(limit)
-    )
-    if status is not None:
-        query = query.where(CustomerOrder.status == status)
-    return [customer_order_view(session, number) for number in session.scalars(query)]
+    numbers = newest(session, CustomerOrder, status, limit)
+    return [customer_order_view(session, number) for number in numbers]

@@ -24,6 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from isom.auth import sites
 from isom.db import Base
 from isom.types import Exact, JsonType, UtcDateTime, enum_column
 
@@ -113,7 +114,9 @@ class CustomerOrder(Base):
     number: Mapped[str] = mapped_column(String(40), unique=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("md_customer.id"), index=True)
     #: The site it belongs to (sites apart: `isom.auth.sites`).
-    site_id: Mapped[int | None] = mapped_column(ForeignKey("md_location.id"), index=True)
+    site_id: Mapped[int | None] = mapped_column(
+        ForeignKey("md_location.id"), index=True, default=sites.new_order_site
+    )
     source: Mapped[str] = mapped_column(String(40), default="manual")
     external_ref: Mapped[str | None] = mapped_column(String(100))
     priority: Mapped[Priority] = mapped_column(enum_column(Priority), default=Priority.normal)
@@ -166,7 +169,9 @@ class PurchaseOrder(Base):
     number: Mapped[str] = mapped_column(String(40), unique=True)
     supplier_id: Mapped[int] = mapped_column(ForeignKey("md_supplier.id"), index=True)
     #: The site it belongs to (sites apart: `isom.auth.sites`).
-    site_id: Mapped[int | None] = mapped_column(ForeignKey("md_location.id"), index=True)
+    site_id: Mapped[int | None] = mapped_column(
+        ForeignKey("md_location.id"), index=True, default=sites.new_order_site
+    )
     source: Mapped[str] = mapped_column(String(40), default="manual")
     external_ref: Mapped[str | None] = mapped_column(String(100))
     currency: Mapped[str] = mapped_column(String(3), default="EUR")

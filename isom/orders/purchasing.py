@@ -9,7 +9,6 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from isom.auth import sites
 from isom.errors import AlreadyExists, Conflict, InvalidInput, WrongState
 from isom.ledger import queries as ledger_queries
 from isom.ledger import services as ledger
@@ -31,7 +30,7 @@ from isom.orders.models import (
     PurchaseOrderStatus,
     Receipt,
 )
-from isom.orders.queries import line_reference, order_by_number, order_line, order_lines
+from isom.orders.queries import line_reference, newest, order_by_number, order_line, order_lines
 from isom.orders.schemas import (
     ChangePurchaseLine,
     CreatePurchaseOrder,
@@ -190,7 +189,6 @@ def upsert_purchase_order(
         order = PurchaseOrder(
             number=cmd.number or _fresh_number(session),
             supplier_id=supplier.id,
-            site_id=sites.home_site(session),
             source=cmd.source,
             external_ref=cmd.external_ref,
             currency=supplier.currency,
@@ -596,12 +594,5 @@ def list_purchase_orders(
     session: Session, *, status: PurchaseOrderStatus | None = None, limit: int = 100
 ) -> list[PurchaseOrderView]:
     """The newest purchase orders, optionally of one status."""
-    query = (
-        select(PurchaseOrder.number)
-        .where(sites.within(PurchaseOrder.site_id))
-        .order_by(PurchaseOrder.id.desc())
-        .limit(limit)
-    )
-    if status is not None:
-        query = query.where(PurchaseOrder.status == status)
-    return [purchase_order_view(session, number) for number in session.scalars(query)]
+    numbers = newest(session, PurchaseOrder, status, limit)
+    return [purchase_order_view(session, number) for number in numbers]

@@ -24,7 +24,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -65,6 +65,15 @@ def order_by_number(
         raise NotFound(f"no {what} {number!r}", field="order", expected="an existing order number")
     sites.check(order.site_id, what, number, field="order")
     return order
+
+
+def newest(session: Session, model: type[Order], status: Any, limit: int) -> list[str]:
+    """The numbers of the newest customer or purchase orders of the caller's sites, optionally
+    of one status."""
+    query = select(model.number).where(sites.within(model.site_id))
+    if status is not None:
+        query = query.where(model.status == status)
+    return list(session.scalars(query.order_by(model.id.desc()).limit(limit)))
 
 
 def order_lines(session: Session, model: type[Line], order_id: int) -> list[Line]:
