@@ -454,7 +454,9 @@ def open_jobs(session: Session) -> list[OpenJob]:
     rows = session.execute(
         select(WorkOrder, parent.number)
         .outerjoin(parent, parent.id == WorkOrder.parent_id)
-        .where(WorkOrder.status.in_((WorkOrderStatus.planned, *OPEN)))
+        .where(
+            WorkOrder.status.in_((WorkOrderStatus.planned, *OPEN)), sites.within(WorkOrder.site_id)
+        )
         .order_by(WorkOrder.id)
     ).all()
     if not rows:
@@ -501,7 +503,11 @@ def costed_job_numbers(session: Session, *, limit: int) -> list[str]:
         str(number)
         for number in session.scalars(
             select(WorkOrder.number)
-            .where(WorkOrder.status.in_(COSTED), WorkOrder.number.is_not(None))
+            .where(
+                WorkOrder.status.in_(COSTED),
+                WorkOrder.number.is_not(None),
+                sites.within(WorkOrder.site_id),
+            )
             .order_by(WorkOrder.id.desc())
             .limit(limit)
         )

@@ -80,6 +80,22 @@ def route_table() -> list[Route]:
     return sorted(found, key=lambda r: (r.path, r.method))
 
 
+#: GETs outside the API that are no screen: documents asked for by parameters, the metrics.
+NOT_SCREENS = ("/api/", "/docs", "/metrics", "/trace.csv")
+
+
+def screens() -> list[str]:
+    """Every page (a GET outside the API) that takes no parameter: the screens people open."""
+    app = create_app(_NoStore())  # type: ignore[arg-type]
+    found = set()
+    for route in _flatten(list(app.routes)):
+        path = getattr(route, "path", "") or ""
+        methods = getattr(route, "methods", None) or ()
+        if "GET" in methods and "{" not in path and not path.startswith(NOT_SCREENS):
+            found.add(path)
+    return sorted(found)
+
+
 def openapi() -> dict[str, Any]:
     """The API's OpenAPI document, built without a store."""
     doc: dict[str, Any] = TestClient(create_app(_NoStore())).get("/api/v1/openapi.json").json()  # type: ignore[arg-type]

@@ -15,7 +15,7 @@ from isom.db import Database
 from isom.ledger.models import Container
 from isom.masterdata.models import Location
 from isom.orders.models import CustomerOrder, PurchaseOrder, ShipOrder
-from tests.sites.support import DC, PLANT, Sites
+from tests.sites.support import DC, PLANT, Sites, screens
 
 API = "/api/v1"
 
@@ -133,3 +133,13 @@ def test_a_dc_container_stays_the_dcs_and_the_plants_the_plants(
             migrated_db.read(lambda s, site=site: site_of(s, sites.objects[site]["container"]))
             == site
         )
+
+
+@pytest.mark.parametrize("who", ["plant-broad", "dc-broad", "plant-clerk", "dc-clerk"])
+@pytest.mark.parametrize("path", screens())
+def test_every_screen_opens_for_a_caller_of_one_site(
+    client: TestClient, sites: Sites, path: str, who: str
+) -> None:
+    """A screen lists only the caller's site: it never trips over the other site's objects."""
+    r = client.get(path, headers=sites.callers[who])
+    assert r.status_code in (200, 303, 403), f"{who} GET {path}: {r.status_code} {r.text[:300]}"
