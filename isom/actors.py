@@ -13,6 +13,9 @@ class Actor:
     user_id: int | None = None
     device: str | None = None
     roles: frozenset[str] = frozenset()
+    #: The site ids it acts in; empty: every site (checked where objects are loaded, see
+    #: `isom.auth.sites`).
+    sites: frozenset[int] = frozenset()
 
     def has_any(self, *roles: str) -> bool:
         """Whether the actor holds one of `roles` (an admin holds them all)."""

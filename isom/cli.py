@@ -184,10 +184,11 @@ def _register() -> None:
 
     app.add_typer(agents_app, name="agents", help="Agents: run, decisions, approve, reject.")
 
-    from isom.auth.cli import tokens_app, users_app
+    from isom.auth.cli import auth_app, tokens_app, users_app
 
     app.add_typer(users_app, name="users", help="Users and their roles.")
     app.add_typer(tokens_app, name="tokens", help="API tokens for devices, the ERP and scripts.")
+    app.add_typer(auth_app, name="auth", help="Which sites users and API tokens act in.")
 
     from isom.devices.cli import app as devices_app
     from isom.devices.cli import simulate

@@ -16,6 +16,7 @@ back to its savepoint and applied again in the next group.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import queue
 import threading
@@ -53,6 +54,9 @@ class _Pending:
     work: Callable[[Session], Any]
     one_command: bool
     future: Future[Any] = field(default_factory=Future)
+    #: The caller's context (who acts, in which sites), so the writer applies the command as
+    #: the request that sent it would have.
+    context: contextvars.Context = field(default_factory=contextvars.copy_context)
     attempts: int = 0
 
 
@@ -173,7 +177,7 @@ def _one(session: Session, pending: _Pending) -> _Outcome:
     if pending.one_command:
         session.info[ONE_COMMAND] = True  # the frame leaves its savepoint to this one
     try:
-        result = pending.work(session)
+        result = pending.context.run(pending.work, session)
         savepoint.commit()
         return _Outcome(pending, result=result)
     except IsomError as refusal:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import nullcontext
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from isom.agents.services import Actor, applier
+from isom.auth import sites
+from isom.orders import queries as orders_queries
 from isom.orders import services as orders
 from isom.orders.schemas import (
     CancelPurchaseLine,
@@ -117,19 +120,23 @@ def work_order_cancel(
 
 @applier("work_order")
 def work_order(session: Session, actor: Actor, key: str, command: dict[str, Any]) -> dict[str, Any]:
-    """Make: a planned job of the line's own; its children and its release follow the plan."""
-    top = production.create_work_order(
-        session,
-        actor,
-        key,
-        CreateWorkOrder(
-            item=command["item"],
-            quantity=Decimal(command["quantity"]),
-            due_date=dt.date.fromisoformat(command["due_date"]),
-            customer_line=command.get("customer_line"),
-            release=False,
-        ),
-    )
+    """Make: a planned job of the line's own, at the line's site; its children and its release
+    follow the plan."""
+    line = command.get("customer_line")
+    site = None if line is None else orders_queries.line_site(session, line)
+    with sites.acting_in({site}) if site is not None else nullcontext():
+        top = production.create_work_order(
+            session,
+            actor,
+            key,
+            CreateWorkOrder(
+                item=command["item"],
+                quantity=Decimal(command["quantity"]),
+                due_date=dt.date.fromisoformat(command["due_date"]),
+                customer_line=line,
+                release=False,
+            ),
+        )
     return {"work_orders": [top.work_order]}
 
 

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
-from isom.auth import cache
+from isom.auth import cache, sites
 from isom.auth import services as auth_service
 from isom.auth.models import Role
 from isom.auth.services import Principal
@@ -53,6 +53,7 @@ async def current_principal(request: Request, db: Database = Depends(get_db)) ->
         if found.token_id is not None and cache.touches.due(secret):
             token_id = found.token_id
             await run_in_threadpool(db.write, lambda s: auth_service.touch_token(s, token_id))
+        sites.enter(found.sites)
         return found
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
@@ -69,6 +70,7 @@ async def current_principal(request: Request, db: Database = Depends(get_db)) ->
                         field="X-CSRF-Token",
                         expected="the csrf token of your session",
                     )
+            sites.enter(found.sites)
             return found
     raise NotAuthenticated("sign in or send 'Authorization: Bearer <token>'")
 

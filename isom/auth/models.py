@@ -67,6 +67,33 @@ class ApiToken(Base):
     last_used_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
 
 
+class UserSite(Base):
+    """A site a user works at; a user with none spans every site (see docs/design/auth.md)."""
+
+    __tablename__ = "auth_user_site"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("auth_user.id", ondelete="CASCADE"), primary_key=True
+    )
+    site_id: Mapped[int] = mapped_column(
+        ForeignKey("md_location.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class TokenSite(Base):
+    """A site an API token acts in; a token with none acts in its user's sites, or in every
+    site when it has no user or its user has none."""
+
+    __tablename__ = "auth_api_token_site"
+
+    token_id: Mapped[int] = mapped_column(
+        ForeignKey("auth_api_token.id", ondelete="CASCADE"), primary_key=True
+    )
+    site_id: Mapped[int] = mapped_column(
+        ForeignKey("md_location.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
 class LoginFailure(Base):
     """A wrong password, kept for the throttle's window: in the store, so every process sees it."""
 

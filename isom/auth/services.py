@@ -13,7 +13,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from isom.auth import cache
-from isom.auth.models import ApiToken, Role, User, WebSession
+from isom.auth.models import ApiToken, Role, TokenSite, User, UserSite, WebSession
 from isom.db import Database
 from isom.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
 from isom.types import utcnow
@@ -36,6 +36,8 @@ class Principal:
     token_id: int | None = None
     device: str | None = None
     csrf_token: str | None = field(default=None, compare=False)
+    #: The site ids it acts in; empty: every site.
+    sites: frozenset[int] = frozenset()
 
     def has_any(self, roles: frozenset[str]) -> bool:
         return Role.admin.value in self.roles or bool(self.roles & roles)
@@ -142,6 +144,7 @@ def session_principal(session: Session, secret: str) -> tuple[Principal, dt.date
         roles=frozenset(found.roles),
         user_id=found.id,
         csrf_token=found.csrf_token,
+        sites=user_sites(session, found.id),
     )
     return principal, found.expires_at
 
@@ -213,12 +216,28 @@ def principal_from_token(session: Session, secret: str) -> Principal | None:
     ).first()
     if token is None:
         return None
+    sites = token_sites(session, token.id)
+    if not sites and token.user_id is not None:
+        sites = user_sites(session, token.user_id)
     return Principal(
         name=f"token:{token.name}",
         roles=frozenset(token.roles),
         user_id=token.user_id,
         token_id=token.id,
         device=device_of(token.name) if Role.device.value in token.roles else None,
+        sites=sites,
+    )
+
+
+def user_sites(session: Session, user_id: int) -> frozenset[int]:
+    """The site ids a user holds (empty: every site)."""
+    return frozenset(session.scalars(select(UserSite.site_id).where(UserSite.user_id == user_id)))
+
+
+def token_sites(session: Session, token_id: int) -> frozenset[int]:
+    """The site ids granted to a token itself (empty: its user's sites, else every site)."""
+    return frozenset(
+        session.scalars(select(TokenSite.site_id).where(TokenSite.token_id == token_id))
     )
 
 

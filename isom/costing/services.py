@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from isom.auth import sites
 from isom.costing.models import OverheadRate
 from isom.costing.money import CENT, split_cents
 from isom.costing.money import cents as cents  # other domains round money with it
@@ -69,7 +70,7 @@ def set_overhead_rate(session: Session, workstation: str, hourly_rate: Decimal) 
 
 def _job(session: Session, number: str) -> tuple[JobRow, list[StepRow]]:
     wo = production_rows.job(session, number)
-    if wo is None:
+    if wo is None or not sites.allows(wo.site_id):
         raise NotFound(
             f"no work order {number!r}", field="work_order", expected="an existing work order"
         )

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from isom.auth import sites
 from isom.dc.models import AdvisedCase, AdvisedPallet, DespatchAdvice, PalletStatus
 from isom.dc.schemas import (
     AdviceIn,
@@ -33,6 +34,7 @@ from isom.errors import Conflict, InvalidInput, NotFound
 from isom.integration import capture
 from isom.integration.capture import mapping as capture_mapping
 from isom.ledger import inbound
+from isom.ledger import queries as ledger_queries
 from isom.ledger import services as ledger
 from isom.ledger.schemas import LotIn, ReceiveLine
 from isom.masterdata import services as md
@@ -380,9 +382,20 @@ def _as_found(
 def pallet_view(session: Session, sscc: str) -> PalletView:
     """An announced pallet, what it should hold and, once received, what differed."""
     pallet = session.scalar(select(AdvisedPallet).where(AdvisedPallet.sscc == sscc))
-    if pallet is None:
+    site = None if pallet is None else _site_of(session, pallet)
+    if pallet is None or (site is not None and not sites.allows(site)):
         raise NotFound(f"no advised pallet {sscc}", field="sscc", expected="an announced SSCC")
     return _view(session, pallet)
+
+
+def _site_of(session: Session, pallet: AdvisedPallet) -> int | None:
+    """Where a received pallet was received; an announced one is no site's yet (None: every
+    site's dock may see what is on its way)."""
+    if pallet.received_event_id is None:
+        return None
+    received = ledger_queries.event_rows(session, [pallet.received_event_id])
+    found = received.get(pallet.received_event_id)
+    return found.site_id if found is not None else None
 
 
 def _view(session: Session, pallet: AdvisedPallet) -> PalletView:

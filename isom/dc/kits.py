@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from isom.auth import sites
 from isom.costing import services as costing
 from isom.dc.terms import terms_of
 from isom.devices import services as devices
@@ -205,7 +206,7 @@ def pick_for_kit(session: Session, actor: Actor, key: str, cmd: KitPick) -> Orde
     def build(session: Session, actor: Actor, key: str, cmd: KitPick) -> OrderResult:
         sheet = kit_sheet(session, cmd.work_order)
         source = ledger_queries.container_by_code(session, cmd.container)
-        if source is None:
+        if source is None or not sites.allows(source.site_id):
             raise NotFound(
                 f"no container with code {cmd.container!r}",
                 field="container",

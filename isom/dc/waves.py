@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from isom.auth import sites
 from isom.dc.models import Wave, WaveOrder, WaveStatus
 from isom.dc.terms import terms_of
 from isom.devices import services as devices
@@ -98,9 +99,16 @@ def _names(wave: Wave) -> dict[str, str]:
 def get_wave(session: Session, number: str) -> Wave:
     """A wave by its number, or 404."""
     wave = session.scalar(select(Wave).where(Wave.number == number))
-    if wave is None:
+    if wave is None or not sites.allows(_site_of(session, wave.id)):
         raise NotFound(f"no wave {number!r}", field="wave", expected="an existing wave number")
     return wave
+
+
+def _site_of(session: Session, wave_id: int) -> int | None:
+    """The site of a wave: its ship orders', all of one site."""
+    ids = session.scalars(select(WaveOrder.ship_order_id).where(WaveOrder.wave_id == wave_id))
+    found = [s.site_id for s in orders_queries.ship_orders(session, ids=list(ids))]
+    return min((f for f in found if f is not None), default=None)
 
 
 def _members(session: Session, wave: Wave) -> list[tuple[WaveOrder, ShipOrderRow]]:
@@ -241,12 +249,12 @@ def list_waves(session: Session) -> list[WaveSheet]:
     waves = session.scalars(
         select(Wave).order_by(Wave.status == WaveStatus.shipped, Wave.id.desc())
     )
-    return [wave_sheet(session, w.number) for w in waves]
+    return [wave_sheet(session, w.number) for w in waves if sites.allows(_site_of(session, w.id))]
 
 
 def _open_wave(session: Session, number: str) -> Wave:
     wave = session.scalar(select(Wave).where(Wave.number == number).with_for_update())
-    if wave is None:
+    if wave is None or not sites.allows(_site_of(session, wave.id)):
         raise NotFound(f"no wave {number!r}", field="wave", expected="an existing wave number")
     if wave.status is WaveStatus.shipped:
         raise Conflict(f"wave {wave.number} is shipped", field="wave", expected="an open wave")
@@ -367,7 +375,7 @@ def despatch_advice(session: Session, number: str) -> dict[str, Any]:
     """A shipped order as EPCIS 2.0: per carton an AggregationEvent (SSCC -> what it holds),
     then one shipping ObjectEvent of the cartons to the customer; checked against GS1's schema."""
     ship = orders_queries.ship_order_row(session, number)
-    if ship is None or ship.status is not ShipOrderStatus.shipped:
+    if ship is None or ship.status is not ShipOrderStatus.shipped or not sites.allows(ship.site_id):
         raise NotFound(
             f"no shipped ship order {number!r}", field="ship_order", expected="a shipped order"
         )
@@ -389,9 +397,11 @@ def despatch_advice(session: Session, number: str) -> dict[str, Any]:
         gtins[item.code] = item.gtin
         box = contents[package.code]
         box[(item.code, lot)] = box.get((item.code, lot), Decimal(0)) + p.picked_quantity
+    site = session.get(Location, ship.site_id) if ship.site_id else None
     common = {
         "eventTime": epcis._time(at),
         "eventTimeZoneOffset": "+00:00",
+        **({"readPoint": {"id": epcis.location_uri(site.code)}} if site else {}),
         "bizTransactionList": [
             {"type": "po", "bizTransaction": epcis.party_uri("order", ship.customer_order)},
             {"type": "desadv", "bizTransaction": epcis.party_uri("desadv", ship.number)},

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from isom.auth import grants, sites
 from isom.auth import services as auth_service
 from isom.auth.models import Role, User
 from isom.db import Database
@@ -36,6 +37,9 @@ from isom.production.schemas import CreateWorkOrder
 
 DATA = Path(__file__).with_name("dc.json")
 SITE = "DC1"
+PLANT = "KW1"
+#: Who spans both sites: the administrator and the ERP integrator.
+SPANNING = frozenset({"admin", "integrator"})
 ACTOR = ledger.Actor(name="demo-loader")
 
 #: The DC's log-ins: user name, password, roles, full name.
@@ -83,6 +87,10 @@ def load_devices_and_users(session: Session) -> None:
                 roles=[str(r) for r in roles],
                 full_name=full_name,
             )
+            grants.grant_user_site(session, username, SITE)
+    for user in auth_service.list_users(session):  # the plant's people work at the plant
+        if user.username not in SPANNING and not grants.sites_of_user(session, user.id):
+            grants.grant_user_site(session, user.username, PLANT)
 
 
 def supplier_sscc(serial: int) -> str:
@@ -156,6 +164,7 @@ class DcStory:
 
     def __init__(self, db: Database, now: dt.datetime) -> None:
         self.db, self.n, self.now = db, 0, now
+        self.site = db.read(lambda s: grants.site_id(s, SITE))
 
     def ago(self, hours: float) -> dt.datetime:
         return self.now - dt.timedelta(hours=hours)
@@ -163,7 +172,8 @@ class DcStory:
     def do(self, operation: Any, command: Any) -> Any:
         self.n += 1
         key = f"demo-dc-{self.n}"
-        return self.db.write(lambda s: operation(s, ACTOR, key, command))
+        with sites.acting_in({self.site}):  # what the DC's people do, at the DC
+            return self.db.write(lambda s: operation(s, ACTOR, key, command))
 
     def tell(self) -> None:
         self.inbound()

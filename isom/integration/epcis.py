@@ -174,7 +174,7 @@ def _lookups(session: Session, events: list[EventRow]) -> _Lookups:
             .where(Item.code.in_(item_codes))
         )
     }
-    loc_ids: set[int] = {e.location_id for e in every if e.location_id}
+    loc_ids: set[int] = {x for e in every for x in (e.location_id, e.site_id) if x}
     cont_ids: set[int] = set()
     for mvs in moves.values():
         for mv in mvs:
@@ -373,6 +373,9 @@ def to_epcis(e: EventRow, lk: _Lookups) -> dict[str, Any]:
     ev["isom:eventKey"] = shown.key
     ev["isom:ledgerEventId"] = e.id
     ev["isom:kind"] = e.kind.value
+    site = lk.locations.get(shown.site_id or 0)
+    if site:
+        ev["isom:site"] = site[0]  # which site's event (its readPoint names the place itself)
     if shown.actor:
         ev["isom:actor"] = shown.actor
     if shown.device:

@@ -23,9 +23,11 @@ from pydantic import BaseModel
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, aliased
 
+from isom.auth import sites
 from isom.db import Database
 from isom.errors import InvalidInput
 from isom.integration.models import FeedMessage, FeedState
+from isom.ledger import queries as ledger_queries
 from isom.outbox import Outbox
 from isom.types import utcnow
 
@@ -45,6 +47,8 @@ class Message(BaseModel):
     key: str
     time: dt.datetime
     event_id: int | None
+    #: The code of the site where the ledger event happened (None: not a site's event).
+    site: str | None = None
     payload: dict[str, Any]
 
 
@@ -191,16 +195,18 @@ def read_after(
             .correlate(Outbox)
             .scalar_subquery()
         )
+        where = ledger_queries.event_sites()
         rows = session.execute(
-            select(FeedMessage, Outbox.event_id, Outbox.payload, rank)
+            select(FeedMessage, Outbox.event_id, Outbox.payload, rank, where.c.site)
             .join(Outbox, Outbox.id == FeedMessage.outbox_id)
-            .where(FeedMessage.seq > cursor)
+            .outerjoin(where, where.c.event_id == Outbox.event_id)
+            .where(FeedMessage.seq > cursor, sites.within(where.c.site_id))
             .order_by(FeedMessage.seq)
             .limit(scan)
         ).all()
         if not rows:
             return out, cursor, False
-        for fm, event_id, payload, place in rows:
+        for fm, event_id, payload, place, site in rows:
             if len(out) >= limit:
                 break
             cursor = fm.seq
@@ -224,6 +230,7 @@ def read_after(
                         key=fm.message_key,
                         time=fm.created_at,
                         event_id=event_id,
+                        site=site,
                         payload=payload,
                     )
                 )

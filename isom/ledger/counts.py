@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from isom.auth import sites
 from isom.errors import Conflict, InvalidInput, NotFound
 from isom.ledger import tolerance
 from isom.ledger.models import (
@@ -61,7 +62,7 @@ def _proposal(session: Session, proposal_id: int) -> CountProposal:
     found = session.scalar(
         select(CountProposal).where(CountProposal.id == proposal_id).with_for_update()
     )
-    if found is None:
+    if found is None or not sites.allows(found.site_id):
         raise NotFound(
             f"no count proposal {proposal_id}", field="proposal", expected="a count proposal id"
         )
@@ -142,6 +143,7 @@ def proposals(
         .join(Item, Item.id == CountProposal.item_id)
         .outerjoin(Lot, Lot.id == CountProposal.lot_id)
         .outerjoin(Location, Location.id == Container.location_id)
+        .where(sites.within(CountProposal.site_id))
         .order_by(CountProposal.id)
         .limit(500)
     )
@@ -174,7 +176,7 @@ def proposals(
 
 def _site(session: Session, code: str) -> Location:
     site = session.scalar(select(Location).where(Location.code == code))
-    if site is None:
+    if site is None or not sites.allows(site.site_id):
         raise NotFound(f"no location {code!r}", field="site", expected="a site's code")
     if site.kind is not LocationKind.site:
         raise InvalidInput(

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from isom.auth import sites
 from isom.errors import NotFound
 from isom.masterdata import schemas
 from isom.masterdata.models import (
@@ -327,13 +328,21 @@ def get_record(session: Session, kind: str, code: str) -> BaseModel:
     """One record of a kind by code, active or not."""
     k = kind_of(kind)
     found = find_by_code(session, k.model, code, field="code", what=k.label)
+    _check_site(found, k.label, code)
     return k.view(session, found)
+
+
+def _check_site(record: Any, label: str, code: str) -> None:
+    """A location of a site the caller does not hold is not found (sites apart)."""
+    if isinstance(record, Location):
+        sites.check(record.site_id, label, code, field="code")
 
 
 def deactivate(session: Session, kind: str, code: str) -> BaseModel:
     """Mark a record inactive: history still names it, new work may not use it."""
     k = kind_of(kind)
     found = find_by_code(session, k.model, code, field="code", what=k.label)
+    _check_site(found, k.label, code)
     found.active = False
     session.flush()
     return k.view(session, found)

@@ -24,7 +24,7 @@ from isom.orders.models import (
     ShipLine,
     ShipOrder,
 )
-from isom.orders.queries import line_reference, order_by_number, order_line, order_lines
+from isom.orders.queries import line_reference, newest, order_by_number, order_line, order_lines
 from isom.orders.schemas import (
     CancelCustomerOrder,
     ChangeCustomerLine,
@@ -457,7 +457,5 @@ def list_customer_orders(
     session: Session, *, status: CustomerOrderStatus | None = None, limit: int = 100
 ) -> list[CustomerOrderView]:
     """The newest customer orders, optionally of one status."""
-    query = select(CustomerOrder.number).order_by(CustomerOrder.id.desc()).limit(limit)
-    if status is not None:
-        query = query.where(CustomerOrder.status == status)
-    return [customer_order_view(session, number) for number in session.scalars(query)]
+    numbers = newest(session, CustomerOrder, status, limit)
+    return [customer_order_view(session, number) for number in numbers]

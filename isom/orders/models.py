@@ -23,6 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from isom.auth import sites
 from isom.db import Base
 from isom.orders.enums import OPEN_SHIP_ORDER as OPEN_SHIP_ORDER
 from isom.orders.enums import PRIORITY_RANK as PRIORITY_RANK
@@ -55,6 +56,10 @@ class CustomerOrder(ChangeStamp, Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     number: Mapped[str] = mapped_column(String(40), unique=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("md_customer.id"), index=True)
+    #: The site it belongs to (sites apart: `isom.auth.sites`).
+    site_id: Mapped[int | None] = mapped_column(
+        ForeignKey("md_location.id"), index=True, default=sites.new_order_site
+    )
     source: Mapped[str] = mapped_column(String(40), default="manual")
     external_ref: Mapped[str | None] = mapped_column(String(100))
     priority: Mapped[Priority] = mapped_column(enum_column(Priority), default=Priority.normal)
@@ -100,6 +105,10 @@ class PurchaseOrder(ChangeStamp, Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     number: Mapped[str] = mapped_column(String(40), unique=True)
     supplier_id: Mapped[int] = mapped_column(ForeignKey("md_supplier.id"), index=True)
+    #: The site it belongs to (sites apart: `isom.auth.sites`).
+    site_id: Mapped[int | None] = mapped_column(
+        ForeignKey("md_location.id"), index=True, default=sites.new_order_site
+    )
     source: Mapped[str] = mapped_column(String(40), default="manual")
     external_ref: Mapped[str | None] = mapped_column(String(100))
     currency: Mapped[str] = mapped_column(String(3), default="EUR")
@@ -182,6 +191,8 @@ class ShipOrder(ChangeStamp, Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     number: Mapped[str] = mapped_column(String(40), unique=True)
     customer_order_id: Mapped[int] = mapped_column(ForeignKey("ord_customer_order.id"), index=True)
+    #: The site it belongs to (sites apart: `isom.auth.sites`).
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("md_location.id"), index=True)
     status: Mapped[ShipOrderStatus] = mapped_column(enum_column(ShipOrderStatus), index=True)
     ship_to: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)

@@ -26,7 +26,7 @@ from isom.orders.models import (
     PurchaseOrder,
     PurchaseOrderStatus,
 )
-from isom.orders.queries import line_reference, order_by_number, order_line, order_lines
+from isom.orders.queries import line_reference, newest, order_by_number, order_line, order_lines
 from isom.orders.schemas import (
     ChangePurchaseLine,
     CreatePurchaseOrder,
@@ -486,7 +486,5 @@ def list_purchase_orders(
     session: Session, *, status: PurchaseOrderStatus | None = None, limit: int = 100
 ) -> list[PurchaseOrderView]:
     """The newest purchase orders, optionally of one status."""
-    query = select(PurchaseOrder.number).order_by(PurchaseOrder.id.desc()).limit(limit)
-    if status is not None:
-        query = query.where(PurchaseOrder.status == status)
-    return [purchase_order_view(session, number) for number in session.scalars(query)]
+    numbers = newest(session, PurchaseOrder, status, limit)
+    return [purchase_order_view(session, number) for number in numbers]

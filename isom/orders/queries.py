@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from isom.auth import sites
 from isom.errors import InvalidInput, NotFound
 from isom.masterdata.models import Customer, Item, Supplier
 from isom.orders.models import (
@@ -66,7 +67,17 @@ def order_by_number(
     order = session.scalar(query)
     if order is None:
         raise NotFound(f"no {what} {number!r}", field="order", expected="an existing order number")
+    sites.check(order.site_id, what, number, field="order")
     return order
+
+
+def newest(session: Session, model: type[Order], status: Any, limit: int) -> list[str]:
+    """The numbers of the newest customer or purchase orders of the caller's sites, optionally
+    of one status."""
+    query = select(model.number).where(sites.within(model.site_id))
+    if status is not None:
+        query = query.where(model.status == status)
+    return list(session.scalars(query.order_by(model.id.desc()).limit(limit)))
 
 
 def order_lines(session: Session, model: type[Line], order_id: int) -> list[Line]:
@@ -323,6 +334,12 @@ def line_by_reference(session: Session, reference: str) -> CustomerLine:
     return line
 
 
+def line_site(session: Session, reference: str) -> int | None:
+    """The site of the order a customer line reference names (None: no such line)."""
+    number = reference.rpartition("/")[0]
+    return session.scalar(select(CustomerOrder.site_id).where(CustomerOrder.number == number))
+
+
 def released_for_shipping(
     session: Session, line_ids: Iterable[int] | None = None
 ) -> dict[int, Decimal]:
@@ -474,6 +491,7 @@ class ShipOrderRow:
     customer_id: int
     shipped_at: dt.datetime | None
     updated_at: dt.datetime
+    site_id: int | None
 
 
 def _ship_rows(session: Session, *where: Any) -> list[ShipOrderRow]:
@@ -484,7 +502,9 @@ def _ship_rows(session: Session, *where: Any) -> list[ShipOrderRow]:
         .order_by(ShipOrder.id)
     )
     return [
-        ShipOrderRow(s.id, s.number, s.status, number, customer, s.shipped_at, s.updated_at)
+        ShipOrderRow(
+            s.id, s.number, s.status, number, customer, s.shipped_at, s.updated_at, s.site_id
+        )
         for s, number, customer in rows
     ]
 

@@ -16,6 +16,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from isom.auth import sites
 from isom.errors import Conflict, InsufficientStock, NotFound, WrongState
 from isom.ledger import queries as ledger_queries
 from isom.ledger import services as ledger
@@ -201,6 +202,7 @@ def container_by_code(
         raise NotFound(
             f"no container with code {code!r}", field=field, expected="the code on a label"
         )
+    sites.check(cont.site_id, "container with code", code, field=field)
     return cont
 
 

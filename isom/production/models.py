@@ -36,6 +36,8 @@ class WorkOrder(ChangeStamp, Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     number: Mapped[str | None] = mapped_column(String(40), unique=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("md_item.id"), index=True)
+    #: The site it belongs to (sites apart: `isom.auth.sites`).
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("md_location.id"), index=True)
     quantity: Mapped[Decimal] = mapped_column(Exact)
     due_date: Mapped[dt.date] = mapped_column(Date)
     customer_line: Mapped[str | None] = mapped_column(String(100))

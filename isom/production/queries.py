@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
+from isom.auth import sites
 from isom.ledger import queries as ledger_queries
 from isom.masterdata.models import Item, Person, Workstation
 from isom.production import services, timekeeping
@@ -138,7 +139,7 @@ def wip(session: Session, *, stuck_minutes: int = 30, at: dt.datetime | None = N
     jobs = list(
         session.scalars(
             select(WorkOrder)
-            .where(WorkOrder.status.in_(OPEN))
+            .where(WorkOrder.status.in_(OPEN), sites.within(WorkOrder.site_id))
             .order_by(WorkOrder.due_date, WorkOrder.id)
         )
     )
@@ -508,7 +509,9 @@ def open_jobs(session: Session) -> list[OpenJob]:
             parent.number,
         )
         .outerjoin(parent, parent.id == WorkOrder.parent_id)
-        .where(WorkOrder.status.in_((WorkOrderStatus.planned, *OPEN)))
+        .where(
+            WorkOrder.status.in_((WorkOrderStatus.planned, *OPEN)), sites.within(WorkOrder.site_id)
+        )
         .order_by(WorkOrder.id)
     ).all()
     if not rows:
@@ -565,7 +568,11 @@ def costed_job_numbers(session: Session, *, limit: int) -> list[str]:
         str(number)
         for number in session.scalars(
             select(WorkOrder.number)
-            .where(WorkOrder.status.in_(COSTED), WorkOrder.number.is_not(None))
+            .where(
+                WorkOrder.status.in_(COSTED),
+                WorkOrder.number.is_not(None),
+                sites.within(WorkOrder.site_id),
+            )
             .order_by(WorkOrder.id.desc())
             .limit(limit)
         )

@@ -48,6 +48,7 @@ class JobRow:
     released_at: dt.datetime | None
     started_at: dt.datetime | None
     completed_at: dt.datetime | None
+    site_id: int | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from isom.auth import sites
 from isom.errors import Conflict, NotFound
 from isom.ledger import services as ledger
 from isom.masterdata import services as md
@@ -59,6 +60,7 @@ def get_work_order(session: Session, number: str, *, lock: bool = False) -> Work
         raise NotFound(
             f"no work order {number!r}", field="work_order", expected="an existing work order"
         )
+    sites.check(wo.site_id, "work order", number, field="work_order")
     return wo
 
 
@@ -201,6 +203,7 @@ def new_work_order(
         status=WorkOrderStatus.planned,
         parent_id=parent.id if parent else None,
         parent_step_sequence=parent_step,
+        site_id=parent.site_id if parent else sites.home_site(session),
         created_at=at,
         updated_at=at,
         updated_by=actor.name,

@@ -48,6 +48,7 @@ def actor_of(principal: Principal) -> Actor:
         user_id=principal.user_id,
         device=principal.device,
         roles=principal.roles,
+        sites=principal.sites,
     )
 
 

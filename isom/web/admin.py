@@ -12,6 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from isom.auth import grants
 from isom.auth import services as auth_service
 from isom.auth.models import Role
 from isom.auth.services import Principal
@@ -50,6 +51,7 @@ def _users_page(
                     "username": u.username,
                     "full_name": u.full_name,
                     "roles": sorted(u.roles),
+                    "sites": grants.sites_of_user(s, u.id),
                     "active": u.active,
                 }
                 for u in auth_service.list_users(s)
@@ -60,6 +62,7 @@ def _users_page(
                     "name": t.name,
                     "prefix": t.prefix,
                     "roles": sorted(t.roles),
+                    "sites": grants.sites_of_token(s, t.id),
                     "revoked": t.revoked_at is not None,
                 }
                 for t in auth_service.list_api_tokens(s)

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from isom import commands
 from isom.actors import Actor as Actor  # re-exported: the operations are called with it
+from isom.auth import sites
 from isom.config import get_settings
 from isom.errors import Conflict, InvalidInput, NotFound
 from isom.ledger import nesting
@@ -235,7 +236,7 @@ def _lock_at(
     found: dict[str, Box] = {}
     for field_name, code in codes.items():
         cont = by_code.get(code)
-        if cont is None:
+        if cont is None or not sites.allows(cont.site_id):
             raise NotFound(
                 f"no container with code {code!r}",
                 field=field_name,

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from isom.auth import sites
 from isom.errors import Conflict, NotFound
 from isom.ledger.models import (
     ContainerStatus,
@@ -92,7 +93,7 @@ def _reverse(
 def _reversible(session: Session, event_id: int) -> Event:
     """The event to reverse: it exists, is no reversal itself and was not reversed yet."""
     original = session.get(Event, event_id)
-    if original is None:
+    if original is None or not sites.allows(original.site_id):
         raise NotFound(f"no event {event_id}", field="event_id", expected="an event id")
     if original.kind == EventKind.reverse:
         raise Conflict(

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from isom.auth import sites
 from isom.errors import NotFound
 from isom.ledger import nesting
 from isom.ledger.models import (
@@ -287,7 +288,8 @@ def _event_views(session: Session, events: Sequence[Any]) -> list[EventView]:
 def event(session: Session, event_id: int) -> EventView:
     """One event as it was applied."""
     found = session.execute(
-        _EVENTS.where(Event.id == bindparam("event_id")), {"event_id": event_id}
+        _EVENTS.where(Event.id == bindparam("event_id"), sites.within(Event.site_id)),
+        {"event_id": event_id},
     ).all()
     if not found:
         raise NotFound(f"no event {event_id}", field="event_id")
@@ -376,11 +378,20 @@ _HISTORY = (
 )
 
 
+def _site_allowed(session: Session, container_id: int) -> bool:
+    """Whether the caller holds the container's site (read only for a caller held to sites)."""
+    if sites.held() is None:
+        return True
+    return sites.allows(
+        session.scalar(select(Container.site_id).where(Container.id == container_id))
+    )
+
+
 def container(session: Session, code: str) -> ContainerView:
     """A container with contents, nested children (at every depth) and its history, newest first."""
     tree = session.execute(_TREE, {"code": code}).all()
     root = next((row for row in tree if row[1] == code), None)
-    if root is None:
+    if root is None or not _site_allowed(session, root[0]):
         raise NotFound(
             f"no container with code {code!r}",
             field="code",
@@ -413,7 +424,7 @@ def container(session: Session, code: str) -> ContainerView:
 def subtree_codes(session: Session, code: str) -> list[str]:
     """The codes of a container and everything nested in it."""
     cont = session.scalar(select(Container).where(Container.code == code))
-    if cont is None:
+    if cont is None or not sites.allows(cont.site_id):
         raise NotFound(f"no container with code {code!r}", field="code")
     ids = nesting.subtree_ids(session, cont.id)
     return list(session.scalars(select(Container.code).where(Container.id.in_(ids))))

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
+from isom.auth import sites
 from isom.errors import NotFound
 from isom.ledger.models import (
     Balance,
@@ -113,7 +114,10 @@ def inventory(
         if given is not None
     )
     params = {"item": item, "lot": lot, "status": status, "limit": limit, "offset": offset}
-    rows = session.execute(_paged(filters, path), params).all()
+    query = _paged(filters, path)
+    if sites.held() is not None:  # a caller held to sites sees only their balances
+        query = query.where(sites.within(Location.site_id))
+    rows = session.execute(query, params).all()
     if item is not None and (not rows or not rows[0][-1]):
         _check_item_lot(session, item, lot)
     # Rows come from our own projection, already typed: no need to validate them again.

@@ -10,12 +10,13 @@ from dataclasses import dataclass, fields
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import Subquery, select
 from sqlalchemy.orm import Session
 
+from isom.auth import sites
 from isom.ledger.enums import ContainerStatus, EventKind
 from isom.ledger.models import Container, Event, EventLine, EventMove, Lot
-from isom.masterdata.models import Item, Unit
+from isom.masterdata.models import Item, Location, Unit
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,8 +82,8 @@ def event_page(
     kinds: Iterable[EventKind] | None = None,
 ) -> list[EventRow]:
     """Up to `limit` ledger events after the id `after`, in ledger order, filtered by when they
-    occurred and their kinds."""
-    query = select(Event).where(Event.id > after)
+    occurred and their kinds, of the sites the caller holds."""
+    query = select(Event).where(Event.id > after, sites.within(Event.site_id))
     if occurred_from is not None:
         query = query.where(Event.occurred_at >= occurred_from)
     if occurred_before is not None:
@@ -90,6 +91,20 @@ def event_page(
     if kinds is not None:
         query = query.where(Event.kind.in_(list(kinds)))
     return [_event_row(e) for e in session.scalars(query.order_by(Event.id).limit(limit))]
+
+
+def event_sites() -> Subquery:
+    """Each ledger event's site (`site_id` and its code, `site`), to join on `event_id`: how
+    the feed says, and filters by, where a message's event happened."""
+    return (
+        select(
+            Event.id.label("event_id"),
+            Event.site_id.label("site_id"),
+            Location.code.label("site"),
+        )
+        .outerjoin(Location, Location.id == Event.site_id)
+        .subquery("event_sites")
+    )
 
 
 def moves_of(session: Session, event_ids: Iterable[int]) -> dict[int, list[MoveRow]]:

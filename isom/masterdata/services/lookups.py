@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from isom.auth import sites
 from isom.errors import InvalidInput, NotFound
 from isom.masterdata.models import (
     Customer,
@@ -45,6 +46,7 @@ def get_location(session: Session, code: str, *, field: str = "location") -> Loc
         raise NotFound(
             f"no location with code {code!r}", field=field, expected="an existing location code"
         )
+    sites.check(loc.site_id, "location with code", code, field=field)
     if not loc.active:
         raise InvalidInput(
             f"location {code!r} is inactive", field=field, expected="an active location"

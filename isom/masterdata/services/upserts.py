@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from isom.auth import sites
 from isom.errors import Conflict, InvalidInput
 from isom.masterdata import schemas
 from isom.masterdata.models import (
@@ -177,6 +178,7 @@ def upsert_location(session: Session, data: schemas.LocationIn) -> tuple[Locatio
     parent: Location | None = None
     if data.parent is not None:
         parent = find_by_code(session, Location, data.parent, field="parent", what="location")
+        sites.check(parent.site_id, "location", data.parent, field="parent")
     if data.kind is LocationKind.site and parent is not None:
         raise InvalidInput("a site has no parent", field="parent", expected="no parent for a site")
     if data.kind is not LocationKind.site and parent is None:
@@ -191,6 +193,7 @@ def upsert_location(session: Session, data: schemas.LocationIn) -> tuple[Locatio
         )
     loc, created = _fetch_or_add(session, Location, data.code, path="")
     if not created:
+        sites.check(loc.site_id, "location", data.code, field="code")
         if parent is not None and (parent.id == loc.id or parent.path.startswith(loc.path)):
             raise InvalidInput(
                 f"{parent.code!r} is {data.code!r} or below it: that would make a cycle",

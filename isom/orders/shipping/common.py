@@ -7,6 +7,7 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from isom.auth import sites
 from isom.errors import NotFound, WrongState
 from isom.ledger import queries as ledger_queries
 from isom.ledger import services as ledger
@@ -37,6 +38,7 @@ def get_ship_order(session: Session, number: str, *, lock: bool = False) -> Ship
         raise NotFound(
             f"no ship order {number!r}", field="ship_order", expected="an existing ship order"
         )
+    sites.check(ship.site_id, "ship order", number, field="ship_order")
     return ship
 
 

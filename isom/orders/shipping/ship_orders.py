@@ -148,6 +148,7 @@ def _create_ship_order(
     ship = ShipOrder(
         number=cmd.number or _fresh_ship_number(session),
         customer_order_id=order.id,
+        site_id=order.site_id,
         status=ShipOrderStatus.planned,
         ship_to=order.ship_to,
         created_at=now,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from isom.auth import sites
 from isom.ledger import queries as ledger_queries
 from isom.masterdata.models import Customer, Item, Location
 from isom.orders.models import (
@@ -89,7 +90,12 @@ def list_ship_orders(
     session: Session, *, status: ShipOrderStatus | None = None, limit: int = 100
 ) -> list[ShipOrderView]:
     """The newest ship orders with their pick lists, optionally of one status."""
-    query = select(ShipOrder.number).order_by(ShipOrder.id.desc()).limit(limit)
+    query = (
+        select(ShipOrder.number)
+        .where(sites.within(ShipOrder.site_id))
+        .order_by(ShipOrder.id.desc())
+        .limit(limit)
+    )
     if status is not None:
         query = query.where(ShipOrder.status == status)
     return [ship_order_view(session, number) for number in session.scalars(query)]

@@ -1,0 +1,97 @@
+"""sites apart: the sites of users and API tokens, the site of every order and job
+
+Revision ID: 0018
+Revises: 0017
+Create Date: 2026-12-03 16:30:00.000000
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0018"
+down_revision: str | None = "0017"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+_ORDERS = ("ord_customer_order", "ord_purchase_order", "ord_ship_order", "prod_work_order")
+_HOME = "(SELECT MIN(id) FROM md_location WHERE kind = 'site')"
+# Where an order's goods are tells its site; what has none yet belongs to the home site.
+_BACKFILL = (
+    "UPDATE ord_ship_order SET site_id = (SELECT MIN(c.site_id) FROM ord_pick p"
+    " JOIN ord_ship_line l ON l.id = p.ship_line_id"
+    " JOIN ledger_container c ON c.id = p.container_id WHERE l.ship_order_id = ord_ship_order.id)",
+    "UPDATE ord_customer_order SET site_id = (SELECT MIN(s.site_id) FROM ord_ship_order s"
+    " WHERE s.customer_order_id = ord_customer_order.id)",
+    "UPDATE ord_ship_order SET site_id = (SELECT o.site_id FROM ord_customer_order o"
+    " WHERE o.id = ord_ship_order.customer_order_id) WHERE site_id IS NULL",
+    "UPDATE prod_work_order SET site_id = (SELECT MIN(l.site_id) FROM prod_step s"
+    " JOIN md_workstation w ON w.id = s.workstation_id JOIN md_location l ON l.id = w.location_id"
+    " WHERE s.work_order_id = prod_work_order.id)",
+    "UPDATE ord_purchase_order SET site_id = (SELECT MIN(c.site_id) FROM ord_receipt r"
+    " JOIN ord_purchase_line l ON l.id = r.purchase_line_id"
+    " JOIN ledger_container c ON c.id = r.container_id WHERE l.order_id = ord_purchase_order.id)",
+)
+
+
+def upgrade() -> None:
+    op.create_table(
+        "auth_user_site",
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("site_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["site_id"],
+            ["md_location.id"],
+            name=op.f("fk_auth_user_site_site_id_md_location"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["auth_user.id"],
+            name=op.f("fk_auth_user_site_user_id_auth_user"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("user_id", "site_id", name=op.f("pk_auth_user_site")),
+    )
+    op.create_table(
+        "auth_api_token_site",
+        sa.Column("token_id", sa.Integer(), nullable=False),
+        sa.Column("site_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["site_id"],
+            ["md_location.id"],
+            name=op.f("fk_auth_api_token_site_site_id_md_location"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["token_id"],
+            ["auth_api_token.id"],
+            name=op.f("fk_auth_api_token_site_token_id_auth_api_token"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("token_id", "site_id", name=op.f("pk_auth_api_token_site")),
+    )
+    for name in _ORDERS:
+        with op.batch_alter_table(name, schema=None) as batch_op:
+            batch_op.add_column(sa.Column("site_id", sa.Integer(), nullable=True))
+            batch_op.create_index(batch_op.f(f"ix_{name}_site_id"), ["site_id"], unique=False)
+            batch_op.create_foreign_key(
+                batch_op.f(f"fk_{name}_site_id_md_location"), "md_location", ["site_id"], ["id"]
+            )
+    for statement in _BACKFILL:
+        op.execute(statement)
+    for name in _ORDERS:
+        op.execute(f"UPDATE {name} SET site_id = {_HOME} WHERE site_id IS NULL")
+
+
+def downgrade() -> None:
+    for name in reversed(_ORDERS):
+        with op.batch_alter_table(name, schema=None) as batch_op:
+            batch_op.drop_constraint(
+                batch_op.f(f"fk_{name}_site_id_md_location"), type_="foreignkey"
+            )
+            batch_op.drop_index(batch_op.f(f"ix_{name}_site_id"))
+            batch_op.drop_column("site_id")
+    op.drop_table("auth_api_token_site")
+    op.drop_table("auth_user_site")
