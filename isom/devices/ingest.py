@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from isom import commands
 from isom.auth import services as auth_service
+from isom.auth import sites
 from isom.auth.models import Role
 from isom.auth.services import Principal
 from isom.devices import readings, scanning
@@ -109,7 +110,7 @@ def ingest(
 ) -> IngestAnswer:
     """Apply one device event once; a replay of its eventID answers the first answer."""
     dev = session.scalar(select(Device).where(Device.code == device))
-    if dev is None or not dev.active:
+    if dev is None or not dev.active or not sites.allows(dev.site_id):
         raise NotFound(f"unknown device {device!r}", field="device", expected="a registered device")
     if site is not None:
         site_loc = session.get(Location, dev.site_id)
@@ -157,7 +158,8 @@ def _apply(
         "machine": readings.machine,
     }[kind]
     key = f"dev:{dev.code}:{event.eventID}"
-    result: dict[str, Any] = handler(session, dev, actor, key, event, message)
+    with sites.acting_in([dev.site_id]):  # a device acts only in its own site
+        result: dict[str, Any] = handler(session, dev, actor, key, event, message)
     dev.last_seen_at = now
     session.flush()
     return IngestAnswer(
