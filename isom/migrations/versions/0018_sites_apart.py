@@ -73,16 +73,27 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("token_id", "site_id", name=op.f("pk_auth_api_token_site")),
     )
     for name in _ORDERS:
-        with op.batch_alter_table(name, schema=None) as batch_op:
-            batch_op.add_column(sa.Column("site_id", sa.Integer(), nullable=True))
-            batch_op.create_index(batch_op.f(f"ix_{name}_site_id"), ["site_id"], unique=False)
-            batch_op.create_foreign_key(
-                batch_op.f(f"fk_{name}_site_id_md_location"), "md_location", ["site_id"], ["id"]
-            )
+        _add_site_column(name)
     for statement in _BACKFILL:
         op.execute(statement)
     for name in _ORDERS:
         op.execute(f"UPDATE {name} SET site_id = {_HOME} WHERE site_id IS NULL")
+
+
+def _add_site_column(name: str) -> None:
+    """The order's site: on SQLite added in place with its foreign key (a batch copy would drop
+    a table that others point at, which their foreign keys refuse once there is data)."""
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute(
+            f"ALTER TABLE {name} ADD COLUMN site_id INTEGER "
+            f"CONSTRAINT fk_{name}_site_id_md_location REFERENCES md_location (id)"
+        )
+    else:
+        op.add_column(name, sa.Column("site_id", sa.Integer(), nullable=True))
+        op.create_foreign_key(
+            op.f(f"fk_{name}_site_id_md_location"), name, "md_location", ["site_id"], ["id"]
+        )
+    op.create_index(op.f(f"ix_{name}_site_id"), name, ["site_id"], unique=False)
 
 
 def downgrade() -> None:
