@@ -8,6 +8,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from isom.auth import grants, sites
 from isom.errors import Conflict, WrongState
 from isom.ledger import services as ledger
 from isom.masterdata import services as md
@@ -166,9 +167,13 @@ def _open_order(
     created, its lines by number, whether the header changed)."""
     order = _find_existing(session, cmd)
     created = order is None
+    named = {"site_id": grants.site_id(session, cmd.site)} if cmd.site else {}
+    if named:
+        sites.check(named["site_id"], "site", str(cmd.site), field="site")
     if order is None:
         number = cmd.number or _fresh_number(session)
         order = CustomerOrder(
+            **named,
             number=number,
             customer_id=customer.id,
             source=cmd.source,
@@ -192,6 +197,12 @@ def _open_order(
                 f"customer order {order.number} belongs to another customer",
                 field="customer",
                 expected="the customer the order was created for",
+            )
+        if named and order.site_id != named["site_id"]:
+            raise Conflict(
+                f"customer order {order.number} is served by another site",
+                field="site",
+                expected="the site the order was created for",
             )
         existing = {line.line_no: line for line in lines_of(session, order)}
         ship_to = cmd.ship_to if cmd.ship_to is not None else order.ship_to

@@ -66,6 +66,11 @@ class CreateCustomerOrder(_Command):
         default=None, max_length=500, description="Defaults to the customer's address."
     )
     note: str = Field(default="", max_length=1000)
+    site: Code | None = Field(
+        default=None,
+        description="The site that serves the order (its code); defaults to the caller's only "
+        "site, else the first site. A caller spanning sites (the ERP) names it here.",
+    )
     lines: list[CustomerLineIn] = Field(min_length=1, max_length=500)
 
     @model_validator(mode="after")
