@@ -38,7 +38,9 @@ def test_the_erp_names_the_dc_as_the_site_of_a_new_order(client: TestClient, sit
     assert r.status_code == 201, r.text
     seen = client.get(f"{API}/orders/customer-orders/{number}", headers=sites.callers["dc-clerk"])
     assert seen.status_code == 200, seen.text
-    hidden = client.get(f"{API}/orders/customer-orders/{number}", headers=sites.callers["plant-clerk"])
+    hidden = client.get(
+        f"{API}/orders/customer-orders/{number}", headers=sites.callers["plant-clerk"]
+    )
     assert hidden.status_code == 404
 
     moved = _post(client, sites.callers["admin"], _order(sites, number, site=PLANT))
