@@ -36,7 +36,19 @@ def _job(db: Database, customer_line: str) -> production.WorkOrderView:
 def test_demo_plant_loads_once_and_verifies(db: Database) -> None:
     assert demo.load_if_empty(db) is True
     assert demo.load_if_empty(db) is False  # a second start leaves the data alone
-    assert demo.login_lines(db)[1].split() == ["admin", "/", "admin-demo", "role:", "admin"]
+    lines = demo.login_lines(db)
+    assert lines[1].split() == [
+        "admin",
+        "/",
+        "admin-demo",
+        "role:",
+        "admin",
+        "site:",
+        "all",
+        "sites",
+    ]
+    dc_clerk = next(line for line in lines if line.split()[0] == "dcclerk")
+    assert dc_clerk.split()[-2:] == ["site:", "DC1"]
     report = db.read(verify)
     assert report.ok, report.differences
     assert report.events > 20

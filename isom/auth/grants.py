@@ -126,6 +126,11 @@ def sites_of_user(session: Session, user_id: int) -> list[str]:
     return site_codes(session, frozenset(ids))
 
 
+def sites_shown(session: Session, username: str) -> str:
+    """Where a user works, for people to read: its site codes, or "all sites"."""
+    return ", ".join(sites_of_user(session, _user(session, username).id)) or "all sites"
+
+
 def sites_of_token(session: Session, token_id: int) -> list[str]:
     """A token's own site codes (empty: its user's sites, else every site)."""
     ids = session.scalars(select(TokenSite.site_id).where(TokenSite.token_id == token_id)).all()

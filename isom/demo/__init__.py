@@ -44,6 +44,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from isom.auth import grants
 from isom.auth import services as auth_service
 from isom.auth.models import Role, User
 from isom.costing import services as costing
@@ -581,9 +582,9 @@ def login_lines(db: Database) -> list[str]:
     """The demo log-ins that still work, one line each, for the console; none when every demo
     user is gone or has a password of its own (so nothing printed is a log-in that is not)."""
 
-    def working(s: Session) -> list[tuple[str, str, list[str]]]:
+    def working(s: Session) -> list[tuple[str, str, list[str], str]]:
         return [
-            (username, password, roles)
+            (username, password, roles, grants.sites_shown(s, username))
             for username, password, roles, _ in ALL_USERS
             if auth_service.has_password(s, username, password)
         ]
@@ -592,6 +593,7 @@ def login_lines(db: Database) -> list[str]:
     if not users:
         return []
     lines = ["Demo log-ins (user / password):"]
-    for username, password, roles in users:
-        lines.append(f"  {username:<11} / {password:<17} role: {', '.join(map(str, roles))}")
+    for username, password, roles, where in users:
+        role = ", ".join(map(str, roles))
+        lines.append(f"  {username:<11} / {password:<17} role: {role:<11} site: {where}")
     return lines
