@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import column, delete, select, table
 from sqlalchemy.orm import Session
 
-from isom.auth import cache
+from isom.auth import cache, sites
 from isom.auth.models import ApiToken, TokenSite, User, UserSite
 from isom.errors import Conflict, NotFound
 
@@ -29,6 +29,13 @@ def site_id(session: Session, code: str) -> int:
             f"no site {code!r}", field="site", expected=f"one of: {', '.join(known) or '(none)'}"
         )
     return int(found)
+
+
+def held_site(session: Session, code: str) -> int:
+    """The id of a site the caller names and holds; 404 for an unknown site or one of others."""
+    found = site_id(session, code)
+    sites.check(found, "site", code, field="site")
+    return found
 
 
 def site_codes(session: Session, ids: frozenset[int]) -> list[str]:

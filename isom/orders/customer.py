@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from isom.auth import grants, sites
+from isom.auth import grants
 from isom.errors import Conflict, WrongState
 from isom.ledger import services as ledger
 from isom.masterdata import services as md
@@ -167,13 +167,10 @@ def _open_order(
     created, its lines by number, whether the header changed)."""
     order = _find_existing(session, cmd)
     created = order is None
-    named = {"site_id": grants.site_id(session, cmd.site)} if cmd.site else {}
-    if named:
-        sites.check(named["site_id"], "site", str(cmd.site), field="site")
+    site_id = grants.held_site(session, cmd.site) if cmd.site else None
     if order is None:
         number = cmd.number or _fresh_number(session)
         order = CustomerOrder(
-            **named,
             number=number,
             customer_id=customer.id,
             source=cmd.source,
@@ -187,6 +184,8 @@ def _open_order(
             updated_at=now,
             updated_by=actor.name,
         )
+        if site_id is not None:  # else the column's default: the caller's site, or the first
+            order.site_id = site_id
         session.add(order)
         session.flush()
         existing: dict[int, CustomerLine] = {}
@@ -198,7 +197,7 @@ def _open_order(
                 field="customer",
                 expected="the customer the order was created for",
             )
-        if named and order.site_id != named["site_id"]:
+        if site_id is not None and order.site_id != site_id:
             raise Conflict(
                 f"customer order {order.number} is served by another site",
                 field="site",

@@ -414,10 +414,11 @@ def _learned(
     def total(k: str) -> Decimal:
         return sum((r[k] for r in rows), Decimal(0))
 
+    units = total("units")
+
     def per_unit(k: str) -> Decimal:
         return (total(k) / units).quantize(q4) if units else Decimal(0)
 
-    units = total("units")
     return LearnedTime(
         operation=operation,
         item=item,
