@@ -18,12 +18,13 @@ from functools import partial
 from typing import Any, TypeVar, cast
 
 from pydantic import BaseModel
-from sqlalchemy import BigInteger, Integer, String, Table, bindparam, insert, select
+from sqlalchemy import BigInteger, Integer, String, Table, bindparam, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, SessionTransaction, mapped_column
 
 from isom import reactions
-from isom.db import ONE_COMMAND, Base, conflict_from, is_retryable
+from isom.db import ONE_COMMAND, Base, RetryableConflict, conflict_from, is_retryable
 from isom.errors import IdempotencyKeyReused, IsomError
 from isom.types import JsonType, UtcDateTime, utcnow
 
@@ -52,7 +53,15 @@ _TABLE = cast(Table, Command.__table__)
 _PRIOR = select(_TABLE.c.kind, _TABLE.c.request_hash, _TABLE.c.status, _TABLE.c.answer).where(
     _TABLE.c.key == bindparam("key")
 )
-_RECORD = insert(_TABLE)
+
+
+def _insert_record(dialect: str) -> Any:
+    """Insert a command's record unless its key is taken (then nothing comes back)."""
+    stmt: Any = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(_TABLE)
+    return stmt.on_conflict_do_nothing(index_elements=[_TABLE.c.key]).returning(_TABLE.c.id)
+
+
+_RECORD = {name: _insert_record(name) for name in ("postgresql", "sqlite")}
 
 
 def replayed_refusal(problem: Mapping[str, Any]) -> IsomError:
@@ -101,6 +110,14 @@ def running(session: Session) -> bool:
     return _RUNNING in session.info
 
 
+#: Keys an optimistic run found taken: their next run looks the key up first (see `run`).
+_TAKEN: set[str] = set()
+
+
+class _KeyTaken(Exception):
+    """The key was recorded before (or meanwhile): answer what is stored under it instead."""
+
+
 def run(
     session: Session,
     *,
@@ -113,26 +130,27 @@ def run(
     device: str | None = None,
     replayed: Mapping[str, Any] | None = None,
     key_field: str = "Idempotency-Key",
+    optimistic: bool = False,
 ) -> A:
     """Apply `effect` once per key and answer it; a replay answers what the first call answered.
 
     `replayed` is merged into a stored answer to mark it as a replay (default `replayed=True`);
-    `key_field` names where the caller gave the key, for the 409 of a reused one.
+    `key_field` names where the caller gave the key, for the 409 of a reused one. `optimistic`:
+    the effect only writes to the store, so the key is not looked up first; the record at the
+    end (or the effect's own unique key) finds it taken, the effect is undone and the stored
+    answer replayed, in place under a savepoint, else by running the unit of work again.
     """
     if running(session):  # nested in a command under way: its frame holds the key
         return effect()
     digest = request_hash(kind, command)
-    prior = session.connection().execute(_PRIOR, {"key": key}).first()
-    if prior is not None:
-        if prior.request_hash != digest:
-            raise IdempotencyKeyReused(
-                f"idempotency key {key!r} was already used for a different request ({prior.kind})",
-                field=key_field,
-                expected="a new key for a new change, or the same body to replay",
-            )
-        if prior.status >= 400:
-            raise replayed_refusal(prior.answer)
-        return answer.model_validate({**prior.answer, **(replayed or {"replayed": True})})
+    stored = partial(
+        _stored, session, key, digest, answer, replayed or {"replayed": True}, key_field
+    )
+    if not optimistic or key in _TAKEN:
+        _TAKEN.discard(key)
+        found = stored()
+        if found is not None:
+            return found
     session.info[_RUNNING] = key
     # The one command of its unit of work needs no savepoint: a refusal rolls the whole unit
     # back and `Database.write` then stores it (`IsomError.keep`). Any other gets one, so
@@ -141,45 +159,110 @@ def run(
     facts = reactions.pending_count(session)
     remember = partial(_record, key=key, kind=kind, digest=digest, actor=actor, device=device)
     try:
-        result = effect()
-        if savepoint is not None:
-            savepoint.commit()
+        result = _applied(session, effect, remember)
+    except _KeyTaken as taken:
+        _undo(session, savepoint, facts)
+        return _replay_taken(key, savepoint, stored, taken)
     except IsomError as exc:
-        _refused(session, savepoint, exc, remember)
-        reactions.forget_since(session, facts)
-        raise
-    except IntegrityError as exc:
-        if is_retryable(exc):
+        _undo(session, savepoint, facts)
+        if _refused(session, savepoint, exc, remember, key):
             raise
-        error = conflict_from(exc)  # e.g. a quantity CHECK: a refusal like any other
-        assert isinstance(error, IsomError)
-        _refused(session, savepoint, error, remember)
-        reactions.forget_since(session, facts)
-        raise error from exc
+        return _replay_taken(key, savepoint, stored, exc)
     finally:
         session.info.pop(_RUNNING, None)
-    remember(session, 200, result.model_dump(mode="json"))
+    if savepoint is not None:
+        savepoint.commit()
     return result
+
+
+def _applied(
+    session: Session,
+    effect: Callable[[], A],
+    remember: Callable[[Session, int, dict[str, Any]], bool],
+) -> A:
+    """The effect and its record; a clash on a unique key is the key taken, any other a refusal."""
+    try:
+        result = effect()
+    except IntegrityError as exc:
+        if is_retryable(exc):  # the key of the command's own event
+            raise _KeyTaken() from exc
+        error = conflict_from(exc)  # e.g. a quantity CHECK: a refusal like any other
+        assert isinstance(error, IsomError)
+        raise error from exc
+    if not remember(session, 200, result.model_dump(mode="json")):
+        raise _KeyTaken()
+    return result
+
+
+def _undo(session: Session, savepoint: SessionTransaction | None, facts: int) -> None:
+    if savepoint is not None:
+        savepoint.rollback()
+    reactions.forget_since(session, facts)
+
+
+def _replay_taken(
+    key: str,
+    savepoint: SessionTransaction | None,
+    stored: Callable[[], A | None],
+    cause: Exception,
+) -> A:
+    """The key turned out taken: answer what is stored under it (undone effect) or, with no
+    savepoint to go back to, have the whole unit of work run again, looking the key up first."""
+    found = stored() if savepoint is not None else None
+    if found is not None:
+        return found
+    if len(_TAKEN) > 10_000:  # keys never run again (their caller gave up): forget them
+        _TAKEN.clear()
+    _TAKEN.add(key)
+    raise RetryableConflict(f"idempotency key {key!r} was recorded meanwhile") from cause
+
+
+def _stored(
+    session: Session,
+    key: str,
+    digest: str,
+    answer: type[A],
+    replayed: Mapping[str, Any],
+    key_field: str,
+) -> A | None:
+    """The answer stored under `key`, replayed (a refusal raised again); None if there is none."""
+    prior = session.connection().execute(_PRIOR, {"key": key}).first()
+    if prior is None:
+        return None
+    if prior.request_hash != digest:
+        raise IdempotencyKeyReused(
+            f"idempotency key {key!r} was already used for a different request ({prior.kind})",
+            field=key_field,
+            expected="a new key for a new change, or the same body to replay",
+        )
+    if prior.status >= 400:
+        raise replayed_refusal(prior.answer)
+    return answer.model_validate({**prior.answer, **replayed})
 
 
 def _refused(
     session: Session,
     savepoint: SessionTransaction | None,
     error: IsomError,
-    remember: Callable[[Session, int, dict[str, Any]], None],
-) -> None:
-    """Undo the refused effect and store the refusal as the key's answer (not a 5xx: that is
-    the store's failure, not an answer). A unit of work that is one command commits the record
-    through `error.keep` after rolling back everything else."""
-    if savepoint is not None:
-        savepoint.rollback()
+    remember: Callable[[Session, int, dict[str, Any]], bool],
+    key: str,
+) -> bool:
+    """Store the refusal as the key's answer (not a 5xx: that is the store's failure, not an
+    answer); False if the key holds an answer already. A unit of work that is one command
+    commits the record through `error.keep` after rolling back everything else."""
     if error.status_code >= 500:
-        return
+        return True
     problem = error.to_problem()
     if savepoint is not None:
-        remember(session, error.status_code, problem)
+        return remember(session, error.status_code, problem)
     status = error.status_code
-    error.keep = lambda unit: remember(unit, status, problem)
+
+    def keep(unit: Session) -> None:
+        if not remember(unit, status, problem):
+            _replay_taken(key, None, lambda: None, error)
+
+    error.keep = keep
+    return True
 
 
 def _record(
@@ -192,9 +275,11 @@ def _record(
     digest: str,
     actor: str,
     device: str | None,
-) -> None:
-    session.connection().execute(
-        _RECORD,
+) -> bool:
+    """Record the key's answer; False if the key is recorded already (nothing is written)."""
+    conn = session.connection()
+    row = conn.execute(
+        _RECORD[conn.dialect.name],
         {
             "key": key,
             "kind": str(kind),
@@ -205,4 +290,5 @@ def _record(
             "device": device,
             "recorded_at": utcnow(),
         },
-    )
+    ).first()
+    return row is not None

@@ -96,6 +96,7 @@ def _run(
         kind=kind.value,
         command=command,
         effect=partial(_apply, session, actor, key, kind, command, build),
+        optimistic=True,
         answer=EventResult,
         actor=actor.name,
         device=actor.device,
