@@ -1,10 +1,8 @@
 """Production (work orders, steps, events, labour, machine time) and costing's overhead rates."""
 
-import sqlalchemy as sa
 from alembic import op
 
-import isom.types
-from isom.migrations.helpers import enum_type, foreign_key, json_type
+from isom.migrations.columns import check, drop_tables, ref, table, unique
 
 # In the order they are made (a table after those it points at); downgrade drops them backwards.
 TABLES = (
@@ -29,224 +27,176 @@ def upgrade() -> None:
 
 
 def _cost_overhead_rate() -> None:
-    op.create_table(
+    table(
         "cost_overhead_rate",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("workstation_id", sa.Integer(), nullable=False),
-        sa.Column("hourly_rate", isom.types.Exact(), nullable=False),
-        sa.CheckConstraint("hourly_rate >= 0", name=op.f("ck_cost_overhead_rate_non_negative")),
-        foreign_key("cost_overhead_rate", "workstation_id", "md_workstation"),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_cost_overhead_rate")),
-        sa.UniqueConstraint("workstation_id", name=op.f("uq_cost_overhead_rate_workstation_id")),
+        """
+        id              integer
+        workstation_id  integer
+        hourly_rate     exact
+        """,
+        check("hourly_rate >= 0", "non_negative"),
+        ref("workstation_id", "md_workstation"),
+        unique("workstation_id"),
     )
 
 
 def _prod_work_order() -> None:
-    op.create_table(
+    table(
         "prod_work_order",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("number", sa.String(length=40), nullable=True),
-        sa.Column("item_id", sa.Integer(), nullable=False),
-        sa.Column("quantity", isom.types.Exact(), nullable=False),
-        sa.Column("due_date", sa.Date(), nullable=False),
-        sa.Column("customer_line", sa.String(length=100), nullable=True),
-        sa.Column(
-            "status",
-            enum_type(
-                "workorderstatus",
-                "planned",
-                "released",
-                "in_progress",
-                "complete",
-                "closed",
-                "cancelled",
-            ),
-            nullable=False,
-        ),
-        sa.Column("parent_id", sa.Integer(), nullable=True),
-        sa.Column("parent_step_sequence", sa.Integer(), nullable=True),
-        sa.Column("route_code", sa.String(length=64), nullable=True),
-        sa.Column("route_revision", sa.String(length=20), nullable=True),
-        sa.Column("created_at", isom.types.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("released_at", isom.types.UtcDateTime(timezone=True), nullable=True),
-        sa.Column("started_at", isom.types.UtcDateTime(timezone=True), nullable=True),
-        sa.Column("completed_at", isom.types.UtcDateTime(timezone=True), nullable=True),
-        sa.Column("updated_at", isom.types.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("updated_by", sa.String(length=100), nullable=False),
-        sa.CheckConstraint("quantity > 0", name=op.f("ck_prod_work_order_quantity_positive")),
-        foreign_key("prod_work_order", "item_id", "md_item"),
-        foreign_key("prod_work_order", "parent_id", "prod_work_order"),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_prod_work_order")),
-        sa.UniqueConstraint("number", name=op.f("uq_prod_work_order_number")),
+        """
+        id                    integer
+        number                string 40 null
+        item_id               integer
+        quantity              exact
+        due_date              date
+        customer_line         string 100 null
+        status                enum workorderstatus planned released in_progress complete closed
+                                  cancelled
+        parent_id             integer null
+        parent_step_sequence  integer null
+        route_code            string 64 null
+        route_revision        string 20 null
+        created_at            moment
+        released_at           moment null
+        started_at            moment null
+        completed_at          moment null
+        updated_at            moment
+        updated_by            string 100
+        """,
+        check("quantity > 0", "quantity_positive"),
+        ref("item_id", "md_item"),
+        ref("parent_id", "prod_work_order"),
+        unique("number"),
+        index=("item_id", "parent_id", "status"),
     )
-    with op.batch_alter_table("prod_work_order", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_prod_work_order_item_id"), ["item_id"], unique=False)
-        batch_op.create_index(
-            batch_op.f("ix_prod_work_order_parent_id"), ["parent_id"], unique=False
-        )
-        batch_op.create_index(batch_op.f("ix_prod_work_order_status"), ["status"], unique=False)
 
 
 def _prod_step() -> None:
-    op.create_table(
+    table(
         "prod_step",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("work_order_id", sa.Integer(), nullable=False),
-        sa.Column("sequence", sa.Integer(), nullable=False),
-        sa.Column("operation", sa.String(length=64), nullable=False),
-        sa.Column("name", sa.String(length=200), nullable=False),
-        sa.Column("workstation_kind", sa.String(length=64), nullable=True),
-        sa.Column("skill", sa.String(length=64), nullable=True),
-        sa.Column("setup_minutes", isom.types.Exact(), nullable=False),
-        sa.Column("run_minutes_per_unit", isom.types.Exact(), nullable=False),
-        sa.Column("cleanup_minutes", isom.types.Exact(), nullable=False),
-        sa.Column("standard_minutes", isom.types.Exact(), nullable=False),
-        sa.Column("std_labour_rate", isom.types.Exact(), nullable=False),
-        sa.Column("std_machine_rate", isom.types.Exact(), nullable=False),
-        sa.Column(
-            "status",
-            enum_type("stepstatus", "waiting", "ready", "running", "paused", "done"),
-            nullable=False,
-        ),
-        sa.Column("workstation_id", sa.Integer(), nullable=True),
-        sa.Column("actual_start", isom.types.UtcDateTime(timezone=True), nullable=True),
-        sa.Column("actual_end", isom.types.UtcDateTime(timezone=True), nullable=True),
-        sa.Column("last_event_at", isom.types.UtcDateTime(timezone=True), nullable=True),
-        sa.Column("quantity_in", isom.types.Exact(), nullable=False),
-        sa.Column("quantity_good", isom.types.Exact(), nullable=False),
-        sa.Column("quantity_scrap", isom.types.Exact(), nullable=False),
-        sa.Column("quantity_rework", isom.types.Exact(), nullable=False),
-        sa.Column("updated_at", isom.types.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("updated_by", sa.String(length=100), nullable=False),
-        foreign_key("prod_step", "work_order_id", "prod_work_order", ondelete="CASCADE"),
-        foreign_key("prod_step", "workstation_id", "md_workstation"),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_prod_step")),
-        sa.UniqueConstraint(
-            "work_order_id", "sequence", name=op.f("uq_prod_step_work_order_id_sequence")
-        ),
+        """
+        id                    integer
+        work_order_id         integer
+        sequence              integer
+        operation             string 64
+        name                  string 200
+        workstation_kind      string 64 null
+        skill                 string 64 null
+        setup_minutes         exact
+        run_minutes_per_unit  exact
+        cleanup_minutes       exact
+        standard_minutes      exact
+        std_labour_rate       exact
+        std_machine_rate      exact
+        status                enum stepstatus waiting ready running paused done
+        workstation_id        integer null
+        actual_start          moment null
+        actual_end            moment null
+        last_event_at         moment null
+        quantity_in           exact
+        quantity_good         exact
+        quantity_scrap        exact
+        quantity_rework       exact
+        updated_at            moment
+        updated_by            string 100
+        """,
+        ref("work_order_id", "prod_work_order", ondelete="CASCADE"),
+        ref("workstation_id", "md_workstation"),
+        unique("work_order_id", "sequence"),
+        index=("status", "work_order_id"),
     )
-    with op.batch_alter_table("prod_step", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_prod_step_status"), ["status"], unique=False)
-        batch_op.create_index(
-            batch_op.f("ix_prod_step_work_order_id"), ["work_order_id"], unique=False
-        )
 
 
 def _prod_event() -> None:
-    op.create_table(
+    table(
         "prod_event",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column("key", sa.String(length=200), nullable=False),
-        sa.Column("kind", sa.String(length=30), nullable=False),
-        sa.Column("work_order_id", sa.Integer(), nullable=True),
-        sa.Column("step_id", sa.Integer(), nullable=True),
-        sa.Column("person_id", sa.Integer(), nullable=True),
-        sa.Column("workstation_id", sa.Integer(), nullable=True),
-        sa.Column("actor", sa.String(length=100), nullable=False),
-        sa.Column("device", sa.String(length=100), nullable=True),
-        sa.Column("occurred_at", isom.types.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("recorded_at", isom.types.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("request_hash", sa.String(length=64), nullable=False),
-        sa.Column("command", json_type(), nullable=False),
-        sa.Column("result", json_type(), nullable=False),
-        foreign_key("prod_event", "person_id", "md_person"),
-        foreign_key("prod_event", "step_id", "prod_step"),
-        foreign_key("prod_event", "work_order_id", "prod_work_order"),
-        foreign_key("prod_event", "workstation_id", "md_workstation"),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_prod_event")),
-        sa.UniqueConstraint("key", name=op.f("uq_prod_event_key")),
+        """
+        id              serial
+        key             string 200
+        kind            string 30
+        work_order_id   integer null
+        step_id         integer null
+        person_id       integer null
+        workstation_id  integer null
+        actor           string 100
+        device          string 100 null
+        occurred_at     moment
+        recorded_at     moment
+        request_hash    string 64
+        command         document
+        result          document
+        """,
+        ref("person_id", "md_person"),
+        ref("step_id", "prod_step"),
+        ref("work_order_id", "prod_work_order"),
+        ref("workstation_id", "md_workstation"),
+        unique("key"),
+        index=("work_order_id",),
     )
-    with op.batch_alter_table("prod_event", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_prod_event_work_order_id"), ["work_order_id"], unique=False
-        )
 
 
 def _prod_step_material() -> None:
-    op.create_table(
+    table(
         "prod_step_material",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("step_id", sa.Integer(), nullable=False),
-        sa.Column("item_id", sa.Integer(), nullable=False),
-        sa.Column(
-            "role",
-            enum_type("materialrole", "input", "main", "intermediate", "byproduct", "scrap"),
-            nullable=False,
-        ),
-        sa.Column("quantity_per", isom.types.Exact(), nullable=False),
-        sa.Column("quantity", isom.types.Exact(), nullable=False),
-        sa.Column("floor_stock", sa.Boolean(), nullable=False),
-        sa.Column("std_unit_cost", isom.types.Exact(), nullable=False),
-        foreign_key("prod_step_material", "item_id", "md_item"),
-        foreign_key("prod_step_material", "step_id", "prod_step", ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_prod_step_material")),
+        """
+        id             integer
+        step_id        integer
+        item_id        integer
+        role           enum materialrole input main intermediate byproduct scrap
+        quantity_per   exact
+        quantity       exact
+        floor_stock    flag
+        std_unit_cost  exact
+        """,
+        ref("item_id", "md_item"),
+        ref("step_id", "prod_step", ondelete="CASCADE"),
+        index=("step_id",),
     )
-    with op.batch_alter_table("prod_step_material", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_prod_step_material_step_id"), ["step_id"], unique=False
-        )
 
 
 def _prod_labour() -> None:
-    op.create_table(
+    table(
         "prod_labour",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("step_id", sa.Integer(), nullable=False),
-        sa.Column("work_order_id", sa.Integer(), nullable=False),
-        sa.Column("person_id", sa.Integer(), nullable=False),
-        sa.Column("workstation_id", sa.Integer(), nullable=False),
-        sa.Column("started_at", isom.types.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("ended_at", isom.types.UtcDateTime(timezone=True), nullable=True),
-        sa.Column(
-            "start_event_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
-        sa.Column(
-            "end_event_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
-        ),
-        foreign_key("prod_labour", "end_event_id", "prod_event"),
-        foreign_key("prod_labour", "person_id", "md_person"),
-        foreign_key("prod_labour", "start_event_id", "prod_event"),
-        foreign_key("prod_labour", "step_id", "prod_step"),
-        foreign_key("prod_labour", "work_order_id", "prod_work_order"),
-        foreign_key("prod_labour", "workstation_id", "md_workstation"),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_prod_labour")),
+        """
+        id              integer
+        step_id         integer
+        work_order_id   integer
+        person_id       integer
+        workstation_id  integer
+        started_at      moment
+        ended_at        moment null
+        start_event_id  serial
+        end_event_id    serial null
+        """,
+        ref("end_event_id", "prod_event"),
+        ref("person_id", "md_person"),
+        ref("start_event_id", "prod_event"),
+        ref("step_id", "prod_step"),
+        ref("work_order_id", "prod_work_order"),
+        ref("workstation_id", "md_workstation"),
+        index=("person_id", "step_id", "work_order_id", "workstation_id"),
     )
     with op.batch_alter_table("prod_labour", schema=None) as batch_op:
         batch_op.create_index("ix_prod_labour_open", ["person_id", "ended_at"], unique=False)
-        batch_op.create_index(batch_op.f("ix_prod_labour_person_id"), ["person_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_prod_labour_step_id"), ["step_id"], unique=False)
-        batch_op.create_index(
-            batch_op.f("ix_prod_labour_work_order_id"), ["work_order_id"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_prod_labour_workstation_id"), ["workstation_id"], unique=False
-        )
 
 
 def _prod_machine() -> None:
-    op.create_table(
+    table(
         "prod_machine",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("workstation_id", sa.Integer(), nullable=False),
-        sa.Column(
-            "state",
-            enum_type("machinestate", "setup", "run", "idle", "down", "cleanup"),
-            nullable=False,
-        ),
-        sa.Column("reason", sa.String(length=200), nullable=True),
-        sa.Column("started_at", isom.types.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("ended_at", isom.types.UtcDateTime(timezone=True), nullable=True),
-        sa.Column("event_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        foreign_key("prod_machine", "event_id", "prod_event"),
-        foreign_key("prod_machine", "workstation_id", "md_workstation"),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_prod_machine")),
+        """
+        id              integer
+        workstation_id  integer
+        state           enum machinestate setup run idle down cleanup
+        reason          string 200 null
+        started_at      moment
+        ended_at        moment null
+        event_id        serial
+        """,
+        ref("event_id", "prod_event"),
+        ref("workstation_id", "md_workstation"),
+        index=("workstation_id",),
     )
-    with op.batch_alter_table("prod_machine", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_prod_machine_workstation_id"), ["workstation_id"], unique=False
-        )
 
 
 def downgrade() -> None:
-    for table in reversed(TABLES):
-        op.drop_table(table)
+    drop_tables(TABLES)

@@ -3,20 +3,13 @@
 Written by hand: autogenerate cannot see expression indexes. `coalesce(lot_id, 0)` makes a
 missing lot compare equal, so `INSERT ... ON CONFLICT` can add to an existing balance row on
 both SQLite and PostgreSQL.
-
-Revision ID: 0002
-Revises: 0001
 """
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0002"
 down_revision: str | None = "0001"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

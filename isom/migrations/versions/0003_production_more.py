@@ -5,12 +5,7 @@
 `quantity_returned` counts the step's WIP output returned to plain stock. The partial unique
 index `uq_prod_machine_open` lets a workstation have one open state record only, so two first
 machine-state events racing cannot both open one (the loser retries and closes the winner's).
-
-Revision ID: 0003
-Revises: 0002
 """
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
@@ -19,8 +14,6 @@ import isom.types
 
 revision: str = "0003"
 down_revision: str | None = "0002"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

@@ -1,21 +1,11 @@
-"""Order tables: customer and purchase orders, receipts, reservations, ship orders, picks.
+"""Order tables: customer and purchase orders, receipts, reservations, ship orders, picks."""
 
-Revision ID: 0006
-Revises: 0005
-"""
-
-from collections.abc import Sequence
-
-import sqlalchemy as sa
 from alembic import op
 
-import isom.types
-from isom.migrations.helpers import enum_type, foreign_key, indexes, json_type
+from isom.migrations.columns import check, ref, table, unique
 
 revision: str = "0006"
 down_revision: str | None = "0005"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
@@ -35,327 +25,277 @@ def upgrade() -> None:
 
 
 def _ord_counter() -> None:
-    op.create_table(
+    table(
         "ord_counter",
-        sa.Column("name", sa.String(length=20), nullable=False),
-        sa.Column("value", sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint("name", name=op.f("pk_ord_counter")),
+        """
+        name   string 20
+        value  big
+        """,
+        key=("name",),
     )
 
 
 def _ord_event() -> None:
-    op.create_table(
+    table(
         "ord_event",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column("key", sa.String(length=200), nullable=False),
-        sa.Column("kind", sa.String(length=40), nullable=False),
-        sa.Column("actor", sa.String(length=100), nullable=False),
-        sa.Column("device", sa.String(length=100), nullable=True),
-        sa.Column("recorded_at", isom.types.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("request_hash", sa.String(length=64), nullable=False),
-        sa.Column("command", json_type(), nullable=False),
-        sa.Column("result", json_type(), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_ord_event")),
-        sa.UniqueConstraint("key", name=op.f("uq_ord_event_key")),
+        """
+        id            serial
+        key           string 200
+        kind          string 40
+        actor         string 100
+        device        string 100 null
+        recorded_at   moment
+        request_hash  string 64
+        command       document
+        result        document
+        """,
+        unique("key"),
     )
 
 
 def _ord_setting() -> None:
-    op.create_table(
+    table(
         "ord_setting",
-        sa.Column("name", sa.String(length=60), nullable=False),
-        sa.Column("value", sa.String(length=200), nullable=False),
-        sa.Column("updated_at", isom.types.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("updated_by", sa.String(length=100), nullable=False),
-        sa.PrimaryKeyConstraint("name", name=op.f("pk_ord_setting")),
+        """
+        name        string 60
+        value       string 200
+        updated_at  moment
+        updated_by  string 100
+        """,
+        key=("name",),
     )
 
 
 def _ord_customer_order() -> None:
-    op.create_table(
+    table(
         "ord_customer_order",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("number", sa.String(length=40), nullable=False),
-        sa.Column("customer_id", sa.Integer(), nullable=False),
-        sa.Column("source", sa.String(length=40), nullable=False),
-        sa.Column("external_ref", sa.String(length=100), nullable=True),
-        sa.Column("priority", enum_type("priority", "rush", "normal", "low"), nullable=False),
-        sa.Column("allow_partial", sa.Boolean(), nullable=False),
-        sa.Column("ship_to", sa.String(length=500), nullable=False),
-        sa.Column(
-            "status",
-            enum_type(
-                "customerorderstatus", "open", "reserved", "partly_shipped", "shipped", "cancelled"
-            ),
-            nullable=False,
-        ),
-        sa.Column("note", sa.String(length=1000), nullable=False),
-        sa.Column("created_at", isom.types.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", isom.types.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("updated_by", sa.String(length=100), nullable=False),
-        foreign_key("ord_customer_order", "customer_id", "md_customer"),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_ord_customer_order")),
-        sa.UniqueConstraint("number", name=op.f("uq_ord_customer_order_number")),
-        sa.UniqueConstraint(
-            "source", "external_ref", name=op.f("uq_ord_customer_order_source_external_ref")
-        ),
+        """
+        id             integer
+        number         string 40
+        customer_id    integer
+        source         string 40
+        external_ref   string 100 null
+        priority       enum priority rush normal low
+        allow_partial  flag
+        ship_to        string 500
+        status         enum customerorderstatus open reserved partly_shipped shipped cancelled
+        note           string 1000
+        created_at     moment
+        updated_at     moment
+        updated_by     string 100
+        """,
+        ref("customer_id", "md_customer"),
+        unique("number"),
+        unique("source", "external_ref"),
+        index=("customer_id", "status"),
     )
-    indexes("ord_customer_order", "customer_id", "status")
 
 
 def _ord_purchase_order() -> None:
-    op.create_table(
+    table(
         "ord_purchase_order",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("number", sa.String(length=40), nullable=False),
-        sa.Column("supplier_id", sa.Integer(), nullable=False),
-        sa.Column("source", sa.String(length=40), nullable=False),
-        sa.Column("external_ref", sa.String(length=100), nullable=True),
-        sa.Column("currency", sa.String(length=3), nullable=False),
-        sa.Column(
-            "status",
-            enum_type(
-                "purchaseorderstatus",
-                "proposed",
-                "approved",
-                "sent",
-                "partly_received",
-                "received",
-                "cancelled",
-                "closed",
-            ),
-            nullable=False,
-        ),
-        sa.Column("note", sa.String(length=1000), nullable=False),
-        sa.Column("created_at", isom.types.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("approved_at", isom.types.UtcDateTime(timezone=True), nullable=True),
-        sa.Column("approved_by", sa.String(length=100), nullable=True),
-        sa.Column("sent_at", isom.types.UtcDateTime(timezone=True), nullable=True),
-        sa.Column("updated_at", isom.types.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("updated_by", sa.String(length=100), nullable=False),
-        foreign_key("ord_purchase_order", "supplier_id", "md_supplier"),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_ord_purchase_order")),
-        sa.UniqueConstraint("number", name=op.f("uq_ord_purchase_order_number")),
-        sa.UniqueConstraint(
-            "source", "external_ref", name=op.f("uq_ord_purchase_order_source_external_ref")
-        ),
+        """
+        id            integer
+        number        string 40
+        supplier_id   integer
+        source        string 40
+        external_ref  string 100 null
+        currency      string 3
+        status        enum purchaseorderstatus proposed approved sent partly_received received
+                          cancelled closed
+        note          string 1000
+        created_at    moment
+        approved_at   moment null
+        approved_by   string 100 null
+        sent_at       moment null
+        updated_at    moment
+        updated_by    string 100
+        """,
+        ref("supplier_id", "md_supplier"),
+        unique("number"),
+        unique("source", "external_ref"),
+        index=("status", "supplier_id"),
     )
-    indexes("ord_purchase_order", "status", "supplier_id")
 
 
 def _ord_webhook_source() -> None:
-    op.create_table(
+    table(
         "ord_webhook_source",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("name", sa.String(length=40), nullable=False),
-        sa.Column("secret", sa.String(length=200), nullable=False),
-        sa.Column("default_customer_id", sa.Integer(), nullable=True),
-        sa.Column("active", sa.Boolean(), nullable=False),
-        sa.Column("created_at", isom.types.UtcDateTime(timezone=True), nullable=False),
-        foreign_key("ord_webhook_source", "default_customer_id", "md_customer"),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_ord_webhook_source")),
-        sa.UniqueConstraint("name", name=op.f("uq_ord_webhook_source_name")),
+        """
+        id                   integer
+        name                 string 40
+        secret               string 200
+        default_customer_id  integer null
+        active               flag
+        created_at           moment
+        """,
+        ref("default_customer_id", "md_customer"),
+        unique("name"),
     )
 
 
 def _ord_customer_line() -> None:
-    op.create_table(
+    table(
         "ord_customer_line",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("order_id", sa.Integer(), nullable=False),
-        sa.Column("line_no", sa.Integer(), nullable=False),
-        sa.Column("item_id", sa.Integer(), nullable=False),
-        sa.Column("quantity", isom.types.Exact(), nullable=False),
-        sa.Column("due_date", sa.Date(), nullable=False),
-        sa.Column(
-            "status",
-            enum_type(
-                "customerlinestatus", "open", "reserved", "partly_shipped", "shipped", "cancelled"
-            ),
-            nullable=False,
-        ),
-        sa.Column("quantity_reserved", isom.types.Exact(), nullable=False),
-        sa.Column("quantity_shipped", isom.types.Exact(), nullable=False),
-        sa.Column("updated_at", isom.types.UtcDateTime(timezone=True), nullable=False),
-        sa.CheckConstraint("quantity > 0", name=op.f("ck_ord_customer_line_quantity_positive")),
-        sa.CheckConstraint(
-            "quantity_reserved >= 0 AND quantity_shipped >= 0",
-            name=op.f("ck_ord_customer_line_progress_non_negative"),
-        ),
-        foreign_key("ord_customer_line", "item_id", "md_item"),
-        foreign_key("ord_customer_line", "order_id", "ord_customer_order", ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_ord_customer_line")),
-        sa.UniqueConstraint(
-            "order_id", "line_no", name=op.f("uq_ord_customer_line_order_id_line_no")
-        ),
+        """
+        id                 integer
+        order_id           integer
+        line_no            integer
+        item_id            integer
+        quantity           exact
+        due_date           date
+        status             enum customerlinestatus open reserved partly_shipped shipped cancelled
+        quantity_reserved  exact
+        quantity_shipped   exact
+        updated_at         moment
+        """,
+        check("quantity > 0", "quantity_positive"),
+        check("quantity_reserved >= 0 AND quantity_shipped >= 0", "progress_non_negative"),
+        ref("item_id", "md_item"),
+        ref("order_id", "ord_customer_order", ondelete="CASCADE"),
+        unique("order_id", "line_no"),
+        index=("item_id", "order_id", "status"),
     )
-    indexes("ord_customer_line", "item_id", "order_id", "status")
 
 
 def _ord_purchase_line() -> None:
-    op.create_table(
+    table(
         "ord_purchase_line",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("order_id", sa.Integer(), nullable=False),
-        sa.Column("line_no", sa.Integer(), nullable=False),
-        sa.Column("item_id", sa.Integer(), nullable=False),
-        sa.Column("quantity", isom.types.Exact(), nullable=False),
-        sa.Column("due_date", sa.Date(), nullable=False),
-        sa.Column("unit_price", isom.types.Exact(), nullable=False),
-        sa.Column(
-            "status",
-            enum_type(
-                "purchaselinestatus", "open", "partly_received", "received", "cancelled", "closed"
-            ),
-            nullable=False,
-        ),
-        sa.Column("quantity_received", isom.types.Exact(), nullable=False),
-        sa.Column("updated_at", isom.types.UtcDateTime(timezone=True), nullable=False),
-        sa.CheckConstraint(
-            "quantity > 0 AND unit_price >= 0", name=op.f("ck_ord_purchase_line_quantity_positive")
-        ),
-        sa.CheckConstraint(
-            "quantity_received >= 0", name=op.f("ck_ord_purchase_line_received_non_negative")
-        ),
-        foreign_key("ord_purchase_line", "item_id", "md_item"),
-        foreign_key("ord_purchase_line", "order_id", "ord_purchase_order", ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_ord_purchase_line")),
-        sa.UniqueConstraint(
-            "order_id", "line_no", name=op.f("uq_ord_purchase_line_order_id_line_no")
-        ),
+        """
+        id                 integer
+        order_id           integer
+        line_no            integer
+        item_id            integer
+        quantity           exact
+        due_date           date
+        unit_price         exact
+        status             enum purchaselinestatus open partly_received received cancelled closed
+        quantity_received  exact
+        updated_at         moment
+        """,
+        check("quantity > 0 AND unit_price >= 0", "quantity_positive"),
+        check("quantity_received >= 0", "received_non_negative"),
+        ref("item_id", "md_item"),
+        ref("order_id", "ord_purchase_order", ondelete="CASCADE"),
+        unique("order_id", "line_no"),
+        index=("item_id", "order_id", "status"),
     )
-    indexes("ord_purchase_line", "item_id", "order_id", "status")
 
 
 def _ord_ship_order() -> None:
-    op.create_table(
+    table(
         "ord_ship_order",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("number", sa.String(length=40), nullable=False),
-        sa.Column("customer_order_id", sa.Integer(), nullable=False),
-        sa.Column(
-            "status",
-            enum_type(
-                "shiporderstatus", "planned", "picking", "picked", "packed", "shipped", "cancelled"
-            ),
-            nullable=False,
-        ),
-        sa.Column("ship_to", sa.String(length=500), nullable=False),
-        sa.Column("created_at", isom.types.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("shipped_at", isom.types.UtcDateTime(timezone=True), nullable=True),
-        sa.Column("updated_at", isom.types.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("updated_by", sa.String(length=100), nullable=False),
-        foreign_key("ord_ship_order", "customer_order_id", "ord_customer_order"),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_ord_ship_order")),
-        sa.UniqueConstraint("number", name=op.f("uq_ord_ship_order_number")),
+        """
+        id                 integer
+        number             string 40
+        customer_order_id  integer
+        status             enum shiporderstatus planned picking picked packed shipped cancelled
+        ship_to            string 500
+        created_at         moment
+        shipped_at         moment null
+        updated_at         moment
+        updated_by         string 100
+        """,
+        ref("customer_order_id", "ord_customer_order"),
+        unique("number"),
+        index=("customer_order_id", "status"),
     )
-    indexes("ord_ship_order", "customer_order_id", "status")
 
 
 def _ord_receipt() -> None:
-    op.create_table(
+    table(
         "ord_receipt",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("purchase_line_id", sa.Integer(), nullable=False),
-        sa.Column(
-            "ledger_event_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
-        sa.Column("container_id", sa.Integer(), nullable=False),
-        sa.Column("quantity", isom.types.Exact(), nullable=False),
-        sa.Column("lot_code", sa.String(length=64), nullable=True),
-        sa.Column("supplier_lot", sa.String(length=64), nullable=True),
-        sa.Column("expiry_date", sa.Date(), nullable=True),
-        sa.Column("held", sa.Boolean(), nullable=False),
-        sa.Column("received_at", isom.types.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("received_by", sa.String(length=100), nullable=False),
-        sa.CheckConstraint("quantity > 0", name=op.f("ck_ord_receipt_quantity_positive")),
-        foreign_key("ord_receipt", "container_id", "ledger_container"),
-        foreign_key("ord_receipt", "ledger_event_id", "ledger_event"),
-        foreign_key("ord_receipt", "purchase_line_id", "ord_purchase_line"),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_ord_receipt")),
+        """
+        id                integer
+        purchase_line_id  integer
+        ledger_event_id   serial
+        container_id      integer
+        quantity          exact
+        lot_code          string 64 null
+        supplier_lot      string 64 null
+        expiry_date       date null
+        held              flag
+        received_at       moment
+        received_by       string 100
+        """,
+        check("quantity > 0", "quantity_positive"),
+        ref("container_id", "ledger_container"),
+        ref("ledger_event_id", "ledger_event"),
+        ref("purchase_line_id", "ord_purchase_line"),
+        index=("purchase_line_id",),
     )
-    indexes("ord_receipt", "purchase_line_id")
 
 
 def _ord_reservation() -> None:
-    op.create_table(
+    table(
         "ord_reservation",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("customer_line_id", sa.Integer(), nullable=False),
-        sa.Column("container_id", sa.Integer(), nullable=False),
-        sa.Column("item_id", sa.Integer(), nullable=False),
-        sa.Column("lot_id", sa.Integer(), nullable=True),
-        sa.Column("quantity", isom.types.Exact(), nullable=False),
-        sa.Column(
-            "status",
-            enum_type("reservationstatus", "active", "shipped", "released"),
-            nullable=False,
-        ),
-        sa.Column("created_at", isom.types.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("created_by", sa.String(length=100), nullable=False),
-        sa.CheckConstraint("quantity > 0", name=op.f("ck_ord_reservation_quantity_positive")),
-        foreign_key("ord_reservation", "container_id", "ledger_container"),
-        foreign_key("ord_reservation", "customer_line_id", "ord_customer_line"),
-        foreign_key("ord_reservation", "item_id", "md_item"),
-        foreign_key("ord_reservation", "lot_id", "ledger_lot"),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_ord_reservation")),
+        """
+        id                integer
+        customer_line_id  integer
+        container_id      integer
+        item_id           integer
+        lot_id            integer null
+        quantity          exact
+        status            enum reservationstatus active shipped released
+        created_at        moment
+        created_by        string 100
+        """,
+        check("quantity > 0", "quantity_positive"),
+        ref("container_id", "ledger_container"),
+        ref("customer_line_id", "ord_customer_line"),
+        ref("item_id", "md_item"),
+        ref("lot_id", "ledger_lot"),
+        index=("container_id", "customer_line_id", "item_id", "status"),
     )
-    indexes("ord_reservation", "container_id", "customer_line_id", "item_id", "status")
 
 
 def _ord_ship_line() -> None:
-    op.create_table(
+    table(
         "ord_ship_line",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("ship_order_id", sa.Integer(), nullable=False),
-        sa.Column("customer_line_id", sa.Integer(), nullable=False),
-        sa.Column("quantity", isom.types.Exact(), nullable=False),
-        sa.Column("quantity_picked", isom.types.Exact(), nullable=False),
-        sa.Column("quantity_shipped", isom.types.Exact(), nullable=False),
-        sa.CheckConstraint("quantity > 0", name=op.f("ck_ord_ship_line_quantity_positive")),
-        foreign_key("ord_ship_line", "customer_line_id", "ord_customer_line"),
-        foreign_key("ord_ship_line", "ship_order_id", "ord_ship_order", ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_ord_ship_line")),
-        sa.UniqueConstraint(
-            "ship_order_id",
-            "customer_line_id",
-            name=op.f("uq_ord_ship_line_ship_order_id_customer_line_id"),
-        ),
+        """
+        id                integer
+        ship_order_id     integer
+        customer_line_id  integer
+        quantity          exact
+        quantity_picked   exact
+        quantity_shipped  exact
+        """,
+        check("quantity > 0", "quantity_positive"),
+        ref("customer_line_id", "ord_customer_line"),
+        ref("ship_order_id", "ord_ship_order", ondelete="CASCADE"),
+        unique("ship_order_id", "customer_line_id"),
+        index=("customer_line_id", "ship_order_id"),
     )
-    indexes("ord_ship_line", "customer_line_id", "ship_order_id")
 
 
 def _ord_pick() -> None:
-    op.create_table(
+    table(
         "ord_pick",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("ship_line_id", sa.Integer(), nullable=False),
-        sa.Column("sequence", sa.Integer(), nullable=False),
-        sa.Column("container_id", sa.Integer(), nullable=False),
-        sa.Column("item_id", sa.Integer(), nullable=False),
-        sa.Column("lot_id", sa.Integer(), nullable=True),
-        sa.Column("quantity", isom.types.Exact(), nullable=False),
-        sa.Column("whole_container", sa.Boolean(), nullable=False),
-        sa.Column(
-            "status",
-            enum_type("pickstatus", "open", "picked", "packed", "shipped", "cancelled"),
-            nullable=False,
-        ),
-        sa.Column("picked_quantity", isom.types.Exact(), nullable=False),
-        sa.Column("picked_container_id", sa.Integer(), nullable=True),
-        sa.Column("package_container_id", sa.Integer(), nullable=True),
-        sa.Column("picked_at", isom.types.UtcDateTime(timezone=True), nullable=True),
-        sa.Column("picked_by", sa.String(length=100), nullable=True),
-        sa.CheckConstraint("quantity > 0", name=op.f("ck_ord_pick_quantity_positive")),
-        foreign_key("ord_pick", "container_id", "ledger_container"),
-        foreign_key("ord_pick", "item_id", "md_item"),
-        foreign_key("ord_pick", "lot_id", "ledger_lot"),
-        foreign_key("ord_pick", "package_container_id", "ledger_container"),
-        foreign_key("ord_pick", "picked_container_id", "ledger_container"),
-        foreign_key("ord_pick", "ship_line_id", "ord_ship_line", ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_ord_pick")),
+        """
+        id                    integer
+        ship_line_id          integer
+        sequence              integer
+        container_id          integer
+        item_id               integer
+        lot_id                integer null
+        quantity              exact
+        whole_container       flag
+        status                enum pickstatus open picked packed shipped cancelled
+        picked_quantity       exact
+        picked_container_id   integer null
+        package_container_id  integer null
+        picked_at             moment null
+        picked_by             string 100 null
+        """,
+        check("quantity > 0", "quantity_positive"),
+        ref("container_id", "ledger_container"),
+        ref("item_id", "md_item"),
+        ref("lot_id", "ledger_lot"),
+        ref("package_container_id", "ledger_container"),
+        ref("picked_container_id", "ledger_container"),
+        ref("ship_line_id", "ord_ship_line", ondelete="CASCADE"),
+        index=("container_id", "ship_line_id", "status"),
     )
-    indexes("ord_pick", "container_id", "ship_line_id", "status")
 
 
 def downgrade() -> None:

@@ -1,21 +1,13 @@
-"""planning and agents: stored projections, dirty marks, cursors, price breaks, decisions
-
-Revision ID: 0007
-Revises: 0006
-"""
-
-from collections.abc import Sequence
+"""planning and agents: stored projections, dirty marks, cursors, price breaks, decisions"""
 
 import sqlalchemy as sa
 from alembic import op
 
-import isom.types
-from isom.migrations.helpers import enum_type, foreign_key, json_type
+from isom.migrations.columns import check, ref, table, unique
+from isom.migrations.helpers import json_type
 
 revision: str = "0007"
 down_revision: str | None = "0006"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 JSON = json_type()
 
@@ -30,77 +22,75 @@ def upgrade() -> None:
 
 
 def _plan_item_projection() -> None:
-    op.create_table(
+    table(
         "plan_item_projection",
-        sa.Column("item_id", sa.Integer(), nullable=False),
-        sa.Column("on_hand", isom.types.Exact(), nullable=False),
-        sa.Column("end_quantity", isom.types.Exact(), nullable=False),
-        sa.Column("first_shortage_date", sa.Date(), nullable=True),
-        sa.Column("shortage_quantity", isom.types.Exact(), nullable=False),
-        sa.Column("entries", JSON, nullable=False),
-        sa.Column("pegging", JSON, nullable=False),
-        sa.Column("computed_at", isom.types.UtcDateTime(timezone=True), nullable=False),
-        foreign_key("plan_item_projection", "item_id", "md_item"),
-        sa.PrimaryKeyConstraint("item_id", name=op.f("pk_plan_item_projection")),
+        """
+        item_id              integer
+        on_hand              exact
+        end_quantity         exact
+        first_shortage_date  date null
+        shortage_quantity    exact
+        entries              document
+        pegging              document
+        computed_at          moment
+        """,
+        ref("item_id", "md_item"),
+        key=("item_id",),
+        index=("first_shortage_date",),
     )
-    with op.batch_alter_table("plan_item_projection", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_plan_item_projection_first_shortage_date"),
-            ["first_shortage_date"],
-            unique=False,
-        )
 
 
 def _plan_dirty_item() -> None:
-    op.create_table(
+    table(
         "plan_dirty_item",
-        sa.Column("item_id", sa.Integer(), nullable=False),
-        sa.Column("marked_at", isom.types.UtcDateTime(timezone=True), nullable=False),
-        foreign_key("plan_dirty_item", "item_id", "md_item"),
-        sa.PrimaryKeyConstraint("item_id", name=op.f("pk_plan_dirty_item")),
+        """
+        item_id    integer
+        marked_at  moment
+        """,
+        ref("item_id", "md_item"),
+        key=("item_id",),
     )
 
 
 def _plan_cursor() -> None:
-    op.create_table(
+    table(
         "plan_cursor",
-        sa.Column("name", sa.String(length=40), nullable=False),
-        sa.Column("position", sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint("name", name=op.f("pk_plan_cursor")),
+        """
+        name      string 40
+        position  big
+        """,
+        key=("name",),
     )
 
 
 def _plan_price_break() -> None:
-    op.create_table(
+    table(
         "plan_price_break",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("supplier_item_id", sa.Integer(), nullable=False),
-        sa.Column("min_quantity", isom.types.Exact(), nullable=False),
-        sa.Column("price", isom.types.Exact(), nullable=False),
-        sa.CheckConstraint(
-            "min_quantity > 0 AND price >= 0", name=op.f("ck_plan_price_break_non_negative")
-        ),
-        foreign_key("plan_price_break", "supplier_item_id", "md_supplier_item", ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_plan_price_break")),
+        """
+        id                integer
+        supplier_item_id  integer
+        min_quantity      exact
+        price             exact
+        """,
+        check("min_quantity > 0 AND price >= 0", "non_negative"),
+        ref("supplier_item_id", "md_supplier_item", ondelete="CASCADE"),
+        index=("supplier_item_id",),
     )
-    with op.batch_alter_table("plan_price_break", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_plan_price_break_supplier_item_id"), ["supplier_item_id"], unique=False
-        )
 
 
 def _agent_setting() -> None:
-    op.create_table(
+    table(
         "agent_setting",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("agent", sa.String(length=40), nullable=False),
-        sa.Column("site_id", sa.Integer(), nullable=True),
-        sa.Column("mode", enum_type("mode", "apply", "propose"), nullable=False),
-        sa.Column("enabled", sa.Boolean(), nullable=False),
-        sa.Column("updated_at", isom.types.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("updated_by", sa.String(length=100), nullable=False),
-        foreign_key("agent_setting", "site_id", "md_location"),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_agent_setting")),
+        """
+        id          integer
+        agent       string 40
+        site_id     integer null
+        mode        enum mode apply propose
+        enabled     flag
+        updated_at  moment
+        updated_by  string 100
+        """,
+        ref("site_id", "md_location"),
     )
     op.create_index(
         "uq_agent_setting_key",
@@ -111,39 +101,34 @@ def _agent_setting() -> None:
 
 
 def _agent_decision() -> None:
-    op.create_table(
+    table(
         "agent_decision",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("key", sa.String(length=200), nullable=False),
-        sa.Column("agent", sa.String(length=40), nullable=False),
-        sa.Column("kind", sa.String(length=40), nullable=False),
-        sa.Column(
-            "status",
-            enum_type("decisionstatus", "proposed", "applied", "rejected", "failed", "noted"),
-            nullable=False,
-        ),
-        sa.Column("site_id", sa.Integer(), nullable=True),
-        sa.Column("priority", sa.Integer(), nullable=False),
-        sa.Column("item_id", sa.Integer(), nullable=True),
-        sa.Column("demand", sa.String(length=200), nullable=True),
-        sa.Column("supply", sa.String(length=200), nullable=True),
-        sa.Column("date", sa.Date(), nullable=True),
-        sa.Column("rule", sa.String(length=80), nullable=False),
-        sa.Column("explanation", sa.String(length=2000), nullable=False),
-        sa.Column("command", JSON, nullable=False),
-        sa.Column("result", JSON, nullable=False),
-        sa.Column("created_at", isom.types.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("decided_at", isom.types.UtcDateTime(timezone=True), nullable=True),
-        sa.Column("decided_by", sa.String(length=100), nullable=True),
-        sa.Column("reason", sa.String(length=500), nullable=True),
-        foreign_key("agent_decision", "item_id", "md_item"),
-        foreign_key("agent_decision", "site_id", "md_location"),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_agent_decision")),
-        sa.UniqueConstraint("key", name=op.f("uq_agent_decision_key")),
+        """
+        id           integer
+        key          string 200
+        agent        string 40
+        kind         string 40
+        status       enum decisionstatus proposed applied rejected failed noted
+        site_id      integer null
+        priority     integer
+        item_id      integer null
+        demand       string 200 null
+        supply       string 200 null
+        date         date null
+        rule         string 80
+        explanation  string 2000
+        command      document
+        result       document
+        created_at   moment
+        decided_at   moment null
+        decided_by   string 100 null
+        reason       string 500 null
+        """,
+        ref("item_id", "md_item"),
+        ref("site_id", "md_location"),
+        unique("key"),
+        index=("agent", "status"),
     )
-    with op.batch_alter_table("agent_decision", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_agent_decision_agent"), ["agent"], unique=False)
-        batch_op.create_index(batch_op.f("ix_agent_decision_status"), ["status"], unique=False)
 
 
 def downgrade() -> None:

@@ -1,18 +1,10 @@
-"""trust: device dead letters keep the raw bytes; subscribers count refusals apart from outages
-
-Revision ID: 0008
-Revises: 0007
-"""
-
-from collections.abc import Sequence
+"""trust: device dead letters keep the raw bytes; subscribers count refusals apart from outages"""
 
 import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0008"
 down_revision: str | None = "0007"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

@@ -2,23 +2,17 @@
 
 The domains' event tables keep their events but no longer their own request hashes, and the
 devices' message log keeps which events arrived but no longer a hash and an answer of its own.
-
-Revision ID: 0013
-Revises: 0012
 """
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
 import isom.types
+from isom.migrations.columns import table, unique
 
 revision: str = "0013"
 down_revision: str | None = "0012"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
 UTC = isom.types.UtcDateTime(timezone=True)
@@ -27,19 +21,20 @@ HASHED = ("ord_event", "prod_event", "ledger_event")
 
 
 def upgrade() -> None:
-    op.create_table(
+    table(
         "command",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column("key", sa.String(length=200), nullable=False),
-        sa.Column("kind", sa.String(length=40), nullable=False),
-        sa.Column("request_hash", sa.String(length=64), nullable=False),
-        sa.Column("status", sa.Integer(), nullable=False),
-        sa.Column("answer", JSON, nullable=False),
-        sa.Column("actor", sa.String(length=100), nullable=False),
-        sa.Column("device", sa.String(length=100), nullable=True),
-        sa.Column("recorded_at", UTC, nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_command")),
-        sa.UniqueConstraint("key", name=op.f("uq_command_key")),
+        """
+        id            serial
+        key           string 200
+        kind          string 40
+        request_hash  string 64
+        status        integer
+        answer        document
+        actor         string 100
+        device        string 100 null
+        recorded_at   moment
+        """,
+        unique("key"),
     )
     # Keys applied before the frame existed keep replaying: their answers move over. (A device
     # event's old hash differs from the frame's: its resend answers 409, it is never re-applied.)
@@ -54,21 +49,21 @@ def upgrade() -> None:
         f"'status', 'accepted', 'result', {result}), d.code, d.code, m.received_at "
         "FROM dev_message m JOIN dev_device d ON d.id = m.device_id"
     )
-    for table in HASHED:
+    for events in HASHED:
         op.execute(
             "INSERT INTO command (key, kind, request_hash, status, answer, actor, device, "
             "recorded_at) SELECT key, CAST(kind AS VARCHAR(40)), request_hash, 200, result, "
-            f"actor, device, recorded_at FROM {table} WHERE key NOT IN (SELECT key FROM command)"
+            f"actor, device, recorded_at FROM {events} WHERE key NOT IN (SELECT key FROM command)"
         )
-        op.execute(f"ALTER TABLE {table} DROP COLUMN request_hash")
+        op.execute(f"ALTER TABLE {events} DROP COLUMN request_hash")
     op.execute("ALTER TABLE dev_message DROP COLUMN request_hash")
     op.execute("ALTER TABLE dev_message DROP COLUMN result")
 
 
 def downgrade() -> None:
-    for table in (*HASHED, "dev_message"):
+    for events in (*HASHED, "dev_message"):
         op.add_column(
-            table,
+            events,
             sa.Column("request_hash", sa.String(length=64), nullable=False, server_default=""),
         )
     op.add_column("dev_message", sa.Column("result", JSON, nullable=False, server_default="{}"))

@@ -1,10 +1,4 @@
-"""continuous material: an item's measure and minimum usable length, a step input's cut length
-
-Revision ID: 0016
-Revises: 0014
-"""
-
-from collections.abc import Sequence
+"""continuous material: an item's measure and minimum usable length, a step input's cut length"""
 
 import sqlalchemy as sa
 from alembic import op
@@ -13,8 +7,6 @@ import isom.types
 
 revision: str = "0016"
 down_revision: str | None = "0014"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

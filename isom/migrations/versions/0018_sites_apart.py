@@ -1,19 +1,12 @@
-"""sites apart: the sites of users and API tokens, the site of every order and job
-
-Revision ID: 0018
-Revises: 0017
-Create Date: 2026-12-03 16:30:00.000000
-"""
-
-from collections.abc import Sequence
+"""sites apart: the sites of users and API tokens, the site of every order and job"""
 
 import sqlalchemy as sa
 from alembic import op
 
+from isom.migrations.columns import ref, table
+
 revision: str = "0018"
 down_revision: str | None = "0017"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 _ORDERS = ("ord_customer_order", "ord_purchase_order", "ord_ship_order", "prod_work_order")
 _HOME = "(SELECT MIN(id) FROM md_location WHERE kind = 'site')"
@@ -36,41 +29,25 @@ _BACKFILL = (
 
 
 def upgrade() -> None:
-    op.create_table(
+    table(
         "auth_user_site",
-        sa.Column("user_id", sa.Integer(), nullable=False),
-        sa.Column("site_id", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["site_id"],
-            ["md_location.id"],
-            name=op.f("fk_auth_user_site_site_id_md_location"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["user_id"],
-            ["auth_user.id"],
-            name=op.f("fk_auth_user_site_user_id_auth_user"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("user_id", "site_id", name=op.f("pk_auth_user_site")),
+        """
+        user_id  integer
+        site_id  integer
+        """,
+        ref("site_id", "md_location", ondelete="CASCADE"),
+        ref("user_id", "auth_user", ondelete="CASCADE"),
+        key=("user_id", "site_id"),
     )
-    op.create_table(
+    table(
         "auth_api_token_site",
-        sa.Column("token_id", sa.Integer(), nullable=False),
-        sa.Column("site_id", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["site_id"],
-            ["md_location.id"],
-            name=op.f("fk_auth_api_token_site_site_id_md_location"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["token_id"],
-            ["auth_api_token.id"],
-            name=op.f("fk_auth_api_token_site_token_id_auth_api_token"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("token_id", "site_id", name=op.f("pk_auth_api_token_site")),
+        """
+        token_id  integer
+        site_id   integer
+        """,
+        ref("site_id", "md_location", ondelete="CASCADE"),
+        ref("token_id", "auth_api_token", ondelete="CASCADE"),
+        key=("token_id", "site_id"),
     )
     for name in _ORDERS:
         _add_site_column(name)
