@@ -13,6 +13,7 @@ every supplier lot that went in.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from pydantic import BaseModel, Field
 from sqlalchemy import select
@@ -41,7 +42,7 @@ from isom.orders.reservations import stock_of
 from isom.orders.schemas import OrderResult
 from isom.production import queries as production_queries
 from isom.production import services as production
-from isom.production.schemas import ConsumeScan, StepScan, StopScan
+from isom.production.schemas import ConsumeScan, StepScan, StopScan, WorkOrderView
 
 Actor = ledger.Actor
 ZERO = Decimal(0)
@@ -88,13 +89,30 @@ class KitLine(BaseModel):
     sources: list[Source]
 
 
-class KitSheet(BaseModel):
+class JobHead(BaseModel):
+    """What the floor sees of a one-step job: the heading of a kit sheet and of the VAS list."""
+
     work_order: str
     item: str
     quantity: Decimal
     status: str
     step_status: str
     customer_line: str | None
+
+    @classmethod
+    def fields_of(cls, job: WorkOrderView) -> dict[str, Any]:
+        """The heading's fields from production's view of the job (its one step)."""
+        return {
+            "work_order": job.number,
+            "item": job.item,
+            "quantity": job.quantity,
+            "status": job.status,
+            "step_status": job.steps[0].status,
+            "customer_line": job.customer_line,
+        }
+
+
+class KitSheet(JobHead):
     tote: str
     gs1_labels: bool
     lines: list[KitLine]
@@ -169,12 +187,7 @@ def kit_sheet(session: Session, number: str) -> KitSheet:
         else None
     )
     return KitSheet(
-        work_order=job.number,
-        item=job.item,
-        quantity=job.quantity,
-        status=job.status,
-        step_status=step.status,
-        customer_line=job.customer_line,
+        **JobHead.fields_of(job),
         tote=tote,
         gs1_labels=_gs1_wanted(session, job.customer_line),
         lines=lines,
@@ -287,6 +300,16 @@ def _bench(session: Session, number: str) -> str:
     return where
 
 
+def _scan(cmd: KitStart | KitFinish, sheet: KitSheet) -> dict[str, Any]:
+    """What every production scan of a kit names: when, who, the job and its one step."""
+    return {
+        "occurred_at": cmd.occurred_at,
+        "badge": cmd.badge,
+        "work_order": sheet.work_order,
+        "step": STEP,
+    }
+
+
 def start_kit(session: Session, actor: Actor, key: str, cmd: KitStart) -> OrderResult:
     """Start the kit step by badge (labour runs from here) and take in the whole kit tote."""
 
@@ -303,13 +326,7 @@ def start_kit(session: Session, actor: Actor, key: str, cmd: KitStart) -> OrderR
             session,
             actor,
             f"{key}/start",
-            StepScan(
-                occurred_at=cmd.occurred_at,
-                badge=cmd.badge,
-                work_order=sheet.work_order,
-                step=STEP,
-                workstation=cmd.workstation,
-            ),
+            StepScan(**_scan(cmd, sheet), workstation=cmd.workstation),
         )
         for i, ln in enumerate(sheet.lines):
             production.consume_scan(
@@ -317,13 +334,7 @@ def start_kit(session: Session, actor: Actor, key: str, cmd: KitStart) -> OrderR
                 actor,
                 f"{key}/consume/{i}",
                 ConsumeScan(
-                    occurred_at=cmd.occurred_at,
-                    work_order=sheet.work_order,
-                    step=STEP,
-                    container=sheet.tote,
-                    item=ln.item,
-                    quantity=ln.need,
-                    badge=cmd.badge,
+                    **_scan(cmd, sheet), container=sheet.tote, item=ln.item, quantity=ln.need
                 ),
             )
         return OrderResult(number=sheet.work_order, status="running", detail={"tote": sheet.tote})
@@ -345,10 +356,7 @@ def finish_kit(session: Session, actor: Actor, key: str, cmd: KitFinish) -> Orde
             actor,
             f"{key}/stop",
             StopScan(
-                occurred_at=cmd.occurred_at,
-                badge=cmd.badge,
-                work_order=sheet.work_order,
-                step=STEP,
+                **_scan(cmd, sheet),
                 good_quantity=cmd.good_quantity,
                 new_container=code,
                 location=cmd.location,
@@ -378,15 +386,9 @@ def _site_of_job(session: Session, sheet: KitSheet) -> str:
 VAS_KINDS = frozenset({"kitting", "repack"})
 
 
-class VasJob(BaseModel):
-    work_order: str
-    item: str
-    quantity: Decimal
+class VasJob(JobHead):
     due_date: str
-    status: str
-    step_status: str
     operation: str
-    customer_line: str | None
 
 
 def open_vas_jobs(session: Session) -> list[VasJob]:
@@ -397,14 +399,9 @@ def open_vas_jobs(session: Session) -> list[VasJob]:
         if len(view.steps) == 1 and view.steps[0].workstation_kind in VAS_KINDS:
             out.append(
                 VasJob(
-                    work_order=view.number,
-                    item=view.item,
-                    quantity=view.quantity,
+                    **JobHead.fields_of(view),
                     due_date=view.due_date.isoformat(),
-                    status=view.status,
-                    step_status=view.steps[0].status,
                     operation=view.steps[0].operation,
-                    customer_line=view.customer_line,
                 )
             )
     return sorted(out, key=lambda v: (v.due_date, v.work_order))

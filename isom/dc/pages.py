@@ -55,6 +55,21 @@ def _apply(
     return db.write(lambda s: operation(s, actor, key, cmd))
 
 
+def _screen(
+    request: Request,
+    principal: Principal,
+    db: Database,
+    template: str,
+    read: Callable[[Session], dict[str, Any]],
+    msg: str | None = None,
+    **roles: tuple[Role, ...],
+) -> Response:
+    """Draw a DC screen with a fresh form key, the last message and, per `may_<action>` name,
+    whether the caller holds the roles the action asks for."""
+    allowed = {name: may(principal, needed) for name, needed in roles.items()}
+    return read_page(request, principal, db, template, read, key=page_key(), msg=msg, **allowed)
+
+
 def _counted(text: str) -> list[dict[str, str]]:
     """'CASE-B=950, CASE-D=10' -> counted cases."""
     out = []
@@ -86,15 +101,7 @@ def dock_page(request: Request, principal: Caller, db: Db, done: str | None = No
             "last": inbound.pallet_view(s, done) if done else None,
         }
 
-    return read_page(
-        request,
-        principal,
-        db,
-        "dc_dock.html",
-        read,
-        key=page_key(),
-        may_receive=may(principal, api.DOCK),
-    )
+    return _screen(request, principal, db, "dc_dock.html", read, may_receive=api.DOCK)
 
 
 @router.post("/dc/dock")
@@ -137,16 +144,15 @@ def waves_page(
         chosen = waves.wave_sheet(s, wave) if wave else next(iter(every), None)
         return {"waves": every, "wave": chosen}
 
-    return read_page(
+    return _screen(
         request,
         principal,
         db,
         "dc_waves.html",
         read,
-        key=page_key(),
-        msg=msg,
-        may_pick=may(principal, api.PICKERS),
-        may_ship=may(principal, api.SHIPPERS),
+        msg,
+        may_pick=api.PICKERS,
+        may_ship=api.SHIPPERS,
     )
 
 
@@ -217,16 +223,15 @@ def kits_page(
         chosen = job or next((j.work_order for j in jobs), None)
         return {"jobs": jobs, "sheet": kits.kit_sheet(s, chosen) if chosen else None}
 
-    return read_page(
+    return _screen(
         request,
         principal,
         db,
         "dc_kits.html",
         read,
-        key=page_key(),
-        msg=msg,
-        may_pick=may(principal, api.PICKERS),
-        may_make=may(principal, api.KITTERS),
+        msg,
+        may_pick=api.PICKERS,
+        may_make=api.KITTERS,
     )
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -261,110 +262,117 @@ def _open_wave(session: Session, number: str) -> Wave:
     return wave
 
 
+def _refuse_if_none(done: list[Any], wave: Wave, state: str, wanted: str) -> None:
+    """A pack or ship that finds no order of the wave to act on is refused, not a no-op."""
+    if not done:
+        raise Conflict(
+            f"no order of wave {wave.number} is {state}",
+            field="wave",
+            expected=f"a wave with {wanted} orders",
+        )
+
+
+WaveAct = Callable[[Session, Actor, str, Any, Wave], dict[str, Any]]
+
+
+def _on_wave(
+    session: Session, actor: Actor, key: str, kind: str, cmd: WaveAction | WavePick, act: WaveAct
+) -> OrderResult:
+    """A wave action as one order event: the open wave locked, the act, the wave's state after."""
+
+    def build(session: Session, actor: Actor, key: str, cmd: WaveAction | WavePick) -> OrderResult:
+        wave = _open_wave(session, cmd.wave)
+        detail = act(session, actor, key, cmd, wave)
+        return OrderResult(number=wave.number, status=wave.status.value, detail=detail)
+
+    return run_order_event(session, actor, key, kind, cmd, build)
+
+
 def wave_pick(session: Session, actor: Actor, key: str, cmd: WavePick) -> OrderResult:
     """Pick the scanned container for the first open task of the wave on it, into its tote."""
+    return _on_wave(session, actor, key, "dc.wave.pick", cmd, _pick)
 
-    def build(session: Session, actor: Actor, key: str, cmd: WavePick) -> OrderResult:
-        wave = _open_wave(session, cmd.wave)
-        todo = [r for r in _rows(session, wave) if r.status == PickStatus.open.value]
-        row = next((r for r in todo if r.container == cmd.container), None)
-        if row is None:
-            nxt = ", ".join(f"{r.container} at {r.location}" for r in todo[:3])
-            raise Conflict(
-                f"{cmd.container} is not on the open pick list of wave {wave.number}",
-                field="container",
-                expected=f"next: {nxt}" if nxt else "nothing: the wave is picked",
-            )
-        result = orders.pick(
-            session,
-            actor,
-            f"{key}/pick",
-            PickScan(
-                occurred_at=cmd.occurred_at,
-                ship_order=row.ship_order,
-                container=row.container,
-                quantity=cmd.quantity,
-                into=row.tote,
-            ),
-        )
-        if wave.status is not WaveStatus.picking:
-            move(wave, WAVE_TRANSITIONS, WaveStatus.picking, **_names(wave))
-        return OrderResult(
-            number=wave.number,
-            status=wave.status.value,
-            detail={**result.detail, "ship_order": row.ship_order, "tote": row.tote},
-        )
 
-    return run_order_event(session, actor, key, "dc.wave.pick", cmd, build)
+def _pick(session: Session, actor: Actor, key: str, cmd: WavePick, wave: Wave) -> dict[str, Any]:
+    todo = [r for r in _rows(session, wave) if r.status == PickStatus.open.value]
+    row = next((r for r in todo if r.container == cmd.container), None)
+    if row is None:
+        nxt = ", ".join(f"{r.container} at {r.location}" for r in todo[:3])
+        raise Conflict(
+            f"{cmd.container} is not on the open pick list of wave {wave.number}",
+            field="container",
+            expected=f"next: {nxt}" if nxt else "nothing: the wave is picked",
+        )
+    result = orders.pick(
+        session,
+        actor,
+        f"{key}/pick",
+        PickScan(
+            occurred_at=cmd.occurred_at,
+            ship_order=row.ship_order,
+            container=row.container,
+            quantity=cmd.quantity,
+            into=row.tote,
+        ),
+    )
+    if wave.status is not WaveStatus.picking:
+        move(wave, WAVE_TRANSITIONS, WaveStatus.picking, **_names(wave))
+    return {**result.detail, "ship_order": row.ship_order, "tote": row.tote}
 
 
 def wave_pack(session: Session, actor: Actor, key: str, cmd: WaveAction) -> OrderResult:
     """Pack each fully picked order's tote into a carton labelled with a new SSCC."""
+    return _on_wave(session, actor, key, "dc.wave.pack", cmd, _pack)
 
-    def build(session: Session, actor: Actor, key: str, cmd: WaveAction) -> OrderResult:
-        wave = _open_wave(session, cmd.wave)
-        packed = []
-        for member, ship in _members(session, wave):
-            if ship.status is not ShipOrderStatus.picked or not member.tote:
-                continue
-            tote = ledger_queries.container_by_code(session, member.tote)
-            site = session.get(Location, tote.site_id) if tote and tote.site_id else None
-            if site is None:
-                continue
-            sscc = devices.allocate_sscc(session, actor, f"{key}/sscc/{ship.number}", site.code)
-            orders.pack(
-                session,
-                actor,
-                f"{key}/pack/{ship.number}",
-                PackCommand(
-                    occurred_at=cmd.occurred_at,
-                    ship_order=ship.number,
-                    container=member.tote,
-                    package=sscc.sscc,
-                    package_kind="carton",
-                ),
-            )
-            member.package = sscc.sscc
-            packed.append({"ship_order": ship.number, "package": sscc.sscc})
-        if not packed:
-            raise Conflict(
-                f"no order of wave {wave.number} is picked in full and unpacked",
-                field="wave",
-                expected="a wave with picked orders",
-            )
-        return OrderResult(number=wave.number, status=wave.status.value, detail={"packed": packed})
 
-    return run_order_event(session, actor, key, "dc.wave.pack", cmd, build)
+def _pack(session: Session, actor: Actor, key: str, cmd: WaveAction, wave: Wave) -> dict[str, Any]:
+    packed = []
+    for member, ship in _members(session, wave):
+        if ship.status is not ShipOrderStatus.picked or not member.tote:
+            continue
+        tote = ledger_queries.container_by_code(session, member.tote)
+        site = session.get(Location, tote.site_id) if tote and tote.site_id else None
+        if site is None:
+            continue
+        sscc = devices.allocate_sscc(session, actor, f"{key}/sscc/{ship.number}", site.code)
+        orders.pack(
+            session,
+            actor,
+            f"{key}/pack/{ship.number}",
+            PackCommand(
+                occurred_at=cmd.occurred_at,
+                ship_order=ship.number,
+                container=member.tote,
+                package=sscc.sscc,
+                package_kind="carton",
+            ),
+        )
+        member.package = sscc.sscc
+        packed.append({"ship_order": ship.number, "package": sscc.sscc})
+    _refuse_if_none(packed, wave, "picked in full and unpacked", "picked")
+    return {"packed": packed}
 
 
 def wave_ship(session: Session, actor: Actor, key: str, cmd: WaveAction) -> OrderResult:
     """Ship every packed order of the wave; the wave is shipped when none is left open."""
+    return _on_wave(session, actor, key, "dc.wave.ship", cmd, _ship)
 
-    def build(session: Session, actor: Actor, key: str, cmd: WaveAction) -> OrderResult:
-        wave = _open_wave(session, cmd.wave)
-        shipped = []
-        for _, ship in _members(session, wave):
-            if ship.status is ShipOrderStatus.packed:
-                orders.ship(
-                    session,
-                    actor,
-                    f"{key}/ship/{ship.number}",
-                    ShipShipOrder(occurred_at=cmd.occurred_at, ship_order=ship.number),
-                )
-                shipped.append(ship.number)
-        if not shipped:
-            raise Conflict(
-                f"no order of wave {wave.number} is packed",
-                field="wave",
-                expected="a wave with packed orders",
+
+def _ship(session: Session, actor: Actor, key: str, cmd: WaveAction, wave: Wave) -> dict[str, Any]:
+    shipped = []
+    for _, ship in _members(session, wave):
+        if ship.status is ShipOrderStatus.packed:
+            orders.ship(
+                session,
+                actor,
+                f"{key}/ship/{ship.number}",
+                ShipShipOrder(occurred_at=cmd.occurred_at, ship_order=ship.number),
             )
-        if all(s.status is ShipOrderStatus.shipped for _, s in _members(session, wave)):
-            move(wave, WAVE_TRANSITIONS, WaveStatus.shipped, **_names(wave))
-        return OrderResult(
-            number=wave.number, status=wave.status.value, detail={"shipped": shipped}
-        )
-
-    return run_order_event(session, actor, key, "dc.wave.ship", cmd, build)
+            shipped.append(ship.number)
+    _refuse_if_none(shipped, wave, "packed", "packed")
+    if all(s.status is ShipOrderStatus.shipped for _, s in _members(session, wave)):
+        move(wave, WAVE_TRANSITIONS, WaveStatus.shipped, **_names(wave))
+    return {"shipped": shipped}
 
 
 # ---------------------------------------------------------------------------------------------

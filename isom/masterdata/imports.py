@@ -294,6 +294,16 @@ def _take(target: dict[str, Any], cells: dict[str, str], pairs: Iterable[tuple[s
             target[key] = value
 
 
+#: The columns of a route line that give a step's input and its output, by the key each fills.
+BOM_COLUMNS = (
+    (
+        "inputs",
+        (("input_item", "item"), ("input_qty", "quantity_per"), ("floor_stock", "floor_stock")),
+    ),
+    ("outputs", (("output_item", "item"), ("output_qty", "quantity_per"), ("output_kind", "kind"))),
+)
+
+
 def _group_routes(rows: list[tuple[int, dict[str, str]]]) -> list[Record]:
     """One CSV line per BOM line, grouped into nested routes by the `route` column."""
     routes: dict[str, Record] = {}
@@ -330,18 +340,12 @@ def _group_routes(rows: list[tuple[int, dict[str, str]]]) -> list[Record]:
                 )
             ],
         )
-        line: dict[str, Any] = {}
-        _take(line, cells, [("input_item", "item"), ("input_qty", "quantity_per")])
-        _take(line, cells, [("floor_stock", "floor_stock")])
-        if line:
-            step["inputs"].append(line)
-            rec.rows_by_path[f"steps.{si}.inputs.{len(step['inputs']) - 1}"] = n
-        out: dict[str, Any] = {}
-        _take(out, cells, [("output_item", "item"), ("output_qty", "quantity_per")])
-        _take(out, cells, [("output_kind", "kind")])
-        if out:
-            step["outputs"].append(out)
-            rec.rows_by_path[f"steps.{si}.outputs.{len(step['outputs']) - 1}"] = n
+        for part, columns in BOM_COLUMNS:
+            line: dict[str, Any] = {}
+            _take(line, cells, columns)
+            if line:
+                step[part].append(line)
+                rec.rows_by_path[f"steps.{si}.{part}.{len(step[part]) - 1}"] = n
         for name, value in cells.items():
             if value:  # an unknown column: let the schema name it
                 rec.data.setdefault(name, value)

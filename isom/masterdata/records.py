@@ -6,14 +6,14 @@ entry here plus its model, schemas and upsert.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from isom.auth import sites
 from isom.errors import NotFound
@@ -60,21 +60,20 @@ def _code_of(session: Session, model: type[Any], ident: int | None) -> str | Non
     return None if found is None else str(found.code)
 
 
+def _children(session: Session, parent: InstrumentedAttribute[Any], ident: int) -> Sequence[Any]:
+    """The rows of a child table that point at one record, in the order they were given."""
+    model = parent.class_
+    return session.scalars(select(model).where(parent == ident).order_by(model.id)).all()
+
+
 def _plain(value: Decimal) -> Decimal:
     """A decimal without trailing zeros or an exponent: 100, not 1E+2."""
     return value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
 
 
-def unit_out(session: Session, unit: Unit) -> schemas.UnitOut:
-    """A unit as the API shows it."""
-    return schemas.UnitOut.model_validate(unit)
-
-
 def item_out(session: Session, item: Item) -> schemas.ItemOut:
     """An item as the API shows it, units by code."""
-    convs = session.scalars(
-        select(UnitConversion).where(UnitConversion.item_id == item.id).order_by(UnitConversion.id)
-    ).all()
+    convs = _children(session, UnitConversion.item_id, item.id)
     return view_of(
         schemas.ItemOut,
         item,
@@ -178,16 +177,9 @@ def route_out(session: Session, route: Route) -> schemas.RouteOut:
     )
 
 
-def customer_out(session: Session, cust: Customer) -> schemas.CustomerOut:
-    """A customer as the API shows it."""
-    return schemas.CustomerOut.model_validate(cust)
-
-
 def supplier_out(session: Session, sup: Supplier) -> schemas.SupplierOut:
     """A supplier with what it sells."""
-    rows = session.scalars(
-        select(SupplierItem).where(SupplierItem.supplier_id == sup.id).order_by(SupplierItem.id)
-    ).all()
+    rows = _children(session, SupplierItem.supplier_id, sup.id)
     return view_of(
         schemas.SupplierOut,
         sup,
@@ -219,66 +211,34 @@ class Kind:
     view: Callable[[Session, Any], BaseModel]
 
 
+def _kind(name: str, model: type[Any], upsert: Any, view: Any = None) -> Kind:
+    """A kind named after its model: label `item`, schemas `ItemIn` and `ItemOut` for `Item`;
+    without a view of its own a record is shown as its output schema reads it."""
+    base = model.__name__
+    schema_out: type[BaseModel] = getattr(schemas, f"{base}Out")
+    return Kind(
+        name,
+        base.lower(),
+        model,
+        getattr(schemas, f"{base}In"),
+        schema_out,
+        upsert,
+        view or (lambda session, record: schema_out.model_validate(record)),
+    )
+
+
 KINDS: dict[str, Kind] = {
     k.name: k
     for k in (
-        Kind("units", "unit", Unit, schemas.UnitIn, schemas.UnitOut, upsert_unit, unit_out),
-        Kind("items", "item", Item, schemas.ItemIn, schemas.ItemOut, upsert_item, item_out),
-        Kind(
-            "locations",
-            "location",
-            Location,
-            schemas.LocationIn,
-            schemas.LocationOut,
-            upsert_location,
-            location_out,
-        ),
-        Kind(
-            "calendars",
-            "calendar",
-            Calendar,
-            schemas.CalendarIn,
-            schemas.CalendarOut,
-            upsert_calendar,
-            calendar_out,
-        ),
-        Kind(
-            "workstations",
-            "workstation",
-            Workstation,
-            schemas.WorkstationIn,
-            schemas.WorkstationOut,
-            upsert_workstation,
-            workstation_out,
-        ),
-        Kind(
-            "people",
-            "person",
-            Person,
-            schemas.PersonIn,
-            schemas.PersonOut,
-            upsert_person,
-            person_out,
-        ),
-        Kind("routes", "route", Route, schemas.RouteIn, schemas.RouteOut, upsert_route, route_out),
-        Kind(
-            "customers",
-            "customer",
-            Customer,
-            schemas.CustomerIn,
-            schemas.CustomerOut,
-            upsert_customer,
-            customer_out,
-        ),
-        Kind(
-            "suppliers",
-            "supplier",
-            Supplier,
-            schemas.SupplierIn,
-            schemas.SupplierOut,
-            upsert_supplier,
-            supplier_out,
-        ),
+        _kind("units", Unit, upsert_unit),
+        _kind("items", Item, upsert_item, item_out),
+        _kind("locations", Location, upsert_location, location_out),
+        _kind("calendars", Calendar, upsert_calendar, calendar_out),
+        _kind("workstations", Workstation, upsert_workstation, workstation_out),
+        _kind("people", Person, upsert_person, person_out),
+        _kind("routes", Route, upsert_route, route_out),
+        _kind("customers", Customer, upsert_customer),
+        _kind("suppliers", Supplier, upsert_supplier, supplier_out),
     )
 }
 

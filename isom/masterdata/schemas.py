@@ -442,21 +442,6 @@ class CustomerOut(_Out):
     active: bool
 
 
-class SupplierItemIn(_In):
-    """What one supplier sells of one item."""
-
-    supplier: Code
-    item: Code
-    supplier_item_code: str | None = Field(default=None, max_length=64)
-    lead_time_days: int = Field(default=0, ge=0, le=3650)
-    min_order_qty: NonNegative = Decimal(0)
-    order_multiple: NonNegative = Decimal(0)
-    price: NonNegative = Decimal(0)
-    currency: Currency = "EUR"
-    preferred: bool = False
-    valid_from: dt.date | None = None
-
-
 class SupplierItemNested(_In):
     """A supplier item given inside its supplier."""
 
@@ -469,6 +454,17 @@ class SupplierItemNested(_In):
     currency: Currency = "EUR"
     preferred: bool = False
     valid_from: dt.date | None = None
+
+
+class _OfSupplier(_In):
+    supplier: Code
+
+
+class SupplierItemIn(SupplierItemNested, _OfSupplier):
+    """What one supplier sells of one item."""
+
+    # The bases in this order keep `supplier` the first field (pydantic takes the MRO's last
+    # base first), as on the import sheet and in the order of validation errors.
 
 
 class SupplierIn(_In):
