@@ -1,14 +1,20 @@
-"""The table shape the migrations repeat, spelled once: columns as a table of text, constraints
-named after their table.
+"""The tables the migrations make, each described once as text, its constraints named after it.
 
 A migration states the schema it makes; this only shortens how it says so, and imports nothing
-from the domains (an old migration must not change when a model does). A column row reads
-`name  kind [argument...] [null]`; a row indented under another continues it:
+from the domains (an old migration must not change when a model does). A description is the
+table's name, then a row a column (`name  kind [argument...] [null]`) or a constraint in
+capitals, in the order they are made; a row indented under another continues it:
 
-    id            integer
-    code          string 64
-    status        enum containerstatus active shipped void
-    expiry_date   date null
+    ledger_lot
+    id           integer
+    code         string 64
+    status       enum lotstatus open closed
+    expiry_date  date null
+    CHECK code_set: code <> ''
+    REF item_id md_item ON DELETE CASCADE
+    UNIQUE item_id code
+    KEY id                      (the primary key: `id` unless said)
+    INDEX item_id expiry_date   (a plain index on each)
 """
 
 import textwrap
@@ -22,8 +28,6 @@ import isom.types
 from isom.migrations.helpers import enum_type, foreign_key, indexes, json_type
 
 Column = sa.Column[Any]
-# A constraint waits for its table's name (it is named after it), so it is made in its place.
-Constraint = Callable[[str], sa.Constraint]
 
 KINDS: dict[str, Callable[[], Any]] = {
     "integer": sa.Integer,
@@ -40,20 +44,21 @@ KINDS: dict[str, Callable[[], Any]] = {
 }
 
 
-def table(
-    name: str,
-    *parts: str | Column | Constraint,
-    key: tuple[str, ...] = ("id",),
-    index: tuple[str, ...] = (),
-) -> None:
-    """Create `name` from its parts in the order given (column rows, columns, constraints), its
-    primary key on `key`, and a plain index on each column of `index`."""
+def table(description: str) -> None:
+    """Create the table a description states (see the module's docstring)."""
+    name, *rows = _rows(description)
     made: list[Any] = []
-    for part in parts:
-        if isinstance(part, str):
-            made.extend(columns(part))
+    key, index = ["id"], []
+    for row in rows:
+        word, _, rest = row.partition(" ")
+        if word == "KEY":
+            key = rest.split()
+        elif word == "INDEX":
+            index = rest.split()
+        elif word.isupper():
+            made.append(_constraint(name, word, rest))
         else:
-            made.append(part if isinstance(part, sa.Column) else part(name))
+            made.append(_column(word, *rest.split()))
     op.create_table(name, *made, sa.PrimaryKeyConstraint(*key, name=op.f(f"pk_{name}")))
     indexes(name, *index)
 
@@ -64,15 +69,14 @@ def drop_tables(names: tuple[str, ...]) -> None:
         op.drop_table(name)
 
 
-def columns(rows: str) -> list[Column]:
-    """The columns that rows of text describe (see the module's docstring)."""
-    joined: list[str] = []
-    for line in textwrap.dedent(rows).strip().splitlines():
+def _rows(description: str) -> list[str]:
+    rows: list[str] = []
+    for line in textwrap.dedent(description).strip().splitlines():
         if line[:1].isspace():
-            joined[-1] += " " + line.strip()
+            rows[-1] += " " + line.strip()
         else:
-            joined.append(line)
-    return [_column(*row.split()) for row in joined]
+            rows.append(line)
+    return rows
 
 
 def _column(name: str, kind: str, *words: str) -> Column:
@@ -87,16 +91,16 @@ def _column(name: str, kind: str, *words: str) -> Column:
     return sa.Column(name, made, nullable=null)
 
 
-def ref(column: str, target: str, *, ondelete: str | None = None) -> Constraint:
-    """`column` points at `target.id`."""
-    return lambda name: foreign_key(name, column, target, ondelete=ondelete)
-
-
-def unique(*names: str) -> Constraint:
-    """The columns together are unique, named `uq_<table>_<columns>`."""
-    return lambda name: sa.UniqueConstraint(*names, name=op.f(f"uq_{name}_{'_'.join(names)}"))
-
-
-def check(condition: str, label: str) -> Constraint:
-    """A check named `ck_<table>_<label>`."""
-    return lambda name: sa.CheckConstraint(condition, name=op.f(f"ck_{name}_{label}"))
+def _constraint(table: str, word: str, rest: str) -> sa.Constraint:
+    """REF, UNIQUE or CHECK, named as the models' naming convention names them."""
+    if word == "CHECK":
+        label, _, condition = rest.partition(": ")
+        return sa.CheckConstraint(condition, name=op.f(f"ck_{table}_{label}"))
+    names = rest.split()
+    if word == "UNIQUE":
+        return sa.UniqueConstraint(*names, name=op.f(f"uq_{table}_{'_'.join(names)}"))
+    if word != "REF":
+        raise ValueError(f"{table}: {word} is not a constraint")
+    column, target, *on_delete = names
+    ondelete = " ".join(on_delete[2:]) if on_delete[:2] == ["ON", "DELETE"] else None
+    return foreign_key(table, column, target, ondelete=ondelete)

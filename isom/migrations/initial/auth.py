@@ -1,6 +1,6 @@
 """Users, API tokens and web sessions (master data's people point at users)."""
 
-from isom.migrations.columns import drop_tables, ref, table, unique
+from isom.migrations.columns import drop_tables, table
 
 # In the order they are made (a table after those it points at); downgrade drops them backwards.
 TABLES = (
@@ -17,9 +17,8 @@ def upgrade() -> None:
 
 
 def _auth_user() -> None:
-    table(
-        "auth_user",
-        """
+    table("""
+        auth_user
         id             integer
         username       string 64
         full_name      string 200
@@ -27,15 +26,13 @@ def _auth_user() -> None:
         roles          document
         active         flag
         created_at     moment
-        """,
-        unique("username"),
-    )
+        UNIQUE username
+    """)
 
 
 def _auth_api_token() -> None:
-    table(
-        "auth_api_token",
-        """
+    table("""
+        auth_api_token
         id            integer
         name          string 100
         prefix        string 16
@@ -45,28 +42,25 @@ def _auth_api_token() -> None:
         created_at    moment
         revoked_at    moment null
         last_used_at  moment null
-        """,
-        ref("user_id", "auth_user", ondelete="SET NULL"),
-        unique("name"),
-        unique("token_hash"),
-        index=("prefix",),
-    )
+        REF user_id auth_user ON DELETE SET NULL
+        UNIQUE name
+        UNIQUE token_hash
+        INDEX prefix
+    """)
 
 
 def _auth_web_session() -> None:
-    table(
-        "auth_web_session",
-        """
+    table("""
+        auth_web_session
         id          integer
         token_hash  string 64
         user_id     integer
         csrf_token  string 64
         created_at  moment
         expires_at  moment
-        """,
-        ref("user_id", "auth_user", ondelete="CASCADE"),
-        unique("token_hash"),
-    )
+        REF user_id auth_user ON DELETE CASCADE
+        UNIQUE token_hash
+    """)
 
 
 def downgrade() -> None:

@@ -1,6 +1,6 @@
 """The outbound feed: subscribers, messages read from the ledger's outbox, dead letters."""
 
-from isom.migrations.columns import drop_tables, ref, table, unique
+from isom.migrations.columns import drop_tables, table
 
 # In the order they are made (a table after those it points at); downgrade drops them backwards.
 TABLES = (
@@ -19,21 +19,18 @@ def upgrade() -> None:
 
 
 def _feed_state() -> None:
-    table(
-        "feed_state",
-        """
+    table("""
+        feed_state
         name        string 60
         value       big
         updated_at  moment
-        """,
-        key=("name",),
-    )
+        KEY name
+    """)
 
 
 def _feed_subscriber() -> None:
-    table(
-        "feed_subscriber",
-        """
+    table("""
+        feed_subscriber
         id               integer
         name             string 100
         url              string 1000
@@ -48,15 +45,13 @@ def _feed_subscriber() -> None:
         last_error       text null
         delivered        big
         created_at       moment
-        """,
-        unique("name"),
-    )
+        UNIQUE name
+    """)
 
 
 def _feed_dead_letter() -> None:
-    table(
-        "feed_dead_letter",
-        """
+    table("""
+        feed_dead_letter
         id             integer
         subscriber_id  integer
         seq            big
@@ -65,27 +60,24 @@ def _feed_dead_letter() -> None:
         payload        document
         created_at     moment
         replayed_at    moment null
-        """,
-        ref("subscriber_id", "feed_subscriber"),
-        index=("subscriber_id",),
-    )
+        REF subscriber_id feed_subscriber
+        INDEX subscriber_id
+    """)
 
 
 def _feed_message() -> None:
-    table(
-        "feed_message",
-        """
+    table("""
+        feed_message
         seq           serial
         outbox_id     serial
         topic         string 100
         message_key   string 200
         created_at    moment
         sequenced_at  moment
-        """,
-        ref("outbox_id", "ledger_outbox"),
-        unique("outbox_id"),
-        key=("seq",),
-    )
+        REF outbox_id ledger_outbox
+        UNIQUE outbox_id
+        KEY seq
+    """)
 
 
 def downgrade() -> None:

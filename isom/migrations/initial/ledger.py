@@ -2,7 +2,7 @@
 
 from alembic import op
 
-from isom.migrations.columns import check, drop_tables, ref, table, unique
+from isom.migrations.columns import drop_tables, table
 
 # In the order they are made (a table after those it points at); downgrade drops them backwards.
 TABLES = (
@@ -33,20 +33,17 @@ def upgrade() -> None:
 
 
 def _ledger_counter() -> None:
-    table(
-        "ledger_counter",
-        """
+    table("""
+        ledger_counter
         name   string 40
         value  big
-        """,
-        key=("name",),
-    )
+        KEY name
+    """)
 
 
 def _ledger_event() -> None:
-    table(
-        "ledger_event",
-        """
+    table("""
+        ledger_event
         id                 serial
         key                string 200
         kind               enum eventkind create receive move nest unnest split merge adjust count
@@ -65,20 +62,18 @@ def _ledger_event() -> None:
         request_hash       string 64
         command            document
         result             document
-        """,
-        ref("location_id", "md_location"),
-        ref("reverses_event_id", "ledger_event"),
-        ref("site_id", "md_location"),
-        ref("user_id", "auth_user"),
-        unique("key"),
-        unique("reverses_event_id"),
-    )
+        REF location_id md_location
+        REF reverses_event_id ledger_event
+        REF site_id md_location
+        REF user_id auth_user
+        UNIQUE key
+        UNIQUE reverses_event_id
+    """)
 
 
 def _ledger_container() -> None:
-    table(
-        "ledger_container",
-        """
+    table("""
+        ledger_container
         id                integer
         code              string 64
         kind              string 30
@@ -89,21 +84,19 @@ def _ledger_container() -> None:
         created_event_id  serial
         updated_event_id  serial
         updated_at        moment
-        """,
-        ref("created_event_id", "ledger_event"),
-        ref("location_id", "md_location"),
-        ref("parent_id", "ledger_container"),
-        ref("site_id", "md_location"),
-        ref("updated_event_id", "ledger_event"),
-        unique("code"),
-        index=("location_id", "parent_id"),
-    )
+        REF created_event_id ledger_event
+        REF location_id md_location
+        REF parent_id ledger_container
+        REF site_id md_location
+        REF updated_event_id ledger_event
+        UNIQUE code
+        INDEX location_id parent_id
+    """)
 
 
 def _ledger_lot() -> None:
-    table(
-        "ledger_lot",
-        """
+    table("""
+        ledger_lot
         id                integer
         item_id           integer
         code              string 64
@@ -111,18 +104,16 @@ def _ledger_lot() -> None:
         supplier_lot      string 64 null
         expiry_date       date null
         created_event_id  serial null
-        """,
-        ref("created_event_id", "ledger_event"),
-        ref("item_id", "md_item"),
-        ref("supplier_id", "md_supplier"),
-        unique("item_id", "code"),
-    )
+        REF created_event_id ledger_event
+        REF item_id md_item
+        REF supplier_id md_supplier
+        UNIQUE item_id code
+    """)
 
 
 def _ledger_outbox() -> None:
-    table(
-        "ledger_outbox",
-        """
+    table("""
+        ledger_outbox
         id           serial
         event_id     serial null
         topic        string 100
@@ -130,16 +121,14 @@ def _ledger_outbox() -> None:
         payload      document
         created_at   moment
         sent_at      moment null
-        """,
-        ref("event_id", "ledger_event"),
-        index=("event_id",),
-    )
+        REF event_id ledger_event
+        INDEX event_id
+    """)
 
 
 def _ledger_balance() -> None:
-    table(
-        "ledger_balance",
-        """
+    table("""
+        ledger_balance
         id           integer
         site_id      integer null
         location_id  integer
@@ -147,20 +136,18 @@ def _ledger_balance() -> None:
         lot_id       integer null
         status       enum contentstatus available hold wip
         quantity     exact
-        """,
-        check("quantity >= 0", "quantity_non_negative"),
-        ref("item_id", "md_item"),
-        ref("location_id", "md_location"),
-        ref("lot_id", "ledger_lot"),
-        ref("site_id", "md_location"),
-        index=("item_id", "lot_id"),
-    )
+        CHECK quantity_non_negative: quantity >= 0
+        REF item_id md_item
+        REF location_id md_location
+        REF lot_id ledger_lot
+        REF site_id md_location
+        INDEX item_id lot_id
+    """)
 
 
 def _ledger_content() -> None:
-    table(
-        "ledger_content",
-        """
+    table("""
+        ledger_content
         id            integer
         container_id  integer
         item_id       integer
@@ -169,18 +156,16 @@ def _ledger_content() -> None:
         wip_step      string 100 null
         quantity      exact
         unit_cost     exact
-        """,
-        check("quantity >= 0", "quantity_non_negative"),
-        ref("container_id", "ledger_container"),
-        ref("item_id", "md_item"),
-        ref("lot_id", "ledger_lot"),
-    )
+        CHECK quantity_non_negative: quantity >= 0
+        REF container_id ledger_container
+        REF item_id md_item
+        REF lot_id ledger_lot
+    """)
 
 
 def _ledger_event_line() -> None:
-    table(
-        "ledger_event_line",
-        """
+    table("""
+        ledger_event_line
         id            serial
         event_id      serial
         container_id  integer null
@@ -191,14 +176,13 @@ def _ledger_event_line() -> None:
         wip_step      string 100 null
         quantity      exact
         unit_cost     exact
-        """,
-        check("(container_id IS NULL) <> (place IS NULL)", "container_xor_place"),
-        ref("container_id", "ledger_container"),
-        ref("event_id", "ledger_event"),
-        ref("item_id", "md_item"),
-        ref("lot_id", "ledger_lot"),
-        index=("event_id",),
-    )
+        CHECK container_xor_place: (container_id IS NULL) <> (place IS NULL)
+        REF container_id ledger_container
+        REF event_id ledger_event
+        REF item_id md_item
+        REF lot_id ledger_lot
+        INDEX event_id
+    """)
     with op.batch_alter_table("ledger_event_line", schema=None) as batch_op:
         batch_op.create_index(
             "ix_ledger_event_line_container", ["container_id", "event_id"], unique=False
@@ -208,9 +192,8 @@ def _ledger_event_line() -> None:
 
 
 def _ledger_event_move() -> None:
-    table(
-        "ledger_event_move",
-        """
+    table("""
+        ledger_event_move
         id                serial
         event_id          serial
         container_id      integer
@@ -220,15 +203,14 @@ def _ledger_event_move() -> None:
         to_parent_id      integer null
         from_status       enum containerstatus active shipped void null
         to_status         enum containerstatus active shipped void null
-        """,
-        ref("container_id", "ledger_container"),
-        ref("event_id", "ledger_event"),
-        ref("from_location_id", "md_location"),
-        ref("from_parent_id", "ledger_container"),
-        ref("to_location_id", "md_location"),
-        ref("to_parent_id", "ledger_container"),
-        index=("event_id",),
-    )
+        REF container_id ledger_container
+        REF event_id ledger_event
+        REF from_location_id md_location
+        REF from_parent_id ledger_container
+        REF to_location_id md_location
+        REF to_parent_id ledger_container
+        INDEX event_id
+    """)
     with op.batch_alter_table("ledger_event_move", schema=None) as batch_op:
         batch_op.create_index(
             "ix_ledger_event_move_container", ["container_id", "event_id"], unique=False
@@ -236,9 +218,8 @@ def _ledger_event_move() -> None:
 
 
 def _ledger_genealogy() -> None:
-    table(
-        "ledger_genealogy",
-        """
+    table("""
+        ledger_genealogy
         id                 serial
         event_id           serial
         from_lot_id        integer null
@@ -247,15 +228,14 @@ def _ledger_genealogy() -> None:
         to_container_id    integer null
         item_id            integer
         quantity           exact
-        """,
-        ref("event_id", "ledger_event"),
-        ref("from_container_id", "ledger_container"),
-        ref("from_lot_id", "ledger_lot"),
-        ref("item_id", "md_item"),
-        ref("to_container_id", "ledger_container"),
-        ref("to_lot_id", "ledger_lot"),
-        index=("event_id", "from_lot_id", "to_lot_id"),
-    )
+        REF event_id ledger_event
+        REF from_container_id ledger_container
+        REF from_lot_id ledger_lot
+        REF item_id md_item
+        REF to_container_id ledger_container
+        REF to_lot_id ledger_lot
+        INDEX event_id from_lot_id to_lot_id
+    """)
 
 
 def downgrade() -> None:

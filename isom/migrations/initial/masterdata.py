@@ -1,6 +1,6 @@
 """Master data: places, calendars, items, units, suppliers, customers, people, routes."""
 
-from isom.migrations.columns import check, drop_tables, ref, table, unique
+from isom.migrations.columns import drop_tables, table
 
 # In the order they are made (a table after those it points at); downgrade drops them backwards.
 TABLES = (
@@ -43,23 +43,20 @@ def upgrade() -> None:
 
 
 def _md_calendar() -> None:
-    table(
-        "md_calendar",
-        """
+    table("""
+        md_calendar
         id        integer
         code      string 64
         name      string 200
         timezone  string 64
         active    flag
-        """,
-        unique("code"),
-    )
+        UNIQUE code
+    """)
 
 
 def _md_customer() -> None:
-    table(
-        "md_customer",
-        """
+    table("""
+        md_customer
         id       integer
         code     string 64
         name     string 200
@@ -67,15 +64,13 @@ def _md_customer() -> None:
         ship_to  string 500
         phone    string 50 null
         active   flag
-        """,
-        unique("code"),
-    )
+        UNIQUE code
+    """)
 
 
 def _md_location() -> None:
-    table(
-        "md_location",
-        """
+    table("""
+        md_location
         id         integer
         code       string 64
         name       string 200
@@ -85,18 +80,16 @@ def _md_location() -> None:
         path       string 400
         timezone   string 64
         active     flag
-        """,
-        ref("parent_id", "md_location"),
-        ref("site_id", "md_location"),
-        unique("code"),
-        index=("path",),
-    )
+        REF parent_id md_location
+        REF site_id md_location
+        UNIQUE code
+        INDEX path
+    """)
 
 
 def _md_supplier() -> None:
-    table(
-        "md_supplier",
-        """
+    table("""
+        md_supplier
         id        integer
         code      string 64
         name      string 200
@@ -104,45 +97,39 @@ def _md_supplier() -> None:
         phone     string 50 null
         currency  string 3
         active    flag
-        """,
-        unique("code"),
-    )
+        UNIQUE code
+    """)
 
 
 def _md_unit() -> None:
-    table(
-        "md_unit",
-        """
+    table("""
+        md_unit
         id        integer
         code      string 20
         name      string 80
         decimals  integer
         active    flag
-        """,
-        check("decimals >= 0 AND decimals <= 6", "decimals_range"),
-        unique("code"),
-    )
+        CHECK decimals_range: decimals >= 0 AND decimals <= 6
+        UNIQUE code
+    """)
 
 
 def _md_holiday() -> None:
-    table(
-        "md_holiday",
-        """
+    table("""
+        md_holiday
         id           integer
         calendar_id  integer
         date         date
         name         string 200
-        """,
-        ref("calendar_id", "md_calendar", ondelete="CASCADE"),
-        unique("calendar_id", "date"),
-        index=("calendar_id",),
-    )
+        REF calendar_id md_calendar ON DELETE CASCADE
+        UNIQUE calendar_id date
+        INDEX calendar_id
+    """)
 
 
 def _md_item() -> None:
-    table(
-        "md_item",
-        """
+    table("""
+        md_item
         id               integer
         code             string 64
         name             string 200
@@ -155,18 +142,16 @@ def _md_item() -> None:
         attributes       document
         description      string 1000
         active           flag
-        """,
-        check("standard_cost >= 0", "standard_cost_positive"),
-        ref("base_unit_id", "md_unit"),
-        unique("code"),
-        unique("gtin"),
-    )
+        CHECK standard_cost_positive: standard_cost >= 0
+        REF base_unit_id md_unit
+        UNIQUE code
+        UNIQUE gtin
+    """)
 
 
 def _md_person() -> None:
-    table(
-        "md_person",
-        """
+    table("""
+        md_person
         id           integer
         code         string 64
         name         string 200
@@ -177,37 +162,33 @@ def _md_person() -> None:
         calendar_id  integer null
         user_id      integer null
         active       flag
-        """,
-        check("hourly_rate >= 0", "non_negative"),
-        ref("calendar_id", "md_calendar"),
-        ref("user_id", "auth_user", ondelete="SET NULL"),
-        unique("badge_code"),
-        unique("code"),
-    )
+        CHECK non_negative: hourly_rate >= 0
+        REF calendar_id md_calendar
+        REF user_id auth_user ON DELETE SET NULL
+        UNIQUE badge_code
+        UNIQUE code
+    """)
 
 
 def _md_shift() -> None:
-    table(
-        "md_shift",
-        """
+    table("""
+        md_shift
         id           integer
         calendar_id  integer
         name         string 64
         weekday      integer
         start_time   time
         end_time     time
-        """,
-        check("weekday >= 0 AND weekday <= 6", "weekday_range"),
-        ref("calendar_id", "md_calendar", ondelete="CASCADE"),
-        unique("calendar_id", "weekday", "name"),
-        index=("calendar_id",),
-    )
+        CHECK weekday_range: weekday >= 0 AND weekday <= 6
+        REF calendar_id md_calendar ON DELETE CASCADE
+        UNIQUE calendar_id weekday name
+        INDEX calendar_id
+    """)
 
 
 def _md_workstation() -> None:
-    table(
-        "md_workstation",
-        """
+    table("""
+        md_workstation
         id           integer
         code         string 64
         name         string 200
@@ -218,19 +199,17 @@ def _md_workstation() -> None:
         hourly_rate  exact
         calendar_id  integer null
         active       flag
-        """,
-        check("hourly_rate >= 0 AND capacity >= 1", "non_negative"),
-        ref("calendar_id", "md_calendar"),
-        ref("location_id", "md_location"),
-        unique("code"),
-        index=("kind",),
-    )
+        CHECK non_negative: hourly_rate >= 0 AND capacity >= 1
+        REF calendar_id md_calendar
+        REF location_id md_location
+        UNIQUE code
+        INDEX kind
+    """)
 
 
 def _md_route() -> None:
-    table(
-        "md_route",
-        """
+    table("""
+        md_route
         id          integer
         code        string 64
         name        string 200
@@ -238,18 +217,16 @@ def _md_route() -> None:
         revision    string 20
         batch_size  exact
         active      flag
-        """,
-        check("batch_size > 0", "batch_size_positive"),
-        ref("item_id", "md_item"),
-        unique("code"),
-        index=("item_id",),
-    )
+        CHECK batch_size_positive: batch_size > 0
+        REF item_id md_item
+        UNIQUE code
+        INDEX item_id
+    """)
 
 
 def _md_supplier_item() -> None:
-    table(
-        "md_supplier_item",
-        """
+    table("""
+        md_supplier_item
         id                  integer
         supplier_id         integer
         item_id             integer
@@ -261,40 +238,34 @@ def _md_supplier_item() -> None:
         currency            string 3
         preferred           flag
         valid_from          date null
-        """,
-        check(
-            "lead_time_days >= 0 AND min_order_qty >= 0 AND order_multiple >= 0 AND price >= 0",
-            "non_negative",
-        ),
-        ref("item_id", "md_item", ondelete="CASCADE"),
-        ref("supplier_id", "md_supplier", ondelete="CASCADE"),
-        unique("supplier_id", "item_id"),
-    )
+        CHECK non_negative: lead_time_days >= 0 AND min_order_qty >= 0 AND order_multiple >= 0 AND
+            price >= 0
+        REF item_id md_item ON DELETE CASCADE
+        REF supplier_id md_supplier ON DELETE CASCADE
+        UNIQUE supplier_id item_id
+    """)
 
 
 def _md_unit_conversion() -> None:
-    table(
-        "md_unit_conversion",
-        """
+    table("""
+        md_unit_conversion
         id            integer
         item_id       integer null
         from_unit_id  integer
         to_unit_id    integer
         numerator     big
         denominator   big
-        """,
-        check("numerator > 0 AND denominator > 0", "positive_ratio"),
-        ref("from_unit_id", "md_unit"),
-        ref("item_id", "md_item", ondelete="CASCADE"),
-        ref("to_unit_id", "md_unit"),
-        unique("item_id", "from_unit_id", "to_unit_id"),
-    )
+        CHECK positive_ratio: numerator > 0 AND denominator > 0
+        REF from_unit_id md_unit
+        REF item_id md_item ON DELETE CASCADE
+        REF to_unit_id md_unit
+        UNIQUE item_id from_unit_id to_unit_id
+    """)
 
 
 def _md_route_step() -> None:
-    table(
-        "md_route_step",
-        """
+    table("""
+        md_route_step
         id                integer
         route_id          integer
         sequence          integer
@@ -306,46 +277,41 @@ def _md_route_step() -> None:
         run_minutes       exact
         run_basis         enum runbasis unit batch
         cleanup_minutes   exact
-        """,
-        check("setup_minutes >= 0 AND run_minutes >= 0 AND cleanup_minutes >= 0", "non_negative"),
-        ref("route_id", "md_route", ondelete="CASCADE"),
-        unique("route_id", "sequence"),
-        index=("route_id",),
-    )
+        CHECK non_negative: setup_minutes >= 0 AND run_minutes >= 0 AND cleanup_minutes >= 0
+        REF route_id md_route ON DELETE CASCADE
+        UNIQUE route_id sequence
+        INDEX route_id
+    """)
 
 
 def _md_step_input() -> None:
-    table(
-        "md_step_input",
-        """
+    table("""
+        md_step_input
         id            integer
         step_id       integer
         item_id       integer
         quantity_per  exact
         floor_stock   flag
-        """,
-        check("quantity_per > 0", "quantity_positive"),
-        ref("item_id", "md_item"),
-        ref("step_id", "md_route_step", ondelete="CASCADE"),
-        index=("step_id",),
-    )
+        CHECK quantity_positive: quantity_per > 0
+        REF item_id md_item
+        REF step_id md_route_step ON DELETE CASCADE
+        INDEX step_id
+    """)
 
 
 def _md_step_output() -> None:
-    table(
-        "md_step_output",
-        """
+    table("""
+        md_step_output
         id            integer
         step_id       integer
         item_id       integer
         kind          enum outputkind main intermediate byproduct scrap
         quantity_per  exact
-        """,
-        check("quantity_per > 0", "quantity_positive"),
-        ref("item_id", "md_item"),
-        ref("step_id", "md_route_step", ondelete="CASCADE"),
-        index=("step_id",),
-    )
+        CHECK quantity_positive: quantity_per > 0
+        REF item_id md_item
+        REF step_id md_route_step ON DELETE CASCADE
+        INDEX step_id
+    """)
 
 
 def downgrade() -> None:

@@ -2,7 +2,7 @@
 
 from alembic import op
 
-from isom.migrations.columns import check, drop_tables, ref, table, unique
+from isom.migrations.columns import drop_tables, table
 
 # In the order they are made (a table after those it points at); downgrade drops them backwards.
 TABLES = (
@@ -27,23 +27,20 @@ def upgrade() -> None:
 
 
 def _cost_overhead_rate() -> None:
-    table(
-        "cost_overhead_rate",
-        """
+    table("""
+        cost_overhead_rate
         id              integer
         workstation_id  integer
         hourly_rate     exact
-        """,
-        check("hourly_rate >= 0", "non_negative"),
-        ref("workstation_id", "md_workstation"),
-        unique("workstation_id"),
-    )
+        CHECK non_negative: hourly_rate >= 0
+        REF workstation_id md_workstation
+        UNIQUE workstation_id
+    """)
 
 
 def _prod_work_order() -> None:
-    table(
-        "prod_work_order",
-        """
+    table("""
+        prod_work_order
         id                    integer
         number                string 40 null
         item_id               integer
@@ -62,19 +59,17 @@ def _prod_work_order() -> None:
         completed_at          moment null
         updated_at            moment
         updated_by            string 100
-        """,
-        check("quantity > 0", "quantity_positive"),
-        ref("item_id", "md_item"),
-        ref("parent_id", "prod_work_order"),
-        unique("number"),
-        index=("item_id", "parent_id", "status"),
-    )
+        CHECK quantity_positive: quantity > 0
+        REF item_id md_item
+        REF parent_id prod_work_order
+        UNIQUE number
+        INDEX item_id parent_id status
+    """)
 
 
 def _prod_step() -> None:
-    table(
-        "prod_step",
-        """
+    table("""
+        prod_step
         id                    integer
         work_order_id         integer
         sequence              integer
@@ -99,18 +94,16 @@ def _prod_step() -> None:
         quantity_rework       exact
         updated_at            moment
         updated_by            string 100
-        """,
-        ref("work_order_id", "prod_work_order", ondelete="CASCADE"),
-        ref("workstation_id", "md_workstation"),
-        unique("work_order_id", "sequence"),
-        index=("status", "work_order_id"),
-    )
+        REF work_order_id prod_work_order ON DELETE CASCADE
+        REF workstation_id md_workstation
+        UNIQUE work_order_id sequence
+        INDEX status work_order_id
+    """)
 
 
 def _prod_event() -> None:
-    table(
-        "prod_event",
-        """
+    table("""
+        prod_event
         id              serial
         key             string 200
         kind            string 30
@@ -125,20 +118,18 @@ def _prod_event() -> None:
         request_hash    string 64
         command         document
         result          document
-        """,
-        ref("person_id", "md_person"),
-        ref("step_id", "prod_step"),
-        ref("work_order_id", "prod_work_order"),
-        ref("workstation_id", "md_workstation"),
-        unique("key"),
-        index=("work_order_id",),
-    )
+        REF person_id md_person
+        REF step_id prod_step
+        REF work_order_id prod_work_order
+        REF workstation_id md_workstation
+        UNIQUE key
+        INDEX work_order_id
+    """)
 
 
 def _prod_step_material() -> None:
-    table(
-        "prod_step_material",
-        """
+    table("""
+        prod_step_material
         id             integer
         step_id        integer
         item_id        integer
@@ -147,17 +138,15 @@ def _prod_step_material() -> None:
         quantity       exact
         floor_stock    flag
         std_unit_cost  exact
-        """,
-        ref("item_id", "md_item"),
-        ref("step_id", "prod_step", ondelete="CASCADE"),
-        index=("step_id",),
-    )
+        REF item_id md_item
+        REF step_id prod_step ON DELETE CASCADE
+        INDEX step_id
+    """)
 
 
 def _prod_labour() -> None:
-    table(
-        "prod_labour",
-        """
+    table("""
+        prod_labour
         id              integer
         step_id         integer
         work_order_id   integer
@@ -167,23 +156,21 @@ def _prod_labour() -> None:
         ended_at        moment null
         start_event_id  serial
         end_event_id    serial null
-        """,
-        ref("end_event_id", "prod_event"),
-        ref("person_id", "md_person"),
-        ref("start_event_id", "prod_event"),
-        ref("step_id", "prod_step"),
-        ref("work_order_id", "prod_work_order"),
-        ref("workstation_id", "md_workstation"),
-        index=("person_id", "step_id", "work_order_id", "workstation_id"),
-    )
+        REF end_event_id prod_event
+        REF person_id md_person
+        REF start_event_id prod_event
+        REF step_id prod_step
+        REF work_order_id prod_work_order
+        REF workstation_id md_workstation
+        INDEX person_id step_id work_order_id workstation_id
+    """)
     with op.batch_alter_table("prod_labour", schema=None) as batch_op:
         batch_op.create_index("ix_prod_labour_open", ["person_id", "ended_at"], unique=False)
 
 
 def _prod_machine() -> None:
-    table(
-        "prod_machine",
-        """
+    table("""
+        prod_machine
         id              integer
         workstation_id  integer
         state           enum machinestate setup run idle down cleanup
@@ -191,11 +178,10 @@ def _prod_machine() -> None:
         started_at      moment
         ended_at        moment null
         event_id        serial
-        """,
-        ref("event_id", "prod_event"),
-        ref("workstation_id", "md_workstation"),
-        index=("workstation_id",),
-    )
+        REF event_id prod_event
+        REF workstation_id md_workstation
+        INDEX workstation_id
+    """)
 
 
 def downgrade() -> None:

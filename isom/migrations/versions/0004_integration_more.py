@@ -1,21 +1,14 @@
 """Integration: EPCIS events captured from outside, and ERP inventory reconciliations."""
 
-import sqlalchemy as sa
-from alembic import op
-from sqlalchemy.dialects import postgresql
-
-from isom.migrations.columns import table, unique
+from isom.migrations.columns import drop_tables, table
 
 revision: str = "0004"
 down_revision: str | None = "0003"
 
-JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
-
 
 def upgrade() -> None:
-    table(
-        "epcis_captured_event",
-        """
+    table("""
+        epcis_captured_event
         id             integer
         event_id       string 500
         declaration    flag
@@ -26,13 +19,11 @@ def upgrade() -> None:
         capture_id     string 64
         actor          string 100
         captured_at    moment
-        """,
-        unique("event_id", "declaration"),
-        index=("capture_id",),
-    )
-    table(
-        "recon_run",
-        """
+        UNIQUE event_id declaration
+        INDEX capture_id
+    """)
+    table("""
+        recon_run
         id           integer
         source       string 200
         feed_head    big
@@ -41,12 +32,8 @@ def upgrade() -> None:
         differences  document
         created_by   string 100
         created_at   moment
-        """,
-    )
+    """)
 
 
 def downgrade() -> None:
-    op.drop_table("recon_run")
-    with op.batch_alter_table("epcis_captured_event", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_epcis_captured_event_capture_id"))
-    op.drop_table("epcis_captured_event")
+    drop_tables(("epcis_captured_event", "recon_run"))

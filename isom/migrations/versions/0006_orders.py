@@ -1,8 +1,6 @@
 """Order tables: customer and purchase orders, receipts, reservations, ship orders, picks."""
 
-from alembic import op
-
-from isom.migrations.columns import check, ref, table, unique
+from isom.migrations.columns import drop_tables, table
 
 revision: str = "0006"
 down_revision: str | None = "0005"
@@ -25,20 +23,17 @@ def upgrade() -> None:
 
 
 def _ord_counter() -> None:
-    table(
-        "ord_counter",
-        """
+    table("""
+        ord_counter
         name   string 20
         value  big
-        """,
-        key=("name",),
-    )
+        KEY name
+    """)
 
 
 def _ord_event() -> None:
-    table(
-        "ord_event",
-        """
+    table("""
+        ord_event
         id            serial
         key           string 200
         kind          string 40
@@ -48,28 +43,24 @@ def _ord_event() -> None:
         request_hash  string 64
         command       document
         result        document
-        """,
-        unique("key"),
-    )
+        UNIQUE key
+    """)
 
 
 def _ord_setting() -> None:
-    table(
-        "ord_setting",
-        """
+    table("""
+        ord_setting
         name        string 60
         value       string 200
         updated_at  moment
         updated_by  string 100
-        """,
-        key=("name",),
-    )
+        KEY name
+    """)
 
 
 def _ord_customer_order() -> None:
-    table(
-        "ord_customer_order",
-        """
+    table("""
+        ord_customer_order
         id             integer
         number         string 40
         customer_id    integer
@@ -83,18 +74,16 @@ def _ord_customer_order() -> None:
         created_at     moment
         updated_at     moment
         updated_by     string 100
-        """,
-        ref("customer_id", "md_customer"),
-        unique("number"),
-        unique("source", "external_ref"),
-        index=("customer_id", "status"),
-    )
+        REF customer_id md_customer
+        UNIQUE number
+        UNIQUE source external_ref
+        INDEX customer_id status
+    """)
 
 
 def _ord_purchase_order() -> None:
-    table(
-        "ord_purchase_order",
-        """
+    table("""
+        ord_purchase_order
         id            integer
         number        string 40
         supplier_id   integer
@@ -110,34 +99,30 @@ def _ord_purchase_order() -> None:
         sent_at       moment null
         updated_at    moment
         updated_by    string 100
-        """,
-        ref("supplier_id", "md_supplier"),
-        unique("number"),
-        unique("source", "external_ref"),
-        index=("status", "supplier_id"),
-    )
+        REF supplier_id md_supplier
+        UNIQUE number
+        UNIQUE source external_ref
+        INDEX status supplier_id
+    """)
 
 
 def _ord_webhook_source() -> None:
-    table(
-        "ord_webhook_source",
-        """
+    table("""
+        ord_webhook_source
         id                   integer
         name                 string 40
         secret               string 200
         default_customer_id  integer null
         active               flag
         created_at           moment
-        """,
-        ref("default_customer_id", "md_customer"),
-        unique("name"),
-    )
+        REF default_customer_id md_customer
+        UNIQUE name
+    """)
 
 
 def _ord_customer_line() -> None:
-    table(
-        "ord_customer_line",
-        """
+    table("""
+        ord_customer_line
         id                 integer
         order_id           integer
         line_no            integer
@@ -148,20 +133,18 @@ def _ord_customer_line() -> None:
         quantity_reserved  exact
         quantity_shipped   exact
         updated_at         moment
-        """,
-        check("quantity > 0", "quantity_positive"),
-        check("quantity_reserved >= 0 AND quantity_shipped >= 0", "progress_non_negative"),
-        ref("item_id", "md_item"),
-        ref("order_id", "ord_customer_order", ondelete="CASCADE"),
-        unique("order_id", "line_no"),
-        index=("item_id", "order_id", "status"),
-    )
+        CHECK quantity_positive: quantity > 0
+        CHECK progress_non_negative: quantity_reserved >= 0 AND quantity_shipped >= 0
+        REF item_id md_item
+        REF order_id ord_customer_order ON DELETE CASCADE
+        UNIQUE order_id line_no
+        INDEX item_id order_id status
+    """)
 
 
 def _ord_purchase_line() -> None:
-    table(
-        "ord_purchase_line",
-        """
+    table("""
+        ord_purchase_line
         id                 integer
         order_id           integer
         line_no            integer
@@ -172,20 +155,18 @@ def _ord_purchase_line() -> None:
         status             enum purchaselinestatus open partly_received received cancelled closed
         quantity_received  exact
         updated_at         moment
-        """,
-        check("quantity > 0 AND unit_price >= 0", "quantity_positive"),
-        check("quantity_received >= 0", "received_non_negative"),
-        ref("item_id", "md_item"),
-        ref("order_id", "ord_purchase_order", ondelete="CASCADE"),
-        unique("order_id", "line_no"),
-        index=("item_id", "order_id", "status"),
-    )
+        CHECK quantity_positive: quantity > 0 AND unit_price >= 0
+        CHECK received_non_negative: quantity_received >= 0
+        REF item_id md_item
+        REF order_id ord_purchase_order ON DELETE CASCADE
+        UNIQUE order_id line_no
+        INDEX item_id order_id status
+    """)
 
 
 def _ord_ship_order() -> None:
-    table(
-        "ord_ship_order",
-        """
+    table("""
+        ord_ship_order
         id                 integer
         number             string 40
         customer_order_id  integer
@@ -195,17 +176,15 @@ def _ord_ship_order() -> None:
         shipped_at         moment null
         updated_at         moment
         updated_by         string 100
-        """,
-        ref("customer_order_id", "ord_customer_order"),
-        unique("number"),
-        index=("customer_order_id", "status"),
-    )
+        REF customer_order_id ord_customer_order
+        UNIQUE number
+        INDEX customer_order_id status
+    """)
 
 
 def _ord_receipt() -> None:
-    table(
-        "ord_receipt",
-        """
+    table("""
+        ord_receipt
         id                integer
         purchase_line_id  integer
         ledger_event_id   serial
@@ -217,19 +196,17 @@ def _ord_receipt() -> None:
         held              flag
         received_at       moment
         received_by       string 100
-        """,
-        check("quantity > 0", "quantity_positive"),
-        ref("container_id", "ledger_container"),
-        ref("ledger_event_id", "ledger_event"),
-        ref("purchase_line_id", "ord_purchase_line"),
-        index=("purchase_line_id",),
-    )
+        CHECK quantity_positive: quantity > 0
+        REF container_id ledger_container
+        REF ledger_event_id ledger_event
+        REF purchase_line_id ord_purchase_line
+        INDEX purchase_line_id
+    """)
 
 
 def _ord_reservation() -> None:
-    table(
-        "ord_reservation",
-        """
+    table("""
+        ord_reservation
         id                integer
         customer_line_id  integer
         container_id      integer
@@ -239,39 +216,35 @@ def _ord_reservation() -> None:
         status            enum reservationstatus active shipped released
         created_at        moment
         created_by        string 100
-        """,
-        check("quantity > 0", "quantity_positive"),
-        ref("container_id", "ledger_container"),
-        ref("customer_line_id", "ord_customer_line"),
-        ref("item_id", "md_item"),
-        ref("lot_id", "ledger_lot"),
-        index=("container_id", "customer_line_id", "item_id", "status"),
-    )
+        CHECK quantity_positive: quantity > 0
+        REF container_id ledger_container
+        REF customer_line_id ord_customer_line
+        REF item_id md_item
+        REF lot_id ledger_lot
+        INDEX container_id customer_line_id item_id status
+    """)
 
 
 def _ord_ship_line() -> None:
-    table(
-        "ord_ship_line",
-        """
+    table("""
+        ord_ship_line
         id                integer
         ship_order_id     integer
         customer_line_id  integer
         quantity          exact
         quantity_picked   exact
         quantity_shipped  exact
-        """,
-        check("quantity > 0", "quantity_positive"),
-        ref("customer_line_id", "ord_customer_line"),
-        ref("ship_order_id", "ord_ship_order", ondelete="CASCADE"),
-        unique("ship_order_id", "customer_line_id"),
-        index=("customer_line_id", "ship_order_id"),
-    )
+        CHECK quantity_positive: quantity > 0
+        REF customer_line_id ord_customer_line
+        REF ship_order_id ord_ship_order ON DELETE CASCADE
+        UNIQUE ship_order_id customer_line_id
+        INDEX customer_line_id ship_order_id
+    """)
 
 
 def _ord_pick() -> None:
-    table(
-        "ord_pick",
-        """
+    table("""
+        ord_pick
         id                    integer
         ship_line_id          integer
         sequence              integer
@@ -286,51 +259,32 @@ def _ord_pick() -> None:
         package_container_id  integer null
         picked_at             moment null
         picked_by             string 100 null
-        """,
-        check("quantity > 0", "quantity_positive"),
-        ref("container_id", "ledger_container"),
-        ref("item_id", "md_item"),
-        ref("lot_id", "ledger_lot"),
-        ref("package_container_id", "ledger_container"),
-        ref("picked_container_id", "ledger_container"),
-        ref("ship_line_id", "ord_ship_line", ondelete="CASCADE"),
-        index=("container_id", "ship_line_id", "status"),
-    )
+        CHECK quantity_positive: quantity > 0
+        REF container_id ledger_container
+        REF item_id md_item
+        REF lot_id ledger_lot
+        REF package_container_id ledger_container
+        REF picked_container_id ledger_container
+        REF ship_line_id ord_ship_line ON DELETE CASCADE
+        INDEX container_id ship_line_id status
+    """)
 
 
 def downgrade() -> None:
-    op.drop_index(op.f("ix_ord_pick_status"), table_name="ord_pick")
-    op.drop_index(op.f("ix_ord_pick_ship_line_id"), table_name="ord_pick")
-    op.drop_index(op.f("ix_ord_pick_container_id"), table_name="ord_pick")
-    op.drop_table("ord_pick")
-    op.drop_index(op.f("ix_ord_ship_line_ship_order_id"), table_name="ord_ship_line")
-    op.drop_index(op.f("ix_ord_ship_line_customer_line_id"), table_name="ord_ship_line")
-    op.drop_table("ord_ship_line")
-    op.drop_index(op.f("ix_ord_reservation_status"), table_name="ord_reservation")
-    op.drop_index(op.f("ix_ord_reservation_item_id"), table_name="ord_reservation")
-    op.drop_index(op.f("ix_ord_reservation_customer_line_id"), table_name="ord_reservation")
-    op.drop_index(op.f("ix_ord_reservation_container_id"), table_name="ord_reservation")
-    op.drop_table("ord_reservation")
-    op.drop_index(op.f("ix_ord_receipt_purchase_line_id"), table_name="ord_receipt")
-    op.drop_table("ord_receipt")
-    op.drop_index(op.f("ix_ord_ship_order_status"), table_name="ord_ship_order")
-    op.drop_index(op.f("ix_ord_ship_order_customer_order_id"), table_name="ord_ship_order")
-    op.drop_table("ord_ship_order")
-    op.drop_index(op.f("ix_ord_purchase_line_status"), table_name="ord_purchase_line")
-    op.drop_index(op.f("ix_ord_purchase_line_order_id"), table_name="ord_purchase_line")
-    op.drop_index(op.f("ix_ord_purchase_line_item_id"), table_name="ord_purchase_line")
-    op.drop_table("ord_purchase_line")
-    op.drop_index(op.f("ix_ord_customer_line_status"), table_name="ord_customer_line")
-    op.drop_index(op.f("ix_ord_customer_line_order_id"), table_name="ord_customer_line")
-    op.drop_index(op.f("ix_ord_customer_line_item_id"), table_name="ord_customer_line")
-    op.drop_table("ord_customer_line")
-    op.drop_table("ord_webhook_source")
-    op.drop_index(op.f("ix_ord_purchase_order_supplier_id"), table_name="ord_purchase_order")
-    op.drop_index(op.f("ix_ord_purchase_order_status"), table_name="ord_purchase_order")
-    op.drop_table("ord_purchase_order")
-    op.drop_index(op.f("ix_ord_customer_order_status"), table_name="ord_customer_order")
-    op.drop_index(op.f("ix_ord_customer_order_customer_id"), table_name="ord_customer_order")
-    op.drop_table("ord_customer_order")
-    op.drop_table("ord_setting")
-    op.drop_table("ord_event")
-    op.drop_table("ord_counter")
+    drop_tables(
+        (
+            "ord_counter",
+            "ord_event",
+            "ord_setting",
+            "ord_customer_order",
+            "ord_purchase_order",
+            "ord_webhook_source",
+            "ord_customer_line",
+            "ord_purchase_line",
+            "ord_ship_order",
+            "ord_receipt",
+            "ord_reservation",
+            "ord_ship_line",
+            "ord_pick",
+        )
+    )

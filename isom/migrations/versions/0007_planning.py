@@ -3,13 +3,10 @@
 import sqlalchemy as sa
 from alembic import op
 
-from isom.migrations.columns import check, ref, table, unique
-from isom.migrations.helpers import json_type
+from isom.migrations.columns import drop_tables, table
 
 revision: str = "0007"
 down_revision: str | None = "0006"
-
-JSON = json_type()
 
 
 def upgrade() -> None:
@@ -22,9 +19,8 @@ def upgrade() -> None:
 
 
 def _plan_item_projection() -> None:
-    table(
-        "plan_item_projection",
-        """
+    table("""
+        plan_item_projection
         item_id              integer
         on_hand              exact
         end_quantity         exact
@@ -33,55 +29,47 @@ def _plan_item_projection() -> None:
         entries              document
         pegging              document
         computed_at          moment
-        """,
-        ref("item_id", "md_item"),
-        key=("item_id",),
-        index=("first_shortage_date",),
-    )
+        REF item_id md_item
+        KEY item_id
+        INDEX first_shortage_date
+    """)
 
 
 def _plan_dirty_item() -> None:
-    table(
-        "plan_dirty_item",
-        """
+    table("""
+        plan_dirty_item
         item_id    integer
         marked_at  moment
-        """,
-        ref("item_id", "md_item"),
-        key=("item_id",),
-    )
+        REF item_id md_item
+        KEY item_id
+    """)
 
 
 def _plan_cursor() -> None:
-    table(
-        "plan_cursor",
-        """
+    table("""
+        plan_cursor
         name      string 40
         position  big
-        """,
-        key=("name",),
-    )
+        KEY name
+    """)
 
 
 def _plan_price_break() -> None:
-    table(
-        "plan_price_break",
-        """
+    table("""
+        plan_price_break
         id                integer
         supplier_item_id  integer
         min_quantity      exact
         price             exact
-        """,
-        check("min_quantity > 0 AND price >= 0", "non_negative"),
-        ref("supplier_item_id", "md_supplier_item", ondelete="CASCADE"),
-        index=("supplier_item_id",),
-    )
+        CHECK non_negative: min_quantity > 0 AND price >= 0
+        REF supplier_item_id md_supplier_item ON DELETE CASCADE
+        INDEX supplier_item_id
+    """)
 
 
 def _agent_setting() -> None:
-    table(
-        "agent_setting",
-        """
+    table("""
+        agent_setting
         id          integer
         agent       string 40
         site_id     integer null
@@ -89,9 +77,8 @@ def _agent_setting() -> None:
         enabled     flag
         updated_at  moment
         updated_by  string 100
-        """,
-        ref("site_id", "md_location"),
-    )
+        REF site_id md_location
+    """)
     op.create_index(
         "uq_agent_setting_key",
         "agent_setting",
@@ -101,9 +88,8 @@ def _agent_setting() -> None:
 
 
 def _agent_decision() -> None:
-    table(
-        "agent_decision",
-        """
+    table("""
+        agent_decision
         id           integer
         key          string 200
         agent        string 40
@@ -123,19 +109,21 @@ def _agent_decision() -> None:
         decided_at   moment null
         decided_by   string 100 null
         reason       string 500 null
-        """,
-        ref("item_id", "md_item"),
-        ref("site_id", "md_location"),
-        unique("key"),
-        index=("agent", "status"),
-    )
+        REF item_id md_item
+        REF site_id md_location
+        UNIQUE key
+        INDEX agent status
+    """)
 
 
 def downgrade() -> None:
-    op.drop_table("agent_decision")
-    op.drop_index("uq_agent_setting_key", table_name="agent_setting")
-    op.drop_table("agent_setting")
-    op.drop_table("plan_price_break")
-    op.drop_table("plan_cursor")
-    op.drop_table("plan_dirty_item")
-    op.drop_table("plan_item_projection")
+    drop_tables(
+        (
+            "plan_item_projection",
+            "plan_dirty_item",
+            "plan_cursor",
+            "plan_price_break",
+            "agent_setting",
+            "agent_decision",
+        )
+    )

@@ -9,15 +9,13 @@ down_revision: str | None = "0009"
 
 
 def upgrade() -> None:
-    table(
-        "auth_login_failure",
-        """
+    table("""
+        auth_login_failure
         id        integer
         username  string 64
         address   string 64
         at        moment
-        """,
-    )
+    """)
     with op.batch_alter_table("auth_login_failure", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_auth_login_failure_username"), ["username"])
         batch_op.create_index(batch_op.f("ix_auth_login_failure_address"), ["address"])

@@ -3,7 +3,7 @@
 import sqlalchemy as sa
 from alembic import op
 
-from isom.migrations.columns import ref, table, unique
+from isom.migrations.columns import table
 
 revision: str = "0011"
 down_revision: str | None = "0010"
@@ -13,9 +13,8 @@ def upgrade() -> None:
     with op.batch_alter_table("agent_decision", schema=None) as batch_op:
         batch_op.add_column(sa.Column("scope", sa.String(length=200), nullable=True))
         batch_op.create_index(batch_op.f("ix_agent_decision_scope"), ["scope"], unique=False)
-    table(
-        "agent_alert",
-        """
+    table("""
+        agent_alert
         id          integer
         key         string 200
         condition   string 40
@@ -27,11 +26,10 @@ def upgrade() -> None:
         opened_at   moment
         updated_at  moment
         closed_at   moment null
-        """,
-        ref("item_id", "md_item"),
-        unique("key"),
-        index=("status",),
-    )
+        REF item_id md_item
+        UNIQUE key
+        INDEX status
+    """)
 
 
 def downgrade() -> None:

@@ -1,23 +1,16 @@
 """finite scheduling: published plans and their planned operations"""
 
-import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
 
-import isom.types
-from isom.migrations.columns import ref, table, unique
+from isom.migrations.columns import drop_tables, table
 
 revision: str = "0012"
 down_revision: str | None = "0011"
 
-JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
-UTC = isom.types.UtcDateTime(timezone=True)
-
 
 def upgrade() -> None:
-    table(
-        "plan_schedule",
-        """
+    table("""
+        plan_schedule
         id                  integer
         status              string 20
         method              string 20
@@ -31,13 +24,11 @@ def upgrade() -> None:
         late_jobs           integer
         changes             document
         seen                document
-        """,
-        ref("base_id", "plan_schedule"),
-        index=("status",),
-    )
-    table(
-        "plan_schedule_op",
-        """
+        REF base_id plan_schedule
+        INDEX status
+    """)
+    table("""
+        plan_schedule_op
         id           integer
         schedule_id  integer
         work_order   string 40
@@ -52,10 +43,9 @@ def upgrade() -> None:
         state        string 10
         late         flag
         moved        flag
-        """,
-        ref("schedule_id", "plan_schedule", ondelete="CASCADE"),
-        unique("schedule_id", "work_order", "sequence"),
-    )
+        REF schedule_id plan_schedule ON DELETE CASCADE
+        UNIQUE schedule_id work_order sequence
+    """)
     with op.batch_alter_table("plan_schedule_op", schema=None) as batch_op:
         batch_op.create_index(
             "ix_plan_schedule_op_station", ["schedule_id", "workstation", "start"], unique=False
@@ -63,5 +53,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_table("plan_schedule_op")
-    op.drop_table("plan_schedule")
+    drop_tables(("plan_schedule", "plan_schedule_op"))

@@ -8,22 +8,19 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-import isom.types
-from isom.migrations.columns import table, unique
+from isom.migrations.columns import table
 
 revision: str = "0013"
 down_revision: str | None = "0012"
 
 JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
-UTC = isom.types.UtcDateTime(timezone=True)
 # Outer commands first: their key wins over the same key of a nested event.
 HASHED = ("ord_event", "prod_event", "ledger_event")
 
 
 def upgrade() -> None:
-    table(
-        "command",
-        """
+    table("""
+        command
         id            serial
         key           string 200
         kind          string 40
@@ -33,9 +30,8 @@ def upgrade() -> None:
         actor         string 100
         device        string 100 null
         recorded_at   moment
-        """,
-        unique("key"),
-    )
+        UNIQUE key
+    """)
     # Keys applied before the frame existed keep replaying: their answers move over. (A device
     # event's old hash differs from the frame's: its resend answers 409, it is never re-applied.)
     postgres = op.get_bind().dialect.name == "postgresql"

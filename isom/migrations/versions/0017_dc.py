@@ -1,8 +1,6 @@
 """distribution centre: despatch advice by SSCC, customers' shipping terms, waves"""
 
-from alembic import op
-
-from isom.migrations.columns import ref, table, unique
+from isom.migrations.columns import drop_tables, table
 
 revision: str = "0017"
 down_revision: str | None = "0016"
@@ -18,9 +16,8 @@ def upgrade() -> None:
 
 
 def _dc_wave() -> None:
-    table(
-        "dc_wave",
-        """
+    table("""
+        dc_wave
         id          integer
         number      string 40
         carrier     string 40
@@ -28,47 +25,41 @@ def _dc_wave() -> None:
         status      enum wavestatus released picking shipped
         created_at  moment
         created_by  string 100
-        """,
-        unique("number"),
-        index=("status",),
-    )
+        UNIQUE number
+        INDEX status
+    """)
 
 
 def _dc_advice() -> None:
-    table(
-        "dc_advice",
-        """
+    table("""
+        dc_advice
         id           integer
         number       string 64
         supplier_id  integer null
         source       string 10
         created_at   moment
         created_by   string 100
-        """,
-        ref("supplier_id", "md_supplier"),
-        unique("number"),
-    )
+        REF supplier_id md_supplier
+        UNIQUE number
+    """)
 
 
 def _dc_customer_terms() -> None:
-    table(
-        "dc_customer_terms",
-        """
+    table("""
+        dc_customer_terms
         id           integer
         customer_id  integer
         carrier      string 40
         cutoff       string 5
         gs1_labels   flag
-        """,
-        ref("customer_id", "md_customer"),
-        unique("customer_id"),
-    )
+        REF customer_id md_customer
+        UNIQUE customer_id
+    """)
 
 
 def _dc_advised_pallet() -> None:
-    table(
-        "dc_advised_pallet",
-        """
+    table("""
+        dc_advised_pallet
         id                 integer
         advice_id          integer
         sscc               string 18
@@ -77,18 +68,16 @@ def _dc_advised_pallet() -> None:
         received_at        moment null
         received_by        string 100 null
         differences        document
-        """,
-        ref("advice_id", "dc_advice"),
-        ref("received_event_id", "ledger_event"),
-        unique("sscc"),
-        index=("advice_id", "status"),
-    )
+        REF advice_id dc_advice
+        REF received_event_id ledger_event
+        UNIQUE sscc
+        INDEX advice_id status
+    """)
 
 
 def _dc_advised_case() -> None:
-    table(
-        "dc_advised_case",
-        """
+    table("""
+        dc_advised_case
         id           integer
         pallet_id    integer
         case_code    string 64
@@ -97,47 +86,35 @@ def _dc_advised_case() -> None:
         expiry_date  date null
         quantity     exact
         unit_cost    exact
-        """,
-        ref("item_id", "md_item"),
-        ref("pallet_id", "dc_advised_pallet"),
-        index=("pallet_id",),
-    )
+        REF item_id md_item
+        REF pallet_id dc_advised_pallet
+        INDEX pallet_id
+    """)
 
 
 def _dc_wave_order() -> None:
-    table(
-        "dc_wave_order",
-        """
+    table("""
+        dc_wave_order
         id             integer
         wave_id        integer
         ship_order_id  integer
         tote           string 64 null
         package        string 64 null
-        """,
-        ref("ship_order_id", "ord_ship_order"),
-        ref("wave_id", "dc_wave"),
-        unique("ship_order_id"),
-        index=("wave_id",),
-    )
+        REF ship_order_id ord_ship_order
+        REF wave_id dc_wave
+        UNIQUE ship_order_id
+        INDEX wave_id
+    """)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("dc_wave_order", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_dc_wave_order_wave_id"))
-
-    op.drop_table("dc_wave_order")
-    with op.batch_alter_table("dc_advised_case", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_dc_advised_case_pallet_id"))
-
-    op.drop_table("dc_advised_case")
-    with op.batch_alter_table("dc_advised_pallet", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_dc_advised_pallet_status"))
-        batch_op.drop_index(batch_op.f("ix_dc_advised_pallet_advice_id"))
-
-    op.drop_table("dc_advised_pallet")
-    op.drop_table("dc_customer_terms")
-    op.drop_table("dc_advice")
-    with op.batch_alter_table("dc_wave", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_dc_wave_status"))
-
-    op.drop_table("dc_wave")
+    drop_tables(
+        (
+            "dc_wave",
+            "dc_advice",
+            "dc_customer_terms",
+            "dc_advised_pallet",
+            "dc_advised_case",
+            "dc_wave_order",
+        )
+    )

@@ -3,7 +3,7 @@
 import sqlalchemy as sa
 from alembic import op
 
-from isom.migrations.columns import ref, table
+from isom.migrations.columns import table
 
 revision: str = "0018"
 down_revision: str | None = "0017"
@@ -29,26 +29,22 @@ _BACKFILL = (
 
 
 def upgrade() -> None:
-    table(
-        "auth_user_site",
-        """
+    table("""
+        auth_user_site
         user_id  integer
         site_id  integer
-        """,
-        ref("site_id", "md_location", ondelete="CASCADE"),
-        ref("user_id", "auth_user", ondelete="CASCADE"),
-        key=("user_id", "site_id"),
-    )
-    table(
-        "auth_api_token_site",
-        """
+        REF site_id md_location ON DELETE CASCADE
+        REF user_id auth_user ON DELETE CASCADE
+        KEY user_id site_id
+    """)
+    table("""
+        auth_api_token_site
         token_id  integer
         site_id   integer
-        """,
-        ref("site_id", "md_location", ondelete="CASCADE"),
-        ref("token_id", "auth_api_token", ondelete="CASCADE"),
-        key=("token_id", "site_id"),
-    )
+        REF site_id md_location ON DELETE CASCADE
+        REF token_id auth_api_token ON DELETE CASCADE
+        KEY token_id site_id
+    """)
     for name in _ORDERS:
         _add_site_column(name)
     for statement in _BACKFILL:
