@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import BaseModel
@@ -49,6 +49,10 @@ WAREHOUSE = (R.clerk, R.supervisor, R.device)
 FLOOR = (R.clerk, R.operator, R.supervisor, R.device)
 PRODUCTION = (R.operator, R.supervisor, R.device)
 
+
+#: A count proposal named in a path, and the supervisor who decides it.
+ProposalId = Annotated[int, Path(gt=0, le=MAX_ID)]
+Supervisor = Annotated[Principal, Depends(require_roles(R.supervisor))]
 
 _mount = command_routes(router, EventResult, prefix="/ledger", name="ledger")
 
@@ -158,11 +162,7 @@ def count_proposals(
     summary="Approve a count beyond tolerance",
 )
 def approve_count(
-    response: Response,
-    db: Db,
-    _key: Key,
-    proposal_id: int = Path(gt=0, le=MAX_ID),
-    principal: Principal = Depends(require_roles(R.supervisor)),
+    response: Response, db: Db, _key: Key, proposal_id: ProposalId, principal: Supervisor
 ) -> EventResult:
     """Apply the count's difference through the ledger, once: the ledger event's key is the
     proposal's, so any second approval (whatever its Idempotency-Key) replays the first."""
@@ -179,11 +179,7 @@ def approve_count(
     summary="Reject a count beyond tolerance",
 )
 def reject_count(
-    body: RejectCount,
-    db: Db,
-    _key: Key,
-    proposal_id: int = Path(gt=0, le=MAX_ID),
-    principal: Principal = Depends(require_roles(R.supervisor)),
+    body: RejectCount, db: Db, _key: Key, proposal_id: ProposalId, principal: Supervisor
 ) -> CountProposalView:
     """Turn the count down with a reason; nothing in the container changes."""
     return db.write(lambda s: counts.reject(s, actor_of(principal), proposal_id, body.reason))

@@ -38,6 +38,7 @@ from isom.ledger.schemas import (
     EventResult,
 )
 from isom.masterdata.models import Item, Location, LocationKind
+from isom.toolkit.views import view_of
 from isom.transitions import move
 from isom.types import utcnow
 
@@ -152,23 +153,14 @@ def proposals(
     if ids is not None:
         query = query.where(CountProposal.id.in_(ids))
     return [
-        CountProposalView(
-            id=p.id,
+        view_of(
+            CountProposalView,
+            p,
             status=p.status.value,
             container=container,
             location=location,
             item=item,
             lot=lot,
-            book=p.book,
-            counted=p.counted,
-            delta=p.delta,
-            requested_by=p.requested_by,
-            requested_at=p.requested_at,
-            count_event_id=p.count_event_id,
-            decided_by=p.decided_by,
-            decided_at=p.decided_at,
-            decision_reason=p.decision_reason,
-            applied_event_id=p.applied_event_id,
         )
         for p, container, item, lot, location in session.execute(query)
     ]

@@ -90,8 +90,27 @@ def _measured(session: Session, code: str) -> Item:
     return item
 
 
-def _line_ref(cmd: CutCommand | RemnantCommand) -> LineRef:
-    return LineRef(item=cmd.item, lot=cmd.lot, status=ContentStatus.available)
+def _reel_line(
+    session: Session, posting: Posting, cmd: CutCommand | RemnantCommand
+) -> tuple[Item, Box, Content]:
+    """The reel a cut or a remnant names, locked, and its available line of the measured item."""
+    item = _measured(session, cmd.item)
+    reel = frame._lock(session, posting, container=cmd.container)["container"]
+    ref = LineRef(item=cmd.item, lot=cmd.lot, status=ContentStatus.available)
+    _, _, row = frame._pick_line(session, posting, reel, ref)
+    return item, reel, frame._require_line(reel, item, None, row)
+
+
+def _taken(cmd: CutCommand | RemnantCommand, container: str, quantity: Decimal) -> dict[str, Any]:
+    """What the ledger command of a cut or a scrapped remnant names: how much of the reel's
+    item and lot leaves which container, and when."""
+    return {
+        "container": container,
+        "item": cmd.item,
+        "lot": cmd.lot,
+        "quantity": quantity,
+        "occurred_at": cmd.occurred_at,
+    }
 
 
 def is_remnant(item: Item, left: Decimal) -> bool:
@@ -105,10 +124,7 @@ def cut(session: Session, actor: ledger.Actor, key: str, cmd: CutCommand) -> Eve
 
 
 def _cut(session: Session, event: Event, cmd: CutCommand, posting: Posting) -> dict[str, Any]:
-    item = _measured(session, cmd.item)
-    reel = frame._lock(session, posting, container=cmd.container)["container"]
-    _, _, row = frame._pick_line(session, posting, reel, _line_ref(cmd))
-    row = frame._require_line(reel, item, None, row)
+    item, reel, row = _reel_line(session, posting, cmd)
     if cmd.length > row.quantity:
         raise Conflict(
             f"{reel.code} holds {row.quantity} of {item.code}: a piece of {cmd.length} "
@@ -120,14 +136,7 @@ def _cut(session: Session, event: Event, cmd: CutCommand, posting: Posting) -> d
     detail = production._consume(
         session,
         event,
-        ConsumeCommand(
-            container=cmd.container,
-            item=cmd.item,
-            lot=cmd.lot,
-            quantity=cmd.length,
-            step=cmd.step,
-            occurred_at=cmd.occurred_at,
-        ),
+        ConsumeCommand(**_taken(cmd, cmd.container, cmd.length), step=cmd.step),
         posting,
     )
     left = before - cmd.length
@@ -159,10 +168,7 @@ def dispose_remnant(
 def _remnant_line(
     session: Session, posting: Posting, cmd: RemnantCommand
 ) -> tuple[Item, Box, Content]:
-    item = _measured(session, cmd.item)
-    reel = frame._lock(session, posting, container=cmd.container)["container"]
-    _, _, row = frame._pick_line(session, posting, reel, _line_ref(cmd))
-    row = frame._require_line(reel, item, None, row)
+    item, reel, row = _reel_line(session, posting, cmd)
     if not is_remnant(item, row.quantity):
         raise Conflict(
             f"{row.quantity} of {item.code} on {reel.code} is usable stock, not a remnant",
@@ -203,13 +209,9 @@ def _scrap_remnant(
         session,
         event,
         ScrapCommand(
-            container=reel.code,
-            item=cmd.item,
-            lot=cmd.lot,
-            quantity=row.quantity,
+            **_taken(cmd, reel.code, row.quantity),
             reason_code=AdjustReason.remnant,
             reason=cmd.reason,
-            occurred_at=cmd.occurred_at,
         ),
         posting,
     )

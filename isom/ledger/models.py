@@ -96,7 +96,19 @@ class Lot(Base):
     __table_args__ = (UniqueConstraint("item_id", "code"),)
 
 
-class EventLine(Base):
+class _Held:
+    """Material by its key (item, lot, status, WIP step) at a quantity and unit cost: what an
+    event line moves and a content row holds. The columns follow each table's own."""
+
+    item_id: Mapped[int] = mapped_column(ForeignKey("md_item.id"))
+    lot_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_lot.id"))
+    status: Mapped[ContentStatus] = mapped_column(enum_column(ContentStatus))
+    wip_step: Mapped[str | None] = mapped_column(String(100))
+    quantity: Mapped[Decimal] = mapped_column(Exact)
+    unit_cost: Mapped[Decimal] = mapped_column(Exact)
+
+
+class EventLine(_Held, Base):
     """A signed quantity at a place. Every event's lines sum to zero per item.
 
     The place is a container, or a virtual place naming the outside world: `supplier:<code>`,
@@ -109,12 +121,6 @@ class EventLine(Base):
     event_id: Mapped[int] = mapped_column(ForeignKey("ledger_event.id"), index=True)
     container_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_container.id"))
     place: Mapped[str | None] = mapped_column(String(100))
-    item_id: Mapped[int] = mapped_column(ForeignKey("md_item.id"))
-    lot_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_lot.id"))
-    status: Mapped[ContentStatus] = mapped_column(enum_column(ContentStatus))
-    wip_step: Mapped[str | None] = mapped_column(String(100))
-    quantity: Mapped[Decimal] = mapped_column(Exact)
-    unit_cost: Mapped[Decimal] = mapped_column(Exact)
 
     __table_args__ = (
         CheckConstraint("(container_id IS NULL) <> (place IS NULL)", name="container_xor_place"),
@@ -142,32 +148,26 @@ class EventMove(Base):
     __table_args__ = (Index("ix_ledger_event_move_container", "container_id", "event_id"),)
 
 
-class Content(Base):
+class Content(_Held, Base):
     """What a container holds now: item, lot, status and WIP step -> quantity at a unit cost."""
 
     __tablename__ = "ledger_content"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     container_id: Mapped[int] = mapped_column(ForeignKey("ledger_container.id"))
-    item_id: Mapped[int] = mapped_column(ForeignKey("md_item.id"))
-    lot_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_lot.id"))
-    status: Mapped[ContentStatus] = mapped_column(enum_column(ContentStatus))
-    wip_step: Mapped[str | None] = mapped_column(String(100))
-    quantity: Mapped[Decimal] = mapped_column(Exact)
-    unit_cost: Mapped[Decimal] = mapped_column(Exact)
 
-    __table_args__ = (
-        CheckConstraint("quantity >= 0", name="quantity_non_negative"),
-        Index(
-            "uq_ledger_content_key",
-            "container_id",
-            "item_id",
-            func.coalesce(lot_id, 0),
-            "status",
-            func.coalesce(wip_step, ""),
-            unique=True,
-        ),
-    )
+    __table_args__ = (CheckConstraint("quantity >= 0", name="quantity_non_negative"),)
+
+
+Index(
+    "uq_ledger_content_key",
+    Content.container_id,
+    Content.item_id,
+    func.coalesce(Content.lot_id, 0),
+    Content.status,
+    func.coalesce(Content.wip_step, ""),
+    unique=True,
+)
 
 
 class Balance(Base):

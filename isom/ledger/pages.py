@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Query, Request
@@ -94,6 +94,10 @@ def _units(session: Session, item_codes: Iterable[str]) -> dict[str, str]:
     return out
 
 
+#: A code typed into a page's filter: optional, as long as a code may be.
+CodeFilter = Annotated[str | None, Query(max_length=64)]
+
+
 def _blank(value: str | None) -> str | None:
     value = (value or "").strip()
     return value or None
@@ -104,9 +108,9 @@ def inventory_page(
     request: Request,
     principal: Caller,
     db: Db,
-    item: str | None = Query(default=None, max_length=64),
-    location: str | None = Query(default=None, max_length=64),
-    lot: str | None = Query(default=None, max_length=64),
+    item: CodeFilter = None,
+    location: CodeFilter = None,
+    lot: CodeFilter = None,
     status: str | None = Query(default=None, max_length=20),
     offset: int = Query(default=0, ge=0, le=1_000_000_000),
 ) -> Response:
@@ -190,11 +194,7 @@ def container_page(request: Request, code: str, principal: Caller, db: Db) -> Re
 
 @router.get("/trace")
 def trace_page(
-    request: Request,
-    principal: Caller,
-    db: Db,
-    item: str | None = Query(default=None, max_length=64),
-    lot: str | None = Query(default=None, max_length=64),
+    request: Request, principal: Caller, db: Db, item: CodeFilter = None, lot: CodeFilter = None
 ) -> Response:
     """Lot trace: where a lot came from, what it went into, and who received it."""
     item_code, lot_code = _blank(item), _blank(lot)
