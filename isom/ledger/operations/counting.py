@@ -24,6 +24,7 @@ from isom.ledger.operations.frame import (
     _pick_line,
     _require_line,
     _run,
+    event_id,
 )
 from isom.ledger.posting import Box, Posting, plain
 from isom.ledger.schemas import (
@@ -150,7 +151,7 @@ def _count(
     if delta != 0 and not rule.allows(current, delta) and not actor.has_any(*rule.exceed_roles):
         proposal = tolerance.propose(
             session,
-            event_id=event.id,
+            event_id=event_id(session, event),
             site_id=location.site_id if location else None,
             container_id=cont.id,
             item_id=item.id,

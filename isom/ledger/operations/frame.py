@@ -14,7 +14,7 @@ from functools import partial
 from typing import Any, TypeVar, cast
 
 from pydantic import BaseModel
-from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, literal_column, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -70,15 +70,46 @@ _EVENT_FIELDS_SET_BY_OPERATIONS = (
     "reverses_event_id",
 )
 _EVENT_TABLE = cast(Table, Event.__table__)
-_INSERT_EVENT = insert(_EVENT_TABLE).returning(_EVENT_TABLE.c.id)
+_E = _EVENT_TABLE.c
+_EVENT_ROW = ("key", "kind", "occurred_at", "recorded_at", "actor", "user_id", "device", "command")
+_INSERT_EVENT = insert(_EVENT_TABLE).returning(_E.id)
 _FINISH_EVENT = (
     update(_EVENT_TABLE)
-    .where(_EVENT_TABLE.c.id == bindparam("event_id"))
+    .where(_E.id == bindparam("event_id"))
     .values(
         result=bindparam("new_result"),
         **{name: bindparam(f"new_{name}") for name in _EVENT_FIELDS_SET_BY_OPERATIONS},
     )
 )
+
+
+def _insert_done_event(dialect: str) -> Any:
+    """The event row written once, with its answer, when nothing before needed its id: the id
+    is taken in the statement (the next one on SQLite, whose writers queue; the sequence's on
+    PostgreSQL) and set into the answer's `event_id` there."""
+    if dialect == "postgresql":
+        next_id: Any = func.nextval(func.pg_get_serial_sequence("ledger_event", "id"))
+        set_id: Any = partial(func.jsonb_set, type_=_E.result.type)
+        path: Any = literal_column("'{event_id}'")  # untyped: a text[] path
+        as_json: Any = func.to_jsonb
+    else:
+        next_id = func.coalesce(func.max(_E.id), 0) + 1
+        set_id = partial(func.json_set, type_=_E.result.type)
+        path = literal_column("'$.event_id'")
+        as_json = func.abs  # a number as itself
+    new = select(next_id.label("id")).subquery("new")
+    names = (*_EVENT_ROW, *_EVENT_FIELDS_SET_BY_OPERATIONS)
+    values = [bindparam(name, type_=_E[name].type) for name in names]
+    result = set_id(bindparam("result", type_=_E.result.type), path, as_json(new.c.id))
+    columns = ["id", *names, "result"]
+    return (
+        insert(_EVENT_TABLE)
+        .from_select(columns, select(new.c.id, *values, result))
+        .returning(_E.id)
+    )
+
+
+_INSERT_DONE_EVENT = {name: _insert_done_event(name) for name in ("postgresql", "sqlite")}
 
 
 def _run(
@@ -111,60 +142,66 @@ def _apply(
     command: C,
     build: Callable[[Session, Event, C, Posting], dict[str, Any]],
 ) -> EventResult:
-    """The ledger event of one operation: its row, its balanced posting and its answer."""
+    """The ledger event of one operation: its row, its balanced posting and its answer.
+
+    The row is written with Core (the ORM's unit of work costs more than the whole event). An
+    operation that writes rows naming the event (a new container or lot) has it inserted
+    first (`event_id`) and completed with its answer at the end; any other gets it written
+    once, with its answer, as soon as the answer is known."""
     now = utcnow()
-    occurred = getattr(command, "occurred_at", None) or now
-    # The event row is written with Core (the ORM's unit of work costs more than the whole
-    # event); the operation fills in where and why on this transient object.
     event = Event(
         key=key,
         kind=kind,
-        occurred_at=occurred,
+        occurred_at=getattr(command, "occurred_at", None) or now,
         recorded_at=now,
         actor=actor.name,
         user_id=actor.user_id,
         device=actor.device,
         command=command.model_dump(mode="json"),
     )
-    event.id = (
-        session.connection()
-        .execute(
-            _INSERT_EVENT,
-            {
-                "key": key,
-                "kind": kind,
-                "occurred_at": occurred,
-                "recorded_at": now,
-                "actor": actor.name,
-                "user_id": actor.user_id,
-                "device": actor.device,
-                "command": event.command,
-                "result": {},
-            },
-        )
-        .scalar_one()
-    )
     posting = Posting()
     detail = build(session, event, command, posting)
-    out = post(session, event, posting)
-    result = EventResult(
-        event_id=event.id,
-        key=key,
-        kind=kind.value,
-        containers=sorted({posting.labels["container"][cid] for cid in posting.containers}),
-        lines=out["lines"],
-        balances=out["balances"],
-        detail=detail,
-    )
-    session.connection().execute(
-        _FINISH_EVENT,
-        {
-            "event_id": event.id,
-            "new_result": result.model_dump(mode="json"),
-            **{f"new_{name}": getattr(event, name) for name in _EVENT_FIELDS_SET_BY_OPERATIONS},
-        },
-    )
-    return result
+    answers: list[EventResult] = []
+
+    def record(lines: list[dict[str, Any]], balances: list[dict[str, Any]]) -> None:
+        containers = sorted({posting.labels["container"][cid] for cid in posting.containers})
+        result = EventResult(
+            event_id=event.id or 0,
+            key=key,
+            kind=kind.value,
+            containers=containers,
+            lines=lines,
+            balances=balances,
+            detail=detail,
+        )
+        _write_event(session, event, result.model_dump(mode="json"))
+        result.event_id = event.id
+        answers.append(result)
+
+    post(session, event, posting, record)
+    return answers[0]
+
+
+def event_id(session: Session, event: Event) -> int:
+    """The event's id, for a row that names it: its row is inserted now if it is not yet."""
+    if event.id is None:
+        params = {name: getattr(event, name) for name in _EVENT_ROW}
+        inserted = session.connection().execute(_INSERT_EVENT, {**params, "result": {}})
+        event.id = inserted.scalar_one()
+    return event.id
+
+
+def _write_event(session: Session, event: Event, result: dict[str, Any]) -> None:
+    """The event's row with its answer: completed if it was inserted early, else written once."""
+    conn = session.connection()
+    fields = {name: getattr(event, name) for name in _EVENT_FIELDS_SET_BY_OPERATIONS}
+    if event.id is not None:
+        finish = {f"new_{name}": value for name, value in fields.items()}
+        conn.execute(_FINISH_EVENT, {"event_id": event.id, "new_result": result, **finish})
+        return
+    params = {name: getattr(event, name) for name in _EVENT_ROW}
+    statement = _INSERT_DONE_EVENT[conn.dialect.name]
+    event.id = conn.execute(statement, {**params, **fields, "result": result}).scalar_one()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -340,7 +377,7 @@ def _lot_in(
             supplier_id=supplier_id,
             supplier_lot=lot_in.supplier_lot,
             expiry_date=expiry,
-            created_event_id=event.id,
+            created_event_id=event_id(session, event),
         )
         session.add(lot)
         session.flush()
@@ -467,14 +504,15 @@ def _new_container(
     location: Where,
     field: str,
 ) -> Box:
+    created = event_id(session, event)
     conn = session.connection()
     row = {
         "kind": kind,
         "status": ContainerStatus.active,
         "location_id": location.id,
         "site_id": location.site_id,
-        "created_event_id": event.id,
-        "updated_event_id": event.id,
+        "created_event_id": created,
+        "updated_event_id": created,
         "updated_at": event.recorded_at,
     }
     insert_container = _INSERT_CONTAINER[conn.dialect.name]
@@ -489,7 +527,7 @@ def _new_container(
                 expected="a code not used by any other container",
             )
     cont = Box(
-        new_id, given, kind, ContainerStatus.active, location.id, None, location.site_id, event.id
+        new_id, given, kind, ContainerStatus.active, location.id, None, location.site_id, created
     )
     posting.new_containers.add(cont.id)
     posting.note_location(location)

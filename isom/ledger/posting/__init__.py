@@ -9,6 +9,7 @@ Nothing here commits; the caller's unit of work does.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, cast
 
@@ -36,7 +37,7 @@ from isom.ledger.posting.model import (
     Where,
     plain,
 )
-from isom.ledger.posting.moves import apply_moves
+from isom.ledger.posting.moves import plan_moves, write_moves
 
 __all__ = [
     "BOX_COLUMNS",
@@ -63,21 +64,35 @@ _TOUCH = (
 )
 
 
-def post(session: Session, event: Event, posting: Posting) -> dict[str, Any]:
+def post(
+    session: Session,
+    event: Event,
+    posting: Posting,
+    record: Callable[[list[dict[str, Any]], list[dict[str, Any]]], None],
+) -> dict[str, Any]:
     """Write the event's lines, update contents, balances, containers, genealogy and outbox;
-    answer the lines and the balances it changed, by code."""
+    answer the lines and the balances it changed, by code.
+
+    Contents and balances go first: their new quantities complete the answer, which `record`
+    gets (lines, balances) before anything that refers to the event is written, so an event row
+    not written yet can be written once, with its answer."""
     _check_balanced(posting)
     balance_deltas: dict[BalanceKey, Decimal] = defaultdict(Decimal)
     site_of: dict[int, int | None] = {}
     # Moves first take contents out of their old location and into the new one.
-    moved = apply_moves(session, event, posting, balance_deltas, site_of)
+    moved, move_writes = plan_moves(session, event, posting, balance_deltas, site_of)
     container_lines = [ln for ln in posting.lines if ln.container_id is not None]
     if container_lines:
         apply_content_lines(session, posting, container_lines, balance_deltas, site_of)
+    balances = apply_balances(session, balance_deltas, site_of)
+    fill_labels(session, posting, balance_deltas)
+    lines_out = [line_label(posting, ln) for ln in posting.lines]
+    label_balances(posting, balances)
+    record(lines_out, balances)
+    write_moves(session, event, move_writes)
     conn = session.connection()
     if posting.lines:
         conn.execute(_INSERT_LINES, [_line_row(event, ln) for ln in posting.lines])
-    balances = apply_balances(session, balance_deltas, site_of)
     if posting.edges:
         conn.execute(_INSERT_EDGES, [_edge_row(event, e) for e in posting.edges])
     # Containers whose contents changed but that did not move record the event too.
@@ -86,9 +101,6 @@ def post(session: Session, event: Event, posting: Posting) -> dict[str, Any]:
         conn.execute(
             _TOUCH, {"ids": sorted(touched), "event_id": event.id, "at": event.recorded_at}
         )
-    fill_labels(session, posting, balance_deltas)
-    lines_out = [line_label(posting, ln) for ln in posting.lines]
-    label_balances(posting, balances)
     write_outbox(session, event, lines_out, balances)
     reactions.publish(session, f"ledger.{event.kind.value}", event_id=event.id)
     return {"lines": lines_out, "balances": balances}

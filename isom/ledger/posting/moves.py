@@ -41,24 +41,29 @@ _PLACE = (
 )
 
 
-def apply_moves(
+#: A write the moves need once the event has its id: a statement and its other parameters.
+Pending = tuple[Any, dict[str, Any]]
+
+
+def plan_moves(
     session: Session,
     event: Event,
     posting: Posting,
     balance_deltas: dict[BalanceKey, Decimal],
     site_of: dict[int, int | None],
-) -> set[int]:
-    """Relocate moved containers and their descendants, shift their balances, record the moves;
-    answer the containers that now carry the event as their last change."""
+) -> tuple[set[int], list[Pending]]:
+    """Shift the balances of moved containers (with everything nested in them) and note where
+    they are now; answer the containers that now carry the event as their last change and the
+    writes that record it (`write_moves`, once the event row exists)."""
     touched: set[int] = set()
     rows: list[dict[str, Any]] = []
+    writes: list[Pending] = []
     for mv in posting.moves:
         c = mv.container
-        created_now = c.created_event_id == event.id
+        created_now = event.id is not None and c.created_event_id == event.id
         status = mv.to_status or c.status
         rows.append(
             {
-                "event_id": event.id,
                 "container_id": c.id,
                 "from_location_id": None if created_now else c.location_id,
                 "to_location_id": mv.to_location_id,
@@ -69,36 +74,38 @@ def apply_moves(
             }
         )
         if mv.to_location_id != c.location_id and not created_now:
-            touched.update(_relocate(session, event, posting, mv, balance_deltas))
+            touched.update(_relocate(session, posting, mv, balance_deltas, writes))
         if (c.parent_id, c.status, c.location_id) != (mv.to_parent_id, status, mv.to_location_id):
-            session.connection().execute(
-                _PLACE,
-                {
-                    "container_id": c.id,
-                    "location_id": mv.to_location_id,
-                    "parent_id": mv.to_parent_id,
-                    "status": status,
-                    "event_id": event.id,
-                    "at": event.recorded_at,
-                },
-            )
+            params = {"container_id": c.id, "location_id": mv.to_location_id}
+            writes.append((_PLACE, {**params, "parent_id": mv.to_parent_id, "status": status}))
         c.location_id, c.parent_id, c.status = mv.to_location_id, mv.to_parent_id, status
         touched.add(c.id)
     if rows:
-        session.connection().execute(_INSERT_MOVES, rows)
+        writes.append((_INSERT_MOVES, {"rows": rows}))
     for cid in touched:
         cont = posting.containers.get(cid)
         if cont is not None and cont.location_id is not None:
             site_of.setdefault(cont.location_id, cont.site_id)
-    return touched
+    return touched, writes
+
+
+def write_moves(session: Session, event: Event, writes: list[Pending]) -> None:
+    """The planned relocations and move rows, now that the event has its id."""
+    conn = session.connection()
+    stamp = {"event_id": event.id, "at": event.recorded_at}
+    for statement, params in writes:
+        if statement is _INSERT_MOVES:
+            conn.execute(statement, [{**row, "event_id": event.id} for row in params["rows"]])
+        else:
+            conn.execute(statement, {**params, **stamp})
 
 
 def _relocate(
     session: Session,
-    event: Event,
     posting: Posting,
     mv: Move,
     balance_deltas: dict[BalanceKey, Decimal],
+    writes: list[Pending],
 ) -> list[int]:
     """Move a container and everything nested in it to `mv.to_location_id`, with its balances."""
     c = mv.container
@@ -108,16 +115,8 @@ def _relocate(
         balance_deltas[(c.location_id, held.item_id, held.lot_id, held.status)] -= held.quantity
         balance_deltas[(mv.to_location_id, held.item_id, held.lot_id, held.status)] += held.quantity
     site_id = _site(session, posting, mv.to_location_id)
-    session.connection().execute(
-        _RELOCATE,
-        {
-            "ids": subtree,
-            "location_id": mv.to_location_id,
-            "site_id": site_id,
-            "event_id": event.id,
-            "at": event.recorded_at,
-        },
-    )
+    to = {"ids": subtree, "location_id": mv.to_location_id, "site_id": site_id}
+    writes.append((_RELOCATE, to))
     c.location_id, c.site_id = mv.to_location_id, site_id
     for cid in subtree:
         if cid in posting.containers:
