@@ -27,6 +27,8 @@ class Settings:
     db_pool_size: int = 40
     #: The ledger's doors hand commands to the process's writer, many per commit (isom.writer).
     group_commit: bool = True
+    #: Writer threads of one process on PostgreSQL, each grouping commands on its own connection.
+    writer_lanes: int = 4
 
 
 def get_settings() -> Settings:
@@ -44,4 +46,5 @@ def get_settings() -> Settings:
         ready_feed_lag_seconds=float(os.environ.get("ISOM_READY_FEED_LAG", "300")),
         db_pool_size=int(os.environ.get("ISOM_DB_POOL_SIZE", "40")),
         group_commit=os.environ.get("ISOM_GROUP_COMMIT", "1") != "0",
+        writer_lanes=int(os.environ.get("ISOM_WRITER_LANES", "4")),
     )

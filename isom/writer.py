@@ -9,9 +9,13 @@ for company), applies each in its own SAVEPOINT so a refused one fails alone and
 nothing (its refusal is still stored under its key by the command frame), commits once and
 only then answers every caller: nobody is told "applied" before the flush that holds it.
 
-Several API processes on PostgreSQL each have their own writer; row locks order them like any
-two transactions. A command caught in a deadlock or a key race with another process is rolled
-back to its savepoint and applied again in the next group.
+On PostgreSQL a writer has several lanes (`ISOM_WRITER_LANES`, threads with a connection each,
+taking groups from the one queue): every statement is a round trip to the server, and one lane
+would apply its group's commands one round trip after another while the server idles. Lanes,
+like several API processes each with its own writer, are ordered by row locks like any two
+transactions. A command caught in a deadlock or a key race with another lane or process is
+rolled back to its savepoint and applied again in its lane's next group. SQLite takes one
+writer at a time: one lane.
 """
 
 from __future__ import annotations
@@ -73,13 +77,14 @@ class _Outcome:
 class GroupWriter:
     """The writer thread of one database in this process, fed by a queue of pending commands."""
 
-    def __init__(self, db: Database, *, limit: int = GROUP_LIMIT, linger: float = LINGER) -> None:
+    def __init__(
+        self, db: Database, *, limit: int = GROUP_LIMIT, linger: float = LINGER, lanes: int = 1
+    ) -> None:
         self._db = weakref.ref(db)  # a writer does not keep a closed store alive
-        self.limit, self.linger = limit, linger
+        self.limit, self.linger, self.lanes = limit, linger, max(1, lanes)
         self._queue: queue.SimpleQueue[_Pending] = queue.SimpleQueue()
-        self._again: list[_Pending] = []
         self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
+        self._running = 0  # lanes (threads) under way
         #: Transactions committed, commands they held, and the most one held (for the bench).
         self.groups = self.commands = self.largest = 0
 
@@ -92,9 +97,9 @@ class GroupWriter:
         pending = _Pending(work, one_command)
         with self._lock:
             self._queue.put(pending)
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._loop, name="isom-writer", daemon=True)
-                self._thread.start()
+            if self._running < self.lanes:
+                self._running += 1
+                threading.Thread(target=self._loop, name="isom-writer", daemon=True).start()
         return pending.future
 
     def run(self, work: Callable[[Session], T], *, one_command: bool = True) -> T:
@@ -102,16 +107,16 @@ class GroupWriter:
         return self.submit(work, one_command=one_command).result()
 
     def _loop(self) -> None:
+        """One lane: groups one after another, each retrying what its previous one could not."""
+        again: list[_Pending] = []
         while True:
-            group = self._take()
+            group = self._take(again)
             if group is None:
                 return
-            if group:
-                self._apply(group)
+            again = self._apply(group) if group else []
 
-    def _take(self) -> list[_Pending] | None:
+    def _take(self, again: list[_Pending]) -> list[_Pending] | None:
         """The next group: commands to try again first, then all that wait; None to end."""
-        again, self._again = self._again, []
         fresh: list[_Pending] = []
         if not again:
             try:
@@ -119,7 +124,7 @@ class GroupWriter:
             except queue.Empty:
                 with self._lock:
                     if self._queue.empty():
-                        self._thread = None
+                        self._running -= 1
                         return None
                 return []
         self._drain(fresh, self.limit - len(again))
@@ -140,8 +145,10 @@ class GroupWriter:
             except queue.Empty:
                 return
 
-    def _apply(self, group: list[_Pending]) -> None:
-        """One transaction for the group (retried whole if the store is busy), then answers."""
+    def _apply(self, group: list[_Pending]) -> list[_Pending]:
+        """One transaction for the group (retried whole if the store is busy), then answers;
+        the commands to apply again in the next group."""
+        again: list[_Pending] = []
         try:
             db = self._db()
             if db is None:
@@ -150,15 +157,16 @@ class GroupWriter:
         except BaseException as exc:  # noqa: BLE001 - the store failed: every caller hears of it
             for pending in group:
                 pending.future.set_exception(exc)
-            return
-        self.groups += 1
-        self.commands += len(group)
-        self.largest = max(self.largest, len(group))
+            return again
+        with self._lock:
+            self.groups += 1
+            self.commands += len(group)
+            self.largest = max(self.largest, len(group))
         for outcome in outcomes:
             pending = outcome.pending
             if outcome.again and pending.attempts < ATTEMPTS:
                 pending.attempts += 1
-                self._again.append(pending)
+                again.append(pending)
             elif outcome.again:
                 pending.future.set_exception(
                     ServiceUnavailable("the database stayed busy; nothing was applied, retry")
@@ -167,6 +175,7 @@ class GroupWriter:
                 pending.future.set_exception(outcome.error)
             else:
                 pending.future.set_result(outcome.result)
+        return again
 
 
 def _one(session: Session, pending: _Pending) -> _Outcome:
@@ -222,7 +231,8 @@ def writer_for(db: Database) -> GroupWriter:
     with _WRITERS_LOCK:
         found = _WRITERS.get(db)
         if found is None:
-            found = _WRITERS[db] = GroupWriter(db)
+            lanes = 1 if db.is_sqlite else db.settings.writer_lanes
+            found = _WRITERS[db] = GroupWriter(db, lanes=lanes)
         return found
 
 

@@ -174,18 +174,24 @@ def _from_message(form: str, message: GS1Message) -> Gs1Data:
     return data
 
 
+#: The AIs whose text is kept as it is, by the field that holds it.
+_TEXT_FIELDS = {
+    "00": "sscc",
+    "01": "gtin",
+    "02": "content_gtin",
+    "10": "lot",
+    "21": "serial",
+    "400": "order",
+    "414": "gln",
+    "254": "gln_extension",
+    "8003": "grai",
+}
+
+
 def _assign(data: Gs1Data, ai: str, es: biip.gs1_messages.GS1ElementString) -> None:  # type: ignore[name-defined]
     value = es.value
-    if ai == "00":
-        data.sscc = value
-    elif ai == "01":
-        data.gtin = value
-    elif ai == "02":
-        data.content_gtin = value
-    elif ai == "10":
-        data.lot = value
-    elif ai == "21":
-        data.serial = value
+    if ai in _TEXT_FIELDS:
+        setattr(data, _TEXT_FIELDS[ai], value)
     elif ai == "11":
         data.production_date = es.date
     elif ai in ("15", "17"):
@@ -196,14 +202,6 @@ def _assign(data: Gs1Data, ai: str, es: biip.gs1_messages.GS1ElementString) -> N
         data.net_kg = es.decimal
     elif ai.startswith("330"):
         data.gross_kg = es.decimal
-    elif ai == "400":
-        data.order = value
-    elif ai == "414":
-        data.gln = value
-    elif ai == "254":
-        data.gln_extension = value
-    elif ai == "8003":
-        data.grai = value
     elif ai.isdigit() and 91 <= int(ai) <= 99:
         data.internal[ai] = value
 

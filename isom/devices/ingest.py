@@ -8,19 +8,21 @@ get keys derived from `dev:<device>:<eventID>`, so they are idempotent too.
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import json
 from decimal import Decimal
 from functools import partial
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, bindparam, select
+from sqlalchemy.orm import Session, aliased
 
 from isom import commands
 from isom.auth import services as auth_service
 from isom.auth import sites
-from isom.auth.models import Role
+from isom.auth.models import ApiToken, Role
 from isom.auth.services import Principal
 from isom.devices import readings, scanning
 from isom.devices.models import Device, DeviceMessage
@@ -74,6 +76,28 @@ def _validated(kind: str, payload: dict[str, Any]) -> Any:
         ) from None
 
 
+_SITE = aliased(Location)
+#: A device, its site's code and whether the token sent is its own live token (no user behind
+#: it): one round trip for what a scan checks first. Any other token is looked up in full.
+_DEVICE = (
+    select(Device, _SITE.code, ApiToken.id)
+    .outerjoin(_SITE, _SITE.id == Device.site_id)
+    .outerjoin(
+        ApiToken,
+        and_(
+            ApiToken.id == Device.token_id,
+            ApiToken.token_hash == bindparam("token_hash"),
+            ApiToken.revoked_at.is_(None),
+            ApiToken.user_id.is_(None),
+        ),
+    )
+    .where(Device.code == bindparam("code"))
+)
+#: `last_seen_at` is written at most this often: "silent" is counted in minutes, and a scanner
+#: sending several events a second need not rewrite its device row for each.
+SEEN_EVERY = dt.timedelta(seconds=5)
+
+
 def _authorise(
     session: Session, dev: Device, token: str | None, principal: Principal | None
 ) -> str:
@@ -99,6 +123,17 @@ def _authorise(
     )
 
 
+def _device(session: Session, code: str, token: Any) -> tuple[Device, str | None, bool]:
+    """The active device of this code in the caller's sites, its site's code, and whether
+    `token` is its own live token."""
+    secret = token if isinstance(token, str) and token else None
+    digest = hashlib.sha256(secret.encode()).hexdigest() if secret else ""
+    found = session.execute(_DEVICE, {"code": code, "token_hash": digest}).first()
+    if found is None or not found[0].active or not sites.allows(found[0].site_id):
+        raise NotFound(f"unknown device {code!r}", field="device", expected="a registered device")
+    return found[0], found[1], found[2] is not None
+
+
 def ingest(
     session: Session,
     *,
@@ -109,18 +144,15 @@ def ingest(
     principal: Principal | None = None,
 ) -> IngestAnswer:
     """Apply one device event once; a replay of its eventID answers the first answer."""
-    dev = session.scalar(select(Device).where(Device.code == device))
-    if dev is None or not dev.active or not sites.allows(dev.site_id):
-        raise NotFound(f"unknown device {device!r}", field="device", expected="a registered device")
-    if site is not None:
-        site_loc = session.get(Location, dev.site_id)
-        if site_loc is None or site_loc.code != site:
-            raise InvalidInput(
-                f"device {dev.code} does not belong to site {site!r}",
-                field="site",
-                expected=site_loc.code if site_loc else "the device's site",
-            )
-    name = _authorise(session, dev, payload.get("token"), principal)
+    token = payload.get("token")
+    dev, site_code, own_token = _device(session, device, token if principal is None else None)
+    if site is not None and site_code != site:
+        raise InvalidInput(
+            f"device {dev.code} does not belong to site {site!r}",
+            field="site",
+            expected=site_code or "the device's site",
+        )
+    name = dev.code if own_token else _authorise(session, dev, token, principal)
     actor = ledger.Actor(name=name, device=dev.code)
     event = _validated(kind, payload)
     return commands.run(
@@ -160,7 +192,8 @@ def _apply(
     key = f"dev:{dev.code}:{event.eventID}"
     with sites.acting_in([dev.site_id]):  # a device acts only in its own site
         result: dict[str, Any] = handler(session, dev, actor, key, event, message)
-    dev.last_seen_at = now
+    if dev.last_seen_at is None or now - dev.last_seen_at >= SEEN_EVERY:
+        dev.last_seen_at = now
     session.flush()
     return IngestAnswer(
         eventID=event.eventID, device=dev.code, kind=kind, status="accepted", result=result

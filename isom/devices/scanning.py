@@ -8,7 +8,7 @@ pause, resume, leave, consume or stop, each under a key derived from the scan's 
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -22,17 +22,32 @@ from isom.masterdata.models import Location, Workstation
 from isom.production import services as production
 from isom.production.schemas import ConsumeScan, ScanResult, StepScan, StopScan
 
+_Coded = TypeVar("_Coded", Location, Workstation)
 
-def where(session: Session, dev: Device, given: str | None, views: list[ScanView]) -> str:
+
+def _scanned_or_own(
+    session: Session,
+    views: list[ScanView],
+    kind: str,
+    given: str | None,
+    model: type[_Coded],
+    own_id: int | None,
+) -> str | None:
+    """The code of the `kind` scanned, else the one given, else the device's own (its row of
+    `model`), else None."""
     for v in views:
-        if v.kind == "location" and v.code:
+        if v.kind == kind and v.code:
             return v.code
     if given:
         return given
-    if dev.location_id:
-        loc = session.get(Location, dev.location_id)
-        if loc is not None:
-            return loc.code
+    row = session.get(model, own_id) if own_id else None
+    return row.code if row is not None else None
+
+
+def where(session: Session, dev: Device, given: str | None, views: list[ScanView]) -> str:
+    found = _scanned_or_own(session, views, "location", given, Location, dev.location_id)
+    if found is not None:
+        return found
     raise InvalidInput(
         "scan a location (or give one): the device has no place of its own",
         field="codes",
@@ -52,15 +67,10 @@ def _one(views: list[ScanView], kind: str, action: str) -> ScanView:
 
 
 def workstation(session: Session, dev: Device, given: str | None, views: list[ScanView]) -> str:
-    for v in views:
-        if v.kind == "workstation" and v.code:
-            return v.code
-    if given:
-        return given
-    if dev.workstation_id:
-        ws = session.get(Workstation, dev.workstation_id)
-        if ws is not None:
-            return ws.code
+    own_id = dev.workstation_id
+    found = _scanned_or_own(session, views, "workstation", given, Workstation, own_id)
+    if found is not None:
+        return found
     raise InvalidInput(
         "scan the workstation (or give one)", field="workstation", expected="a workstation code"
     )
@@ -88,7 +98,8 @@ def scan(
 ) -> dict[str, Any]:
     """A scan's effect: what its codes name, and what the action did with them."""
     full = ev.action in ("identify", "consume", "receive")
-    views = [scans.resolve(session, code, brief=not full) for code in ev.codes]
+    known = scans.known_containers(session, (c.strip("\r\n") for c in ev.codes))
+    views = [scans.resolve(session, code, brief=not full, known=known) for code in ev.codes]
     unknown = [v.data for v in views if v.kind == "unknown"]
     if unknown and ev.action != "identify":
         raise NotFound(

@@ -9,6 +9,7 @@ typed (`C:`, `L:`, `B:`, `J:`, `W:`) or plain, looked up as a container, a job s
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -25,12 +26,27 @@ from isom.production import services as production
 
 _TYPED = {"C": "container", "L": "location", "B": "person", "J": "job", "W": "workstation"}
 
+#: Containers looked up ahead for a scan's codes, by code: None for a code that names none.
+Known = Mapping[str, ledger_queries.ContainerRef | None]
 
-def _container(session: Session, code: str, *, brief: bool = False) -> dict[str, Any] | None:
+
+def known_containers(session: Session, codes: Iterable[str]) -> Known:
+    """The containers a scan's plain codes name, in one round trip: each code is tried as a
+    container first, so a scan of a container and a location asks once, not three times."""
+    wanted = [c for c in codes if c and c[:1] != "]" and gs1.parse_gs1(c) is None]
+    found = ledger_queries.containers_by_code(session, wanted)
+    return {code: found.get(code) for code in wanted}
+
+
+def _container(
+    session: Session, code: str, *, brief: bool = False, known: Known | None = None
+) -> dict[str, Any] | None:
+    if known is not None and code in known:
+        cont = known[code]
+    else:
+        cont = ledger_queries.container_by_code(session, code)
     if brief:
-        found = ledger_queries.container_by_code(session, code)
-        return {"code": found.code} if found else None
-    cont = ledger_queries.container_by_code(session, code)
+        return {"code": cont.code} if cont else None
     if cont is None:
         return None
     loc = session.get(Location, cont.location_id) if cont.location_id else None
@@ -149,9 +165,16 @@ def _job(session: Session, code: str) -> dict[str, Any] | None:
     return view
 
 
-def _lookup(session: Session, kind: str, code: str, view: ScanView, brief: bool = False) -> bool:
+def _lookup(
+    session: Session,
+    kind: str,
+    code: str,
+    view: ScanView,
+    brief: bool = False,
+    known: Known | None = None,
+) -> bool:
     if kind == "container":
-        found = _container(session, code, brief=brief)
+        found = _container(session, code, brief=brief, known=known)
         view.container = found
     elif kind == "job":
         found = _job(session, code)
@@ -178,10 +201,13 @@ def _lookup(session: Session, kind: str, code: str, view: ScanView, brief: bool 
     return True
 
 
-def resolve(session: Session, raw: str, *, brief: bool = False) -> ScanView:
+def resolve(
+    session: Session, raw: str, *, brief: bool = False, known: Known | None = None
+) -> ScanView:
     """What a scan names; 422 for malformed GS1 data, 404 for a GS1 key nothing carries.
 
-    `brief` skips a plain container code's contents and location (a move needs only its code).
+    `brief` skips a plain container code's contents and location (a move needs only its code);
+    `known`: the containers looked up ahead (`known_containers`).
     """
     data = gs1.parse_gs1(raw)
     if data is not None:
@@ -200,10 +226,14 @@ def resolve(session: Session, raw: str, *, brief: bool = False) -> ScanView:
     if sep and prefix in _TYPED:
         _lookup(session, _TYPED[prefix], rest, view, brief)
         return view
-    if len(text) == 18 and gs1.is_valid_key(text) and _lookup(session, "container", text, view):
+    if (
+        len(text) == 18
+        and gs1.is_valid_key(text)
+        and _lookup(session, "container", text, view, known=known)
+    ):
         view.form = "sscc"
         return view
     for kind in ("container", "location", "person", "job", "workstation"):
-        if _lookup(session, kind, text, view, brief):
+        if _lookup(session, kind, text, view, brief, known):
             break
     return view

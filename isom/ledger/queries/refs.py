@@ -54,6 +54,15 @@ def container_by_code(session: Session, code: str) -> ContainerRef | None:
     return _container_ref(found) if found is not None else None
 
 
+def containers_by_code(session: Session, codes: Iterable[str]) -> dict[str, ContainerRef]:
+    """The containers with these label codes, by code (one round trip for a scan's codes)."""
+    wanted = set(codes)
+    if not wanted:
+        return {}
+    rows = session.scalars(select(Container).where(Container.code.in_(wanted)))
+    return {c.code: _container_ref(c) for c in rows}
+
+
 def containers_by_id(session: Session, ids: Iterable[int]) -> dict[int, ContainerRef]:
     """The containers with these ids, by id."""
     wanted = set(ids)
