@@ -83,7 +83,7 @@ def _return_wip(
     events: list[int] = []
     returned: list[dict[str, str | None]] = []
     for step in steps_of(session, wo):
-        clock_out(open_labour(session, step), event)
+        clock_out(session, open_labour(session, step), event)
         for container, item, lot, quantity in _tagged_lines(session, step_ref(wo, step)):
             res = ledger.return_to_stock(
                 session,

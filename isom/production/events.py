@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
@@ -25,6 +25,35 @@ C = TypeVar("C", bound=BaseModel)
 
 
 Build = Callable[[Session, Actor, str, ProductionEvent, Any], ScanResult]
+T = TypeVar("T")
+
+#: session.info key of the running event's memo: what its scan has read (see `remembered`).
+MEMO = "isom.production.memo"
+
+
+def remembered(session: Session, key: Hashable, load: Callable[[], T]) -> T:
+    """`load()` once per production event: the scan, its checks and its feed share one read of
+    a job's route, a step's BOM, a badge or a workstation. The memo also holds the rows it
+    keeps, so the session's identity map (which forgets rows nothing refers to) still has
+    them when the feed reads them by id. Outside an event, `load()` every time."""
+    memo = session.info.get(MEMO)
+    if memo is None:
+        return load()
+    if key not in memo:
+        memo[key] = load()
+    return cast(T, memo[key])
+
+
+def forget(session: Session, kind: str) -> None:
+    """Drop what the running event remembered under keys `(kind, ...)`: a write made it stale."""
+    memo: dict[Hashable, Any] = session.info.get(MEMO) or {}
+    for key in [k for k in memo if isinstance(k, tuple) and k[0] == kind]:
+        del memo[key]
+
+
+def recalled(session: Session, key: Hashable) -> bool:
+    """Whether the running event has remembered `key` (a job it locked, say)."""
+    return key in session.info.get(MEMO, {})
 
 
 def run_event(
@@ -60,11 +89,16 @@ def _apply(
     )
     session.add(event)
     session.flush()
-    result = build(session, actor, key, event, command)
-    result.event_id = event.id
-    result.key = key
-    result.kind = kind
-    event.result = result.model_dump(mode="json")
-    session.flush()  # the event's row once more: what the build set on it, and the answer
-    reactions.publish(session, f"production.{kind}", event=rows.event_row(event), result=result)
+    session.info[MEMO] = {}
+    try:
+        result = build(session, actor, key, event, command)
+        result.event_id = event.id
+        result.key = key
+        result.kind = kind
+        event.result = result.model_dump(mode="json")
+        session.flush()  # the event's row once more: what the build set on it, and the answer
+        reactions.publish(session, f"production.{kind}", event=rows.event_row(event), result=result)
+    finally:
+        # A nested event's reads may be stale for its caller: the caller reads afresh.
+        session.info.pop(MEMO, None)
     return result

@@ -8,11 +8,12 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from isom.masterdata.models import Person, Workstation
 from isom.production.enums import MachineState
+from isom.production.events import recalled
 from isom.production.models import LabourRecord, MachineRecord, WorkOrder, WorkOrderStep
 from isom.production.rows import JobRow, StepRow, as_row, job_row
 
@@ -39,8 +40,9 @@ def children(session: Session, job_id: int) -> list[JobRow]:
 
 def lock_jobs(session: Session, job_ids: Iterable[int]) -> None:
     """Lock these jobs' rows in id order (a no-op on SQLite, which has one writer at a time),
-    so messages keyed by job are committed in the order their events were."""
-    ids = sorted(set(job_ids))
+    so messages keyed by job are committed in the order their events were. A job the running
+    event's scan has locked already is not locked again."""
+    ids = sorted(i for i in set(job_ids) if not recalled(session, ("locked", i)))
     if ids and session.get_bind().dialect.name != "sqlite":
         session.execute(select(WorkOrder.id).where(WorkOrder.id.in_(ids)).with_for_update())
 
@@ -112,16 +114,18 @@ def machine_change(
     session: Session, workstation_id: int, event_id: int, at: dt.datetime
 ) -> tuple[MachineSpan | None, MachineSpan | None]:
     """The state span a machine event closed at `at` and the one it opened."""
-    closed = session.scalars(
+    closed: MachineRecord | None = None
+    opened: MachineRecord | None = None
+    for rec in session.scalars(
         select(MachineRecord)
-        .where(MachineRecord.workstation_id == workstation_id, MachineRecord.ended_at == at)
-        .where(MachineRecord.event_id != event_id)
-        .order_by(MachineRecord.id.desc())
-        .limit(1)
-    ).first()
-    opened = session.scalars(
-        select(MachineRecord).where(MachineRecord.event_id == event_id)
-    ).first()
+        .where(MachineRecord.workstation_id == workstation_id)
+        .where(or_(MachineRecord.event_id == event_id, MachineRecord.ended_at == at))
+        .order_by(MachineRecord.id)
+    ):
+        if rec.event_id == event_id:
+            opened = rec
+        else:
+            closed = rec  # the latest span that ended at `at`
 
     def span(rec: MachineRecord | None) -> MachineSpan | None:
         return MachineSpan(rec.state, rec.reason, rec.started_at, rec.ended_at) if rec else None

@@ -23,7 +23,8 @@ from isom.ledger import queries as ledger_queries
 from isom.ledger import services as ledger
 from isom.ledger.schemas import ConsumeCommand
 from isom.masterdata import services as md
-from isom.masterdata.models import Item, Person, Workstation
+from isom.masterdata.models import Item, Person
+from isom.production import timekeeping
 from isom.production.closing import cancel_work_order, close_work_order
 from isom.production.events import run_event
 from isom.production.models import (
@@ -78,6 +79,7 @@ from isom.production.workorders import (
     step_ref,
     steps_of,
     workstation_by_code,
+    workstation_by_id,
 )
 
 Actor = ledger.Actor
@@ -186,7 +188,7 @@ def _pause(
 ) -> ScanResult:
     wo, step, person = _scanned(session, cmd)
     _move(step, StepStatus.paused, wo, actor, event)
-    clock_out(open_labour(session, step), event)
+    clock_out(session, open_labour(session, step), event)
     _record(event, wo, step, person)
     return result_of(wo, step, person=person.code)
 
@@ -203,7 +205,7 @@ def _resume(
     ws = (
         workstation_by_code(session, cmd.workstation)
         if cmd.workstation
-        else session.get(Workstation, step.workstation_id or 0)
+        else workstation_by_id(session, step.workstation_id)
     )
     if ws is None:
         raise InvalidInput(
@@ -225,16 +227,16 @@ def _leave(
     session: Session, actor: Actor, key: str, event: ProductionEvent, cmd: StepScan
 ) -> ScanResult:
     wo, step, person = _scanned(session, cmd)
-    mine = open_labour(session, step, person.id)
+    on_step = open_labour(session, step)
+    mine = [r for r in on_step if r.person_id == person.id]
     if not mine:
         raise Conflict(
             f"{person.name} is not on {wo.number}/{step.sequence}",
             field="badge",
             expected="a person working on the step",
         )
-    clock_out(mine, event)
-    session.flush()
-    if not open_labour(session, step):
+    clock_out(session, mine, event)
+    if len(mine) == len(on_step):  # the last one out
         _move(step, StepStatus.paused, wo, actor, event)
     _record(event, wo, step, person)
     return result_of(wo, step, person=person.code)
@@ -327,6 +329,7 @@ def _machine(
             "a machine that is down needs a reason", field="reason", expected="why it is down"
         )
     at = event.occurred_at
+    timekeeping.changed(session)
     current = session.scalar(
         select(MachineRecord)
         .where(MachineRecord.workstation_id == ws.id, MachineRecord.ended_at.is_(None))
@@ -340,21 +343,13 @@ def _machine(
                 expected=f"after {current.started_at.isoformat()}",
             )
         current.ended_at = at
-    try:
-        with session.begin_nested():
-            session.add(
-                MachineRecord(
-                    workstation_id=ws.id,
-                    state=cmd.state,
-                    reason=cmd.reason,
-                    started_at=at,
-                    event_id=event.id,
-                )
-            )
-    except IntegrityError as exc:
-        # Another event opened the workstation's first state since we looked (nothing to lock
-        # then): run again, and this event closes that state instead of opening a second one.
-        raise RetryableConflict(str(exc)) from exc
+    record = MachineRecord(
+        workstation_id=ws.id, state=cmd.state, reason=cmd.reason, started_at=at, event_id=event.id
+    )
+    if current is not None:  # its lock keeps any other event from opening a state here
+        session.add(record)
+    else:
+        _open_first_state(session, record)
     event.workstation_id = ws.id
     return ScanResult(
         event_id=0,
@@ -367,3 +362,13 @@ def _machine(
             "previous": current.state.value if current else None,
         },
     )
+
+
+def _open_first_state(session: Session, record: MachineRecord) -> None:
+    """Open a workstation's first state; nothing was there to lock, so another event may
+    have opened one since we looked: then run again, and close that one instead."""
+    try:
+        with session.begin_nested():
+            session.add(record)
+    except IntegrityError as exc:
+        raise RetryableConflict(str(exc)) from exc

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from isom.errors import Conflict, InvalidInput, WrongState
 from isom.masterdata.models import Person, Workstation
+from isom.production import timekeeping
 from isom.production.models import (
     LabourRecord,
     MaterialRole,
@@ -16,7 +17,7 @@ from isom.production.models import (
     WorkOrderStatus,
     WorkOrderStep,
 )
-from isom.production.workorders import get_work_order
+from isom.production.workorders import get_work_order, materials_of, route_of
 
 OPEN = (WorkOrderStatus.released, WorkOrderStatus.in_progress)
 
@@ -81,6 +82,7 @@ def clock_in(
     """Open a labour record for the person on the step, from the event's time."""
     event.work_order_id, event.step_id = wo.id, step.id
     event.person_id, event.workstation_id = person.id, ws_id
+    timekeeping.changed(session)
     session.add(
         LabourRecord(
             step_id=step.id,
@@ -93,8 +95,9 @@ def clock_in(
     )
 
 
-def clock_out(records: list[LabourRecord], event: ProductionEvent) -> None:
+def clock_out(session: Session, records: list[LabourRecord], event: ProductionEvent) -> None:
     """Close labour records at the event's time (never before they opened)."""
+    timekeeping.changed(session)
     for r in records:
         if event.occurred_at < r.started_at:
             raise InvalidInput(
@@ -108,28 +111,15 @@ def clock_out(records: list[LabourRecord], event: ProductionEvent) -> None:
 
 def previous_step(session: Session, wo: WorkOrder, step: WorkOrderStep) -> WorkOrderStep | None:
     """The step before this one in the job's route, if any."""
-    return session.scalar(
-        select(WorkOrderStep)
-        .where(WorkOrderStep.work_order_id == wo.id, WorkOrderStep.sequence < step.sequence)
-        .order_by(WorkOrderStep.sequence.desc())
-        .limit(1)
-    )
+    before = [s for s in route_of(session, wo) if s.sequence < step.sequence]
+    return before[-1] if before else None
 
 
 def next_step(session: Session, wo: WorkOrder, step: WorkOrderStep) -> WorkOrderStep | None:
     """The step after this one in the job's route, if any."""
-    return session.scalar(
-        select(WorkOrderStep)
-        .where(WorkOrderStep.work_order_id == wo.id, WorkOrderStep.sequence > step.sequence)
-        .order_by(WorkOrderStep.sequence)
-        .limit(1)
-    )
+    return next((s for s in route_of(session, wo) if s.sequence > step.sequence), None)
 
 
 def main_output(session: Session, step: WorkOrderStep) -> StepMaterial | None:
     """The step's main output line (what it makes), if it has one."""
-    return session.scalar(
-        select(StepMaterial)
-        .where(StepMaterial.step_id == step.id, StepMaterial.role == MaterialRole.main)
-        .limit(1)
-    )
+    return next((m for m in materials_of(session, step) if m.role is MaterialRole.main), None)

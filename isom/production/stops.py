@@ -43,6 +43,7 @@ from isom.production.workorders import (
     person_by_badge,
     result_of,
     step_ref,
+    workstation_by_id,
 )
 
 Actor = ledger.Actor
@@ -78,7 +79,7 @@ def _stop(
     made = cmd.good_quantity + cmd.scrap_quantity
     processed = processed_after(step, made, cmd.rework_quantity)
     ledger_events = cover(session, actor, key, wo, step, ws, processed, at)
-    clock_out(open_labour(session, step), event)
+    clock_out(session, open_labour(session, step), event)
     session.flush()
     unit_cost = _unit_cost(session, step, ref, made + cmd.rework_quantity, at)
     lot_code = cmd.lot or (str(wo.number) if out_item.tracking is Tracking.lot else None)
@@ -184,7 +185,7 @@ def _output_and_place(
             field="step",
             expected="a step with a main output",
         )
-    ws = session.get(Workstation, step.workstation_id or 0)
+    ws = workstation_by_id(session, step.workstation_id)
     assert ws is not None
     loc = session.get(Location, ws.location_id or 0)
     location = cmd.location or (loc.code if loc else None)

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
+from isom.production.events import forget, remembered
 from isom.production.models import (
     LabourRecord,
     MachineRecord,
@@ -70,29 +71,36 @@ def share(
     return dict(out)
 
 
+#: Memo keys of what is computed here from labour and machine records (`forget` on a write).
+MINUTES = "minutes"
+
+
+def changed(session: Session) -> None:
+    """A labour or machine record of the running event changed: compute minutes afresh."""
+    forget(session, MINUTES)
+
+
 def labour_minutes(
     session: Session, work_order_id: int, until: dt.datetime
 ) -> dict[tuple[int, int], Decimal]:
     """Minutes per (step id, person id) of one job; open records run to `until`.
 
     Only the people's records that overlap the job's own time can share a moment with it, so
-    only those are read: the cost of a scan does not grow with the people's history.
+    only those are read: the cost of a scan does not grow with the people's history. Computed
+    once per event and time (a stop's carried cost and its feed message share it).
     """
+    return _once(session, _labour_minutes, work_order_id, until)
+
+
+def _labour_minutes(
+    session: Session, work_order_id: int, until: dt.datetime
+) -> dict[tuple[int, int], Decimal]:
     window = _job_window(session, work_order_id, until)
     if window is None:
         return {}
     start, end = window
-    people = select(LabourRecord.person_id).where(LabourRecord.work_order_id == work_order_id)
-    records = session.scalars(
-        select(LabourRecord)
-        .where(
-            LabourRecord.person_id.in_(people),
-            LabourRecord.started_at < end,
-            or_(LabourRecord.ended_at.is_(None), LabourRecord.ended_at > start),
-        )
-        .order_by(LabourRecord.id)
-    ).all()
-    by_person: dict[int, list[LabourRecord]] = defaultdict(list)
+    records = session.execute(_PEOPLES_LABOUR, {"job": work_order_id, "start": start, "end": end})
+    by_person: dict[int, list[Any]] = defaultdict(list)
     for r in records:
         by_person[r.person_id].append(r)
     out: dict[tuple[int, int], Decimal] = defaultdict(Decimal)
@@ -110,48 +118,41 @@ def machine_minutes(
     """Chargeable machine minutes per (step id, workstation id) of one job.
 
     Read within the job's own time, like labour: a machine's older states and other jobs'
-    earlier spans cannot share a moment with this job.
+    earlier spans cannot share a moment with this job. Computed once per event and time.
     """
+    return _once(session, _machine_minutes, work_order_id, until)
+
+
+Minutes = dict[tuple[int, int], Decimal]
+
+
+def _once(
+    session: Session,
+    compute: Callable[[Session, int, dt.datetime], Minutes],
+    work_order_id: int,
+    until: dt.datetime,
+) -> Minutes:
+    """`compute` once per event, job and time; a copy, so a caller may change its own."""
+    key = (MINUTES, compute.__name__, work_order_id, until)
+    return dict(remembered(session, key, lambda: compute(session, work_order_id, until)))
+
+
+def _machine_minutes(
+    session: Session, work_order_id: int, until: dt.datetime
+) -> dict[tuple[int, int], Decimal]:
     window = _job_window(session, work_order_id, until)
     if window is None:
         return {}
     start, end = window
-    stations = set(
-        session.scalars(
-            select(LabourRecord.workstation_id).where(LabourRecord.work_order_id == work_order_id)
-        )
-    )
+    stations = {ws for _, _, ws in _job_spans(session, work_order_id)}
     out: dict[tuple[int, int], Decimal] = defaultdict(Decimal)
     for ws_id in sorted(stations):
-        states = session.scalars(
-            select(MachineRecord).where(
-                MachineRecord.workstation_id == ws_id,
-                MachineRecord.state.in_(CHARGEABLE),
-                MachineRecord.started_at < end,
-                or_(MachineRecord.ended_at.is_(None), MachineRecord.ended_at > start),
-            )
-        ).all()
-        if not states:
+        span = {"ws": ws_id, "start": start, "end": end}
+        windows = [(a, b or until) for a, b in session.execute(_CHARGEABLE_STATES, span)]
+        if not windows:
             continue
-        windows = [(m.started_at, m.ended_at or until) for m in states]
-        rows = session.execute(
-            select(
-                LabourRecord.step_id,
-                LabourRecord.work_order_id,
-                LabourRecord.started_at,
-                LabourRecord.ended_at,
-                WorkOrder.quantity,
-            )
-            .join(WorkOrder, WorkOrder.id == LabourRecord.work_order_id)
-            .where(
-                LabourRecord.workstation_id == ws_id,
-                LabourRecord.started_at < end,
-                or_(
-                    LabourRecord.ended_at.is_(None),
-                    LabourRecord.ended_at > max(start, min(w[0] for w in windows)),
-                ),
-            )
-        ).all()
+        span["start"] = max(start, min(w[0] for w in windows))
+        rows = session.execute(_STEPS_ON_STATION, span).all()
         # A step with two people on it is on the machine once: keep the union of its spans.
         seconds = share(_union_by_step(rows, until), within=windows)
         for k, secs in seconds.items():
@@ -159,6 +160,51 @@ def machine_minutes(
             if k[1] == work_order_id:
                 out[(int(k[0]), ws_id)] += secs / 60
     return dict(out)
+
+
+#: Statements built once (issue 13: no query built per scan), run with bound parameters.
+_PEOPLES_LABOUR = (
+    select(
+        LabourRecord.id,
+        LabourRecord.step_id,
+        LabourRecord.work_order_id,
+        LabourRecord.person_id,
+        LabourRecord.started_at,
+        LabourRecord.ended_at,
+    )
+    .where(
+        LabourRecord.person_id.in_(
+            select(LabourRecord.person_id).where(LabourRecord.work_order_id == bindparam("job"))
+        ),
+        LabourRecord.started_at < bindparam("end"),
+        or_(LabourRecord.ended_at.is_(None), LabourRecord.ended_at > bindparam("start")),
+    )
+    .order_by(LabourRecord.id)
+)
+_CHARGEABLE_STATES = select(MachineRecord.started_at, MachineRecord.ended_at).where(
+    MachineRecord.workstation_id == bindparam("ws"),
+    MachineRecord.state.in_(CHARGEABLE),
+    MachineRecord.started_at < bindparam("end"),
+    or_(MachineRecord.ended_at.is_(None), MachineRecord.ended_at > bindparam("start")),
+)
+_STEPS_ON_STATION = (
+    select(
+        LabourRecord.step_id,
+        LabourRecord.work_order_id,
+        LabourRecord.started_at,
+        LabourRecord.ended_at,
+        WorkOrder.quantity,
+    )
+    .join(WorkOrder, WorkOrder.id == LabourRecord.work_order_id)
+    .where(
+        LabourRecord.workstation_id == bindparam("ws"),
+        LabourRecord.started_at < bindparam("end"),
+        or_(LabourRecord.ended_at.is_(None), LabourRecord.ended_at > bindparam("start")),
+    )
+)
+_JOB_SPANS = select(
+    LabourRecord.started_at, LabourRecord.ended_at, LabourRecord.workstation_id
+).where(LabourRecord.work_order_id == bindparam("job"))
 
 
 def _union_by_step(rows: Iterable[Any], until: dt.datetime) -> list[Span]:
@@ -185,13 +231,21 @@ def _job_window(
     session: Session, work_order_id: int, until: dt.datetime
 ) -> tuple[dt.datetime, dt.datetime] | None:
     """From the job's first clock-in to its last clock-out (or `until` while one is open)."""
-    spans = session.execute(
-        select(LabourRecord.started_at, LabourRecord.ended_at).where(
-            LabourRecord.work_order_id == work_order_id
-        )
-    ).all()
+    spans = _job_spans(session, work_order_id)
     if not spans:
         return None
-    start = min(a for a, _ in spans)
-    end = max((b or until) for _, b in spans)
+    start = min(a for a, _, _ in spans)
+    end = max((b or until) for _, b, _ in spans)
     return start, max(end, start)
+
+
+def _job_spans(
+    session: Session, work_order_id: int
+) -> list[tuple[dt.datetime, dt.datetime | None, int]]:
+    """The job's labour spans and where they were, read once per event (until a write)."""
+
+    def load() -> list[tuple[dt.datetime, dt.datetime | None, int]]:
+        rows = session.execute(_JOB_SPANS, {"job": work_order_id})
+        return [(a, b, ws) for a, b, ws in rows]
+
+    return remembered(session, (MINUTES, "spans", work_order_id), load)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -22,7 +22,7 @@ from isom.masterdata.models import (
     Workstation,
 )
 from isom.production import conversion
-from isom.production.events import run_event
+from isom.production.events import remembered, run_event
 from isom.production.models import (
     MaterialRole,
     ProductionEvent,
@@ -44,6 +44,7 @@ SIX = Decimal("0.000001")
 MAX_CHILD_DEPTH = 5
 #: Where a unit of work keeps the master data its releases read (session.info keys).
 PLANT = "isom.production.plant"
+R = TypeVar("R")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -61,6 +62,8 @@ def get_work_order(session: Session, number: str, *, lock: bool = False) -> Work
             f"no work order {number!r}", field="work_order", expected="an existing work order"
         )
     sites.check(wo.site_id, "work order", number, field="work_order")
+    if lock:  # held for the event's feed, which then need not lock it again
+        remembered(session, ("locked", wo.id), lambda: wo)
     return wo
 
 
@@ -75,13 +78,14 @@ def steps_of(session: Session, wo: WorkOrder) -> list[WorkOrderStep]:
     )
 
 
+def route_of(session: Session, wo: WorkOrder) -> list[WorkOrderStep]:
+    """The job's steps in sequence order, read once per production event."""
+    return remembered(session, ("route", wo.id), lambda: steps_of(session, wo))
+
+
 def get_step(session: Session, wo: WorkOrder, sequence: int) -> WorkOrderStep:
     """One step of a job, or 404."""
-    step = session.scalar(
-        select(WorkOrderStep).where(
-            WorkOrderStep.work_order_id == wo.id, WorkOrderStep.sequence == sequence
-        )
-    )
+    step = next((s for s in route_of(session, wo) if s.sequence == sequence), None)
     if step is None:
         raise NotFound(
             f"work order {wo.number} has no step {sequence}",
@@ -92,36 +96,54 @@ def get_step(session: Session, wo: WorkOrder, sequence: int) -> WorkOrderStep:
 
 
 def materials_of(session: Session, step: WorkOrderStep) -> list[StepMaterial]:
-    """The step's BOM lines, as released."""
-    return list(
-        session.scalars(
-            select(StepMaterial).where(StepMaterial.step_id == step.id).order_by(StepMaterial.id)
+    """The step's BOM lines, as released (read once per production event)."""
+
+    def load() -> list[StepMaterial]:
+        return list(
+            session.scalars(
+                select(StepMaterial)
+                .where(StepMaterial.step_id == step.id)
+                .order_by(StepMaterial.id)
+            )
         )
-    )
+
+    return remembered(session, ("materials", step.id), load)
 
 
 def person_by_badge(session: Session, badge: str) -> Person:
     """The active person whose badge this is, or 404."""
-    person = session.scalar(select(Person).where(Person.badge_code == badge, Person.active))
-    if person is None:
-        raise NotFound(
-            f"no active person has badge {badge!r}",
-            field="badge",
-            expected="the badge of an active person",
-        )
-    return person
+    found = _active(session, Person, Person.badge_code, badge)
+    return _found(
+        found, f"no active person has badge {badge!r}", "badge", "the badge of an active person"
+    )
 
 
 def workstation_by_code(session: Session, code: str) -> Workstation:
     """The active workstation with this code, or 404."""
-    ws = session.scalar(select(Workstation).where(Workstation.code == code, Workstation.active))
-    if ws is None:
-        raise NotFound(
-            f"no active workstation {code!r}",
-            field="workstation",
-            expected="the code of an active workstation",
-        )
-    return ws
+    found = _active(session, Workstation, Workstation.code, code)
+    return _found(
+        found, f"no active workstation {code!r}", "workstation", "the code of an active workstation"
+    )
+
+
+def _active(session: Session, model: type[R], column: Any, value: str) -> R | None:
+    """The active row whose `column` is `value` (a scanned badge or code), read once per event."""
+    query = select(model).where(column == value, model.active)  # type: ignore[attr-defined]
+    return remembered(session, (model.__name__, value), lambda: session.scalar(query))
+
+
+def workstation_by_id(session: Session, ws_id: int | None) -> Workstation | None:
+    """The workstation with this id (held for the event's feed), if any."""
+    return remembered(
+        session, ("workstation_id", ws_id), lambda: session.get(Workstation, ws_id or 0)
+    )
+
+
+def _found(row: R | None, detail: str, field: str, expected: str) -> R:
+    """The row looked up, or 404 naming what was scanned."""
+    if row is None:
+        raise NotFound(detail, field=field, expected=expected)
+    return row
 
 
 def step_ref(wo: WorkOrder, step: WorkOrderStep) -> str:
