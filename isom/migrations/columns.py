@@ -15,6 +15,7 @@ capitals, in the order they are made; a row indented under another continues it:
     UNIQUE item_id code
     KEY id                      (the primary key: `id` unless said)
     INDEX item_id expiry_date   (a plain index on each)
+    INDEX ix_lot_expiry: item_id expiry_date   (one index on both, named)
 """
 
 import textwrap
@@ -44,32 +45,40 @@ KINDS: dict[str, Callable[[], Any]] = {
 }
 
 
-def table(description: str) -> None:
-    """Create the table a description states (see the module's docstring)."""
+def create_tables(descriptions: tuple[str, ...]) -> None:
+    """Create the tables the descriptions state, in their order."""
+    for description in descriptions:
+        _create(description)
+
+
+def drop_tables(descriptions: tuple[str, ...]) -> None:
+    """Drop the tables the descriptions state, in the reverse of the order they were made in."""
+    for description in reversed(descriptions):
+        op.drop_table(_rows(description)[0])
+
+
+def _create(description: str) -> None:
     name, *rows = _rows(description)
     made: list[Any] = []
-    key, index = ["id"], []
+    key: list[str] = ["id"]
+    index: list[str] = []
     for row in rows:
         word, _, rest = row.partition(" ")
         if word == "KEY":
             key = rest.split()
         elif word == "INDEX":
-            index = rest.split()
+            index.append(rest)
         elif word.isupper():
             made.append(_constraint(name, word, rest))
         else:
             made.append(_column(word, *rest.split()))
     op.create_table(name, *made, sa.PrimaryKeyConstraint(*key, name=op.f(f"pk_{name}")))
-    indexes(name, *index)
-
-
-def drop_tables(names: tuple[str, ...]) -> None:
-    """Drop the tables in the reverse of the order they were made in."""
-    for name in reversed(names):
-        op.drop_table(name)
+    for columns in index:
+        _index(name, columns)
 
 
 def _rows(description: str) -> list[str]:
+    """The description's rows, a long row's indented continuation joined to it."""
     rows: list[str] = []
     for line in textwrap.dedent(description).strip().splitlines():
         if line[:1].isspace():
@@ -77,6 +86,15 @@ def _rows(description: str) -> list[str]:
         else:
             rows.append(line)
     return rows
+
+
+def _index(table: str, rest: str) -> None:
+    """A plain index on each column named, or one index `label: column...` on them together."""
+    label, _, together = rest.partition(": ")
+    if together:
+        op.create_index(label, table, together.split(), unique=False)
+    else:
+        indexes(table, *rest.split())
 
 
 def _column(name: str, kind: str, *words: str) -> Column:
@@ -102,5 +120,6 @@ def _constraint(table: str, word: str, rest: str) -> sa.Constraint:
     if word != "REF":
         raise ValueError(f"{table}: {word} is not a constraint")
     column, target, *on_delete = names
-    ondelete = " ".join(on_delete[2:]) if on_delete[:2] == ["ON", "DELETE"] else None
-    return foreign_key(table, column, target, ondelete=ondelete)
+    if on_delete[:2] not in ([], ["ON", "DELETE"]):
+        raise ValueError(f"{table}: {rest} is not `column target [ON DELETE action]`")
+    return foreign_key(table, column, target, ondelete=" ".join(on_delete[2:]) or None)

@@ -1,5 +1,6 @@
 """initial schema: each domain's first tables"""
 
+from isom.migrations.columns import create_tables, drop_tables
 from isom.migrations.initial import DOMAINS
 
 revision: str = "0001"
@@ -8,9 +9,9 @@ down_revision: str | None = None
 
 def upgrade() -> None:
     for domain in DOMAINS:
-        domain.upgrade()
+        create_tables(domain.TABLES)
 
 
 def downgrade() -> None:
     for domain in reversed(DOMAINS):
-        domain.downgrade()
+        drop_tables(domain.TABLES)

@@ -8,10 +8,26 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from isom.migrations.columns import table
+from isom.migrations.columns import create_tables
 
 revision: str = "0013"
 down_revision: str | None = "0012"
+
+TABLES = (
+    """
+    command
+    id            serial
+    key           string 200
+    kind          string 40
+    request_hash  string 64
+    status        integer
+    answer        document
+    actor         string 100
+    device        string 100 null
+    recorded_at   moment
+    UNIQUE key
+    """,
+)
 
 JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
 # Outer commands first: their key wins over the same key of a nested event.
@@ -19,19 +35,7 @@ HASHED = ("ord_event", "prod_event", "ledger_event")
 
 
 def upgrade() -> None:
-    table("""
-        command
-        id            serial
-        key           string 200
-        kind          string 40
-        request_hash  string 64
-        status        integer
-        answer        document
-        actor         string 100
-        device        string 100 null
-        recorded_at   moment
-        UNIQUE key
-    """)
+    create_tables(TABLES)
     # Keys applied before the frame existed keep replaying: their answers move over. (A device
     # event's old hash differs from the frame's: its resend answers 409, it is never re-applied.)
     postgres = op.get_bind().dialect.name == "postgresql"

@@ -2,21 +2,25 @@
 
 from alembic import op
 
-from isom.migrations.columns import table
+from isom.migrations.columns import create_tables
 
 revision: str = "0014"
 down_revision: str | None = "0013"
 
+TABLES = (
+    """
+    feed_job_cost_due
+    id          serial
+    work_order  string 40
+    at          moment
+    header      document
+    part        integer
+    """,
+)
+
 
 def upgrade() -> None:
-    table("""
-        feed_job_cost_due
-        id          serial
-        work_order  string 40
-        at          moment
-        header      document
-        part        integer
-    """)
+    create_tables(TABLES)
 
 
 def downgrade() -> None:

@@ -3,10 +3,29 @@
 import sqlalchemy as sa
 from alembic import op
 
-from isom.migrations.columns import table
+from isom.migrations.columns import create_tables
 
 revision: str = "0018"
 down_revision: str | None = "0017"
+
+TABLES = (
+    """
+    auth_user_site
+    user_id  integer
+    site_id  integer
+    REF site_id md_location ON DELETE CASCADE
+    REF user_id auth_user ON DELETE CASCADE
+    KEY user_id site_id
+    """,
+    """
+    auth_api_token_site
+    token_id  integer
+    site_id   integer
+    REF site_id md_location ON DELETE CASCADE
+    REF token_id auth_api_token ON DELETE CASCADE
+    KEY token_id site_id
+    """,
+)
 
 _ORDERS = ("ord_customer_order", "ord_purchase_order", "ord_ship_order", "prod_work_order")
 _HOME = "(SELECT MIN(id) FROM md_location WHERE kind = 'site')"
@@ -29,22 +48,7 @@ _BACKFILL = (
 
 
 def upgrade() -> None:
-    table("""
-        auth_user_site
-        user_id  integer
-        site_id  integer
-        REF site_id md_location ON DELETE CASCADE
-        REF user_id auth_user ON DELETE CASCADE
-        KEY user_id site_id
-    """)
-    table("""
-        auth_api_token_site
-        token_id  integer
-        site_id   integer
-        REF site_id md_location ON DELETE CASCADE
-        REF token_id auth_api_token ON DELETE CASCADE
-        KEY token_id site_id
-    """)
+    create_tables(TABLES)
     for name in _ORDERS:
         _add_site_column(name)
     for statement in _BACKFILL:
