@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from isom.auth import sites
 from isom.errors import Conflict, InvalidInput
@@ -147,8 +147,8 @@ def upsert_item(session: Session, data: schemas.ItemIn) -> tuple[Item, bool]:
     )
     session.flush()
     if data.conversions is not None:
-        session.execute(delete(UnitConversion).where(UnitConversion.item_id == item.id))
         seen: set[str] = set()
+        rows = []
         for i, conv in enumerate(data.conversions):
             field = f"conversions.{i}.unit"
             unit = find_by_code(session, Unit, conv.unit, field=field, what="unit")
@@ -160,7 +160,7 @@ def upsert_item(session: Session, data: schemas.ItemIn) -> tuple[Item, bool]:
                 )
             seen.add(conv.unit)
             ratio = Fraction(conv.factor)
-            session.add(
+            rows.append(
                 UnitConversion(
                     item_id=item.id,
                     from_unit_id=unit.id,
@@ -169,6 +169,7 @@ def upsert_item(session: Session, data: schemas.ItemIn) -> tuple[Item, bool]:
                     denominator=ratio.denominator,
                 )
             )
+        _replace(session, UnitConversion.item_id, item.id, rows)
         session.flush()
     return item, created
 
@@ -227,37 +228,51 @@ def upsert_location(session: Session, data: schemas.LocationIn) -> tuple[Locatio
     return loc, created
 
 
+def _once(keys: list[Any], message: str, *, field: str, expected: str) -> None:
+    """Refuse a nested list that names the same thing twice."""
+    if len(keys) != len(set(keys)):
+        raise InvalidInput(message, field=field, expected=expected)
+
+
+def _replace(
+    session: Session, parent: InstrumentedAttribute[Any], ident: int, rows: list[Any]
+) -> None:
+    """A nested list that is given replaces the stored one: the old rows go, the new come."""
+    session.execute(delete(parent.class_).where(parent == ident))
+    session.add_all(rows)
+
+
 def upsert_calendar(session: Session, data: schemas.CalendarIn) -> tuple[Calendar, bool]:
     """Create or update a work calendar by code; given shifts or holidays replace the old ones."""
     cal, created = _upsert_plain(session, Calendar, data.code, data, ("name", "timezone", "active"))
     if data.shifts is not None:
-        session.execute(delete(Shift).where(Shift.calendar_id == cal.id))
-        keys = [(s.weekday, s.name) for s in data.shifts]
-        if len(keys) != len(set(keys)):
-            raise InvalidInput(
-                "a shift name appears twice on one weekday",
-                field="shifts",
-                expected="one shift of each name per weekday",
-            )
-        for sh in data.shifts:
-            session.add(
+        _once(
+            [(s.weekday, s.name) for s in data.shifts],
+            "a shift name appears twice on one weekday",
+            field="shifts",
+            expected="one shift of each name per weekday",
+        )
+        shifts = []
+        for s in data.shifts:
+            shifts.append(
                 Shift(
                     calendar_id=cal.id,
-                    name=sh.name,
-                    weekday=sh.weekday,
-                    start_time=sh.start,
-                    end_time=sh.end,
+                    name=s.name,
+                    weekday=s.weekday,
+                    start_time=s.start,
+                    end_time=s.end,
                 )
             )
+        _replace(session, Shift.calendar_id, cal.id, shifts)
     if data.holidays is not None:
-        session.execute(delete(Holiday).where(Holiday.calendar_id == cal.id))
-        dates = [h.date for h in data.holidays]
-        if len(dates) != len(set(dates)):
-            raise InvalidInput(
-                "a holiday date appears twice", field="holidays", expected="each date once"
-            )
-        for hol in data.holidays:
-            session.add(Holiday(calendar_id=cal.id, date=hol.date, name=hol.name))
+        _once(
+            [h.date for h in data.holidays],
+            "a holiday date appears twice",
+            field="holidays",
+            expected="each date once",
+        )
+        holidays = [Holiday(calendar_id=cal.id, date=h.date, name=h.name) for h in data.holidays]
+        _replace(session, Holiday.calendar_id, cal.id, holidays)
     session.flush()
     session.expire(cal, ["shifts", "holidays"])
     return cal, created
