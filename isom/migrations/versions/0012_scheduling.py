@@ -1,7 +1,5 @@
 """finite scheduling: published plans and their planned operations"""
 
-from alembic import op
-
 from isom.migrations.columns import create_tables, drop_tables
 
 revision: str = "0012"
@@ -44,16 +42,13 @@ TABLES = (
     moved        flag
     REF schedule_id plan_schedule ON DELETE CASCADE
     UNIQUE schedule_id work_order sequence
+    INDEX ix_plan_schedule_op_station: schedule_id workstation start
     """,
 )
 
 
 def upgrade() -> None:
     create_tables(TABLES)
-    with op.batch_alter_table("plan_schedule_op", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_plan_schedule_op_station", ["schedule_id", "workstation", "start"], unique=False
-        )
 
 
 def downgrade() -> None:

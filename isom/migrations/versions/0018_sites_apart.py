@@ -3,7 +3,7 @@
 import sqlalchemy as sa
 from alembic import op
 
-from isom.migrations.columns import create_tables
+from isom.migrations.columns import create_tables, drop_tables
 
 revision: str = "0018"
 down_revision: str | None = "0017"
@@ -81,5 +81,4 @@ def downgrade() -> None:
             )
             batch_op.drop_index(batch_op.f(f"ix_{name}_site_id"))
             batch_op.drop_column("site_id")
-    op.drop_table("auth_api_token_site")
-    op.drop_table("auth_user_site")
+    drop_tables(TABLES)
