@@ -73,12 +73,7 @@ def _adjust(session: Session, event: Event, cmd: AdjustCommand, posting: Posting
     item, lot, status, wip, current, cost = _line_for_change(
         session, posting, cont, cmd, allow_new=cmd.quantity_delta > 0
     )
-    md.check_precision(
-        abs(cmd.quantity_delta),
-        md.unit_decimals(session, item),
-        field="quantity_delta",
-        unit_code=_unit_code(session, item),
-    )
+    check_quantity(session, item, abs(cmd.quantity_delta), field="quantity_delta")
     _transfer_adjustment(posting, cont, item, lot, status, wip, cmd.quantity_delta, cost)
     event.reason_code = cmd.reason_code.value
     event.reason = cmd.reason
@@ -89,6 +84,15 @@ def _adjust(session: Session, event: Event, cmd: AdjustCommand, posting: Posting
 def _unit_code(session: Session, item: Item) -> str:
     unit = session.get(Unit, item.base_unit_id)
     return unit.code if unit else "?"
+
+
+def check_quantity(
+    session: Session, item: Item, quantity: Decimal, *, field: str = "quantity"
+) -> None:
+    """A quantity of `item` within the precision of its unit."""
+    md.check_precision(
+        quantity, md.unit_decimals(session, item), field=field, unit_code=_unit_code(session, item)
+    )
 
 
 def _transfer_adjustment(
@@ -130,12 +134,7 @@ def _count(
     item, lot, status, wip, current, cost = _line_for_change(
         session, posting, cont, cmd, allow_new=True
     )
-    md.check_precision(
-        cmd.counted_quantity,
-        md.unit_decimals(session, item),
-        field="counted_quantity",
-        unit_code=_unit_code(session, item),
-    )
+    check_quantity(session, item, cmd.counted_quantity, field="counted_quantity")
     delta = cmd.counted_quantity - current
     event.reason_code = "count"
     location = _container_location(session, posting, cont)

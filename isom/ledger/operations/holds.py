@@ -51,18 +51,7 @@ def _change_status(session: Session, posting: Posting, root: Box, *, to_hold: bo
                 if row.wip_step
                 else ContentStatus.available
             )
-            posting.transfer(
-                item_id=row.item_id,
-                lot_id=row.lot_id,
-                quantity=row.quantity,
-                unit_cost=row.unit_cost,
-                source=cont,
-                target=cont,
-                source_status=row.status,
-                target_status=target,
-                source_wip=row.wip_step,
-                target_wip=row.wip_step,
-            )
+            posting.move_line(row, row.quantity, cont, cont, status=target)
             changed += 1
     return changed
 

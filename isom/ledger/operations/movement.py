@@ -166,18 +166,7 @@ def _container_to_container(
 ) -> None:
     """Move `quantity` of a content line to another container, with its cost, status and step,
     and record the container-to-container genealogy edge."""
-    posting.transfer(
-        item_id=row.item_id,
-        lot_id=row.lot_id,
-        quantity=quantity,
-        unit_cost=row.unit_cost,
-        source=source,
-        target=target,
-        source_status=row.status,
-        target_status=row.status,
-        source_wip=row.wip_step,
-        target_wip=row.wip_step,
-    )
+    posting.move_line(row, quantity, source, target)
     posting.edges.append(
         Edge(
             item_id=row.item_id,

@@ -15,7 +15,7 @@ from isom.ledger.models import (
     EventKind,
     EventLine,
 )
-from isom.ledger.operations.counting import _unit_code
+from isom.ledger.operations.counting import check_quantity
 from isom.ledger.operations.frame import (
     Actor,
     _container_location,
@@ -75,24 +75,8 @@ def _consume(
             field="lot",
             expected="a lot that has not expired",
         )
-    md.check_precision(
-        cmd.quantity,
-        md.unit_decimals(session, item),
-        field="quantity",
-        unit_code=_unit_code(session, item),
-    )
-    posting.transfer(
-        item_id=item.id,
-        lot_id=row.lot_id,
-        quantity=cmd.quantity,
-        unit_cost=row.unit_cost,
-        source=cont,
-        target=step_place(cmd.step),
-        source_status=row.status,
-        target_status=row.status,
-        source_wip=row.wip_step,
-        target_wip=cmd.step,
-    )
+    check_quantity(session, item, cmd.quantity)
+    posting.move_line(row, cmd.quantity, cont, step_place(cmd.step), step=cmd.step)
     _event_at(event, _container_location(session, posting, cont))
     event.reference = cmd.step
     return {"step": cmd.step}
@@ -113,12 +97,7 @@ def _produce(
             expected="one target",
         )
     item = _label_item(posting, md.get_item(session, cmd.item))
-    md.check_precision(
-        cmd.quantity,
-        md.unit_decimals(session, item),
-        field="quantity",
-        unit_code=_unit_code(session, item),
-    )
+    check_quantity(session, item, cmd.quantity)
     if cmd.container:
         target = _lock(session, posting, container=cmd.container)["container"]
         location = _container_location(session, posting, target)
@@ -194,24 +173,8 @@ def _scrap(session: Session, event: Event, cmd: ScrapCommand, posting: Posting) 
     cont = _lock(session, posting, container=cmd.container)["container"]
     item, lot, row = _pick_line(session, posting, cont, cmd)
     row = _require_line(cont, item, lot, row)
-    md.check_precision(
-        cmd.quantity,
-        md.unit_decimals(session, item),
-        field="quantity",
-        unit_code=_unit_code(session, item),
-    )
-    posting.transfer(
-        item_id=item.id,
-        lot_id=row.lot_id,
-        quantity=cmd.quantity,
-        unit_cost=row.unit_cost,
-        source=cont,
-        target="scrap",
-        source_status=row.status,
-        target_status=row.status,
-        source_wip=row.wip_step,
-        target_wip=row.wip_step,
-    )
+    check_quantity(session, item, cmd.quantity)
+    posting.move_line(row, cmd.quantity, cont, "scrap")
     event.reason_code = cmd.reason_code.value
     event.reason = cmd.reason
     _event_at(event, _container_location(session, posting, cont))
@@ -233,12 +196,7 @@ def _return(session: Session, event: Event, cmd: ReturnCommand, posting: Posting
         codes["into"] = cmd.into
     found = _lock(session, posting, **codes) if codes else {}
     item = _label_item(posting, md.get_item(session, cmd.item))
-    md.check_precision(
-        cmd.quantity,
-        md.unit_decimals(session, item),
-        field="quantity",
-        unit_code=_unit_code(session, item),
-    )
+    check_quantity(session, item, cmd.quantity)
     source, item, lot_id, cost, source_status = _return_source(
         session, posting, cmd, item, found.get("container")
     )

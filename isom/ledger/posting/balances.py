@@ -4,13 +4,13 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, func, literal_column, update
+from sqlalchemy import Table, and_, bindparam, case, delete, func, literal_column
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from isom.errors import InsufficientStock
 from isom.ledger.models import Balance
 from isom.ledger.posting.model import BalanceKey, plain
 
@@ -18,8 +18,32 @@ BALANCE_TABLE = cast(Table, Balance.__table__)
 _B = BALANCE_TABLE.c
 
 
-def _upsert(dialect: str) -> Any:
+_KEY = ("location_id", "item_id", "lot_id", "status")
+
+
+@lru_cache(maxsize=64)
+def _add(dialect: str, rows: int) -> Any:
+    """Add `rows` deltas in one statement, each row an upsert of its key, in key order.
+
+    Both databases check the proposed row against the `CHECK` before they look for the
+    conflict, so a row proposes its delta only when it adds (a take proposes 0, which a new
+    key keeps: a take from nothing empties a row that did not exist) and the update adds the
+    row's own delta, picked by its key. A take beyond the stock fails the `CHECK`."""
     stmt: Any = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(BALANCE_TABLE)
+    names = ("site_id", *_KEY, "quantity")
+    stmt = stmt.values(
+        [{n: bindparam(f"{n}_{k}", type_=_B[n].type) for n in names} for k in range(rows)]
+    )
+    own = stmt.excluded
+    delta = case(
+        *(
+            (
+                and_(*(own[n].is_not_distinct_from(bindparam(f"{n}_{k}")) for n in _KEY)),
+                bindparam(f"delta_{k}", type_=_B.quantity.type),
+            )
+            for k in range(rows)
+        )
+    )
     return stmt.on_conflict_do_update(
         index_elements=[
             _B.location_id,
@@ -27,82 +51,43 @@ def _upsert(dialect: str) -> Any:
             func.coalesce(_B.lot_id, literal_column("0")),
             _B.status,
         ],
-        set_={"quantity": _B.quantity + stmt.excluded.quantity},
-    ).returning(_B.id, _B.quantity)
+        set_={"quantity": _B.quantity + delta},
+    ).returning(_B.id, *(_B[n] for n in _KEY), _B.quantity)
 
 
-def _take(with_lot: bool) -> Any:
-    lot_clause = (
-        _B.lot_id == bindparam("b_lot_id", type_=_B.lot_id.type)
-        if with_lot
-        else _B.lot_id.is_(None)
-    )
-    return (
-        update(BALANCE_TABLE)
-        .where(
-            _B.location_id == bindparam("b_location_id", type_=_B.location_id.type),
-            _B.item_id == bindparam("b_item_id", type_=_B.item_id.type),
-            lot_clause,
-            _B.status == bindparam("b_status", type_=_B.status.type),
-        )
-        .values(quantity=_B.quantity + bindparam("b_delta", type_=_B.quantity.type))
-        .returning(_B.id, _B.quantity)
-    )
-
-
-# Built once at import: building the constructs costs more Python time than running them.
-_UPSERT = {name: _upsert(name) for name in ("postgresql", "sqlite")}
-_TAKE = {True: _take(True), False: _take(False)}
 _DROP_EMPTY = delete(BALANCE_TABLE).where(_B.id.in_(bindparam("ids", expanding=True)))
-
-
-def _add(
-    session: Session, key: BalanceKey, site_id: int | None, delta: Decimal
-) -> tuple[int, Decimal]:
-    """Add `delta` to one balance row and answer its id and new quantity.
-
-    A positive delta upserts (the row may not exist yet). A negative one only updates, since
-    both databases check the proposed row of an upsert before they look for the conflict; a
-    missing row then means there was nothing to take, and the `CHECK` guards the rest.
-    """
-    location_id, item_id, lot_id, status = key
-    conn = session.connection()
-    if delta < 0:
-        params: dict[str, Any] = {
-            "b_location_id": location_id,
-            "b_item_id": item_id,
-            "b_status": status,
-            "b_delta": delta,
-        }
-        if lot_id is not None:
-            params["b_lot_id"] = lot_id
-        row = conn.execute(_TAKE[lot_id is not None], params).first()
-        if row is None:
-            raise InsufficientStock("not enough quantity: the change would make a balance negative")
-        return row[0], row[1]
-    values = {
-        "site_id": site_id,
-        "location_id": location_id,
-        "item_id": item_id,
-        "lot_id": lot_id,
-        "status": status,
-        "quantity": delta,
-    }
-    row = conn.execute(_UPSERT[conn.dialect.name], values).one()
-    return row[0], row[1]
 
 
 def apply_balances(
     session: Session, deltas: dict[BalanceKey, Decimal], site_of: dict[int, int | None]
 ) -> list[dict[str, Any]]:
     """Add every non-zero delta, drop the rows it empties; answer what changed (ids, not codes)."""
+    keys = sorted(
+        (k for k, delta in deltas.items() if delta != 0),
+        key=lambda k: (k[0], k[1], k[2] or 0, k[3].value),
+    )
+    if not keys:
+        return []
+    params: dict[str, Any] = {}
+    for k, key in enumerate(keys):
+        delta = deltas[key]
+        params.update({f"{n}_{k}": value for n, value in zip(_KEY, key, strict=True)})
+        params.update(
+            {
+                f"site_id_{k}": site_of.get(key[0]),
+                f"quantity_{k}": max(delta, 0),
+                f"delta_{k}": delta,
+            }
+        )
+    conn = session.connection()
+    found = {
+        tuple(row[1:5]): (row[0], row[5])
+        for row in conn.execute(_add(conn.dialect.name, len(keys)), params)
+    }
     changed: list[dict[str, Any]] = []
     emptied: list[int] = []
-    for key in sorted(deltas, key=lambda k: (k[0], k[1], k[2] or 0, k[3].value)):
-        delta = deltas[key]
-        if delta == 0:
-            continue
-        balance_id, quantity = _add(session, key, site_of.get(key[0]), delta)
+    for key in keys:
+        balance_id, quantity = found[key]
         if quantity == 0:
             emptied.append(balance_id)
         changed.append(
@@ -111,10 +96,10 @@ def apply_balances(
                 "item": key[1],
                 "lot": key[2],
                 "status": key[3].value,
-                "delta": plain(delta),
+                "delta": plain(deltas[key]),
                 "quantity": plain(quantity),
             }
         )
     if emptied:
-        session.connection().execute(_DROP_EMPTY, {"ids": emptied})
+        conn.execute(_DROP_EMPTY, {"ids": emptied})
     return changed

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import NamedTuple, cast
+from typing import NamedTuple, Protocol, cast
 
 from sqlalchemy import Table
 
@@ -162,6 +162,46 @@ class Posting:
             else:
                 line.place = place
             self.lines.append(line)
+
+    def move_line(
+        self,
+        row: LineHeld,
+        quantity: Decimal,
+        source: Box | str,
+        target: Box | str,
+        *,
+        status: ContentStatus | None = None,
+        step: str | None = None,
+    ) -> None:
+        """`quantity` of a content line goes from `source` to `target` with its lot and cost;
+        it keeps its status and WIP step unless `status` or `step` says otherwise."""
+        self.transfer(
+            item_id=row.item_id,
+            lot_id=row.lot_id,
+            quantity=quantity,
+            unit_cost=row.unit_cost,
+            source=source,
+            target=target,
+            source_status=row.status,
+            target_status=status or row.status,
+            source_wip=row.wip_step,
+            target_wip=step or row.wip_step,
+        )
+
+
+class LineHeld(Protocol):
+    """A content line as read (`Held`) or as an ORM row: what moving part of it needs."""
+
+    @property
+    def item_id(self) -> int: ...
+    @property
+    def lot_id(self) -> int | None: ...
+    @property
+    def status(self) -> ContentStatus: ...
+    @property
+    def wip_step(self) -> str | None: ...
+    @property
+    def unit_cost(self) -> Decimal: ...
 
 
 def avg_cost(q0: Decimal, c0: Decimal, dq: Decimal, dc: Decimal) -> Decimal:
