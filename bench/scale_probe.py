@@ -56,7 +56,7 @@ def probe(db: Database, events: int, profile: bool) -> dict[str, float]:
     schema.upgrade(db)
     plant = seed(db)
     History(db, plant).extend(events, f"bulk history to {events:,} events")
-    top = db.read(lambda s: s.scalar(epcis.select(epcis.Event.id).order_by(epcis.Event.id.desc())))
+    top = db.read(ledger_queries.last_event_id) or 0
     middle = epcis._token(top // 2)
     item = plant.items[0][1]
     now = utcnow()

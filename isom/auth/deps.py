@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from fastapi import Depends, Request
+from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
 from isom.auth import cache, sites
@@ -24,11 +24,23 @@ async def get_db(request: Request) -> Database:
     return db
 
 
-async def current_principal(request: Request, db: Database = Depends(get_db)) -> Principal:
+async def current_principal(request: Request) -> Principal:
     """Whoever the bearer token or session cookie names; 401 when nobody does.
 
     On the event loop: a caller this process remembers costs no thread and no query; only a
-    miss (and the once-a-minute `last_used_at`) goes to the database, in the thread pool."""
+    miss (and the once-a-minute `last_used_at`) goes to the database, in the thread pool.
+    Found once per request (a role check and the route may both ask), and it takes only the
+    request: each dependency FastAPI solves costs as much as the look-up on a hit."""
+    found: Principal | None = getattr(request.state, "principal", None)
+    if found is None:
+        found = await _identify(request, request.app.state.db)
+        request.state.principal = found
+    sites.enter(found.sites)
+    return found
+
+
+async def _identify(request: Request, db: Database) -> Principal:
+    """The caller named by the request's bearer token or session cookie; 401 when nobody."""
     authz = request.headers.get("authorization")
     if authz:
         scheme, _, secret = authz.partition(" ")
@@ -53,7 +65,6 @@ async def current_principal(request: Request, db: Database = Depends(get_db)) ->
         if found.token_id is not None and cache.touches.due(secret):
             token_id = found.token_id
             await run_in_threadpool(db.write, lambda s: auth_service.touch_token(s, token_id))
-        sites.enter(found.sites)
         return found
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
@@ -70,7 +81,6 @@ async def current_principal(request: Request, db: Database = Depends(get_db)) ->
                         field="X-CSRF-Token",
                         expected="the csrf token of your session",
                     )
-            sites.enter(found.sites)
             return found
     raise NotAuthenticated("sign in or send 'Authorization: Bearer <token>'")
 
@@ -79,7 +89,8 @@ def require_roles(*roles: Role) -> Callable[..., Awaitable[Principal]]:
     """A dependency that lets through only callers holding one of `roles` (admin always may)."""
     wanted = frozenset(r.value for r in roles)
 
-    async def dependency(principal: Principal = Depends(current_principal)) -> Principal:
+    async def dependency(request: Request) -> Principal:
+        principal = await current_principal(request)
         if not principal.has_any(wanted):
             raise Forbidden(
                 f"{principal.name} may not do this",

@@ -39,6 +39,7 @@ from isom.ledger.schemas import (
     SplitCommand,
     UnnestCommand,
 )
+from isom.toolkit import deps
 from isom.toolkit.commands import PROBLEMS, actor_of, apply_command, command_routes
 from isom.toolkit.deps import READERS, Db, Key, Reader, require_roles
 
@@ -201,7 +202,7 @@ def set_count_rule(
 
 
 @router.get("/inventory", responses=PROBLEMS, summary="Inventory by item, location, lot, status")
-def inventory(
+async def inventory(
     _: Reader,
     db: Db,
     item: str | None = Query(default=None, max_length=64, description="Item code"),
@@ -214,19 +215,20 @@ def inventory(
     offset: int = Query(default=0, ge=0, le=1_000_000_000),
 ) -> queries.InventoryPage:
     """The derived quantity of each item per location, lot and status."""
-    return db.read(
+    return await deps.read(
+        db,
         lambda s: queries.inventory(
             s, item=item, location=location, lot=lot, status=status, limit=limit, offset=offset
-        )
+        ),
     )
 
 
 @router.get("/containers/{code}", responses=PROBLEMS, summary="A container")
-def container(
+async def container(
     code: str, db: Db, _: Principal = Depends(require_roles(*READERS, R.device))
 ) -> queries.ContainerView:
     """A container with its contents, what is nested in it, and its full history."""
-    return db.read(lambda s: queries.container(s, code))
+    return await deps.read(db, lambda s: queries.container(s, code))
 
 
 @router.get("/events/{event_id}", responses=PROBLEMS, summary="One ledger event")

@@ -24,6 +24,7 @@ from isom.ledger.models import (
     EventMove,
     Lot,
 )
+from isom.ledger.queries.common import _rows
 from isom.masterdata.models import Item, Location, Unit
 
 # Aliases made once: making one is costly, and the same objects let statements be cached.
@@ -114,8 +115,8 @@ def _contents(session: Session, ids: list[int]) -> dict[int, list[ContentView]]:
     """What each of these containers holds, in one query; rows of our own projection, already
     typed, so the views are made without validating them again."""
     by_container: dict[int, list[ContentView]] = {}
-    for cid, icode, iname, ucode, lotcode, expiry, status, wip, qty, cost in session.execute(
-        _CONTENTS, {"ids": ids}
+    for cid, icode, iname, ucode, lotcode, expiry, status, wip, qty, cost in _rows(
+        session, _CONTENTS, {"ids": ids}
     ):
         by_container.setdefault(cid, []).append(
             ContentView.model_construct(
@@ -134,7 +135,12 @@ def _contents(session: Session, ids: list[int]) -> dict[int, list[ContentView]]:
     return by_container
 
 
-_LINES = (
+def _of_events(query: Any, table: Any) -> Any:
+    """`query` over the rows of `table` (lines, moves) that belong to the events `ids`."""
+    return query.where(table.event_id.in_(bindparam("ids", expanding=True))).order_by(table.id)
+
+
+_LINES = _of_events(
     select(
         EventLine.event_id,
         Container.code,
@@ -148,11 +154,10 @@ _LINES = (
     )
     .join(Item, Item.id == EventLine.item_id)
     .outerjoin(Lot, Lot.id == EventLine.lot_id)
-    .outerjoin(Container, Container.id == EventLine.container_id)
-    .where(EventLine.event_id.in_(bindparam("ids", expanding=True)))
-    .order_by(EventLine.id)
+    .outerjoin(Container, Container.id == EventLine.container_id),
+    EventLine,
 )
-_MOVES = (
+_MOVES = _of_events(
     select(
         EventMove.event_id,
         _MOVED.code,
@@ -166,9 +171,8 @@ _MOVES = (
     .outerjoin(_FROM_LOCATION, _FROM_LOCATION.id == EventMove.from_location_id)
     .outerjoin(_TO_LOCATION, _TO_LOCATION.id == EventMove.to_location_id)
     .outerjoin(_FROM_PARENT, _FROM_PARENT.id == EventMove.from_parent_id)
-    .outerjoin(_TO_PARENT, _TO_PARENT.id == EventMove.to_parent_id)
-    .where(EventMove.event_id.in_(bindparam("ids", expanding=True)))
-    .order_by(EventMove.id)
+    .outerjoin(_TO_PARENT, _TO_PARENT.id == EventMove.to_parent_id),
+    EventMove,
 )
 # An event with its location's code and the event that reversed it, if any: one row each.
 _EVENTS = (
@@ -198,8 +202,8 @@ _EVENT_BY_ID = _EVENTS.where(Event.id == bindparam("event_id"))
 def _lines_by_event(session: Session, ids: list[int]) -> dict[int, list[LineView]]:
     """The lines of these events with their codes, in one query."""
     by_event: dict[int, list[LineView]] = {}
-    for event_id, container, place, item, lot, status, wip, quantity, cost in session.execute(
-        _LINES, {"ids": ids}
+    for event_id, container, place, item, lot, status, wip, quantity, cost in _rows(
+        session, _LINES, {"ids": ids}
     ):
         by_event.setdefault(event_id, []).append(
             LineView.model_construct(
@@ -227,7 +231,7 @@ def _moves_by_event(session: Session, ids: list[int]) -> dict[int, list[dict[str
         from_par,
         to_par,
         to_status,
-    ) in session.execute(_MOVES, {"ids": ids}):
+    ) in _rows(session, _MOVES, {"ids": ids}):
         by_event.setdefault(event_id, []).append(
             {
                 "container": container,
@@ -315,7 +319,7 @@ def _carrier_event_ids(session: Session, container_id: int) -> set[int]:
             continue
         seen.add(window)
         cid, lo, hi = window
-        moves = session.execute(_RIDES, {"container_id": cid}).all()
+        moves = _rows(session, _RIDES, {"container_id": cid})
         if cid != container_id:
             found.update(e for e, _ in moves if e > lo and (hi is None or e < hi))
         parent: int | None = None
@@ -346,6 +350,7 @@ def _tree_by_code() -> Any:
             Container.parent_id,
             Location.code,
             _PARENT.code,
+            Container.site_id,
         )
         .outerjoin(Location, Location.id == Container.location_id)
         .outerjoin(_PARENT, _PARENT.id == Container.parent_id)
@@ -378,20 +383,11 @@ _HISTORY = (
 )
 
 
-def _site_allowed(session: Session, container_id: int) -> bool:
-    """Whether the caller holds the container's site (read only for a caller held to sites)."""
-    if sites.held() is None:
-        return True
-    return sites.allows(
-        session.scalar(select(Container.site_id).where(Container.id == container_id))
-    )
-
-
 def container(session: Session, code: str) -> ContainerView:
     """A container with contents, nested children (at every depth) and its history, newest first."""
-    tree = session.execute(_TREE, {"code": code}).all()
+    tree = _rows(session, _TREE, {"code": code})
     root = next((row for row in tree if row[1] == code), None)
-    if root is None or not _site_allowed(session, root[0]):
+    if root is None or not sites.allows(root[7]):
         raise NotFound(
             f"no container with code {code!r}",
             field="code",
@@ -403,10 +399,10 @@ def container(session: Session, code: str) -> ContainerView:
         if row[0] != root[0] and row[4] is not None:
             children.setdefault(row[4], []).append(row)
     carried = sorted(_carrier_event_ids(session, root[0]))
-    history = session.execute(_HISTORY, {"container_id": root[0], "carried": carried}).all()
+    history = _rows(session, _HISTORY, {"container_id": root[0], "carried": carried})
 
     def view(row: Any, history: list[EventView]) -> ContainerView:
-        cid, ccode, kind, status, _parent_id, location, parent = row
+        cid, ccode, kind, status, _parent_id, location, parent, _site = row
         return ContainerView.model_construct(
             code=ccode,
             kind=kind,
