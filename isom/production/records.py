@@ -8,7 +8,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from isom.masterdata.models import Person, Workstation
@@ -71,20 +71,27 @@ class LabourSpan:
 
 def labour_closed_by(session: Session, event_id: int) -> list[LabourSpan]:
     """The labour spans an event closed (a stop, pause or leave), in the order they began."""
-    rows = session.execute(
-        select(LabourRecord, Person.code, Person.name, Workstation.code, WorkOrderStep.sequence)
-        .join(Person, Person.id == LabourRecord.person_id)
-        .join(Workstation, Workstation.id == LabourRecord.workstation_id)
-        .join(WorkOrderStep, WorkOrderStep.id == LabourRecord.step_id)
-        .where(LabourRecord.end_event_id == event_id)
-        .order_by(LabourRecord.id)
+    rows = session.execute(_CLOSED_BY, {"event": event_id})
+    return [LabourSpan(*row) for row in rows]
+
+
+_CLOSED_BY = (
+    select(
+        LabourRecord.step_id,
+        LabourRecord.person_id,
+        LabourRecord.started_at,
+        LabourRecord.ended_at,
+        Person.code,
+        Person.name,
+        Workstation.code,
+        WorkOrderStep.sequence,
     )
-    return [
-        LabourSpan(
-            rec.step_id, rec.person_id, rec.started_at, rec.ended_at, person, name, ws, sequence
-        )
-        for rec, person, name, ws, sequence in rows
-    ]
+    .join(Person, Person.id == LabourRecord.person_id)
+    .join(Workstation, Workstation.id == LabourRecord.workstation_id)
+    .join(WorkOrderStep, WorkOrderStep.id == LabourRecord.step_id)
+    .where(LabourRecord.end_event_id == bindparam("event"))
+    .order_by(LabourRecord.id)
+)
 
 
 def clocked_on(session: Session, workstation_id: int) -> dict[int, set[int]]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
+from typing import Any
 
 from isom.ledger import services as ledger
 from isom.production.models import (
@@ -44,16 +46,7 @@ def transition_work_order(
     wo: WorkOrder, to: WorkOrderStatus, *, actor: Actor, at: dt.datetime
 ) -> None:
     """Move a job to `to` if its transition table allows it, recording who and when."""
-    move(
-        wo,
-        WORK_ORDER_TRANSITIONS,
-        to,
-        what=f"work order {wo.number}",
-        kind="work order",
-        field="work_order",
-    )
-    wo.updated_at = at
-    wo.updated_by = actor.name
+    _stamped(wo, WORK_ORDER_TRANSITIONS, to, f"work order {wo.number}", "work_order", actor, at)
     if to is WorkOrderStatus.released:
         wo.released_at = at
     elif to is WorkOrderStatus.in_progress:
@@ -66,18 +59,24 @@ def transition_step(
     step: WorkOrderStep, to: StepStatus, *, actor: Actor, at: dt.datetime, number: str = ""
 ) -> None:
     """Move a step to `to` if its transition table allows it, recording who and when."""
-    move(
-        step,
-        STEP_TRANSITIONS,
-        to,
-        what=f"step {number}/{step.sequence}",
-        kind="step",
-        field="step",
-    )
-    step.updated_at = at
-    step.updated_by = actor.name
+    _stamped(step, STEP_TRANSITIONS, to, f"step {number}/{step.sequence}", "step", actor, at)
     step.last_event_at = at
     if to is StepStatus.running and step.actual_start is None:
         step.actual_start = at
     elif to is StepStatus.done:
         step.actual_end = at
+
+
+def _stamped(
+    row: WorkOrder | WorkOrderStep,
+    table: Mapping[Any, frozenset[Any]],
+    to: WorkOrderStatus | StepStatus,
+    what: str,
+    field: str,
+    actor: Actor,
+    at: dt.datetime,
+) -> None:
+    """Move `row` by its table (409 naming `what` if it may not) and stamp who and when."""
+    move(row, table, to, what=what, kind=field.replace("_", " "), field=field)
+    row.updated_at = at
+    row.updated_by = actor.name

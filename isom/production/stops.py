@@ -12,6 +12,7 @@ Serial-tracked output needs one serial per unit at stop (`serials` for good unit
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from sqlalchemy.orm import Session
@@ -83,12 +84,12 @@ def _stop(
     session.flush()
     unit_cost = _unit_cost(session, step, ref, made + cmd.rework_quantity, at)
     lot_code = cmd.lot or (str(wo.number) if out_item.tracking is Tracking.lot else None)
+    out = _Output(session, actor, key, ref, out_item, unit_cost, location, at)
     produced_into = None
     if cmd.good_quantity > 0:
         made_events, produced_into = _produce_good(
-            session, actor, key, cmd, ref, out_item, [*good_serials] or [lot_code], unit_cost,
-            serials=bool(good_serials), wip=not final, location=location, at=at,
-        )  # fmt: skip
+            out, cmd, [*good_serials] or [lot_code], serials=bool(good_serials), wip=not final
+        )
         ledger_events += made_events
         for m in materials_of(session, step):
             if m.role in (MaterialRole.byproduct, MaterialRole.intermediate, MaterialRole.scrap):
@@ -96,18 +97,7 @@ def _stop(
                     _by_product(session, actor, key, ref, m, cmd.good_quantity, location, at)
                 )
     if cmd.scrap_quantity > 0:
-        ledger_events += _scrap_units(
-            session,
-            actor,
-            key,
-            cmd,
-            ref,
-            out_item,
-            [*scrap_serials] or [lot_code],
-            unit_cost,
-            at,
-            location=location,
-        )
+        ledger_events += _scrap_units(out, cmd, [*scrap_serials] or [lot_code])
     _count_and_advance(session, wo, step, cmd, final=final, actor=actor, at=at)
     event.work_order_id, event.step_id, event.person_id, event.workstation_id = (
         wo.id,
@@ -129,20 +119,53 @@ def _stop(
     )
 
 
+@dataclass(frozen=True)
+class _Output:
+    """What a stop puts out of its step: which item, at what unit cost, where and when."""
+
+    session: Session
+    actor: Actor
+    key: str
+    ref: str
+    item: Item
+    unit_cost: Decimal
+    location: str
+    at: dt.datetime
+
+    def produce(
+        self,
+        key: str,
+        lot: str | None,
+        quantity: Decimal,
+        *,
+        wip: bool,
+        container: str | None,
+        new_container: str | None = None,
+    ) -> tuple[int, str]:
+        """Produce into `container` (else a new one at the location): the ledger event and
+        the container."""
+        res = ledger.produce(
+            self.session,
+            self.actor,
+            f"{self.key}:{key}",
+            ProduceCommand(
+                step=self.ref,
+                item=self.item.code,
+                lot=LotIn(code=lot) if lot else None,
+                quantity=quantity,
+                unit_cost=self.unit_cost,
+                wip=wip,
+                container=container,
+                new_container=new_container,
+                location=None if container else self.location,
+                occurred_at=self.at,
+            ),
+        )
+        return res.event_id, str(res.detail["container"])
+
+
 def _produce_good(
-    session: Session,
-    actor: Actor,
-    key: str,
-    cmd: StopScan,
-    ref: str,
-    item: Item,
-    lots: list[str | None],
-    unit_cost: Decimal,
-    *,
-    serials: bool,
-    wip: bool,
-    location: str,
-    at: dt.datetime,
+    out: _Output, cmd: StopScan, lots: list[str | None], *, serials: bool, wip: bool
 ) -> tuple[list[int], str]:
     """Produce the good units (one produce per serial, else one), all into the first container:
     the ledger events and that container."""
@@ -150,25 +173,15 @@ def _produce_good(
     events: list[int] = []
     produced_into: str | None = None
     for n, code in enumerate(lots):
-        res = ledger.produce(
-            session,
-            actor,
-            f"{key}:produce" + (f":{n}" if serials else ""),
-            ProduceCommand(
-                step=ref,
-                item=item.code,
-                lot=LotIn(code=code) if code else None,
-                quantity=each,
-                unit_cost=unit_cost,
-                wip=wip,
-                container=produced_into or cmd.container,
-                new_container=None if produced_into else cmd.new_container,
-                location=None if produced_into or cmd.container else location,
-                occurred_at=at,
-            ),
+        event_id, produced_into = out.produce(
+            "produce" + (f":{n}" if serials else ""),
+            code,
+            each,
+            wip=wip,
+            container=produced_into or cmd.container,
+            new_container=None if produced_into else cmd.new_container,
         )
-        events.append(res.event_id)
-        produced_into = str(res.detail["container"])
+        events.append(event_id)
     assert produced_into is not None
     return events, produced_into
 
@@ -296,59 +309,31 @@ def _check_serials(session: Session, item: Item, cmd: StopScan) -> tuple[list[st
     return list(cmd.serials), list(cmd.scrap_serials)
 
 
-def _scrap_units(
-    session: Session,
-    actor: Actor,
-    key: str,
-    cmd: StopScan,
-    ref: str,
-    item: Item,
-    lots: list[str | None],
-    unit_cost: Decimal,
-    at: dt.datetime,
-    *,
-    location: str,
-) -> list[int]:
+def _scrap_units(out: _Output, cmd: StopScan, lots: list[str | None]) -> list[int]:
     """Produce the scrapped units into a scrap box at the step's cost, then scrap them."""
-    serial = item.tracking is Tracking.serial
+    serial = out.item.tracking is Tracking.serial
     each = Decimal(1) if serial else cmd.scrap_quantity
     box: str | None = None
-    out: list[int] = []
+    events: list[int] = []
     for n, code in enumerate(lots):
         suffix = f":{n}" if serial else ""
-        res = ledger.produce(
-            session,
-            actor,
-            f"{key}:scrap-out{suffix}",
-            ProduceCommand(
-                step=ref,
-                item=item.code,
-                lot=LotIn(code=code) if code else None,
-                quantity=each,
-                unit_cost=unit_cost,
-                wip=True,
-                container=box,
-                location=None if box else location,
-                occurred_at=at,
-            ),
-        )
-        box = str(res.detail["container"])
+        produced, box = out.produce(f"scrap-out{suffix}", code, each, wip=True, container=box)
         sc = ledger.scrap(
-            session,
-            actor,
-            f"{key}:scrap{suffix}",
+            out.session,
+            out.actor,
+            f"{out.key}:scrap{suffix}",
             ScrapCommand(
                 container=box,
-                item=item.code,
+                item=out.item.code,
                 lot=code,
-                wip_step=ref,
+                wip_step=out.ref,
                 quantity=each,
                 reason=cmd.scrap_reason,
-                occurred_at=at,
+                occurred_at=out.at,
             ),
         )
-        out += [res.event_id, sc.event_id]
-    return out
+        events += [produced, sc.event_id]
+    return events
 
 
 def _by_product(

@@ -73,6 +73,7 @@ def share(
 
 #: Memo keys of what is computed here from labour and machine records (`forget` on a write).
 MINUTES = "minutes"
+Minutes = dict[tuple[int, int], Decimal]
 
 
 def changed(session: Session) -> None:
@@ -93,12 +94,8 @@ def labour_minutes(
 
 
 def _labour_minutes(
-    session: Session, work_order_id: int, until: dt.datetime
-) -> dict[tuple[int, int], Decimal]:
-    window = _job_window(session, work_order_id, until)
-    if window is None:
-        return {}
-    start, end = window
+    session: Session, work_order_id: int, until: dt.datetime, start: dt.datetime, end: dt.datetime
+) -> Minutes:
     records = session.execute(_PEOPLES_LABOUR, {"job": work_order_id, "start": start, "end": end})
     by_person: dict[int, list[Any]] = defaultdict(list)
     for r in records:
@@ -123,27 +120,26 @@ def machine_minutes(
     return _once(session, _machine_minutes, work_order_id, until)
 
 
-Minutes = dict[tuple[int, int], Decimal]
-
-
 def _once(
     session: Session,
-    compute: Callable[[Session, int, dt.datetime], Minutes],
+    compute: Callable[[Session, int, dt.datetime, dt.datetime, dt.datetime], Minutes],
     work_order_id: int,
     until: dt.datetime,
 ) -> Minutes:
-    """`compute` once per event, job and time; a copy, so a caller may change its own."""
+    """`compute` within the job's own time, once per event, job and time; a copy, so a caller
+    may change its own."""
+
+    def load() -> Minutes:
+        window = _job_window(session, work_order_id, until)
+        return compute(session, work_order_id, until, *window) if window else {}
+
     key = (MINUTES, compute.__name__, work_order_id, until)
-    return dict(remembered(session, key, lambda: compute(session, work_order_id, until)))
+    return dict(remembered(session, key, load))
 
 
 def _machine_minutes(
-    session: Session, work_order_id: int, until: dt.datetime
-) -> dict[tuple[int, int], Decimal]:
-    window = _job_window(session, work_order_id, until)
-    if window is None:
-        return {}
-    start, end = window
+    session: Session, work_order_id: int, until: dt.datetime, start: dt.datetime, end: dt.datetime
+) -> Minutes:
     stations = {ws for _, _, ws in _job_spans(session, work_order_id)}
     out: dict[tuple[int, int], Decimal] = defaultdict(Decimal)
     for ws_id in sorted(stations):
