@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from isom.devices import gs1
 from isom.devices.models import Gs1Site
 from isom.devices.schemas import ScanView
-from isom.errors import InvalidInput, NotFound
+from isom.errors import InvalidInput, IsomError, NotFound
 from isom.ledger import queries as ledger_queries
 from isom.masterdata.models import Item, Location, Person, Unit, Workstation
 from isom.production import services as production
@@ -33,9 +33,20 @@ Known = Mapping[str, ledger_queries.ContainerRef | None]
 def known_containers(session: Session, codes: Iterable[str]) -> Known:
     """The containers a scan's plain codes name, in one round trip: each code is tried as a
     container first, so a scan of a container and a location asks once, not three times."""
-    wanted = [c for c in codes if c and c[:1] != "]" and gs1.parse_gs1(c) is None]
+    wanted = [c for c in codes if _plain(c)]
     found = ledger_queries.containers_by_code(session, wanted)
     return {code: found.get(code) for code in wanted}
+
+
+def _plain(code: str) -> bool:
+    """A code `resolve` would look up as a plain container code (its own checks refuse the
+    rest, in the order of the scan)."""
+    if not code or len(code) > 100 or not code.isprintable() or code[:1] == "]":
+        return False
+    try:
+        return gs1.parse_gs1(code) is None
+    except IsomError:
+        return False
 
 
 def _container(
