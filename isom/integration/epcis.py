@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import json
 import re
 import threading
@@ -91,10 +92,14 @@ def is_sscc(code: str) -> bool:
     return len(code) == 18 and code.isdigit() and gs1_check_digit(code[:17]) == int(code[17])
 
 
+@functools.lru_cache(maxsize=65_536)
 def _q(text: str) -> str:
+    """A code as a URI segment; remembered, since a page of events names the same few codes
+    thousands of times."""
     return urllib.parse.quote(text, safe="-._~")
 
 
+@functools.lru_cache(maxsize=65_536)
 def container_uri(code: str) -> str:
     return f"{DIGITAL_LINK}/00/{code}" if is_sscc(code) else f"urn:isom:container:{_q(code)}"
 
@@ -168,7 +173,7 @@ def _lookups(session: Session, events: list[EventRow]) -> _Lookups:
             item_codes.add(ln["item"])
     items = {
         code: (gtin, unit)
-        for code, gtin, unit in session.execute(
+        for code, gtin, unit in session.connection().execute(
             select(Item.code, Item.gtin, Unit.code)
             .join(Unit, Unit.id == Item.base_unit_id)
             .where(Item.code.in_(item_codes))
@@ -182,7 +187,7 @@ def _lookups(session: Session, events: list[EventRow]) -> _Lookups:
             cont_ids |= {x for x in (mv.container_id, mv.to_parent_id, mv.from_parent_id) if x}
     locations = {
         i: (c, tz)
-        for i, c, tz in session.execute(
+        for i, c, tz in session.connection().execute(
             select(Location.id, Location.code, Location.timezone).where(Location.id.in_(loc_ids))
         )
     }

@@ -68,37 +68,21 @@ def _lot_closure(
     seen = {lot_id}
     frontier = [lot_id]
     out: list[tuple[int, int, int, Decimal, int | None]] = []
+    # Backward walks from a lot to what it was made from; forward, to what it went into.
+    near, far = (Genealogy.to_lot_id, Genealogy.from_lot_id)
+    if direction != "backward":
+        near, far = far, near
     depth = 0
     while frontier and depth < 50:
         depth += 1
-        if direction == "backward":
-            edges = session.execute(
-                select(
-                    Genealogy.from_lot_id,
-                    Genealogy.event_id,
-                    Genealogy.quantity,
-                    Genealogy.to_lot_id,
-                ).where(
-                    Genealogy.to_lot_id.in_(frontier),
-                    Genealogy.from_lot_id.is_not(None),
-                    Genealogy.from_lot_id != Genealogy.to_lot_id,
-                    Genealogy.quantity > 0,
-                )
-            ).all()
-        else:
-            edges = session.execute(
-                select(
-                    Genealogy.to_lot_id,
-                    Genealogy.event_id,
-                    Genealogy.quantity,
-                    Genealogy.from_lot_id,
-                ).where(
-                    Genealogy.from_lot_id.in_(frontier),
-                    Genealogy.to_lot_id.is_not(None),
-                    Genealogy.from_lot_id != Genealogy.to_lot_id,
-                    Genealogy.quantity > 0,
-                )
-            ).all()
+        edges = session.execute(
+            select(far, Genealogy.event_id, Genealogy.quantity, near).where(
+                near.in_(frontier),
+                far.is_not(None),
+                Genealogy.from_lot_id != Genealogy.to_lot_id,
+                Genealogy.quantity > 0,
+            )
+        ).all()
         nxt = []
         for other, event_id, qty, via in edges:
             if other is None or other in seen:
