@@ -16,7 +16,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import MetaData, create_engine, event
+from pydantic import BaseModel
+from sqlalchemy import MetaData, create_engine, event, inspect
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -212,3 +213,27 @@ def conflict_from(exc: Exception) -> Exception:
             )
         return Conflict(f"the change conflicts with existing data: {str(exc.orig).splitlines()[0]}")
     return exc
+
+
+R = TypeVar("R", bound=Base)
+
+
+def copy_row(row: R, **changes: Any) -> R:
+    """A new row of the same table with this row's values but its primary key, and `changes`
+    (a split or a copy into another parent). Not added to the session."""
+    attrs = inspect(row).mapper.column_attrs
+    values = {
+        a.key: getattr(row, a.key) for a in attrs if not any(c.primary_key for c in a.columns)
+    }
+    return type(row)(**(values | changes))
+
+
+V = TypeVar("V", bound=BaseModel)
+
+
+def row_view(view: type[V], row: object, **given: Any) -> V:
+    """The view of a row: each of the view's fields is the row's attribute of that name, but
+    those `given` (computed, renamed, or kept out of the row's view, like a secret)."""
+    return view.model_validate(
+        {k: given[k] if k in given else getattr(row, k) for k in view.model_fields}
+    )

@@ -27,6 +27,18 @@ class IsomError(Exception):
     # refused the same way.
     keep: Callable[[Session], None] | None = None
 
+    def __init_subclass__(
+        cls, *, status: int | None = None, code: str | None = None, title: str | None = None
+    ) -> None:
+        """A kind of error in one line: `class NotFound(IsomError, status=404, code=...)`."""
+        super().__init_subclass__()
+        if status is not None:
+            cls.status_code = status
+        if code is not None:
+            cls.code = code
+        if title is not None:
+            cls.title = title
+
     def __init__(
         self,
         detail: str,
@@ -64,77 +76,50 @@ class IsomError(Exception):
         return body
 
 
-class NotFound(IsomError):
-    status_code = 404
-    code = "not_found"
-    title = "Not found"
+class NotFound(IsomError, status=404, code="not_found", title="Not found"):
+    pass  # no docstring: the OpenAPI lists it by its title
 
 
-class InvalidInput(IsomError):
-    status_code = 422
-    code = "invalid_input"
-    title = "Invalid input"
+class InvalidInput(IsomError, status=422, code="invalid_input", title="Invalid input"):
+    pass  # no docstring: the OpenAPI lists it by its title
 
 
-class Conflict(IsomError):
-    status_code = 409
-    code = "conflict"
-    title = "Conflict"
+class Conflict(IsomError, status=409, code="conflict", title="Conflict"):
+    pass  # no docstring: the OpenAPI lists it by its title
 
 
-class NotAuthenticated(IsomError):
-    status_code = 401
-    code = "not_authenticated"
-    title = "Authentication required"
+class NotAuthenticated(
+    IsomError, status=401, code="not_authenticated", title="Authentication required"
+):
+    pass  # no docstring: the OpenAPI lists it by its title
 
 
-class Forbidden(IsomError):
-    status_code = 403
-    code = "forbidden"
-    title = "Not allowed for your role"
+class Forbidden(IsomError, status=403, code="forbidden", title="Not allowed for your role"):
+    pass  # no docstring: the OpenAPI lists it by its title
 
 
-class ServiceUnavailable(IsomError):
+class ServiceUnavailable(IsomError, status=503, code="store_busy", title="Store busy"):
     """The store stayed busy through every retry: the caller may try again, nothing was applied."""
 
-    status_code = 503
-    code = "store_busy"
-    title = "Store busy"
 
-
-class InvalidTransition(Conflict):
+class InvalidTransition(Conflict, code="invalid_transition", title="Not allowed in this state"):
     """A status change its transition table does not allow (a job, a step, an order)."""
 
-    code = "invalid_transition"
-    title = "Not allowed in this state"
 
-
-class WrongState(Conflict):
+class WrongState(Conflict, code="wrong_state", title="Wrong state"):
     """The record is in a state in which this request makes no sense (closed, inactive, ...)."""
 
-    code = "wrong_state"
-    title = "Wrong state"
 
-
-class InsufficientStock(Conflict):
+class InsufficientStock(Conflict, code="insufficient_stock", title="Not enough stock"):
     """Not enough quantity where it was asked for: a balance would go negative."""
 
-    code = "insufficient_stock"
-    title = "Not enough stock"
 
-
-class IdempotencyKeyReused(Conflict):
+class IdempotencyKeyReused(Conflict, code="idempotency_key_reused", title="Idempotency key reused"):
     """The idempotency key was already used for a request with another body."""
 
-    code = "idempotency_key_reused"
-    title = "Idempotency key reused"
 
-
-class AlreadyExists(Conflict):
+class AlreadyExists(Conflict, code="already_exists", title="Already exists"):
     """A record with this number or code exists already."""
-
-    code = "already_exists"
-    title = "Already exists"
 
 
 #: The codes of answers no `IsomError` makes: the framework's own 404/405 and the like.

@@ -32,7 +32,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from isom.db import Database
+from isom.db import Database, row_view
 from isom.errors import Conflict, InvalidInput, IsomError, NotFound
 from isom.integration import feed
 from isom.integration.models import DeadLetter, Subscriber
@@ -108,22 +108,10 @@ def _view(session: Session, sub: Subscriber, secret: str | None = None) -> Subsc
         .filter(DeadLetter.subscriber_id == sub.id, DeadLetter.replayed_at.is_(None))
         .count()
     )
-    return SubscriberView(
-        name=sub.name,
-        url=sub.url,
-        topics=list(sub.topics or []),
-        paused=sub.paused,
-        cursor=sub.cursor,
-        head=feed.head(session),
-        attempts=sub.attempts,
-        next_attempt_at=sub.next_attempt_at,
-        last_error=sub.last_error,
-        delivered=sub.delivered,
-        dead_letters=dead,
-        batch_size=sub.batch_size,
-        max_attempts=sub.max_attempts,
-        secret=secret,
-    )
+    return row_view(
+        SubscriberView, sub, topics=list(sub.topics or []), head=feed.head(session),
+        dead_letters=dead, secret=secret,
+    )  # fmt: skip
 
 
 def _get(session: Session, name: str) -> Subscriber:
@@ -219,15 +207,7 @@ def replay(session: Session, name: str, after: int) -> SubscriberView:
 
 
 def _letter_view(d: DeadLetter) -> DeadLetterView:
-    return DeadLetterView(
-        id=d.id,
-        seq=d.seq,
-        attempts=d.attempts,
-        last_error=d.last_error,
-        created_at=d.created_at,
-        message=d.payload,
-        resent_at=d.replayed_at,
-    )
+    return row_view(DeadLetterView, d, message=d.payload, resent_at=d.replayed_at)
 
 
 def dead_letters(session: Session, name: str) -> list[DeadLetterView]:

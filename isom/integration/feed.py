@@ -24,7 +24,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, aliased
 
 from isom.auth import sites
-from isom.db import Database
+from isom.db import Database, row_view
 from isom.errors import InvalidInput
 from isom.integration.models import FeedMessage, FeedState
 from isom.ledger import queries as ledger_queries
@@ -222,17 +222,16 @@ def read_after(
                 else:
                     mid = message_id(None, 0, fm.outbox_id)
                 out.append(
-                    Message(
+                    row_view(
+                        Message,
+                        fm,
                         id=mid,
-                        seq=fm.seq,
-                        outbox_id=fm.outbox_id,
-                        topic=fm.topic,
                         key=fm.message_key,
                         time=fm.created_at,
                         event_id=event_id,
                         site=site,
                         payload=payload,
-                    )
+                    )  # fmt: skip
                 )
         if len(rows) < scan and len(out) < limit:
             return out, cursor, False

@@ -3,10 +3,12 @@ documents, and the shop webhook."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from pydantic import BaseModel
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from isom.auth.models import Role
@@ -182,38 +184,47 @@ def _document(content: bytes | str, media_type: str, filename: str, *, inline: b
     )
 
 
-@router.get("/customer-orders", response_model=list[CustomerOrderView], responses=PROBLEMS)
-def get_customer_orders(
-    _: Reader,
-    db: Db,
-    status: CustomerOrderStatus | None = None,
-    limit: Limit = 100,
-) -> list[CustomerOrderView]:
-    """The newest customer orders with their lines, optionally of one status."""
-    return db.read(lambda s: list_customer_orders(s, status=status, limit=limit))
+def _order_reads(
+    path: str,
+    status_type: type[Any],
+    view: type[BaseModel],
+    newest: Callable[..., list[Any]],
+    one: Callable[[Session, str], Any],
+    docs: tuple[str, str],
+) -> None:
+    """The two reads every kind of order has: the newest (optionally of one status) with their
+    lines, and one by its number. Named as the functions they replace, for the OpenAPI."""
+    plural = path.replace("-", "_")
+
+    def get_many(_: Reader, db: Db, status: Any = None, limit: Limit = 100) -> Any:
+        return db.read(lambda s: newest(s, status=status, limit=limit))
+
+    def get_one(_: Reader, db: Db, number: str = Number) -> Any:
+        return db.read(lambda s: one(s, number))
+
+    get_many.__annotations__["status"] = status_type | None
+    for route, endpoint, model, name, doc in (
+        (f"/{path}", get_many, list[view], f"get_{plural}", docs[0]),  # type: ignore[valid-type]
+        (f"/{path}/{{number}}", get_one, view, f"get_{plural[:-1]}", docs[1]),
+    ):
+        router.add_api_route(
+            route, endpoint, methods=["GET"], response_model=model, responses=PROBLEMS, name=name,
+            description=doc,
+        )  # fmt: skip
 
 
-@router.get("/customer-orders/{number}", response_model=CustomerOrderView, responses=PROBLEMS)
-def get_customer_order(_: Reader, db: Db, number: str = Number) -> CustomerOrderView:
-    """A customer order with its lines: reserved, shipped and open quantities."""
-    return db.read(lambda s: orders.customer_order_view(s, number))
-
-
-@router.get("/purchase-orders", response_model=list[PurchaseOrderView], responses=PROBLEMS)
-def get_purchase_orders(
-    _: Reader,
-    db: Db,
-    status: PurchaseOrderStatus | None = None,
-    limit: Limit = 100,
-) -> list[PurchaseOrderView]:
-    """The newest purchase orders with their lines, optionally of one status."""
-    return db.read(lambda s: list_purchase_orders(s, status=status, limit=limit))
-
-
-@router.get("/purchase-orders/{number}", response_model=PurchaseOrderView, responses=PROBLEMS)
-def get_purchase_order(_: Reader, db: Db, number: str = Number) -> PurchaseOrderView:
-    """A purchase order with its lines, prices and what has arrived."""
-    return db.read(lambda s: orders.purchase_order_view(s, number))
+_order_reads(
+    "customer-orders", CustomerOrderStatus, CustomerOrderView, list_customer_orders,
+    orders.customer_order_view,
+    ("The newest customer orders with their lines, optionally of one status.",
+     "A customer order with its lines: reserved, shipped and open quantities."),
+)  # fmt: skip
+_order_reads(
+    "purchase-orders", PurchaseOrderStatus, PurchaseOrderView, list_purchase_orders,
+    orders.purchase_order_view,
+    ("The newest purchase orders with their lines, optionally of one status.",
+     "A purchase order with its lines, prices and what has arrived."),
+)  # fmt: skip
 
 
 @router.get(
@@ -238,21 +249,11 @@ def get_purchase_order_csv(_: Reader, db: Db, number: str = Number) -> Response:
     return _document(text, "text/csv", f"{number}.csv", inline=False)
 
 
-@router.get("/ship-orders", response_model=list[ShipOrderView], responses=PROBLEMS)
-def get_ship_orders(
-    _: Reader,
-    db: Db,
-    status: ShipOrderStatus | None = None,
-    limit: Limit = 100,
-) -> list[ShipOrderView]:
-    """The newest ship orders with their pick lists, optionally of one status."""
-    return db.read(lambda s: list_ship_orders(s, status=status, limit=limit))
-
-
-@router.get("/ship-orders/{number}", response_model=ShipOrderView, responses=PROBLEMS)
-def get_ship_order(_: Reader, db: Db, number: str = Number) -> ShipOrderView:
-    """A ship order with its pick list (first expiry first) and packages."""
-    return db.read(lambda s: orders.ship_order_view(s, number))
+_order_reads(
+    "ship-orders", ShipOrderStatus, ShipOrderView, list_ship_orders, orders.ship_order_view,
+    ("The newest ship orders with their pick lists, optionally of one status.",
+     "A ship order with its pick list (first expiry first) and packages."),
+)  # fmt: skip
 
 
 @router.get(

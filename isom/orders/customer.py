@@ -9,11 +9,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from isom.auth import grants
+from isom.db import row_view
 from isom.errors import Conflict, WrongState
 from isom.ledger import services as ledger
 from isom.masterdata import services as md
 from isom.masterdata.models import Customer, Item
-from isom.orders.events import next_number, run_order_event
+from isom.orders.book import Book, amend, line_fields, result
+from isom.orders.events import run_order_event
 from isom.orders.models import (
     OPEN_SHIP_ORDER,
     CustomerLine,
@@ -25,7 +27,7 @@ from isom.orders.models import (
     ShipLine,
     ShipOrder,
 )
-from isom.orders.queries import line_reference, newest, order_by_number, order_line, order_lines
+from isom.orders.queries import line_reference, newest
 from isom.orders.schemas import (
     CancelCustomerOrder,
     ChangeCustomerLine,
@@ -53,19 +55,17 @@ CLOSED_ORDER = (CustomerOrderStatus.shipped, CustomerOrderStatus.cancelled)
 
 def get_customer_order(session: Session, number: str, *, lock: bool = False) -> CustomerOrder:
     """The customer order with this number (locked when `lock`), or 404."""
-    return order_by_number(session, CustomerOrder, number, what="customer order", lock=lock)
+    return BOOK.get(session, number, lock=lock)
 
 
 def lines_of(session: Session, order: CustomerOrder) -> list[CustomerLine]:
     """The order's lines by line number."""
-    return order_lines(session, CustomerLine, order.id)
+    return BOOK.lines(session, order)
 
 
 def get_line(session: Session, order: CustomerOrder, line_no: int) -> CustomerLine:
     """One line of a customer order, or 404."""
-    return order_line(
-        session, CustomerLine, order.id, line_no, what=f"customer order {order.number}"
-    )
+    return BOOK.get_line(session, order, line_no)
 
 
 def roll_up(session: Session, order: CustomerOrder, actor: Actor, at: dt.datetime) -> None:
@@ -98,38 +98,20 @@ def _on_open_ship_order(session: Session, line: CustomerLine) -> str | None:
 
 
 def _find_existing(session: Session, cmd: CreateCustomerOrder) -> CustomerOrder | None:
-    if cmd.number is not None:
-        found = session.scalar(
-            select(CustomerOrder).where(CustomerOrder.number == cmd.number).with_for_update()
+    found = BOOK.find(session, cmd, taken=Conflict)
+    if (
+        found is not None
+        and cmd.external_ref is not None
+        and found.external_ref is not None
+        and (found.source, found.external_ref) != (cmd.source, cmd.external_ref)
+    ):
+        raise Conflict(
+            f"customer order {found.number} is {found.source} "
+            f"{found.external_ref!r}, not {cmd.source} {cmd.external_ref!r}",
+            field="external_ref",
+            expected="the external reference the order was created with",
         )
-        if found is not None:
-            if cmd.external_ref is not None and (
-                found.source != cmd.source or found.external_ref != cmd.external_ref
-            ):
-                if found.external_ref is not None:
-                    raise Conflict(
-                        f"customer order {found.number} is {found.source} "
-                        f"{found.external_ref!r}, not {cmd.source} {cmd.external_ref!r}",
-                        field="external_ref",
-                        expected="the external reference the order was created with",
-                    )
-            return found
-    if cmd.external_ref is not None:
-        found = session.scalar(
-            select(CustomerOrder)
-            .where(
-                CustomerOrder.source == cmd.source, CustomerOrder.external_ref == cmd.external_ref
-            )
-            .with_for_update()
-        )
-        if found is not None and cmd.number is not None:
-            raise Conflict(
-                f"{cmd.source} {cmd.external_ref!r} is customer order {found.number} already",
-                field="number",
-                expected=f"{found.number}, or no number",
-            )
-        return found
-    return None
+    return found
 
 
 def upsert_customer_order(
@@ -169,25 +151,14 @@ def _open_order(
     created = order is None
     site_id = grants.held_site(session, cmd.site) if cmd.site else None
     if order is None:
-        number = cmd.number or _fresh_number(session)
-        order = CustomerOrder(
-            number=number,
-            customer_id=customer.id,
-            source=cmd.source,
-            external_ref=cmd.external_ref,
-            priority=cmd.priority,
+        # Without a site named, the column's default: the caller's site, or the first.
+        site = {"site_id": site_id} if site_id is not None else {}
+        order = BOOK.new(
+            session, cmd, actor, now, customer_id=customer.id, priority=cmd.priority,
             allow_partial=cmd.allow_partial,
             ship_to=cmd.ship_to if cmd.ship_to is not None else customer.ship_to,
-            status=CustomerOrderStatus.open,
-            note=cmd.note,
-            created_at=now,
-            updated_at=now,
-            updated_by=actor.name,
-        )
-        if site_id is not None:  # else the column's default: the caller's site, or the first
-            order.site_id = site_id
-        session.add(order)
-        session.flush()
+            status=CustomerOrderStatus.open, **site,
+        )  # fmt: skip
         existing: dict[int, CustomerLine] = {}
         changed = True
     else:
@@ -227,51 +198,33 @@ def _apply_lines(
     now: dt.datetime,
 ) -> bool:
     """Add the new lines and change the named ones; whether any line changed."""
-    changed = False
-    next_no = max(existing, default=0) + 1
-    for i, (line_in, item) in enumerate(zip(cmd.lines, items, strict=True)):
-        line_no = line_in.line_no or (i + 1 if not created and i + 1 in existing else next_no)
-        line = existing.get(line_no)
-        if line is None:
-            if order.status in CLOSED_ORDER:
-                raise WrongState(
-                    f"customer order {order.number} is {order.status.value}; no lines can be added",
-                    field=f"lines[{i}]",
-                    expected="an order that is not shipped or cancelled",
-                )
-            line = CustomerLine(
-                order_id=order.id,
-                line_no=line_no,
-                item_id=item.id,
-                quantity=line_in.quantity,
-                due_date=line_in.due_date,
-                status=CustomerLineStatus.open,
-                quantity_reserved=Decimal(0),
-                quantity_shipped=Decimal(0),
-                updated_at=now,
-            )
-            session.add(line)
-            existing[line_no] = line
-            next_no = max(next_no, line_no + 1)
-            changed = True
-            continue
-        if line.item_id != item.id:
-            raise Conflict(
-                f"line {line_no} of {order.number} is for another item",
-                field=f"lines[{i}].item",
-                expected="the line's item; add a new line for a different item",
-            )
-        if (line.quantity, line.due_date) != (line_in.quantity, line_in.due_date):
-            _change_line(session, order, line, line_in.quantity, line_in.due_date, f"lines[{i}]")
-            changed = True
-    return changed
 
+    def add(i: int, line_no: int) -> CustomerLine:
+        given = cmd.lines[i]
+        return CustomerLine(
+            order_id=order.id,
+            line_no=line_no,
+            item_id=items[i].id,
+            quantity=given.quantity,
+            due_date=given.due_date,
+            status=CustomerLineStatus.open,
+            quantity_reserved=Decimal(0),
+            quantity_shipped=Decimal(0),
+            updated_at=now,
+        )
 
-def _fresh_number(session: Session) -> str:
-    while True:
-        number = next_number(session, "SO")
-        if session.scalar(select(CustomerOrder.id).where(CustomerOrder.number == number)) is None:
-            return number
+    def change(i: int, line: CustomerLine) -> bool:
+        given = cmd.lines[i]
+        if (line.quantity, line.due_date) == (given.quantity, given.due_date):
+            return False
+        _change_line(session, order, line, given.quantity, given.due_date, f"lines[{i}]")
+        return True
+
+    closed = "an order that is not shipped or cancelled" if order.status in CLOSED_ORDER else None
+    return BOOK.apply_lines(
+        session, order, existing, cmd.lines, items, created=created, closed=closed, add=add,
+        change=change,
+    )  # fmt: skip
 
 
 def _change_line(
@@ -289,57 +242,36 @@ def _change_line(
             field=field,
             expected="a line that is open, reserved or partly shipped",
         )
-    if quantity is not None and quantity != line.quantity:
-        floor = line.quantity_shipped + line.quantity_reserved
-        if quantity < floor:
-            raise Conflict(
-                f"customer line {name} has {line.quantity_shipped} shipped and "
-                f"{line.quantity_reserved} reserved; it cannot drop to {quantity}",
-                field=f"{field}.quantity" if field.startswith("lines") else "quantity",
-                expected=f"at least {floor}, or unreserve first",
-            )
-        line.quantity = quantity
-    if due_date is not None:
-        line.due_date = due_date
-    line.updated_at = utcnow()
+    held = line.quantity_shipped + line.quantity_reserved
+    amend(
+        line,
+        quantity,
+        due_date,
+        floor=held if quantity != line.quantity else Decimal(0),  # the same quantity stands
+        name=f"customer line {name}",
+        held=f"{line.quantity_shipped} shipped and {line.quantity_reserved} reserved",
+        field=field,
+        expected=f"at least {held}, or unreserve first",
+    )
 
 
-def _result(order: CustomerOrder, **detail: object) -> OrderResult:
-    return OrderResult(number=order.number, status=order.status.value, detail=dict(detail))
+BOOK = Book(
+    CustomerOrder, CustomerLine, "customer order", "SO", "customer_order", _change_line, roll_up
+)
 
 
 def create_customer_order(
     session: Session, actor: Actor, key: str, cmd: CreateCustomerOrder
 ) -> OrderResult:
     """Take in a customer order, or update the one with the same number or external ref."""
-
-    def build(session: Session, actor: Actor, key: str, cmd: CreateCustomerOrder) -> OrderResult:
-        order, created, changed = upsert_customer_order(session, actor, cmd)
-        return _result(order, created=created, changed=changed)
-
-    return run_order_event(session, actor, key, "customer_order.create", cmd, build)
+    return BOOK.create(session, actor, key, cmd, upsert_customer_order)
 
 
 def change_customer_line(
     session: Session, actor: Actor, key: str, cmd: ChangeCustomerLine
 ) -> OrderResult:
     """Change the quantity or due date of a customer line that has not shipped in full."""
-
-    def build(session: Session, actor: Actor, key: str, cmd: ChangeCustomerLine) -> OrderResult:
-        order = get_customer_order(session, cmd.order, lock=True)
-        line = get_line(session, order, cmd.line_no)
-        if cmd.quantity is not None:
-            item = session.get(Item, line.item_id)
-            assert item is not None
-            _check_quantity(session, item, cmd.quantity, "quantity")
-        _change_line(session, order, line, cmd.quantity, cmd.due_date, "line_no")
-        session.flush()
-        roll_up(session, order, actor, utcnow())
-        return _result(
-            order, line_no=line.line_no, quantity=str(line.quantity), due_date=str(line.due_date)
-        )
-
-    return run_order_event(session, actor, key, "customer_order.change_line", cmd, build)
+    return BOOK.change_line(session, actor, key, cmd)
 
 
 def _cancel_line(
@@ -405,7 +337,7 @@ def cancel_customer_order(
         roll_up(session, order, actor, now)
         if order.status is CustomerOrderStatus.cancelled or cmd.line_no is None:
             order.note = (order.note + f"\ncancelled: {cmd.reason}").strip()[:1000]
-        return _result(
+        return result(
             order,
             cancelled_lines=[line.line_no for line in lines],
             released_reservations=str(released),
@@ -421,37 +353,20 @@ def cancel_customer_order(
 
 def customer_order_view(session: Session, number: str) -> CustomerOrderView:
     """The order with its lines and their progress."""
-    order = get_customer_order(session, number)
+    order, lines, codes = BOOK.shown(session, number)
     customer = session.get(Customer, order.customer_id)
     assert customer is not None
-    lines = lines_of(session, order)
-    codes = dict(
-        session.execute(
-            select(Item.id, Item.code).where(Item.id.in_({x.item_id for x in lines}))
-        ).all()
-    )
-    return CustomerOrderView(
-        number=order.number,
-        customer=customer.code,
-        source=order.source,
-        external_ref=order.external_ref,
-        priority=order.priority.value,
-        allow_partial=order.allow_partial,
-        ship_to=order.ship_to,
+    return row_view(
+        CustomerOrderView,
+        order,
         status=order.status.value,
-        note=order.note,
-        created_at=order.created_at,
-        updated_at=order.updated_at,
+        customer=customer.code,
+        priority=order.priority.value,
         lines=[
-            CustomerLineView(
-                line_no=line.line_no,
-                reference=line_reference(order.number, line.line_no),
-                item=codes[line.item_id],
-                quantity=line.quantity,
-                due_date=line.due_date,
-                status=line.status.value,
-                quantity_reserved=line.quantity_reserved,
-                quantity_shipped=line.quantity_shipped,
+            row_view(
+                CustomerLineView,
+                line,
+                **line_fields(order, line, codes),
                 quantity_open=(
                     Decimal(0)
                     if line.status is CustomerLineStatus.cancelled

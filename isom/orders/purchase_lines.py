@@ -7,11 +7,11 @@ from sqlalchemy.orm import Session
 
 from isom.errors import Conflict
 from isom.ledger import services as ledger
+from isom.orders.book import result
 from isom.orders.events import run_order_event
 from isom.orders.models import PurchaseLineStatus, PurchaseOrderStatus
 from isom.orders.purchasing import (
     CHANGEABLE,
-    _result,
     _roll_up,
     get_purchase_line,
     get_purchase_order,
@@ -54,6 +54,6 @@ def cancel_purchase_line(
             transition_purchase_order(order, PurchaseOrderStatus.cancelled, actor=actor, at=now)
         session.flush()
         _roll_up(session, order, actor, now)
-        return _result(order, line_no=line.line_no, reason=cmd.reason)
+        return result(order, line_no=line.line_no, reason=cmd.reason)
 
     return run_order_event(session, actor, key, "purchase_order.cancel_line", cmd, build)

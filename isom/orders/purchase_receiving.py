@@ -14,11 +14,11 @@ from isom.ledger import services as ledger
 from isom.ledger.schemas import HoldCommand, LotIn, ReceiveCommand, ReceiveLine
 from isom.masterdata import services as md
 from isom.masterdata.models import Item, Supplier, Tracking
+from isom.orders.book import result
 from isom.orders.events import RECEIPT_OVER_PERCENT, get_setting, run_order_event
 from isom.orders.models import PurchaseLine, PurchaseLineStatus, PurchaseOrder, Receipt
 from isom.orders.models import PurchaseOrderStatus as _PO
 from isom.orders.purchasing import (
-    _result,
     _roll_up,
     get_purchase_line,
     get_purchase_order,
@@ -76,7 +76,7 @@ def _receive(session: Session, actor: Actor, key: str, cmd: ReceivePurchaseLine)
     line.updated_at = now
     session.flush()
     _roll_up(session, order, actor, now)
-    return _result(
+    return result(
         order,
         line_no=line.line_no,
         line_status=line.status.value,
@@ -126,6 +126,10 @@ def _total_within_tolerance(
     return total
 
 
+#: What the ledger's receipt takes from the command as it stands: when, and into what where.
+_WHERE_AND_WHEN = {"occurred_at", "container", "container_kind", "location"}
+
+
 def _post_receipt(
     session: Session,
     actor: Actor,
@@ -143,10 +147,7 @@ def _post_receipt(
         actor,
         f"{key}/receive",
         ReceiveCommand(
-            occurred_at=cmd.occurred_at,
-            container=cmd.container,
-            container_kind=cmd.container_kind,
-            location=cmd.location,
+            **cmd.model_dump(include=_WHERE_AND_WHEN),
             supplier=supplier.code,
             reference=name,
             lines=[

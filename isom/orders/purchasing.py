@@ -8,15 +8,16 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from isom.db import row_view
 from isom.errors import AlreadyExists, Conflict, InvalidInput, WrongState
 from isom.ledger import services as ledger
 from isom.masterdata import services as md
 from isom.masterdata.models import Item, Supplier, SupplierItem
+from isom.orders.book import Book, amend, line_fields, result
 from isom.orders.events import (
     RECEIPT_OVER_PERCENT,
     RECEIPT_UNDER_PERCENT,
     get_setting,
-    next_number,
     put_setting,
     run_order_event,
 )
@@ -26,7 +27,7 @@ from isom.orders.models import (
     PurchaseOrder,
     PurchaseOrderStatus,
 )
-from isom.orders.queries import line_reference, newest, order_by_number, order_line, order_lines
+from isom.orders.queries import line_reference, newest
 from isom.orders.schemas import (
     ChangePurchaseLine,
     CreatePurchaseOrder,
@@ -57,19 +58,17 @@ INSPECTION_ATTRIBUTE = "inspection_required"
 
 def get_purchase_order(session: Session, number: str, *, lock: bool = False) -> PurchaseOrder:
     """The purchase order with this number (locked when `lock`), or 404."""
-    return order_by_number(session, PurchaseOrder, number, what="purchase order", lock=lock)
+    return BOOK.get(session, number, lock=lock)
 
 
 def purchase_lines_of(session: Session, order: PurchaseOrder) -> list[PurchaseLine]:
     """The order's lines by line number."""
-    return order_lines(session, PurchaseLine, order.id)
+    return BOOK.lines(session, order)
 
 
 def get_purchase_line(session: Session, order: PurchaseOrder, line_no: int) -> PurchaseLine:
     """One line of a purchase order, or 404."""
-    return order_line(
-        session, PurchaseLine, order.id, line_no, what=f"purchase order {order.number}"
-    )
+    return BOOK.get_line(session, order, line_no)
 
 
 def needs_inspection(item: Item) -> bool:
@@ -94,10 +93,6 @@ def _roll_up(session: Session, order: PurchaseOrder, actor: Actor, at: dt.dateti
     order.updated_by = actor.name
 
 
-def _result(order: PurchaseOrder, **detail: object) -> OrderResult:
-    return OrderResult(number=order.number, status=order.status.value, detail=dict(detail))
-
-
 # ---------------------------------------------------------------------------------------------
 # Create or update.
 
@@ -108,38 +103,6 @@ def _price_list(session: Session, supplier: Supplier, item: Item) -> SupplierIte
             SupplierItem.supplier_id == supplier.id, SupplierItem.item_id == item.id
         )
     )
-
-
-def _fresh_number(session: Session) -> str:
-    while True:
-        number = next_number(session, "PO")
-        if session.scalar(select(PurchaseOrder.id).where(PurchaseOrder.number == number)) is None:
-            return number
-
-
-def _find_existing(session: Session, cmd: CreatePurchaseOrder) -> PurchaseOrder | None:
-    if cmd.number is not None:
-        found = session.scalar(
-            select(PurchaseOrder).where(PurchaseOrder.number == cmd.number).with_for_update()
-        )
-        if found is not None:
-            return found
-    if cmd.external_ref is not None:
-        found = session.scalar(
-            select(PurchaseOrder)
-            .where(
-                PurchaseOrder.source == cmd.source, PurchaseOrder.external_ref == cmd.external_ref
-            )
-            .with_for_update()
-        )
-        if found is not None and cmd.number is not None:
-            raise AlreadyExists(
-                f"{cmd.source} {cmd.external_ref!r} is purchase order {found.number} already",
-                field="number",
-                expected=f"{found.number}, or no number",
-            )
-        return found
-    return None
 
 
 def upsert_purchase_order(
@@ -200,23 +163,13 @@ def _open_order(
 ) -> tuple[PurchaseOrder, bool, dict[int, PurchaseLine], bool]:
     """The order the command names, or a new proposed one: (order, created, its lines by
     number, whether the order itself changed)."""
-    order = _find_existing(session, cmd)
+    order = BOOK.find(session, cmd, taken=AlreadyExists)
     created = order is None
     if order is None:
-        order = PurchaseOrder(
-            number=cmd.number or _fresh_number(session),
-            supplier_id=supplier.id,
-            source=cmd.source,
-            external_ref=cmd.external_ref,
-            currency=supplier.currency,
+        order = BOOK.new(
+            session, cmd, actor, now, supplier_id=supplier.id, currency=supplier.currency,
             status=PurchaseOrderStatus.proposed,
-            note=cmd.note,
-            created_at=now,
-            updated_at=now,
-            updated_by=actor.name,
-        )
-        session.add(order)
-        session.flush()
+        )  # fmt: skip
         existing: dict[int, PurchaseLine] = {}
         changed = True
     else:
@@ -242,54 +195,46 @@ def _apply_lines(
     now: dt.datetime,
 ) -> bool:
     """Add the new lines and change the named ones; whether any line changed."""
-    changed = False
-    next_no = max(existing, default=0) + 1
-    for i, (line_in, (item, price, due)) in enumerate(zip(cmd.lines, prepared, strict=True)):
-        line_no = line_in.line_no or (i + 1 if not created and i + 1 in existing else next_no)
-        line = existing.get(line_no)
-        if line is None:
-            if order.status not in CHANGEABLE:
-                raise WrongState(
-                    f"purchase order {order.number} is {order.status.value}; no lines can be added",
-                    field=f"lines[{i}]",
-                    expected="an order that is not received, cancelled or closed",
-                )
-            line = PurchaseLine(
-                order_id=order.id,
-                line_no=line_no,
-                item_id=item.id,
-                quantity=line_in.quantity,
-                due_date=due,
-                unit_price=price,
-                status=PurchaseLineStatus.open,
-                quantity_received=Decimal(0),
-                updated_at=now,
-            )
-            session.add(line)
-            existing[line_no] = line
-            next_no = max(next_no, line_no + 1)
-            changed = True
-            continue
-        if line.item_id != item.id:
-            raise Conflict(
-                f"line {line_no} of {order.number} is for another item",
-                field=f"lines[{i}].item",
-                expected="the line's item; add a new line for a different item",
-            )
-        new = (line_in.quantity, line_in.due_date or line.due_date, price)
-        if new != (line.quantity, line.due_date, line.unit_price):
-            _change_line(order, line, line_in.quantity, new[1], field=f"lines[{i}]")
-            line.unit_price = price
-            changed = True
-    return changed
+
+    def add(i: int, line_no: int) -> PurchaseLine:
+        item, price, due = prepared[i]
+        return PurchaseLine(
+            order_id=order.id,
+            line_no=line_no,
+            item_id=item.id,
+            quantity=cmd.lines[i].quantity,
+            due_date=due,
+            unit_price=price,
+            status=PurchaseLineStatus.open,
+            quantity_received=Decimal(0),
+            updated_at=now,
+        )
+
+    def change(i: int, line: PurchaseLine) -> bool:
+        given, price = cmd.lines[i], prepared[i][1]
+        new = (given.quantity, given.due_date or line.due_date, price)
+        if new == (line.quantity, line.due_date, line.unit_price):
+            return False
+        _change_line(session, order, line, given.quantity, new[1], f"lines[{i}]")
+        line.unit_price = price
+        return True
+
+    closed = (
+        None if order.status in CHANGEABLE else "an order that is not received, cancelled or closed"
+    )
+    items = [item for item, _, _ in prepared]
+    return BOOK.apply_lines(
+        session, order, existing, cmd.lines, items, created=created, closed=closed, add=add,
+        change=change,
+    )  # fmt: skip
 
 
 def _change_line(
+    session: Session,
     order: PurchaseOrder,
     line: PurchaseLine,
     quantity: Decimal | None,
     due_date: dt.date | None,
-    *,
     field: str,
 ) -> None:
     name = line_reference(order.number, line.line_no)
@@ -302,52 +247,30 @@ def _change_line(
             field=field,
             expected="a line of an order that is not received, cancelled or closed",
         )
-    if quantity is not None:
-        if quantity < line.quantity_received:
-            raise Conflict(
-                f"purchase line {name} has received {line.quantity_received}; "
-                f"it cannot drop to {quantity}",
-                field=f"{field}.quantity" if field.startswith("lines") else "quantity",
-                expected=f"at least {line.quantity_received}",
-            )
-        line.quantity = quantity
-    if due_date is not None:
-        line.due_date = due_date
-    line.updated_at = utcnow()
+    received = line.quantity_received
+    amend(
+        line, quantity, due_date, floor=received, name=f"purchase line {name}", field=field,
+        held=f"received {received}", expected=f"at least {received}",
+    )  # fmt: skip
+
+
+BOOK = Book(
+    PurchaseOrder, PurchaseLine, "purchase order", "PO", "purchase_order", _change_line, _roll_up
+)
 
 
 def create_purchase_order(
     session: Session, actor: Actor, key: str, cmd: CreatePurchaseOrder
 ) -> OrderResult:
     """Propose (or, with `approve`, approve) a purchase order, or update the one it names."""
-
-    def build(session: Session, actor: Actor, key: str, cmd: CreatePurchaseOrder) -> OrderResult:
-        order, created, changed = upsert_purchase_order(session, actor, cmd)
-        return _result(order, created=created, changed=changed)
-
-    return run_order_event(session, actor, key, "purchase_order.create", cmd, build)
+    return BOOK.create(session, actor, key, cmd, upsert_purchase_order)
 
 
 def change_purchase_line(
     session: Session, actor: Actor, key: str, cmd: ChangePurchaseLine
 ) -> OrderResult:
     """Change the quantity or due date of a purchase line."""
-
-    def build(session: Session, actor: Actor, key: str, cmd: ChangePurchaseLine) -> OrderResult:
-        order = get_purchase_order(session, cmd.order, lock=True)
-        line = get_purchase_line(session, order, cmd.line_no)
-        if cmd.quantity is not None:
-            item = session.get(Item, line.item_id)
-            assert item is not None
-            md.to_base_quantity(session, item, cmd.quantity, None, field="quantity")
-        _change_line(order, line, cmd.quantity, cmd.due_date, field="line_no")
-        session.flush()
-        _roll_up(session, order, actor, utcnow())
-        return _result(
-            order, line_no=line.line_no, quantity=str(line.quantity), due_date=str(line.due_date)
-        )
-
-    return run_order_event(session, actor, key, "purchase_order.change_line", cmd, build)
+    return BOOK.change_line(session, actor, key, cmd)
 
 
 def _apply_action(
@@ -374,8 +297,8 @@ def _apply_action(
         _roll_up(session, order, actor, now)
         if to is PurchaseOrderStatus.sent:
             base = f"/api/v1/orders/purchase-orders/{order.number}"
-            return _result(order, reason=cmd.reason, pdf=f"{base}/pdf", csv=f"{base}/csv")
-        return _result(order, reason=cmd.reason)
+            return result(order, reason=cmd.reason, pdf=f"{base}/pdf", csv=f"{base}/csv")
+        return result(order, reason=cmd.reason)
 
     return run_order_event(session, actor, key, f"purchase_order.{to.value}", cmd, build)
 
@@ -435,26 +358,15 @@ def set_receipt_tolerance(
 
 def purchase_order_view(session: Session, number: str) -> PurchaseOrderView:
     """The order with its lines, amounts and what has arrived."""
-    order = get_purchase_order(session, number)
+    order, lines, codes = BOOK.shown(session, number)
     supplier = session.get(Supplier, order.supplier_id)
     assert supplier is not None
-    lines = purchase_lines_of(session, order)
-    codes = dict(
-        session.execute(
-            select(Item.id, Item.code).where(Item.id.in_({x.item_id for x in lines}))
-        ).all()
-    )
     views = [
-        PurchaseLineView(
-            line_no=line.line_no,
-            reference=line_reference(order.number, line.line_no),
-            item=codes[line.item_id],
-            quantity=line.quantity,
-            due_date=line.due_date,
-            unit_price=line.unit_price,
+        row_view(
+            PurchaseLineView,
+            line,
+            **line_fields(order, line, codes),
             amount=line.quantity * line.unit_price,
-            status=line.status.value,
-            quantity_received=line.quantity_received,
             quantity_open=(
                 max(line.quantity - line.quantity_received, Decimal(0))
                 if line.status in (PurchaseLineStatus.open, PurchaseLineStatus.partly_received)
@@ -463,18 +375,11 @@ def purchase_order_view(session: Session, number: str) -> PurchaseOrderView:
         )
         for line in lines
     ]
-    return PurchaseOrderView(
-        number=order.number,
-        supplier=supplier.code,
-        source=order.source,
-        external_ref=order.external_ref,
-        currency=order.currency,
+    return row_view(
+        PurchaseOrderView,
+        order,
         status=order.status.value,
-        note=order.note,
-        created_at=order.created_at,
-        approved_at=order.approved_at,
-        approved_by=order.approved_by,
-        sent_at=order.sent_at,
+        supplier=supplier.code,
         total=sum(
             (v.amount for v in views if v.status != PurchaseLineStatus.cancelled.value), Decimal(0)
         ),

@@ -172,47 +172,76 @@ def line_reference(number: str, line_no: int) -> str:
     return f"{number}/{line_no}"
 
 
-def open_customer_demand(session: Session, item_ids: Iterable[int] | None = None) -> list[Demand]:
-    """Every customer line still to ship, rush first, then by due date."""
+def _open_lines(
+    session: Session,
+    line: Any,
+    order: Any,
+    partner: Any,
+    done: Any,
+    *more: Any,
+    partner_of: Any,
+    where: list[Any],
+    item_ids: Iterable[int] | None,
+) -> list[tuple[dict[str, Any], str, tuple[Any, ...]]]:
+    """The lines of one kind of order with something still open (`done` short of the quantity):
+    what demand and supply share of each, the partner's code, and the `more` columns asked."""
     query = (
         select(
-            CustomerLine.id,
-            CustomerOrder.number,
-            CustomerLine.line_no,
-            Customer.code,
-            CustomerLine.item_id,
+            line.id,
+            order.number,
+            line.line_no,
+            partner.code,
+            line.item_id,
             Item.code,
-            CustomerLine.quantity,
-            CustomerLine.quantity_shipped,
-            CustomerLine.quantity_reserved,
-            CustomerLine.due_date,
-            CustomerOrder.priority,
-            CustomerOrder.allow_partial,
-        )
-        .join(CustomerOrder, CustomerOrder.id == CustomerLine.order_id)
-        .join(Customer, Customer.id == CustomerOrder.customer_id)
-        .join(Item, Item.id == CustomerLine.item_id)
-        .where(CustomerLine.status.in_(OPEN_CUSTOMER_LINE))
+            line.quantity,
+            done,
+            *more,
+        )  # fmt: skip
+        .join(order, order.id == line.order_id)
+        .join(partner, partner.id == partner_of)
+        .join(Item, Item.id == line.item_id)
+        .where(*where)
     )
     if item_ids is not None:
-        query = query.where(CustomerLine.item_id.in_(list(item_ids)))
-    demand = [
-        Demand(
-            line_id=row[0],
-            reference=line_reference(row[1], row[2]),
-            order_number=row[1],
-            line_no=row[2],
-            customer=row[3],
-            item_id=row[4],
-            item=row[5],
-            open_quantity=row[6] - row[7],
-            reserved_quantity=row[8],
-            due_date=row[9],
-            priority=row[10],
-            allow_partial=row[11],
+        query = query.where(line.item_id.in_(list(item_ids)))
+    return [
+        (
+            {
+                "line_id": row[0],
+                "reference": line_reference(row[1], row[2]),
+                "order_number": row[1],
+                "line_no": row[2],
+                "item_id": row[4],
+                "item": row[5],
+                "open_quantity": row[6] - row[7],
+            },
+            row[3],
+            tuple(row[8:]),
         )
         for row in session.execute(query)
         if row[6] > row[7]
+    ]
+
+
+def open_customer_demand(session: Session, item_ids: Iterable[int] | None = None) -> list[Demand]:
+    """Every customer line still to ship, rush first, then by due date."""
+    lines = _open_lines(
+        session, CustomerLine, CustomerOrder, Customer, CustomerLine.quantity_shipped,
+        CustomerLine.quantity_reserved, CustomerLine.due_date, CustomerOrder.priority,
+        CustomerOrder.allow_partial,
+        partner_of=CustomerOrder.customer_id, where=[CustomerLine.status.in_(OPEN_CUSTOMER_LINE)],
+        item_ids=item_ids,
+    )  # fmt: skip
+    demand = [
+        Demand(
+            **common,
+            customer=customer,
+            reserved_quantity=reserved,
+            due_date=due,
+            priority=priority,
+            allow_partial=partial,
+        )  # fmt: skip
+        for common, customer, (reserved, due, priority, partial) in lines
     ]
     demand.sort(key=lambda d: d.rank)
     return demand
@@ -225,41 +254,15 @@ def open_purchase_supply(
     statuses = [
         s for s in SUPPLYING_ORDER if include_proposed or s is not PurchaseOrderStatus.proposed
     ]
-    query = (
-        select(
-            PurchaseLine.id,
-            PurchaseOrder.number,
-            PurchaseLine.line_no,
-            Supplier.code,
-            PurchaseLine.item_id,
-            Item.code,
-            PurchaseLine.quantity,
-            PurchaseLine.quantity_received,
-            PurchaseLine.due_date,
-            PurchaseOrder.status,
-        )
-        .join(PurchaseOrder, PurchaseOrder.id == PurchaseLine.order_id)
-        .join(Supplier, Supplier.id == PurchaseOrder.supplier_id)
-        .join(Item, Item.id == PurchaseLine.item_id)
-        .where(PurchaseLine.status.in_(OPEN_PURCHASE_LINE), PurchaseOrder.status.in_(statuses))
-    )
-    if item_ids is not None:
-        query = query.where(PurchaseLine.item_id.in_(list(item_ids)))
+    lines = _open_lines(
+        session, PurchaseLine, PurchaseOrder, Supplier, PurchaseLine.quantity_received,
+        PurchaseLine.due_date, PurchaseOrder.status, partner_of=PurchaseOrder.supplier_id,
+        where=[PurchaseLine.status.in_(OPEN_PURCHASE_LINE), PurchaseOrder.status.in_(statuses)],
+        item_ids=item_ids,
+    )  # fmt: skip
     supply = [
-        Supply(
-            line_id=row[0],
-            reference=line_reference(row[1], row[2]),
-            order_number=row[1],
-            line_no=row[2],
-            supplier=row[3],
-            item_id=row[4],
-            item=row[5],
-            open_quantity=row[6] - row[7],
-            due_date=row[8],
-            order_status=row[9],
-        )
-        for row in session.execute(query)
-        if row[6] > row[7]
+        Supply(**common, supplier=supplier, due_date=due, order_status=status)
+        for common, supplier, (due, status) in lines
     ]
     supply.sort(key=lambda s: (s.due_date, s.order_number, s.line_no))
     return supply

@@ -21,6 +21,7 @@ from isom.errors import Conflict, InsufficientStock, NotFound, WrongState
 from isom.ledger import queries as ledger_queries
 from isom.ledger import services as ledger
 from isom.masterdata.models import Item
+from isom.orders.book import result
 from isom.orders.customer import get_customer_order, get_line, roll_up
 from isom.orders.events import run_order_event
 from isom.orders.models import (
@@ -59,19 +60,16 @@ LIVE_LINE = (
 # Stock: what is free to reserve or pick, first expiry first out.
 
 
-@dataclass
-class Stock:
+@dataclass(frozen=True)
+class Stock(ledger_queries.AvailableLine):
     """A content line of a container with what is still free of reservations."""
 
-    container_id: int
-    container: str
-    item_id: int
-    lot_id: int | None
-    lot: str | None
-    expiry: dt.date | None
-    quantity: Decimal
     free: Decimal
-    whole: bool
+
+    @property
+    def place(self) -> dict[str, int | None]:
+        """Where this stock is, as a reservation names it: its container, item and lot."""
+        return {"container_id": self.container_id, "item_id": self.item_id, "lot_id": self.lot_id}
 
 
 def _min_expiry(item: Item, today: dt.date) -> dt.date:
@@ -134,19 +132,7 @@ def stock_of(
         if item.tracking.value != "none" and line.expiry is not None and line.expiry < floor:
             continue
         taken = reserved.get((line.container_id, line.item_id, line.lot_id), ZERO)
-        stock.append(
-            Stock(
-                container_id=line.container_id,
-                container=line.container,
-                item_id=line.item_id,
-                lot_id=line.lot_id,
-                lot=line.lot,
-                expiry=line.expiry,
-                quantity=line.quantity,
-                free=max(line.quantity - taken, ZERO),
-                whole=line.whole,
-            )
-        )
+        stock.append(Stock(**line.__dict__, free=max(line.quantity - taken, ZERO)))
     stock.sort(key=lambda s: (s.expiry is None, s.expiry or dt.date.max, s.lot or "", s.container))
     return stock
 
@@ -222,24 +208,20 @@ def add_reservation(
     row = session.scalar(
         select(Reservation).where(
             Reservation.customer_line_id == line.id,
-            Reservation.container_id == s.container_id,
-            Reservation.item_id == s.item_id,
-            Reservation.lot_id.is_(None) if s.lot_id is None else Reservation.lot_id == s.lot_id,
             Reservation.status == ReservationStatus.active,
+            *(getattr(Reservation, name) == value for name, value in s.place.items()),
         )
     )
     if row is None:
         session.add(
             Reservation(
+                **s.place,
                 customer_line_id=line.id,
-                container_id=s.container_id,
-                item_id=s.item_id,
-                lot_id=s.lot_id,
                 quantity=qty,
                 status=ReservationStatus.active,
                 created_at=at,
                 created_by=actor.name,
-            )
+            )  # fmt: skip
         )
     else:
         row.quantity += qty
@@ -302,18 +284,15 @@ def reserve(session: Session, actor: Actor, key: str, cmd: ReserveCommand) -> Or
             add_reservation(session, line, s, qty, actor, now)
         session.flush()
         roll_up(session, order, actor, now)
-        return OrderResult(
-            number=order.number,
-            status=order.status.value,
-            detail={
-                "line_no": line.line_no,
-                "line_status": line.status.value,
-                "reserved": str(sum((q for _, q in taken), ZERO)),
-                "quantity_reserved": str(line.quantity_reserved),
-                "containers": [
-                    {"container": s.container, "lot": s.lot, "quantity": str(q)} for s, q in taken
-                ],
-            },
+        return result(
+            order,
+            line_no=line.line_no,
+            line_status=line.status.value,
+            reserved=str(sum((q for _, q in taken), ZERO)),
+            quantity_reserved=str(line.quantity_reserved),
+            containers=[
+                {"container": s.container, "lot": s.lot, "quantity": str(q)} for s, q in taken
+            ],
         )
 
     return run_order_event(session, actor, key, "reservation.reserve", cmd, build)
@@ -371,10 +350,6 @@ def unreserve(session: Session, actor: Actor, key: str, cmd: UnreserveCommand) -
         now = utcnow()
         session.flush()
         roll_up(session, order, actor, now)
-        return OrderResult(
-            number=order.number,
-            status=order.status.value,
-            detail={"line_no": line.line_no, "released": str(released)},
-        )
+        return result(order, line_no=line.line_no, released=str(released))
 
     return run_order_event(session, actor, key, "reservation.release", cmd, build)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -79,8 +79,8 @@ class CreateCustomerOrder(_Command):
         return self
 
 
-class ChangeCustomerLine(_Command):
-    """Change the quantity or due date of an open customer line."""
+class ChangeLine(_Command):
+    """Change the quantity or due date of one line of an order (either kind)."""
 
     order: OrderNumber
     line_no: LineNo
@@ -88,10 +88,14 @@ class ChangeCustomerLine(_Command):
     due_date: dt.date | None = None
 
     @model_validator(mode="after")
-    def _something(self) -> ChangeCustomerLine:
+    def _something(self) -> Self:
         if self.quantity is None and self.due_date is None:
             raise ValueError("give a new quantity or a new due_date")
         return self
+
+
+class ChangeCustomerLine(ChangeLine):
+    """Change the quantity or due date of an open customer line."""
 
 
 class CancelCustomerOrder(_Command):
@@ -143,19 +147,8 @@ class PurchaseOrderAction(_Command):
     reason: str | None = Field(default=None, max_length=500)
 
 
-class ChangePurchaseLine(_Command):
+class ChangePurchaseLine(ChangeLine):
     """Change the quantity or due date of a purchase line not yet fully received."""
-
-    order: OrderNumber
-    line_no: LineNo
-    quantity: Positive | None = None
-    due_date: dt.date | None = None
-
-    @model_validator(mode="after")
-    def _something(self) -> ChangePurchaseLine:
-        if self.quantity is None and self.due_date is None:
-            raise ValueError("give a new quantity or a new due_date")
-        return self
 
 
 class ReceivePurchaseLine(_Command):

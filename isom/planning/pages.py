@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from isom.planning import scheduling, views
+from isom.planning.gantt import bar, gantt
 from isom.planning.scheduling import pages as scheduling_pages
 from isom.planning.schemas import ProjectionView
 from isom.toolkit.charts import figure_dict
@@ -92,34 +93,10 @@ def projection_page(
 def gantt_figure(schedule: scheduling.Schedule) -> dict[str, Any]:
     """Every planned step as a bar on its workstation's row, from planned start to end; late
     steps in red."""
-    fig = go.Figure()
-    for late, colour, name in ((False, "#0b5cab", "on time"), (True, "#b42318", "late")):
-        steps = [s for s in schedule.steps if s.late == late]
-        fig.add_trace(
-            go.Bar(
-                name=name,
-                orientation="h",
-                y=[s.workstation or s.operation for s in steps],
-                base=[s.planned_start.isoformat() for s in steps],
-                x=[(s.planned_end - s.planned_start).total_seconds() * 1000 for s in steps],
-                text=[f"{s.work_order}/{s.sequence}" for s in steps],
-                hovertext=[
-                    f"{s.work_order}/{s.sequence} {s.operation} {s.item}: "
-                    f"{s.planned_start:%d %b %H:%M} - {s.planned_end:%d %b %H:%M}"
-                    for s in steps
-                ],
-                marker={"color": colour},
-            )
-        )
-    rows = sorted({s.workstation or s.operation for s in schedule.steps})
-    fig.update_layout(
-        title="Backward schedule of open jobs",
-        barmode="overlay",
-        xaxis={"type": "date"},
-        yaxis={"categoryorder": "array", "categoryarray": rows[::-1]},
-        height=160 + 45 * max(len(rows), 1),
-    )
-    return figure_dict(fig)
+    bars = [
+        bar(s, s.workstation or s.operation, s.planned_start, s.planned_end) for s in schedule.steps
+    ]
+    return gantt(bars, title="Backward schedule of open jobs", row_height=45)
 
 
 @router.get("/planning/schedule")

@@ -45,17 +45,7 @@ def projection_view(session: Session, item_code: str, today: dt.date) -> Project
             )
             for e in p.entries
         ],
-        pegging=[
-            PegView(
-                demand=g.demand,
-                demand_date=g.demand_date,
-                quantity=g.quantity,
-                supply=g.supply,
-                supply_date=g.supply_date,
-                late=g.late,
-            )
-            for g in p.pegging
-        ],
+        pegging=[PegView.model_validate(g, from_attributes=True) for g in p.pegging],
         piece_length=cut,
         shortage_pieces=sources.pieces(p.shortage_quantity, cut) if cut else None,
     )

@@ -54,16 +54,32 @@ def _settings(scope: Scope) -> Settings:
     return settings or get_settings()
 
 
-class TrustedProxies:
-    """uvicorn's proxy-headers middleware, for the proxies in `ISOM_TRUSTED_PROXIES` only."""
+class _HttpMiddleware:
+    """ASGI middleware that acts on HTTP requests only; the rest pass straight through."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        await self.http(scope, receive, send)
+
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raise NotImplementedError
+
+
+class TrustedProxies(_HttpMiddleware):
+    """uvicorn's proxy-headers middleware, for the proxies in `ISOM_TRUSTED_PROXIES` only."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        super().__init__(app)
         # uvicorn types its ASGI callables apart from Starlette's: the same protocol, hence Any.
         self._by_hosts: dict[str, Any] = {}
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        trusted = _settings(scope).trusted_proxies if scope["type"] == "http" else ""
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        trusted = _settings(scope).trusted_proxies
         if not trusted:
             await self.app(scope, receive, send)
             return
@@ -73,16 +89,10 @@ class TrustedProxies:
         await self._by_hosts[trusted](scope, receive, send)
 
 
-class SecurityHeaders:
+class SecurityHeaders(_HttpMiddleware):
     """Adds the hardening headers to every response, and `Secure` to cookies when on TLS."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         secure = _settings(scope).cookie_secure or scope.get("scheme") == "https"
         policy = DOCS_POLICY if scope["path"] in DOCS_PATHS else PAGE_POLICY
 

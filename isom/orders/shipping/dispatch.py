@@ -5,10 +5,12 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from isom.db import copy_row
 from isom.errors import Conflict
 from isom.ledger import services as ledger
 from isom.ledger.schemas import ShipCommand
 from isom.masterdata.models import Customer
+from isom.orders.book import result
 from isom.orders.customer import roll_up
 from isom.orders.events import run_order_event
 from isom.orders.models import (
@@ -55,7 +57,7 @@ def _ship(session: Session, actor: Actor, key: str, cmd: ShipShipOrder) -> Order
     packages = sorted({p.package_container_id for p in packed if p.package_container_id})
     shipped_events = []
     for i, package_id in enumerate(packages):
-        result = ledger.ship(
+        shipped = ledger.ship(
             session,
             actor,
             f"{key}/ship/{i}",
@@ -66,29 +68,26 @@ def _ship(session: Session, actor: Actor, key: str, cmd: ShipShipOrder) -> Order
                 reference=cmd.reference or ship_order.number,
             ),
         )
-        shipped_events.append(result.event_id)
+        shipped_events.append(shipped.event_id)
     now = utcnow()
     _settle_picks(session, picks, ship_lines)
     transition_ship_order(ship_order, ShipOrderStatus.shipped, actor=actor, at=now)
     session.flush()
     roll_up(session, order, actor, now)
-    return OrderResult(
-        number=ship_order.number,
-        status=ship_order.status.value,
-        detail={
-            "customer_order": order.number,
-            "customer_order_status": order.status.value,
-            "packages": [_code(session, pid) for pid in packages],
-            "ledger_events": shipped_events,
-            "lines": [
-                {
-                    "line_no": session.get(CustomerLine, sl.customer_line_id).line_no,  # type: ignore[union-attr]
-                    "quantity": str(sl.quantity),
-                    "shipped": str(sl.quantity_shipped),
-                }
-                for sl in ship_lines
-            ],
-        },
+    return result(
+        ship_order,
+        customer_order=order.number,
+        customer_order_status=order.status.value,
+        packages=[_code(session, pid) for pid in packages],
+        ledger_events=shipped_events,
+        lines=[
+            {
+                "line_no": session.get(CustomerLine, sl.customer_line_id).line_no,  # type: ignore[union-attr]
+                "quantity": str(sl.quantity),
+                "shipped": str(sl.quantity_shipped),
+            }
+            for sl in ship_lines
+        ],
     )
 
 
@@ -164,18 +163,7 @@ def _ship_reservation(session: Session, line: CustomerLine, p: Pick) -> None:
         taken = min(left, res.quantity)
         if taken < res.quantity:
             res.quantity -= taken
-            session.add(
-                Reservation(
-                    customer_line_id=line.id,
-                    container_id=res.container_id,
-                    item_id=res.item_id,
-                    lot_id=res.lot_id,
-                    quantity=taken,
-                    status=ReservationStatus.shipped,
-                    created_at=res.created_at,
-                    created_by=res.created_by,
-                )
-            )
+            session.add(copy_row(res, quantity=taken, status=ReservationStatus.shipped))
         else:
             transition_reservation(res, ReservationStatus.shipped)
         line.quantity_reserved -= taken

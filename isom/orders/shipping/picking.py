@@ -14,6 +14,7 @@ from isom.ledger.enums import ContentStatus
 from isom.ledger.schemas import CreateContainerCommand, NestCommand, QuantityLine
 from isom.ledger.schemas import SplitCommand as LedgerSplit
 from isom.masterdata.models import Item, Location
+from isom.orders.book import result
 from isom.orders.events import run_order_event
 from isom.orders.models import (
     CustomerLine,
@@ -133,17 +134,14 @@ def _pick(session: Session, actor: Actor, key: str, cmd: PickScan) -> OrderResul
     ship_line.quantity_picked += qty
     session.flush()
     _ship_roll_up(session, ship, actor, now)
-    return OrderResult(
-        number=ship.number,
-        status=ship.status.value,
-        detail={
-            "container": source.code,
-            "picked_container": picked_code,
-            "item": item.code,
-            "lot": lot_code,
-            "quantity": str(qty),
-            "short": str(task.quantity - qty),
-        },
+    return result(
+        ship,
+        container=source.code,
+        picked_container=picked_code,
+        item=item.code,
+        lot=lot_code,
+        quantity=str(qty),
+        short=str(task.quantity - qty),
     )
 
 
@@ -287,10 +285,6 @@ def pack(session: Session, actor: Actor, key: str, cmd: PackCommand) -> OrderRes
         now = utcnow()
         session.flush()
         _ship_roll_up(session, ship, actor, now)
-        return OrderResult(
-            number=ship.number,
-            status=ship.status.value,
-            detail={"container": picked.code, "package": package.code},
-        )
+        return result(ship, container=picked.code, package=package.code)
 
     return run_order_event(session, actor, key, "ship_order.pack", cmd, build)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from isom.errors import AlreadyExists, Conflict, InsufficientStock, NotFound, WrongState
 from isom.ledger import services as ledger
 from isom.masterdata.models import Item
+from isom.orders.book import result
 from isom.orders.customer import get_customer_order, lines_of, roll_up
 from isom.orders.events import next_number, run_order_event
 from isom.orders.models import (
@@ -188,11 +189,7 @@ def _create_ship_order(
         _check_whole(order, lines, wanted, short)
     session.flush()
     roll_up(session, order, actor, now)
-    return OrderResult(
-        number=ship.number,
-        status=ship.status.value,
-        detail={"customer_order": order.number, "short": short, "picks": seq},
-    )
+    return result(ship, customer_order=order.number, short=short, picks=seq)
 
 
 def _wanted_lines(
@@ -268,8 +265,6 @@ def cancel_ship_order(
         assert order is not None
         session.flush()
         roll_up(session, order, actor, now)
-        return OrderResult(
-            number=ship_order.number, status=ship_order.status.value, detail={"reason": cmd.reason}
-        )
+        return result(ship_order, reason=cmd.reason)
 
     return run_order_event(session, actor, key, "ship_order.cancel", cmd, build)

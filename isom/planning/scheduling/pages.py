@@ -4,9 +4,9 @@ shown beside the plan in force and applied only when accepted."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-import plotly.graph_objects as go  # type: ignore[import-untyped]
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session
 from isom.auth.services import Principal
 from isom.db import Database
 from isom.errors import Forbidden, InvalidInput, IsomError
+from isom.planning.gantt import bar
+from isom.planning.gantt import gantt as gantt_chart
 from isom.planning.scheduling import queries, services, whatif
-from isom.toolkit.charts import figure_dict
 from isom.toolkit.deps import current_principal, get_db
 from isom.toolkit.render import check_csrf, error_page, form_text, guarded, render
 
@@ -26,34 +27,18 @@ PLANNER_ROLES = frozenset({"planner", "supervisor"})
 
 def gantt(plan: queries.PlanView, by: str) -> dict[str, Any]:
     """Every operation as a bar on its workstation's (or job's) row; late jobs in red."""
-    fig = go.Figure()
-    for late, colour, name in ((False, "#0b5cab", "on time"), (True, "#b42318", "late")):
-        ops = [o for o in plan.operations if o.late == late]
-        fig.add_trace(
-            go.Bar(
-                name=name,
-                orientation="h",
-                y=[o.workstation if by == "workstation" else o.work_order for o in ops],
-                base=[o.start.isoformat() for o in ops],
-                x=[(o.end - o.start).total_seconds() * 1000 for o in ops],
-                text=[f"{o.work_order}/{o.sequence}" for o in ops],
-                hovertext=[
-                    f"{o.work_order}/{o.sequence} {o.operation} {o.item} on {o.workstation}: "
-                    f"{o.start:%d %b %H:%M} - {o.end:%d %b %H:%M} UTC, due {o.due:%d %b}"
-                    for o in ops
-                ],
-                marker={"color": colour},
-            )
+    bars = [
+        bar(
+            o,
+            o.workstation if by == "workstation" else o.work_order,
+            o.start,
+            o.end,
+            f" on {o.workstation}",
+            f" UTC, due {o.due:%d %b}",
         )
-    rows = sorted({o.workstation if by == "workstation" else o.work_order for o in plan.operations})
-    fig.update_layout(
-        title=f"Plan {plan.id} per {by}",
-        barmode="overlay",
-        xaxis={"type": "date"},
-        yaxis={"categoryorder": "array", "categoryarray": rows[::-1]},
-        height=160 + 30 * max(len(rows), 1),
-    )
-    return figure_dict(fig)
+        for o in plan.operations
+    ]
+    return gantt_chart(bars, title=f"Plan {plan.id} per {by}", row_height=30)
 
 
 def _context(session: Session, what_if: int | None) -> dict[str, Any]:
@@ -101,14 +86,12 @@ async def replan_form(
     db: Database = Depends(get_db),
 ) -> Response:
     """Repair the plan in force to the floor now."""
-    try:
-        await _planner_form(request, principal)
-        db.write(
-            lambda s: services.replan(s, reason=f"asked by {principal.name}", actor=principal.name)
-        )
-    except IsomError as exc:
-        return error_page(request, principal, exc)
-    return RedirectResponse("/planning/plan", status_code=303)
+    return await _planner_write(
+        request,
+        principal,
+        lambda s: services.replan(s, reason=f"asked by {principal.name}", actor=principal.name),
+        db,
+    )
 
 
 @router.post("/planning/plan/what-if")
@@ -163,9 +146,18 @@ async def accept_form(
     db: Database = Depends(get_db),
 ) -> Response:
     """Accept a what-if: it becomes the plan in force."""
+    return await _planner_write(
+        request, principal, lambda s: whatif.accept(s, plan_id, actor=principal.name), db
+    )
+
+
+async def _planner_write(
+    request: Request, principal: Principal, work: Callable[[Session], object], db: Database
+) -> Response:
+    """A planner's form that changes the plan in force, then the plan (or why it was refused)."""
     try:
         await _planner_form(request, principal)
-        db.write(lambda s: whatif.accept(s, plan_id, actor=principal.name).id)
+        db.write(work)
     except IsomError as exc:
         return error_page(request, principal, exc)
     return RedirectResponse("/planning/plan", status_code=303)

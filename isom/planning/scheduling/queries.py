@@ -146,21 +146,7 @@ def dispatch_list(session: Session, workstation: str, *, limit: int = 20) -> lis
         .order_by(PlannedOperation.start)
         .limit(limit)
     )
-    return [
-        DispatchRow(
-            work_order=o.work_order,
-            sequence=o.sequence,
-            operation=o.operation,
-            item=o.item,
-            start=o.start,
-            end=o.end,
-            due=o.due,
-            priority=o.priority,
-            state=o.state,
-            why=_why(o),
-        )  # fmt: skip
-        for o in rows
-    ]
+    return [DispatchRow.model_validate(_op(o).model_dump() | {"why": _why(o)}) for o in rows]
 
 
 def _why(o: PlannedOperation) -> str:
@@ -191,14 +177,7 @@ def planned_steps(session: Session, jobs: set[str] | None = None) -> dict[str, S
     if jobs is not None:
         query = query.where(PlannedOperation.work_order.in_(jobs))
     return {
-        f"{o.work_order}/{o.sequence}": StepTimes(
-            work_order=o.work_order,
-            sequence=o.sequence,
-            item=o.item,
-            start=o.start,
-            end=o.end,
-            late=o.late,
-        )  # fmt: skip
+        f"{o.work_order}/{o.sequence}": StepTimes.model_validate(o, from_attributes=True)
         for o in session.scalars(query)
     }
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from isom.db import copy_row
 from isom.errors import Conflict, NotFound
 from isom.planning import projection
 from isom.planning.scheduling import dispatch, solver
@@ -207,21 +208,7 @@ def accept(session: Session, run_id: int, *, actor: str) -> PlanRun:
     session.add(copy)
     session.flush()
     session.add_all(
-        PlannedOperation(
-            schedule_id=copy.id,
-            work_order=o.work_order,
-            sequence=o.sequence,
-            operation=o.operation,
-            item=o.item,
-            workstation=o.workstation,
-            start=o.start,
-            end=o.end,
-            due=o.due,
-            priority=o.priority,
-            state=o.state,
-            late=o.late,
-            moved=o.moved,
-        )  # fmt: skip
+        copy_row(o, schedule_id=copy.id)
         for o in operations(session, run.id)
         if not o.work_order.startswith(WHAT_IF_PREFIX)
     )
