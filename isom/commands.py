@@ -30,6 +30,10 @@ from isom.types import JsonType, UtcDateTime, utcnow
 A = TypeVar("A", bound=BaseModel)
 
 _RUNNING = "isom.command"  # session.info key of the frame under way
+#: session.info key: the key of the next frame, which its caller has just read to be unused in
+#: this transaction (an agent's run reads all its new decisions' keys in one query), so the
+#: frame skips its look-up; the key's unique index still refuses a second record.
+FRESH = "isom.command.fresh"
 
 
 class Command(Base):
@@ -122,7 +126,8 @@ def run(
     if running(session):  # nested in a command under way: its frame holds the key
         return effect()
     digest = request_hash(kind, command)
-    prior = session.connection().execute(_PRIOR, {"key": key}).first()
+    fresh = session.info.pop(FRESH, None) == key
+    prior = None if fresh else session.connection().execute(_PRIOR, {"key": key}).first()
     if prior is not None:
         if prior.request_hash != digest:
             raise IdempotencyKeyReused(
