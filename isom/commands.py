@@ -31,6 +31,10 @@ from isom.types import JsonType, UtcDateTime, utcnow
 A = TypeVar("A", bound=BaseModel)
 
 _RUNNING = "isom.command"  # session.info key of the frame under way
+#: session.info key: the key of the next frame, which its caller has just read to be unused in
+#: this transaction (an agent's run reads all its new decisions' keys in one query), so the
+#: frame skips its look-up; the key's unique index still refuses a second record.
+FRESH = "isom.command.fresh"
 
 
 class Command(Base):
@@ -146,7 +150,9 @@ def run(
     stored = partial(
         _stored, session, key, digest, answer, replayed or {"replayed": True}, key_field
     )
-    if not optimistic or key in _TAKEN:
+    # A key its caller has just read to be unused in this transaction needs no look-up either.
+    fresh = session.info.pop(FRESH, None) == key
+    if not (optimistic or fresh) or key in _TAKEN:
         _TAKEN.discard(key)
         found = stored()
         if found is not None:

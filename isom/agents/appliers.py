@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from contextlib import nullcontext
 from decimal import Decimal
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from isom.agents.services import Actor, applier
@@ -31,25 +33,65 @@ from isom.production.schemas import (
 )
 
 
-@applier("reserve")
-def reserve(session: Session, actor: Actor, key: str, command: dict[str, Any]) -> dict[str, Any]:
-    """Ship from stock: set free stock aside for the customer line."""
-    result = orders.reserve(session, actor, key, ReserveCommand.model_validate(command))
+def _through(
+    kind: str,
+    service: Callable[[Session, Actor, str, Any], Any],
+    schema: type[BaseModel],
+    answer: Callable[[Any], dict[str, Any]],
+) -> None:
+    """A kind whose command is the service's command as it stands: validate it, run it with
+    the decision's key, answer what the decision's result keeps."""
+
+    def run(session: Session, actor: Actor, key: str, command: dict[str, Any]) -> dict[str, Any]:
+        return answer(service(session, actor, key, schema.model_validate(command)))
+
+    applier(kind)(run)
+
+
+def _order(result: Any) -> dict[str, Any]:
     return {"order": result.number, "status": result.status, **result.detail}
 
 
-@applier("unreserve")
-def unreserve(session: Session, actor: Actor, key: str, command: dict[str, Any]) -> dict[str, Any]:
-    """Give back a line's reservation, for a line of a higher priority to take."""
-    result = orders.unreserve(session, actor, key, UnreserveCommand.model_validate(command))
-    return {"order": result.number, "status": result.status, **result.detail}
+def _job(result: Any) -> dict[str, Any]:
+    return {"work_order": result.work_order, "status": result.work_order_status}
 
 
-@applier("ship_order")
-def ship_order(session: Session, actor: Actor, key: str, command: dict[str, Any]) -> dict[str, Any]:
-    """Release what is ready of a customer order for picking and shipping."""
-    result = orders.create_ship_order(session, actor, key, CreateShipOrder.model_validate(command))
-    return {"ship_order": result.number, "status": result.status}
+# Ship from stock: set free stock aside for the customer line; or give it back, for a line of
+# a higher priority to take.
+_through("reserve", orders.reserve, ReserveCommand, _order)
+_through("unreserve", orders.unreserve, UnreserveCommand, _order)
+# Release what is ready of a customer order for picking and shipping.
+_through(
+    "ship_order",
+    orders.create_ship_order,
+    CreateShipOrder,
+    lambda r: {"ship_order": r.number, "status": r.status},
+)
+# Cancel a purchase order no demand needs any more.
+_through(
+    "purchase_cancel",
+    orders.cancel_purchase_order,
+    PurchaseOrderAction,
+    lambda r: {"purchase_order": r.number, "status": r.status},
+)
+# Make a made input of a job's step: a child job for the parent's line.
+_through(
+    "child_work_order",
+    production.create_child_work_order,
+    CreateChildWorkOrder,
+    lambda r: {"work_orders": [r.work_order]},
+)
+# Resize or re-date a job that has not started.
+_through(
+    "work_order_change",
+    production.replan_work_order,
+    ReplanWorkOrder,
+    lambda r: {"work_order": r.work_order, **r.detail},
+)
+# Cancel a job that has not started and that nothing needs; release a planned job whose
+# inputs all come in time.
+_through("work_order_cancel", production.cancel_work_order, ChangeWorkOrder, _job)
+_through("work_order_release", production.release_as_planned, ReleaseWorkOrder, _job)
 
 
 @applier("purchase_order")
@@ -74,56 +116,12 @@ def purchase_order(
     return {"purchase_order": result.number, "status": result.status}
 
 
-@applier("purchase_cancel")
-def purchase_cancel(
-    session: Session, actor: Actor, key: str, command: dict[str, Any]
-) -> dict[str, Any]:
-    """Cancel a purchase order no demand needs any more."""
-    result = orders.cancel_purchase_order(
-        session, actor, key, PurchaseOrderAction.model_validate(command)
-    )
-    return {"purchase_order": result.number, "status": result.status}
-
-
-@applier("child_work_order")
-def child_work_order(
-    session: Session, actor: Actor, key: str, command: dict[str, Any]
-) -> dict[str, Any]:
-    """Make a made input of a job's step: a released child job for the parent's line."""
-    result = production.create_child_work_order(
-        session, actor, key, CreateChildWorkOrder.model_validate(command)
-    )
-    return {"work_orders": [result.work_order]}
-
-
-@applier("work_order_change")
-def work_order_change(
-    session: Session, actor: Actor, key: str, command: dict[str, Any]
-) -> dict[str, Any]:
-    """Resize or re-date a job that has not started."""
-    result = production.replan_work_order(
-        session, actor, key, ReplanWorkOrder.model_validate(command)
-    )
-    return {"work_order": result.work_order, **result.detail}
-
-
-@applier("work_order_cancel")
-def work_order_cancel(
-    session: Session, actor: Actor, key: str, command: dict[str, Any]
-) -> dict[str, Any]:
-    """Cancel a job that has not started and that nothing needs."""
-    result = production.cancel_work_order(
-        session, actor, key, ChangeWorkOrder.model_validate(command)
-    )
-    return {"work_order": result.work_order, "status": result.work_order_status}
-
-
 @applier("work_order")
 def work_order(session: Session, actor: Actor, key: str, command: dict[str, Any]) -> dict[str, Any]:
     """Make: a planned job of the line's own, at the line's site; its children and its release
     follow the plan."""
     line = command.get("customer_line")
-    site = None if line is None else orders_queries.line_site(session, line)
+    site = None if line is None else _line_site(session, line)
     with sites.acting_in({site}) if site is not None else nullcontext():
         top = production.create_work_order(
             session,
@@ -140,12 +138,11 @@ def work_order(session: Session, actor: Actor, key: str, command: dict[str, Any]
     return {"work_orders": [top.work_order]}
 
 
-@applier("work_order_release")
-def work_order_release(
-    session: Session, actor: Actor, key: str, command: dict[str, Any]
-) -> dict[str, Any]:
-    """Release a planned job whose inputs all come in time."""
-    result = production.release_as_planned(
-        session, actor, key, ReleaseWorkOrder.model_validate(command)
-    )
-    return {"work_order": result.work_order, "status": result.work_order_status}
+def _line_site(session: Session, line: str) -> int | None:
+    """The site of the line's order, read once per order and unit of work (an order does not
+    change site, and a run makes a job for each of its lines)."""
+    order = line.rpartition("/")[0]
+    known: dict[str, int | None] = session.info.setdefault("isom.agents.order_sites", {})
+    if order not in known:
+        known[order] = orders_queries.line_site(session, line)
+    return known[order]

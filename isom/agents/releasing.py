@@ -94,42 +94,55 @@ def _move(
         if parent is None and job.customer_line
         else ""
     )
-    return Proposal(
-        agent=AGENT,
-        kind="work_order_change",
-        scope=f"move:{job.number}",
-        situation=f"move|{job.number}|{job.due_date}|{due}",
-        rule="move-late-job",
-        priority=NORMAL,
-        item_id=job.item_id,
-        demand=job.customer_line,
-        supply=job.number,
-        date=due,
-        explanation=(
-            f"{why}: {job.number} ({_q(job.quantity)} {codes[job.item_id]}) moves from "
-            f"{job.due_date} to {due}, the earliest it can be made{promise}."
-        ),
-        command={"work_order": job.number, "due_date": due.isoformat()},
+    return _about(
+        job,
+        due,
+        "work_order_change",
+        f"move|{job.number}|{job.due_date}|{due}",
+        "move-late-job",
+        f"{why}: {job.number} ({_q(job.quantity)} {codes[job.item_id]}) moves from "
+        f"{job.due_date} to {due}, the earliest it can be made{promise}.",
+        {"work_order": job.number, "due_date": due.isoformat()},
     )
 
 
 def _release(job: OpenJob, due: dt.date, codes: dict[int, str]) -> Proposal:
+    return _about(
+        job,
+        due,
+        "work_order_release",
+        f"release|{job.number}",
+        "release-on-time",
+        f"{job.number} ({_q(job.quantity)} {codes[job.item_id]}, due {due}, for "
+        f"{job.customer_line}): every input and child job comes in time; release it.",
+        {"work_order": job.number},
+    )
+
+
+def _about(
+    job: OpenJob,
+    due: dt.date,
+    kind: str,
+    situation: str,
+    rule: str,
+    explanation: str,
+    command: dict[str, str],
+) -> Proposal:
+    """A change of one job (a move or a release): its scope is the situation's first word
+    (what changes) and the job."""
     return Proposal(
         agent=AGENT,
-        kind="work_order_release",
-        scope=f"release:{job.number}",
-        situation=f"release|{job.number}",
-        rule="release-on-time",
+        kind=kind,
+        scope=f"{situation.partition('|')[0]}:{job.number}",
+        situation=situation,
+        rule=rule,
         priority=NORMAL,
         item_id=job.item_id,
         demand=job.customer_line,
         supply=job.number,
         date=due,
-        explanation=(
-            f"{job.number} ({_q(job.quantity)} {codes[job.item_id]}, due {due}, for "
-            f"{job.customer_line}): every input and child job comes in time; release it."
-        ),
-        command={"work_order": job.number},
+        explanation=explanation,
+        command=command,
     )
 
 

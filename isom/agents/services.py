@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
+from isom import commands
 from isom.agents.models import AgentSetting, Decision, DecisionStatus, Mode
 from isom.db import ONE_COMMAND
 from isom.errors import Conflict, InvalidInput, IsomError, NotFound
@@ -247,12 +248,12 @@ def apply_all(session: Session, actor: Actor, decisions: list[Decision]) -> None
         group = decisions[start : start + GROUP]
         savepoint = session.begin_nested()
         try:
-            results = [_run(session, actor, d) for d in group]
+            results = [_run(session, actor, d, new=True) for d in group]
             savepoint.commit()
         except IsomError:
             savepoint.rollback()
             for d in group:
-                apply(session, actor, d, flush=False)
+                apply(session, actor, d, flush=False, new=True)
             continue
         now = utcnow()
         for d, result in zip(group, results, strict=True):
@@ -327,15 +328,18 @@ def _scope_counts(session: Session, agent: str, scopes: set[str]) -> dict[str, i
     return out
 
 
-def apply(session: Session, actor: Actor, decision: Decision, *, flush: bool = True) -> Decision:
+def apply(
+    session: Session, actor: Actor, decision: Decision, *, flush: bool = True, new: bool = False
+) -> Decision:
     """Run the decision's command through its domain's service; a refusal marks it failed.
 
-    `flush=False` leaves writing the decision to the caller (a new one, not yet stored)."""
+    `flush=False` leaves writing the decision to the caller; `new` says the decision was not
+    stored before (`decided` read its key unused), so no command ran under its key either."""
     _runner(decision)  # a kind that cannot be applied is a 409, not a failed decision
     now = utcnow()
     savepoint = session.begin_nested()
     try:
-        result = _run(session, actor, decision)
+        result = _run(session, actor, decision, new=new)
         savepoint.commit()
     except IsomError as exc:
         savepoint.rollback()
@@ -350,16 +354,21 @@ def apply(session: Session, actor: Actor, decision: Decision, *, flush: bool = T
     return decision
 
 
-def _run(session: Session, actor: Actor, decision: Decision) -> dict[str, Any]:
+def _run(session: Session, actor: Actor, decision: Decision, *, new: bool) -> dict[str, Any]:
     """Apply one decision inside the caller's savepoint. The caller's savepoint undoes a
     refusal, so the command frame needs none of its own (`ONE_COMMAND`: two round trips
-    fewer a decision); the frame still records the command under the decision's key."""
+    fewer a decision); the frame still records the command under the decision's key. A new
+    decision's key is unused (a decision and its command commit together), so the frame
+    need not look it up (`commands.FRESH`: one round trip fewer)."""
     run = _runner(decision)
     session.info[ONE_COMMAND] = True
+    if new:
+        session.info[commands.FRESH] = decision.key
     try:
         return run(session, actor, decision.key, decision.command)
     finally:
         session.info.pop(ONE_COMMAND, None)
+        session.info.pop(commands.FRESH, None)
 
 
 def _runner(decision: Decision) -> Applier:

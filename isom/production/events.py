@@ -51,11 +51,6 @@ def forget(session: Session, kind: str) -> None:
         del memo[key]
 
 
-def recalled(session: Session, key: Hashable) -> bool:
-    """Whether the running event has remembered `key` (a job it locked, say)."""
-    return key in session.info.get(MEMO, {})
-
-
 def run_event(
     session: Session, actor: Actor, key: str, kind: str, command: C, build: Build
 ) -> ScanResult:

@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 
 from isom.masterdata.models import Person, Workstation
 from isom.production.enums import MachineState
-from isom.production.events import recalled
 from isom.production.models import LabourRecord, MachineRecord, WorkOrder, WorkOrderStep
 from isom.production.rows import JobRow, StepRow, as_row, job_row
 
@@ -38,11 +37,45 @@ def children(session: Session, job_id: int) -> list[JobRow]:
     return [job_row(wo) for wo in rows]
 
 
+#: session.info key: the jobs the session's transaction inserted or locked (`Held`).
+HELD = "isom.production.held"
+
+
+@dataclass(frozen=True, slots=True)
+class Held:
+    """Jobs one transaction holds. One it inserted no other transaction sees before the
+    commit, so it needs neither a look-up by number nor a row lock (an agent's run creates
+    hundreds, then makes their children); one it locked stays locked while the savepoint
+    that locked it lasts (a release locks its job, then its feed messages would again)."""
+
+    transaction: object
+    inserted: dict[str, WorkOrder]
+    ids: set[int]
+    locked: dict[int, object]  # job id -> the (sub)transaction that locked it
+
+
+def held(session: Session) -> Held:
+    """What this session's current transaction holds (`new_work_order` and a locked
+    `get_work_order` add to it)."""
+    root = session.get_transaction()
+    kept: Held | None = session.info.get(HELD)
+    if kept is None or kept.transaction is not root:
+        kept = session.info[HELD] = Held(root, {}, set(), {})
+    return kept
+
+
+def innermost(session: Session) -> object:
+    """The savepoint under way, or the transaction."""
+    return session.get_nested_transaction() or session.get_transaction()
+
+
 def lock_jobs(session: Session, job_ids: Iterable[int]) -> None:
     """Lock these jobs' rows in id order (a no-op on SQLite, which has one writer at a time),
-    so messages keyed by job are committed in the order their events were. A job the running
-    event's scan has locked already is not locked again."""
-    ids = sorted(i for i in set(job_ids) if not recalled(session, ("locked", i)))
+    so messages keyed by job are committed in the order their events were. A job this
+    transaction inserted, or locked in the savepoint under way, is its own already."""
+    mine = held(session)
+    now = innermost(session)
+    ids = sorted(i for i in set(job_ids) if i not in mine.ids and mine.locked.get(i) is not now)
     if ids and session.get_bind().dialect.name != "sqlite":
         session.execute(select(WorkOrder.id).where(WorkOrder.id.in_(ids)).with_for_update())
 

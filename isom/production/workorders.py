@@ -6,8 +6,9 @@ import datetime as dt
 from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, String, cast, func, inspect, literal, select
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from isom.auth import sites
 from isom.errors import Conflict, NotFound
@@ -21,7 +22,7 @@ from isom.masterdata.models import (
     RunBasis,
     Workstation,
 )
-from isom.production import conversion
+from isom.production import conversion, records
 from isom.production.events import remembered, run_event
 from isom.production.models import (
     MaterialRole,
@@ -52,18 +53,20 @@ R = TypeVar("R")
 
 
 def get_work_order(session: Session, number: str, *, lock: bool = False) -> WorkOrder:
-    """The work order with this number (locked for update when `lock`), or 404."""
-    query = select(WorkOrder).where(WorkOrder.number == number)
-    if lock:
-        query = query.with_for_update()
-    wo = session.scalar(query)
+    """The work order with this number (locked for update when `lock`), or 404. A job this
+    transaction inserted is read from the session, and is locked already."""
+    mine = records.held(session)
+    wo = mine.inserted.get(number)
+    if wo is None or not inspect(wo).persistent:  # not inserted, or its savepoint rolled back
+        query = select(WorkOrder).where(WorkOrder.number == number)
+        wo = session.scalar(query.with_for_update() if lock else query)
+        if lock and wo is not None:
+            mine.locked[wo.id] = records.innermost(session)
     if wo is None:
         raise NotFound(
             f"no work order {number!r}", field="work_order", expected="an existing work order"
         )
     sites.check(wo.site_id, "work order", number, field="work_order")
-    if lock:  # held for the event's feed, which then need not lock it again
-        remembered(session, ("locked", wo.id), lambda: wo)
     return wo
 
 
@@ -230,10 +233,27 @@ def new_work_order(
         updated_at=at,
         updated_by=actor.name,
     )
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres:  # the number in the insert itself: one statement instead of two
+        wo.number = _number_from_sequence()
     session.add(wo)
     session.flush()
-    wo.number = f"WO-{wo.id:06d}"  # written by the event's next flush
+    number = f"WO-{wo.id:06d}"
+    if postgres:  # the same number, known here without reading it back
+        set_committed_value(wo, "number", number)
+    else:
+        wo.number = number  # written by the event's next flush
+    mine = records.held(session)
+    mine.inserted[number] = wo
+    mine.ids.add(wo.id)
     return wo
+
+
+def _number_from_sequence() -> ColumnElement[str]:
+    """`WO-` and the id the insert draws, six digits or more. The insert's row takes its
+    columns in table order, so the id's `nextval` is drawn before this `currval` reads it."""
+    digits = cast(func.currval(func.pg_get_serial_sequence(WorkOrder.__tablename__, "id")), String)
+    return literal("WO-") + func.lpad(digits, func.greatest(6, func.length(digits)), "0")
 
 
 def release_work_order(

@@ -17,6 +17,7 @@ from isom.orders import queries as orders_queries
 from isom.orders import services as orders
 from isom.orders.schemas import CancelCustomerOrder, ChangeCustomerLine, CreateCustomerOrder
 from isom.planning import projection
+from isom.production import queries as production_queries
 from tests.agents import invariants
 from tests.agents.support import (
     TODAY,
@@ -75,6 +76,7 @@ def test_the_morning_settles_into_one_consistent_plan(db: Database) -> None:
     invariants.settle(db, run_agents)
     invariants.check(db, TODAY)
     rush_first(db)
+    first = line_jobs(db)
 
     # Twenty lines cancelled, twenty changed (lines with no stock on a ship order yet).
     rng = random.Random(1212)
@@ -93,10 +95,20 @@ def test_the_morning_settles_into_one_consistent_plan(db: Database) -> None:
     invariants.settle(db, run_agents)
     invariants.check(db, TODAY)
     rush_first(db)
+    # Supply is stable: a line that keeps a job keeps the same one (resized at most).
+    then = line_jobs(db)
+    moved = {line: (first[line], job) for line, job in then.items() if first.get(line, job) != job}
+    assert moved == {}
     before = db.read(lambda s: [(a.key, a.text, a.status) for a in watch.open_alerts(s)])
     assert run_agents(db) == {"intake": 0, "purchasing": 0, "shipping": 0, "alerts": 0}
     assert db.read(lambda s: [(a.key, a.text, a.status) for a in watch.open_alerts(s)]) == before
     assert db.read(lambda s: projection.refresh_dirty(s, TODAY)) == set()
+
+
+def line_jobs(db: Database) -> dict[str, str]:
+    """Each line's open top-level job, by line."""
+    jobs = db.read(production_queries.open_jobs)
+    return {str(j.customer_line): j.number for j in jobs if j.parent is None}
 
 
 def rush_first(db: Database) -> None:
