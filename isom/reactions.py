@@ -170,3 +170,38 @@ class Bell:
         if self.outside is not None and (fresh or now - self._read_at >= self.every):
             self._outside, self._read_at = self.outside(), now
         return self.count, self._outside
+
+
+class Follower:
+    """A background loop woken by its bell (the agents' scheduler, the re-planner): `start`
+    subscribes and starts its thread once, `stop` ends it after the pass under way."""
+
+    name = "isom-follower"
+
+    def __init__(self, bell: Bell) -> None:
+        self.bell = bell
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Subscribe and start the background thread (idempotent)."""
+        if not self.running:
+            self._stop.clear()
+            self.bell.open()
+            self._thread = threading.Thread(target=self._loop, name=self.name, daemon=True)
+            self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop after the pass under way."""
+        self._stop.set()
+        self.bell.close()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        self._thread = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def _loop(self) -> None:
+        raise NotImplementedError  # each follower's own loop

@@ -186,12 +186,14 @@ class Debounce:
 TOPICS = ("ledger.*", "production.*", "orders.*")
 
 
-class Scheduler:
+class Scheduler(reactions.Follower):
     """Runs the agents in a background thread every `interval` seconds, and after events land:
     it sleeps until an event commits in this process (a subscription, no polling) and waits
     for a burst to quiet down (`quiet` seconds without an event, at most `most` seconds);
     events of other processes it sees by reading the ends of the logs every `poll` seconds.
     It rebuilds every projection when it starts and once a day, as dates move on."""
+
+    name = "isom-agents"
 
     def __init__(
         self,
@@ -202,39 +204,18 @@ class Scheduler:
         quiet: float = 1.0,
         most: float = 10.0,
     ) -> None:
+        bell = reactions.Bell(*TOPICS, outside=lambda: db.read(log_positions), every=poll)
+        super().__init__(bell)
         self.db, self.interval = db, interval
         self.debounce = Debounce(quiet, most)
-        self.bell = reactions.Bell(*TOPICS, outside=lambda: db.read(log_positions), every=poll)
-        self._stop = threading.Event()
         self._now = threading.Event()
-        self._thread: threading.Thread | None = None
         self.runs = 0
         self.last_error: str | None = None
-
-    def start(self) -> None:
-        """Subscribe and start the background thread (idempotent)."""
-        if self._thread is None or not self._thread.is_alive():
-            self._stop.clear()
-            self.bell.open()
-            self._thread = threading.Thread(target=self._loop, name="isom-agents", daemon=True)
-            self._thread.start()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        """Stop after the run in progress."""
-        self._stop.set()
-        self.bell.close()
-        if self._thread is not None:
-            self._thread.join(timeout)
-        self._thread = None
 
     def wake(self) -> None:
         """Run soon, e.g. right after a burst of orders."""
         self._now.set()
         self.bell.ring([])
-
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
 
     def _loop(self) -> None:
         last = -self.interval

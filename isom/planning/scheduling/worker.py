@@ -12,7 +12,6 @@ in between makes it stale: the next repair comes first). Requests never wait for
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -95,12 +94,14 @@ def _summary(said: list[str]) -> str:
     return shown + (f" and {len(said) - 8} more" if len(said) > 8 else "")
 
 
-class Replanner:
+class Replanner(reactions.Follower):
     """The background thread: re-plans after events, debounced; CP-SAT after each repair.
 
     It sleeps until a production or order event commits in this process (a subscription,
     `isom.reactions`); events of other processes it sees by reading the ends of the logs
     every `poll` seconds."""
+
+    name = "isom-replan"
 
     def __init__(
         self,
@@ -111,29 +112,14 @@ class Replanner:
         improve_seconds: float = 5.0,
         poll: float = 5.0,
     ) -> None:
+        super().__init__(
+            reactions.Bell(
+                "production.*", "orders.*", outside=lambda: db.read(sources.log_ends), every=poll
+            )
+        )
         self.db, self.debounce, self.patience = db, debounce, patience
         self.improve_seconds = improve_seconds
-        self.bell = reactions.Bell(
-            "production.*", "orders.*", outside=lambda: db.read(sources.log_ends), every=poll
-        )
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self.plans = 0
-
-    def start(self) -> None:
-        """Subscribe and start the thread (idempotent)."""
-        if self._thread is None or not self._thread.is_alive():
-            self._stop.clear()
-            self.bell.open()
-            self._thread = threading.Thread(target=self._loop, name="isom-replan", daemon=True)
-            self._thread.start()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        self.bell.close()
-        if self._thread is not None:
-            self._thread.join(timeout)
-        self._thread = None
 
     def _quiet(self) -> None:
         """Wait until no event landed for `debounce` seconds (at most `patience`)."""
