@@ -1,8 +1,9 @@
 """The one command frame: idempotency key, request hash and stored answer, once per request.
 
 Every door (HTTP, MQTT, pages, agents, imports) ends in a domain operation that runs its effect
-through `run`. The outermost frame of a transaction looks the key up, applies the effect in a
-savepoint and records one `command` row with the answer; a refusal is an answer too, stored
+through `run`. The outermost frame of a transaction looks the key up (or, for an effect that
+only writes to the store, finds it taken when it records), applies the effect in a savepoint
+and records one `command` row with the answer; a refusal is an answer too, stored
 with its problem so a resend is refused the same way. Calls nested inside a running frame (a
 scan that starts a step that consumes material) reuse it: no second record. The platform knows
 no domain: the effect and the answer's type are handed in.

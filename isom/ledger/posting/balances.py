@@ -7,7 +7,18 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, case, delete, func, literal_column
+from sqlalchemy import (
+    Table,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    literal_column,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -29,11 +40,17 @@ def _add(dialect: str, rows: int) -> Any:
     conflict, so a row proposes its delta only when it adds (a take proposes 0, which a new
     key keeps: a take from nothing empties a row that did not exist) and the update adds the
     row's own delta, picked by its key. A take beyond the stock fails the `CHECK`."""
-    stmt: Any = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(BALANCE_TABLE)
     names = ("site_id", *_KEY, "quantity")
-    stmt = stmt.values(
-        [{n: bindparam(f"{n}_{k}", type_=_B[n].type) for n in names} for k in range(rows)]
-    )
+    # Rows as a SELECT, not a multi-row VALUES, which SQLAlchemy would compile every time.
+    proposed = union_all(
+        *(
+            select(*(bindparam(f"{n}_{k}", type_=_B[n].type).label(n) for n in names))
+            for k in range(rows)
+        )
+    ).subquery("proposed")
+    stmt: Any = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(BALANCE_TABLE)
+    # WHERE: SQLite reads ON CONFLICT after a bare SELECT ... FROM as a join's ON.
+    stmt = stmt.from_select(names, select(proposed).where(true()))
     own = stmt.excluded
     delta = case(
         *(
