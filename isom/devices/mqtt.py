@@ -7,7 +7,9 @@ sends them as one message on `isom/<site>/<device>/batch` (`{"token", "events": 
 is applied under its own eventID and answered on the reply topic, in order.
 
 With group commit on (the default), the lanes hand their messages to the process's writer
-(`isom.writer`), so the messages of several lanes share one commit.
+(`isom.writer`), so the messages of several lanes share one commit, and a lane hands the messages
+one device has waiting as one unit (applied in the order sent, each event in its own savepoint):
+a scanner sending faster than one commit per event is not held to one commit per event.
 
 The worker keeps a persistent session (fixed client id, clean session off) and acknowledges a
 message only after its transaction committed (paho's manual ack). A worker that drops before
@@ -74,6 +76,9 @@ def dead_letter_topic(site: str, root: str = "isom") -> str:
 MAX_PAYLOAD = 256 * 1024
 #: Tries of a message while the store fails before it is dead-lettered with a 503 answer.
 STORE_TRIES = 6
+#: Most messages of one device a lane takes at once (one unit of work under group commit):
+#: a device that floods its lane holds the lane's other devices for one such unit at most.
+RUN = 8
 
 
 class _StoreDown(Exception):
@@ -170,15 +175,76 @@ def handle(
         _dead_letters(db, topic, device, raw, token, answers)
         return answers, site
     if kind == BATCH:
-        letters = [
-            (a, json.dumps(e, default=str).encode())
-            for a, e in zip(answers, payload["events"], strict=True)
-            if a.status == "rejected"
-        ]
-        _dead_letters(
-            db, topic, device, None, token, [a for a, _ in letters], [r for _, r in letters]
-        )
+        _batch_letters(db, topic, device, payload, answers)
     return answers, site
+
+
+def _batch_letters(
+    db: Database, topic: str, device: str, payload: dict[str, Any], answers: list[IngestAnswer]
+) -> None:
+    """Keep each refused event of a batch message as a dead letter of its own."""
+    letters = [
+        (a, json.dumps(e, default=str).encode())
+        for a, e in zip(answers, payload["events"], strict=True)
+        if a.status == "rejected"
+    ]
+    token = payload.get("token")
+    _dead_letters(db, topic, device, None, token, [a for a, _ in letters], [r for _, r in letters])
+
+
+def handle_run(
+    db: Database, messages: list[tuple[str, bytes]], root: str = "isom", *, give_up: bool = True
+) -> list[tuple[list[IngestAnswer], str | None]]:
+    """Apply several messages of one device, in the order sent, as one unit of the writer
+    (each event in its own savepoint, a refusal answered alone); `handle` for each.
+
+    A message that cannot be read is handled alone (answered and kept); when the unit fails
+    for another reason than a refusal (a bug), nothing of it was applied and each of its
+    messages is handled alone instead."""
+    read = [_read(topic, raw, root) if group_commit(db) else None for topic, raw in messages]
+    units = [(message, r) for message, r in zip(messages, read, strict=True) if r is not None]
+    if len(units) < 2:
+        return [handle(db, topic, raw, root, give_up=give_up) for topic, raw in messages]
+    try:
+        runs = writer_for(db).run(lambda s: [_applied(s, *r) for _, r in units], one_command=False)
+    except Exception as exc:  # noqa: BLE001 - each message alone ends answered or kept
+        if _transient(exc) and not give_up:
+            raise _StoreDown(str(exc)) from exc
+        return [handle(db, topic, raw, root, give_up=give_up) for topic, raw in messages]
+    done = iter(runs)
+    settled = []
+    for (topic, raw), r in zip(messages, read, strict=True):
+        if r is None:
+            settled.append(handle(db, topic, raw, root, give_up=give_up))
+            continue
+        site, device, kind, payload = r
+        answers = next(done)
+        if kind == BATCH:
+            _batch_letters(db, topic, device, payload, answers)
+        elif answers[0].status == "rejected":
+            _dead_letters(db, topic, device, raw, payload.get("token"), answers)
+        settled.append((answers, site))
+    return settled
+
+
+def _read(topic: str, raw: bytes, root: str) -> tuple[str, str, str, dict[str, Any]] | None:
+    """A message's site, device, kind and payload; None when it cannot be read."""
+    try:
+        return (*_route(topic, root), _decode(raw))
+    except IsomError:
+        return None
+
+
+def _applied(
+    session: Session, site: str, device: str, kind: str, payload: dict[str, Any]
+) -> list[IngestAnswer]:
+    """One message of a run: its answers, a refusal answered like `handle` answers it."""
+    if kind == BATCH:
+        return ingest_batch(session, device=device, payload=payload, site=site)
+    try:
+        return [ingest(session, device=device, kind=kind, payload=payload, site=site)]
+    except IsomError as refusal:
+        return [rejected(device, kind, payload.get("eventID"), refusal)]
 
 
 def _dead_letters(
@@ -220,8 +286,8 @@ class _Lane:
     """A lane's messages, taken device by device in turn.
 
     Each device's messages keep their order; a device that floods the lane (with garbage, or a
-    backlog) has one message taken per turn, so the other devices of the lane wait for one of
-    its messages, not for all of them.
+    backlog) has at most `RUN` messages taken per turn, so the other devices of the lane wait
+    for one unit of its messages, not for all of them.
     """
 
     def __init__(self) -> None:
@@ -238,8 +304,8 @@ class _Lane:
             self._waiting[device].append(msg)
             self._ready.notify()
 
-    def get(self) -> mqtt.MQTTMessage | None:
-        """The next device's oldest message; None once the lane is closed."""
+    def get(self, most: int = 1) -> list[mqtt.MQTTMessage] | None:
+        """The next device's oldest messages (up to `most`); None once the lane is closed."""
         with self._ready:
             while not self._turns and not self._closed:
                 self._ready.wait()
@@ -247,7 +313,7 @@ class _Lane:
                 return None
             device = self._turns.popleft()
             waiting = self._waiting[device]
-            msg = waiting.popleft()
+            msg = [waiting.popleft() for _ in range(min(most, len(waiting)))]
             if waiting:
                 self._turns.append(device)
             else:
@@ -316,38 +382,42 @@ class IngestWorker:
         device = parts[2] if len(parts) > 2 else ""
         self._lanes[zlib.crc32(device.encode()) % len(self._lanes)].put(device, msg)
 
-    def _settle(self, msg: mqtt.MQTTMessage) -> tuple[list[IngestAnswer], str | None] | None:
-        """Apply or dead-letter a message; while the store fails, try again with backoff.
+    def _settle(
+        self, msgs: list[mqtt.MQTTMessage]
+    ) -> list[tuple[list[IngestAnswer], str | None]] | None:
+        """Apply or dead-letter one device's messages; while the store fails, try again with
+        backoff.
 
-        None when the worker stops first: the message stays unacknowledged, and the broker
-        delivers it again after a restart.
+        None when the worker stops first: the messages stay unacknowledged, and the broker
+        delivers them again after a restart.
         """
         delay = 0.1
         tries = 0
+        messages = [(msg.topic, bytes(msg.payload)) for msg in msgs]
         while not self._stopping.is_set():
             tries += 1
             try:
-                return handle(
-                    self.db, msg.topic, bytes(msg.payload), self.root, give_up=tries >= STORE_TRIES
-                )
+                return handle_run(self.db, messages, self.root, give_up=tries >= STORE_TRIES)
             except Exception as exc:  # noqa: BLE001 - the store failed (`_StoreDown`) or a bug
-                log.warning("could not settle %s (try %d): %s", msg.topic, tries, exc)
+                log.warning("could not settle %s (try %d): %s", messages[0][0], tries, exc)
             self._stopping.wait(delay)
             delay = min(delay * 2, 5.0)
         return None
 
     def _lane(self, lane: _Lane) -> None:
-        while (msg := lane.get()) is not None:
-            settled = None if self._stopping.is_set() else self._settle(msg)
+        most = RUN if group_commit(self.db) else 1
+        while (msgs := lane.get(most)) is not None:
+            settled = None if self._stopping.is_set() else self._settle(msgs)
             if settled is None:
-                continue  # not acknowledged: the broker delivers it again after a restart
-            try:
-                self._answer(msg.topic, *settled)
-            except Exception:  # noqa: BLE001 - settled; a lost reply must not stop the lane
-                log.exception("could not answer %s", msg.topic)
-            with self._lock:
-                self.handled += 1
-            self.client.ack(msg.mid, msg.qos)
+                continue  # not acknowledged: the broker delivers them again after a restart
+            for msg, answered in zip(msgs, settled, strict=True):
+                try:
+                    self._answer(msg.topic, *answered)
+                except Exception:  # noqa: BLE001 - settled; a lost reply must not stop the lane
+                    log.exception("could not answer %s", msg.topic)
+                with self._lock:
+                    self.handled += 1
+                self.client.ack(msg.mid, msg.qos)
 
     def _answer(self, topic: str, answers: list[IngestAnswer], site: str | None) -> None:
         """Answer each event of the message in order."""

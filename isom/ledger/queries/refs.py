@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -56,20 +56,19 @@ def container_by_code(session: Session, code: str) -> ContainerRef | None:
 
 def containers_by_code(session: Session, codes: Iterable[str]) -> dict[str, ContainerRef]:
     """The containers with these label codes, by code (one round trip for a scan's codes)."""
-    wanted = set(codes)
-    if not wanted:
-        return {}
-    rows = session.scalars(select(Container).where(Container.code.in_(wanted)))
-    return {c.code: _container_ref(c) for c in rows}
+    return {c.code: c for c in _containers_where(session, Container.code, codes)}
 
 
 def containers_by_id(session: Session, ids: Iterable[int]) -> dict[int, ContainerRef]:
     """The containers with these ids, by id."""
-    wanted = set(ids)
+    return {c.id: c for c in _containers_where(session, Container.id, ids)}
+
+
+def _containers_where(session: Session, column: Any, keys: Iterable[Any]) -> list[ContainerRef]:
+    wanted = set(keys)
     if not wanted:
-        return {}
-    rows = session.scalars(select(Container).where(Container.id.in_(wanted)))
-    return {c.id: _container_ref(c) for c in rows}
+        return []
+    return [_container_ref(c) for c in session.scalars(select(Container).where(column.in_(wanted)))]
 
 
 def container_code(session: Session, container_id: int | None) -> str | None:
