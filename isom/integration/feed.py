@@ -174,6 +174,15 @@ def check_patterns(patterns: list[str] | None, field: str = "topics") -> list[st
     return out
 
 
+def _message(
+    fm: FeedMessage, mid: str, event_id: int | None, site: str | None, payload: dict[str, Any]
+) -> Message:
+    return row_view(
+        Message, fm, id=mid, key=fm.message_key, time=fm.created_at, event_id=event_id,
+        site=site, payload=payload,
+    )  # fmt: skip
+
+
 def read_after(
     session: Session, after: int, limit: int, topics: list[str] | None = None
 ) -> tuple[list[Message], int, bool]:
@@ -221,18 +230,7 @@ def read_after(
                     )
                 else:
                     mid = message_id(None, 0, fm.outbox_id)
-                out.append(
-                    row_view(
-                        Message,
-                        fm,
-                        id=mid,
-                        key=fm.message_key,
-                        time=fm.created_at,
-                        event_id=event_id,
-                        site=site,
-                        payload=payload,
-                    )  # fmt: skip
-                )
+                out.append(_message(fm, mid, event_id, site, payload))
         if len(rows) < scan and len(out) < limit:
             return out, cursor, False
     more = session.scalar(select(FeedMessage.seq).where(FeedMessage.seq > cursor).limit(1))
