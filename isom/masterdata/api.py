@@ -192,7 +192,7 @@ async def import_(
         raise InvalidInput(
             f"cannot import {kind!r}", field="kind", expected=", ".join(imports.IMPORT_KINDS)
         )
-    await require_roles(*WRITERS[kind])(principal)
+    await require_roles(*WRITERS[kind])(request)
     text, fmt = await read_import_file(request)
     result: schemas.ImportResult = await run_in_threadpool(
         db.write, lambda s: imports.run(s, kind, text, fmt)
