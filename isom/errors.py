@@ -147,3 +147,20 @@ def every_code() -> dict[str, tuple[int, str]]:
         summary = (cls.__doc__ or cls.title).split("\n")[0].strip()
         found.setdefault(cls.code, (cls.status_code, summary))
     return found
+
+
+def problem_responses(
+    not_found: str, conflict: str, *, bad_json: bool = False
+) -> dict[int | str, dict[str, Any]]:
+    """A door's refusals for its OpenAPI `responses`: the ones every door shares, and what a 404
+    and a 409 mean at this one (`bad_json` where a body is parsed before the route sees it)."""
+    described = {
+        401: "Not signed in, or the token is unknown or revoked",
+        403: "The caller's role does not allow this",
+        404: not_found,
+        409: conflict,
+        422: "Invalid input: the field and what was expected",
+    }
+    if bad_json:
+        described = {400: "The body is not valid JSON", **described}
+    return {status: {"description": text} for status, text in described.items()}

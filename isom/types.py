@@ -8,7 +8,7 @@ import re
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator
+from pydantic import AfterValidator, BeforeValidator
 from pydantic_core import PydanticCustomError
 from sqlalchemy import JSON, BigInteger, DateTime, Enum, String
 from sqlalchemy.dialects.postgresql import JSONB
@@ -92,6 +92,17 @@ def plain_decimal(value: Any) -> Any:
 
 #: A decimal at the edges: a JSON number, or a string of plain digits with an optional point.
 PlainDecimal = Annotated[Decimal, BeforeValidator(plain_decimal)]
+
+
+def zoned(value: dt.datetime) -> dt.datetime:
+    """A time as given, refused without a time zone (a device's local time is ambiguous)."""
+    if value.tzinfo is None:
+        raise ValueError("must carry a time zone, e.g. 2026-11-27T10:00:00Z")
+    return value
+
+
+#: A time a command or a device reports: zoned, never naive.
+ZonedTime = Annotated[dt.datetime, AfterValidator(zoned)]
 
 
 class UtcDateTime(TypeDecorator[dt.datetime]):

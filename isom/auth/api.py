@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Depends, Path, Request, Response
 from sqlalchemy.orm import Session
 
@@ -23,17 +21,14 @@ from isom.auth.schemas import (
 )
 from isom.auth.services import Principal
 from isom.db import Database
-from isom.errors import NotAuthenticated
+from isom.errors import NotAuthenticated, problem_responses
 
 router = APIRouter(tags=["auth"])
 
-PROBLEMS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "Not signed in, or the token is unknown or revoked"},
-    403: {"description": "The caller's role does not allow this"},
-    404: {"description": "No such user or token"},
-    409: {"description": "The name is taken, or the change would leave no active administrator"},
-    422: {"description": "Invalid input: the field and what was expected"},
-}
+PROBLEMS = problem_responses(
+    "No such user or token",
+    "The name is taken, or the change would leave no active administrator",
+)
 
 admin_only = require_roles(Role.admin)
 

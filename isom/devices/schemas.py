@@ -6,11 +6,12 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from isom.devices.models import DeviceKind, PrinterKind
 from isom.ledger.schemas import Code, NonNegative, Positive, ReceiveCommand
 from isom.production.enums import MachineState
+from isom.types import ZonedTime
 
 EventId = Annotated[
     str,
@@ -143,18 +144,11 @@ class ScanView(BaseModel):
 
 class _Event(_Strict):
     eventID: EventId  # noqa: N815 - the field name devices and EPCIS use
-    occurred_at: dt.datetime | None = None
+    occurred_at: ZonedTime | None = None
     # Carried by the envelope, not part of the event itself:
     token: str | None = Field(default=None, max_length=200, exclude=True)
     device: Code | None = Field(default=None, exclude=True)
     kind: str | None = Field(default=None, exclude=True)
-
-    @field_validator("occurred_at")
-    @classmethod
-    def _aware(cls, value: dt.datetime | None) -> dt.datetime | None:
-        if value is not None and value.tzinfo is None:
-            raise ValueError("must carry a time zone, e.g. 2026-11-27T10:00:00Z")
-        return value
 
 
 ScanAction = Literal[

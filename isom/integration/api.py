@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from isom import bounds
 from isom.auth.models import Role
 from isom.auth.services import Principal
-from isom.errors import Conflict
+from isom.errors import Conflict, problem_responses
 from isom.integration import (
     b2mml,
     capture,
@@ -34,13 +34,7 @@ from isom.toolkit.deps import Db, require_roles
 
 router = APIRouter(tags=["integration"], lifespan=job_cost_feed.lifespan)
 
-PROBLEMS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "Not signed in, or the token is unknown or revoked"},
-    403: {"description": "The caller's role does not allow this"},
-    404: {"description": "A name in the request names nothing"},
-    409: {"description": "Conflicts with existing data"},
-    422: {"description": "Invalid input: the field and what was expected"},
-}
+PROBLEMS = problem_responses("A name in the request names nothing", "Conflicts with existing data")
 
 INTEGRATOR = require_roles(Role.integrator)
 CAPTURER = require_roles(Role.integrator, Role.device)

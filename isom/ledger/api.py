@@ -40,7 +40,13 @@ from isom.ledger.schemas import (
     UnnestCommand,
 )
 from isom.toolkit import deps
-from isom.toolkit.commands import PROBLEMS, actor_of, apply_command, command_routes
+from isom.toolkit.commands import (
+    PROBLEMS,
+    actor_of,
+    answer_replay,
+    apply_command,
+    command_routes,
+)
 from isom.toolkit.deps import READERS, Db, Key, Reader, require_roles
 
 router = APIRouter(tags=["ledger"])
@@ -61,9 +67,13 @@ _mount = command_routes(router, EventResult, prefix="/ledger", name="ledger")
 BATCH_OPERATIONS: dict[str, batch.BatchOperation] = {}
 
 
+#: A ledger operation as a door calls it: session, actor, idempotency key, command.
+Operation = Callable[[Session, ledger.Actor, str, Any], EventResult]
+
+
 def _endpoint(
     path: str,
-    operation: Callable[[Session, ledger.Actor, str, Any], EventResult],
+    operation: Operation,
     command_type: type[BaseModel],
     roles: tuple[Role, ...],
     summary: str,
@@ -75,57 +85,63 @@ def _endpoint(
     _mount(path, operation, command_type, roles, summary, grouped=True, **more)
 
 
-_endpoint(
-    "receive",
-    ledger.receive,
-    ReceiveCommand,
-    (R.clerk, R.supervisor, R.device),
-    "Receive a new container",
+#: The command endpoints in the order the API lists them: path, operation, command, roles, summary.
+_COMMANDS: tuple[tuple[str, Operation, type[BaseModel], tuple[Role, ...], str], ...] = (
+    ("receive", ledger.receive, ReceiveCommand, WAREHOUSE, "Receive a new container"),
+    (
+        "create-container",
+        ledger.create_container,
+        CreateContainerCommand,
+        FLOOR,
+        "Register an empty container",
+    ),
+    ("move", ledger.move, MoveCommand, FLOOR, "Put away or move a container"),
+    ("nest", ledger.nest, NestCommand, FLOOR, "Nest a container in another"),
+    ("unnest", ledger.unnest, UnnestCommand, FLOOR, "Un-nest a container"),
+    ("split", ledger.split, SplitCommand, FLOOR, "Split part of a container off"),
+    ("merge", ledger.merge, MergeCommand, FLOOR, "Merge a container into another"),
+    ("adjust", ledger.adjust, AdjustCommand, (R.supervisor,), "Adjust a quantity"),
+    (
+        "count",
+        ledger.count,
+        CountCommand,
+        WAREHOUSE,
+        "Record a physical count (beyond the site's tolerance: 202, awaiting approval)",
+    ),
+    ("hold", ledger.hold, HoldCommand, (R.clerk, R.operator, R.supervisor), "Put on hold"),
+    ("release", ledger.release, ReleaseCommand, (R.supervisor,), "Release a hold"),
+    ("consume", ledger.consume, ConsumeCommand, PRODUCTION, "Consume into a step"),
+    ("produce", ledger.produce, ProduceCommand, PRODUCTION, "Produce out of a step"),
+    (
+        "return",
+        ledger.return_to_stock,
+        ReturnCommand,
+        PRODUCTION,
+        "Return unused material or WIP of a step to stock",
+    ),
+    ("cut", cutting.cut, cutting.CutCommand, PRODUCTION, "Cut a piece from a reel into a step"),
+    (
+        "remnant",
+        cutting.dispose_remnant,
+        cutting.RemnantCommand,
+        PRODUCTION,
+        "Keep a reel's remnant as an offcut, or scrap it",
+    ),
+    ("scrap", ledger.scrap, ScrapCommand, (R.operator, R.supervisor), "Scrap material"),
+    ("ship", ledger.ship, ShipCommand, (R.clerk, R.supervisor), "Ship a container"),
+    ("reverse", ledger.reverse, ReverseCommand, (R.supervisor,), "Reverse an event"),
 )
-_endpoint(
-    "create-container",
-    ledger.create_container,
-    CreateContainerCommand,
-    FLOOR,
-    "Register an empty container",
-)
-_endpoint("move", ledger.move, MoveCommand, FLOOR, "Put away or move a container")
-_endpoint("nest", ledger.nest, NestCommand, FLOOR, "Nest a container in another")
-_endpoint("unnest", ledger.unnest, UnnestCommand, FLOOR, "Un-nest a container")
-_endpoint("split", ledger.split, SplitCommand, FLOOR, "Split part of a container off")
-_endpoint("merge", ledger.merge, MergeCommand, FLOOR, "Merge a container into another")
-_endpoint("adjust", ledger.adjust, AdjustCommand, (R.supervisor,), "Adjust a quantity")
-_endpoint(
-    "count",
-    ledger.count,
-    CountCommand,
-    WAREHOUSE,
-    "Record a physical count (beyond the site's tolerance: 202, awaiting approval)",
-    accepted=lambda result: bool(result.detail.get("pending")),
-    responses={202: {"description": "Beyond the site's tolerance: recorded, awaiting approval"}},
-)
-_endpoint("hold", ledger.hold, HoldCommand, (R.clerk, R.operator, R.supervisor), "Put on hold")
-_endpoint("release", ledger.release, ReleaseCommand, (R.supervisor,), "Release a hold")
-_endpoint("consume", ledger.consume, ConsumeCommand, PRODUCTION, "Consume into a step")
-_endpoint("produce", ledger.produce, ProduceCommand, PRODUCTION, "Produce out of a step")
-_endpoint(
-    "return",
-    ledger.return_to_stock,
-    ReturnCommand,
-    PRODUCTION,
-    "Return unused material or WIP of a step to stock",
-)
-_endpoint("cut", cutting.cut, cutting.CutCommand, PRODUCTION, "Cut a piece from a reel into a step")
-_endpoint(
-    "remnant",
-    cutting.dispose_remnant,
-    cutting.RemnantCommand,
-    (R.operator, R.supervisor, R.device),
-    "Keep a reel's remnant as an offcut, or scrap it",
-)
-_endpoint("scrap", ledger.scrap, ScrapCommand, (R.operator, R.supervisor), "Scrap material")
-_endpoint("ship", ledger.ship, ShipCommand, (R.clerk, R.supervisor), "Ship a container")
-_endpoint("reverse", ledger.reverse, ReverseCommand, (R.supervisor,), "Reverse an event")
+#: What only the count endpoint says: a count beyond the site's tolerance waits for approval.
+_MORE: dict[str, dict[str, Any]] = {
+    "count": {
+        "accepted": lambda result: bool(result.detail.get("pending")),
+        "responses": {
+            202: {"description": "Beyond the site's tolerance: recorded, awaiting approval"}
+        },
+    }
+}
+for _path, _operation, _command, _roles, _summary in _COMMANDS:
+    _endpoint(_path, _operation, _command, _roles, _summary, **_MORE.get(_path, {}))
 
 
 @router.post(
@@ -168,9 +184,7 @@ def approve_count(
     """Apply the count's difference through the ledger, once: the ledger event's key is the
     proposal's, so any second approval (whatever its Idempotency-Key) replays the first."""
     result = db.write(lambda s: counts.approve(s, actor_of(principal), proposal_id))
-    if result.replayed:
-        response.status_code = 200
-        response.headers["Idempotent-Replayed"] = "true"
+    answer_replay(response, result.replayed)
     return result
 
 

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from isom.ledger.models import ContentStatus
-from isom.types import PlainDecimal
+from isom.types import PlainDecimal, ZonedTime
 
 Code = Annotated[
     str,
@@ -52,17 +52,10 @@ class Command(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    occurred_at: dt.datetime | None = Field(
+    occurred_at: ZonedTime | None = Field(
         default=None,
         description="When it happened on the device (UTC); defaults to when it is recorded.",
     )
-
-    @field_validator("occurred_at")
-    @classmethod
-    def _aware(cls, value: dt.datetime | None) -> dt.datetime | None:
-        if value is not None and value.tzinfo is None:
-            raise ValueError("must carry a time zone, e.g. 2026-11-27T10:00:00Z")
-        return value
 
 
 class LotIn(BaseModel):

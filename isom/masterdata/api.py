@@ -11,20 +11,17 @@ from starlette.datastructures import UploadFile
 
 from isom.auth.models import Role
 from isom.auth.services import Principal
-from isom.errors import InvalidInput
+from isom.errors import InvalidInput, problem_responses
 from isom.masterdata import imports, records, schemas
 from isom.toolkit import guards
 from isom.toolkit.deps import Db, Reader, require_roles
 
 router = APIRouter(prefix="/masterdata", tags=["masterdata"])
 
-PROBLEMS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "Not signed in, or the token is unknown or revoked"},
-    403: {"description": "The caller's role does not allow this"},
-    404: {"description": "A code in the request names nothing"},
-    409: {"description": "The change conflicts with existing data (a GTIN, a badge, a unit)"},
-    422: {"description": "Invalid input: the field and what was expected"},
-}
+PROBLEMS = problem_responses(
+    "A code in the request names nothing",
+    "The change conflicts with existing data (a GTIN, a badge, a unit)",
+)
 
 R = Role
 #: Who may change each kind (admin always may); the ERP integrator may load what the ERP owns.

@@ -46,7 +46,7 @@ from isom.orders.schemas import (
 )
 from isom.orders.shipping import list_ship_orders
 from isom.toolkit import guards
-from isom.toolkit.commands import PROBLEMS, actor_of, command_routes
+from isom.toolkit.commands import PROBLEMS, actor_of, answer_replay, command_routes
 from isom.toolkit.deps import Db, Reader, require_roles
 
 router = APIRouter(prefix="/orders", tags=["orders"])
@@ -339,9 +339,7 @@ async def import_orders(
     result, replayed = await run_in_threadpool(
         db.write, lambda s: imports.run(s, actor, name, text, fmt, key=key)
     )
-    if replayed:
-        response.status_code = 200
-        response.headers["Idempotent-Replayed"] = "true"
+    answer_replay(response, replayed)
     return result
 
 
@@ -370,9 +368,7 @@ async def shop_webhook(
     result: WebhookResult = await run_in_threadpool(
         db.write, lambda s: webhook.receive(s, source, signature, body)
     )
-    if result.replayed:
-        response.status_code = 200
-        response.headers["Idempotent-Replayed"] = "true"
+    answer_replay(response, result.replayed)
     return result
 
 

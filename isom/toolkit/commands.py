@@ -20,19 +20,17 @@ from isom.actors import Actor
 from isom.auth.models import Role
 from isom.auth.services import Principal
 from isom.db import Database
+from isom.errors import problem_responses
 from isom.toolkit.deps import get_db, idempotency_key, require_roles
 from isom.writer import group_commit, writer_for
 
 T = TypeVar("T")
 
-PROBLEMS: dict[int | str, dict[str, Any]] = {
-    400: {"description": "The body is not valid JSON"},
-    401: {"description": "Not signed in, or the token is unknown or revoked"},
-    403: {"description": "The caller's role does not allow this"},
-    404: {"description": "A code in the request names nothing"},
-    409: {"description": "Not enough quantity, wrong state, or a reused idempotency key"},
-    422: {"description": "Invalid input: the field and what was expected"},
-}
+PROBLEMS = problem_responses(
+    "A code in the request names nothing",
+    "Not enough quantity, wrong state, or a reused idempotency key",
+    bad_json=True,
+)
 
 
 class Replayable(Protocol):
@@ -50,6 +48,13 @@ def actor_of(principal: Principal) -> Actor:
         roles=principal.roles,
         sites=principal.sites,
     )
+
+
+def answer_replay(response: Response, replayed: bool) -> None:
+    """A command's status: 201 for a change, 200 marked `Idempotent-Replayed` for a replay."""
+    response.status_code = 200 if replayed else 201
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
 
 
 async def apply_command(
@@ -91,9 +96,7 @@ def add_command_route(
             return operation(session, actor_of(principal), key, command)
 
         result: Replayable = await apply_command(db, work, grouped=grouped)
-        response.status_code = 200 if result.replayed else 201
-        if result.replayed:
-            response.headers["Idempotent-Replayed"] = "true"
+        answer_replay(response, result.replayed)
         if accepted is not None and accepted(result):
             response.status_code = 202
         return result

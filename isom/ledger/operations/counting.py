@@ -25,6 +25,7 @@ from isom.ledger.operations.frame import (
     _require_line,
     _run,
     event_id,
+    operation,
 )
 from isom.ledger.posting import Box, Posting, plain
 from isom.ledger.schemas import (
@@ -63,12 +64,8 @@ def _line_for_change(
     return item, lot, status, ref.wip_step, Decimal(0), item.standard_cost
 
 
-def adjust(session: Session, actor: Actor, key: str, cmd: AdjustCommand) -> EventResult:
-    """Correct a container's quantity up or down against the adjustment place, with a reason."""
-    return _run(session, actor, key, EventKind.adjust, cmd, _adjust)
-
-
 def _adjust(session: Session, event: Event, cmd: AdjustCommand, posting: Posting) -> dict[str, Any]:
+    """Correct a container's quantity up or down against the adjustment place, with a reason."""
     cont = _lock(session, posting, container=cmd.container)["container"]
     item, lot, status, wip, current, cost = _line_for_change(
         session, posting, cont, cmd, allow_new=cmd.quantity_delta > 0
@@ -79,6 +76,9 @@ def _adjust(session: Session, event: Event, cmd: AdjustCommand, posting: Posting
     event.reason = cmd.reason
     _event_at(event, _container_location(session, posting, cont))
     return {"previous": plain(current), "quantity": plain(current + cmd.quantity_delta)}
+
+
+adjust = operation(EventKind.adjust, _adjust)
 
 
 def _unit_code(session: Session, item: Item) -> str:

@@ -134,6 +134,19 @@ def _run(
     )
 
 
+def operation(
+    kind: EventKind, build: Callable[[Session, Event, C, Posting], dict[str, Any]]
+) -> Callable[[Session, Actor, str, C], EventResult]:
+    """A ledger operation: its builder run in the command frame as one event of `kind`. The
+    builder's docstring is the operation's (the API shows it as the route's description)."""
+
+    def run(session: Session, actor: Actor, key: str, command: C) -> EventResult:
+        return _run(session, actor, key, kind, command, build)
+
+    run.__doc__ = build.__doc__
+    return run
+
+
 def _apply(
     session: Session,
     actor: Actor,
@@ -492,6 +505,22 @@ def _insert_container(dialect: str) -> Any:
 
 
 _INSERT_CONTAINER = {name: _insert_container(name) for name in ("postgresql", "sqlite")}
+
+
+def _new_container_of(
+    session: Session, posting: Posting, event: Event, cmd: Any, location: Where, field: str
+) -> Box:
+    """The new container a command names in `field` (numbered when it names none), of the
+    command's `container_kind`, at `location`."""
+    return _new_container(
+        session,
+        posting,
+        event,
+        code=getattr(cmd, field),
+        kind=cmd.container_kind,
+        location=location,
+        field=field,
+    )
 
 
 def _new_container(

@@ -13,29 +13,17 @@ from isom.ledger.models import (
     EventKind,
 )
 from isom.ledger.operations.frame import (
-    Actor,
     _container_location,
     _event_at,
     _lock,
     _lock_subtree,
-    _run,
+    operation,
 )
 from isom.ledger.posting import Box, Posting
 from isom.ledger.schemas import (
-    EventResult,
     HoldCommand,
     ReleaseCommand,
 )
-
-
-def hold(session: Session, actor: Actor, key: str, cmd: HoldCommand) -> EventResult:
-    """Quarantine a container and what is nested in it."""
-    return _run(session, actor, key, EventKind.hold, cmd, _hold)
-
-
-def release(session: Session, actor: Actor, key: str, cmd: ReleaseCommand) -> EventResult:
-    """Lift a hold: material goes back to available (or WIP where it is WIP)."""
-    return _run(session, actor, key, EventKind.release, cmd, _release)
 
 
 def _change_status(session: Session, posting: Posting, root: Box, *, to_hold: bool) -> int:
@@ -57,6 +45,7 @@ def _change_status(session: Session, posting: Posting, root: Box, *, to_hold: bo
 
 
 def _hold(session: Session, event: Event, cmd: HoldCommand, posting: Posting) -> dict[str, Any]:
+    """Quarantine a container and what is nested in it."""
     cont = _lock(session, posting, container=cmd.container)["container"]
     if not _change_status(session, posting, cont, to_hold=True):
         raise Conflict(
@@ -67,12 +56,19 @@ def _hold(session: Session, event: Event, cmd: HoldCommand, posting: Posting) ->
     return {"container": cont.code}
 
 
+hold = operation(EventKind.hold, _hold)
+
+
 def _release(
     session: Session, event: Event, cmd: ReleaseCommand, posting: Posting
 ) -> dict[str, Any]:
+    """Lift a hold: material goes back to available (or WIP where it is WIP)."""
     cont = _lock(session, posting, container=cmd.container)["container"]
     if not _change_status(session, posting, cont, to_hold=False):
         raise Conflict(f"container {cont.code} has nothing on hold", field="container")
     event.reason = cmd.reason
     _event_at(event, _container_location(session, posting, cont))
     return {"container": cont.code}
+
+
+release = operation(EventKind.release, _release)

@@ -20,21 +20,19 @@ from isom.ledger.models import (
 )
 from isom.ledger.operations.counting import _item_code
 from isom.ledger.operations.frame import (
-    Actor,
     _container_location,
     _event_at,
     _lock,
     _lock_at,
     _lock_subtree,
-    _new_container,
+    _new_container_of,
     _pick_line,
     _require_line,
-    _run,
     lock_boxes,
+    operation,
 )
 from isom.ledger.posting import Box, Edge, Held, Move, Posting
 from isom.ledger.schemas import (
-    EventResult,
     MergeCommand,
     MoveCommand,
     NestCommand,
@@ -45,12 +43,8 @@ from isom.ledger.schemas import (
 from isom.masterdata import services as md
 
 
-def move(session: Session, actor: Actor, key: str, cmd: MoveCommand) -> EventResult:
-    """Put away or move a container; everything nested in it moves along."""
-    return _run(session, actor, key, EventKind.move, cmd, _move)
-
-
 def _move(session: Session, event: Event, cmd: MoveCommand, posting: Posting) -> dict[str, Any]:
+    """Put away or move a container; everything nested in it moves along."""
     found, target = _lock_at(
         session, posting, ("to_location", cmd.to_location), container=cmd.container
     )
@@ -70,18 +64,30 @@ def _move(session: Session, event: Event, cmd: MoveCommand, posting: Posting) ->
     return {"container": cont.code, "from": source.code if source else None, "to": target.code}
 
 
-def nest(session: Session, actor: Actor, key: str, cmd: NestCommand) -> EventResult:
-    """Put a container into or onto another; refused if it would make a cycle."""
-    return _run(session, actor, key, EventKind.nest, cmd, _nest)
+move = operation(EventKind.move, _move)
+
+
+def _lock_two(
+    session: Session, posting: Posting, container: str, field: str, other: str, same: str
+) -> tuple[Box, Box]:
+    """The command's container and the other one it names in `field`, locked; refused with
+    `same` when both are one container."""
+    if other == container:
+        raise InvalidInput(same, field=field, expected="another container")
+    found = _lock(session, posting, container=container, **{field: other})
+    return found["container"], found[field]
 
 
 def _nest(session: Session, event: Event, cmd: NestCommand, posting: Posting) -> dict[str, Any]:
-    if cmd.container == cmd.parent:
-        raise InvalidInput(
-            "a container cannot be nested in itself", field="parent", expected="another container"
-        )
-    found = _lock(session, posting, container=cmd.container, parent=cmd.parent)
-    child, parent = found["container"], found["parent"]
+    """Put a container into or onto another; refused if it would make a cycle."""
+    child, parent = _lock_two(
+        session,
+        posting,
+        cmd.container,
+        "parent",
+        cmd.parent,
+        "a container cannot be nested in itself",
+    )
     if child.id in nesting.ancestor_ids(session, parent.id):
         raise Conflict(
             f"{parent.code} is inside {child.code}: nesting would make a cycle",
@@ -97,12 +103,11 @@ def _nest(session: Session, event: Event, cmd: NestCommand, posting: Posting) ->
     return {"container": child.code, "parent": parent.code}
 
 
-def unnest(session: Session, actor: Actor, key: str, cmd: UnnestCommand) -> EventResult:
-    """Take a container off its parent."""
-    return _run(session, actor, key, EventKind.unnest, cmd, _unnest)
+nest = operation(EventKind.nest, _nest)
 
 
 def _unnest(session: Session, event: Event, cmd: UnnestCommand, posting: Posting) -> dict[str, Any]:
+    """Take a container off its parent."""
     cont = _lock(session, posting, container=cmd.container)["container"]
     if cont.parent_id is None:
         raise Conflict(f"{cont.code} is not nested in anything", field="container")
@@ -120,12 +125,11 @@ def _unnest(session: Session, event: Event, cmd: UnnestCommand, posting: Posting
     return {"container": cont.code, "from_parent": parent.code if parent else None}
 
 
-def split(session: Session, actor: Actor, key: str, cmd: SplitCommand) -> EventResult:
-    """Take part of a container's contents into a new or an existing container."""
-    return _run(session, actor, key, EventKind.split, cmd, _split)
+unnest = operation(EventKind.unnest, _unnest)
 
 
 def _split(session: Session, event: Event, cmd: SplitCommand, posting: Posting) -> dict[str, Any]:
+    """Take part of a container's contents into a new or an existing container."""
     if cmd.into and cmd.new_container:
         raise InvalidInput(
             "give either into or new_container, not both",
@@ -144,14 +148,8 @@ def _split(session: Session, event: Event, cmd: SplitCommand, posting: Posting) 
     location = _container_location(session, posting, source)
     if location is None:
         raise Conflict(f"container {source.code} has no location", field="container")
-    target = found.get("into") or _new_container(
-        session,
-        posting,
-        event,
-        code=cmd.new_container,
-        kind=cmd.container_kind,
-        location=location,
-        field="new_container",
+    target = found.get("into") or _new_container_of(
+        session, posting, event, cmd, location, "new_container"
     )
     for i, line in enumerate(cmd.lines):
         item, lot, row = _pick_line(session, posting, source, line, field=f"lines[{i}].item")
@@ -159,6 +157,9 @@ def _split(session: Session, event: Event, cmd: SplitCommand, posting: Posting) 
         _container_to_container(posting, row, line.quantity, source, target)
     _event_at(event, location)
     return {"container": source.code, "into": target.code}
+
+
+split = operation(EventKind.split, _split)
 
 
 def _container_to_container(
@@ -179,18 +180,11 @@ def _container_to_container(
     )
 
 
-def merge(session: Session, actor: Actor, key: str, cmd: MergeCommand) -> EventResult:
-    """Empty one container into another."""
-    return _run(session, actor, key, EventKind.merge, cmd, _merge)
-
-
 def _merge(session: Session, event: Event, cmd: MergeCommand, posting: Posting) -> dict[str, Any]:
-    if cmd.into == cmd.container:
-        raise InvalidInput(
-            "cannot merge a container into itself", field="into", expected="another container"
-        )
-    found = _lock(session, posting, container=cmd.container, into=cmd.into)
-    source, target = found["container"], found["into"]
+    """Empty one container into another."""
+    source, target = _lock_two(
+        session, posting, cmd.container, "into", cmd.into, "cannot merge a container into itself"
+    )
     if session.scalar(select(Container.id).where(Container.parent_id == source.id).limit(1)):
         raise Conflict(
             f"{source.code} has containers nested in it; un-nest them first", field="container"
@@ -204,12 +198,11 @@ def _merge(session: Session, event: Event, cmd: MergeCommand, posting: Posting) 
     return {"container": source.code, "into": target.code}
 
 
-def ship(session: Session, actor: Actor, key: str, cmd: ShipCommand) -> EventResult:
-    """A container, with everything nested in it, leaves to a customer."""
-    return _run(session, actor, key, EventKind.ship, cmd, _ship)
+merge = operation(EventKind.merge, _merge)
 
 
 def _ship(session: Session, event: Event, cmd: ShipCommand, posting: Posting) -> dict[str, Any]:
+    """A container, with everything nested in it, leaves to a customer."""
     customer = md.get_customer(session, cmd.customer)
     root = _lock(session, posting, container=cmd.container)["container"]
     if root.parent_id is not None:
@@ -246,6 +239,9 @@ def _ship(session: Session, event: Event, cmd: ShipCommand, posting: Posting) ->
     event.reference = cmd.reference
     _event_at(event, _container_location(session, posting, root))
     return {"container": root.code, "customer": customer.code}
+
+
+ship = operation(EventKind.ship, _ship)
 
 
 def _parent_to_return_to(session: Session, posting: Posting, cont: Box, parent_id: int) -> Box:

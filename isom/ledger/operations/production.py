@@ -17,7 +17,6 @@ from isom.ledger.models import (
 )
 from isom.ledger.operations.counting import check_quantity
 from isom.ledger.operations.frame import (
-    Actor,
     _container_location,
     _event_at,
     _label_item,
@@ -25,15 +24,14 @@ from isom.ledger.operations.frame import (
     _lot,
     _lot_code,
     _lot_in,
-    _new_container,
+    _new_container_of,
     _pick_line,
     _require_line,
-    _run,
+    operation,
 )
 from isom.ledger.posting import COST_QUANTUM, Box, Edge, Posting, plain
 from isom.ledger.schemas import (
     ConsumeCommand,
-    EventResult,
     LineRef,
     ProduceCommand,
     ReturnCommand,
@@ -48,14 +46,10 @@ def step_place(step: str) -> str:
     return f"step:{step}"
 
 
-def consume(session: Session, actor: Actor, key: str, cmd: ConsumeCommand) -> EventResult:
-    """Material leaves a container into a work-order step."""
-    return _run(session, actor, key, EventKind.consume, cmd, _consume)
-
-
 def _consume(
     session: Session, event: Event, cmd: ConsumeCommand, posting: Posting
 ) -> dict[str, Any]:
+    """Material leaves a container into a work-order step."""
     cont = _lock(session, posting, container=cmd.container)["container"]
     item, lot, row = _pick_line(session, posting, cont, cmd)
     row = _require_line(cont, item, lot, row)
@@ -82,14 +76,13 @@ def _consume(
     return {"step": cmd.step}
 
 
-def produce(session: Session, actor: Actor, key: str, cmd: ProduceCommand) -> EventResult:
-    """Material comes out of a work-order step, traced to what the step consumed."""
-    return _run(session, actor, key, EventKind.produce, cmd, _produce)
+consume = operation(EventKind.consume, _consume)
 
 
 def _produce(
     session: Session, event: Event, cmd: ProduceCommand, posting: Posting
 ) -> dict[str, Any]:
+    """Material comes out of a work-order step, traced to what the step consumed."""
     if cmd.container and (cmd.new_container or cmd.location):
         raise InvalidInput(
             "give container, or new_container/location, not both",
@@ -109,15 +102,7 @@ def _produce(
                 expected="the location code where the output is put",
             )
         location = md.get_location(session, cmd.location, field="location")
-        target = _new_container(
-            session,
-            posting,
-            event,
-            code=cmd.new_container,
-            kind=cmd.container_kind,
-            location=location,
-            field="new_container",
-        )
+        target = _new_container_of(session, posting, event, cmd, location, "new_container")
     lot = _lot_in(session, posting, event, item, cmd.lot, cmd.quantity, field="lot")
     status = ContentStatus.wip if cmd.wip else ContentStatus.available
     cost = cmd.unit_cost if cmd.unit_cost is not None else item.standard_cost
@@ -164,12 +149,11 @@ def _produce(
     return {"step": cmd.step, "container": target.code, "lot": lot.code if lot else None}
 
 
-def scrap(session: Session, actor: Actor, key: str, cmd: ScrapCommand) -> EventResult:
-    """Material leaves a container as scrap, with a reason."""
-    return _run(session, actor, key, EventKind.scrap, cmd, _scrap)
+produce = operation(EventKind.produce, _produce)
 
 
 def _scrap(session: Session, event: Event, cmd: ScrapCommand, posting: Posting) -> dict[str, Any]:
+    """Material leaves a container as scrap, with a reason."""
     cont = _lock(session, posting, container=cmd.container)["container"]
     item, lot, row = _pick_line(session, posting, cont, cmd)
     row = _require_line(cont, item, lot, row)
@@ -181,12 +165,11 @@ def _scrap(session: Session, event: Event, cmd: ScrapCommand, posting: Posting) 
     return {"container": cont.code}
 
 
-def return_to_stock(session: Session, actor: Actor, key: str, cmd: ReturnCommand) -> EventResult:
-    """Unused material of a step, or a line of its WIP output, goes back to plain stock."""
-    return _run(session, actor, key, EventKind.return_, cmd, _return)
+scrap = operation(EventKind.scrap, _scrap)
 
 
 def _return(session: Session, event: Event, cmd: ReturnCommand, posting: Posting) -> dict[str, Any]:
+    """Unused material of a step, or a line of its WIP output, goes back to plain stock."""
     if cmd.into and (cmd.new_container or cmd.location):
         raise InvalidInput(
             "give into, or new_container/location, not both", field="into", expected="one target"
@@ -235,6 +218,9 @@ def _return(session: Session, event: Event, cmd: ReturnCommand, posting: Posting
     }
 
 
+return_to_stock = operation(EventKind.return_, _return)
+
+
 def _return_source(
     session: Session, posting: Posting, cmd: ReturnCommand, item: Item, container: Box | None
 ) -> tuple[Box | str, Item, int | None, Decimal, ContentStatus]:
@@ -273,14 +259,13 @@ def _return_target(
                 field="location",
                 expected="the stock location the material goes back to",
             )
-        return _new_container(
+        return _new_container_of(
             session,
             posting,
             event,
-            code=cmd.new_container,
-            kind=cmd.container_kind,
-            location=md.get_location(session, cmd.location, field="location"),
-            field="new_container",
+            cmd,
+            md.get_location(session, cmd.location, field="location"),
+            "new_container",
         )
     if not isinstance(source, Box):
         raise InvalidInput(

@@ -13,17 +13,15 @@ from isom.ledger.models import (
     EventKind,
 )
 from isom.ledger.operations.frame import (
-    Actor,
     _event_at,
     _label_item,
     _lot_in,
-    _new_container,
-    _run,
+    _new_container_of,
+    operation,
 )
 from isom.ledger.posting import COST_QUANTUM, Box, Edge, Posting
 from isom.ledger.schemas import (
     CreateContainerCommand,
-    EventResult,
     ReceiveCommand,
     ReceiveLine,
 )
@@ -31,30 +29,21 @@ from isom.masterdata import services as md
 from isom.masterdata.models import Supplier
 
 
-def receive(session: Session, actor: Actor, key: str, cmd: ReceiveCommand) -> EventResult:
-    """A labelled container arrives from a supplier with lines of item, lot, quantity and cost."""
-    return _run(session, actor, key, EventKind.receive, cmd, _receive)
-
-
 def _receive(
     session: Session, event: Event, cmd: ReceiveCommand, posting: Posting
 ) -> dict[str, Any]:
+    """A labelled container arrives from a supplier with lines of item, lot, quantity and cost."""
     location = md.get_location(session, cmd.location, field="location")
     supplier = md.get_supplier(session, cmd.supplier) if cmd.supplier else None
-    cont = _new_container(
-        session,
-        posting,
-        event,
-        code=cmd.container,
-        kind=cmd.container_kind,
-        location=location,
-        field="container",
-    )
+    cont = _new_container_of(session, posting, event, cmd, location, "container")
     for i, line in enumerate(cmd.lines):
         receive_line(session, event, posting, cont, line, supplier, f"lines[{i}]")
     _event_at(event, location)
     event.reference = cmd.reference
     return {"container": cont.code, "location": location.code}
+
+
+receive = operation(EventKind.receive, _receive)
 
 
 def receive_line(
@@ -99,25 +88,14 @@ def receive_line(
     )
 
 
-def create_container(
-    session: Session, actor: Actor, key: str, cmd: CreateContainerCommand
-) -> EventResult:
-    """Register an empty container (tote, pallet, cart) so it can be filled or nested onto."""
-    return _run(session, actor, key, EventKind.create, cmd, _create_container)
-
-
 def _create_container(
     session: Session, event: Event, cmd: CreateContainerCommand, posting: Posting
 ) -> dict[str, Any]:
+    """Register an empty container (tote, pallet, cart) so it can be filled or nested onto."""
     location = md.get_location(session, cmd.location, field="location")
-    cont = _new_container(
-        session,
-        posting,
-        event,
-        code=cmd.container,
-        kind=cmd.container_kind,
-        location=location,
-        field="container",
-    )
+    cont = _new_container_of(session, posting, event, cmd, location, "container")
     _event_at(event, location)
     return {"container": cont.code, "location": location.code}
+
+
+create_container = operation(EventKind.create, _create_container)

@@ -18,28 +18,22 @@ from isom.ledger.models import (
     Genealogy,
 )
 from isom.ledger.operations.frame import (
-    Actor,
     _label_container,
     _lock_subtree,
-    _run,
     lock_boxes,
+    operation,
 )
 from isom.ledger.operations.movement import _parent_to_return_to
-from isom.ledger.posting import Box, Edge, Line, Move, Posting
+from isom.ledger.posting import Box, Edge, Line, Move, Posting, recorded
 from isom.ledger.schemas import (
-    EventResult,
     ReverseCommand,
 )
-
-
-def reverse(session: Session, actor: Actor, key: str, cmd: ReverseCommand) -> EventResult:
-    """Correct a wrong event with its opposite; the original stays in the history."""
-    return _run(session, actor, key, EventKind.reverse, cmd, _reverse)
 
 
 def _reverse(
     session: Session, event: Event, cmd: ReverseCommand, posting: Posting
 ) -> dict[str, Any]:
+    """Correct a wrong event with its opposite; the original stays in the history."""
     original = _reversible(session, cmd.event_id)
     lines = session.scalars(select(EventLine).where(EventLine.event_id == original.id)).all()
     moves = session.scalars(
@@ -60,34 +54,17 @@ def _reverse(
     for mv in moves:
         _move_back(session, posting, original, containers[mv.container_id], mv, moved)
     for ln in lines:
-        posting.lines.append(
-            Line(
-                item_id=ln.item_id,
-                lot_id=ln.lot_id,
-                status=ln.status,
-                quantity=-ln.quantity,
-                unit_cost=ln.unit_cost,
-                container_id=ln.container_id,
-                place=ln.place,
-                wip_step=ln.wip_step,
-            )
-        )
+        posting.lines.append(Line(**{**recorded(Line, ln), "quantity": -ln.quantity}))
     for edge in session.scalars(select(Genealogy).where(Genealogy.event_id == original.id)):
-        posting.edges.append(
-            Edge(
-                item_id=edge.item_id,
-                quantity=-edge.quantity,
-                from_lot_id=edge.from_lot_id,
-                from_container_id=edge.from_container_id,
-                to_lot_id=edge.to_lot_id,
-                to_container_id=edge.to_container_id,
-            )
-        )
+        posting.edges.append(Edge(**{**recorded(Edge, edge), "quantity": -edge.quantity}))
     event.reverses_event_id = original.id
     event.reason = cmd.reason
     event.location_id = original.location_id
     event.site_id = original.site_id
     return {"reverses": original.id, "reversed_kind": original.kind.value}
+
+
+reverse = operation(EventKind.reverse, _reverse)
 
 
 def _reversible(session: Session, event_id: int) -> Event:

@@ -36,6 +36,7 @@ from isom.ledger.posting.model import (
     Posting,
     Where,
     plain,
+    recorded,
 )
 from isom.ledger.posting.moves import plan_moves, write_moves
 
@@ -53,6 +54,7 @@ __all__ = [
     "Where",
     "plain",
     "post",
+    "recorded",
 ]
 
 _INSERT_LINES = insert(cast(Table, EventLine.__table__))
@@ -92,9 +94,9 @@ def post(
     write_moves(session, event, move_writes)
     conn = session.connection()
     if posting.lines:
-        conn.execute(_INSERT_LINES, [_line_row(event, ln) for ln in posting.lines])
+        conn.execute(_INSERT_LINES, [_row(event, ln) for ln in posting.lines])
     if posting.edges:
-        conn.execute(_INSERT_EDGES, [_edge_row(event, e) for e in posting.edges])
+        conn.execute(_INSERT_EDGES, [_row(event, e) for e in posting.edges])
     # Containers whose contents changed but that did not move record the event too.
     touched = {ln.container_id for ln in container_lines if ln.container_id} - moved
     if touched:
@@ -106,30 +108,8 @@ def post(
     return {"lines": lines_out, "balances": balances}
 
 
-def _line_row(event: Event, ln: Line) -> dict[str, Any]:
-    return {
-        "event_id": event.id,
-        "container_id": ln.container_id,
-        "place": ln.place,
-        "item_id": ln.item_id,
-        "lot_id": ln.lot_id,
-        "status": ln.status,
-        "wip_step": ln.wip_step,
-        "quantity": ln.quantity,
-        "unit_cost": ln.unit_cost,
-    }
-
-
-def _edge_row(event: Event, e: Edge) -> dict[str, Any]:
-    return {
-        "event_id": event.id,
-        "from_lot_id": e.from_lot_id,
-        "from_container_id": e.from_container_id,
-        "to_lot_id": e.to_lot_id,
-        "to_container_id": e.to_container_id,
-        "item_id": e.item_id,
-        "quantity": e.quantity,
-    }
+def _row(event: Event, written: Line | Edge) -> dict[str, Any]:
+    return {"event_id": event.id, **recorded(type(written), written)}
 
 
 def _check_balanced(posting: Posting) -> None:

@@ -3,9 +3,9 @@ containers and contents the operation read (once, locked) to decide them."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import NamedTuple, Protocol, cast
+from typing import Any, NamedTuple, Protocol, cast
 
 from sqlalchemy import Table
 
@@ -103,6 +103,14 @@ class Edge:
     from_container_id: int | None = None
     to_lot_id: int | None = None
     to_container_id: int | None = None
+
+
+def recorded(kind: type[Line | Edge], source: object) -> dict[str, Any]:
+    """A line's or an edge's fields read off `source`: itself, or the row it was written as."""
+    return {name: getattr(source, name) for name in _FIELDS[kind]}
+
+
+_FIELDS = {kind: tuple(f.name for f in fields(kind)) for kind in (Line, Edge)}
 
 
 @dataclass
