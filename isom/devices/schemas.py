@@ -6,10 +6,10 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from isom.devices.models import DeviceKind, PrinterKind
-from isom.ledger.schemas import Code, NonNegative, Positive, ReceiveCommand
+from isom.ledger.schemas import Code, NonNegative, OccurredAt, Positive, ReceiveCommand
 from isom.production.enums import MachineState
 
 EventId = Annotated[
@@ -143,18 +143,11 @@ class ScanView(BaseModel):
 
 class _Event(_Strict):
     eventID: EventId  # noqa: N815 - the field name devices and EPCIS use
-    occurred_at: dt.datetime | None = None
+    occurred_at: OccurredAt = None
     # Carried by the envelope, not part of the event itself:
     token: str | None = Field(default=None, max_length=200, exclude=True)
     device: Code | None = Field(default=None, exclude=True)
     kind: str | None = Field(default=None, exclude=True)
-
-    @field_validator("occurred_at")
-    @classmethod
-    def _aware(cls, value: dt.datetime | None) -> dt.datetime | None:
-        if value is not None and value.tzinfo is None:
-            raise ValueError("must carry a time zone, e.g. 2026-11-27T10:00:00Z")
-        return value
 
 
 ScanAction = Literal[

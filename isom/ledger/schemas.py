@@ -7,7 +7,7 @@ import enum
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from isom.ledger.models import ContentStatus
 from isom.types import PlainDecimal
@@ -36,6 +36,17 @@ Positive = Annotated[PlainDecimal, Field(gt=0, max_digits=18, decimal_places=6)]
 NonNegative = Annotated[PlainDecimal, Field(ge=0, max_digits=18, decimal_places=6)]
 
 
+def _aware(value: dt.datetime | None) -> dt.datetime | None:
+    """Refuse a time without a zone: which instant it means would be a guess."""
+    if value is not None and value.tzinfo is None:
+        raise ValueError("must carry a time zone, e.g. 2026-11-27T10:00:00Z")
+    return value
+
+
+#: When something happened, as a command or a device event says it: a time with a zone.
+OccurredAt = Annotated[dt.datetime | None, AfterValidator(_aware)]
+
+
 class AdjustReason(enum.StrEnum):
     damaged = "damaged"
     found = "found"
@@ -52,17 +63,10 @@ class Command(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    occurred_at: dt.datetime | None = Field(
+    occurred_at: OccurredAt = Field(
         default=None,
         description="When it happened on the device (UTC); defaults to when it is recorded.",
     )
-
-    @field_validator("occurred_at")
-    @classmethod
-    def _aware(cls, value: dt.datetime | None) -> dt.datetime | None:
-        if value is not None and value.tzinfo is None:
-            raise ValueError("must carry a time zone, e.g. 2026-11-27T10:00:00Z")
-        return value
 
 
 class LotIn(BaseModel):
