@@ -7,6 +7,7 @@ pause, resume, leave, consume or stop, each under a key derived from the scan's 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -23,6 +24,18 @@ from isom.production import services as production
 from isom.production.schemas import ConsumeScan, ScanResult, StepScan, StopScan
 
 _Coded = TypeVar("_Coded", Location, Workstation)
+
+
+@dataclass(frozen=True)
+class _Scan:
+    """A scan being acted on: where it came from, who acts, its key, what its codes name."""
+
+    session: Session
+    dev: Device
+    actor: ledger.Actor
+    key: str
+    ev: ScanEvent
+    views: list[ScanView]
 
 
 def _scanned_or_own(
@@ -118,33 +131,27 @@ def scan(
     }
     if ev.action == "identify":
         return out
+    here = _Scan(session, dev, actor, key, ev, views)
     if ev.action == "move":
-        return {**out, **_move(session, dev, actor, key, ev, views)}
+        return {**out, **_move(here)}
     if ev.action == "receive":
-        received = _receive(session, dev, actor, key, ev, views)
+        received = _receive(here)
         return {**out, **received, **_label(ev, received["container"])}
-    res = _production(session, dev, actor, key, ev, views)
+    res = _production(here)
     made = res.detail.get("container") if ev.action == "stop" else None
     return {**out, "production": res.model_dump(mode="json"), **_label(ev, made)}
 
 
-def _move(
-    session: Session,
-    dev: Device,
-    actor: ledger.Actor,
-    key: str,
-    ev: ScanEvent,
-    views: list[ScanView],
-) -> dict[str, Any]:
+def _move(s: _Scan) -> dict[str, Any]:
     """Move every container scanned to the location scanned (or the device's own)."""
-    to = where(session, dev, ev.location, views)
+    to = where(s.session, s.dev, s.ev.location, s.views)
     moved = []
-    for n, v in enumerate(x for x in views if x.kind == "container"):
+    for n, v in enumerate(x for x in s.views if x.kind == "container"):
         moved_by = ledger.move(
-            session,
-            actor,
-            f"{key}:move:{n}",
-            MoveCommand(container=str(v.code), to_location=to, occurred_at=ev.occurred_at),
+            s.session,
+            s.actor,
+            f"{s.key}:move:{n}",
+            MoveCommand(container=str(v.code), to_location=to, occurred_at=s.ev.occurred_at),
         )
         moved.append(moved_by.event_id)
     if not moved:
@@ -152,43 +159,38 @@ def _move(
     return {"location": to, "ledger_events": moved}
 
 
-def _production(
-    session: Session,
-    dev: Device,
-    actor: ledger.Actor,
-    key: str,
-    ev: ScanEvent,
-    views: list[ScanView],
-) -> ScanResult:
+def _production(s: _Scan) -> ScanResult:
     """A job step's start, pause, resume, leave, consume or stop, by the badge scanned."""
-    badge_views = [v for v in views if v.kind == "person"]
+    badge_views = [v for v in s.views if v.kind == "person"]
     badge = badge_views[0].person["badge"] if badge_views and badge_views[0].person else None
-    if ev.action in ("start", "pause", "resume", "leave", "stop") and badge is None:
+    if s.ev.action in ("start", "pause", "resume", "leave", "stop") and badge is None:
         raise InvalidInput(
-            f"{ev.action} needs the operator's badge", field="codes", expected="a badge code"
+            f"{s.ev.action} needs the operator's badge", field="codes", expected="a badge code"
         )
-    number, step = _job_ref(views, ev.action)
-    if ev.action == "consume":
-        command = _consume_scan(session, views, number, step, ev, badge)
-        return production.consume_scan(session, actor, key, command)
-    if ev.action == "stop":
-        return production.stop_step(session, actor, key, _stop_scan(ev, str(badge), number, step))
+    number, step = _job_ref(s.views, s.ev.action)
+    if s.ev.action == "consume":
+        command = _consume_scan(s.session, s.views, number, step, s.ev, badge)
+        return production.consume_scan(s.session, s.actor, s.key, command)
+    if s.ev.action == "stop":
+        return production.stop_step(
+            s.session, s.actor, s.key, _stop_scan(s.ev, str(badge), number, step)
+        )
     cmd = StepScan(
         badge=str(badge),
         work_order=number,
         step=step,
-        workstation=workstation(session, dev, ev.workstation, views)
-        if ev.action in ("start", "resume")
+        workstation=workstation(s.session, s.dev, s.ev.workstation, s.views)
+        if s.ev.action in ("start", "resume")
         else None,
-        occurred_at=ev.occurred_at,
+        occurred_at=s.ev.occurred_at,
     )
     operation = {
         "start": production.start_step,
         "pause": production.pause_step,
         "resume": production.resume_step,
         "leave": production.leave_step,
-    }[ev.action]
-    return operation(session, actor, key, cmd)
+    }[s.ev.action]
+    return operation(s.session, s.actor, s.key, cmd)
 
 
 def _stop_scan(ev: ScanEvent, badge: str, number: str, step: int) -> StopScan:
@@ -255,15 +257,8 @@ def _consume_scan(
     )
 
 
-def _receive(
-    session: Session,
-    dev: Device,
-    actor: ledger.Actor,
-    key: str,
-    ev: ScanEvent,
-    views: list[ScanView],
-) -> dict[str, Any]:
-    labels = [v for v in views if v.item is not None]
+def _receive(s: _Scan) -> dict[str, Any]:
+    labels = [v for v in s.views if v.item is not None]
     if len(labels) != 1:
         raise InvalidInput(
             "receive needs one GS1 label with the item's GTIN",
@@ -277,7 +272,9 @@ def _receive(
         raise InvalidInput(
             "the label names no container", field="codes", expected="an SSCC (00) or (91)"
         )
-    quantity = ev.quantity or (Decimal(label.item["quantity"]) if label.item["quantity"] else None)
+    quantity = s.ev.quantity or (
+        Decimal(label.item["quantity"]) if label.item["quantity"] else None
+    )
     if quantity is None:
         raise InvalidInput(
             "the label carries no quantity",
@@ -287,12 +284,12 @@ def _receive(
     lot = label.item["lot"]
     expiry = label.item["expiry_date"]
     res = ledger.receive(
-        session,
-        actor,
-        key,
+        s.session,
+        s.actor,
+        s.key,
         ReceiveCommand(
             container=container,
-            location=where(session, dev, ev.location, views),
+            location=where(s.session, s.dev, s.ev.location, s.views),
             lines=[
                 ReceiveLine(
                     item=label.item["code"],
@@ -300,7 +297,7 @@ def _receive(
                     quantity=quantity,
                 )
             ],
-            occurred_at=ev.occurred_at,
+            occurred_at=s.ev.occurred_at,
         ),
     )
     return {"container": container, "ledger_events": [res.event_id]}

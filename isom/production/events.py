@@ -25,6 +25,9 @@ C = TypeVar("C", bound=BaseModel)
 
 
 Build = Callable[[Session, Actor, str, ProductionEvent, Any], ScanResult]
+#: One command's build, typed by its command; and the command as callers see it, without the event.
+BuildOf = Callable[[Session, Actor, str, ProductionEvent, C], ScanResult]
+Action = Callable[[Session, Actor, str, C], ScanResult]
 T = TypeVar("T")
 
 #: session.info key of the running event's memo: what its scan has read (see `remembered`).
@@ -65,6 +68,21 @@ def run_event(
         actor=actor.name,
         device=actor.device,
     )
+
+
+def event_command(kind: str) -> Callable[[BuildOf[C]], Action[C]]:
+    """Make a build the command of `kind`: callers pass no event, the frame makes it and runs
+    the build with it (`run_event`), so each command is written once, as its build."""
+
+    def wrap(build: BuildOf[C]) -> Action[C]:
+        def action(session: Session, actor: Actor, key: str, cmd: C) -> ScanResult:
+            return run_event(session, actor, key, kind, cmd, build)
+
+        action.__name__, action.__qualname__ = build.__name__, build.__qualname__
+        action.__doc__, action.__module__ = build.__doc__, build.__module__
+        return action
+
+    return wrap
 
 
 def _apply(

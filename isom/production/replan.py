@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from isom.errors import WrongState
 from isom.ledger import services as ledger
-from isom.production.events import run_event
+from isom.production.events import event_command
 from isom.production.models import (
     MaterialRole,
     ProductionEvent,
@@ -59,29 +59,26 @@ def not_started(session: Session, wo: WorkOrder) -> bool:
     return busy is None
 
 
-def replan_work_order(session: Session, actor: Actor, key: str, cmd: ReplanWorkOrder) -> ScanResult:
+@event_command("replan")
+def replan_work_order(
+    session: Session, actor: Actor, key: str, event: ProductionEvent, cmd: ReplanWorkOrder
+) -> ScanResult:
     """Resize or re-date a job that has not started; its step BOM follows the new quantity."""
-
-    def build(
-        session: Session, actor: Actor, key: str, event: ProductionEvent, cmd: ReplanWorkOrder
-    ) -> ScanResult:
-        wo = get_work_order(session, cmd.work_order, lock=True)
-        event.work_order_id = wo.id
-        if not not_started(session, wo):
-            raise WrongState(
-                f"work order {wo.number} is {wo.status.value} and has started",
-                field="work_order",
-                expected="a planned or released job with no step started",
-            )
-        if cmd.quantity is not None and cmd.quantity != wo.quantity:
-            _rescale(session, wo, cmd.quantity)
-        if cmd.due_date is not None:
-            wo.due_date = cmd.due_date
-        wo.updated_at, wo.updated_by = event.occurred_at, actor.name
-        session.flush()
-        return result_of(wo, quantity=str(wo.quantity), due_date=str(wo.due_date))
-
-    return run_event(session, actor, key, "replan", cmd, build)
+    wo = get_work_order(session, cmd.work_order, lock=True)
+    event.work_order_id = wo.id
+    if not not_started(session, wo):
+        raise WrongState(
+            f"work order {wo.number} is {wo.status.value} and has started",
+            field="work_order",
+            expected="a planned or released job with no step started",
+        )
+    if cmd.quantity is not None and cmd.quantity != wo.quantity:
+        _rescale(session, wo, cmd.quantity)
+    if cmd.due_date is not None:
+        wo.due_date = cmd.due_date
+    wo.updated_at, wo.updated_by = event.occurred_at, actor.name
+    session.flush()
+    return result_of(wo, quantity=str(wo.quantity), due_date=str(wo.due_date))
 
 
 def _rescale(session: Session, wo: WorkOrder, quantity: Decimal) -> None:
@@ -100,60 +97,46 @@ def _rescale(session: Session, wo: WorkOrder, quantity: Decimal) -> None:
             )
 
 
+@event_command("create_child")
 def create_child_work_order(
-    session: Session, actor: Actor, key: str, cmd: CreateChildWorkOrder
+    session: Session, actor: Actor, key: str, event: ProductionEvent, cmd: CreateChildWorkOrder
 ) -> ScanResult:
     """A planned child job for an input of a parent's step, serving the parent's line."""
-
-    def build(
-        session: Session,
-        actor: Actor,
-        key: str,
-        event: ProductionEvent,
-        cmd: CreateChildWorkOrder,
-    ) -> ScanResult:
-        parent = get_work_order(session, cmd.parent, lock=True)
-        if parent.status not in (*NOT_STARTED, WorkOrderStatus.in_progress):
-            raise WrongState(
-                f"work order {parent.number} is {parent.status.value}",
-                field="parent",
-                expected="an open job",
-            )
-        child = new_work_order(
-            session,
-            item_of(session, cmd.item),
-            cmd.quantity,
-            cmd.due_date,
-            actor=actor,
-            at=event.occurred_at,
-            customer_line=parent.customer_line,
-            parent=parent,
-            parent_step=cmd.parent_step,
+    parent = get_work_order(session, cmd.parent, lock=True)
+    if parent.status not in (*NOT_STARTED, WorkOrderStatus.in_progress):
+        raise WrongState(
+            f"work order {parent.number} is {parent.status.value}",
+            field="parent",
+            expected="an open job",
         )
-        event.work_order_id = child.id
-        return result_of(child, parent=parent.number)
+    child = new_work_order(
+        session,
+        item_of(session, cmd.item),
+        cmd.quantity,
+        cmd.due_date,
+        actor=actor,
+        at=event.occurred_at,
+        customer_line=parent.customer_line,
+        parent=parent,
+        parent_step=cmd.parent_step,
+    )
+    event.work_order_id = child.id
+    return result_of(child, parent=parent.number)
 
-    return run_event(session, actor, key, "create_child", cmd, build)
 
-
+@event_command("release")
 def release_as_planned(
-    session: Session, actor: Actor, key: str, cmd: ReleaseWorkOrder
+    session: Session, actor: Actor, key: str, event: ProductionEvent, cmd: ReleaseWorkOrder
 ) -> ScanResult:
     """Release a planned job without automatic child jobs (the plan made the ones needed)."""
-
-    def build(
-        session: Session, actor: Actor, key: str, event: ProductionEvent, cmd: ReleaseWorkOrder
-    ) -> ScanResult:
-        wo = get_work_order(session, cmd.work_order, lock=True)
-        release(
-            session,
-            wo,
-            actor=actor,
-            at=event.occurred_at,
-            route_code=cmd.route,
-            make_children=False,
-        )
-        event.work_order_id = wo.id  # after the release's flushes: the event is written once
-        return result_of(wo)
-
-    return run_event(session, actor, key, "release", cmd, build)
+    wo = get_work_order(session, cmd.work_order, lock=True)
+    release(
+        session,
+        wo,
+        actor=actor,
+        at=event.occurred_at,
+        route_code=cmd.route,
+        make_children=False,
+    )
+    event.work_order_id = wo.id  # after the release's flushes: the event is written once
+    return result_of(wo)

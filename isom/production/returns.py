@@ -19,7 +19,7 @@ from isom.ledger.schemas import ReturnCommand
 from isom.masterdata import services as md
 from isom.masterdata.models import Item, Location, Workstation
 from isom.production.coverage import needs, processed_after, refuse_uncovered
-from isom.production.events import run_event
+from isom.production.events import event_command
 from isom.production.models import (
     MaterialRole,
     ProductionEvent,
@@ -28,9 +28,8 @@ from isom.production.models import (
     WorkOrderStep,
 )
 from isom.production.schemas import ReturnScan, ScanResult
-from isom.production.steps import main_output, open_job, previous_step
+from isom.production.steps import job_step, main_output, previous_step
 from isom.production.workorders import (
-    get_step,
     materials_of,
     person_by_badge,
     result_of,
@@ -41,16 +40,12 @@ Actor = ledger.Actor
 RETURNABLE = (WorkOrderStatus.released, WorkOrderStatus.in_progress, WorkOrderStatus.complete)
 
 
-def return_material(session: Session, actor: Actor, key: str, cmd: ReturnScan) -> ScanResult:
-    """Unused material of a step (or its WIP output) back to plain stock: ledger return."""
-    return run_event(session, actor, key, "return", cmd, _return)
-
-
-def _return(
+@event_command("return")
+def return_material(
     session: Session, actor: Actor, key: str, event: ProductionEvent, cmd: ReturnScan
 ) -> ScanResult:
-    wo = open_job(session, cmd.work_order, RETURNABLE)
-    step = get_step(session, wo, cmd.step)
+    """Unused material of a step (or its WIP output) back to plain stock: ledger return."""
+    wo, step = job_step(session, cmd.work_order, cmd.step, RETURNABLE)
     person = person_by_badge(session, cmd.badge) if cmd.badge else None
     item = md.get_item(session, cmd.item)
     main = main_output(session, step)

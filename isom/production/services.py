@@ -26,7 +26,7 @@ from isom.masterdata import services as md
 from isom.masterdata.models import Item, Person
 from isom.production import timekeeping
 from isom.production.closing import cancel_work_order, close_work_order
-from isom.production.events import run_event
+from isom.production.events import event_command
 from isom.production.models import (
     MachineRecord,
     MachineState,
@@ -60,10 +60,11 @@ from isom.production.steps import (
     check_qualified,
     clock_in,
     clock_out,
+    job_step,
     main_output,
-    open_job,
     open_labour,
     previous_step,
+    scanned,
 )
 from isom.production.stops import stop_step
 from isom.production.workorders import (
@@ -114,12 +115,6 @@ __all__ = [
 # Step execution by scan.
 
 
-def _scanned(session: Session, cmd: StepScan) -> tuple[WorkOrder, WorkOrderStep, Person]:
-    """The open job, the step and the person a step scan names (404 or 409 when not)."""
-    wo = open_job(session, cmd.work_order)
-    return wo, get_step(session, wo, cmd.step), person_by_badge(session, cmd.badge)
-
-
 def _move(
     step: WorkOrderStep, to: StepStatus, wo: WorkOrder, actor: Actor, event: ProductionEvent
 ) -> None:
@@ -127,20 +122,20 @@ def _move(
     transition_step(step, to, actor=actor, at=event.occurred_at, number=str(wo.number))
 
 
-def _record(event: ProductionEvent, wo: WorkOrder, step: WorkOrderStep, person: Person) -> None:
-    """Name the job, step and person on the scan's event."""
+def _recorded(
+    event: ProductionEvent, wo: WorkOrder, step: WorkOrderStep, person: Person
+) -> ScanResult:
+    """Name the job, step and person on the scan's event, and answer with them."""
     event.work_order_id, event.step_id, event.person_id = wo.id, step.id, person.id
+    return result_of(wo, step, person=person.code)
 
 
-def start_step(session: Session, actor: Actor, key: str, cmd: StepScan) -> ScanResult:
-    """Badge + job step + workstation: start a ready step, or join one already running there."""
-    return run_event(session, actor, key, "start", cmd, _start)
-
-
-def _start(
+@event_command("start")
+def start_step(
     session: Session, actor: Actor, key: str, event: ProductionEvent, cmd: StepScan
 ) -> ScanResult:
-    wo, step, person = _scanned(session, cmd)
+    """Badge + job step + workstation: start a ready step, or join one already running there."""
+    wo, step, person = scanned(session, cmd)
     if cmd.workstation is None:
         raise InvalidInput(
             "scan the workstation to start a step",
@@ -178,30 +173,23 @@ def _start(
     return result_of(wo, step, person=person.code, workstation=ws.code, joined=joined)
 
 
-def pause_step(session: Session, actor: Actor, key: str, cmd: StepScan) -> ScanResult:
-    """Pause a running step: everyone's clock on it stops."""
-    return run_event(session, actor, key, "pause", cmd, _pause)
-
-
-def _pause(
+@event_command("pause")
+def pause_step(
     session: Session, actor: Actor, key: str, event: ProductionEvent, cmd: StepScan
 ) -> ScanResult:
-    wo, step, person = _scanned(session, cmd)
+    """Pause a running step: everyone's clock on it stops."""
+    wo, step, person = scanned(session, cmd)
     _move(step, StepStatus.paused, wo, actor, event)
     clock_out(session, open_labour(session, step), event)
-    _record(event, wo, step, person)
-    return result_of(wo, step, person=person.code)
+    return _recorded(event, wo, step, person)
 
 
-def resume_step(session: Session, actor: Actor, key: str, cmd: StepScan) -> ScanResult:
-    """Resume a paused step; the scanning person's clock starts again."""
-    return run_event(session, actor, key, "resume", cmd, _resume)
-
-
-def _resume(
+@event_command("resume")
+def resume_step(
     session: Session, actor: Actor, key: str, event: ProductionEvent, cmd: StepScan
 ) -> ScanResult:
-    wo, step, person = _scanned(session, cmd)
+    """Resume a paused step; the scanning person's clock starts again."""
+    wo, step, person = scanned(session, cmd)
     ws = (
         workstation_by_code(session, cmd.workstation)
         if cmd.workstation
@@ -218,15 +206,12 @@ def _resume(
     return result_of(wo, step, person=person.code, workstation=ws.code)
 
 
-def leave_step(session: Session, actor: Actor, key: str, cmd: StepScan) -> ScanResult:
-    """One person leaves a step (break, end of shift); the last one out pauses it."""
-    return run_event(session, actor, key, "leave", cmd, _leave)
-
-
-def _leave(
+@event_command("leave")
+def leave_step(
     session: Session, actor: Actor, key: str, event: ProductionEvent, cmd: StepScan
 ) -> ScanResult:
-    wo, step, person = _scanned(session, cmd)
+    """One person leaves a step (break, end of shift); the last one out pauses it."""
+    wo, step, person = scanned(session, cmd)
     on_step = open_labour(session, step)
     mine = [r for r in on_step if r.person_id == person.id]
     if not mine:
@@ -238,20 +223,15 @@ def _leave(
     clock_out(session, mine, event)
     if len(mine) == len(on_step):  # the last one out
         _move(step, StepStatus.paused, wo, actor, event)
-    _record(event, wo, step, person)
-    return result_of(wo, step, person=person.code)
+    return _recorded(event, wo, step, person)
 
 
-def consume_scan(session: Session, actor: Actor, key: str, cmd: ConsumeScan) -> ScanResult:
-    """A container scanned into a running step: checks the step BOM, then ledger.consume."""
-    return run_event(session, actor, key, "consume", cmd, _consume)
-
-
-def _consume(
+@event_command("consume")
+def consume_scan(
     session: Session, actor: Actor, key: str, event: ProductionEvent, cmd: ConsumeScan
 ) -> ScanResult:
-    wo = open_job(session, cmd.work_order)
-    step = get_step(session, wo, cmd.step)
+    """A container scanned into a running step: checks the step BOM, then ledger.consume."""
+    wo, step = job_step(session, cmd.work_order, cmd.step)
     if step.status is not StepStatus.running:
         raise WrongState(
             f"{wo.number}/{step.sequence} is {step.status.value}",
@@ -315,14 +295,11 @@ def _consume(
     )
 
 
-def machine_state(session: Session, actor: Actor, key: str, cmd: MachineStateCommand) -> ScanResult:
-    """A workstation changes state (setup/run/idle/down/cleanup); the MQTT ingest calls this too."""
-    return run_event(session, actor, key, "machine", cmd, _machine)
-
-
-def _machine(
+@event_command("machine")
+def machine_state(
     session: Session, actor: Actor, key: str, event: ProductionEvent, cmd: MachineStateCommand
 ) -> ScanResult:
+    """A workstation changes state (setup/run/idle/down/cleanup); the MQTT ingest calls this too."""
     ws = workstation_by_code(session, cmd.workstation)
     if cmd.state is MachineState.down and not cmd.reason:
         raise InvalidInput(

@@ -17,7 +17,14 @@ from isom.production.models import (
     WorkOrderStatus,
     WorkOrderStep,
 )
-from isom.production.workorders import get_work_order, materials_of, route_of
+from isom.production.schemas import StepScan
+from isom.production.workorders import (
+    get_step,
+    get_work_order,
+    materials_of,
+    person_by_badge,
+    route_of,
+)
 
 OPEN = (WorkOrderStatus.released, WorkOrderStatus.in_progress)
 
@@ -34,6 +41,19 @@ def open_job(
             expected="a work order that is " + " or ".join(s.value for s in allowed),
         )
     return wo
+
+
+def job_step(
+    session: Session, number: str, sequence: int, allowed: tuple[WorkOrderStatus, ...] = OPEN
+) -> tuple[WorkOrder, WorkOrderStep]:
+    """The job a scan names, locked, if it is in one of the `allowed` states, and its step."""
+    wo = open_job(session, number, allowed)
+    return wo, get_step(session, wo, sequence)
+
+
+def scanned(session: Session, cmd: StepScan) -> tuple[WorkOrder, WorkOrderStep, Person]:
+    """The open job, the step and the person a step scan names (404 or 409 when not)."""
+    return (*job_step(session, cmd.work_order, cmd.step), person_by_badge(session, cmd.badge))
 
 
 def open_labour(

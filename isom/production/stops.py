@@ -25,7 +25,7 @@ from isom.masterdata import services as md
 from isom.masterdata.models import Item, Location, Tracking, Workstation
 from isom.production.conversion import step_conversion_cost
 from isom.production.coverage import cover, processed_after
-from isom.production.events import run_event
+from isom.production.events import event_command
 from isom.production.models import (
     MaterialRole,
     ProductionEvent,
@@ -37,11 +37,9 @@ from isom.production.models import (
 )
 from isom.production.schemas import ScanResult, StopScan
 from isom.production.states import transition_step, transition_work_order
-from isom.production.steps import clock_out, main_output, next_step, open_job, open_labour
+from isom.production.steps import clock_out, main_output, next_step, open_labour, scanned
 from isom.production.workorders import (
-    get_step,
     materials_of,
-    person_by_badge,
     result_of,
     step_ref,
     workstation_by_id,
@@ -51,17 +49,12 @@ Actor = ledger.Actor
 SIX = Decimal("0.000001")
 
 
-def stop_step(session: Session, actor: Actor, key: str, cmd: StopScan) -> ScanResult:
-    """Stop a step: backflush floor stock, produce good output (WIP or stock), scrap, clock out."""
-    return run_event(session, actor, key, "stop", cmd, _stop)
-
-
-def _stop(
+@event_command("stop")
+def stop_step(
     session: Session, actor: Actor, key: str, event: ProductionEvent, cmd: StopScan
 ) -> ScanResult:
-    wo = open_job(session, cmd.work_order)
-    step = get_step(session, wo, cmd.step)
-    person = person_by_badge(session, cmd.badge)
+    """Stop a step: backflush floor stock, produce good output (WIP or stock), scrap, clock out."""
+    wo, step, person = scanned(session, cmd)
     if step.status not in (StepStatus.running, StepStatus.paused):
         raise WrongState(
             f"{wo.number}/{step.sequence} is {step.status.value}",

@@ -23,7 +23,7 @@ from isom.masterdata.models import (
     Workstation,
 )
 from isom.production import conversion, records
-from isom.production.events import remembered, run_event
+from isom.production.events import event_command, remembered
 from isom.production.models import (
     MaterialRole,
     ProductionEvent,
@@ -172,14 +172,11 @@ def result_of(wo: WorkOrder, step: WorkOrderStep | None = None, **detail: Any) -
 # Work orders: create, release (snapshot the route, child jobs).
 
 
-def create_work_order(session: Session, actor: Actor, key: str, cmd: CreateWorkOrder) -> ScanResult:
-    """Plan a job for an item, quantity and due date; release it at once when asked."""
-    return run_event(session, actor, key, "create", cmd, _create)
-
-
-def _create(
+@event_command("create")
+def create_work_order(
     session: Session, actor: Actor, key: str, event: ProductionEvent, cmd: CreateWorkOrder
 ) -> ScanResult:
+    """Plan a job for an item, quantity and due date; release it at once when asked."""
     item = item_of(session, cmd.item)
     wo = new_work_order(
         session,
@@ -256,16 +253,11 @@ def _number_from_sequence() -> ColumnElement[str]:
     return literal("WO-") + func.lpad(digits, func.greatest(6, func.length(digits)), "0")
 
 
+@event_command("release")
 def release_work_order(
-    session: Session, actor: Actor, key: str, cmd: ReleaseWorkOrder
-) -> ScanResult:
-    """Release a planned job: snapshot its route and make child jobs for made inputs."""
-    return run_event(session, actor, key, "release", cmd, _release)
-
-
-def _release(
     session: Session, actor: Actor, key: str, event: ProductionEvent, cmd: ReleaseWorkOrder
 ) -> ScanResult:
+    """Release a planned job: snapshot its route and make child jobs for made inputs."""
     wo = get_work_order(session, cmd.work_order, lock=True)
     event.work_order_id = wo.id
     children = release(session, wo, actor=actor, at=event.occurred_at, route_code=cmd.route)
